@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+import { RuntimeClient } from '../runtime/client';
+import { isUserError } from '../core/errors';
+
+/** What every command and panel shares: the output channel and the inference process. */
+export class Services implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly runtime: RuntimeClient;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('ViT Inspector', { log: true });
+    const script = vscode.Uri.joinPath(context.extensionUri, 'dist', 'runtime.js').fsPath;
+    this.runtime = new RuntimeClient(script, (level, message) => this.log[level](message));
+  }
+
+  get extensionUri(): vscode.Uri {
+    return this.context.extensionUri;
+  }
+
+  config(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('vitInspector', scope);
+  }
+
+  /** UserErrors become a notification; anything else is a bug: logged with its stack. */
+  report(e: unknown, what: string): void {
+    if (isUserError(e)) {
+      if (e.message !== 'Cancelled.') void vscode.window.showErrorMessage(e.message);
+      return;
+    }
+    const err = e as Error;
+    this.log.error(`${what} failed: ${err?.stack ?? String(e)}`);
+    void vscode.window.showErrorMessage(`ViT Inspector: ${what} failed: ${err?.message ?? e}. Details are in the "ViT Inspector" output.`, 'Show Output').then((a) => {
+      if (a) this.log.show();
+    });
+  }
+
+  dispose(): void {
+    this.runtime.dispose();
+    this.log.dispose();
+  }
+}

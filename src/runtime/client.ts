@@ -1,0 +1,107 @@
+/**
+ * Host side of the inference process: starts it on first use, restarts it after it
+ * dies (the request in flight fails with a clear message, the next one succeeds),
+ * and cancels requests. No `vscode` here: the CLI and tests use it too.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { UserError } from '../core/errors';
+import type { FromWorker, Methods, ToWorker } from './rpc';
+
+export interface CancelSignal {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): void };
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  method: string;
+}
+
+export class RuntimeClient {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Requests go one at a time; the id of the one the worker is running now. */
+  private running: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly script: string,
+    private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void = () => {},
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  request<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal): Promise<Methods[M]['result']> {
+    const run = () => this.send(method, params, token);
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p as Promise<Methods[M]['result']>;
+  }
+
+  private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal): Promise<unknown> {
+    if (token?.isCancellationRequested) return Promise.reject(new UserError('Cancelled.'));
+    const child = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const sub = token?.onCancellationRequested(() => {
+        // session.run() cannot be interrupted from JS: end the process; it restarts on the next request.
+        this.log('info', `cancelling ${method} #${id}: stopping the inference process`);
+        this.pending.delete(id);
+        reject(new UserError('Cancelled.'));
+        this.kill();
+      });
+      this.pending.set(id, {
+        method,
+        resolve: (v) => (sub?.dispose(), resolve(v)),
+        reject: (e) => (sub?.dispose(), reject(e)),
+      });
+      this.running = id;
+      child.send({ kind: 'request', id, method, params } satisfies ToWorker);
+    });
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child && this.child.connected) return this.child;
+    const child = fork(this.script, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.log('info', `inference process started (pid ${child.pid})`);
+    child.stdout?.on('data', (d) => this.log('info', String(d).trimEnd()));
+    child.stderr?.on('data', (d) => this.log('warn', String(d).trimEnd()));
+    child.on('message', (m: FromWorker) => this.onMessage(m));
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      const why = signal ? `signal ${signal}` : `exit code ${code}`;
+      this.log(code === 0 ? 'info' : 'warn', `inference process ended (${why})`);
+      for (const [id, p] of this.pending) {
+        p.reject(new UserError(`The inference process stopped unexpectedly (${why}) while running "${p.method}". It restarts on the next request; if this repeats, see the "ViT Inspector" output.`));
+        this.pending.delete(id);
+      }
+    });
+    this.child = child;
+    return child;
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.kind === 'log') return this.log(m.level, m.message);
+    const p = this.pending.get(m.id);
+    if (!p) return; // cancelled meanwhile
+    this.pending.delete(m.id);
+    if (m.kind === 'result') p.resolve(m.result);
+    else {
+      if (!m.userError) this.log('error', m.stack ?? m.message);
+      p.reject(m.userError ? new UserError(m.message) : new Error(m.message));
+    }
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+  }
+
+  dispose(): void {
+    this.kill();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The inference process. It alone loads onnxruntime-node: a native crash or a long
+ * session.run() (which blocks its thread) cannot take the extension host down.
+ * Requests run one at a time (2 cores: ONNX Runtime already uses them all); a
+ * cancelled in-flight request is ended by the host killing this process.
+ */
+import { isUserError } from '../core/errors';
+import type { FromWorker, Methods, ToWorker } from './rpc';
+import { probeMain, probeProviders } from './probe';
+
+type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
+
+const handlers: { [M in keyof Methods]: Handler<M> } = {
+  async ping() {
+    return { pid: process.pid };
+  },
+  async providers({ order }) {
+    const ort = await import('onnxruntime-node');
+    const supported = ort.listSupportedBackends();
+    const platform = `${process.platform}-${process.arch}`;
+    const providers = await probeProviders(__filename, order, supported, platform);
+    return { platform, ortVersion: ort.env.versions.common, order, providers };
+  },
+};
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+async function serve(): Promise<void> {
+  const cancelled = new Set<number>();
+  let chain = Promise.resolve();
+  process.on('message', (m: ToWorker) => {
+    if (m.kind === 'cancel') {
+      cancelled.add(m.id);
+      return;
+    }
+    chain = chain.then(async () => {
+      if (cancelled.delete(m.id)) return send({ kind: 'error', id: m.id, message: 'Cancelled.', userError: true });
+      try {
+        const h = handlers[m.method] as Handler<keyof Methods>;
+        if (!h) throw new Error(`unknown method ${m.method}`);
+        send({ kind: 'result', id: m.id, result: await h(m.params as never) });
+      } catch (e) {
+        const err = e as Error;
+        send({ kind: 'error', id: m.id, message: err.message ?? String(e), userError: isUserError(e), stack: err.stack });
+      }
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+const i = process.argv.indexOf('--probe');
+if (i >= 0) void probeMain(process.argv[i + 1]);
+else void serve();

@@ -1,0 +1,58 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { h, clear, app } from '../shared/dom';
+import { post, onMessage } from '../shared/host';
+import type { HostMessage } from '../../src/protocol';
+
+type ProvidersMessage = Extract<HostMessage, { type: 'providers' }>;
+
+const root = app();
+const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Probing providers…');
+const body = h('div');
+const refresh = h('vscode-button' as 'button', { id: 'refresh' }, 'Probe again');
+refresh.addEventListener('click', () => post({ type: 'refresh' }));
+const copy = h('vscode-button' as 'button', { id: 'copy', secondary: true }, 'Copy as Markdown');
+let last: ProvidersMessage | undefined;
+copy.addEventListener('click', () => last && post({ type: 'copy', text: markdown(last) }));
+root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy), status, body);
+
+function state(p: ProvidersMessage['providers'][number]): string {
+  if (!p.compiled) return 'not in this build';
+  return p.works ? 'works' : 'fails to start';
+}
+
+function markdown(m: ProvidersMessage): string {
+  const rows = m.providers.map((p) => `| ${p.name} | ${state(p)} | ${p.reason ?? ''} | ${p.fix ?? ''} |`);
+  return [`ONNX Runtime ${m.ortVersion} on ${m.platform}; order: ${m.order.join(', ')}`, '', '| provider | status | reason | fix |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function render(m: ProvidersMessage): void {
+  last = m;
+  clear(body);
+  const used = m.order.map((n) => m.providers.find((p) => p.name === n)).find((p) => p?.works);
+  status.textContent = `ONNX Runtime ${m.ortVersion} on ${m.platform}. ${used ? `Inference runs on: ${used.name}.` : 'No provider of the configured order works.'}`;
+  const rows = m.providers.map((p) =>
+    h(
+      'tr',
+      { 'data-provider': p.name, class: p.works ? 'ok' : p.compiled ? 'bad' : 'absent' },
+      h('td', {}, h('code', {}, p.name), m.order.includes(p.name) ? '' : h('span', { class: 'muted' }, ' (not in order)')),
+      h('td', { class: 'state' }, h('span', { class: 'badge' }, state(p))),
+      h('td', {}, p.ms === null ? '' : `${p.ms} ms`),
+      h('td', {}, p.reason ?? '', p.fix ? h('div', { class: 'fix' }, p.fix) : null),
+    ),
+  );
+  body.append(
+    h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Provider'), h('th', {}, 'Status'), h('th', {}, 'Start time'), h('th', {}, 'Why not / what to do'))), h('tbody', {}, ...rows)),
+    h('p', { class: 'muted' }, 'Order comes from the setting vitInspector.executionProviders. ', (() => {
+      const a = h('a', { href: '#' }, 'Change it');
+      a.addEventListener('click', (e) => (e.preventDefault(), post({ type: 'openSettings', query: 'vitInspector.executionProviders' })));
+      return a;
+    })()),
+  );
+}
+
+onMessage((m) => {
+  if (m.type === 'providers') render(m);
+  else if (m.type === 'busy') status.textContent = m.message;
+  else if (m.type === 'error') status.textContent = `Error: ${m.message}`;
+});
+post({ type: 'ready' });
