@@ -16,14 +16,14 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
   method: string;
+  /** The process it was sent to: when that one dies, only its requests fail. */
+  child: ChildProcess;
 }
 
 export class RuntimeClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  /** Requests go one at a time; the id of the one the worker is running now. */
-  private running: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -56,10 +56,10 @@ export class RuntimeClient {
       });
       this.pending.set(id, {
         method,
+        child,
         resolve: (v) => (sub?.dispose(), resolve(v)),
         reject: (e) => (sub?.dispose(), reject(e)),
       });
-      this.running = id;
       child.send({ kind: 'request', id, method, params } satisfies ToWorker);
     });
   }
@@ -76,6 +76,7 @@ export class RuntimeClient {
       const why = signal ? `signal ${signal}` : `exit code ${code}`;
       this.log(code === 0 ? 'info' : 'warn', `inference process ended (${why})`);
       for (const [id, p] of this.pending) {
+        if (p.child !== child) continue;
         p.reject(new UserError(`The inference process stopped unexpectedly (${why}) while running "${p.method}". It restarts on the next request; if this repeats, see the "ViT Inspector" output.`));
         this.pending.delete(id);
       }

@@ -45,7 +45,7 @@ function runProbe(script: string, ep: string): Promise<{ ok: boolean; ms: number
 }
 
 /** Status of every provider in `order` plus every provider the build has. */
-export async function probeProviders(script: string, order: string[], supported: SupportedBackend[], platform: string): Promise<ProviderStatus[]> {
+export async function probeProviders(script: string, order: string[], supported: SupportedBackend[], platform: string, ortDir?: string): Promise<ProviderStatus[]> {
   const names = [...order.map((s) => s.toLowerCase())];
   for (const b of supported) if (!names.includes(b.name)) names.push(b.name);
   const out: ProviderStatus[] = [];
@@ -57,7 +57,7 @@ export async function probeProviders(script: string, order: string[], supported:
     }
     const r = await runProbe(script, name);
     if (r.ok) out.push({ name, compiled: true, works: true, reason: null, fix: null, ms: Math.round(r.ms) });
-    else out.push({ name, compiled: true, works: false, ms: Math.round(r.ms), ...explainFailure(name, r.message, r.log, backend.bundled) });
+    else out.push({ name, compiled: true, works: false, ms: Math.round(r.ms), ...explainFailure(name, r.message, r.log, backend.bundled, ortDir) });
   }
   return out;
 }

@@ -16,6 +16,9 @@ export interface ProvidersResult {
 export interface Methods {
   providers: { params: { order: string[] }; result: ProvidersResult };
   ping: { params: Record<string, never>; result: { pid: number } };
+  /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
+  debugBlock: { params: { ms: number }; result: { pid: number } };
+  debugCrash: { params: Record<string, never>; result: never };
 }
 export type Method = keyof Methods;
 

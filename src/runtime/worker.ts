@@ -4,6 +4,7 @@
  * Requests run one at a time (2 cores: ONNX Runtime already uses them all); a
  * cancelled in-flight request is ended by the host killing this process.
  */
+import { dirname } from 'node:path';
 import { isUserError } from '../core/errors';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
@@ -14,11 +15,20 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   async ping() {
     return { pid: process.pid };
   },
+  async debugBlock({ ms }) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
+    return { pid: process.pid };
+  },
+  async debugCrash() {
+    process.kill(process.pid, 'SIGKILL');
+    return new Promise<never>(() => {});
+  },
   async providers({ order }) {
     const ort = await import('onnxruntime-node');
     const supported = ort.listSupportedBackends();
     const platform = `${process.platform}-${process.arch}`;
-    const providers = await probeProviders(__filename, order, supported, platform);
+    const ortDir = dirname(require.resolve('onnxruntime-node/package.json'));
+    const providers = await probeProviders(__filename, order, supported, platform, ortDir);
     return { platform, ortVersion: ort.env.versions.common, order, providers };
   },
 };

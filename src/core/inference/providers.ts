@@ -39,11 +39,14 @@ export function usableOrder(order: readonly string[], supported: readonly Suppor
   return out;
 }
 
-export const CUDA_INSTALL_COMMAND =
-  'cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js';
+/** The one command that fetches onnxruntime-node's CUDA 12 provider libraries (skipped at npm install). */
+export function cudaInstallCommand(ortDir = 'node_modules/onnxruntime-node'): string {
+  const q = /\s/.test(ortDir) ? `"${ortDir}"` : ortDir;
+  return `cd ${q} && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js`;
+}
 
 /** Turn ONNX Runtime's failure text (message + stderr log) into a reason and a fix. */
-export function explainFailure(ep: string, message: string, log: string, bundled: boolean): { reason: string; fix: string | null } {
+export function explainFailure(ep: string, message: string, log: string, bundled: boolean, ortDir?: string): { reason: string; fix: string | null } {
   const text = `${message}\n${log}`;
   const missingLib = /Failed to load library (\S+) with error: ([^\n]+)/.exec(text);
   const cannotOpen = /([\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(text);
@@ -58,7 +61,7 @@ export function explainFailure(ep: string, message: string, log: string, bundled
       else if (cannotOpen && /cublas|cudnn|cudart|cufft|curand|nvinfer/.test(cannotOpen[1]))
         reason = `${cannotOpen[1]} (from the CUDA 12 toolkit / cuDNN 9) cannot be loaded`;
       const fix = !bundled || /providers_/.test(reason)
-        ? `Install the CUDA provider (needs an NVIDIA driver, CUDA 12 and cuDNN 9): ${CUDA_INSTALL_COMMAND}`
+        ? `Install the CUDA provider (needs an NVIDIA driver, CUDA 12 and cuDNN 9): ${cudaInstallCommand(ortDir)}`
         : 'Install CUDA 12 and cuDNN 9 so that their libraries are on the loader path (LD_LIBRARY_PATH).';
       return { reason, fix };
     }

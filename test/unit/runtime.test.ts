@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { RuntimeClient, type CancelSignal } from '../../src/runtime/client';
+
+const script = resolve('dist/runtime.js');
+
+function cancelAfter(ms: number): CancelSignal {
+  let cancelled = false;
+  const listeners: (() => void)[] = [];
+  setTimeout(() => ((cancelled = true), listeners.forEach((l) => l())), ms);
+  return {
+    get isCancellationRequested() {
+      return cancelled;
+    },
+    onCancellationRequested(l) {
+      listeners.push(l);
+      return { dispose() {} };
+    },
+  };
+}
+
+describe('inference process', function () {
+  this.timeout(60_000);
+  let client: RuntimeClient;
+  before(() => assert.ok(existsSync(script), 'build first: node scripts/build.mjs'));
+  beforeEach(() => (client = new RuntimeClient(script)));
+  afterEach(() => client.dispose());
+
+  it('probes providers for real: cpu works, a provider not in the build is said so', async () => {
+    const r = await client.request('providers', { order: ['dml', 'cpu'] });
+    const cpu = r.providers.find((p) => p.name === 'cpu')!;
+    assert.equal(cpu.works, true);
+    const dml = r.providers.find((p) => p.name === 'dml')!;
+    if (process.platform !== 'win32') {
+      assert.equal(dml.compiled, false);
+      assert.equal(dml.works, null);
+      assert.match(dml.reason!, /not in onnxruntime-node's build/);
+    }
+    assert.equal(r.ortVersion, '1.30.0');
+  });
+
+  it('fails the request in flight when the process dies, and the next one succeeds on a new process', async () => {
+    const first = (await client.request('ping', {})).pid;
+    await assert.rejects(client.request('debugCrash', {}), /stopped unexpectedly .*debugCrash/);
+    const second = (await client.request('ping', {})).pid;
+    assert.notEqual(first, second);
+  });
+
+  it('cancels a request that blocks the process, then serves the next one', async () => {
+    const t0 = Date.now();
+    await assert.rejects(client.request('debugBlock', { ms: 30_000 }, cancelAfter(300)), /Cancelled/);
+    assert.ok(Date.now() - t0 < 10_000, 'cancellation took too long');
+    assert.ok((await client.request('ping', {})).pid > 0);
+  });
+
+  it('runs queued requests one at a time, in order', async () => {
+    const order: number[] = [];
+    await Promise.all([1, 2, 3].map((i) => client.request('debugBlock', { ms: 50 }).then(() => order.push(i))));
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+});
