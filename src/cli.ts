@@ -11,8 +11,8 @@ import { DEFAULT_PROVIDER_ORDER } from './core/inference/providers';
 
 type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
 
-const print = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
-const printJson = (v: unknown) => print(JSON.stringify(v, null, 2));
+const print = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+const printJson = (v: unknown): void => print(JSON.stringify(v, null, 2));
 
 export const commands: Record<string, Command> = {
   providers: {

@@ -1,0 +1,4 @@
+/** Swin's window machinery as pure functions, named after the official code. */
+export * from './window';
+export * from './shift';
+export * from './mask';
