@@ -3,12 +3,43 @@
  * each way. Every message from a webview is checked by `parseWebviewMessage` before use.
  */
 import type { ProvidersResult } from './runtime/rpc';
+import type { TopEntry } from './core/inference/topk';
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'windows' | 'complexity';
+/** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
+export interface ClassifyView {
+  imageName: string;
+  imagePath: string;
+  modelName: string;
+  modelPath: string;
+  ep: string;
+  failures: { ep: string; reason: string }[];
+  /** The crop the model saw, RGB 8-bit. */
+  pixels: { width: number; height: number; rgb: Uint8Array };
+  original: { width: number; height: number; format: string };
+  top: TopEntry[];
+  timings: { decode: number; preprocess: number; run: number; load: number };
+  labelsSource: string;
+  labelsWarning?: string;
+  preprocessing: string;
+  /** Patch grid and (Swin) first-stage windows, in input pixels. */
+  grid: { patch: number; window: number | null; family: string } | null;
+}
+
+export interface FolderRow {
+  image: string;
+  label?: string;
+  index?: number;
+  prob?: number;
+  error?: string;
+}
+
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity';
 
 /** Host → webview. */
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
+  | { type: 'classified'; view: ClassifyView; providers: string[] }
+  | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
@@ -18,7 +49,10 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'refresh' }
   | { type: 'copy'; text: string }
-  | { type: 'openSettings'; query: string };
+  | { type: 'openSettings'; query: string }
+  | { type: 'rerun'; ep?: string }
+  | { type: 'pickModel' }
+  | { type: 'openFile'; path: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
 
@@ -34,6 +68,12 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return isStr(m.text) ? { type: 'copy', text: m.text } : undefined;
     case 'openSettings':
       return isStr(m.query, 200) ? { type: 'openSettings', query: m.query } : undefined;
+    case 'rerun':
+      return m.ep === undefined || (isStr(m.ep, 20) && /^[a-z]+$/.test(m.ep)) ? { type: 'rerun', ep: m.ep as string | undefined } : undefined;
+    case 'pickModel':
+      return { type: 'pickModel' };
+    case 'openFile':
+      return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:
       return undefined;
   }

@@ -13,6 +13,26 @@ export class Services implements vscode.Disposable {
     this.runtime = new RuntimeClient(script, (level, message) => this.log[level](message));
   }
 
+  private readonly status = vscode.window.createStatusBarItem('vitInspector.provider', vscode.StatusBarAlignment.Right, 100);
+  private providers = new Set<string>(['cpu']);
+
+  /** The provider that ran the last inference, in the status bar; click for the details. */
+  setProvider(ep: string, failures: { ep: string; reason: string }[]): void {
+    this.providers.add(ep);
+    for (const f of failures) this.providers.add(f.ep);
+    this.status.name = 'ViT Inspector execution provider';
+    this.status.text = `$(chip) ${ep}`;
+    this.status.tooltip = `ViT Inspector ran on ${ep}${failures.length ? `; not used: ${failures.map((f) => `${f.ep} (${f.reason})`).join(', ')}` : ''}. Click for details.`;
+    this.status.command = 'vitInspector.showProviders';
+    this.status.show();
+  }
+
+  /** Providers worth offering in a picker: the setting's order plus any seen working. */
+  knownProviders(): string[] {
+    const order = this.config().get<string[]>('executionProviders', []);
+    return [...new Set([...order, ...this.providers])];
+  }
+
   get extensionUri(): vscode.Uri {
     return this.context.extensionUri;
   }
@@ -35,6 +55,7 @@ export class Services implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.status.dispose();
     this.runtime.dispose();
     this.log.dispose();
   }

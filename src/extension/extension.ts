@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { Services } from './context';
 import { ProvidersPanel } from './panels/providersPanel';
+import { ClassifyPanel } from './panels/classifyPanel';
+import { selectModel } from './model';
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
@@ -27,6 +29,27 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
+  const activeImage = (uri?: vscode.Uri): vscode.Uri => {
+    const u = uri ?? vscode.window.activeTextEditor?.document.uri ?? (vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined)?.uri;
+    if (!u || !/\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i.test(u.fsPath))
+      throw Object.assign(new Error('Right-click an image in the Explorer (png, jpg, webp, bmp, gif, tiff) and choose Classify Image, or open the image first.'), { name: 'UserError' });
+    return u;
+  };
+  command('vitInspector.classifyImage', 'Classify Image', async (uri?: vscode.Uri) => {
+    const u = uri ?? (await pickImage());
+    if (u) await ClassifyPanel.show(services, activeImageOr(u));
+  });
+  const activeImageOr = (u: vscode.Uri) => activeImage(u);
+  command('vitInspector.selectModel', 'Select Model', (uri?: vscode.Uri) => selectModel(services, uri));
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ClassifyPanel.viewType, {
+      async deserializeWebviewPanel(panel, state) {
+        ClassifyPanel.revive(panel, services, state);
+      },
+    }),
+  );
+  registered.add('vitInspector.classifyImage').add('vitInspector.selectModel');
+
   // Commands whose capability has not landed yet say so plainly instead of failing.
   const pending: Record<string, string> = {
     'vitInspector.classifyImage': 'Classify Image',
@@ -43,5 +66,13 @@ export function activate(context: vscode.ExtensionContext): void {
 
 /** Commands implemented so far (others fall back to a plain message). */
 const registered = new Set<string>(['vitInspector.showProviders']);
+
+/** Without a right-clicked file: the active image, else ask for one. */
+async function pickImage(): Promise<vscode.Uri | undefined> {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
+  if (tab?.uri && /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i.test(tab.uri.fsPath)) return tab.uri;
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff'] }, title: 'Classify an image' });
+  return files?.[0];
+}
 
 export function deactivate(): void {}

@@ -4,6 +4,44 @@
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
 import type { ProviderStatus } from '../core/inference/providers';
+import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
+import type { TopEntry } from '../core/inference/topk';
+
+export interface ClassifyParams {
+  model: string;
+  images: string[];
+  topK: number;
+  order: string[];
+  overrides?: PreprocessingOverrides;
+  labelsFile?: string;
+  maxPixels?: number;
+  /** Also return the cropped RGB image the model saw (for the panel). */
+  withImage?: boolean;
+}
+
+export type ImageResult =
+  | {
+      image: string;
+      ok: true;
+      top: TopEntry[];
+      logits: Float32Array;
+      timings: { decode: number; preprocess: number; run: number };
+      original: { width: number; height: number; format: string };
+      cropped?: { width: number; height: number; rgb: Uint8Array };
+    }
+  | { image: string; ok: false; error: string };
+
+export interface ClassifyResult {
+  model: string;
+  ep: string;
+  failures: { ep: string; reason: string }[];
+  loadMs: number;
+  preprocessing: Preprocessing;
+  labels: { source: string; warning?: string; count: number };
+  inputName: string;
+  numClasses: number | null;
+  results: ImageResult[];
+}
 
 export interface ProvidersResult {
   platform: string;
@@ -15,6 +53,7 @@ export interface ProvidersResult {
 /** Each method: its params and its result. */
 export interface Methods {
   providers: { params: { order: string[] }; result: ProvidersResult };
+  classify: { params: ClassifyParams; result: ClassifyResult };
   ping: { params: Record<string, never>; result: { pid: number } };
   /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
   debugBlock: { params: { ms: number }; result: { pid: number } };

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { isUserError } from '../core/errors';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
+import { classify } from './classify';
 
 type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
@@ -15,6 +16,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   async ping() {
     return { pid: process.pid };
   },
+  classify,
   async debugBlock({ ms }) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
     return { pid: process.pid };

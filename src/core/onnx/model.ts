@@ -4,7 +4,12 @@
  * constants and the like) also carry their decoded values.
  */
 
-/** Byte range [start, end) of a whole field (tag, length and payload) in the source file. */
+/**
+ * A byte range [start, end) in the source file. For a node, tensor or value info it is the
+ * message's payload (without its tag and length), which the writer copies verbatim; for the
+ * `extra` lists it is the whole field including its tag. An object edited after reading must drop
+ * its span (the writer trusts it).
+ */
 export interface Span {
   start: number;
   end: number;

@@ -24,6 +24,14 @@ export function shiftSize(H: number, W: number, M: number): number {
   return Math.min(H, W) <= M ? 0 : Math.floor(M / 2);
 }
 
+/**
+ * Window and shift of block `index` of a stage (odd blocks are SW-MSA), after the clipping:
+ * what to pass to tokenPositions / attentionMask for that block's attention tensor.
+ */
+export function blockWindow(H: number, W: number, M: number, index: number): { window: number; shift: number } {
+  return { window: effectiveWindow(H, W, M), shift: index % 2 === 1 ? shiftSize(H, W, M) : 0 };
+}
+
 export interface Padding {
   /** Padded height and width: the next multiples of M. */
   Hp: number;

@@ -1,0 +1,912 @@
+/**
+ * ONNX reader: ModelProto → OnnxModel, reading the file by ranges. Weight bytes are skipped, not
+ * read: each tensor records where its bytes are (an offset in the model file, or a file, offset and
+ * length of external data). Small numeric tensors (shape constants, scalars) are decoded, since
+ * shape inference folds them.
+ *
+ * Anything wrong with the file the user chose ends in a UserError that says what is wrong and what
+ * to do; malformed input never hangs: every length is checked against its enclosing message.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import type {
+  AttributeValue,
+  Dim,
+  OnnxAttribute,
+  OnnxGraph,
+  OnnxModel,
+  OnnxNode,
+  Span,
+  TensorData,
+  TensorEncoding,
+  TensorInfo,
+  TypeInfo,
+  ValueInfo,
+} from './model';
+import { numElements, subgraphsOf } from './model';
+import {
+  AttributeField,
+  AttributeType,
+  DataLocation,
+  DataType,
+  dataTypeBits,
+  DimensionField,
+  GraphField,
+  ModelField,
+  NodeField,
+  OperatorSetIdField,
+  StringStringEntryField,
+  TensorField,
+  TensorShapeField,
+  TypeField,
+  TypeTensorField,
+  ValueInfoField,
+  WireType,
+} from './proto';
+import { BufferSource, ByteSource, CorruptError, Cursor, FileSource } from './source';
+import { decodeTensorBytes } from './values';
+
+export interface ReadOptions {
+  /** Tensors up to this many bytes have their values decoded (default 4096). */
+  valuesMaxBytes?: number;
+  /** Folder that external-data locations are resolved against (default: the model's folder). */
+  baseDir?: string;
+  /** Display name used in messages (default: the file name). */
+  displayName?: string;
+}
+
+const MAX_DEPTH = 24;
+const DOC_MAX = 64 * 1024;
+
+interface ExternalFile {
+  path: string;
+  exists: boolean;
+  size: number;
+}
+
+interface Ctx {
+  c: Cursor;
+  dir: string | null;
+  valuesMax: number;
+  externals: Map<string, ExternalFile>;
+  warnings: string[];
+  tensorsPastEnd: Set<string>;
+}
+
+/** Reads an ONNX model's structure from a file. Throws UserError for anything wrong with the file. */
+export function readModel(filePath: string, options: ReadOptions = {}): OnnxModel {
+  const abs = path.resolve(filePath);
+  const display = options.displayName ?? path.basename(abs);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${display}: no such file. Check the path.`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${display}: permission denied. Check that you can read the file.`);
+    throw new UserError(`${display}: cannot open (${code ?? String(e)}).`);
+  }
+  if (st.isDirectory()) throw new UserError(`${display} is a folder, not an ONNX file. Choose the .onnx file inside it.`);
+  if (!st.isFile()) throw new UserError(`${display} is not a regular file. Choose an .onnx file.`);
+  let src: FileSource;
+  try {
+    src = new FileSource(abs);
+  } catch (e) {
+    throw new UserError(`${display}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)}). Check that you can read the file.`);
+  }
+  try {
+    const model = readFromSource(src, { ...options, baseDir: options.baseDir ?? path.dirname(abs), displayName: display });
+    model.path = abs;
+    return model;
+  } finally {
+    src.close();
+  }
+}
+
+/** Reads a model held in memory (tests, and models built with the builder then serialised). */
+export function readModelFromBytes(bytes: Uint8Array, options: ReadOptions = {}): OnnxModel {
+  return readFromSource(new BufferSource(bytes), { ...options, displayName: options.displayName ?? 'model' });
+}
+
+function sniff(head: Buffer, size: number): string | null {
+  const s = head.toString('latin1', 0, Math.min(head.length, 64));
+  if (head.length >= 8 && head[0] === 0x89 && s.startsWith('\x89PNG')) return 'a PNG image';
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'a JPEG image';
+  if (s.startsWith('GIF8')) return 'a GIF image';
+  if (s.startsWith('RIFF') && s.slice(8, 12) === 'WEBP') return 'a WebP image';
+  if (s.startsWith('BM') && size > 26 && head.length > 14 && head.readUInt32LE(2) === size) return 'a BMP image';
+  if (s.startsWith('II*\x00') || s.startsWith('MM\x00*')) return 'a TIFF image';
+  if (s.startsWith('PK\x03\x04') || s.startsWith('PK\x05\x06'))
+    return 'a ZIP archive (a PyTorch .pt/.pth checkpoint is one; export it with torch.onnx.export first)';
+  if (head[0] === 0x80 && head.length > 1 && head[1] >= 2 && head[1] <= 5) return 'a Python pickle (a PyTorch checkpoint?)';
+  if (s.startsWith('\x89HDF')) return 'an HDF5 file (a Keras model?)';
+  if (s.slice(4, 8) === 'TFL3') return 'a TensorFlow Lite model';
+  if (s.slice(4, 8) === 'ORTM') return 'an ONNX Runtime (.ort) model; use the .onnx it was converted from';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'a gzip-compressed file; decompress it first';
+  if (s.startsWith('%PDF')) return 'a PDF document';
+  if (s.startsWith('version https://git-lfs'))
+    return 'a Git LFS pointer, not the model itself; fetch the real file with `git lfs pull`';
+  if (head.length >= 9) {
+    const hdr = head.readUInt32LE(0) + head.readUInt32LE(4) * 4294967296;
+    if (hdr > 0 && hdr < size && head[8] === 0x7b) return 'a safetensors file (weights only, no graph); export the model to ONNX';
+  }
+  const t = s.trimStart();
+  if (t.startsWith('{') || t.startsWith('[')) return 'a JSON or text file';
+  if (t.startsWith('<')) return 'an HTML or XML file (a download error page?)';
+  if (t.startsWith('ir_version') || t.startsWith('graph {')) return 'an ONNX model in text format; save it in binary form (onnx.save)';
+  return null;
+}
+
+function readFromSource(src: ByteSource, options: ReadOptions): OnnxModel {
+  const display = options.displayName ?? 'model';
+  if (src.size === 0) {
+    throw new UserError(`${display} is empty (0 bytes), so it is not an ONNX model. Export or download it again.`);
+  }
+  const head = src.read(0, 64);
+  const what = sniff(head, src.size);
+  if (what) throw new UserError(`${display} is ${what}, not an ONNX model. Open an .onnx file.`);
+
+  const ctx: Ctx = {
+    c: new Cursor(src),
+    dir: options.baseDir ?? null,
+    valuesMax: options.valuesMaxBytes ?? 4096,
+    externals: new Map(),
+    warnings: [],
+    tensorsPastEnd: new Set(),
+  };
+  let model: OnnxModel;
+  try {
+    model = parseModel(ctx, src.size);
+  } catch (e) {
+    if (e instanceof CorruptError) {
+      const truncated = /end of file/.test(e.message);
+      throw new UserError(
+        truncated
+          ? `${display} is not a complete ONNX model: ${e.message} at byte ${e.position} of ${src.size}. The file looks cut short (an interrupted download or copy); get it again.`
+          : `${display} is not a valid ONNX model: ${e.message} at byte ${e.position}. The file is damaged or is not an ONNX model; export or download it again.`,
+      );
+    }
+    if (e instanceof RangeError) {
+      throw new UserError(`${display} is not a valid ONNX model (${e.message}). Export or download it again.`);
+    }
+    throw e;
+  }
+  if (!model.graph) {
+    throw new UserError(`${display} is not an ONNX model: it has no graph. Export or download it again.`);
+  }
+  if (model.irVersion <= 0 && model.opsetImports.length === 0) {
+    throw new UserError(`${display} is not an ONNX model: it has neither an IR version nor an opset. Export or download it again.`);
+  }
+  // Missing or short external data files: say so once per file.
+  const missing = [...ctx.externals.entries()].filter(([, f]) => !f.exists).map(([loc]) => loc);
+  if (missing.length) {
+    model.warnings.push(
+      `External data ${missing.length === 1 ? 'file' : 'files'} ${missing.map((m) => `"${m}"`).join(', ')} not found beside the model: the weights are absent. Structure, parameters and MACs are still shown; copy the data file next to the model to run it.`,
+    );
+  }
+  if (ctx.tensorsPastEnd.size) {
+    model.warnings.push(
+      `External data ${[...ctx.tensorsPastEnd].map((m) => `"${m}"`).join(', ')} is shorter than the model's tensors need (truncated?). Structure, parameters and MACs are still shown; copy the data file again to run the model.`,
+    );
+  }
+  const sub = countSubgraphs(model.graph);
+  if (sub > 0) {
+    model.warnings.push(
+      `This model has ${sub} subgraph${sub === 1 ? '' : 's'} (If/Loop/Scan bodies): they are listed but not traversed, so their shapes and MACs are not counted.`,
+    );
+  }
+  if (model.functions.length) {
+    model.warnings.push(
+      `This model defines ${model.functions.length} local function${model.functions.length === 1 ? '' : 's'} (${model.functions.slice(0, 5).join(', ')}${model.functions.length > 5 ? ', …' : ''}): calls to them are shown as single nodes, not expanded.`,
+    );
+  }
+  model.warnings.push(...ctx.warnings);
+  return model;
+}
+
+function countSubgraphs(g: OnnxGraph, depth = 0): number {
+  let n = 0;
+  if (depth > MAX_DEPTH) return 0;
+  for (const node of g.nodes) {
+    for (const s of subgraphsOf(node)) n += 1 + countSubgraphs(s, depth + 1);
+  }
+  return n;
+}
+
+function expect(c: Cursor, wt: number, want: number, what: string): void {
+  if (wt !== want) throw new CorruptError(`field ${what} has the wrong wire type`, c.pos);
+}
+
+function fieldEnd(c: Cursor, end: number): void {
+  if (c.pos > end) throw new CorruptError('a field runs past the end of its message', c.pos);
+}
+
+function parseModel(ctx: Ctx, end: number): OnnxModel {
+  const { c } = ctx;
+  const model: OnnxModel = {
+    path: null,
+    fileSize: c.size,
+    irVersion: 0,
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    opsetImports: [],
+    metadata: [],
+    graph: undefined as unknown as OnnxGraph,
+    functions: [],
+    extra: [],
+    warnings: [],
+  };
+  let fields = 0;
+  while (c.pos < end) {
+    const start = c.pos;
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 0) throw new CorruptError('field number 0', start);
+    fields++;
+    switch (f) {
+      case ModelField.ir_version:
+        expect(c, wt, WireType.VARINT, 'ir_version');
+        model.irVersion = c.int64();
+        break;
+      case ModelField.producer_name:
+        expect(c, wt, WireType.LEN, 'producer_name');
+        model.producerName = c.string(c.length(end));
+        break;
+      case ModelField.producer_version:
+        expect(c, wt, WireType.LEN, 'producer_version');
+        model.producerVersion = c.string(c.length(end));
+        break;
+      case ModelField.domain:
+        expect(c, wt, WireType.LEN, 'domain');
+        model.domain = c.string(c.length(end));
+        break;
+      case ModelField.model_version:
+        expect(c, wt, WireType.VARINT, 'model_version');
+        model.modelVersion = c.int64();
+        break;
+      case ModelField.doc_string: {
+        expect(c, wt, WireType.LEN, 'doc_string');
+        const len = c.length(end);
+        if (len <= DOC_MAX) model.docString = c.string(len);
+        else c.skip(len);
+        break;
+      }
+      case ModelField.graph: {
+        expect(c, wt, WireType.LEN, 'graph');
+        const len = c.length(end);
+        if (model.graph) throw new CorruptError('two graphs in one model', start);
+        model.graph = parseGraph(ctx, c.pos + len, 0);
+        break;
+      }
+      case ModelField.opset_import: {
+        expect(c, wt, WireType.LEN, 'opset_import');
+        const len = c.length(end);
+        const e = c.pos + len;
+        let domain = '';
+        let version = 0;
+        while (c.pos < e) {
+          const t = c.uint32();
+          if (t >>> 3 === OperatorSetIdField.domain && (t & 7) === 2) domain = c.string(c.length(e));
+          else if (t >>> 3 === OperatorSetIdField.version && (t & 7) === 0) version = c.int64();
+          else c.skipField(t & 7, e);
+          fieldEnd(c, e);
+        }
+        model.opsetImports.push({ domain, version });
+        break;
+      }
+      case ModelField.metadata_props: {
+        expect(c, wt, WireType.LEN, 'metadata_props');
+        const len = c.length(end);
+        model.metadata.push(parseStringEntry(c, c.pos + len));
+        break;
+      }
+      case ModelField.functions: {
+        expect(c, wt, WireType.LEN, 'functions');
+        const len = c.length(end);
+        const e = c.pos + len;
+        let name = '';
+        let domain = '';
+        while (c.pos < e) {
+          const t = c.uint32();
+          if (t >>> 3 === 1 && (t & 7) === 2) name = c.string(c.length(e));
+          else if (t >>> 3 === 10 && (t & 7) === 2) domain = c.string(c.length(e));
+          else c.skipField(t & 7, e);
+          fieldEnd(c, e);
+        }
+        model.functions.push(domain ? `${domain}.${name}` : name);
+        model.extra.push({ start, end: c.pos });
+        break;
+      }
+      default:
+        c.skipField(wt, end);
+        model.extra.push({ start, end: c.pos });
+    }
+    fieldEnd(c, end);
+  }
+  if (fields === 0) throw new CorruptError('no fields', 0);
+  return model;
+}
+
+function parseStringEntry(c: Cursor, e: number): { key: string; value: string } {
+  let key = '';
+  let value = '';
+  while (c.pos < e) {
+    const t = c.uint32();
+    if (t >>> 3 === StringStringEntryField.key && (t & 7) === 2) key = c.string(c.length(e));
+    else if (t >>> 3 === StringStringEntryField.value && (t & 7) === 2) value = c.string(c.length(e));
+    else c.skipField(t & 7, e);
+    fieldEnd(c, e);
+  }
+  return { key, value };
+}
+
+function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
+  const { c } = ctx;
+  if (depth > MAX_DEPTH) throw new CorruptError(`subgraphs nested more than ${MAX_DEPTH} deep`, c.pos);
+  const g: OnnxGraph = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [], extra: [] };
+  while (c.pos < end) {
+    const start = c.pos;
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 0) throw new CorruptError('field number 0', start);
+    switch (f) {
+      case GraphField.node: {
+        expect(c, wt, WireType.LEN, 'node');
+        const len = c.length(end);
+        const payload = c.pos;
+        const node = parseNode(ctx, c.pos + len, depth);
+        node.span = { start: payload, end: c.pos };
+        g.nodes.push(node);
+        break;
+      }
+      case GraphField.name:
+        expect(c, wt, WireType.LEN, 'graph name');
+        g.name = c.string(c.length(end));
+        break;
+      case GraphField.initializer: {
+        expect(c, wt, WireType.LEN, 'initializer');
+        const len = c.length(end);
+        const payload = c.pos;
+        const t = parseTensor(ctx, c.pos + len);
+        t.span = { start: payload, end: c.pos };
+        g.initializers.push(t);
+        break;
+      }
+      case GraphField.doc_string: {
+        expect(c, wt, WireType.LEN, 'doc_string');
+        const len = c.length(end);
+        if (len <= DOC_MAX) g.docString = c.string(len);
+        else c.skip(len);
+        break;
+      }
+      case GraphField.input:
+      case GraphField.output:
+      case GraphField.value_info: {
+        expect(c, wt, WireType.LEN, 'value info');
+        const len = c.length(end);
+        const payload = c.pos;
+        const vi = parseValueInfo(c, c.pos + len);
+        vi.span = { start: payload, end: c.pos };
+        (f === GraphField.input ? g.inputs : f === GraphField.output ? g.outputs : g.valueInfo).push(vi);
+        break;
+      }
+      default:
+        c.skipField(wt, end);
+        g.extra.push({ start, end: c.pos });
+    }
+    fieldEnd(c, end);
+  }
+  return g;
+}
+
+function parseNode(ctx: Ctx, end: number, depth: number): OnnxNode {
+  const { c } = ctx;
+  const node: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
+  while (c.pos < end) {
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case NodeField.input:
+        expect(c, wt, WireType.LEN, 'node input');
+        node.inputs.push(c.string(c.length(end)));
+        break;
+      case NodeField.output:
+        expect(c, wt, WireType.LEN, 'node output');
+        node.outputs.push(c.string(c.length(end)));
+        break;
+      case NodeField.name:
+        expect(c, wt, WireType.LEN, 'node name');
+        node.name = c.string(c.length(end));
+        break;
+      case NodeField.op_type:
+        expect(c, wt, WireType.LEN, 'op_type');
+        node.opType = c.string(c.length(end));
+        break;
+      case NodeField.domain:
+        expect(c, wt, WireType.LEN, 'node domain');
+        node.domain = c.string(c.length(end));
+        break;
+      case NodeField.attribute: {
+        expect(c, wt, WireType.LEN, 'attribute');
+        const len = c.length(end);
+        node.attributes.push(parseAttribute(ctx, c.pos + len, depth));
+        break;
+      }
+      case NodeField.doc_string: {
+        expect(c, wt, WireType.LEN, 'doc_string');
+        const len = c.length(end);
+        if (len <= 4096) node.docString = c.string(len);
+        else c.skip(len);
+        break;
+      }
+      default:
+        if (f === 0) throw new CorruptError('field number 0', c.pos);
+        c.skipField(wt, end);
+    }
+    fieldEnd(c, end);
+  }
+  if (!node.opType) throw new CorruptError('a node has no op_type', c.pos);
+  return node;
+}
+
+function readPackedOrSingle(c: Cursor, wt: number, end: number, elemWire: number, read: () => number, into: number[]): void {
+  if (wt === WireType.LEN) {
+    const len = c.length(end);
+    const e = c.pos + len;
+    while (c.pos < e) into.push(read());
+    fieldEnd(c, e);
+  } else if (wt === elemWire) {
+    into.push(read());
+  } else {
+    throw new CorruptError('a repeated field has the wrong wire type', c.pos);
+  }
+}
+
+function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
+  const { c } = ctx;
+  let name = '';
+  let refAttrName: string | undefined;
+  let type = 0;
+  let f: number | undefined;
+  let i: number | undefined;
+  let s: string | undefined;
+  let t: TensorInfo | undefined;
+  let g: OnnxGraph | undefined;
+  const floats: number[] = [];
+  const ints: number[] = [];
+  const strings: string[] = [];
+  const tensors: TensorInfo[] = [];
+  const graphs: OnnxGraph[] = [];
+  let other = 0;
+  while (c.pos < end) {
+    const tag = c.uint32();
+    const fld = tag >>> 3;
+    const wt = tag & 7;
+    switch (fld) {
+      case AttributeField.name:
+        expect(c, wt, WireType.LEN, 'attribute name');
+        name = c.string(c.length(end));
+        break;
+      case AttributeField.ref_attr_name:
+        expect(c, wt, WireType.LEN, 'ref_attr_name');
+        refAttrName = c.string(c.length(end));
+        break;
+      case AttributeField.type:
+        expect(c, wt, WireType.VARINT, 'attribute type');
+        type = c.int64();
+        break;
+      case AttributeField.f:
+        expect(c, wt, WireType.I32, 'attribute f');
+        f = c.float();
+        break;
+      case AttributeField.i:
+        expect(c, wt, WireType.VARINT, 'attribute i');
+        i = c.int64();
+        break;
+      case AttributeField.s: {
+        expect(c, wt, WireType.LEN, 'attribute s');
+        s = c.string(c.length(end));
+        break;
+      }
+      case AttributeField.t: {
+        expect(c, wt, WireType.LEN, 'attribute t');
+        const len = c.length(end);
+        t = parseTensor(ctx, c.pos + len);
+        break;
+      }
+      case AttributeField.g: {
+        expect(c, wt, WireType.LEN, 'attribute g');
+        const len = c.length(end);
+        g = parseGraph(ctx, c.pos + len, depth + 1);
+        break;
+      }
+      case AttributeField.floats:
+        readPackedOrSingle(c, wt, end, WireType.I32, () => c.float(), floats);
+        break;
+      case AttributeField.ints:
+        readPackedOrSingle(c, wt, end, WireType.VARINT, () => c.int64(), ints);
+        break;
+      case AttributeField.strings:
+        expect(c, wt, WireType.LEN, 'attribute strings');
+        strings.push(c.string(c.length(end)));
+        break;
+      case AttributeField.tensors: {
+        expect(c, wt, WireType.LEN, 'attribute tensors');
+        const len = c.length(end);
+        tensors.push(parseTensor(ctx, c.pos + len));
+        break;
+      }
+      case AttributeField.graphs: {
+        expect(c, wt, WireType.LEN, 'attribute graphs');
+        const len = c.length(end);
+        graphs.push(parseGraph(ctx, c.pos + len, depth + 1));
+        break;
+      }
+      default:
+        if (fld === 0) throw new CorruptError('field number 0', c.pos);
+        if (fld === AttributeField.tp || fld === AttributeField.sparse_tensor || fld === AttributeField.sparse_tensors || fld === AttributeField.type_protos) other = fld;
+        c.skipField(wt, end);
+    }
+    fieldEnd(c, end);
+  }
+  // IR >= 0.0.2 sets `type`; older files say it by which field is present.
+  if (type === 0) {
+    if (f !== undefined) type = AttributeType.FLOAT;
+    else if (i !== undefined) type = AttributeType.INT;
+    else if (s !== undefined) type = AttributeType.STRING;
+    else if (t) type = AttributeType.TENSOR;
+    else if (g) type = AttributeType.GRAPH;
+    else if (floats.length) type = AttributeType.FLOATS;
+    else if (ints.length) type = AttributeType.INTS;
+    else if (strings.length) type = AttributeType.STRINGS;
+    else if (tensors.length) type = AttributeType.TENSORS;
+    else if (graphs.length) type = AttributeType.GRAPHS;
+  }
+  let v: AttributeValue;
+  switch (type) {
+    case AttributeType.FLOAT:
+      v = { type: 'float', value: f ?? 0 };
+      break;
+    case AttributeType.INT:
+      v = { type: 'int', value: i ?? 0 };
+      break;
+    case AttributeType.STRING:
+      v = { type: 'string', value: s ?? '' };
+      break;
+    case AttributeType.TENSOR:
+      if (!t) throw new CorruptError(`tensor attribute ${name} has no tensor`, c.pos);
+      v = { type: 'tensor', value: t };
+      break;
+    case AttributeType.GRAPH:
+      if (!g) throw new CorruptError(`graph attribute ${name} has no graph`, c.pos);
+      v = { type: 'graph', value: g };
+      break;
+    case AttributeType.FLOATS:
+      v = { type: 'floats', value: floats };
+      break;
+    case AttributeType.INTS:
+      v = { type: 'ints', value: ints };
+      break;
+    case AttributeType.STRINGS:
+      v = { type: 'strings', value: strings };
+      break;
+    case AttributeType.TENSORS:
+      v = { type: 'tensors', value: tensors };
+      break;
+    case AttributeType.GRAPHS:
+      v = { type: 'graphs', value: graphs };
+      break;
+    default:
+      v = { type: 'other', value: null, typeCode: type || other };
+  }
+  const a = { name, ...v } as OnnxAttribute;
+  if (refAttrName !== undefined) a.refAttrName = refAttrName;
+  return a;
+}
+
+function parseValueInfo(c: Cursor, end: number): ValueInfo {
+  const vi: ValueInfo = { name: '', type: null };
+  while (c.pos < end) {
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === ValueInfoField.name) {
+      expect(c, wt, WireType.LEN, 'value name');
+      vi.name = c.string(c.length(end));
+    } else if (f === ValueInfoField.type) {
+      expect(c, wt, WireType.LEN, 'value type');
+      const len = c.length(end);
+      vi.type = parseType(c, c.pos + len, 0);
+    } else if (f === ValueInfoField.doc_string && wt === WireType.LEN) {
+      const len = c.length(end);
+      if (len <= 4096) vi.docString = c.string(len);
+      else c.skip(len);
+    } else {
+      if (f === 0) throw new CorruptError('field number 0', c.pos);
+      c.skipField(wt, end);
+    }
+    fieldEnd(c, end);
+  }
+  return vi;
+}
+
+function parseType(c: Cursor, end: number, depth: number): TypeInfo {
+  let out: TypeInfo = { kind: 'unknown' };
+  if (depth > MAX_DEPTH) throw new CorruptError('types nested too deep', c.pos);
+  while (c.pos < end) {
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === TypeField.tensor_type || f === TypeField.sparse_tensor_type) {
+      expect(c, wt, WireType.LEN, 'tensor_type');
+      const len = c.length(end);
+      const e = c.pos + len;
+      let elemType = 0;
+      let shape: Dim[] | null = null;
+      while (c.pos < e) {
+        const t = c.uint32();
+        if (t >>> 3 === TypeTensorField.elem_type && (t & 7) === 0) elemType = c.int64();
+        else if (t >>> 3 === TypeTensorField.shape && (t & 7) === 2) {
+          const sl = c.length(e);
+          shape = parseShape(c, c.pos + sl);
+        } else c.skipField(t & 7, e);
+        fieldEnd(c, e);
+      }
+      out = f === TypeField.tensor_type ? { kind: 'tensor', elemType, shape } : { kind: 'sparse_tensor' };
+    } else if (f === TypeField.sequence_type || f === TypeField.map_type || f === TypeField.optional_type) {
+      c.skipField(wt, end);
+      out = { kind: f === TypeField.sequence_type ? 'sequence' : f === TypeField.map_type ? 'map' : 'optional' };
+    } else {
+      if (f === 0) throw new CorruptError('field number 0', c.pos);
+      c.skipField(wt, end);
+    }
+    fieldEnd(c, end);
+  }
+  return out;
+}
+
+function parseShape(c: Cursor, end: number): Dim[] {
+  const dims: Dim[] = [];
+  while (c.pos < end) {
+    const tag = c.uint32();
+    if (tag >>> 3 === TensorShapeField.dim && (tag & 7) === 2) {
+      const len = c.length(end);
+      const e = c.pos + len;
+      let d: Dim = null;
+      while (c.pos < e) {
+        const t = c.uint32();
+        if (t >>> 3 === DimensionField.dim_value && (t & 7) === 0) d = c.int64();
+        else if (t >>> 3 === DimensionField.dim_param && (t & 7) === 2) d = c.string(c.length(e)) || null;
+        else c.skipField(t & 7, e);
+        fieldEnd(c, e);
+      }
+      if (typeof d === 'number' && d < 0) d = null;
+      dims.push(d);
+    } else {
+      c.skipField(tag & 7, end);
+    }
+    fieldEnd(c, end);
+  }
+  return dims;
+}
+
+const TYPED_FIELDS: Record<number, TensorEncoding> = {
+  [TensorField.float_data]: 'float_data',
+  [TensorField.int32_data]: 'int32_data',
+  [TensorField.int64_data]: 'int64_data',
+  [TensorField.double_data]: 'double_data',
+  [TensorField.uint64_data]: 'uint64_data',
+};
+
+function parseTensor(ctx: Ctx, end: number): TensorInfo {
+  const { c } = ctx;
+  const t: TensorInfo = { name: '', dataType: 0, dims: [], data: { location: 'none' } };
+  let location = DataLocation.DEFAULT as number;
+  const external: Record<string, string> = {};
+  let inline: { offset: number; length: number; encoding: TensorEncoding } | null = null;
+  let bytes: Uint8Array | null = null;
+  let unpacked: number[] | null = null;
+  let unpackedEncoding: TensorEncoding | null = null;
+  let strings = 0;
+  while (c.pos < end) {
+    const tag = c.uint32();
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case TensorField.dims:
+        readPackedOrSingle(c, wt, end, WireType.VARINT, () => c.int64(), t.dims);
+        break;
+      case TensorField.data_type:
+        expect(c, wt, WireType.VARINT, 'data_type');
+        t.dataType = c.int64();
+        break;
+      case TensorField.name:
+        expect(c, wt, WireType.LEN, 'tensor name');
+        t.name = c.string(c.length(end));
+        break;
+      case TensorField.doc_string: {
+        expect(c, wt, WireType.LEN, 'doc_string');
+        const len = c.length(end);
+        if (len <= 4096) t.docString = c.string(len);
+        else c.skip(len);
+        break;
+      }
+      case TensorField.raw_data: {
+        expect(c, wt, WireType.LEN, 'raw_data');
+        const len = c.length(end);
+        inline = { offset: c.pos, length: len, encoding: 'raw' };
+        if (len <= ctx.valuesMax) bytes = c.bytes(len);
+        else c.skip(len);
+        break;
+      }
+      case TensorField.float_data:
+      case TensorField.int32_data:
+      case TensorField.int64_data:
+      case TensorField.double_data:
+      case TensorField.uint64_data: {
+        const enc = TYPED_FIELDS[f];
+        if (wt === WireType.LEN) {
+          const len = c.length(end);
+          inline = { offset: c.pos, length: len, encoding: enc };
+          if (len <= ctx.valuesMax) bytes = c.bytes(len);
+          else c.skip(len);
+        } else {
+          // Unpacked repeated field (legal, rare): collect values while they are few.
+          unpacked ??= [];
+          unpackedEncoding = enc;
+          const v =
+            f === TensorField.float_data && wt === WireType.I32
+              ? c.float()
+              : f === TensorField.double_data && wt === WireType.I64
+                ? c.double()
+                : wt === WireType.VARINT
+                  ? f === TensorField.uint64_data
+                    ? c.uint64()
+                    : c.int64()
+                  : NaN;
+          if (Number.isNaN(v) && !(f === TensorField.float_data || f === TensorField.double_data)) {
+            throw new CorruptError('a tensor data field has the wrong wire type', c.pos);
+          }
+          if (unpacked.length * 8 <= ctx.valuesMax) unpacked.push(v);
+        }
+        break;
+      }
+      case TensorField.string_data:
+        expect(c, wt, WireType.LEN, 'string_data');
+        c.skip(c.length(end));
+        strings++;
+        break;
+      case TensorField.external_data: {
+        expect(c, wt, WireType.LEN, 'external_data');
+        const len = c.length(end);
+        const kv = parseStringEntry(c, c.pos + len);
+        external[kv.key] = kv.value;
+        break;
+      }
+      case TensorField.data_location:
+        expect(c, wt, WireType.VARINT, 'data_location');
+        location = c.int64();
+        break;
+      default:
+        if (f === 0) throw new CorruptError('field number 0', c.pos);
+        c.skipField(wt, end);
+    }
+    fieldEnd(c, end);
+  }
+  for (const d of t.dims) {
+    if (d < 0 || !Number.isSafeInteger(d)) throw new CorruptError(`tensor "${t.name}" has an invalid dimension ${d}`, c.pos);
+  }
+  const count = numElements(t.dims);
+  if (location === DataLocation.EXTERNAL) {
+    t.data = externalData(ctx, t, external);
+  } else if (inline) {
+    t.data = { location: 'inline', ...inline };
+    if (bytes) {
+      const v = decodeTensorBytes(t.dataType, inline.encoding, bytes);
+      if (v && v.length === count) t.values = v;
+    }
+  } else if (unpacked && unpackedEncoding) {
+    t.data = { location: 'inline', offset: -1, length: unpacked.length * 8, encoding: unpackedEncoding };
+    if (unpacked.length === count) t.values = unpacked;
+  } else if (strings) {
+    t.data = { location: 'inline', offset: -1, length: 0, encoding: 'string_data' };
+  } else if (count === 0) {
+    t.values = [];
+  }
+  return t;
+}
+
+const WINDOWS_ABS = /^[A-Za-z]:|^[\\/]/;
+
+function externalData(ctx: Ctx, t: TensorInfo, kv: Record<string, string>): TensorData {
+  const loc = kv.location ?? '';
+  if (!loc) throw new CorruptError(`tensor "${t.name}" says its data is external but names no file`, ctx.c.pos);
+  if (path.isAbsolute(loc) || WINDOWS_ABS.test(loc) || loc.split(/[\\/]/).some((p) => p === '..')) {
+    throw new UserError(
+      `Refusing to read external data "${loc}" of tensor "${t.name}": it points outside the model's folder. External data must sit in the model's folder (a relative path without ".."). Move the data file beside the model and fix its location, e.g. with onnx.external_data_helper.`,
+    );
+  }
+  const parseNum = (s: string | undefined, what: string): number | null => {
+    if (s === undefined || s === '') return null;
+    if (!/^\d+$/.test(s.trim())) throw new CorruptError(`tensor "${t.name}" has an invalid external-data ${what} "${s}"`, ctx.c.pos);
+    const n = Number(s.trim());
+    if (!Number.isSafeInteger(n)) throw new CorruptError(`tensor "${t.name}" has an invalid external-data ${what} "${s}"`, ctx.c.pos);
+    return n;
+  };
+  const offset = parseNum(kv.offset, 'offset') ?? 0;
+  const bits = dataTypeBits(t.dataType);
+  const length = parseNum(kv.length, 'length') ?? Math.ceil((numElements(t.dims) * bits) / 8);
+  let file = ctx.externals.get(loc);
+  if (!file) {
+    const resolved = ctx.dir ? path.resolve(ctx.dir, loc) : loc;
+    let exists = false;
+    let size = 0;
+    if (ctx.dir) {
+      const rel = path.relative(ctx.dir, resolved);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        throw new UserError(
+          `Refusing to read external data "${loc}" of tensor "${t.name}": it points outside the model's folder. Move the data file beside the model.`,
+        );
+      }
+      try {
+        const st = fs.statSync(resolved);
+        exists = st.isFile();
+        size = st.size;
+      } catch {
+        exists = false;
+      }
+    }
+    file = { path: resolved, exists, size };
+    ctx.externals.set(loc, file);
+  }
+  if (file.exists && offset + length > file.size) ctx.tensorsPastEnd.add(loc);
+  return { location: 'external', file: loc, path: file.path, offset, length, exists: file.exists };
+}
+
+/**
+ * The values of a tensor, reading its bytes (from the model file or its external data) when they
+ * were not decoded at load time. Returns null when they cannot be had (missing data, too large,
+ * not numeric).
+ */
+export function loadTensorValues(model: OnnxModel, t: TensorInfo, maxBytes = 1 << 20): number[] | null {
+  if (t.values) return t.values;
+  const d = t.data;
+  let bytes: Uint8Array | null = null;
+  let encoding: TensorEncoding = 'raw';
+  if (d.location === 'memory') bytes = d.bytes;
+  else if (d.location === 'inline') {
+    if (d.offset < 0 || d.length > maxBytes || !model.path) return null;
+    encoding = d.encoding;
+    bytes = readRange(model.path, d.offset, d.length);
+  } else if (d.location === 'external') {
+    if (!d.exists || d.length > maxBytes) return null;
+    bytes = readRange(d.path, d.offset, d.length);
+  }
+  if (!bytes || bytes.length > maxBytes) return null;
+  const v = decodeTensorBytes(t.dataType, encoding, bytes);
+  if (!v || v.length !== numElements(t.dims)) return null;
+  return v;
+}
+
+function readRange(p: string, offset: number, length: number): Uint8Array | null {
+  try {
+    const src = new FileSource(p);
+    try {
+      const b = src.read(offset, length);
+      return b.length === length ? b : null;
+    } finally {
+      src.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+export { DataType };

@@ -1,0 +1,64 @@
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute } from 'node:path';
+import { UserError } from '../core/errors';
+import type { Services } from './context';
+
+export const EMBEDDED = ['fashion-vit', 'fashion-swin'] as const;
+
+export function embeddedModelPath(services: Services, name: string): string {
+  return vscode.Uri.joinPath(services.extensionUri, 'media', 'models', `${name}.onnx`).fsPath;
+}
+
+/** The model Classify Image uses: the setting (absolute or workspace-relative), else the embedded one. */
+export function configuredModel(services: Services, scope?: vscode.Uri): string {
+  const cfg = services.config(scope);
+  const set = cfg.get<string>('modelPath', '').trim();
+  if (!set) {
+    const name = cfg.get<string>('embeddedModel', 'fashion-vit');
+    return embeddedModelPath(services, EMBEDDED.includes(name as never) ? name : 'fashion-vit');
+  }
+  let path = set;
+  if (!isAbsolute(set)) {
+    const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
+    if (!folder) throw new UserError(`vitInspector.modelPath "${set}" is relative but no folder is open. Use an absolute path.`);
+    path = vscode.Uri.joinPath(folder.uri, set).fsPath;
+  }
+  if (!existsSync(path)) throw new UserError(`The model ${path} (setting vitInspector.modelPath) does not exist. Run "ViT Inspector: Select Model" to choose another.`);
+  return path;
+}
+
+/** Select Model: embedded models, the workspace's .onnx files, or browse. Stores the choice in the workspace settings. */
+export async function selectModel(services: Services, preset?: vscode.Uri): Promise<string | undefined> {
+  let chosen: string | undefined;
+  if (preset) chosen = preset.fsPath;
+  else {
+    type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean };
+    const files = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
+    const items: Item[] = [
+      { label: 'Embedded models', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(package) Fashion-MNIST ViT', description: 'fashion-vit (embedded)', embedded: 'fashion-vit' },
+      { label: '$(package) Fashion-MNIST Swin', description: 'fashion-swin (embedded)', embedded: 'fashion-swin' },
+      { label: 'Workspace', kind: vscode.QuickPickItemKind.Separator },
+      ...files.map((f) => ({ label: `$(file-binary) ${basename(f.fsPath)}`, description: vscode.workspace.asRelativePath(f), path: f.fsPath })),
+      { label: '$(folder-opened) Browse…', browse: true },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The ONNX model for Classify Image and Show Attention', matchOnDescription: true });
+    if (!pick) return undefined;
+    if (pick.embedded) {
+      const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      await services.config().update('modelPath', undefined, target);
+      await services.config().update('embeddedModel', pick.embedded, target);
+      return embeddedModelPath(services, pick.embedded);
+    }
+    if (pick.browse) {
+      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Select an ONNX model' });
+      chosen = uris?.[0]?.fsPath;
+    } else chosen = pick.path;
+  }
+  if (!chosen) return undefined;
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await services.config().update('modelPath', chosen, target);
+  void vscode.window.showInformationMessage(`ViT Inspector will use ${basename(chosen)}.`);
+  return chosen;
+}

@@ -1,0 +1,81 @@
+/**
+ * ONNX Runtime sessions, cached (LRU) by model file, its size and mtime, and the
+ * provider order: a changed file gets a new session. Providers are tried one by one
+ * in the user's order, because a provider that cannot start makes create() throw
+ * even with 'cpu' listed after it.
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type * as ortType from 'onnxruntime-node';
+import { UserError } from '../core/errors';
+import { usableOrder } from '../core/inference/providers';
+
+export interface OpenSession {
+  session: ortType.InferenceSession;
+  ep: string;
+  /** Providers tried before `ep`, and why each failed. */
+  failures: { ep: string; reason: string }[];
+  loadMs: number;
+}
+
+const MAX_SESSIONS = 3;
+const cache = new Map<string, Promise<OpenSession>>();
+
+export function ort(): typeof ortType {
+  return require('onnxruntime-node');
+}
+
+export async function openSession(model: string | { key: string; bytes: Uint8Array }, order: string[]): Promise<OpenSession> {
+  let key: string;
+  if (typeof model === 'string') {
+    let st;
+    try {
+      st = statSync(model);
+    } catch {
+      throw new UserError(`The model ${model} does not exist. Check the vitInspector.modelPath setting.`);
+    }
+    key = `${model}|${st.size}|${st.mtimeMs}|${order.join(',')}`;
+  } else key = `${model.key}|${order.join(',')}`;
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit); // most recently used last
+    return hit;
+  }
+  const p = create(model, order);
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  while (cache.size > MAX_SESSIONS) {
+    const [oldest, s] = cache.entries().next().value as [string, Promise<OpenSession>];
+    cache.delete(oldest);
+    void s.then((o) => o.session.release()).catch(() => undefined);
+  }
+  return p;
+}
+
+async function create(model: string | { key: string; bytes: Uint8Array }, order: string[]): Promise<OpenSession> {
+  const o = ort();
+  const eps = usableOrder(order, o.listSupportedBackends());
+  const failures: { ep: string; reason: string }[] = [];
+  const t0 = performance.now();
+  for (const ep of eps) {
+    try {
+      const opts: ortType.InferenceSession.SessionOptions = { executionProviders: [ep], logSeverityLevel: 3 };
+      const session = typeof model === 'string' ? await o.InferenceSession.create(model, opts) : await o.InferenceSession.create(model.bytes, opts);
+      return { session, ep, failures, loadMs: performance.now() - t0 };
+    } catch (e) {
+      const reason = String((e as Error).message ?? e).split('\n')[0];
+      failures.push({ ep, reason });
+      // A model ONNX Runtime cannot parse fails the same way on every provider: stop here.
+      if (ep === 'cpu' || /protobuf|ModelProto|Load model|INVALID_GRAPH|INVALID_PROTOBUF|NOT_IMPLEMENTED/i.test(reason)) break;
+    }
+  }
+  const name = typeof model === 'string' ? basename(model) : model.key;
+  const last = failures[failures.length - 1];
+  throw new UserError(`ONNX Runtime cannot load ${name}: ${last?.reason ?? 'no execution provider available'}${failures.length > 1 ? ` (tried ${failures.map((f) => f.ep).join(', ')})` : ''}.`);
+}
+
+export function clearSessions(): void {
+  for (const s of cache.values()) void s.then((o) => o.session.release()).catch(() => undefined);
+  cache.clear();
+}

@@ -1,0 +1,96 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import { h, clear, app } from '../shared/dom';
+import { post, onMessage, setState } from '../shared/host';
+import type { ClassifyView } from '../../src/protocol';
+import { drawImage, drawGrid } from './draw';
+
+const root = app();
+const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Classifying…');
+const content = h('div', { class: 'classify' });
+root.append(status, content);
+
+let view: ClassifyView | undefined;
+let showGrid = true;
+
+function pct(p: number): string {
+  return p >= 0.9995 ? '100%' : `${(p * 100).toFixed(p < 0.001 ? 3 : 1)}%`;
+}
+
+function resultsMarkdown(v: ClassifyView): string {
+  return [
+    `**${v.imageName}** — ${v.modelName} on ${v.ep}`,
+    '',
+    '| # | class | probability |',
+    '| --- | --- | --- |',
+    ...v.top.map((t, i) => `| ${i + 1} | ${t.label} (${t.index}) | ${pct(t.prob)} |`),
+  ].join('\n');
+}
+
+function render(v: ClassifyView, providers: string[]): void {
+  view = v;
+  setState({ imagePath: v.imagePath, modelPath: v.modelPath });
+  clear(content);
+  status.textContent = '';
+  const canvas = h('canvas', { id: 'image', role: 'img', 'aria-label': `${v.imageName} as the model sees it (${v.pixels.width}×${v.pixels.height})` });
+  const overlay = h('canvas', { id: 'grid', 'aria-hidden': 'true' });
+  const stack = h('div', { class: 'stack' }, canvas, overlay);
+  const display = Math.max(224, Math.min(448, v.pixels.width * Math.ceil(224 / v.pixels.width)));
+  drawImage(canvas, v.pixels, display);
+  const redrawGrid = () => {
+    const ctx = overlay.getContext('2d')!;
+    overlay.width = overlay.height = display;
+    ctx.clearRect(0, 0, display, display);
+    if (showGrid && v.grid) drawGrid(overlay, v.grid, v.pixels.width, display);
+  };
+  redrawGrid();
+  const gridBox = h('vscode-checkbox' as 'input', { id: 'show-grid', checked: showGrid, label: v.grid ? `Patch grid (${v.grid.patch}px${v.grid.window ? `, windows of ${v.grid.window}×${v.grid.window} patches` : ''})` : 'Patch grid (unknown patch size)' });
+  gridBox.addEventListener('change', () => ((showGrid = (gridBox as unknown as { checked: boolean }).checked), redrawGrid()));
+
+  const bars = h('ol', { class: 'bars', id: 'top', 'aria-label': 'Top classes' });
+  for (const t of v.top) {
+    const bar = h('div', { class: 'bar' });
+    bar.style.width = `${Math.max(0.5, t.prob * 100)}%`;
+    bars.append(h('li', { 'data-index': t.index }, h('div', { class: 'bar-label' }, h('span', { class: 'name' }, t.label), h('span', { class: 'prob' }, pct(t.prob))), h('div', { class: 'bar-track' }, bar)));
+  }
+
+  const epSelect = h('vscode-single-select' as 'select', { id: 'ep', 'aria-label': 'Execution provider' });
+  for (const ep of providers) epSelect.append(h('vscode-option' as 'option', { value: ep, selected: ep === v.ep }, ep));
+  epSelect.addEventListener('change', () => post({ type: 'rerun', ep: (epSelect as unknown as { value: string }).value }));
+  const copy = h('vscode-button' as 'button', { id: 'copy', secondary: true }, 'Copy results');
+  copy.addEventListener('click', () => post({ type: 'copy', text: resultsMarkdown(v) }));
+  const rerun = h('vscode-button' as 'button', { id: 'rerun', secondary: true }, 'Run again');
+  rerun.addEventListener('click', () => post({ type: 'rerun' }));
+  const model = h('vscode-button' as 'button', { id: 'model', secondary: true }, 'Other model…');
+  model.addEventListener('click', () => post({ type: 'pickModel' }));
+
+  const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+  const facts = h(
+    'dl',
+    { class: 'facts' },
+    h('dt', {}, 'Model'), h('dd', { id: 'model-name' }, v.modelName),
+    h('dt', {}, 'Provider'), h('dd', { id: 'provider' }, v.ep, v.failures.length ? h('span', { class: 'muted' }, ` (not used: ${v.failures.map((f) => `${f.ep} — ${f.reason}`).join('; ')})`) : null),
+    h('dt', {}, 'Timings'), h('dd', { id: 'timings' }, `decode ${ms(v.timings.decode)}, preprocess ${ms(v.timings.preprocess)}, run ${ms(v.timings.run)}${v.timings.load > 0 ? `, model load ${ms(v.timings.load)}` : ''}`),
+    h('dt', {}, 'Image'), h('dd', {}, `${v.original.width}×${v.original.height} ${v.original.format} → ${v.pixels.width}×${v.pixels.height}`),
+    h('dt', {}, 'Preprocessing'), h('dd', {}, v.preprocessing),
+    h('dt', {}, 'Labels'), h('dd', { id: 'labels' }, v.labelsSource, v.labelsWarning ? h('div', { class: 'error' }, v.labelsWarning) : null),
+  );
+  content.append(
+    h('h1', {}, v.imageName),
+    h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
+    h('div', { class: 'columns' }, h('div', {}, stack, gridBox), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
+  );
+}
+
+onMessage((m) => {
+  if (m.type === 'classified') render(m.view, m.providers);
+  else if (m.type === 'busy') status.textContent = m.message;
+  else if (m.type === 'error') {
+    status.textContent = '';
+    clear(content);
+    content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message));
+  }
+});
+post({ type: 'ready' });
