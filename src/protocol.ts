@@ -39,6 +39,7 @@ export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | '
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
   | { type: 'classified'; view: ClassifyView; providers: string[] }
+  | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }

@@ -3,6 +3,8 @@ import { Services } from './context';
 import { ProvidersPanel } from './panels/providersPanel';
 import { ClassifyPanel } from './panels/classifyPanel';
 import { selectModel } from './model';
+import { classifyFolder } from './classifyFolder';
+import { WindowsPanel } from './panels/windowsPanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
@@ -48,7 +50,14 @@ export function activate(context: vscode.ExtensionContext): void {
       },
     }),
   );
-  registered.add('vitInspector.classifyImage').add('vitInspector.selectModel');
+  command('vitInspector.classifyFolder', 'Classify Folder', async (uri?: vscode.Uri) => {
+    const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Classify every image in a folder' }))?.[0];
+    if (folder) await classifyFolder(services, folder);
+  });
+  command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(WindowsPanel.viewType, { async deserializeWebviewPanel(panel) { WindowsPanel.revive(panel, services); } }));
+  registered.add('vitInspector.showShiftedWindows');
+  registered.add('vitInspector.classifyImage').add('vitInspector.selectModel').add('vitInspector.classifyFolder');
 
   // Commands whose capability has not landed yet say so plainly instead of failing.
   const pending: Record<string, string> = {

@@ -1,0 +1,453 @@
+/**
+ * Structural analysis of a transformer graph, shared by detection, MAC roles and the tree: the
+ * producer/consumer index, which tensors are constants, the weighted (parameter-bearing) MatMul,
+ * Gemm and Conv nodes, and every attention block found from its Softmax: the QKᵀ and A·V
+ * products, the Q/K/V projections feeding them and the output projection after. Nothing here
+ * looks at node names, so torchvision, timm and Hugging Face exports are read alike.
+ */
+import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
+import { attrInt, attrInts, numElements } from '../onnx/model';
+import { isFloatType } from '../onnx/proto';
+import type { ShapeResult } from '../onnx/shapes';
+import { UNKNOWN, imageInput } from '../onnx/shapes';
+
+export type Role = 'qkv' | 'attnScores' | 'attnValues' | 'attnProj' | 'mlp' | 'patchEmbed' | 'merge' | 'head' | 'norm' | 'other';
+export const ROLES: readonly Role[] = ['patchEmbed', 'qkv', 'attnScores', 'attnValues', 'attnProj', 'mlp', 'norm', 'merge', 'head', 'other'];
+
+export interface AttentionInfo {
+  softmax: number;
+  /** The QKᵀ MatMul (or Einsum), and the A·V one. */
+  scores: number | null;
+  values: number | null;
+  /** Weighted projections producing Q, K and V (one node when fused). */
+  qkv: number[];
+  /** The output projection. */
+  proj: number | null;
+  heads: number;
+  /** Tokens attended over (per window for window attention). */
+  tokens: number;
+  headDim: number;
+  /** Model width at this block: heads × headDim. */
+  dim: number;
+  /** Attention groups per image: windows for Swin, 1 for global attention. */
+  windows: number;
+  /** Nodes between QKᵀ and the Softmax that add a constant (relative position bias) or a mask. */
+  scoreAdds: number[];
+}
+
+export interface GraphAnalysis {
+  model: OnnxModel;
+  shapes: ShapeResult;
+  nodes: OnnxNode[];
+  producer: Map<string, number>;
+  consumers: Map<string, number[]>;
+  initializers: Map<string, TensorInfo>;
+  /** Tensors that are constants: initializers, Constant outputs, and everything folded from them. */
+  isConst: (name: string) => boolean;
+  /** For weighted nodes: the initializer holding the weight. */
+  weightOf: Map<number, TensorInfo>;
+  attentions: AttentionInfo[];
+  patchEmbed: number | null;
+  /** Batch size the shapes were computed with. */
+  batch: number;
+  roles: Role[];
+  normNodes: Set<number>;
+  /** One node per normalisation (the fused op, or the first ReduceMean of a decomposed one). */
+  normEntries: Set<number>;
+}
+
+const PASS_BACK = new Set(['Add', 'Mul', 'Div', 'Sub', 'Reshape', 'Where', 'Cast', 'Identity', 'Dropout', 'Squeeze', 'Unsqueeze', 'Transpose', 'Expand', 'Softmax']);
+const LAYOUT = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'Dropout', 'Cast', 'Gather', 'Slice', 'Split', 'Concat', 'Expand', 'Pad', 'Mul', 'Div', 'Add', 'Sub', 'Contiguous']);
+
+function shapeOf(a: { shapes: ShapeResult }, name: string): number[] | null {
+  return a.shapes.tensors.get(name)?.shape ?? null;
+}
+
+export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalysis {
+  const g = model.graph;
+  const nodes = g.nodes;
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const o of n.outputs) if (o) producer.set(o, i);
+    for (const inp of n.inputs) {
+      if (!inp) continue;
+      const c = consumers.get(inp);
+      if (c) c.push(i);
+      else consumers.set(inp, [i]);
+    }
+  });
+  const initializers = new Map(g.initializers.map((t) => [t.name, t]));
+  const constCache = new Map<string, boolean>();
+  const isConst = (name: string): boolean => {
+    const hit = constCache.get(name);
+    if (hit !== undefined) return hit;
+    let r = false;
+    if (initializers.has(name)) r = true;
+    else if (shapes.tensors.get(name)?.value) r = true;
+    else {
+      const p = producer.get(name);
+      if (p !== undefined) {
+        const n = nodes[p];
+        if (n.opType === 'Constant') r = true;
+        else if (n.opType !== 'Shape' && n.inputs.length > 0) {
+          constCache.set(name, false); // guard against cycles
+          r = n.inputs.every((i) => i === '' || isConst(i));
+        }
+      }
+    }
+    constCache.set(name, r);
+    return r;
+  };
+
+  /** The initializer behind a weight input: directly, or through Transpose/Reshape/Cast/DequantizeLinear. */
+  const weightInit = (name: string, depth = 0): TensorInfo | null => {
+    const t = initializers.get(name);
+    if (t) return isFloatType(t.dataType) || depth > 0 ? t : t.dims.length >= 2 ? t : null;
+    if (depth > 4) return null;
+    const p = producer.get(name);
+    if (p === undefined) return null;
+    const n = nodes[p];
+    if (n.opType === 'Constant') {
+      const a = n.attributes.find((x) => x.name === 'value');
+      return a && a.type === 'tensor' && a.value.dims.length >= 2 ? a.value : null;
+    }
+    if (['Transpose', 'Reshape', 'Cast', 'DequantizeLinear', 'Identity', 'Squeeze', 'Unsqueeze'].includes(n.opType)) return weightInit(n.inputs[0], depth + 1);
+    return null;
+  };
+
+  const weightOf = new Map<number, TensorInfo>();
+  nodes.forEach((n, i) => {
+    if (n.opType === 'MatMul' || n.opType === 'Gemm' || n.opType === 'MatMulInteger') {
+      const w = weightInit(n.inputs[1]) ?? weightInit(n.inputs[0]);
+      if (w && w.dims.length >= 2) weightOf.set(i, w);
+    } else if (n.opType === 'Conv' || n.opType === 'ConvTranspose') {
+      const w = weightInit(n.inputs[1]);
+      if (w) weightOf.set(i, w);
+    }
+  });
+
+  const a: GraphAnalysis = {
+    model,
+    shapes,
+    nodes,
+    producer,
+    consumers,
+    initializers,
+    isConst,
+    weightOf,
+    attentions: [],
+    patchEmbed: null,
+    batch: 1,
+    roles: new Array(nodes.length).fill('other'),
+    normNodes: new Set(),
+    normEntries: new Set(),
+  };
+  const img = imageInput(g);
+  if (img) a.batch = shapes.inputShapes[img.name]?.[0] ?? 1;
+  a.patchEmbed = findPatchEmbed(a);
+  findNorms(a);
+  findAttentions(a);
+  assignRoles(a);
+  return a;
+}
+
+/** The patch-embedding Conv: kernel = stride > 1, on the image input (possibly after normalisation). */
+function findPatchEmbed(a: GraphAnalysis): number | null {
+  const img = imageInput(a.model.graph);
+  if (!img) return null;
+  // Nodes reachable from the image input through element-wise / layout ops only.
+  const frontier = [img.name];
+  const seen = new Set<string>(frontier);
+  for (let k = 0; k < frontier.length && k < 64; k++) {
+    for (const c of a.consumers.get(frontier[k]) ?? []) {
+      const n = a.nodes[c];
+      if (n.opType === 'Conv') {
+        const ks = attrInts(n, 'kernel_shape') ?? a.weightOf.get(c)?.dims.slice(2) ?? [];
+        const st = attrInts(n, 'strides') ?? [];
+        if (ks.length >= 2 && ks[0] > 1 && ks.every((x, i) => x === st[i])) return c;
+        continue;
+      }
+      if (['Sub', 'Div', 'Mul', 'Add', 'Cast', 'Identity', 'Transpose', 'Pad', 'Resize'].includes(n.opType)) {
+        for (const o of n.outputs) if (!seen.has(o)) seen.add(o), frontier.push(o);
+      }
+    }
+  }
+  return null;
+}
+
+/** Normalisation nodes: the fused ops, and LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div (opset < 17). */
+function findNorms(a: GraphAnalysis): void {
+  const fused = new Set(['LayerNormalization', 'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LpNormalization', 'MeanVarianceNormalization']);
+  a.nodes.forEach((n, i) => {
+    if (fused.has(n.opType)) {
+      a.normNodes.add(i);
+      a.normEntries.add(i);
+    }
+  });
+  // Decomposed: mean = ReduceMean(x); d = Sub(x, mean); var = ReduceMean(Pow(d, 2)); y = d / Sqrt(var + eps) [* w + b]
+  a.nodes.forEach((n, i) => {
+    if (n.opType !== 'ReduceMean') return;
+    const x = n.inputs[0];
+    const mean = n.outputs[0];
+    const sub = (a.consumers.get(mean) ?? []).find((c) => a.nodes[c].opType === 'Sub' && a.nodes[c].inputs[0] === x);
+    if (sub === undefined) return;
+    const d = a.nodes[sub].outputs[0];
+    const group = new Set<number>([i, sub]);
+    // Follow d's consumers: Pow → ReduceMean → Add → Sqrt → Div(d, ·) → Mul → Add
+    const stack = [...(a.consumers.get(d) ?? [])];
+    let div: number | null = null;
+    for (let k = 0; k < stack.length && k < 16; k++) {
+      const c = stack[k];
+      const op = a.nodes[c].opType;
+      if (!['Pow', 'Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Reciprocal'].includes(op)) continue;
+      if (group.has(c)) continue;
+      group.add(c);
+      if (op === 'Div' && a.nodes[c].inputs[0] === d) {
+        div = c;
+        continue;
+      }
+      for (const o of a.nodes[c].outputs) stack.push(...(a.consumers.get(o) ?? []));
+    }
+    if (div === null) return;
+    // Affine part: Mul by a constant then Add a constant.
+    let cur = div;
+    for (let step = 0; step < 2; step++) {
+      const next = a.consumers.get(a.nodes[cur].outputs[0]) ?? [];
+      if (next.length !== 1) break;
+      const nn = a.nodes[next[0]];
+      if ((nn.opType === 'Mul' || nn.opType === 'Add') && nn.inputs.some((q) => a.isConst(q))) {
+        group.add(next[0]);
+        cur = next[0];
+      } else break;
+    }
+    for (const k of group) a.normNodes.add(k);
+    a.normEntries.add(i);
+  });
+}
+
+function isDynamicMatMul(a: GraphAnalysis, i: number): boolean {
+  const n = a.nodes[i];
+  if (n.opType === 'Einsum') return n.inputs.length === 2 && n.inputs.every((x) => !a.isConst(x));
+  return n.opType === 'MatMul' && !a.weightOf.has(i) && n.inputs.every((x) => !a.isConst(x));
+}
+
+/** Walks backwards from `start` through pass-through ops; returns the first node satisfying `pred`. */
+function findBack(a: GraphAnalysis, start: string, pred: (i: number) => boolean, through: Set<string>, maxSteps = 40): number | null {
+  const queue = [start];
+  const seen = new Set(queue);
+  for (let k = 0; k < queue.length && k < maxSteps; k++) {
+    const p = a.producer.get(queue[k]);
+    if (p === undefined) continue;
+    if (pred(p)) return p;
+    const n = a.nodes[p];
+    if (!through.has(n.opType)) continue;
+    for (const inp of n.inputs) {
+      if (!inp || a.isConst(inp) || seen.has(inp)) continue;
+      seen.add(inp);
+      queue.push(inp);
+    }
+  }
+  return null;
+}
+
+/** Walks forwards from `start`; returns the first consumer satisfying `pred`. */
+function findForward(a: GraphAnalysis, start: string, pred: (i: number) => boolean, through: Set<string>, maxSteps = 40): number | null {
+  const queue = [start];
+  const seen = new Set(queue);
+  for (let k = 0; k < queue.length && k < maxSteps; k++) {
+    for (const c of a.consumers.get(queue[k]) ?? []) {
+      if (pred(c)) return c;
+      const n = a.nodes[c];
+      if (!through.has(n.opType)) continue;
+      for (const o of n.outputs) {
+        if (!o || seen.has(o)) continue;
+        seen.add(o);
+        queue.push(o);
+      }
+    }
+  }
+  return null;
+}
+
+function findAttentions(a: GraphAnalysis): void {
+  const order = a.shapes.order;
+  for (const i of order) {
+    const n = a.nodes[i];
+    if (n.opType !== 'Softmax') continue;
+    const s = shapeOf(a, n.inputs[0]);
+    if (!s || s.length < 3) continue;
+    const N = s[s.length - 1];
+    if (N <= 1 || s[s.length - 2] !== N) continue;
+    if (a.isConst(n.inputs[0])) continue;
+    const scores = findBack(a, n.inputs[0], (p) => isDynamicMatMul(a, p), PASS_BACK);
+    if (scores === null) continue;
+    const values = findForward(a, n.outputs[0], (c) => isDynamicMatMul(a, c) && a.nodes[c].inputs[0] !== undefined, new Set(['Dropout', 'Cast', 'Identity', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze']));
+    // Head dim: the contracted dimension of QKᵀ.
+    const qShape = shapeOf(a, a.nodes[scores].inputs[0]);
+    const headDim = qShape && qShape.length ? qShape[qShape.length - 1] : UNKNOWN;
+    // Projections feeding Q, K (and V).
+    const isProj = (p: number): boolean => a.weightOf.has(p) && a.nodes[p].opType !== 'Conv' && a.nodes[p].opType !== 'ConvTranspose';
+    const qkvSet = new Set<number>();
+    const srcs = [...a.nodes[scores].inputs];
+    if (values !== null) for (const inp of a.nodes[values].inputs) srcs.push(inp);
+    for (const src of srcs) {
+      if (!src || a.isConst(src)) continue;
+      const p = findBack(a, src, isProj, LAYOUT, 60);
+      if (p !== null && p !== scores) qkvSet.add(p);
+    }
+    // Output projection after A·V.
+    const proj = values !== null ? findForward(a, a.nodes[values].outputs[0], isProj, new Set(['Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Cast', 'Concat', 'Gather', 'Slice'])) : null;
+    // Width: proj output dim, else 3-way qkv output / 3.
+    let dim = UNKNOWN;
+    if (proj !== null) {
+      const ps = shapeOf(a, a.nodes[proj].outputs[0]);
+      if (ps && ps.length) dim = ps[ps.length - 1];
+    }
+    let heads: number;
+    const numel = s.every((d) => d >= 0) ? numElements(s) : UNKNOWN;
+    if (dim > 0 && headDim > 0 && dim % headDim === 0) heads = dim / headDim;
+    else heads = s.length === 4 ? s[1] : s[0] / a.batch;
+    if (dim <= 0 && headDim > 0) dim = heads * headDim;
+    const windows = numel > 0 && heads > 0 ? numel / (a.batch * heads * N * N) : UNKNOWN;
+    // Constants added between QKᵀ and the Softmax (relative position bias, masks).
+    const scoreAdds: number[] = [];
+    {
+      const queue = [n.inputs[0]];
+      const seen = new Set(queue);
+      for (let k = 0; k < queue.length && k < 40; k++) {
+        const p = a.producer.get(queue[k]);
+        if (p === undefined || p === scores) continue;
+        const pn = a.nodes[p];
+        if (!PASS_BACK.has(pn.opType)) continue;
+        if (pn.opType === 'Add' || pn.opType === 'Sub' || pn.opType === 'Where') scoreAdds.push(p);
+        for (const inp of pn.inputs) {
+          if (!inp || seen.has(inp) || a.isConst(inp)) continue;
+          seen.add(inp);
+          queue.push(inp);
+        }
+      }
+    }
+    a.attentions.push({
+      softmax: i,
+      scores,
+      values,
+      qkv: [...qkvSet].sort((x, y) => x - y),
+      proj,
+      heads,
+      tokens: N,
+      headDim,
+      dim,
+      windows: Number.isInteger(windows) ? windows : UNKNOWN,
+      scoreAdds,
+    });
+  }
+}
+
+/** True when the node reorganises 2×2 neighbourhoods into channels (patch merging). */
+function isSpaceToDepth(a: GraphAnalysis, name: string, depth = 0): boolean {
+  const p = a.producer.get(name);
+  if (p === undefined || depth > 6) return false;
+  const n = a.nodes[p];
+  if (a.normNodes.has(p) || n.opType === 'Reshape' || n.opType === 'Identity' || n.opType === 'Flatten') {
+    if (n.opType === 'Reshape' || n.opType === 'Flatten') {
+      // timm: reshape(B, H/2, 2, W/2, 2, C).permute(...).flatten(3)
+      const src = a.producer.get(n.inputs[0]);
+      if (src !== undefined && a.nodes[src].opType === 'Transpose') {
+        const inS = shapeOf(a, a.nodes[src].inputs[0]);
+        if (inS && inS.length >= 6 && inS.filter((d) => d === 2).length >= 2) return true;
+      }
+    }
+    const first = n.inputs.find((x) => x && !a.isConst(x));
+    return first ? isSpaceToDepth(a, first, depth + 1) : false;
+  }
+  if (n.opType === 'Concat') {
+    const ins = n.inputs.filter((x) => x && !a.isConst(x));
+    if (ins.length !== 4) return false;
+    return ins.every((x) => {
+      const q = a.producer.get(x);
+      if (q === undefined) return false;
+      const qn = a.nodes[q];
+      if (qn.opType !== 'Slice') return false;
+      const steps = qn.inputs[4] ? a.shapes.tensors.get(qn.inputs[4])?.value : undefined;
+      return !!steps && steps.some((v) => v === 2);
+    });
+  }
+  return false;
+}
+
+function assignRoles(a: GraphAnalysis): void {
+  const roles = a.roles;
+  for (const k of a.normNodes) roles[k] = 'norm';
+  if (a.patchEmbed !== null) roles[a.patchEmbed] = 'patchEmbed';
+  for (const at of a.attentions) {
+    for (const q of at.qkv) roles[q] = 'qkv';
+    if (at.scores !== null) roles[at.scores] = 'attnScores';
+    roles[at.softmax] = 'attnScores';
+    for (const s of at.scoreAdds) roles[s] = 'attnScores';
+    if (at.values !== null) roles[at.values] = 'attnValues';
+    if (at.proj !== null) roles[at.proj] = 'attnProj';
+  }
+  // Heads: weighted nodes from which a graph output is reached without another weighted node.
+  const outputs = new Set(a.model.graph.outputs.map((o) => o.name));
+  const reachesOutputDirectly = (i: number): boolean => {
+    const queue = [...a.nodes[i].outputs];
+    const seen = new Set(queue);
+    for (let k = 0; k < queue.length && k < 200; k++) {
+      const t = queue[k];
+      if (outputs.has(t)) return true;
+      for (const c of a.consumers.get(t) ?? []) {
+        if (a.weightOf.has(c) || a.attentions.some((at) => at.softmax === c)) continue;
+        for (const o of a.nodes[c].outputs) if (o && !seen.has(o)) seen.add(o), queue.push(o);
+      }
+    }
+    return false;
+  };
+  const hasAttention = a.attentions.length > 0;
+  for (const [i, w] of a.weightOf) {
+    if (roles[i] !== 'other') continue;
+    const n = a.nodes[i];
+    if (reachesOutputDirectly(i)) {
+      roles[i] = 'head';
+      continue;
+    }
+    if (n.opType === 'Conv' || n.opType === 'ConvTranspose') {
+      const ks = attrInts(n, 'kernel_shape') ?? w.dims.slice(2);
+      const st = attrInts(n, 'strides') ?? [];
+      if (hasAttention && ks.length && ks[0] > 1 && ks.every((x, k) => x === st[k])) roles[i] = 'merge';
+      continue;
+    }
+    const src = n.inputs.find((x) => x && !a.isConst(x));
+    if (src && isSpaceToDepth(a, src)) {
+      roles[i] = 'merge';
+      continue;
+    }
+    if (hasAttention) roles[i] = 'mlp';
+  }
+  // Non-MAC nodes take the role of the weighted node they follow (bias adds, activations,
+  // reshapes), unless they join two computed tensors (residual adds) or compute shapes.
+  for (const i of a.shapes.order) {
+    if (roles[i] !== 'other' || a.weightOf.has(i)) continue;
+    const n = a.nodes[i];
+    if (n.outputs.every((o) => !o || a.isConst(o))) continue;
+    const dyn = n.inputs.filter((x) => x && !a.isConst(x));
+    if (dyn.length === 0) continue;
+    const rs = new Set(dyn.map((x) => {
+      const p = a.producer.get(x);
+      return p === undefined ? 'other' : roles[p];
+    }));
+    if (rs.size !== 1) continue; // a join of two branches (a residual add): other
+    const r = [...rs][0];
+    if (r === 'head' || r === 'norm' || r === 'other') continue;
+    roles[i] = r;
+  }
+  void attrInt;
+}
+
+/** Tokens-per-image helper: the number of tokens of the graph's patch grid. */
+export function patchGrid(a: GraphAnalysis): [number, number] | null {
+  if (a.patchEmbed === null) return null;
+  const s = shapeOf(a, a.nodes[a.patchEmbed].outputs[0]);
+  if (!s || s.length !== 4 || s[2] < 0 || s[3] < 0) return null;
+  return [s[2], s[3]];
+}
