@@ -4,6 +4,7 @@
  */
 import type { ProvidersResult } from './runtime/rpc';
 import type { TopEntry } from './core/inference/topk';
+import type { ModelConfig } from './core/flops/config';
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
@@ -39,6 +40,8 @@ export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | '
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
   | { type: 'classified'; view: ClassifyView; providers: string[] }
+  | { type: 'complexity'; model: { name: string; config: ModelConfig } | null; unit: 'MACs' | 'FLOPs' }
+  | { type: 'measured'; h: number; w: number; dim: number; heads: number; ep: string; matmulGflops: number; rows: { window: number | null; ms: number; gflops: number; macs: number }[] }
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'busy'; message: string }
@@ -53,7 +56,9 @@ export type WebviewMessage =
   | { type: 'openSettings'; query: string }
   | { type: 'rerun'; ep?: string }
   | { type: 'pickModel' }
-  | { type: 'openFile'; path: string };
+  | { type: 'openFile'; path: string }
+  | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
+  | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
 
@@ -73,6 +78,15 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return m.ep === undefined || (isStr(m.ep, 20) && /^[a-z]+$/.test(m.ep)) ? { type: 'rerun', ep: m.ep as string | undefined } : undefined;
     case 'pickModel':
       return { type: 'pickModel' };
+    case 'measure': {
+      const ints = [m.h, m.w, m.dim, m.heads].every((v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1e6);
+      const wins = Array.isArray(m.windows) && m.windows.length <= 64 && m.windows.every((v) => v === null || (Number.isInteger(v) && (v as number) > 0));
+      return ints && wins ? { type: 'measure', h: m.h as number, w: m.w as number, dim: m.dim as number, heads: m.heads as number, windows: m.windows as (number | null)[] } : undefined;
+    }
+    case 'save':
+      return ['svg', 'png', 'csv', 'md'].includes(m.format as string) && isStr(m.name, 200) && /^[\w.-]+$/.test(m.name as string) && isStr(m.data, 50_000_000)
+        ? { type: 'save', format: m.format as 'svg', name: m.name as string, data: m.data as string }
+        : undefined;
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

@@ -5,6 +5,7 @@ import { ClassifyPanel } from './panels/classifyPanel';
 import { selectModel } from './model';
 import { classifyFolder } from './classifyFolder';
 import { WindowsPanel } from './panels/windowsPanel';
+import { ComplexityPanel } from './panels/complexityPanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
@@ -57,6 +58,9 @@ export function activate(context: vscode.ExtensionContext): void {
   command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
   context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(WindowsPanel.viewType, { async deserializeWebviewPanel(panel) { WindowsPanel.revive(panel, services); } }));
   registered.add('vitInspector.showShiftedWindows');
+  command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(ComplexityPanel.viewType, { async deserializeWebviewPanel(panel) { ComplexityPanel.revive(panel, services); } }));
+  registered.add('vitInspector.compareComplexity');
   registered.add('vitInspector.classifyImage').add('vitInspector.selectModel').add('vitInspector.classifyFolder');
 
   // Commands whose capability has not landed yet say so plainly instead of failing.

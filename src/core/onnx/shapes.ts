@@ -34,7 +34,7 @@ export interface ShapeOptions {
   batch?: number;
   /** Explicit shapes for inputs, by name (overrides everything else). */
   inputShapes?: Record<string, number[]>;
-  /** Largest tensor folded to values (elements; default 1 << 20). */
+  /** Largest tensor folded to values (elements; default 4096: shape arithmetic is far smaller). */
   foldLimit?: number;
 }
 
@@ -140,6 +140,24 @@ function foldBroadcast(ctx: Ctx, out: number[], ins: ShapeInfo[], f: (...v: numb
   if (!ins.every((i) => i.value && i.shape && isKnown(i.shape))) return undefined;
   const n = size(out);
   if (n > ctx.foldLimit) return undefined;
+  // Fast path: every input is the full output shape or a single value.
+  if (ins.every((i) => (i.value as number[]).length === n || (i.value as number[]).length === 1)) {
+    const vs = ins.map((i) => i.value as number[]);
+    const full = vs.map((v) => v.length === n && n !== 1);
+    const res = new Array<number>(n);
+    if (vs.length === 2) {
+      const [a, b] = vs;
+      const [fa, fb] = full;
+      for (let e = 0; e < n; e++) res[e] = f(fa ? a[e] : a[0], fb ? b[e] : b[0]);
+      return res;
+    }
+    const args = new Array<number>(ins.length);
+    for (let e = 0; e < n; e++) {
+      for (let j = 0; j < vs.length; j++) args[j] = full[j] ? vs[j][e] : vs[j][0];
+      res[e] = f(...args);
+    }
+    return res;
+  }
   const rank = out.length;
   const ost = strides(out);
   const ists = ins.map((i) => {
@@ -1252,7 +1270,7 @@ function candidateSizes(g: OnnxGraph): number[] {
 function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
   const g = model.graph;
   const opset = defaultOpset(model) || 13;
-  const ctx = new Ctx(model, opset, options.foldLimit ?? 1 << 20);
+  const ctx = new Ctx(model, opset, options.foldLimit ?? 4096);
   const tensors = new Map<string, ShapeInfo>();
   const warnings: string[] = [];
 

@@ -1,0 +1,324 @@
+/**
+ * Family and configuration of a vision transformer, read from the graph's structure: the
+ * patch-embedding Conv (kernel = stride), the attention Softmax shapes ([B, heads, N, N] for
+ * global attention, [B·windows, heads, M², M²] for window attention), the cyclic shift
+ * (torch.roll exported as Slice + Concat), patch merging and the MLP widths. Node names are not
+ * used, so torchvision, timm and Hugging Face exports are read alike.
+ *
+ * Also the parameter count, as PyTorch counts it: initializers that are parameters, without shape
+ * constants, index buffers, BatchNorm statistics or attention masks; a relative-position bias the
+ * exporter folded into a [heads, M², M²] constant counts as the (2M−1)²·heads table it came from.
+ */
+import type { TensorInfo } from '../onnx/model';
+import { numElements } from '../onnx/model';
+import { isFloatType } from '../onnx/proto';
+import { UNKNOWN } from '../onnx/shapes';
+import type { AttentionInfo, GraphAnalysis } from './analysis';
+import { patchGrid } from './analysis';
+
+export type Family = 'vit' | 'swin' | 'other';
+
+export interface ArchConfig {
+  imageSize: number | null;
+  patchSize: number | null;
+  embedDim: number | null;
+  depths: number[] | null;
+  heads: number[] | null;
+  mlpRatio: number | null;
+  windowSize: number | null;
+  shiftSize: number | null;
+  extraTokens: number;
+  numClasses: number | null;
+}
+
+export interface StageInfo {
+  /** Token grid of the stage (after padding to whole windows for Swin). */
+  tokens: [number, number];
+  dim: number;
+  heads: number;
+  depth: number;
+  /** Window size M, or null for global attention. */
+  window: number | null;
+  /** Softmax node of each block, and whether the block's windows are shifted. */
+  blocks: { softmax: number; shifted: boolean; shift: number }[];
+}
+
+export interface Detection {
+  family: Family;
+  config: ArchConfig;
+  stages: StageInfo[];
+}
+
+/** A torch.roll exported as Concat(Slice(x, k:), Slice(x, :k)) along one axis: the shift, else null. */
+export function rollShift(a: GraphAnalysis, concat: number): number | null {
+  const n = a.nodes[concat];
+  if (n.opType !== 'Concat') return null;
+  const ins = n.inputs.filter((x) => x);
+  if (ins.length !== 2) return null;
+  const slices = ins.map((x) => a.producer.get(x));
+  if (slices.some((p) => p === undefined || a.nodes[p].opType !== 'Slice')) return null;
+  const [s0, s1] = slices.map((p) => a.nodes[p as number]);
+  if (s0.inputs[0] !== s1.inputs[0]) return null;
+  const val = (name: string | undefined): number[] | undefined => (name ? a.shapes.tensors.get(name)?.value : undefined);
+  const data = a.shapes.tensors.get(s0.inputs[0])?.shape;
+  const axes0 = val(s0.inputs[3]);
+  const axes1 = val(s1.inputs[3]);
+  const start0 = val(s0.inputs[1]);
+  const steps0 = val(s0.inputs[4]);
+  if (!data || !axes0 || !axes1 || !start0 || axes0.length !== 1 || axes1.length !== 1) return null;
+  if (steps0 && steps0[0] !== 1) return null;
+  const rank = data.length;
+  const ax = axes0[0] < 0 ? axes0[0] + rank : axes0[0];
+  const ax1 = axes1[0] < 0 ? axes1[0] + rank : axes1[0];
+  const cAxisRaw = n.attributes.find((x) => x.name === 'axis');
+  const cAxis = cAxisRaw && cAxisRaw.type === 'int' ? (cAxisRaw.value < 0 ? cAxisRaw.value + rank : cAxisRaw.value) : 0;
+  if (ax !== ax1 || ax !== cAxis) return null;
+  const L = data[ax];
+  if (L <= 0) return null;
+  let s = start0[0];
+  if (s < 0) s += L;
+  s = Math.min(Math.max(s, 0), L);
+  const shift = Math.min(s, L - s);
+  return shift > 0 ? shift : null;
+}
+
+/** Whether the attention block's input passes through a cyclic shift, and by how much. */
+function blockShift(a: GraphAnalysis, at: AttentionInfo): number {
+  const start = at.qkv.length ? a.nodes[at.qkv[0]].inputs.find((x) => x && !a.isConst(x)) : undefined;
+  if (!start) return 0;
+  const through = new Set(['Reshape', 'Transpose', 'Slice', 'Concat', 'Pad', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
+  const queue = [start];
+  const seen = new Set(queue);
+  for (let k = 0; k < queue.length && k < 60; k++) {
+    const p = a.producer.get(queue[k]);
+    if (p === undefined) continue;
+    const r = rollShift(a, p);
+    if (r !== null) return r;
+    const n = a.nodes[p];
+    if (!through.has(n.opType)) continue;
+    for (const inp of n.inputs) {
+      if (!inp || a.isConst(inp) || seen.has(inp)) continue;
+      seen.add(inp);
+      queue.push(inp);
+    }
+  }
+  return 0;
+}
+
+function lastDim(a: GraphAnalysis, name: string | undefined): number {
+  const s = name ? a.shapes.tensors.get(name)?.shape : null;
+  return s && s.length ? s[s.length - 1] : UNKNOWN;
+}
+
+function mlpRatioOf(a: GraphAnalysis, after: number | null, dim: number): number | null {
+  if (dim <= 0) return null;
+  // The first MLP projection after this block's attention that widens the tokens.
+  const order = a.shapes.order;
+  const startPos = after === null ? 0 : order.indexOf(after);
+  for (let k = Math.max(0, startPos); k < order.length; k++) {
+    const i = order[k];
+    if (a.roles[i] !== 'mlp') continue;
+    const out = lastDim(a, a.nodes[i].outputs[0]);
+    if (out > 0 && out !== dim) return Math.round((out / dim) * 1000) / 1000;
+  }
+  return null;
+}
+
+function numClassesOf(a: GraphAnalysis): number | null {
+  const out = a.model.graph.outputs[0];
+  if (!out) return null;
+  const d = lastDim(a, out.name);
+  if (d > 0) return d;
+  const t = out.type;
+  if (t && t.kind === 'tensor' && t.shape && typeof t.shape[t.shape.length - 1] === 'number') return t.shape[t.shape.length - 1] as number;
+  return null;
+}
+
+export function detectArchitecture(a: GraphAnalysis): Detection {
+  const imageSize = a.shapes.imageSize ? a.shapes.imageSize[0] : null;
+  const pe = a.patchEmbed;
+  const peW = pe !== null ? a.weightOf.get(pe) : undefined;
+  const patchSize = peW && peW.dims.length >= 4 ? peW.dims[2] : null;
+  const numClasses = numClassesOf(a);
+  const ats = a.attentions.filter((x) => x.heads > 0 && x.tokens > 0);
+  const other: Detection = {
+    family: 'other',
+    config: { imageSize, patchSize: null, embedDim: null, depths: null, heads: null, mlpRatio: null, windowSize: null, shiftSize: null, extraTokens: 0, numClasses },
+    stages: [],
+  };
+  if (!ats.length) return other;
+  const grid = patchGrid(a);
+  const embedDim = peW ? peW.dims[0] : ats[0].dim;
+  const gridTokens = grid ? grid[0] * grid[1] : null;
+  const windowed = ats.some((x) => x.windows > 1) || (gridTokens !== null && ats[0].tokens < gridTokens);
+
+  if (!windowed) {
+    const first = ats[0];
+    const extra = gridTokens !== null ? first.tokens - gridTokens : 0;
+    const heads = first.heads;
+    const stage: StageInfo = {
+      tokens: grid ?? [first.tokens, 1],
+      dim: first.dim,
+      heads,
+      depth: ats.length,
+      window: null,
+      blocks: ats.map((x) => ({ softmax: x.softmax, shifted: false, shift: 0 })),
+    };
+    return {
+      family: 'vit',
+      config: {
+        imageSize,
+        patchSize,
+        embedDim,
+        depths: [ats.length],
+        heads: [heads],
+        mlpRatio: mlpRatioOf(a, first.proj ?? first.softmax, first.dim),
+        windowSize: null,
+        shiftSize: null,
+        extraTokens: Math.max(0, extra),
+        numClasses,
+      },
+      stages: [stage],
+    };
+  }
+
+  // Swin: stages are runs of blocks of the same width.
+  const stages: StageInfo[] = [];
+  let shiftSize: number | null = null;
+  for (const at of ats) {
+    const shift = blockShift(a, at);
+    if (shift > 0 && (shiftSize === null || shift < shiftSize)) shiftSize = shift;
+    const M = Math.round(Math.sqrt(at.tokens));
+    const last = stages[stages.length - 1];
+    if (last && last.dim === at.dim) {
+      last.depth++;
+      last.blocks.push({ softmax: at.softmax, shifted: shift > 0, shift });
+    } else {
+      const side = at.windows > 0 ? Math.round(Math.sqrt(at.windows * at.tokens)) : UNKNOWN;
+      let tokens: [number, number] = [side, side];
+      if (grid) {
+        const f = 2 ** stages.length;
+        const h = Math.ceil(grid[0] / f);
+        const w = Math.ceil(grid[1] / f);
+        tokens = [h, w];
+      }
+      stages.push({ tokens, dim: at.dim, heads: at.heads, depth: 1, window: M * M === at.tokens ? M : null, blocks: [{ softmax: at.softmax, shifted: shift > 0, shift }] });
+    }
+  }
+  const first = ats[0];
+  return {
+    family: 'swin',
+    config: {
+      imageSize,
+      patchSize,
+      embedDim,
+      depths: stages.map((s) => s.depth),
+      heads: stages.map((s) => s.heads),
+      mlpRatio: mlpRatioOf(a, first.proj ?? first.softmax, first.dim),
+      windowSize: stages[0].window,
+      shiftSize,
+      extraTokens: 0,
+      numClasses,
+    },
+    stages,
+  };
+}
+
+export interface ParamCount {
+  params: number;
+  /** Initializers not counted, and why. */
+  excluded: { name: string; reason: string }[];
+  /** Initializers counted as something other than their size, and why. */
+  adjusted: { name: string; elements: number; counted: number; reason: string }[];
+  /** Parameters per initializer name (as counted). */
+  perTensor: Map<string, number>;
+}
+
+/** Follows an initializer through layout ops to the nodes that use it. */
+function usesOf(a: GraphAnalysis, name: string): number[] {
+  const out: number[] = [];
+  const queue = [name];
+  const seen = new Set(queue);
+  for (let k = 0; k < queue.length && k < 32; k++) {
+    for (const c of a.consumers.get(queue[k]) ?? []) {
+      const n = a.nodes[c];
+      if (['Reshape', 'Unsqueeze', 'Squeeze', 'Transpose', 'Expand', 'Cast', 'Identity', 'Contiguous'].includes(n.opType) && n.inputs[0] === queue[k]) {
+        for (const o of n.outputs) if (o && !seen.has(o)) seen.add(o), queue.push(o);
+      } else out.push(c);
+    }
+  }
+  return out;
+}
+
+export function countParams(a: GraphAnalysis): ParamCount {
+  const excluded: ParamCount['excluded'] = [];
+  const adjusted: ParamCount['adjusted'] = [];
+  const perTensor = new Map<string, number>();
+  const scoreAdd = new Map<number, AttentionInfo>();
+  for (const at of a.attentions) for (const s of at.scoreAdds) scoreAdd.set(s, at);
+  const bnStats = new Set<string>();
+  for (const n of a.nodes) {
+    if (n.opType === 'BatchNormalization') {
+      if (n.inputs[3]) bnStats.add(n.inputs[3]);
+      if (n.inputs[4]) bnStats.add(n.inputs[4]);
+    }
+  }
+  let params = 0;
+  const seen = new Set<string>();
+  for (const t of a.model.graph.initializers) {
+    if (seen.has(t.name)) continue;
+    seen.add(t.name);
+    const count = countOne(a, t, scoreAdd, bnStats, excluded, adjusted);
+    if (count > 0) perTensor.set(t.name, count);
+    params += count;
+  }
+  return { params, excluded, adjusted, perTensor };
+}
+
+function countOne(
+  a: GraphAnalysis,
+  t: TensorInfo,
+  scoreAdd: Map<number, AttentionInfo>,
+  bnStats: Set<string>,
+  excluded: ParamCount['excluded'],
+  adjusted: ParamCount['adjusted'],
+): number {
+  const n = numElements(t.dims);
+  if (!isFloatType(t.dataType)) {
+    excluded.push({ name: t.name, reason: 'not floating point (shape constant or index buffer)' });
+    return 0;
+  }
+  if (bnStats.has(t.name)) {
+    excluded.push({ name: t.name, reason: 'BatchNorm running statistics (a buffer)' });
+    return 0;
+  }
+  const uses = usesOf(a, t.name);
+  if (uses.length === 0 && !(a.consumers.get(t.name)?.length)) {
+    // Unused initializers (an input default, or left over): not part of the computation.
+    excluded.push({ name: t.name, reason: 'not used by any node' });
+    return 0;
+  }
+  if (n <= 1 && uses.every((u) => !a.weightOf.has(u) && !a.normNodes.has(u))) {
+    excluded.push({ name: t.name, reason: 'a scalar constant' });
+    return 0;
+  }
+  // Added to attention scores: a relative-position bias or a mask.
+  const at = uses.map((u) => scoreAdd.get(u)).find((x) => x);
+  if (at && uses.every((u) => scoreAdd.has(u))) {
+    const dims = [...t.dims];
+    while (dims.length > 3 && dims[0] === 1) dims.shift();
+    const N = at.tokens;
+    const M = Math.round(Math.sqrt(N));
+    if (dims.length === 3 && dims[0] === at.heads && dims[1] === N && dims[2] === N && dims[0] > 1) {
+      if (M * M === N) {
+        const table = (2 * M - 1) ** 2 * at.heads;
+        adjusted.push({ name: t.name, elements: n, counted: table, reason: `relative position bias folded by the exporter: counted as its (2·${M}−1)²·${at.heads} table` });
+        return table;
+      }
+      return n;
+    }
+    excluded.push({ name: t.name, reason: 'attention mask (not a parameter)' });
+    return 0;
+  }
+  return n;
+}
