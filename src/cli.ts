@@ -2,11 +2,13 @@
  * vit-inspect: the extension's numbers in a terminal. Every command takes --json and
  * then prints one JSON document. Exit codes: 0 ok, 2 user error (stderr), 1 bug.
  */
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { inspectModel, type InspectResult } from './core/arch/inspect';
+import type { TreeNode } from './core/arch/tree';
 import { isUserError, UserError } from './core/errors';
 import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './cli/args';
 import { table, giga, millions } from './cli/table';
-import { analyticFlops, layerSweep, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
+import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
 import { DEFAULT_PROVIDER_ORDER } from './core/inference/providers';
 
@@ -45,11 +47,55 @@ function printFlops(r: FlopsReport, title: string): void {
 }
 
 export const commands: Record<string, Command> = {
+  arch: {
+    summary: 'family, config, params, MACs and module tree of an ONNX model (weights are not read)',
+    usage: 'vit-inspect arch MODEL.onnx [--image N] [--depth D] [--json]',
+    async run(args, json) {
+      unknownFlags(args, ['image', 'depth', 'json']);
+      const r = inspectArg(args);
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      const c = r.config;
+      if (json)
+        return printJson({
+          family: r.family,
+          params: r.params,
+          macs: r.macs,
+          config: { imageSize: c.imageSize, patchSize: c.patchSize, embedDim: c.embedDim, depths: c.depths, heads: c.heads, mlpRatio: c.mlpRatio, windowSize: c.windowSize, shiftSize: c.shiftSize, extraTokens: c.extraTokens, numClasses: c.numClasses },
+          opset: r.opset,
+          producer: r.producer,
+          inputs: r.inputs,
+          outputs: r.outputs,
+          warnings: r.warnings,
+          tree: r.tree,
+        });
+      const name = r.family === 'other' ? 'not a ViT or Swin (shown as "other")' : r.family === 'vit' ? (c.extraTokens > 1 ? `ViT/DeiT with ${c.extraTokens} extra tokens` : 'ViT') : 'Swin Transformer';
+      print(`${basename(r.file)}: ${name}`);
+      const rows: [string, string][] = [
+        ['image size', c.imageSize ? `${c.imageSize}²` : '?'],
+        ['patch size', String(c.patchSize ?? '—')],
+        ['embed dim', String(c.embedDim ?? '—')],
+        ['depths', c.depths?.join('-') ?? '—'],
+        ['heads', c.heads?.join('-') ?? '—'],
+        ['MLP ratio', String(c.mlpRatio ?? '—')],
+        ['window', c.windowSize === null ? '— (global attention)' : `${c.windowSize} (shift ${c.shiftSize})`],
+        ['extra tokens', String(c.extraTokens)],
+        ['classes', String(c.numClasses ?? '—')],
+        ['params', `${r.params.toLocaleString('en-US')} (${millions(r.params)})`],
+        ['MACs', `${r.macs.toLocaleString('en-US')} (${giga(r.macs)}; FLOPs = 2 × MACs)`],
+        ['opset / producer', `${r.opset} / ${r.producer || '?'}`],
+      ];
+      print(table(['', ''], rows).split('\n').slice(2).join('\n'));
+      const lines: string[] = [];
+      treeLines(r.tree, 0, int(args, 'depth', 0, 100) ?? 3, lines);
+      print('\n' + lines.join('\n'));
+    },
+  },
   flops: {
     summary: 'MACs of a model: counted from its graph, or analytic for a published preset',
     usage: `vit-inspect flops MODEL.onnx | --preset ${PRESET_NAMES.join('|')} [--image N] [--window M] [--json]`,
     async run(args, json) {
       unknownFlags(args, ['preset', 'image', 'window', 'json']);
+      if (!str(args, 'preset') && args.positionals.length === 1) return graphFlops(args, json);
       const name = str(args, 'preset');
       if (!name && args.positionals.length === 0) throw new UserError('Give a model file or --preset NAME (one of ' + PRESET_NAMES.join(', ') + ').');
       if (name && args.positionals.length > 0) throw new UserError('Give either a model file or --preset, not both.');
@@ -136,11 +182,38 @@ export const commands: Record<string, Command> = {
   },
 };
 
-/** Filled in by the graph counter (core/flops/graph) — see below. */
+function inspectArg(args: Args): InspectResult {
+  if (args.positionals.length !== 1) throw new UserError('Give exactly one model file.');
+  return inspectModel(resolve(args.positionals[0]), { imageSize: int(args, 'image', 1, 10_000) });
+}
+
+/** MACs counted from the graph (Conv/MatMul/Gemm), with the paper's per-stage Ω(MSA)/Ω(W-MSA) for the detected stages. */
 async function graphFlops(args: Args, json: boolean): Promise<void> {
-  void args;
-  void json;
-  throw new UserError('Counting MACs from an ONNX graph is not available in this build yet; use --preset.');
+  if (str(args, 'window') !== undefined) throw new UserError('--window applies to --preset only: a model file has the window it was exported with.');
+  const r = inspectArg(args);
+  const stages = r.stages.map((s, i) => {
+    const [h, w] = s.tokens;
+    const msa = omegaMsa(h, w, s.dim);
+    const wmsa = s.window === null ? null : omegaWmsa(h, w, s.dim, s.window);
+    return { name: `stage${i + 1}`, tokens: s.tokens, dim: s.dim, window: s.window, heads: s.heads, depth: s.depth, msaMacs: msa, wmsaMacs: wmsa, ratio: wmsa ? msa / wmsa : null };
+  });
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (json) return printJson({ macs: r.macs, flops: 2 * r.macs, params: r.params, byRole: r.byRole, stages });
+  print(`${basename(r.file)}: ${r.family}, ${r.imageSize ? `${r.imageSize[0]}×${r.imageSize[1]}` : ''}\n${giga(r.macs)} MACs (${giga(2 * r.macs)} FLOPs = 2 × MACs; Conv/MatMul/Gemm), ${millions(r.params)} params`);
+  print(`plus ${millions(r.elementwise)} element-wise ops, ${millions(r.softmax)} Softmax and ${millions(r.norm)} normalised elements (not MACs)`);
+  print('\nby role (MACs)');
+  print(table(['role', 'MACs', 'share'], Object.entries(r.byRole).filter(([, v]) => v > 0).map(([k, v]) => [k, giga(v, 4), `${((v / Math.max(1, r.macs)) * 100).toFixed(1)}%`])));
+  if (stages.length) {
+    print('\nper stage: one block, Ω(MSA) = 4hwC² + 2(hw)²C vs Ω(W-MSA) = 4hwC² + 2M²hwC');
+    print(table(['stage', 'tokens', 'C', 'heads', 'blocks', 'M', 'Ω(MSA)', 'Ω(W-MSA)', 'MSA/W-MSA'], stages.map((s) => [s.name, `${s.tokens[0]}×${s.tokens[1]}`, s.dim, s.heads, s.depth, s.window ?? 'global', giga(s.msaMacs, 4), s.wmsaMacs === null ? '' : giga(s.wmsaMacs, 4), s.ratio === null ? '' : `${s.ratio.toFixed(2)}×`])));
+  }
+}
+
+function treeLines(node: TreeNode, depth: number, maxDepth: number, out: string[]): void {
+  const rep = node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : '';
+  const shape = node.outputShape ? ` [${node.outputShape.join(', ')}]` : '';
+  out.push(`${'  '.repeat(depth)}${node.name}${rep}  ${node.kind}${node.op ? ` ${node.op}` : ''}${shape}  ${millions(node.params)} params  ${giga(node.macs, 4)} MACs`);
+  if (depth < maxDepth) for (const c of node.children) if (c.kind !== 'op' || depth + 1 < maxDepth) treeLines(c, depth + 1, maxDepth, out);
 }
 
 async function measure(args: Args, h: number, w: number, dim: number, heads: number, rows: { window: number | null; ms?: number; ep?: string; gflops?: number; msaMacs: number; wmsaMacs: number }[]): Promise<void> {

@@ -1,29 +1,39 @@
 import { statSync } from 'node:fs';
 import type { Services } from './context';
 import type { ModelConfig } from '../core/flops';
+import type { InspectResult } from '../core/arch/inspect';
+import { toFlopsConfig } from '../core/arch/toFlopsConfig';
+import type { CancelSignal } from '../runtime/client';
 
-const cache = new Map<string, ModelConfig | null>();
+const cache = new Map<string, Promise<InspectResult>>();
 
-/** The detected config of a model (cached by path, size and mtime); null when not a ViT/Swin. */
-export function modelConfig(path: string): ModelConfig | null {
+/** Inspect a model in the inference process; cached by path, size, mtime and options. */
+export function inspect(services: Services, path: string, opts: { imageSize?: number; details?: boolean } = {}, token?: CancelSignal): Promise<InspectResult> {
   const st = statSync(path);
-  const key = `${path}|${st.size}|${st.mtimeMs}`;
-  if (cache.has(key)) return cache.get(key)!;
-  const config = detect(path);
-  cache.set(key, config);
-  return config;
+  const key = `${path}|${st.size}|${st.mtimeMs}|${opts.imageSize ?? ''}|${opts.details ? 1 : 0}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = services.runtime.request('inspect', { model: path, ...opts }, token);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+    if (cache.size > 16) cache.delete(cache.keys().next().value!);
+  }
+  return p;
 }
 
-function detect(_path: string): ModelConfig | null {
-  return null; // wired to core/arch once detection lands
+/** The detected config of a model in the analytic counter's terms; null when not a ViT/Swin. */
+export async function modelConfig(services: Services, path: string): Promise<ModelConfig | null> {
+  const r = await inspect(services, path);
+  return toFlopsConfig(r.family, r.config);
 }
 
 /** Patch size and (Swin) window of a model, for the grid over the image; null when unknown. */
-export function describeForGrid(model: string, _services: Services): { patch: number; window: number | null; family: string } | null {
+export async function describeForGrid(services: Services, model: string): Promise<{ patch: number; window: number | null; family: string } | null> {
   try {
-    const c = modelConfig(model);
-    return c ? { patch: c.patchSize, window: c.family === 'swin' ? c.windowSize ?? null : null, family: c.family } : null;
-  } catch {
+    const r = await inspect(services, model);
+    return r.config.patchSize ? { patch: r.config.patchSize, window: r.family === 'swin' ? r.config.windowSize : null, family: r.family } : null;
+  } catch (e) {
+    services.log.warn(`no patch grid for ${model}: ${(e as Error).message}`);
     return null;
   }
 }

@@ -6,6 +6,8 @@
 import type { ProviderStatus } from '../core/inference/providers';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
+import type { InspectResult } from '../core/arch/inspect';
+import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 
 export interface ClassifyParams {
   model: string;
@@ -54,6 +56,9 @@ export interface ProvidersResult {
 export interface Methods {
   providers: { params: { order: string[] }; result: ProvidersResult };
   classify: { params: ClassifyParams; result: ClassifyResult };
+  /** Structure, config, params and MACs of a model file (weights stay on disk). Runs here, not in the host: a pathological file cannot stall the editor. */
+  inspect: { params: { model: string; imageSize?: number; details?: boolean }; result: InspectResult };
+  timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
   ping: { params: Record<string, never>; result: { pid: number } };
   /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
   debugBlock: { params: { ms: number }; result: { pid: number } };

@@ -9,6 +9,8 @@ import { isUserError } from '../core/errors';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
+import { inspectModel } from '../core/arch/inspect';
+import { timeAttention } from './timing';
 
 type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
@@ -17,6 +19,10 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
     return { pid: process.pid };
   },
   classify,
+  async inspect({ model, imageSize, details }) {
+    return inspectModel(model, { imageSize, details });
+  },
+  timeAttention,
   async debugBlock({ ms }) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
     return { pid: process.pid };

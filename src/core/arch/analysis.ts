@@ -78,27 +78,15 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
     }
   });
   const initializers = new Map(g.initializers.map((t) => [t.name, t]));
-  const constCache = new Map<string, boolean>();
-  const isConst = (name: string): boolean => {
-    const hit = constCache.get(name);
-    if (hit !== undefined) return hit;
-    let r = false;
-    if (initializers.has(name)) r = true;
-    else if (shapes.tensors.get(name)?.value) r = true;
-    else {
-      const p = producer.get(name);
-      if (p !== undefined) {
-        const n = nodes[p];
-        if (n.opType === 'Constant') r = true;
-        else if (n.opType !== 'Shape' && n.inputs.length > 0) {
-          constCache.set(name, false); // guard against cycles
-          r = n.inputs.every((i) => i === '' || isConst(i));
-        }
-      }
-    }
-    constCache.set(name, r);
-    return r;
-  };
+  // Constant tensors, decided once in topological order (no recursion: graphs can be deep).
+  const constSet = new Set<string>(initializers.keys());
+  for (const [name, info] of shapes.tensors) if (info.value) constSet.add(name);
+  for (const i of shapes.order) {
+    const n = nodes[i];
+    const isC = n.opType === 'Constant' || (n.opType !== 'Shape' && n.inputs.length > 0 && n.inputs.every((x) => x === '' || constSet.has(x)));
+    if (isC) for (const o of n.outputs) if (o) constSet.add(o);
+  }
+  const isConst = (name: string): boolean => constSet.has(name);
 
   /** The initializer behind a weight input: directly, or through Transpose/Reshape/Cast/DequantizeLinear. */
   const weightInit = (name: string, depth = 0): TensorInfo | null => {

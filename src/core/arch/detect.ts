@@ -7,7 +7,9 @@
  *
  * Also the parameter count, as PyTorch counts it: initializers that are parameters, without shape
  * constants, index buffers, BatchNorm statistics or attention masks; a relative-position bias the
- * exporter folded into a [heads, M², M²] constant counts as the (2M−1)²·heads table it came from.
+ * exporter folded into a [heads, M², M²] constant counts as the (2M−1)²·heads table it came from,
+ * and the bias of a Conv that PyTorch's exporter fused with a BatchNorm (an `onnx::Conv_N` weight
+ * and bias, the one place an exporter-made name is read) counts as that BatchNorm's 2·C.
  */
 import type { TensorInfo } from '../onnx/model';
 import { numElements } from '../onnx/model';
@@ -301,6 +303,16 @@ function countOne(
   if (n <= 1 && uses.every((u) => !a.weightOf.has(u) && !a.normNodes.has(u))) {
     excluded.push({ name: t.name, reason: 'a scalar constant' });
     return 0;
+  }
+  // PyTorch folds an eval-mode BatchNorm into the Conv before it (the exporter's Conv+BN fusion),
+  // leaving a new weight and bias both named `onnx::Conv_N`: PyTorch counts the BatchNorm's
+  // weight and bias (2·C) where the fused bias has C elements.
+  if (/^onnx::Conv_\d+$/.test(t.name)) {
+    const conv = (a.consumers.get(t.name) ?? []).find((c) => a.nodes[c].opType === 'Conv' && a.nodes[c].inputs[2] === t.name);
+    if (conv !== undefined && /^onnx::Conv_\d+$/.test(a.nodes[conv].inputs[1]) && t.dims.length === 1) {
+      adjusted.push({ name: t.name, elements: n, counted: 2 * n, reason: 'bias of a Conv with a BatchNorm folded in by the exporter: counted as the BatchNorm weight and bias it came from' });
+      return 2 * n;
+    }
   }
   // Added to attention scores: a relative-position bias or a mask.
   const at = uses.map((u) => scoreAdd.get(u)).find((x) => x);

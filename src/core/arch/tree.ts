@@ -33,10 +33,13 @@ export interface TreeNode {
   period?: number;
 }
 
+const MAX_SCOPE_DEPTH = 32;
+
 function scopeOf(name: string): string[] | null {
   if (!name.startsWith('/')) return null;
   const parts = name.split('/').slice(1, -1).filter((p) => p.length > 0);
-  return parts.length ? parts : null;
+  // Deeper than any real model: keep the tree (and the recursion over it) bounded.
+  return parts.length ? parts.slice(0, MAX_SCOPE_DEPTH) : null;
 }
 
 function leafName(n: OnnxNode, i: number): string {

@@ -123,7 +123,7 @@ export class ClassifyPanel {
         labelsSource: r.labels.source,
         labelsWarning: r.labels.warning,
         preprocessing: `resize ${p.resize} ${p.interpolation}, crop ${p.crop}, mean [${p.mean.map((v) => +v.toFixed(3)).join(', ')}], std [${p.std.map((v) => +v.toFixed(3)).join(', ')}] (${p.source})`,
-        grid: describeForGrid(model, this.services),
+        grid: await describeForGrid(this.services, model),
       };
       this.state = { ...this.state, modelPath: this.state.modelPath };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;

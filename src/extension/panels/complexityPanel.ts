@@ -6,6 +6,7 @@ import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { parseWebviewMessage, type HostMessage } from '../../protocol';
 import { DEFAULT_PROVIDER_ORDER } from '../../core/inference/providers';
 import { modelConfig } from '../modelInfo';
+import type { ModelConfig } from '../../core/flops';
 
 /** Compare Window Complexity: counting runs in the webview (pure core code); timing runs in the inference process. */
 export class ComplexityPanel {
@@ -16,7 +17,7 @@ export class ComplexityPanel {
     if (ComplexityPanel.current) {
       ComplexityPanel.current.model = model ?? ComplexityPanel.current.model;
       ComplexityPanel.current.panel.reveal();
-      ComplexityPanel.current.sendModel();
+      void ComplexityPanel.current.sendModel();
       return;
     }
     const panel = vscode.window.createWebviewPanel(ComplexityPanel.viewType, 'Window Complexity', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri), retainContextWhenHidden: true });
@@ -35,7 +36,7 @@ export class ComplexityPanel {
       const m = parseWebviewMessage(raw);
       if (!m) return services.log.warn('ignored an invalid message from the complexity panel');
       try {
-        if (m.type === 'ready') this.sendModel();
+        if (m.type === 'ready') await this.sendModel();
         else if (m.type === 'copy') {
           await vscode.env.clipboard.writeText(m.text);
           void vscode.window.setStatusBarMessage('ViT Inspector: copied', 3000);
@@ -56,11 +57,11 @@ export class ComplexityPanel {
     void this.panel.webview.postMessage(m);
   }
 
-  private sendModel(): void {
-    let model: { name: string; config: NonNullable<ReturnType<typeof modelConfig>> } | null = null;
+  private async sendModel(): Promise<void> {
+    let model: { name: string; config: ModelConfig } | null = null;
     if (this.model) {
       try {
-        const config = modelConfig(this.model);
+        const config = await modelConfig(this.services, this.model);
         if (config) model = { name: basename(this.model), config };
         else void vscode.window.showWarningMessage(`${basename(this.model)} is not a ViT or Swin model; showing presets instead.`);
       } catch (e) {

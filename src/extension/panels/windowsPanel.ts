@@ -22,7 +22,7 @@ export class WindowsPanel {
     if (WindowsPanel.current) {
       WindowsPanel.current.panel.reveal();
       WindowsPanel.current.model = model ?? WindowsPanel.current.model;
-      WindowsPanel.current.send();
+      void WindowsPanel.current.send();
       return;
     }
     const panel = vscode.window.createWebviewPanel(WindowsPanel.viewType, 'Shifted Windows', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri), retainContextWhenHidden: true });
@@ -39,16 +39,16 @@ export class WindowsPanel {
     panel.onDidDispose(() => (WindowsPanel.current = undefined));
     panel.webview.onDidReceiveMessage((raw) => {
       const m = parseWebviewMessage(raw);
-      if (m?.type === 'ready') this.send();
+      if (m?.type === 'ready') void this.send();
     });
   }
 
-  private send(): void {
+  private async send(): Promise<void> {
     let model: string | null = null;
     let config: ModelConfig | null = null;
     try {
       model = this.model ?? configuredModel(this.services);
-      config = modelConfig(model);
+      config = await modelConfig(this.services, model);
     } catch (e) {
       this.services.log.warn(`Show Shifted Windows: no model config (${(e as Error).message}); using Swin-T's stages`);
     }

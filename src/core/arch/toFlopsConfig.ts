@@ -1,0 +1,19 @@
+import type { ModelConfig } from '../flops/config';
+import type { ArchConfig, Family } from './detect';
+
+/** A detected config in the analytic counter's terms; null for a non-transformer ('other'). */
+export function toFlopsConfig(family: Family, c: ArchConfig): ModelConfig | null {
+  if (family === 'other' || !c.patchSize || !c.embedDim || !c.depths || !c.heads || !c.imageSize) return null;
+  return {
+    family,
+    imageSize: c.imageSize,
+    patchSize: c.patchSize,
+    embedDim: c.embedDim,
+    depths: c.depths,
+    heads: c.heads,
+    mlpRatio: c.mlpRatio ?? 4,
+    windowSize: family === 'swin' ? c.windowSize : null,
+    numClasses: c.numClasses ?? 0,
+    extraTokens: c.extraTokens ?? (family === 'vit' ? 1 : 0),
+  };
+}
