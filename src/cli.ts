@@ -216,9 +216,14 @@ function treeLines(node: TreeNode, depth: number, maxDepth: number, out: string[
   if (depth < maxDepth) for (const c of node.children) if (c.kind !== 'op' || depth + 1 < maxDepth) treeLines(c, depth + 1, maxDepth, out);
 }
 
+/** Time each row's attention layer (synthesised ONNX graph) on the first provider of --ep that starts. */
 async function measure(args: Args, h: number, w: number, dim: number, heads: number, rows: { window: number | null; ms?: number; ep?: string; gflops?: number; msaMacs: number; wmsaMacs: number }[]): Promise<void> {
-  void args, h, w, dim, heads, rows;
-  throw new UserError('--measure is not available in this build yet.');
+  const r = await withRuntime((c) => c.request('timeAttention', { h, w, dim, heads, windows: rows.map((x) => x.window), order: epOrder(args) }));
+  for (const t of r.rows) {
+    const row = rows.find((x) => x.window === t.window);
+    if (row) Object.assign(row, { ms: t.ms, ep: t.ep, gflops: t.gflops });
+  }
+  process.stderr.write(`measured on ${r.ep}: median of repeats; this machine's dense ${r.matmulN}² MatMul reaches ${r.matmulGflops.toFixed(1)} GFLOP/s\n`);
 }
 
 function help(): string {

@@ -5,6 +5,7 @@
 import type { ProvidersResult } from './runtime/rpc';
 import type { TopEntry } from './core/inference/topk';
 import type { ModelConfig } from './core/flops/config';
+import type { InspectResult } from './core/arch/inspect';
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
@@ -42,6 +43,7 @@ export type HostMessage =
   | { type: 'classified'; view: ClassifyView; providers: string[] }
   | { type: 'complexity'; model: { name: string; config: ModelConfig } | null; unit: 'MACs' | 'FLOPs' }
   | { type: 'measured'; h: number; w: number; dim: number; heads: number; ep: string; matmulGflops: number; rows: { window: number | null; ms: number; gflops: number; macs: number }[] }
+  | { type: 'architecture'; result: InspectResult; modelPath: string }
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'busy'; message: string }
@@ -58,6 +60,8 @@ export type WebviewMessage =
   | { type: 'pickModel' }
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
+  | { type: 'reinspect'; imageSize: number | null }
+  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -87,6 +91,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return ['svg', 'png', 'csv', 'md'].includes(m.format as string) && isStr(m.name, 200) && /^[\w.-]+$/.test(m.name as string) && isStr(m.data, 50_000_000)
         ? { type: 'save', format: m.format as 'svg', name: m.name as string, data: m.data as string }
         : undefined;
+    case 'reinspect':
+      return m.imageSize === null || (Number.isInteger(m.imageSize) && (m.imageSize as number) > 0 && (m.imageSize as number) <= 10_000) ? { type: 'reinspect', imageSize: m.imageSize as number | null } : undefined;
+    case 'command':
+      return ['compareComplexity', 'showShiftedWindows', 'selectModel'].includes(m.command as string) ? { type: 'command', command: m.command as 'selectModel' } : undefined;
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

@@ -6,6 +6,7 @@ import { selectModel } from './model';
 import { classifyFolder } from './classifyFolder';
 import { WindowsPanel } from './panels/windowsPanel';
 import { ComplexityPanel } from './panels/complexityPanel';
+import { ArchitectureEditor } from './architectureEditor';
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
@@ -61,6 +62,12 @@ export function activate(context: vscode.ExtensionContext): void {
   command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
   context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(ComplexityPanel.viewType, { async deserializeWebviewPanel(panel) { ComplexityPanel.revive(panel, services); } }));
   registered.add('vitInspector.compareComplexity');
+  context.subscriptions.push(vscode.window.registerCustomEditorProvider(ArchitectureEditor.viewType, new ArchitectureEditor(services), { supportsMultipleEditorsPerDocument: true }));
+  command('vitInspector.openArchitecture', 'Open Architecture View', async (uri?: vscode.Uri) => {
+    const target = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Open an ONNX model' }))?.[0];
+    if (target) await vscode.commands.executeCommand('vscode.openWith', target, ArchitectureEditor.viewType);
+  });
+  registered.add('vitInspector.openArchitecture');
   registered.add('vitInspector.classifyImage').add('vitInspector.selectModel').add('vitInspector.classifyFolder');
 
   // Commands whose capability has not landed yet say so plainly instead of failing.

@@ -25,7 +25,12 @@ export function ort(): typeof ortType {
   return require('onnxruntime-node');
 }
 
-export async function openSession(model: string | { key: string; bytes: Uint8Array }, order: string[]): Promise<OpenSession> {
+/**
+ * `cache: false` (synthesised timing graphs): not kept, so a sweep does not evict the user's
+ * model; the caller releases the session.
+ */
+export async function openSession(model: string | { key: string; bytes: Uint8Array }, order: string[], opts: { cache?: boolean } = {}): Promise<OpenSession> {
+  if (opts.cache === false) return create(model, order);
   let key: string;
   if (typeof model === 'string') {
     let st;

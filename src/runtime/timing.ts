@@ -134,10 +134,11 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
   let firstEp: string | undefined;
 
   // The baseline first gets a tenth of the budget.
-  const mm = await openSession({ key: `synth:matmul:n${MATMUL_N}:v1`, bytes: modelToBytes(matmulModel(MATMUL_N)) }, order);
+  const mm = await openSession({ key: `synth:matmul:n${MATMUL_N}:v1`, bytes: modelToBytes(matmulModel(MATMUL_N)) }, order, { cache: false });
   const a = new o.Tensor('float32', randomInput(MATMUL_N * MATMUL_N, 5), [MATMUL_N, MATMUL_N]);
   const mmTimes = await measure(() => mm.session.run({ a }), 1, 5, budgetMs / 10);
   const matmulMs = median(mmTimes);
+  await mm.session.release();
 
   for (let i = 0; i < params.windows.length; i++) {
     const window = params.windows[i];
@@ -146,7 +147,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
     const g = layer.geometry;
     const key = `synth:attention:${h}x${w}:c${dim}:h${heads}:m${window ?? 'global'}:s${g.shift}:seed1:v1`;
     const tOpen = performance.now();
-    const opened = await openSession({ key, bytes: modelToBytes(layer.model) }, order);
+    const opened = await openSession({ key, bytes: modelToBytes(layer.model) }, order, { cache: false });
     const loadMs = performance.now() - tOpen;
     if (firstEp === undefined) {
       firstEp = opened.ep;
@@ -156,6 +157,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
     const share = left() / (params.windows.length - i) - (performance.now() - rowStart);
     const times = await measure(() => opened.session.run(feeds), warmup, repeats, share);
     const ms = median(times);
+    await opened.session.release();
     rows.push({
       window: g.window,
       shift: g.shift,

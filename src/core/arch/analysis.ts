@@ -378,19 +378,25 @@ function assignRoles(a: GraphAnalysis): void {
   }
   // Heads: weighted nodes from which a graph output is reached without another weighted node.
   const outputs = new Set(a.model.graph.outputs.map((o) => o.name));
-  const reachesOutputDirectly = (i: number): boolean => {
-    const queue = [...a.nodes[i].outputs];
+  // Walk back from the graph outputs, stopping at weighted nodes and attention Softmaxes: the
+  // weighted nodes reached first are the heads.
+  const softmaxes = new Set(a.attentions.map((at) => at.softmax));
+  const headSet = new Set<number>();
+  {
+    const queue = [...outputs];
     const seen = new Set(queue);
-    for (let k = 0; k < queue.length && k < 200; k++) {
-      const t = queue[k];
-      if (outputs.has(t)) return true;
-      for (const c of a.consumers.get(t) ?? []) {
-        if (a.weightOf.has(c) || a.attentions.some((at) => at.softmax === c)) continue;
-        for (const o of a.nodes[c].outputs) if (o && !seen.has(o)) seen.add(o), queue.push(o);
+    for (let k = 0; k < queue.length; k++) {
+      const p = a.producer.get(queue[k]);
+      if (p === undefined) continue;
+      if (a.weightOf.has(p)) {
+        headSet.add(p);
+        continue;
       }
+      if (softmaxes.has(p)) continue;
+      for (const inp of a.nodes[p].inputs) if (inp && !seen.has(inp) && !a.isConst(inp)) seen.add(inp), queue.push(inp);
     }
-    return false;
-  };
+  }
+  const reachesOutputDirectly = (i: number): boolean => headSet.has(i);
   const hasAttention = a.attentions.length > 0;
   for (const [i, w] of a.weightOf) {
     if (roles[i] !== 'other') continue;

@@ -125,20 +125,22 @@ export function buildTree(a: GraphAnalysis, costs: NodeCost[], paramsOf: Map<str
     return cur;
   };
   const folded = (i: number): boolean => nodes[i].opType === 'Constant' || nodes[i].outputs.every((o) => !o || a.isConst(o));
-  const chain: Building[][] = [];
+  const chains = new Map<string, Building[]>();
   for (const i of order) {
     const scope = resolved[i];
-    const mod = moduleOf(scope);
-    // Every ancestor on the path gets the costs.
-    const path: Building[] = [root];
-    {
+    const key = scope.join('/');
+    let path = chains.get(key);
+    if (!path) {
+      moduleOf(scope);
+      path = [root];
       let cur = root;
       for (const part of scope) {
         cur = cur.childMap.get(part) as Building;
         path.push(cur);
       }
+      chains.set(key, path);
     }
-    chain[i] = path;
+    const mod = path[path.length - 1];
     for (const b of path) {
       b.node.params += nodeParams[i];
       b.node.macs += costs[i].macs;
@@ -169,6 +171,11 @@ export function buildTree(a: GraphAnalysis, costs: NodeCost[], paramsOf: Map<str
 
   // 4. Output shape of each module: its last runtime node's output that is used outside it (or is a graph output).
   const graphOutputs = new Set(a.model.graph.outputs.map((o) => o.name));
+  const attnMatmuls = new Set<number>();
+  for (const at of a.attentions) {
+    if (at.scores !== null) attnMatmuls.add(at.scores);
+    if (at.values !== null) attnMatmuls.add(at.values);
+  }
   const finish = (b: Building): void => {
     for (const c of b.childMap.values()) finish(c);
     const inside = new Set(b.runtimeNodes);
@@ -186,7 +193,7 @@ export function buildTree(a: GraphAnalysis, costs: NodeCost[], paramsOf: Map<str
     }
     if (best === null && b.runtimeNodes.length) best = a.shapes.tensors.get(nodes[b.runtimeNodes[b.runtimeNodes.length - 1]].outputs[0])?.shape ?? null;
     b.node.outputShape = best;
-    b.node.kind = b === root ? 'model' : classify(a, b.node, b.runtimeNodes);
+    b.node.kind = b === root ? 'model' : classify(a, b.node, b.runtimeNodes, inside, attnMatmuls);
   };
   finish(root);
   // Stages: modules whose module children include blocks.
@@ -215,11 +222,10 @@ function sortChildren(t: TreeNode, pos: Map<number, number>): void {
   for (const c of t.children) sortChildren(c, pos);
 }
 
-function classify(a: GraphAnalysis, t: TreeNode, runtime: number[]): TreeKind {
-  const set = new Set(runtime);
+function classify(a: GraphAnalysis, t: TreeNode, runtime: number[], set: Set<number>, attnMatmuls: Set<number>): TreeKind {
   const softmaxes = a.attentions.filter((at) => set.has(at.softmax));
   const roles = new Set<Role>();
-  for (const i of runtime) if (a.weightOf.has(i) || a.attentions.some((at) => at.scores === i || at.values === i)) roles.add(a.roles[i]);
+  for (const i of runtime) if (a.weightOf.has(i) || attnMatmuls.has(i)) roles.add(a.roles[i]);
   if (softmaxes.length === 1 && roles.has('mlp')) return 'block';
   if (softmaxes.length >= 1 && !roles.has('mlp') && softmaxes.length === 1) return 'attention';
   if (softmaxes.length === 0) {

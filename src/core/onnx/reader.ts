@@ -209,6 +209,10 @@ function countSubgraphs(g: OnnxGraph, depth = 0): number {
   let n = 0;
   if (depth > MAX_DEPTH) return 0;
   for (const node of g.nodes) {
+    if (!node.attributes.length) continue;
+    let has = false;
+    for (const a of node.attributes) if (a.type === 'graph' || a.type === 'graphs') has = true;
+    if (!has) continue;
     for (const s of subgraphsOf(node)) n += 1 + countSubgraphs(s, depth + 1);
   }
   return n;
@@ -712,6 +716,8 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
   const external: Record<string, string> = {};
   let inline: { offset: number; length: number; encoding: TensorEncoding } | null = null;
   let bytes: Uint8Array | null = null;
+  /** Values decoded from `bytes` while the window still holds them (a view is valid until the next read). */
+  let decoded: number[] | null | undefined;
   let unpacked: number[] | null = null;
   let unpackedEncoding: TensorEncoding | null = null;
   let strings = 0;
@@ -742,7 +748,7 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
         expect(c, wt, WireType.LEN, 'raw_data');
         const len = c.length(end);
         inline = { offset: c.pos, length: len, encoding: 'raw' };
-        if (len <= ctx.valuesMax) bytes = c.bytes(len);
+        if (len <= ctx.valuesMax && len > 0) bytes = c.view(len);
         else c.skip(len);
         break;
       }
@@ -755,7 +761,7 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
         if (wt === WireType.LEN) {
           const len = c.length(end);
           inline = { offset: c.pos, length: len, encoding: enc };
-          if (len <= ctx.valuesMax) bytes = c.bytes(len);
+          if (len <= ctx.valuesMax && len > 0) bytes = c.view(len);
           else c.skip(len);
         } else {
           // Unpacked repeated field (legal, rare): collect values while they are few.
@@ -803,15 +809,13 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
   for (const d of t.dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw new CorruptError(`tensor "${t.name}" has an invalid dimension ${d}`, c.pos);
   }
+  if (decoded === undefined && bytes && inline) decoded = decodeTensorBytes(t.dataType, inline.encoding, bytes);
   const count = numElements(t.dims);
   if (location === DataLocation.EXTERNAL) {
     t.data = externalData(ctx, t, external);
   } else if (inline) {
     t.data = { location: 'inline', ...inline };
-    if (bytes) {
-      const v = decodeTensorBytes(t.dataType, inline.encoding, bytes);
-      if (v && v.length === count) t.values = v;
-    }
+    if (decoded && decoded.length === count) t.values = decoded;
   } else if (unpacked && unpackedEncoding) {
     t.data = { location: 'inline', offset: -1, length: unpacked.length * 8, encoding: unpackedEncoding };
     if (unpacked.length === count) t.values = unpacked;

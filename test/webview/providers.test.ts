@@ -1,0 +1,102 @@
+// The Execution Providers panel (webview/providers) in real Chromium, fed the recorded host
+// messages of test/webview/recordings/providers.json.
+import * as assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { closeBrowser, launchBrowser, openPanel, recording, startServer, type PanelPage, type StaticServer } from './harness';
+
+describe('webview: providers panel', function () {
+  let browser: Browser;
+  let server: StaticServer;
+  let panel: PanelPage;
+  const messages = recording('providers');
+  const result = messages.find((m) => m.type === 'providers') as {
+    providers: Array<{ name: string; works: boolean | null; compiled: boolean; reason: string | null; fix: string | null }>;
+  };
+
+  before(async function () {
+    this.timeout(90_000);
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await closeBrowser(browser);
+    await server?.close();
+  });
+  beforeEach(async () => {
+    panel = await openPanel(browser, server, 'providers');
+  });
+  afterEach(async () => {
+    await panel?.close();
+  });
+
+  it('tells the host it is ready as soon as it loads', async () => {
+    const posted = await panel.posted();
+    assert.deepEqual(posted[0], { type: 'ready' });
+  });
+
+  it('draws one row per provider, with whether it works and why not', async () => {
+    await panel.send(...messages);
+    const rows = await panel.page.$$eval('tr[data-provider]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-provider'), text: (tr as HTMLElement).innerText })));
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      result.providers.map((p) => p.name),
+    );
+    const row = (n: string) => rows.find((r) => r.name === n)!.text;
+    assert.match(row('cpu'), /\bworks\b/);
+    assert.match(row('cpu'), /12 ms/);
+    // A provider that fails shows the runtime's reason and what to do, and never "works".
+    assert.doesNotMatch(row('cuda'), /\bworks\b/);
+    assert.ok(row('cuda').includes('libcublasLt.so.12: cannot open shared object file'), row('cuda'));
+    assert.ok(row('cuda').includes('onnxruntime-node-install-cuda'), row('cuda'));
+    // Providers this build of ONNX Runtime lacks are listed, but neither as working nor as failing.
+    assert.doesNotMatch(row('dml'), /\bworks\b|fails/);
+    assert.deepEqual(panel.errors, []);
+  });
+
+  it('says which provider inference actually runs on: the first of the order that works', async () => {
+    await panel.send(...messages);
+    const status = await panel.page.textContent('[role=status]');
+    assert.match(status ?? '', /1\.30\.0/);
+    assert.match(status ?? '', /linux-x64/);
+    // order is cuda, webgpu, cpu; cuda and webgpu fail here, so cpu.
+    assert.match(status ?? '', /runs on:?\s*cpu\b/i);
+  });
+
+  it('shows the busy message, then an error from the host in place of the status', async () => {
+    await panel.send({ type: 'busy', message: 'Probing execution providers…' });
+    assert.equal((await panel.page.textContent('[role=status]'))?.trim(), 'Probing execution providers…');
+    await panel.send({ type: 'error', message: 'The inference process exited (code 134).' });
+    assert.match((await panel.page.textContent('[role=status]')) ?? '', /inference process exited \(code 134\)/);
+  });
+
+  it('asks the host to probe again when "Probe again" is clicked', async () => {
+    await panel.send(...messages);
+    await panel.page.click('#refresh');
+    const posted = await panel.posted();
+    assert.deepEqual(posted.at(-1), { type: 'refresh' });
+  });
+
+  it('renders under the strict CSP, in dark and light themes, without errors (screenshots)', async function () {
+    this.timeout(60_000);
+    await panel.send(...messages);
+    const dark = await panel.screenshot('providers');
+    assert.deepEqual(await panel.cspViolations(), []);
+    // Colours come from the theme: the page background is the theme's editor background.
+    assert.equal(await panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(31, 31, 31)');
+    const light = await openPanel(browser, server, 'providers', { theme: 'light' });
+    try {
+      await light.send(...messages);
+      assert.equal(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+      const file = await light.screenshot('providers-light');
+      assert.ok(statSync(file).size > 5_000);
+      assert.deepEqual(await light.cspViolations(), []);
+      assert.deepEqual(light.errors, []);
+    } finally {
+      await light.close();
+    }
+    assert.ok(statSync(dark).size > 5_000);
+    assert.deepEqual(panel.errors, []);
+  });
+});
