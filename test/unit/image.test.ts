@@ -9,12 +9,12 @@ import { resolvePreprocessing, IMAGENET_MEAN, IMAGENET_STD } from '../../src/cor
 const dir = mkdtempSync(join(tmpdir(), 'vit-img-'));
 const red = { r: 200, g: 30, b: 10 };
 
-async function write(name: string, img: sharp.Sharp): Promise<string> {
+async function write(name: string, img: ReturnType<typeof sharp>): Promise<string> {
   const p = join(dir, name);
   writeFileSync(p, await img.toBuffer());
   return p;
 }
-const solid = (w: number, h: number, channels: 3 | 4 = 3, bg: sharp.RGBA = { ...red, alpha: 1 }) => sharp({ create: { width: w, height: h, channels, background: bg } });
+const solid = (w: number, h: number, channels: 3 | 4 = 3, bg: { r: number; g: number; b: number; alpha: number } = { ...red, alpha: 1 }) => sharp({ create: { width: w, height: h, channels, background: bg } });
 
 /** A 24-bit bottom-up BMP written by hand (libvips cannot write BMP). */
 function bmp24(w: number, h: number, px: (x: number, y: number) => [number, number, number]): Buffer {
