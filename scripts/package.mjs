@@ -34,6 +34,10 @@ execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: '
 for (const p of ['dist', 'media', 'samples', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'])
   if (existsSync(p)) cpSync(p, join(stage, p), { recursive: true, filter: (s) => !s.endsWith('.map') });
 
+// The Marketplace shows README images only from https URLs; this project has no public URL, so the
+// packaged README drops its pictures (they stay in the repository's README).
+writeFileSync(join(stage, 'README.md'), readFileSync('README.md', 'utf8').replace(/!\[([^\]]*)\]\((?!https:)[^)]*\)/g, '_($1: picture in the source README)_'));
+
 // Runtime dependencies: the closure of the two native packages, from this node_modules.
 const copied = new Set();
 function copyPackage(name) {

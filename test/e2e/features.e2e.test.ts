@@ -1,0 +1,86 @@
+// The user's flows in a real VS Code (code-server) with the packaged .vsix: right-click an image →
+// Classify Image; open an .onnx file → architecture view; Show Shifted Windows; Compare Window
+// Complexity. Each reads what the webview shows and leaves a screenshot in test-results/e2e/.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
+import { resultsDir } from '../webview/browser';
+
+/** A workspace like a user's: sample images and two models (a runnable tiny ViT, a structure-only Swin-T). */
+function makeWorkspace(): string {
+  const ws = join(resultsDir('e2e'), 'workspace');
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(join(ws, 'models'), { recursive: true });
+  for (const f of readdirSync(join(root, 'samples')).filter((f) => f.endsWith('.png'))) copyFileSync(join(root, 'samples', f), join(ws, f));
+  for (const f of ['tiny_vit.onnx', 'tiny_vit.json', 'labels.txt', 'swin_t.onnx']) copyFileSync(join(root, 'test', 'fixtures', 'models', f), join(ws, 'models', f));
+  return ws;
+}
+
+describe('e2e: the features in code-server', function () {
+  this.timeout(180_000);
+  let cs: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const ws = makeWorkspace();
+
+  before(async function () {
+    this.timeout(8 * 60_000);
+    cs = await startCodeServer({ vsix: ensureVsix(), name: 'features', settings: { 'vitInspector.modelPath': join(ws, 'models', 'tiny_vit.onnx') } });
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, cs, ws);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await closeBrowser(browser);
+    await cs?.stop();
+  });
+
+  afterEach(async function () {
+    if (page && this.currentTest?.state === 'failed') {
+      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      console.log(`--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
+    }
+    await page?.keyboard.press('Escape').catch(() => undefined);
+  });
+
+  it('right-click an image → Classify Image shows the top classes and the provider', async () => {
+    await explorerContextMenu(page!, 'sneaker.png', 'Classify Image');
+    const frame = await findWebviewFrame(page!, '#top li', 120_000);
+    const items = await frame.locator('#top li').count();
+    assert.equal(items, 5, 'top-5 classes');
+    assert.equal((await frame.locator('#provider').innerText()).split(' ')[0].trim(), 'cpu');
+    assert.match(await frame.locator('#model-name').innerText(), /tiny_vit\.onnx/);
+    assert.match(await frame.locator('#labels').innerText(), /labels\.txt/);
+    await screenshot(page!, 'classify');
+    assert.deepEqual((await notifications(page!)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {
+    await page!.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await page!.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
+    const frame = await findWebviewFrame(page!, '#family', 120_000);
+    assert.equal(await frame.locator('#family').innerText(), 'Swin Transformer');
+    assert.equal(await frame.locator('#depths').innerText(), '2-2-6-2');
+    assert.match(await frame.locator('#params').innerText(), /^28,288,354/);
+    assert.ok((await frame.locator('.tree-row').count()) > 5);
+    await screenshot(page!, 'architecture');
+  });
+
+  it('Show Shifted Windows draws the partitions and a mask', async () => {
+    await runCommand(page!, 'ViT Inspector: Show Shifted Windows');
+    const frame = await findWebviewFrame(page!, '#mask', 60_000);
+    assert.ok(await frame.locator('#regular').count());
+    assert.match((await frame.locator('[role=status]').innerText()), /windows/i);
+    await screenshot(page!, 'windows');
+  });
+
+  it('Compare Window Complexity shows Ω(MSA) against Ω(W-MSA) per stage', async () => {
+    await runCommand(page!, 'ViT Inspector: Compare Window Complexity');
+    const frame = await findWebviewFrame(page!, '#stage-table', 60_000);
+    assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
+    await screenshot(page!, 'complexity');
+  });
+});
