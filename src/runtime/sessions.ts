@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { UserError } from '../core/errors';
-import { usableOrder } from '../core/inference/providers';
+import { explainFailure, usableOrder } from '../core/inference/providers';
 
 export interface OpenSession {
   session: ortType.InferenceSession;
@@ -69,7 +69,10 @@ async function create(model: string | { key: string; bytes: Uint8Array }, order:
       const session = typeof model === 'string' ? await o.InferenceSession.create(model, opts) : await o.InferenceSession.create(model.bytes, opts);
       return { session, ep, failures, loadMs: performance.now() - t0 };
     } catch (e) {
-      const reason = String((e as Error).message ?? e).split('\n')[0];
+      const message = String((e as Error).message ?? e);
+      const bundled = o.listSupportedBackends().find((b) => b.name === ep)?.bundled ?? true;
+      // Provider failures get the same short reason as Show Execution Providers; model errors stay as they are.
+      const reason = ep === 'cpu' ? message.split('\n')[0] : explainFailure(ep, message, '', bundled).reason;
       failures.push({ ep, reason });
       // A model ONNX Runtime cannot parse fails the same way on every provider: stop here.
       if (ep === 'cpu' || /protobuf|ModelProto|Load model|INVALID_GRAPH|INVALID_PROTOBUF|NOT_IMPLEMENTED/i.test(reason)) break;

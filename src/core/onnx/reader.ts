@@ -31,6 +31,7 @@ import {
   DataLocation,
   DataType,
   dataTypeBits,
+  isFloatType,
   DimensionField,
   GraphField,
   ModelField,
@@ -57,6 +58,8 @@ export interface ReadOptions {
 }
 
 const MAX_DEPTH = 24;
+/** Floating-point tensors up to this size have their values decoded at load time. */
+const SMALL_FLOAT_BYTES = 64;
 const DOC_MAX = 64 * 1024;
 
 interface ExternalFile {
@@ -809,7 +812,11 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
   for (const d of t.dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw new CorruptError(`tensor "${t.name}" has an invalid dimension ${d}`, c.pos);
   }
-  if (decoded === undefined && bytes && inline) decoded = decodeTensorBytes(t.dataType, inline.encoding, bytes);
+  // Integer tensors (shapes, axes, indices) are decoded; floating-point ones only when tiny
+  // (scalars such as a mask's fill value): biases and norm weights are never needed for shapes.
+  if (decoded === undefined && bytes && inline && (!isFloatType(t.dataType) || bytes.length <= SMALL_FLOAT_BYTES)) {
+    decoded = decodeTensorBytes(t.dataType, inline.encoding, bytes);
+  }
   const count = numElements(t.dims);
   if (location === DataLocation.EXTERNAL) {
     t.data = externalData(ctx, t, external);

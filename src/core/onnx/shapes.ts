@@ -202,7 +202,7 @@ function tensorToInfo(ctx: Ctx, t: TensorInfo): ShapeInfo {
   const info: ShapeInfo = { dtype: t.dataType, shape: [...t.dims] };
   const n = numElements(t.dims);
   if (t.values) info.value = t.values;
-  else if (n <= 4096 && (isIntType(t.dataType) || t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE || t.dataType === DataType.BOOL)) {
+  else if ((n <= 4096 && (isIntType(t.dataType) || t.dataType === DataType.BOOL)) || (n <= 16 && (t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE))) {
     const v = loadTensorValues(ctx.model, t, 64 * 1024);
     if (v) info.value = v;
   }

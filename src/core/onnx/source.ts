@@ -121,6 +121,30 @@ export class Cursor {
 
   /** An unsigned varint that must fit in 32 bits (tags, lengths of small things). */
   uint32(): number {
+    // Fast path: the varint is inside the window and short.
+    const off = this.pos - this.bufStart;
+    const buf = this.buf;
+    if (off >= 0 && off + 5 <= buf.length) {
+      const b0 = buf[off];
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+      const b1 = buf[off + 1];
+      if (b1 < 0x80) {
+        this.pos += 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+      const b2 = buf[off + 2];
+      if (b2 < 0x80) {
+        this.pos += 3;
+        return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+      }
+    }
+    return this.uint32Slow();
+  }
+
+  private uint32Slow(): number {
     let b = this.byte();
     if (b < 0x80) return b;
     let v = b & 0x7f;
@@ -136,6 +160,20 @@ export class Cursor {
 
   /** A varint read as a signed 64-bit integer (int64 / int32 fields), as a JS number. */
   int64(): number {
+    const off = this.pos - this.bufStart;
+    const buf = this.buf;
+    if (off >= 0 && off + 2 <= buf.length) {
+      const b0 = buf[off];
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+      const b1 = buf[off + 1];
+      if (b1 < 0x80) {
+        this.pos += 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+    }
     let lo = 0;
     let hi = 0;
     let b = 0;
@@ -157,6 +195,25 @@ export class Cursor {
 
   /** A varint read as an unsigned 64-bit integer (uint64 fields), as a JS number. */
   uint64(): number {
+    const off = this.pos - this.bufStart;
+    const buf = this.buf;
+    if (off >= 0 && off + 3 <= buf.length) {
+      const b0 = buf[off];
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+      const b1 = buf[off + 1];
+      if (b1 < 0x80) {
+        this.pos += 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+      const b2 = buf[off + 2];
+      if (b2 < 0x80) {
+        this.pos += 3;
+        return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+      }
+    }
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
@@ -196,7 +253,7 @@ export class Cursor {
     if (len === 0) return '';
     const off = this.avail(len);
     this.pos += len;
-    return this.buf.toString('utf8', off, off + len);
+    return (this.buf as Buffer & { utf8Slice?: (a: number, b: number) => string }).utf8Slice?.(off, off + len) ?? this.buf.toString('utf8', off, off + len);
   }
 
   /** A copy of the next `len` bytes. */
