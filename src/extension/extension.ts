@@ -2,17 +2,22 @@ import * as vscode from 'vscode';
 import { Services } from './context';
 import { ProvidersPanel } from './panels/providersPanel';
 import { ClassifyPanel } from './panels/classifyPanel';
-import { selectModel } from './model';
-import { classifyFolder } from './classifyFolder';
 import { WindowsPanel } from './panels/windowsPanel';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { ArchitectureEditor } from './architectureEditor';
+import { selectModel } from './model';
+import { classifyFolder } from './classifyFolder';
+import { UserError } from '../core/errors';
+
+const IMAGE = /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i;
+const ONNX = /\.onnx$/i;
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
   context.subscriptions.push(services);
   services.log.info(`ViT Inspector ${context.extension.packageJSON.version} activated`);
 
+  /** Every command reports UserErrors as a notification and logs anything else with its stack. */
   const command = (id: string, what: string, fn: (...args: any[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -23,75 +28,51 @@ export function activate(context: vscode.ExtensionContext): void {
         }
       }),
     );
+  /** Panels come back after a window reload. */
+  const revive = (viewType: string, fn: (panel: vscode.WebviewPanel, state: unknown) => void) =>
+    context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, state) => fn(panel, state) }));
+  const onnxArg = (uri?: vscode.Uri) => (uri && ONNX.test(uri.fsPath) ? uri.fsPath : undefined);
 
   command('vitInspector.showProviders', 'Show Execution Providers', () => ProvidersPanel.show(services));
-  context.subscriptions.push(
-    vscode.window.registerWebviewPanelSerializer(ProvidersPanel.viewType, {
-      async deserializeWebviewPanel(panel) {
-        ProvidersPanel.revive(panel, services);
-      },
-    }),
-  );
+  revive(ProvidersPanel.viewType, (panel) => ProvidersPanel.revive(panel, services));
 
-  const activeImage = (uri?: vscode.Uri): vscode.Uri => {
-    const u = uri ?? vscode.window.activeTextEditor?.document.uri ?? (vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined)?.uri;
-    if (!u || !/\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i.test(u.fsPath))
-      throw Object.assign(new Error('Right-click an image in the Explorer (png, jpg, webp, bmp, gif, tiff) and choose Classify Image, or open the image first.'), { name: 'UserError' });
-    return u;
-  };
   command('vitInspector.classifyImage', 'Classify Image', async (uri?: vscode.Uri) => {
-    const u = uri ?? (await pickImage());
-    if (u) await ClassifyPanel.show(services, activeImageOr(u));
+    const image = await imageArg(uri, 'Classify an image');
+    if (image) await ClassifyPanel.show(services, image, false);
   });
-  const activeImageOr = (u: vscode.Uri) => activeImage(u);
-  command('vitInspector.selectModel', 'Select Model', (uri?: vscode.Uri) => selectModel(services, uri));
-  context.subscriptions.push(
-    vscode.window.registerWebviewPanelSerializer(ClassifyPanel.viewType, {
-      async deserializeWebviewPanel(panel, state) {
-        ClassifyPanel.revive(panel, services, state);
-      },
-    }),
-  );
+  command('vitInspector.showAttention', 'Show Attention', async (uri?: vscode.Uri) => {
+    const image = await imageArg(uri, 'Show attention on an image');
+    if (image) await ClassifyPanel.show(services, image, true);
+  });
+  revive(ClassifyPanel.viewType, (panel, state) => ClassifyPanel.revive(panel, services, state));
+
   command('vitInspector.classifyFolder', 'Classify Folder', async (uri?: vscode.Uri) => {
     const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Classify every image in a folder' }))?.[0];
     if (folder) await classifyFolder(services, folder);
   });
-  command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
-  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(WindowsPanel.viewType, { async deserializeWebviewPanel(panel) { WindowsPanel.revive(panel, services); } }));
-  registered.add('vitInspector.showShiftedWindows');
-  command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, uri && /\.onnx$/i.test(uri.fsPath) ? uri.fsPath : undefined));
-  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(ComplexityPanel.viewType, { async deserializeWebviewPanel(panel) { ComplexityPanel.revive(panel, services); } }));
-  registered.add('vitInspector.compareComplexity');
+  command('vitInspector.selectModel', 'Select Model', (uri?: vscode.Uri) => selectModel(services, uri));
+
   context.subscriptions.push(vscode.window.registerCustomEditorProvider(ArchitectureEditor.viewType, new ArchitectureEditor(services), { supportsMultipleEditorsPerDocument: true }));
   command('vitInspector.openArchitecture', 'Open Architecture View', async (uri?: vscode.Uri) => {
     const target = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Open an ONNX model' }))?.[0];
     if (target) await vscode.commands.executeCommand('vscode.openWith', target, ArchitectureEditor.viewType);
   });
-  registered.add('vitInspector.openArchitecture');
-  registered.add('vitInspector.classifyImage').add('vitInspector.selectModel').add('vitInspector.classifyFolder');
 
-  // Commands whose capability has not landed yet say so plainly instead of failing.
-  const pending: Record<string, string> = {
-    'vitInspector.classifyImage': 'Classify Image',
-    'vitInspector.showAttention': 'Show Attention',
-    'vitInspector.openArchitecture': 'Open Architecture View',
-    'vitInspector.compareComplexity': 'Compare Window Complexity',
-    'vitInspector.showShiftedWindows': 'Show Shifted Windows',
-    'vitInspector.selectModel': 'Select Model',
-    'vitInspector.classifyFolder': 'Classify Folder',
-  };
-  for (const [id, title] of Object.entries(pending))
-    if (!registered.has(id)) command(id, title, () => vscode.window.showInformationMessage(`ViT Inspector: "${title}" is not available in this build yet.`));
+  command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, onnxArg(uri)));
+  revive(WindowsPanel.viewType, (panel) => WindowsPanel.revive(panel, services));
+  command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, onnxArg(uri)));
+  revive(ComplexityPanel.viewType, (panel) => ComplexityPanel.revive(panel, services));
 }
 
-/** Commands implemented so far (others fall back to a plain message). */
-const registered = new Set<string>(['vitInspector.showProviders']);
-
-/** Without a right-clicked file: the active image, else ask for one. */
-async function pickImage(): Promise<vscode.Uri | undefined> {
+/** The right-clicked image, else the image in the active tab, else one the user picks. */
+async function imageArg(uri: vscode.Uri | undefined, title: string): Promise<vscode.Uri | undefined> {
+  if (uri) {
+    if (!IMAGE.test(uri.fsPath)) throw new UserError(`${uri.fsPath.split(/[\\/]/).pop()} is not an image ViT Inspector reads (png, jpg, webp, bmp, gif, tiff).`);
+    return uri;
+  }
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
-  if (tab?.uri && /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i.test(tab.uri.fsPath)) return tab.uri;
-  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff'] }, title: 'Classify an image' });
+  if (tab?.uri && IMAGE.test(tab.uri.fsPath)) return tab.uri;
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff'] }, title });
   return files?.[0];
 }
 

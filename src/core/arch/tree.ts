@@ -88,7 +88,7 @@ export function buildTree(a: GraphAnalysis, costs: NodeCost[], paramsOf: Map<str
     }
     return null;
   };
-  const resolved = nodes.map((_, i) => resolve(i, 0, new Set()) ?? []);
+  const resolved = nodes.map((_, i) => scopes[i] ?? resolve(i, 0, new Set()) ?? []);
 
   // 2. Attribute initializers to their first user.
   const initOwner = new Map<string, number>();

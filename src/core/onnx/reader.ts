@@ -839,13 +839,16 @@ const WINDOWS_ABS = /^[A-Za-z]:|^[\\/]/;
 function externalData(ctx: Ctx, t: TensorInfo, kv: Record<string, string>): TensorData {
   const loc = kv.location ?? '';
   if (!loc) throw new CorruptError(`tensor "${t.name}" says its data is external but names no file`, ctx.c.pos);
-  if (path.isAbsolute(loc) || WINDOWS_ABS.test(loc) || loc.split(/[\\/]/).some((p) => p === '..')) {
+  // (Locations already seen were checked when first seen.)
+  if (!ctx.externals.has(loc) && (path.isAbsolute(loc) || WINDOWS_ABS.test(loc) || loc.split(/[\\/]/).some((p) => p === '..'))) {
     throw new UserError(
       `Refusing to read external data "${loc}" of tensor "${t.name}": it points outside the model's folder. External data must sit in the model's folder (a relative path without ".."). Move the data file beside the model and fix its location, e.g. with onnx.external_data_helper.`,
     );
   }
   const parseNum = (s: string | undefined, what: string): number | null => {
     if (s === undefined || s === '') return null;
+    const quick = Number(s);
+    if (Number.isSafeInteger(quick) && quick >= 0 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57) return quick;
     if (!/^\d+$/.test(s.trim())) throw new CorruptError(`tensor "${t.name}" has an invalid external-data ${what} "${s}"`, ctx.c.pos);
     const n = Number(s.trim());
     if (!Number.isSafeInteger(n)) throw new CorruptError(`tensor "${t.name}" has an invalid external-data ${what} "${s}"`, ctx.c.pos);

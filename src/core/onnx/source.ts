@@ -98,7 +98,11 @@ export class Cursor {
   /** Makes [pos, pos + n) available in the window (n may exceed the window size). */
   private fill(n: number): void {
     if (this.pos + n > this.src.size) throw new CorruptError('unexpected end of file', this.pos);
-    const len = Math.min(Math.max(n, this.window), this.src.size - this.pos);
+    // After a jump (a skipped tensor's bytes), read a small window first: the next thing is
+    // usually one more tensor header followed by another skip. Sequential reading gets the full window.
+    const jumped = this.pos > this.bufStart + this.buf.length + 4096 || this.pos < this.bufStart;
+    const want = jumped ? Math.min(this.window, 4096) : this.window;
+    const len = Math.min(Math.max(n, want), this.src.size - this.pos);
     this.buf = this.src.read(this.pos, len);
     this.bufStart = this.pos;
     if (this.buf.length < n) throw new CorruptError('unexpected end of file', this.pos);

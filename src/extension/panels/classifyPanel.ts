@@ -11,6 +11,8 @@ import { describeForGrid } from '../modelInfo';
 interface State {
   imagePath: string;
   modelPath?: string;
+  /** Show Attention: also capture the attention maps. */
+  attention?: boolean;
 }
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
@@ -20,9 +22,10 @@ export class ClassifyPanel {
   private ep: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
 
-  static async show(services: Services, image: vscode.Uri): Promise<void> {
+  static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
     const existing = ClassifyPanel.open.get(image.fsPath);
     if (existing) {
+      existing.state = { ...existing.state, attention: existing.state.attention || attention };
       existing.panel.reveal(vscode.ViewColumn.Beside);
       return existing.run();
     }
@@ -30,7 +33,7 @@ export class ClassifyPanel {
       ...webviewOptions(services.extensionUri),
       retainContextWhenHidden: true,
     });
-    new ClassifyPanel(panel, services, { imagePath: image.fsPath });
+    new ClassifyPanel(panel, services, { imagePath: image.fsPath, attention });
   }
 
   static revive(panel: vscode.WebviewPanel, services: Services, state: unknown): void {
@@ -40,7 +43,7 @@ export class ClassifyPanel {
       return;
     }
     panel.webview.options = webviewOptions(services.extensionUri);
-    new ClassifyPanel(panel, services, { imagePath: s.imagePath, modelPath: s.modelPath });
+    new ClassifyPanel(panel, services, { imagePath: s.imagePath, modelPath: s.modelPath, attention: !!s.attention });
   }
 
   private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private state: State) {
