@@ -6,6 +6,7 @@ import type { ProvidersResult } from './runtime/rpc';
 import type { TopEntry } from './core/inference/topk';
 import type { ModelConfig } from './core/flops/config';
 import type { InspectResult } from './core/arch/inspect';
+import type { CapturedLayer } from './core/inference/attentionMaps';
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
@@ -41,6 +42,8 @@ export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | '
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
   | { type: 'classified'; view: ClassifyView; providers: string[] }
+  | { type: 'attentionUnavailable'; message: string }
+  | { type: 'attention'; family: 'vit' | 'swin'; ep: string; inputSize: number; layers: CapturedLayer[]; warnings: string[] }
   | { type: 'complexity'; model: { name: string; config: ModelConfig } | null; unit: 'MACs' | 'FLOPs' }
   | { type: 'measured'; h: number; w: number; dim: number; heads: number; ep: string; matmulGflops: number; rows: { window: number | null; ms: number; gflops: number; macs: number }[] }
   | { type: 'architecture'; result: InspectResult; modelPath: string }
@@ -57,6 +60,7 @@ export type WebviewMessage =
   | { type: 'copy'; text: string }
   | { type: 'openSettings'; query: string }
   | { type: 'rerun'; ep?: string }
+  | { type: 'wantAttention' }
   | { type: 'pickModel' }
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
@@ -82,6 +86,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return m.ep === undefined || (isStr(m.ep, 20) && /^[a-z]+$/.test(m.ep)) ? { type: 'rerun', ep: m.ep as string | undefined } : undefined;
     case 'pickModel':
       return { type: 'pickModel' };
+    case 'wantAttention':
+      return { type: 'wantAttention' };
     case 'measure': {
       const ints = [m.h, m.w, m.dim, m.heads].every((v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1e6);
       const wins = Array.isArray(m.windows) && m.windows.length <= 64 && m.windows.every((v) => v === null || (Number.isInteger(v) && (v as number) > 0));

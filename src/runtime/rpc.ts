@@ -8,6 +8,7 @@ import type { Preprocessing, PreprocessingOverrides } from '../core/inference/pr
 import type { TopEntry } from '../core/inference/topk';
 import type { InspectResult } from '../core/arch/inspect';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
+import type { AttentionParams, AttentionResult } from './attention';
 
 export interface ClassifyParams {
   model: string;
@@ -59,6 +60,8 @@ export interface Methods {
   /** Structure, config, params and MACs of a model file (weights stay on disk). Runs here, not in the host: a pathological file cannot stall the editor. */
   inspect: { params: { model: string; imageSize?: number; details?: boolean }; result: InspectResult };
   timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
+  /** One run returning the logits and the attention Softmax outputs (see runtime/attention.ts). */
+  attention: { params: AttentionParams; result: AttentionResult };
   ping: { params: Record<string, never>; result: { pid: number } };
   /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
   debugBlock: { params: { ms: number }; result: { pid: number } };

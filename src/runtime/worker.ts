@@ -11,6 +11,7 @@ import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
 import { inspectModel } from '../core/arch/inspect';
 import { timeAttention } from './timing';
+import { attention } from './attention';
 
 type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
@@ -23,6 +24,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
     return inspectModel(model, { imageSize, details });
   },
   timeAttention,
+  attention,
   async debugBlock({ ms }) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
     return { pid: process.pid };

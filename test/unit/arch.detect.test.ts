@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as ort from 'onnxruntime-node';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,8 @@ import type { OnnxModel } from '../../src/core/onnx/model';
 import { readModel } from '../../src/core/onnx/reader';
 import { inferShapes } from '../../src/core/onnx/shapes';
 import { writeModel } from '../../src/core/onnx/writer';
+import { GraphBuilder } from '../../src/core/onnx/builder';
+import { DataType } from '../../src/core/onnx/proto';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 
@@ -79,6 +82,65 @@ describe('arch detection: family, config and params of every fixture', () => {
     assert.equal(det.family, 'other');
     assert.equal(params.params, 11689512);
     assert.equal(det.config.numClasses, 1000);
+  });
+
+  it('a Hugging Face-style ViT (separate Q/K/V projections, symbolic pixel_values, Div scaling) is detected', async () => {
+    const C = 16;
+    const H = 2;
+    const P = 4;
+    const S = 16;
+    const K = 5;
+    const L = 2;
+    const N = (S / P) ** 2 + 1;
+    let seed = 1;
+    const rnd = (n: number): Float32Array => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2);
+    const g = new GraphBuilder({ opset: 17 });
+    const px = g.input('pixel_values', DataType.FLOAT, ['batch_size', 'num_channels', 'height', 'width']);
+    const conv = g.op('Conv', [px, g.initializer('pe.w', rnd(C * 3 * P * P), [C, 3, P, P]), g.initializer('pe.b', rnd(C), [C])], { kernel_shape: [P, P], strides: [P, P] }, '/vit/embeddings/patch_embeddings/projection/Conv');
+    const tokens = g.op('Transpose', [g.op('Reshape', [conv, g.int64([0, C, -1])])], { perm: [0, 2, 1] });
+    const cls = g.op('Expand', [g.initializer('cls', rnd(C), [1, 1, C]), g.int64([1, 1, C])]);
+    let x = g.op('Add', [g.op('Concat', [cls, tokens], { axis: 1 }), g.initializer('pos', rnd(N * C), [1, N, C])]);
+    const lin = (inp: string, i: number, o: number, name: string): string =>
+      g.op('Add', [g.op('MatMul', [inp, g.initializer(`${name}.w`, rnd(i * o), [i, o])], {}, `/${name}/MatMul`), g.initializer(`${name}.b`, rnd(o), [o])], {}, `/${name}/Add`);
+    const ln = (inp: string, name: string): string =>
+      g.op('LayerNormalization', [inp, g.initializer(`${name}.g`, rnd(C), [C]), g.initializer(`${name}.b`, rnd(C), [C])], { axis: -1 }, `/${name}/LayerNormalization`);
+    for (let l = 0; l < L; l++) {
+      const p = `vit/encoder/layer.${l}`;
+      const h = ln(x, `${p}/layernorm_before`);
+      const heads = (t: string): string => g.op('Transpose', [g.op('Reshape', [t, g.int64([0, 0, H, C / H])])], { perm: [0, 2, 1, 3] });
+      const q = heads(lin(h, C, C, `${p}/attention/attention/query`));
+      const k = heads(lin(h, C, C, `${p}/attention/attention/key`));
+      const v = heads(lin(h, C, C, `${p}/attention/attention/value`));
+      const s = g.op('Div', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.float32([Math.sqrt(C / H)], [])]);
+      const pr = g.op('Softmax', [s], { axis: -1 }, `/${p}/attention/attention/Softmax`);
+      const ctx = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [pr, v])], { perm: [0, 2, 1, 3] }), g.int64([0, 0, C])]);
+      x = g.op('Add', [lin(ctx, C, C, `${p}/attention/output/dense`), x]);
+      const h2 = ln(x, `${p}/layernorm_after`);
+      const a = lin(h2, C, 4 * C, `${p}/intermediate/dense`);
+      const gelu = g.op('Mul', [g.op('Mul', [a, g.op('Add', [g.op('Erf', [g.op('Div', [a, g.float32([Math.SQRT2], [])])]), g.float32([1], [])])]), g.float32([0.5], [])]);
+      x = g.op('Add', [lin(gelu, 4 * C, C, `${p}/output/dense`), x]);
+    }
+    const pooled = g.op('Gather', [ln(x, 'vit/layernorm'), g.int64([0], [])], { axis: 1 });
+    g.output(lin(pooled, C, K, 'classifier'), DataType.FLOAT, ['batch_size', K]);
+    const m = g.build();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-hf-'));
+    try {
+      const file = path.join(dir, 'hf_vit.onnx');
+      writeModel(m, file);
+      const back = readModel(file);
+      const { det, params } = detect(back);
+      assert.equal(det.family, 'vit');
+      // pixel_values is fully dynamic; 224² does not fit the 17-token position embedding, so its size, 16², is used.
+      assert.deepEqual(det.config, { imageSize: S, patchSize: P, embedDim: C, depths: [L], heads: [H], mlpRatio: 4, windowSize: null, shiftSize: null, extraTokens: 1, numClasses: K });
+      const perLayer = 4 * C + 4 * (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C);
+      assert.equal(params.params, C * 3 * P * P + C + C + N * C + L * perLayer + 2 * C + C * K + K);
+      // The graph is a real one: the runtime runs it.
+      const sess = await ort.InferenceSession.create(file);
+      const out = await sess.run({ pixel_values: new ort.Tensor('float32', new Float32Array(3 * S * S).fill(0.5), [1, 3, S, S]) });
+      assert.deepEqual(out[m.graph.outputs[0].name].dims, [1, K]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not read node or tensor names: an anonymised model is detected the same', () => {

@@ -109,6 +109,26 @@ describe('arch inspect: the vit-inspect arch document', () => {
     assert.match(layers?.children[0].name ?? '', /encoder_layer_0 … encoder_layer_11/);
   });
 
+  it('nodes without a scope join their neighbours\' module; modules list children in graph order', () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', DataType.FLOAT, [1, 3, 8, 8]);
+    const w = g.initializer('w', new Float32Array(4 * 3 * 2 * 2), [4, 3, 2, 2]);
+    const c = g.op('Conv', [x, w], { strides: [2, 2] }, '/stem/conv/Conv');
+    const r = g.op('Relu', [c], {}, ''); // no name at all
+    const f = g.op('Flatten', [r], {}, 'Flatten_7'); // a name without a scope
+    const w2 = g.initializer('w2', new Float32Array(64 * 5), [64, 5]);
+    g.output(g.op('MatMul', [f, w2], {}, '/fc/MatMul'));
+    const file = path.join(dir, 'unscoped.onnx');
+    writeModel(g.build(), file);
+    const { tree, params } = inspectModel(file);
+    assert.deepEqual(tree.children.map((t) => t.id), ['/stem', '/fc']);
+    const stem = find(tree, '/stem/conv');
+    assert.deepEqual(stem?.children.map((t) => t.op), ['Conv']);
+    assert.deepEqual(find(tree, '/fc')?.children.map((t) => t.op), ['Relu', 'Flatten', 'MatMul']);
+    assert.equal(tree.params, params);
+    assert.equal(params, 48 + 320);
+  });
+
   it('search finds entries by name and by op, with the path to expand', () => {
     const { tree } = inspectModel(fixture('swin_t'));
     const soft = searchTree(tree, 'softmax');

@@ -6,6 +6,7 @@ import { h, clear, app } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/protocol';
 import { drawImage, drawGrid } from './draw';
+import { attentionView } from './attention';
 
 const root = app();
 const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Classifying…');
@@ -14,6 +15,10 @@ root.append(status, content);
 
 let view: ClassifyView | undefined;
 let showGrid = true;
+/** Where the attention section goes, and the canvases it draws on (set by render). */
+let attentionHost: HTMLElement | undefined;
+let imageCanvas: HTMLCanvasElement | undefined;
+let heatCanvas: HTMLCanvasElement | undefined;
 
 function pct(p: number): string {
   return p >= 0.9995 ? '100%' : `${(p * 100).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -35,8 +40,11 @@ function render(v: ClassifyView, providers: string[]): void {
   clear(content);
   status.textContent = '';
   const canvas = h('canvas', { id: 'image', role: 'img', 'aria-label': `${v.imageName} as the model sees it (${v.pixels.width}×${v.pixels.height})` });
+  const heat = h('canvas', { id: 'heat', 'aria-hidden': 'true' });
   const overlay = h('canvas', { id: 'grid', 'aria-hidden': 'true' });
-  const stack = h('div', { class: 'stack' }, canvas, overlay);
+  const stack = h('div', { class: 'stack' }, canvas, heat, overlay);
+  imageCanvas = canvas;
+  heatCanvas = heat;
   const display = Math.max(224, Math.min(448, v.pixels.width * Math.ceil(224 / v.pixels.width)));
   drawImage(canvas, v.pixels, display);
   const redrawGrid = () => {
@@ -77,15 +85,25 @@ function render(v: ClassifyView, providers: string[]): void {
     h('dt', {}, 'Preprocessing'), h('dd', {}, v.preprocessing),
     h('dt', {}, 'Labels'), h('dd', { id: 'labels' }, v.labelsSource, v.labelsWarning ? h('div', { class: 'error' }, v.labelsWarning) : null),
   );
+  const want = h('vscode-button' as 'button', { id: 'want-attention', secondary: true }, 'Show attention');
+  want.addEventListener('click', () => post({ type: 'wantAttention' }));
+  attentionHost = h('div', { id: 'attention-host' }, want);
   content.append(
     h('h1', {}, v.imageName),
     h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
-    h('div', { class: 'columns' }, h('div', {}, stack, gridBox), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
+    h('div', { class: 'columns' }, h('div', {}, stack, gridBox, attentionHost), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
   );
 }
 
 onMessage((m) => {
   if (m.type === 'classified') render(m.view, m.providers);
+  else if (m.type === 'attention' && attentionHost && imageCanvas && heatCanvas) {
+    clear(attentionHost);
+    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-attention.png`, data: png })));
+  } else if (m.type === 'attentionUnavailable' && attentionHost) {
+    clear(attentionHost);
+    attentionHost.append(h('p', { class: 'error', id: 'attention-error' }, m.message));
+  }
   else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') {
     status.textContent = '';

@@ -6,7 +6,7 @@
  * looks at node names, so torchvision, timm and Hugging Face exports are read alike.
  */
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
-import { attrInt, attrInts, numElements } from '../onnx/model';
+import { attrInts, numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
 import type { ShapeResult } from '../onnx/shapes';
 import { UNKNOWN, imageInput } from '../onnx/shapes';
@@ -435,7 +435,6 @@ function assignRoles(a: GraphAnalysis): void {
     if (r === 'head' || r === 'norm' || r === 'other') continue;
     roles[i] = r;
   }
-  void attrInt;
 }
 
 /** Tokens-per-image helper: the number of tokens of the graph's patch grid. */

@@ -204,7 +204,7 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
     const where = g.nodes[first.node]?.name || g.nodes[first.node]?.opType || `node ${first.node}`;
     if (options.imageSize !== undefined) {
       throw new UserError(
-        `${display} does not work at ${options.imageSize}×${options.imageSize}: at ${where}, ${first.message}. Try the size the model was made for${shapes.imageSize ? '' : ''}, or leave the size out.`,
+        `${display} does not work at ${options.imageSize}×${options.imageSize}: at ${where}, ${first.message}. Try the size the model was made for, or leave the size out.`,
       );
     }
     warnings.push(`Some shapes do not fit together (${shapes.conflicts.length}; first at ${where}: ${first.message}); the counts after that point may be incomplete.`);

@@ -221,12 +221,12 @@ function countSubgraphs(g: OnnxGraph, depth = 0): number {
   return n;
 }
 
-function expect(c: Cursor, wt: number, want: number, what: string): void {
-  if (wt !== want) throw new CorruptError(`field ${what} has the wrong wire type`, c.pos);
+function wrongWire(c: Cursor, what: string): never {
+  throw new CorruptError(`field ${what} has the wrong wire type`, c.pos);
 }
 
-function fieldEnd(c: Cursor, end: number): void {
-  if (c.pos > end) throw new CorruptError('a field runs past the end of its message', c.pos);
+function pastEnd(c: Cursor): never {
+  throw new CorruptError('a field runs past the end of its message', c.pos);
 }
 
 function parseModel(ctx: Ctx, end: number): OnnxModel {
@@ -257,41 +257,41 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
     fields++;
     switch (f) {
       case ModelField.ir_version:
-        expect(c, wt, WireType.VARINT, 'ir_version');
+        if (wt !== WireType.VARINT) wrongWire(c, 'ir_version');
         model.irVersion = c.int64();
         break;
       case ModelField.producer_name:
-        expect(c, wt, WireType.LEN, 'producer_name');
+        if (wt !== WireType.LEN) wrongWire(c, 'producer_name');
         model.producerName = c.string(c.length(end));
         break;
       case ModelField.producer_version:
-        expect(c, wt, WireType.LEN, 'producer_version');
+        if (wt !== WireType.LEN) wrongWire(c, 'producer_version');
         model.producerVersion = c.string(c.length(end));
         break;
       case ModelField.domain:
-        expect(c, wt, WireType.LEN, 'domain');
+        if (wt !== WireType.LEN) wrongWire(c, 'domain');
         model.domain = c.string(c.length(end));
         break;
       case ModelField.model_version:
-        expect(c, wt, WireType.VARINT, 'model_version');
+        if (wt !== WireType.VARINT) wrongWire(c, 'model_version');
         model.modelVersion = c.int64();
         break;
       case ModelField.doc_string: {
-        expect(c, wt, WireType.LEN, 'doc_string');
+        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
         const len = c.length(end);
         if (len <= DOC_MAX) model.docString = c.string(len);
         else c.skip(len);
         break;
       }
       case ModelField.graph: {
-        expect(c, wt, WireType.LEN, 'graph');
+        if (wt !== WireType.LEN) wrongWire(c, 'graph');
         const len = c.length(end);
         if (model.graph) throw new CorruptError('two graphs in one model', start);
         model.graph = parseGraph(ctx, c.pos + len, 0);
         break;
       }
       case ModelField.opset_import: {
-        expect(c, wt, WireType.LEN, 'opset_import');
+        if (wt !== WireType.LEN) wrongWire(c, 'opset_import');
         const len = c.length(end);
         const e = c.pos + len;
         let domain = '';
@@ -301,19 +301,19 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
           if (t >>> 3 === OperatorSetIdField.domain && (t & 7) === 2) domain = c.string(c.length(e));
           else if (t >>> 3 === OperatorSetIdField.version && (t & 7) === 0) version = c.int64();
           else c.skipField(t & 7, e);
-          fieldEnd(c, e);
+          if (c.pos > e) pastEnd(c);
         }
         model.opsetImports.push({ domain, version });
         break;
       }
       case ModelField.metadata_props: {
-        expect(c, wt, WireType.LEN, 'metadata_props');
+        if (wt !== WireType.LEN) wrongWire(c, 'metadata_props');
         const len = c.length(end);
         model.metadata.push(parseStringEntry(c, c.pos + len));
         break;
       }
       case ModelField.functions: {
-        expect(c, wt, WireType.LEN, 'functions');
+        if (wt !== WireType.LEN) wrongWire(c, 'functions');
         const len = c.length(end);
         const e = c.pos + len;
         let name = '';
@@ -323,7 +323,7 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
           if (t >>> 3 === 1 && (t & 7) === 2) name = c.string(c.length(e));
           else if (t >>> 3 === 10 && (t & 7) === 2) domain = c.string(c.length(e));
           else c.skipField(t & 7, e);
-          fieldEnd(c, e);
+          if (c.pos > e) pastEnd(c);
         }
         model.functions.push(domain ? `${domain}.${name}` : name);
         model.extra.push({ start, end: c.pos });
@@ -333,7 +333,7 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
         c.skipField(wt, end);
         model.extra.push({ start, end: c.pos });
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   if (fields === 0) throw new CorruptError('no fields', 0);
   return model;
@@ -347,7 +347,7 @@ function parseStringEntry(c: Cursor, e: number): { key: string; value: string } 
     if (t >>> 3 === StringStringEntryField.key && (t & 7) === 2) key = c.string(c.length(e));
     else if (t >>> 3 === StringStringEntryField.value && (t & 7) === 2) value = c.string(c.length(e));
     else c.skipField(t & 7, e);
-    fieldEnd(c, e);
+    if (c.pos > e) pastEnd(c);
   }
   return { key, value };
 }
@@ -364,7 +364,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
     if (f === 0) throw new CorruptError('field number 0', start);
     switch (f) {
       case GraphField.node: {
-        expect(c, wt, WireType.LEN, 'node');
+        if (wt !== WireType.LEN) wrongWire(c, 'node');
         const len = c.length(end);
         const payload = c.pos;
         const node = parseNode(ctx, c.pos + len, depth);
@@ -373,11 +373,11 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
         break;
       }
       case GraphField.name:
-        expect(c, wt, WireType.LEN, 'graph name');
+        if (wt !== WireType.LEN) wrongWire(c, 'graph name');
         g.name = c.string(c.length(end));
         break;
       case GraphField.initializer: {
-        expect(c, wt, WireType.LEN, 'initializer');
+        if (wt !== WireType.LEN) wrongWire(c, 'initializer');
         const len = c.length(end);
         const payload = c.pos;
         const t = parseTensor(ctx, c.pos + len);
@@ -386,7 +386,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
         break;
       }
       case GraphField.doc_string: {
-        expect(c, wt, WireType.LEN, 'doc_string');
+        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
         const len = c.length(end);
         if (len <= DOC_MAX) g.docString = c.string(len);
         else c.skip(len);
@@ -395,7 +395,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
       case GraphField.input:
       case GraphField.output:
       case GraphField.value_info: {
-        expect(c, wt, WireType.LEN, 'value info');
+        if (wt !== WireType.LEN) wrongWire(c, 'value info');
         const len = c.length(end);
         const payload = c.pos;
         const vi = parseValueInfo(c, c.pos + len);
@@ -407,7 +407,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
         c.skipField(wt, end);
         g.extra.push({ start, end: c.pos });
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   return g;
 }
@@ -421,33 +421,33 @@ function parseNode(ctx: Ctx, end: number, depth: number): OnnxNode {
     const wt = tag & 7;
     switch (f) {
       case NodeField.input:
-        expect(c, wt, WireType.LEN, 'node input');
+        if (wt !== WireType.LEN) wrongWire(c, 'node input');
         node.inputs.push(c.string(c.length(end)));
         break;
       case NodeField.output:
-        expect(c, wt, WireType.LEN, 'node output');
+        if (wt !== WireType.LEN) wrongWire(c, 'node output');
         node.outputs.push(c.string(c.length(end)));
         break;
       case NodeField.name:
-        expect(c, wt, WireType.LEN, 'node name');
+        if (wt !== WireType.LEN) wrongWire(c, 'node name');
         node.name = c.string(c.length(end));
         break;
       case NodeField.op_type:
-        expect(c, wt, WireType.LEN, 'op_type');
+        if (wt !== WireType.LEN) wrongWire(c, 'op_type');
         node.opType = c.string(c.length(end));
         break;
       case NodeField.domain:
-        expect(c, wt, WireType.LEN, 'node domain');
+        if (wt !== WireType.LEN) wrongWire(c, 'node domain');
         node.domain = c.string(c.length(end));
         break;
       case NodeField.attribute: {
-        expect(c, wt, WireType.LEN, 'attribute');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute');
         const len = c.length(end);
         node.attributes.push(parseAttribute(ctx, c.pos + len, depth));
         break;
       }
       case NodeField.doc_string: {
-        expect(c, wt, WireType.LEN, 'doc_string');
+        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
         const len = c.length(end);
         if (len <= 4096) node.docString = c.string(len);
         else c.skip(len);
@@ -457,20 +457,35 @@ function parseNode(ctx: Ctx, end: number, depth: number): OnnxNode {
         if (f === 0) throw new CorruptError('field number 0', c.pos);
         c.skipField(wt, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   if (!node.opType) throw new CorruptError('a node has no op_type', c.pos);
   return node;
 }
 
-function readPackedOrSingle(c: Cursor, wt: number, end: number, elemWire: number, read: () => number, into: number[]): void {
+/** A repeated int64 field, packed or not. */
+function readInts(c: Cursor, wt: number, end: number, into: number[]): void {
   if (wt === WireType.LEN) {
     const len = c.length(end);
     const e = c.pos + len;
-    while (c.pos < e) into.push(read());
-    fieldEnd(c, e);
-  } else if (wt === elemWire) {
-    into.push(read());
+    while (c.pos < e) into.push(c.int64());
+    if (c.pos > e) pastEnd(c);
+  } else if (wt === WireType.VARINT) {
+    into.push(c.int64());
+  } else {
+    throw new CorruptError('a repeated field has the wrong wire type', c.pos);
+  }
+}
+
+/** A repeated float field, packed or not. */
+function readFloats(c: Cursor, wt: number, end: number, into: number[]): void {
+  if (wt === WireType.LEN) {
+    const len = c.length(end);
+    const e = c.pos + len;
+    while (c.pos < e) into.push(c.float());
+    if (c.pos > e) pastEnd(c);
+  } else if (wt === WireType.I32) {
+    into.push(c.float());
   } else {
     throw new CorruptError('a repeated field has the wrong wire type', c.pos);
   }
@@ -486,11 +501,12 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
   let s: string | undefined;
   let t: TensorInfo | undefined;
   let g: OnnxGraph | undefined;
-  const floats: number[] = [];
-  const ints: number[] = [];
-  const strings: string[] = [];
-  const tensors: TensorInfo[] = [];
-  const graphs: OnnxGraph[] = [];
+  // Lists are made only when present: most attributes are a single int, float or tensor.
+  let floats: number[] | null = null;
+  let ints: number[] | null = null;
+  let strings: string[] | null = null;
+  let tensors: TensorInfo[] | null = null;
+  let graphs: OnnxGraph[] | null = null;
   let other = 0;
   while (c.pos < end) {
     const tag = c.uint32();
@@ -498,62 +514,62 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
     const wt = tag & 7;
     switch (fld) {
       case AttributeField.name:
-        expect(c, wt, WireType.LEN, 'attribute name');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute name');
         name = c.string(c.length(end));
         break;
       case AttributeField.ref_attr_name:
-        expect(c, wt, WireType.LEN, 'ref_attr_name');
+        if (wt !== WireType.LEN) wrongWire(c, 'ref_attr_name');
         refAttrName = c.string(c.length(end));
         break;
       case AttributeField.type:
-        expect(c, wt, WireType.VARINT, 'attribute type');
+        if (wt !== WireType.VARINT) wrongWire(c, 'attribute type');
         type = c.int64();
         break;
       case AttributeField.f:
-        expect(c, wt, WireType.I32, 'attribute f');
+        if (wt !== WireType.I32) wrongWire(c, 'attribute f');
         f = c.float();
         break;
       case AttributeField.i:
-        expect(c, wt, WireType.VARINT, 'attribute i');
+        if (wt !== WireType.VARINT) wrongWire(c, 'attribute i');
         i = c.int64();
         break;
       case AttributeField.s: {
-        expect(c, wt, WireType.LEN, 'attribute s');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute s');
         s = c.string(c.length(end));
         break;
       }
       case AttributeField.t: {
-        expect(c, wt, WireType.LEN, 'attribute t');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute t');
         const len = c.length(end);
         t = parseTensor(ctx, c.pos + len);
         break;
       }
       case AttributeField.g: {
-        expect(c, wt, WireType.LEN, 'attribute g');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute g');
         const len = c.length(end);
         g = parseGraph(ctx, c.pos + len, depth + 1);
         break;
       }
       case AttributeField.floats:
-        readPackedOrSingle(c, wt, end, WireType.I32, () => c.float(), floats);
+        readFloats(c, wt, end, (floats ??= []));
         break;
       case AttributeField.ints:
-        readPackedOrSingle(c, wt, end, WireType.VARINT, () => c.int64(), ints);
+        readInts(c, wt, end, (ints ??= []));
         break;
       case AttributeField.strings:
-        expect(c, wt, WireType.LEN, 'attribute strings');
-        strings.push(c.string(c.length(end)));
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute strings');
+        (strings ??= []).push(c.string(c.length(end)));
         break;
       case AttributeField.tensors: {
-        expect(c, wt, WireType.LEN, 'attribute tensors');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute tensors');
         const len = c.length(end);
-        tensors.push(parseTensor(ctx, c.pos + len));
+        (tensors ??= []).push(parseTensor(ctx, c.pos + len));
         break;
       }
       case AttributeField.graphs: {
-        expect(c, wt, WireType.LEN, 'attribute graphs');
+        if (wt !== WireType.LEN) wrongWire(c, 'attribute graphs');
         const len = c.length(end);
-        graphs.push(parseGraph(ctx, c.pos + len, depth + 1));
+        (graphs ??= []).push(parseGraph(ctx, c.pos + len, depth + 1));
         break;
       }
       default:
@@ -561,7 +577,7 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
         if (fld === AttributeField.tp || fld === AttributeField.sparse_tensor || fld === AttributeField.sparse_tensors || fld === AttributeField.type_protos) other = fld;
         c.skipField(wt, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   // IR >= 0.0.2 sets `type`; older files say it by which field is present.
   if (type === 0) {
@@ -570,11 +586,11 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
     else if (s !== undefined) type = AttributeType.STRING;
     else if (t) type = AttributeType.TENSOR;
     else if (g) type = AttributeType.GRAPH;
-    else if (floats.length) type = AttributeType.FLOATS;
-    else if (ints.length) type = AttributeType.INTS;
-    else if (strings.length) type = AttributeType.STRINGS;
-    else if (tensors.length) type = AttributeType.TENSORS;
-    else if (graphs.length) type = AttributeType.GRAPHS;
+    else if (floats) type = AttributeType.FLOATS;
+    else if (ints) type = AttributeType.INTS;
+    else if (strings) type = AttributeType.STRINGS;
+    else if (tensors) type = AttributeType.TENSORS;
+    else if (graphs) type = AttributeType.GRAPHS;
   }
   let v: AttributeValue;
   switch (type) {
@@ -596,19 +612,19 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
       v = { type: 'graph', value: g };
       break;
     case AttributeType.FLOATS:
-      v = { type: 'floats', value: floats };
+      v = { type: 'floats', value: floats ?? [] };
       break;
     case AttributeType.INTS:
-      v = { type: 'ints', value: ints };
+      v = { type: 'ints', value: ints ?? [] };
       break;
     case AttributeType.STRINGS:
-      v = { type: 'strings', value: strings };
+      v = { type: 'strings', value: strings ?? [] };
       break;
     case AttributeType.TENSORS:
-      v = { type: 'tensors', value: tensors };
+      v = { type: 'tensors', value: tensors ?? [] };
       break;
     case AttributeType.GRAPHS:
-      v = { type: 'graphs', value: graphs };
+      v = { type: 'graphs', value: graphs ?? [] };
       break;
     default:
       v = { type: 'other', value: null, typeCode: type || other };
@@ -625,10 +641,10 @@ function parseValueInfo(c: Cursor, end: number): ValueInfo {
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === ValueInfoField.name) {
-      expect(c, wt, WireType.LEN, 'value name');
+      if (wt !== WireType.LEN) wrongWire(c, 'value name');
       vi.name = c.string(c.length(end));
     } else if (f === ValueInfoField.type) {
-      expect(c, wt, WireType.LEN, 'value type');
+      if (wt !== WireType.LEN) wrongWire(c, 'value type');
       const len = c.length(end);
       vi.type = parseType(c, c.pos + len, 0);
     } else if (f === ValueInfoField.doc_string && wt === WireType.LEN) {
@@ -639,7 +655,7 @@ function parseValueInfo(c: Cursor, end: number): ValueInfo {
       if (f === 0) throw new CorruptError('field number 0', c.pos);
       c.skipField(wt, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   return vi;
 }
@@ -652,7 +668,7 @@ function parseType(c: Cursor, end: number, depth: number): TypeInfo {
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === TypeField.tensor_type || f === TypeField.sparse_tensor_type) {
-      expect(c, wt, WireType.LEN, 'tensor_type');
+      if (wt !== WireType.LEN) wrongWire(c, 'tensor_type');
       const len = c.length(end);
       const e = c.pos + len;
       let elemType = 0;
@@ -664,7 +680,7 @@ function parseType(c: Cursor, end: number, depth: number): TypeInfo {
           const sl = c.length(e);
           shape = parseShape(c, c.pos + sl);
         } else c.skipField(t & 7, e);
-        fieldEnd(c, e);
+        if (c.pos > e) pastEnd(c);
       }
       out = f === TypeField.tensor_type ? { kind: 'tensor', elemType, shape } : { kind: 'sparse_tensor' };
     } else if (f === TypeField.sequence_type || f === TypeField.map_type || f === TypeField.optional_type) {
@@ -674,7 +690,7 @@ function parseType(c: Cursor, end: number, depth: number): TypeInfo {
       if (f === 0) throw new CorruptError('field number 0', c.pos);
       c.skipField(wt, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   return out;
 }
@@ -692,14 +708,14 @@ function parseShape(c: Cursor, end: number): Dim[] {
         if (t >>> 3 === DimensionField.dim_value && (t & 7) === 0) d = c.int64();
         else if (t >>> 3 === DimensionField.dim_param && (t & 7) === 2) d = c.string(c.length(e)) || null;
         else c.skipField(t & 7, e);
-        fieldEnd(c, e);
+        if (c.pos > e) pastEnd(c);
       }
       if (typeof d === 'number' && d < 0) d = null;
       dims.push(d);
     } else {
       c.skipField(tag & 7, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   return dims;
 }
@@ -716,7 +732,7 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
   const { c } = ctx;
   const t: TensorInfo = { name: '', dataType: 0, dims: [], data: { location: 'none' } };
   let location = DataLocation.DEFAULT as number;
-  const external: Record<string, string> = {};
+  let external: Record<string, string> | null = null;
   let inline: { offset: number; length: number; encoding: TensorEncoding } | null = null;
   let bytes: Uint8Array | null = null;
   /** Values decoded from `bytes` while the window still holds them (a view is valid until the next read). */
@@ -730,25 +746,25 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
     const wt = tag & 7;
     switch (f) {
       case TensorField.dims:
-        readPackedOrSingle(c, wt, end, WireType.VARINT, () => c.int64(), t.dims);
+        readInts(c, wt, end, t.dims);
         break;
       case TensorField.data_type:
-        expect(c, wt, WireType.VARINT, 'data_type');
+        if (wt !== WireType.VARINT) wrongWire(c, 'data_type');
         t.dataType = c.int64();
         break;
       case TensorField.name:
-        expect(c, wt, WireType.LEN, 'tensor name');
+        if (wt !== WireType.LEN) wrongWire(c, 'tensor name');
         t.name = c.string(c.length(end));
         break;
       case TensorField.doc_string: {
-        expect(c, wt, WireType.LEN, 'doc_string');
+        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
         const len = c.length(end);
         if (len <= 4096) t.docString = c.string(len);
         else c.skip(len);
         break;
       }
       case TensorField.raw_data: {
-        expect(c, wt, WireType.LEN, 'raw_data');
+        if (wt !== WireType.LEN) wrongWire(c, 'raw_data');
         const len = c.length(end);
         inline = { offset: c.pos, length: len, encoding: 'raw' };
         if (len <= ctx.valuesMax && len > 0) bytes = c.view(len);
@@ -788,26 +804,26 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
         break;
       }
       case TensorField.string_data:
-        expect(c, wt, WireType.LEN, 'string_data');
+        if (wt !== WireType.LEN) wrongWire(c, 'string_data');
         c.skip(c.length(end));
         strings++;
         break;
       case TensorField.external_data: {
-        expect(c, wt, WireType.LEN, 'external_data');
+        if (wt !== WireType.LEN) wrongWire(c, 'external_data');
         const len = c.length(end);
         const kv = parseStringEntry(c, c.pos + len);
-        external[kv.key] = kv.value;
+        (external ??= {})[kv.key] = kv.value;
         break;
       }
       case TensorField.data_location:
-        expect(c, wt, WireType.VARINT, 'data_location');
+        if (wt !== WireType.VARINT) wrongWire(c, 'data_location');
         location = c.int64();
         break;
       default:
         if (f === 0) throw new CorruptError('field number 0', c.pos);
         c.skipField(wt, end);
     }
-    fieldEnd(c, end);
+    if (c.pos > end) pastEnd(c);
   }
   for (const d of t.dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw new CorruptError(`tensor "${t.name}" has an invalid dimension ${d}`, c.pos);
@@ -819,7 +835,7 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
   }
   const count = numElements(t.dims);
   if (location === DataLocation.EXTERNAL) {
-    t.data = externalData(ctx, t, external);
+    t.data = externalData(ctx, t, external ?? {});
   } else if (inline) {
     t.data = { location: 'inline', ...inline };
     if (decoded && decoded.length === count) t.values = decoded;

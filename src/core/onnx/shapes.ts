@@ -13,6 +13,8 @@ import { DataType, isFloatType } from './proto';
 import { loadTensorValues } from './reader';
 
 export const UNKNOWN = -1;
+/** No real tensor has more dimensions than this; larger ranks come from damaged files. */
+const MAX_RANK = 64;
 
 export interface ShapeInfo {
   dtype: number;
@@ -94,6 +96,8 @@ class Ctx {
 }
 
 const isKnown = (s: number[] | null): s is number[] => s !== null && s.every((d) => d >= 0);
+/** Every dimension small enough to enumerate (a zero-size tensor can still have a huge dimension). */
+const fitsFold = (ctx: Ctx, s: number[]): boolean => s.every((d) => d <= ctx.foldLimit);
 const size = (s: number[]): number => numElements(s);
 
 function normAxis(a: number, rank: number): number {
@@ -631,7 +635,7 @@ const RULES: Record<string, Infer> = {
     const fill = t?.values?.[0] ?? 0;
     if (!s) {
       const len = ins[0]?.shape?.[0];
-      return [{ dtype, shape: len !== undefined && len >= 0 ? new Array(len).fill(UNKNOWN) : null }];
+      return [{ dtype, shape: len !== undefined && len >= 0 && len <= MAX_RANK ? new Array(len).fill(UNKNOWN) : null }];
     }
     if (s.some((d) => d < 0)) {
       ctx.conflict('ConstantOfShape with a negative dimension');
@@ -648,16 +652,17 @@ const RULES: Record<string, Infer> = {
     if (ctx.opset < 5 || (!sh && attrInts(node, 'shape'))) target = attrInts(node, 'shape');
     if (!target) {
       const len = sh?.shape?.[0];
-      return [{ dtype: x.dtype, shape: len !== undefined && len >= 0 ? new Array(len).fill(UNKNOWN) : null }];
+      return [{ dtype: x.dtype, shape: len !== undefined && len >= 0 && len <= MAX_RANK ? new Array(len).fill(UNKNOWN) : null }];
     }
     const allowzero = attrInt(node, 'allowzero', 0);
     const out = target.map((d, i) => (d === 0 && !allowzero ? (x.shape && i < x.shape.length ? x.shape[i] : UNKNOWN) : d));
-    const neg = out.indexOf(-1);
+    const neg = target.indexOf(-1);
     const inKnown = x.shape && isKnown(x.shape);
-    if (out.filter((d, i) => target[i] === -1).length > 1 || out.some((d, i) => d < -1 || (d === -1 && target[i] !== -1 && !inKnown))) {
-      // Unknown copied dims, or two -1s.
+    if (target.filter((d) => d === -1).length > 1 || target.some((d) => d < -1)) {
+      ctx.conflict(`Reshape target [${target.join(',')}] is not valid`);
+      return [{ dtype: x.dtype, shape: target.map(() => UNKNOWN) }];
     }
-    if (neg >= 0 && target[neg] === -1) {
+    if (neg >= 0) {
       const rest = out.filter((_, i) => i !== neg);
       if (inKnown && rest.every((d) => d >= 0)) {
         const total = size(x.shape as number[]);
@@ -762,7 +767,7 @@ const RULES: Record<string, Infer> = {
     }
     shape[axis] = total;
     const o: ShapeInfo = { dtype: ref.dtype, shape };
-    if (present.every((p) => p.value && p.shape && isKnown(p.shape)) && isKnown(shape) && size(shape) <= ctx.foldLimit) {
+    if (present.every((p) => p.value && p.shape && isKnown(p.shape) && fitsFold(ctx, p.shape)) && isKnown(shape) && size(shape) <= ctx.foldLimit && fitsFold(ctx, shape)) {
       const outer = size(shape.slice(0, axis));
       const res: number[] = [];
       for (let o2 = 0; o2 < outer; o2++) {
@@ -787,7 +792,7 @@ const RULES: Record<string, Infer> = {
     }
     const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
     const o: ShapeInfo = { dtype: x.dtype, shape };
-    if (x.value && idx.value && isKnown(x.shape) && isKnown(shape) && size(shape) <= ctx.foldLimit) {
+    if (x.value && idx.value && isKnown(x.shape) && isKnown(shape) && size(shape) <= ctx.foldLimit && fitsFold(ctx, x.shape) && fitsFold(ctx, shape)) {
       const dim = x.shape[axis];
       const outer = size(x.shape.slice(0, axis));
       const inner = size(x.shape.slice(axis + 1));
@@ -852,7 +857,7 @@ const RULES: Record<string, Infer> = {
       return [{ dtype: x.dtype, shape: x.shape.map(() => UNKNOWN) }];
     }
     const o: ShapeInfo = { dtype: x.dtype, shape: p.out };
-    if (x.value && isKnown(x.shape) && isKnown(p.out) && size(p.out) <= ctx.foldLimit) {
+    if (x.value && isKnown(x.shape) && isKnown(p.out) && size(p.out) <= ctx.foldLimit && fitsFold(ctx, x.shape) && fitsFold(ctx, p.out)) {
       const idx = x.shape.map((d) => Array.from({ length: d }, (_, i) => i));
       for (const r of p.ranges) idx[r.axis] = Array.from({ length: r.count }, (_, i) => r.start + i * r.step);
       o.value = gatherGrid(x.value, x.shape, idx);
@@ -913,7 +918,7 @@ const RULES: Record<string, Infer> = {
     if (!x.shape || !r || r.length !== x.shape.length) return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => UNKNOWN) : null }];
     const shape = x.shape.map((d, i) => (d === UNKNOWN ? UNKNOWN : d * r[i]));
     const o: ShapeInfo = { dtype: x.dtype, shape };
-    if (x.value && isKnown(x.shape) && size(shape) <= ctx.foldLimit) {
+    if (x.value && isKnown(x.shape) && size(shape) <= ctx.foldLimit && fitsFold(ctx, shape) && fitsFold(ctx, x.shape)) {
       const idx = shape.map((d, ax) => Array.from({ length: d }, (_, i) => i % (x.shape as number[])[ax]));
       o.value = gatherGrid(x.value, x.shape, idx);
     }
@@ -923,7 +928,7 @@ const RULES: Record<string, Infer> = {
     const [x, idx, upd] = ins;
     if (!x) return [undefined];
     const o: ShapeInfo = { dtype: x.dtype, shape: x.shape ? [...x.shape] : null };
-    if (x.value && idx?.value && upd?.value && x.shape && idx.shape && isKnown(x.shape) && isKnown(idx.shape)) {
+    if (x.value && idx?.value && upd?.value && x.shape && idx.shape && isKnown(x.shape) && isKnown(idx.shape) && fitsFold(ctx, x.shape) && size(x.shape) === x.value.length) {
       const k = idx.shape[idx.shape.length - 1];
       const st = strides(x.shape);
       const inner = size(x.shape.slice(k));
@@ -1163,7 +1168,7 @@ function reduceRule(ctx: Ctx, node: OnnxNode, ins: (ShapeInfo | undefined)[]): (
   if (!x.shape) return [{ dtype: x.dtype, shape: null }];
   const shape = reduceShape(x.shape, axes ?? null, keep);
   const o: ShapeInfo = { dtype: x.dtype, shape };
-  if (x.value && isKnown(x.shape) && x.value.length <= ctx.foldLimit) {
+  if (x.value && isKnown(x.shape) && x.value.length <= ctx.foldLimit && fitsFold(ctx, x.shape) && size(x.shape) > 0) {
     const v = reduceValues(x.value, x.shape, axes ?? null, node.opType);
     if (v) o.value = v;
   }
@@ -1244,6 +1249,17 @@ export function inferShapes(model: OnnxModel, options: ShapeOptions = {}): Shape
   return inferAt(model, options);
 }
 
+/** Channels of an image input with a symbolic channel dimension: what its first Conv takes, else 3. */
+function imageChannels(g: OnnxGraph, input: string): number {
+  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  for (const n of g.nodes) {
+    if (n.opType !== 'Conv' || n.inputs[0] !== input) continue;
+    const w = inits.get(n.inputs[1]);
+    if (w && w.dims.length >= 3) return w.dims[1] * attrInt(n, 'group', 1);
+  }
+  return 3;
+}
+
 /** Image sizes a model with a dynamic input may have been made for (from a fixed position embedding). */
 function candidateSizes(g: OnnxGraph): number[] {
   const img = imageInput(g);
@@ -1299,6 +1315,7 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
         if (isImg && i >= 2 && imageSize) return imageSize[i - 2];
         if (typeof d === 'number') return d;
         if (i === 0) return batch;
+        if (isImg && i === 1) return imageChannels(g, inp.name);
         return UNKNOWN;
       });
       if (!isImg && inputShapes[inp.name].some((d) => d === UNKNOWN)) {
@@ -1314,7 +1331,7 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
   const sameSize = !imageSize || !declared || (declared[0] === imageSize[0] && declared[1] === imageSize[1]);
   for (const v of [...g.valueInfo, ...g.outputs]) {
     if (v.type && v.type.kind === 'tensor') {
-      const shape = v.type.shape ? v.type.shape.map((d) => (typeof d === 'number' && sameSize ? d : d === null || typeof d === 'string' ? (d === null ? UNKNOWN : UNKNOWN) : UNKNOWN)) : null;
+      const shape = v.type.shape ? v.type.shape.map((d) => (typeof d === 'number' && sameSize ? d : UNKNOWN)) : null;
       declaredShapes.set(v.name, { dtype: v.type.elemType, shape });
     }
   }
@@ -1324,13 +1341,17 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
   for (const i of order) {
     const node = g.nodes[i];
     ctx.nodeIndex = i;
-    const ins = node.inputs.map((n) => (n === '' ? undefined : tensors.get(n)));
+    const ins: (ShapeInfo | undefined)[] = new Array(node.inputs.length);
+    for (let k = 0; k < node.inputs.length; k++) {
+      const n = node.inputs[k];
+      ins[k] = n === '' ? undefined : tensors.get(n);
+    }
     let outs: (ShapeInfo | undefined)[] = [];
     const rule = node.domain === '' || node.domain === 'ai.onnx' || node.domain === 'com.microsoft' ? RULES[node.opType] : undefined;
     if (rule) {
       try {
         // Optional inputs are '' and map to undefined; rules check what they need.
-        outs = rule(ctx, node, node.inputs.map((n, k) => (n === '' ? undefined : ins[k] ?? missingInput(n))));
+        outs = rule(ctx, node, ins);
       } catch (e) {
         if (e instanceof UserError) throw e;
         ctx.conflict(`${node.opType}: ${(e as Error).message}`);
@@ -1339,22 +1360,18 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
     } else {
       ctx.unsupported.add(node.domain ? `${node.domain}.${node.opType}` : node.opType);
     }
-    node.outputs.forEach((o, k) => {
-      if (!o) return;
+    for (let k = 0; k < node.outputs.length; k++) {
+      const o = node.outputs[k];
+      if (!o) continue;
       let info = outs[k];
       if (!info) info = declaredShapes.get(o) ?? { dtype: DataType.UNDEFINED, shape: null };
-      if (info.value && info.value.length > ctx.foldLimit) delete info.value;
+      else if (info.value && info.value.length > ctx.foldLimit) info = { dtype: info.dtype, shape: info.shape };
       tensors.set(o, info);
-    });
+    }
   }
   for (const i of cyclic) for (const o of g.nodes[i].outputs) if (o && !tensors.has(o)) tensors.set(o, { dtype: DataType.UNDEFINED, shape: null });
   if (ctx.unsupported.size) {
     warnings.push(`No shape rule for ${[...ctx.unsupported].join(', ')}: shapes after ${ctx.unsupported.size === 1 ? 'it' : 'them'} come from the model's declared shapes where present.`);
   }
   return { tensors, inputShapes, imageSize, order, conflicts: ctx.conflicts, unsupportedOps: [...ctx.unsupported], warnings };
-}
-
-function missingInput(name: string): ShapeInfo | undefined {
-  void name;
-  return undefined;
 }

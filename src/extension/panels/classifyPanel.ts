@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
+import type { CancelSignal } from '../../runtime/client';
 import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { parseWebviewMessage, type ClassifyView, type HostMessage } from '../../protocol';
@@ -58,6 +59,10 @@ export class ClassifyPanel {
       if (!m) return services.log.warn('ignored an invalid message from the classify panel');
       try {
         if (m.type === 'ready') await this.run();
+        else if (m.type === 'wantAttention') {
+          this.state = { ...this.state, attention: true };
+          await this.run();
+        }
         else if (m.type === 'rerun') {
           if (m.ep) this.ep = m.ep;
           await this.run();
@@ -66,6 +71,12 @@ export class ClassifyPanel {
           if (chosen) {
             this.state = { ...this.state, modelPath: chosen };
             await this.run();
+          }
+        } else if (m.type === 'save') {
+          const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.state.imagePath), '..', m.name), filters: { PNG: ['png'] } });
+          if (uri) {
+            await vscode.workspace.fs.writeFile(uri, Buffer.from(m.data, 'base64'));
+            void vscode.window.showInformationMessage(`Saved ${basename(uri.fsPath)}`);
           }
         } else if (m.type === 'copy') {
           await vscode.env.clipboard.writeText(m.text);
@@ -79,6 +90,23 @@ export class ClassifyPanel {
 
   private post(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /** One more run with every attention Softmax as an extra output (the model's own attention). */
+  private async captureAttention(model: string, image: string, order: string[], overrides: PreprocessingOverrides, token: CancelSignal): Promise<void> {
+    this.post({ type: 'busy', message: 'Capturing the attention of every block…' });
+    const cfg = this.services.config(vscode.Uri.file(image));
+    let r;
+    try {
+      r = await this.services.runtime.request('attention', { model, image, order, overrides, maxPixels: cfg.get('maxImagePixels', 100_000_000) }, token);
+    } catch (e) {
+      if ((e as Error).name !== 'UserError') throw e;
+      // The classification stays on screen; only the attention part says why it is missing.
+      return this.post({ type: 'attentionUnavailable', message: (e as Error).message });
+    }
+    for (const w of r.warnings) this.services.log.warn(`attention: ${w}`);
+    this.post({ type: 'attention', family: r.family, ep: r.ep, inputSize: r.imageSize[0], layers: r.layers, warnings: r.warnings });
+    this.post({ type: 'busy', message: '' });
   }
 
   async run(): Promise<void> {
@@ -132,6 +160,7 @@ export class ClassifyPanel {
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
       this.post({ type: 'classified', view, providers: this.services.knownProviders() });
       this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${r.ep}: ${x.top[0]?.label} ${(x.top[0]?.prob * 100).toFixed(1)}%`);
+      if (this.state.attention) await this.captureAttention(model, image.fsPath, order, overrides, cts.token);
     } catch (e) {
       this.post({ type: 'error', message: (e as Error).message });
       if ((e as Error).name !== 'UserError') this.services.report(e, 'Classify Image');
@@ -142,6 +171,4 @@ export class ClassifyPanel {
   }
 }
 
-export function imageDir(p: string): string {
-  return dirname(p);
-}
+
