@@ -78,6 +78,16 @@ describe('e2e: the features in code-server', function () {
     assert.deepEqual((await notifications(page!)).filter((n) => n.severity === 'error'), []);
   });
 
+  it('right-click an image → Show Attention draws the model\'s attention over it', async () => {
+    await contextMenu(page!, 'bag.png', 'Show Attention');
+    const frame = await findWebviewFrame(page!, '#attention #layer', 120_000);
+    assert.equal(await frame.locator('#layer').inputValue(), 'rollout');
+    assert.equal(await frame.locator('#heat').getAttribute('data-grid'), '4x4');
+    await frame.locator('#layer').selectOption('1');
+    assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block1/);
+    await screenshot(page!, 'attention');
+  });
+
   it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {
     await page!.locator('.explorer-item', { hasText: 'models' }).first().click();
     await page!.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();

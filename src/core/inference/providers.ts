@@ -55,6 +55,8 @@ export function explainFailure(ep: string, message: string, log: string, bundled
     case 'cuda':
     case 'tensorrt': {
       let reason = firstLine;
+      // In-process, ONNX Runtime's log (which names the library) goes to stderr; the message only says this.
+      if (/Failed to load shared library/i.test(message)) reason = 'the CUDA provider library could not be loaded (not installed, or CUDA 12 / cuDNN 9 missing; Show Execution Providers says which)';
       if (cannotOpen) reason = `${cannotOpen[1]} cannot be loaded`;
       if (missingLib && /providers_(shared|cuda|tensorrt)/.test(missingLib[1]))
         reason = `the CUDA provider libraries of onnxruntime-node are not installed (${basename(missingLib[1])} missing)`;

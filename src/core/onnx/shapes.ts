@@ -104,6 +104,24 @@ function normAxis(a: number, rank: number): number {
   return a < 0 ? a + rank : a;
 }
 
+/** A normalised axis inside [0, rank); otherwise a conflict (a damaged attribute). */
+function inRange(ctx: Ctx, axis: number, rank: number, op: string): boolean {
+  if (Number.isInteger(axis) && axis >= 0 && axis < rank) return true;
+  ctx.conflict(`${op} axis out of range for rank ${rank}`);
+  return false;
+}
+
+/** A usable shape: not too many dimensions, each a whole number (-1 unknown). */
+function validShape(s: number[] | null): boolean {
+  if (s === null) return true;
+  if (!Array.isArray(s) || s.length > MAX_RANK) return false;
+  for (let i = 0; i < s.length; i++) {
+    const d = s[i];
+    if (!Number.isInteger(d) || d < -1) return false;
+  }
+  return true;
+}
+
 /** Multidirectional (numpy) broadcasting of shapes. */
 function broadcast(ctx: Ctx, shapes: (number[] | null)[]): number[] | null {
   if (shapes.some((s) => s === null)) return null;
@@ -747,6 +765,7 @@ const RULES: Record<string, Infer> = {
     if (!ref || !ref.shape) return [{ dtype: present[0].dtype, shape: null }];
     const r = ref.shape.length;
     const axis = normAxis(attrInt(node, 'axis', 0), r);
+    if (!inRange(ctx, axis, r, 'Concat')) return [{ dtype: ref.dtype, shape: null }];
     const shape = [...ref.shape];
     let total = 0;
     for (const p of present) {
@@ -846,7 +865,10 @@ const RULES: Record<string, Infer> = {
       // Unknown bounds: the rank is kept; sliced axes become unknown.
       if (axes) {
         const shape = [...x.shape];
-        for (const a of axes) shape[normAxis(a, shape.length)] = UNKNOWN;
+        for (const a of axes) {
+          const k = normAxis(a, shape.length);
+          if (k >= 0 && k < shape.length) shape[k] = UNKNOWN;
+        }
         return [{ dtype: x.dtype, shape }];
       }
       return [{ dtype: x.dtype, shape: x.shape.map(() => UNKNOWN) }];
@@ -871,6 +893,7 @@ const RULES: Record<string, Infer> = {
     if (!x.shape) return new Array(n).fill({ dtype: x.dtype, shape: null });
     const r = x.shape.length;
     const axis = normAxis(attrInt(node, 'axis', 0), r);
+    if (!inRange(ctx, axis, r, 'Split')) return new Array(n).fill({ dtype: x.dtype, shape: null });
     let split = ctx.opset >= 13 ? getValue(ins[1]) : attrInts(node, 'split');
     if (ctx.opset >= 13 && ins[1] && !split) split = undefined;
     const dim = x.shape[axis];
@@ -969,6 +992,7 @@ const RULES: Record<string, Infer> = {
     if (ins[3] && !axes) return [{ dtype: x.dtype, shape: x.shape.map(() => UNKNOWN) }];
     axes = (axes ?? x.shape.map((_, i) => i)).map((a) => normAxis(a, r));
     const n = axes.length;
+    if (!axes.every((a) => inRange(ctx, a, r, 'Pad'))) return [{ dtype: x.dtype, shape: x.shape.map(() => UNKNOWN) }];
     const shape = [...x.shape];
     axes.forEach((a, i) => {
       if (shape[a] !== UNKNOWN) shape[a] = shape[a] + (pads[i] ?? 0) + (pads[i + n] ?? 0);
@@ -1044,6 +1068,7 @@ const RULES: Record<string, Infer> = {
     if (!x || !x.shape) return [x && { dtype: x.dtype, shape: null }, { dtype: DataType.INT64, shape: null }];
     const k = ctx.opset >= 10 ? getValue(ins[1])?.[0] : attrInt(node, 'k');
     const axis = normAxis(attrInt(node, 'axis', -1), x.shape.length);
+    if (!inRange(ctx, axis, x.shape.length, 'TopK')) return [{ dtype: x.dtype, shape: null }, { dtype: DataType.INT64, shape: null }];
     const shape = [...x.shape];
     shape[axis] = k ?? UNKNOWN;
     return [{ dtype: x.dtype, shape }, { dtype: DataType.INT64, shape: [...shape] }];
@@ -1085,6 +1110,7 @@ const RULES: Record<string, Infer> = {
     const r = x.shape.length;
     let axes = attrInts(node, 'axes');
     axes = (axes ?? x.shape.map((_, i) => i)).map((a) => normAxis(a, r));
+    if (!axes.every((a) => inRange(ctx, a, r, 'Resize'))) return [{ dtype: x.dtype, shape: x.shape.map(() => UNKNOWN) }];
     const shape = [...x.shape];
     if (sizes && sizes.length) axes.forEach((a, i) => (shape[a] = sizes[i]));
     else if (scales && scales.length) axes.forEach((a, i) => (shape[a] = shape[a] === UNKNOWN ? UNKNOWN : Math.floor(shape[a] * scales[i] + 1e-9)));
@@ -1365,7 +1391,10 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
       if (!o) continue;
       let info = outs[k];
       if (!info) info = declaredShapes.get(o) ?? { dtype: DataType.UNDEFINED, shape: null };
-      else if (info.value && info.value.length > ctx.foldLimit) info = { dtype: info.dtype, shape: info.shape };
+      else if (!validShape(info.shape)) {
+        ctx.conflict(`${node.opType} gives an impossible shape`);
+        info = { dtype: info.dtype, shape: null };
+      } else if (info.value && info.value.length > ctx.foldLimit) info = { dtype: info.dtype, shape: info.shape };
       tensors.set(o, info);
     }
   }
