@@ -32,7 +32,7 @@ execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: '
 
 // The extension itself.
 for (const p of ['dist', 'media', 'samples', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'])
-  if (existsSync(p)) cpSync(p, join(stage, p), { recursive: true, filter: (s) => !s.endsWith('.map') });
+  if (existsSync(p)) cpSync(p, join(stage, p), { recursive: true, filter: (s) => !s.endsWith('.map') && !s.includes('screenshots') && !s.endsWith('ACCURACY.md') });
 
 // The Marketplace shows README images only from https URLs; this project has no public URL, so the
 // packaged README drops its pictures (they stay in the repository's README).
