@@ -2,10 +2,9 @@
 // capture of the tiny ViT and Swin fixtures: top-k bars, the patch grid, the attention heatmap.
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { attention, type AttentionResult } from '../../src/runtime/attention';
 import type { ClassifyView } from '../../src/protocol';
-import { closeBrowser, launchBrowser, openPanel, startServer, type PanelPage, type StaticServer } from './harness';
+import { panelSuite } from './harness';
 import { root } from './browser';
 
 const model = (name: string) => join(root, 'test', 'fixtures', 'models', `${name}.onnx`);
@@ -35,67 +34,55 @@ function messages(r: AttentionResult, name: string): unknown[] {
 
 describe('webview: classify panel with attention', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let server: StaticServer;
-  let panel: PanelPage;
   let vit: AttentionResult;
   let swin: AttentionResult;
-
   before(async function () {
     this.timeout(90_000);
     [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map((m) => attention({ model: model(m), image, order: ['cpu'], withImage: true, topK: 5 })));
-    server = await startServer();
-    browser = await launchBrowser();
   });
-  after(async function () {
-    this.timeout(30_000);
-    await closeBrowser(browser);
-    await server?.close();
-  });
-  beforeEach(async () => (panel = await openPanel(browser, server, 'classify', { height: 1100 })));
-  afterEach(async () => panel?.close());
+  const suite = panelSuite('classify', { height: 1100 });
 
   it('shows the top classes, the provider that ran and why the others did not', async () => {
-    await panel.send(messages(vit, 'tiny_vit')[0]);
-    assert.equal(await panel.page.locator('#top li').count(), 5);
-    assert.equal(await panel.page.getAttribute('#top li:first-child', 'data-index'), String(vit.top![0].index));
-    assert.match((await panel.page.textContent('#provider'))!, /^cpu.*cuda — the CUDA provider libraries/);
-    assert.deepEqual(panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await suite.panel.send(messages(vit, 'tiny_vit')[0]);
+    assert.equal(await suite.panel.page.locator('#top li').count(), 5);
+    assert.equal(await suite.panel.page.getAttribute('#top li:first-child', 'data-index'), String(vit.top![0].index));
+    assert.match((await suite.panel.page.textContent('#provider'))!, /^cpu.*cuda — the CUDA provider libraries/);
+    assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
   it('ViT: starts on the rollout, switches layer and head, and answers a clicked patch', async () => {
-    for (const m of messages(vit, 'tiny_vit')) await panel.send(m);
-    assert.equal(await panel.page.inputValue('#layer'), 'rollout');
-    assert.equal(await panel.page.getAttribute('#heat', 'data-grid'), '4x4');
-    assert.match((await panel.page.textContent('#attention-caption'))!, /rollout/i);
-    await panel.page.selectOption('#layer', '1');
-    await panel.page.selectOption('#head', '0');
-    assert.match((await panel.page.textContent('#attention-caption'))!, /encoder\.block1: attention from the class token/);
-    await panel.page.check('#query-mode');
-    await panel.page.click('#image', { position: { x: 10, y: 10 } });
-    assert.match((await panel.page.textContent('#attention-caption'))!, /where patch \(0, 0\) looks/);
-    await panel.screenshot('classify-vit-attention');
-    assert.deepEqual(await panel.cspViolations(), []);
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    assert.equal(await suite.panel.page.inputValue('#layer'), 'rollout');
+    assert.equal(await suite.panel.page.getAttribute('#heat', 'data-grid'), '4x4');
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /rollout/i);
+    await suite.panel.page.selectOption('#layer', '1');
+    await suite.panel.page.selectOption('#head', '0');
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /encoder\.block1: attention from the class token/);
+    await suite.panel.page.check('#query-mode');
+    await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /where patch \(0, 0\) looks/);
+    await suite.panel.screenshot('classify-vit-attention');
+    assert.deepEqual(await suite.panel.cspViolations(), []);
   });
 
   it('Swin: per-block maps with the shift undone, stage means, and a window-bounded query', async () => {
-    for (const m of messages(swin, 'tiny_swin')) await panel.send(m);
-    const options = await panel.page.$$eval('#layer option', (os) => os.map((o) => (o as HTMLOptionElement).textContent));
+    for (const m of messages(swin, 'tiny_swin')) await suite.panel.send(m);
+    const options = await suite.panel.page.$$eval('#layer option', (os) => os.map((o) => (o as HTMLOptionElement).textContent));
     assert.ok(options.some((o) => /Stage 1 mean \(16×16\)/.test(o!)), options.join(' | '));
     assert.ok(options.some((o) => /stage1\.block1 SW-MSA M=4/.test(o!)), options.join(' | '));
-    await panel.page.selectOption('#layer', '1');
-    assert.equal(await panel.page.getAttribute('#heat', 'data-grid'), '16x16');
-    assert.match((await panel.page.textContent('#attention-caption'))!, /shifted window \(partition and cyclic shift undone\)/);
-    await panel.page.check('#query-mode');
-    await panel.page.click('#image', { position: { x: 5, y: 5 } });
-    assert.match((await panel.page.textContent('#attention-caption'))!, /its window only/);
-    await panel.screenshot('classify-swin-attention');
+    await suite.panel.page.selectOption('#layer', '1');
+    assert.equal(await suite.panel.page.getAttribute('#heat', 'data-grid'), '16x16');
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /shifted window \(partition and cyclic shift undone\)/);
+    await suite.panel.page.check('#query-mode');
+    await suite.panel.page.click('#image', { position: { x: 5, y: 5 } });
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /its window only/);
+    await suite.panel.screenshot('classify-swin-attention');
   });
 
   it('keeps the classification when the model has no attention to show', async () => {
-    await panel.send(messages(vit, 'tiny_vit')[0]);
-    await panel.send({ type: 'attentionUnavailable', message: 'resnet18.onnx has no attention Softmax: it is not a ViT or Swin.' });
-    assert.equal(await panel.page.locator('#top li').count(), 5);
-    assert.match((await panel.page.textContent('#attention-error'))!, /no attention Softmax/);
+    await suite.panel.send(messages(vit, 'tiny_vit')[0]);
+    await suite.panel.send({ type: 'attentionUnavailable', message: 'resnet18.onnx has no attention Softmax: it is not a ViT or Swin.' });
+    assert.equal(await suite.panel.page.locator('#top li').count(), 5);
+    assert.match((await suite.panel.page.textContent('#attention-error'))!, /no attention Softmax/);
   });
 });

@@ -1,68 +1,53 @@
 // Compare Window Complexity (webview/complexity) in real Chromium: the paper's numbers, drawn.
 import * as assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { closeBrowser, launchBrowser, openPanel, startServer, type PanelPage, type StaticServer } from './harness';
+import { panelSuite } from './harness';
 
 describe('webview: complexity panel', function () {
-  let browser: Browser;
-  let server: StaticServer;
-  let panel: PanelPage;
 
-  before(async function () {
-    this.timeout(90_000);
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await closeBrowser(browser);
-    await server?.close();
-  });
-  beforeEach(async () => (panel = await openPanel(browser, server, 'complexity', { height: 1800 })));
-  afterEach(async () => panel?.close());
+  const suite = panelSuite('complexity', { height: 1800 });
 
   it('shows Swin-T\'s stages with the paper\'s Ω(MSA) and Ω(W-MSA), and the whole-model total', async () => {
-    await panel.send({ type: 'complexity', model: null, unit: 'MACs' });
-    assert.match((await panel.page.textContent('[role=status]'))!, /swin-t: 4\.49G MACs/);
+    await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
+    assert.match((await suite.panel.page.textContent('[role=status]'))!, /swin-t: 4\.49G MACs/);
     // Stage 1: h=w=56, C=96, M=7: 4hwC² + 2(hw)²C = 2,003,828,736 and 4hwC² + 2M²hwC = 145,108,992.
-    const stage1 = await panel.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
+    const stage1 = await suite.panel.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
     assert.equal(stage1[4], '2,003,828,736');
     assert.equal(stage1[5], '145,108,992');
-    assert.equal(await panel.page.locator('#chart-stages rect.chart-bar').count(), 8);
-    assert.ok((await panel.page.locator('#chart-model-sweep circle.point').count()) > 10);
-    await panel.screenshot('complexity');
-    assert.deepEqual(await panel.cspViolations(), []);
-    assert.deepEqual(panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    assert.equal(await suite.panel.page.locator('#chart-stages rect.chart-bar').count(), 8);
+    assert.ok((await suite.panel.page.locator('#chart-model-sweep circle.point').count()) > 10);
+    await suite.panel.screenshot('complexity');
+    assert.deepEqual(await suite.panel.cspViolations(), []);
+    assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
   it('doubles every figure when switched to FLOPs', async () => {
-    await panel.send({ type: 'complexity', model: null, unit: 'MACs' });
-    await panel.page.click('#unit');
-    const stage1 = await panel.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
+    await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
+    await suite.panel.page.click('#unit');
+    const stage1 = await suite.panel.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
     assert.equal(stage1[4], (2 * 2003828736).toLocaleString('en-US'));
-    assert.match((await panel.page.textContent('[role=status]'))!, /8\.99G FLOPs/);
+    assert.match((await suite.panel.page.textContent('[role=status]'))!, /8\.99G FLOPs/);
   });
 
   it('sweeps a custom map, asks the host to measure, and overlays the measured times', async () => {
-    await panel.send({ type: 'complexity', model: null, unit: 'MACs' });
-    await panel.page.selectOption('#source', 'custom');
-    await panel.page.fill('#windows', '2,4,7,14');
-    await panel.page.dispatchEvent('#windows', 'change');
-    const windows = await panel.page.$$eval('#layer-table tbody tr', (trs) => trs.map((t) => t.getAttribute('data-window')));
+    await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
+    await suite.panel.page.selectOption('#source', 'custom');
+    await suite.panel.page.fill('#windows', '2,4,7,14');
+    await suite.panel.page.dispatchEvent('#windows', 'change');
+    const windows = await suite.panel.page.$$eval('#layer-table tbody tr', (trs) => trs.map((t) => t.getAttribute('data-window')));
     assert.deepEqual(windows, ['global', '2', '4', '7', '14']);
-    await panel.page.click('#measure');
-    const posted = await panel.posted();
+    await suite.panel.page.click('#measure');
+    const posted = await suite.panel.posted();
     assert.deepEqual(posted[posted.length - 1], { type: 'measure', h: 56, w: 56, dim: 96, heads: 3, windows: [null, 2, 4, 7, 14] });
-    await panel.send({ type: 'measured', h: 56, w: 56, dim: 96, heads: 3, ep: 'cpu', matmulGflops: 150, rows: [null, 2, 4, 7, 14].map((w, i) => ({ window: w, ms: 40 / (i + 1), gflops: 10, macs: 1 })) });
-    assert.equal(await panel.page.locator('#chart-layer-sweep circle.point[data-series="measured ms (cpu)"]').count(), 5);
-    assert.match((await panel.page.textContent('#measured-note'))!, /150\.0 GFLOP\/s/);
+    await suite.panel.send({ type: 'measured', h: 56, w: 56, dim: 96, heads: 3, ep: 'cpu', matmulGflops: 150, rows: [null, 2, 4, 7, 14].map((w, i) => ({ window: w, ms: 40 / (i + 1), gflops: 10, macs: 1 })) });
+    assert.equal(await suite.panel.page.locator('#chart-layer-sweep circle.point[data-series="measured ms (cpu)"]').count(), 5);
+    assert.match((await suite.panel.page.textContent('#measured-note'))!, /150\.0 GFLOP\/s/);
   });
 
   it('says what is wrong with a window larger than the map', async () => {
-    await panel.send({ type: 'complexity', model: null, unit: 'MACs' });
-    await panel.page.selectOption('#source', 'custom');
-    await panel.page.fill('#windows', '2,99');
-    await panel.page.dispatchEvent('#windows', 'change');
-    assert.match((await panel.page.textContent('[role=status]'))!, /larger than the 56×56 feature map/);
+    await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
+    await suite.panel.page.selectOption('#source', 'custom');
+    await suite.panel.page.fill('#windows', '2,99');
+    await suite.panel.page.dispatchEvent('#windows', 'change');
+    assert.match((await suite.panel.page.textContent('[role=status]'))!, /larger than the 56×56 feature map/);
   });
 });

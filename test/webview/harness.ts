@@ -8,7 +8,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { root, screenshotTo } from './browser';
+import { closeBrowser, launchBrowser, root, screenshotTo } from './browser';
 
 export { launchBrowser, closeBrowser } from './browser';
 
@@ -183,5 +183,32 @@ export async function openPanel(browser: Browser, server: StaticServer, panel: s
     cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
     screenshot: (name = panel) => screenshotTo(page, 'webview', name),
     close: () => context.close(),
+  };
+}
+
+/**
+ * The usual suite: one Chromium and one static server per `describe`, a fresh page per test
+ * (closed after it). Call inside `describe`; read `suite.panel` inside tests.
+ */
+export function panelSuite(panel: string, opts: { theme?: Theme; width?: number; height?: number } = {}): { readonly panel: PanelPage } {
+  let browser: Browser;
+  let server: StaticServer;
+  let current: PanelPage | undefined;
+  before(async function () {
+    this.timeout(90_000);
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await closeBrowser(browser);
+    await server?.close();
+  });
+  beforeEach(async () => (current = await openPanel(browser, server, panel, opts)));
+  afterEach(async () => current?.close());
+  return {
+    get panel() {
+      return current!;
+    },
   };
 }
