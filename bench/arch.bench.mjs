@@ -145,13 +145,15 @@ try {
     const t1 = performance.now();
     const r = inspectModel(${JSON.stringify(file)});
     const t2 = performance.now();
-    console.log(JSON.stringify({ loadMs: t1 - t0, ms: t2 - t1, maxRssMB: process.resourceUsage().maxRSS / 1024,
+    const rss = process.resourceUsage().maxRSS / 1024;
+    const again = [0, 1, 2].map(() => { const t = performance.now(); inspectModel(${JSON.stringify(file)}); return performance.now() - t; }).sort((x, y) => x - y)[1];
+    console.log(JSON.stringify({ loadMs: t1 - t0, ms: t2 - t1, againMs: again, maxRssMB: rss,
       family: r.family, params: r.params, macs: r.macs, warnings: r.warnings.length }));`;
   const runsA = [0, 1, 2].map(() => child(inspectCode));
-  const a = { ms: median(runsA.map((r) => r.ms)), total: median(runsA.map((r) => r.ms + r.loadMs)), rss: median(runsA.map((r) => r.maxRssMB)) };
+  const a = { ms: median(runsA.map((r) => r.ms)), again: median(runsA.map((r) => r.againMs)), total: median(runsA.map((r) => r.ms + r.loadMs)), rss: median(runsA.map((r) => r.maxRssMB)) };
   const r0 = runsA[0];
   const ok = r0.family === 'vit' && r0.params === 304326632;
-  console.log(`A inspectModel:     ${a.ms.toFixed(0)} ms (${a.total.toFixed(0)} ms with loading the code), peak RSS ${a.rss.toFixed(0)} MB — ${r0.family}, ${r0.params.toLocaleString('en')} params, ${(r0.macs / 1e9).toFixed(2)} GMACs`);
+  console.log(`A inspectModel:     ${a.ms.toFixed(0)} ms first call in a fresh process (${a.total.toFixed(0)} ms with loading the code; ${a.again.toFixed(0)} ms for a later call), peak RSS ${a.rss.toFixed(0)} MB — ${r0.family}, ${r0.params.toLocaleString('en')} params, ${(r0.macs / 1e9).toFixed(2)} GMACs`);
 
   // 3. Whole file into memory + protobufjs generic decode, fresh process, twice (median).
   fs.writeFileSync(path.join(tmp, 'onnx.proto'), ONNX_PROTO);
@@ -169,8 +171,25 @@ try {
   const b = { ms: median(runsB.map((r) => r.ms)), rss: median(runsB.map((r) => r.maxRssMB)) };
   console.log(`B read + protobufjs: ${b.ms.toFixed(0)} ms (read ${median(runsB.map((r) => r.readMs)).toFixed(0)} ms, decode ${median(runsB.map((r) => r.decodeMs)).toFixed(0)} ms), peak RSS ${b.rss.toFixed(0)} MB — ${runsB[0].nodes} nodes`);
 
+  // 4. Graph MAC count of the Swin-B export (issue 4: under 300 ms): read + shapes + roles + MACs,
+  //    first call in a fresh process, then the median of five more calls in it.
+  const graphCode = `
+    const { readModel, inferShapes, analyzeGraph, countGraphMacs } = require(${JSON.stringify(path.join(tmp, 'graph.cjs'))});
+    const f = ${JSON.stringify(path.join(root, 'test/fixtures/models/swin_b.onnx'))};
+    const run = () => { const t0 = performance.now(); const m = readModel(f); const c = countGraphMacs(analyzeGraph(m, inferShapes(m))); return [performance.now() - t0, c.macs, m.graph.nodes.length]; };
+    const [cold, macs, nodes] = run();
+    const warm = [1, 2, 3, 4, 5].map(() => run()[0]).sort((x, y) => x - y)[2];
+    console.log(JSON.stringify({ cold, warm, macs, nodes }));`;
+  fs.writeFileSync(
+    path.join(tmp, 'graph.ts'),
+    ['onnx/reader', 'onnx/shapes', 'arch/analysis', 'flops/graph'].map((m) => `export * from '${path.join(root, 'src/core', m)}';`).join('\n'),
+  );
+  await esbuild.build({ entryPoints: [path.join(tmp, 'graph.ts')], bundle: true, outfile: path.join(tmp, 'graph.cjs'), format: 'cjs', platform: 'node', logLevel: 'warning' });
+  const sb = child(graphCode);
+  console.log(`Swin-B graph count (${sb.nodes} nodes, ${(sb.macs / 1e9).toFixed(2)} GMACs): first call ${sb.cold.toFixed(0)} ms, then ${sb.warm.toFixed(0)} ms median (goal < 300 ms: ${sb.warm < 300 ? 'met' : 'MISSED'} warm, ${sb.cold < 300 ? 'met' : 'missed'} cold)`);
+
   const speed = b.ms / a.ms;
-  console.log(`ratios B/A: time ${speed.toFixed(1)}× (goal ≥ 10×: ${speed >= 10 ? 'met' : 'MISSED'}), memory ${(b.rss / a.rss).toFixed(1)}×`);
+  console.log(`ratios B/A: time ${speed.toFixed(1)}× for a first call (goal ≥ 10×: ${speed >= 10 ? 'met' : 'MISSED'}), ${(b.ms / a.again).toFixed(1)}× for a later call; memory ${(b.rss / a.rss).toFixed(1)}×`);
   console.log(`goals for A: wall < 1000 ms: ${a.ms < 1000 ? 'met' : 'MISSED'} (${a.ms.toFixed(0)} ms); peak RSS < 200 MB: ${a.rss < 200 ? 'met' : 'MISSED'} (${a.rss.toFixed(0)} MB)`);
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
   if (!ok) {

@@ -45,6 +45,10 @@ function workerMain(): void {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  if (workerData.mode === 'graph') {
+    graphCases();
+    return;
+  }
   for (let i = workerData.from; i < workerData.to; i++) {
     const rnd = mulberry(workerData.seed * 7919 + i);
     const int = (n: number): number => Math.floor(rnd() * n);
@@ -112,11 +116,66 @@ function workerMain(): void {
       parentPort.postMessage({ i, kind: user ? 'user' : 'bug', ms: Date.now() - t0, what, msg: user ? (e as Error).message : String((e as Error)?.stack ?? e) });
     }
   }
+
+  /** Graph-level mutations: attribute values, constant values, initializer dims, wiring, op types. */
+  function graphCases(): void {
+    const { readModel } = require(workerData.readerPath);
+    const { inspectLoadedModel } = require(workerData.inspectPath);
+    const models = workerData.fixtures.map((f: { path: string; weight: number }) => ({ weight: f.weight, model: readModel(f.path) }));
+    const wsum = models.reduce((q: number, m: { weight: number }) => q + m.weight, 0);
+    const vals = [0, 1, -1, 2, -2, 3, 7, 64, 1e9, -1e9, 2 ** 53, 9.2e18, -9.2e18, 4096, 65536, 0.5];
+    for (let i = workerData.from; i < workerData.to; i++) {
+      const rnd = mulberry(workerData.seed * 104729 + i);
+      const int = (n: number): number => Math.floor(rnd() * n);
+      let pick = rnd() * wsum;
+      const base = (models.find((m: { weight: number }) => (pick -= m.weight) < 0) ?? models[0]).model;
+      const m = structuredClone(base);
+      const nodes = m.graph.nodes;
+      const muts: string[] = [];
+      for (let k = 0; k < 1 + int(4); k++) {
+        const n = nodes[int(nodes.length)];
+        const kind = int(5);
+        if (kind === 0 && n.attributes.length) {
+          const at = n.attributes[int(n.attributes.length)];
+          if (at.type === 'int') at.value = vals[int(vals.length)];
+          else if (at.type === 'ints' && at.value.length) at.value[int(at.value.length)] = vals[int(vals.length)];
+          else if (at.type === 'tensor' && at.value.values?.length) at.value.values[int(at.value.values.length)] = vals[int(vals.length)];
+          muts.push(`${n.name}: attribute ${at.name}`);
+        } else if (kind === 1 && n.inputs.length) {
+          n.inputs[int(n.inputs.length)] = nodes[int(nodes.length)].outputs[0];
+          muts.push(`${n.name}: rewired`);
+        } else if (kind === 2) {
+          n.opType = nodes[int(nodes.length)].opType;
+          muts.push(`${n.name}: op ${n.opType}`);
+        } else if (kind === 3) {
+          const t = m.graph.initializers[int(m.graph.initializers.length)];
+          if (t.values?.length) t.values[int(t.values.length)] = vals[int(vals.length)];
+          else if (t.dims.length) t.dims[int(t.dims.length)] = int(5000);
+          muts.push(`initializer ${t.name}`);
+        } else {
+          nodes.splice(int(nodes.length), 1);
+          muts.push('a node removed');
+        }
+      }
+      const what = `${npath.basename(base.path)}: ${muts.join('; ')}`;
+      parentPort.postMessage({ start: i, what });
+      const t0 = Date.now();
+      try {
+        inspectLoadedModel(m);
+        parentPort.postMessage({ i, kind: 'ok', ms: Date.now() - t0, what });
+      } catch (e) {
+        const user = isUserError(e);
+        parentPort.postMessage({ i, kind: user ? 'user' : 'bug', ms: Date.now() - t0, what, msg: user ? (e as Error).message : String((e as Error)?.stack ?? e) });
+      }
+    }
+  }
 }
 
-function runCases(from: number, to: number, dir: string): Promise<CaseResult[]> {
+function runCases(from: number, to: number, dir: string, mode: 'bytes' | 'graph' = 'bytes'): Promise<CaseResult[]> {
   const compiled = (p: string): string => path.resolve(__dirname, '../../src/core', p);
   const workerData = {
+    mode,
+    readerPath: compiled('onnx/reader.js'),
     from,
     to,
     seed: SEED,
@@ -160,7 +219,9 @@ function runCases(from: number, to: number, dir: string): Promise<CaseResult[]> 
   });
 }
 
-describe(`fuzz: ${CASES} mutated and truncated fixtures (seed ${SEED})`, function () {
+const GRAPH_CASES = Number(process.env.FUZZ_GRAPH_CASES ?? 200);
+
+describe(`fuzz: ${CASES} mutated and truncated files, ${GRAPH_CASES} mutated graphs (seed ${SEED})`, function () {
   this.timeout(600000);
   let dir: string;
   before(() => {
@@ -184,5 +245,14 @@ describe(`fuzz: ${CASES} mutated and truncated fixtures (seed ${SEED})`, functio
     for (const r of results.filter((x) => x.kind === 'user')) {
       assert.match(r.msg ?? '', /\. [A-Z]|; |Export|again|Open|Choose|Try|Leave|Move|Check/, `#${r.i}: ${r.msg}`);
     }
+  });
+
+  it('graph-level mutations (attributes, constants, dims, wiring, op types, removed nodes) end in a result or a UserError, in time', async () => {
+    const results = await runCases(0, GRAPH_CASES, dir, 'graph');
+    assert.equal(results.length, GRAPH_CASES);
+    const bugs = results.filter((r) => r.kind === 'bug');
+    assert.deepEqual(bugs.slice(0, 3).map((b) => `#${b.i} ${b.what}: ${b.msg}`), []);
+    const slow = results.filter((r) => r.ms > CASE_LIMIT_MS);
+    assert.deepEqual(slow.map((r) => `#${r.i} ${r.what}: ${r.ms} ms`), []);
   });
 });

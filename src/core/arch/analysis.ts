@@ -66,17 +66,16 @@ function shapeOf(a: { shapes: ShapeResult }, name: string): number[] | null {
 export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalysis {
   const g = model.graph;
   const nodes = g.nodes;
-  const producer = new Map<string, number>();
+  const producer = shapes.producer;
   const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
-    for (const o of n.outputs) if (o) producer.set(o, i);
-    for (const inp of n.inputs) {
+  for (let i = 0; i < nodes.length; i++) {
+    for (const inp of nodes[i].inputs) {
       if (!inp) continue;
       const c = consumers.get(inp);
       if (c) c.push(i);
       else consumers.set(inp, [i]);
     }
-  });
+  }
   const initializers = new Map(g.initializers.map((t) => [t.name, t]));
   // Constant tensors, decided once in topological order (no recursion: graphs can be deep).
   const constSet = new Set<string>(initializers.keys());

@@ -49,6 +49,8 @@ export interface ShapeResult {
   imageSize: [number, number] | null;
   /** Index of each node in topological order (ONNX files are sorted; repaired if not). */
   order: number[];
+  /** The node producing each tensor (by index). */
+  producer: Map<string, number>;
   /** Shapes that do not fit together (a wrong input size, or a broken model). */
   conflicts: ShapeConflict[];
   /** Op types that have no shape rule here (outputs taken from value_info where present). */
@@ -1209,24 +1211,23 @@ function argRule(ctx: Ctx, node: OnnxNode, ins: (ShapeInfo | undefined)[]): (Sha
 }
 
 /** Nodes in an order where every input is produced before it is used (Kahn's algorithm). */
-export function topoOrder(g: OnnxGraph): { order: number[]; cyclic: number[] } {
+export function topoOrder(g: OnnxGraph): { order: number[]; cyclic: number[]; producer: Map<string, number> } {
   const producer = new Map<string, number>();
-  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
-  // Fast path: already sorted.
+  for (let i = 0; i < g.nodes.length; i++) {
+    for (const o of g.nodes[i].outputs) if (o) producer.set(o, i);
+  }
+  // Fast path: already sorted (every input made by an earlier node).
   let sorted = true;
-  const seen = new Set<number>();
   for (let i = 0; i < g.nodes.length && sorted; i++) {
     for (const inp of g.nodes[i].inputs) {
       const p = producer.get(inp);
-      if (p !== undefined && p !== i && !seen.has(p)) {
+      if (p !== undefined && p >= i) {
         sorted = false;
         break;
       }
-      if (p === i) sorted = false;
     }
-    seen.add(i);
   }
-  if (sorted) return { order: g.nodes.map((_, i) => i), cyclic: [] };
+  if (sorted) return { order: g.nodes.map((_, i) => i), cyclic: [], producer };
   const indeg = new Array(g.nodes.length).fill(0);
   const users = new Map<number, number[]>();
   g.nodes.forEach((n, i) => {
@@ -1248,7 +1249,7 @@ export function topoOrder(g: OnnxGraph): { order: number[]; cyclic: number[] } {
     for (const u of users.get(i) ?? []) if (--indeg[u] === 0) queue.push(u);
   }
   const cyclic = indeg.map((d, i) => (d > 0 ? i : -1)).filter((i) => i >= 0);
-  return { order, cyclic };
+  return { order, cyclic, producer };
 }
 
 /**
@@ -1362,7 +1363,7 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
     }
   }
 
-  const { order, cyclic } = topoOrder(g);
+  const { order, cyclic, producer } = topoOrder(g);
   if (cyclic.length) warnings.push(`${cyclic.length} node(s) form a cycle; their shapes are unknown.`);
   for (const i of order) {
     const node = g.nodes[i];
@@ -1402,5 +1403,5 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
   if (ctx.unsupported.size) {
     warnings.push(`No shape rule for ${[...ctx.unsupported].join(', ')}: shapes after ${ctx.unsupported.size === 1 ? 'it' : 'them'} come from the model's declared shapes where present.`);
   }
-  return { tensors, inputShapes, imageSize, order, conflicts: ctx.conflicts, unsupportedOps: [...ctx.unsupported], warnings };
+  return { tensors, inputShapes, imageSize, order, producer, conflicts: ctx.conflicts, unsupportedOps: [...ctx.unsupported], warnings };
 }
