@@ -113,4 +113,11 @@ describe('e2e: the features in code-server', function () {
     assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
     await screenshot(page!, 'complexity');
   });
+
+  it('after a window reload the classify panel comes back with its result', async () => {
+    await page!.reload({ waitUntil: 'domcontentloaded' });
+    await page!.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const frame = await findWebviewFrame(page!, '#top li', 120_000);
+    assert.equal(await frame.locator('#top li').count(), 5);
+  });
 });
