@@ -5,28 +5,8 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { closeBrowser, ensureVsix, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
+import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
 import { resultsDir } from '../webview/browser';
-
-/** Right-click → menu entry, retried: the workbench adds extension menu items a few seconds after it shows. */
-async function contextMenu(page: Page, file: string, label: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const item = page.locator('.explorer-item', { hasText: file }).first();
-    await item.waitFor({ state: 'visible' });
-    await item.click({ button: 'right' });
-    const entry = page.locator('.monaco-menu .action-label', { hasText: label }).first();
-    try {
-      await entry.waitFor({ state: 'visible', timeout: 3_000 });
-      await entry.click();
-      return;
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  }
-}
 
 /** A workspace like a user's: sample images and two models (a runnable tiny ViT, a structure-only Swin-T). */
 function makeWorkspace(): string {
@@ -67,7 +47,7 @@ describe('e2e: the features in code-server', function () {
   });
 
   it('right-click an image → Classify Image shows the top classes and the provider', async () => {
-    await contextMenu(page!, 'sneaker.png', 'Classify Image');
+    await explorerContextMenu(page!, 'sneaker.png', 'Classify Image');
     const frame = await findWebviewFrame(page!, '#top li', 120_000);
     const items = await frame.locator('#top li').count();
     assert.equal(items, 5, 'top-5 classes');
@@ -79,7 +59,7 @@ describe('e2e: the features in code-server', function () {
   });
 
   it('right-click an image → Show Attention draws the model\'s attention over it', async () => {
-    await contextMenu(page!, 'bag.png', 'Show Attention');
+    await explorerContextMenu(page!, 'bag.png', 'Show Attention');
     const frame = await findWebviewFrame(page!, '#attention #layer', 120_000);
     assert.equal(await frame.locator('#layer').inputValue(), 'rollout');
     assert.equal(await frame.locator('#heat').getAttribute('data-grid'), '4x4');

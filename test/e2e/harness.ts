@@ -238,14 +238,33 @@ export async function runCommand(page: Page, title: string, timeoutMs = 60_000):
   }
 }
 
-/** Right-clicks an item of the Explorer by its file name and picks a context-menu entry. */
-export async function explorerContextMenu(page: Page, fileName: string, menuLabel: string): Promise<void> {
-  const item = page.locator('.explorer-item', { hasText: fileName }).first();
-  await item.waitFor({ state: 'visible' });
-  await item.click({ button: 'right' });
-  const entry = page.locator('.monaco-menu .action-label', { hasText: menuLabel }).first();
-  await entry.waitFor({ state: 'visible' });
-  await entry.click();
+/**
+ * Right-clicks an item of the Explorer by its file name and picks a context-menu entry.
+ * Retried: the workbench adds extension menu items a few seconds after it shows, and on a
+ * busy machine a click can land while the menu is still laying out (then Enter picks the
+ * highlighted entry).
+ */
+export async function explorerContextMenu(page: Page, fileName: string, menuLabel: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const menu = page.locator('.monaco-menu');
+  for (;;) {
+    const item = page.locator('.explorer-item', { hasText: fileName }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.click({ button: 'right' });
+    const entry = page.locator('.monaco-menu .action-label', { hasText: menuLabel }).first();
+    try {
+      await entry.waitFor({ state: 'visible', timeout: 3_000 });
+      await entry.hover();
+      await entry.click();
+      if (await menu.first().isVisible().catch(() => false)) await page.keyboard.press('Enter');
+      await menu.first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
+      return;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw e;
+      await sleep(1_000);
+    }
+  }
 }
 
 /** The webview frame (webviews are iframes inside iframes) that contains `selector`. */

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import {
   closeBrowser,
   ensureVsix,
+  explorerContextMenu,
   findWebviewFrame,
   launchBrowser,
   notifications,
@@ -72,5 +73,16 @@ describe('e2e: ViT Inspector in code-server', function () {
     const errors = (await notifications(page!)).filter((n) => n.severity === 'error');
     assert.deepEqual(errors, [], `error notifications: ${JSON.stringify(errors)}`);
     assert.doesNotMatch(cs!.extensionHostLog(), /Activating extension '?vit-inspector\.vit-inspector'? failed/);
+  });
+
+  it('with nothing configured, Classify Image on a sample uses the embedded Fashion-MNIST model', async () => {
+    await explorerContextMenu(page!, 'ankle-boot.png', 'Classify Image');
+    const frame = await findWebviewFrame(page!, '#top li', 120_000);
+    assert.equal(await frame.locator('#model-name').innerText(), 'fashion-vit.onnx');
+    assert.match(await frame.locator('#labels').innerText(), /fashion-mnist\.labels\.txt/);
+    const labels = await frame.locator('#top li .name').allInnerTexts();
+    const known = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+    assert.ok(labels.every((l) => known.includes(l)), labels.join(', '));
+    await screenshot(page!, 'classify-embedded');
   });
 });
