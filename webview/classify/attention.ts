@@ -49,6 +49,8 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   const caption = h('p', { class: 'muted', id: 'attention-caption' });
   const warnings = m.warnings.length ? h('ul', { class: 'warnings' }, ...m.warnings.map((w) => h('li', {}, w))) : null;
 
+  // Rollout multiplies through every layer (≈12 ms for ViT-B/16): compute it once per capture.
+  let rollout: Float32Array | null | undefined;
   const layerOf = (): CapturedLayer | null => (/^\d+$/.test(view.layer) ? m.layers[Number(view.layer)] : null);
   const fillHeads = () => {
     const l = layerOf() ?? captured[0];
@@ -64,7 +66,7 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   /** The map to draw, its grid and the input pixels per cell. */
   const current = (): { map: Float32Array; grid: [number, number]; cell: number; what: string } | null => {
     if (view.layer === 'rollout') {
-      const map = rolloutMap(m.layers);
+      const map = rollout === undefined ? (rollout = rolloutMap(m.layers)) : rollout;
       return map && { map, grid: m.layers[0].grid, cell: m.layers[0].cell, what: 'Attention rollout (Abnar & Zuidema 2020) from the class token over all layers' };
     }
     if (view.layer.startsWith('stage:')) {
