@@ -3,7 +3,7 @@
 // Must reach 88% top-1 and agree with PyTorch's accuracy (stored in the model's metadata by
 // tools/train_fashion.py) within 0.2 points.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -37,6 +37,17 @@ describe('embedded models: Fashion-MNIST test accuracy through the TypeScript pi
   });
 
   for (const name of ['fashion-vit', 'fashion-swin']) {
+    it(`${name}: logits of the first 100 test images equal PyTorch's within 1e-4`, async () => {
+      const ref = JSON.parse(readFileSync(resolve('test', 'fixtures', 'reference', `${name}.logits.json`), 'utf8')) as { indices: number[]; logits: number[][] };
+      const r = await client.request('classify', { model: resolve('media', 'models', `${name}.onnx`), images: ref.indices.map((i) => files[i]), topK: 1, order: ['cpu'] });
+      let worst = 0;
+      r.results.forEach((x, k) => {
+        assert.ok(x.ok);
+        for (let c = 0; c < ref.logits[k].length; c++) worst = Math.max(worst, Math.abs(x.logits[c] - ref.logits[k][c]));
+      });
+      assert.ok(worst < 1e-4, `max |Δlogit| = ${worst}`);
+    });
+
     it(`${name}: ≥ 88% top-1, within 0.2 points of PyTorch`, async () => {
       const model = resolve('media', 'models', `${name}.onnx`);
       assert.ok(existsSync(model), `${model} is missing: run tools/train_fashion.py`);
