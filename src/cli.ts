@@ -218,6 +218,20 @@ export const commands: Record<string, Command> = {
       if (failed.length === r.results.length) throw new UserError(`No image could be classified: ${failed[0].ok ? '' : failed[0].error}`);
     },
   },
+  placement: {
+    summary: 'which execution provider ran each node of a model (one profiled run)',
+    usage: 'vit-inspect placement [MODEL.onnx] [--ep cuda,cpu] [--json]',
+    async run(args, json) {
+      unknownFlags(args, ['ep', 'json']);
+      const model = resolve(args.positionals[0] ?? embeddedModel());
+      const r = await withRuntime((c) => c.request('placement', { model, order: epOrder(args) }));
+      if (json) return printJson(r);
+      print(`${basename(model)} on ${r.ep}: ${r.nodes} nodes${r.failures.length ? ` (not: ${r.failures.map((f) => `${f.ep}: ${f.reason}`).join('; ')})` : ''}`);
+      print(table(['provider', 'nodes', 'kernel ms'], r.byProvider.map((b) => [b.provider, b.nodes, b.ms.toFixed(2)])));
+      if (r.fallback.length) print(`\n${r.fallback.length} node(s) not on ${r.ep}:\n` + r.fallback.slice(0, 40).map((f) => `  ${f.op.padEnd(16)} ${f.provider.padEnd(24)} ${f.name}`).join('\n'));
+      else print(`every node ran on ${r.ep}`);
+    },
+  },
   providers: {
     summary: 'which ONNX Runtime execution providers this build has and which start here',
     usage: 'vit-inspect providers [--ep cuda,dml,coreml,webgpu,cpu] [--json]',

@@ -3,6 +3,7 @@
  * each way. Every message from a webview is checked by `parseWebviewMessage` before use.
  */
 import type { ProvidersResult } from './runtime/rpc';
+import type { PlacementResult } from './runtime/placement';
 import type { TopEntry } from './core/inference/topk';
 import type { ModelConfig } from './core/flops/config';
 import type { InspectResult } from './core/arch/inspect';
@@ -41,6 +42,7 @@ export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | '
 /** Host → webview. */
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
+  | ({ type: 'placement' } & PlacementResult)
   | { type: 'classified'; view: ClassifyView; providers: string[] }
   | { type: 'attentionUnavailable'; message: string }
   | { type: 'attention'; family: 'vit' | 'swin'; ep: string; inputSize: number; layers: CapturedLayer[]; warnings: string[] }
@@ -61,6 +63,7 @@ export type WebviewMessage =
   | { type: 'openSettings'; query: string }
   | { type: 'rerun'; ep?: string }
   | { type: 'wantAttention' }
+  | { type: 'placement' }
   | { type: 'pickModel' }
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
@@ -88,6 +91,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: 'pickModel' };
     case 'wantAttention':
       return { type: 'wantAttention' };
+    case 'placement':
+      return { type: 'placement' };
     case 'measure': {
       const ints = [m.h, m.w, m.dim, m.heads].every((v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1e6);
       const wins = Array.isArray(m.windows) && m.windows.length <= 64 && m.windows.every((v) => v === null || (Number.isInteger(v) && (v as number) > 0));

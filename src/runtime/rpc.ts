@@ -7,6 +7,7 @@ import type { ProviderStatus } from '../core/inference/providers';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
 import type { InspectResult } from '../core/arch/inspect';
+import type { PlacementParams, PlacementResult } from './placement';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './attention';
 
@@ -62,6 +63,8 @@ export interface Methods {
   timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
   /** One run returning the logits and the attention Softmax outputs (see runtime/attention.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
+  /** Which provider ran each node (one profiled run). */
+  placement: { params: PlacementParams; result: PlacementResult };
   ping: { params: Record<string, never>; result: { pid: number } };
   /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
   debugBlock: { params: { ms: number }; result: { pid: number } };

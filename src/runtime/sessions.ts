@@ -29,8 +29,13 @@ export function ort(): typeof ortType {
  * `cache: false` (synthesised timing graphs): not kept, so a sweep does not evict the user's
  * model; the caller releases the session.
  */
-export async function openSession(model: string | { key: string; bytes: Uint8Array }, order: string[], opts: { cache?: boolean } = {}): Promise<OpenSession> {
-  if (opts.cache === false) return create(model, order);
+export async function openSession(
+  model: string | { key: string; bytes: Uint8Array },
+  order: string[],
+  opts: { cache?: boolean; sessionOptions?: ortType.InferenceSession.SessionOptions } = {},
+): Promise<OpenSession> {
+  // Sessions with special options (profiling) are never shared.
+  if (opts.cache === false || opts.sessionOptions) return create(model, order, opts.sessionOptions);
   let key: string;
   if (typeof model === 'string') {
     let st;
@@ -58,14 +63,14 @@ export async function openSession(model: string | { key: string; bytes: Uint8Arr
   return p;
 }
 
-async function create(model: string | { key: string; bytes: Uint8Array }, order: string[]): Promise<OpenSession> {
+async function create(model: string | { key: string; bytes: Uint8Array }, order: string[], extra: ortType.InferenceSession.SessionOptions = {}): Promise<OpenSession> {
   const o = ort();
   const eps = usableOrder(order, o.listSupportedBackends());
   const failures: { ep: string; reason: string }[] = [];
   const t0 = performance.now();
   for (const ep of eps) {
     try {
-      const opts: ortType.InferenceSession.SessionOptions = { executionProviders: [ep], logSeverityLevel: 3 };
+      const opts: ortType.InferenceSession.SessionOptions = { ...extra, executionProviders: [ep], logSeverityLevel: 3 };
       const session = typeof model === 'string' ? await o.InferenceSession.create(model, opts) : await o.InferenceSession.create(model.bytes, opts);
       return { session, ep, failures, loadMs: performance.now() - t0 };
     } catch (e) {

@@ -9,6 +9,7 @@ import { isUserError } from '../core/errors';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
+import { placement } from './placement';
 import { inspectModel } from '../core/arch/inspect';
 import { timeAttention } from './timing';
 import { attention } from './attention';
@@ -20,6 +21,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
     return { pid: process.pid };
   },
   classify,
+  placement,
   async inspect({ model, imageSize, details }) {
     return inspectModel(model, { imageSize, details });
   },

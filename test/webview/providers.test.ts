@@ -99,4 +99,26 @@ describe('webview: providers panel', function () {
     assert.ok(statSync(dark).size > 5_000);
     assert.deepEqual(panel.errors, []);
   });
+
+  it('asks for the node placement and shows which provider ran how many nodes, and what fell back', async () => {
+    await panel.send(...messages);
+    await panel.page.click('#placement');
+    const posted = await panel.posted();
+    assert.deepEqual(posted[posted.length - 1], { type: 'placement' });
+    await panel.send({
+      type: 'placement',
+      model: '/m/fashion-swin.onnx',
+      ep: 'cuda',
+      failures: [],
+      nodes: 3,
+      byProvider: [
+        { provider: 'CUDAExecutionProvider', nodes: 2, ms: 1.5 },
+        { provider: 'CPUExecutionProvider', nodes: 1, ms: 0.2 },
+      ],
+      fallback: [{ name: '/features.1/Range', op: 'Range', provider: 'CPUExecutionProvider' }],
+    });
+    const rows = await panel.page.$$eval('#placement-result tr[data-provider-name]', (trs) => trs.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    assert.deepEqual(rows, ['CUDAExecutionProvider 2 1.50', 'CPUExecutionProvider 1 0.20']);
+    assert.match((await panel.page.textContent('#placement-result summary'))!, /1 node\(s\) did not run on cuda/);
+  });
 });

@@ -12,8 +12,23 @@ const refresh = h('vscode-button' as 'button', { id: 'refresh' }, 'Probe again')
 refresh.addEventListener('click', () => post({ type: 'refresh' }));
 const copy = h('vscode-button' as 'button', { id: 'copy', secondary: true }, 'Copy as Markdown');
 let last: ProvidersMessage | undefined;
+const placementBtn = h('vscode-button' as 'button', { id: 'placement', secondary: true }, 'Node placement of the current model');
+placementBtn.addEventListener('click', () => post({ type: 'placement' }));
+const placementHost = h('div', { id: 'placement-result' });
 copy.addEventListener('click', () => last && post({ type: 'copy', text: markdown(last) }));
-root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy), status, body);
+root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy, placementBtn), status, body, placementHost);
+
+function renderPlacement(m: Extract<HostMessage, { type: 'placement' }>): void {
+  clear(placementHost);
+  status.textContent = '';
+  placementHost.append(
+    h('h2', {}, `Node placement: ${m.model.split(/[\\/]/).pop()} on ${m.ep}`),
+    h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Provider'), h('th', { class: 'num' }, 'Nodes'), h('th', { class: 'num' }, 'Kernel ms'))), h('tbody', {}, ...m.byProvider.map((b) => h('tr', { 'data-provider-name': b.provider }, h('td', {}, b.provider), h('td', { class: 'num' }, b.nodes), h('td', { class: 'num' }, b.ms.toFixed(2)))))),
+    m.fallback.length
+      ? h('details', {}, h('summary', {}, `${m.fallback.length} node(s) did not run on ${m.ep}`), h('ul', {}, ...m.fallback.map((f) => h('li', {}, h('code', {}, f.op), ` ${f.name} → ${f.provider}`))))
+      : h('p', { class: 'muted' }, `Every one of the ${m.nodes} nodes ran on ${m.ep}.`),
+  );
+}
 
 function state(p: ProvidersMessage['providers'][number]): string {
   if (!p.compiled) return 'not in this build';
@@ -52,6 +67,7 @@ function render(m: ProvidersMessage): void {
 
 onMessage((m) => {
   if (m.type === 'providers') render(m);
+  else if (m.type === 'placement') renderPlacement(m);
   else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') status.textContent = `Error: ${m.message}`;
 });

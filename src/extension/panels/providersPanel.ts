@@ -3,6 +3,8 @@ import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { parseWebviewMessage, type HostMessage } from '../../protocol';
 import { DEFAULT_PROVIDER_ORDER } from '../../core/inference/providers';
+import { basename } from 'node:path';
+import { configuredModel } from '../model';
 
 /** Show Execution Providers: what this platform's ONNX Runtime has, what starts here, and why not. */
 export class ProvidersPanel {
@@ -35,6 +37,7 @@ export class ProvidersPanel {
       const m = parseWebviewMessage(raw);
       if (!m) return services.log.warn(`ignored an invalid message from the providers panel`);
       if (m.type === 'ready' || m.type === 'refresh') await this.refresh();
+      else if (m.type === 'placement') await this.placement();
       else if (m.type === 'copy') await vscode.env.clipboard.writeText(m.text);
       else if (m.type === 'openSettings') await vscode.commands.executeCommand('workbench.action.openSettings', m.query);
     });
@@ -42,6 +45,23 @@ export class ProvidersPanel {
 
   private post(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /** One profiled run of the model in use: which provider ran each node. */
+  private async placement(): Promise<void> {
+    const order = this.services.config().get<string[]>('executionProviders', [...DEFAULT_PROVIDER_ORDER]);
+    try {
+      const model = configuredModel(this.services);
+      this.post({ type: 'busy', message: `Profiling one run of ${basename(model)}…` });
+      const r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `ViT Inspector: node placement of ${basename(model)}`, cancellable: true },
+        (_p, token) => this.services.runtime.request('placement', { model, order }, token),
+      );
+      this.post({ type: 'placement', ...r });
+    } catch (e) {
+      this.post({ type: 'error', message: (e as Error).message });
+      this.services.report(e, 'Node placement');
+    }
   }
 
   async refresh(): Promise<void> {
