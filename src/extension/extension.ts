@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (target) await vscode.commands.executeCommand('vscode.openWith', target, ArchitectureEditor.viewType);
   });
 
-  command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, onnxArg(uri)));
+  command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, onnxArg(uri), uri && IMAGE.test(uri.fsPath) ? uri : undefined));
   revive(WindowsPanel.viewType, (panel) => WindowsPanel.revive(panel, services));
   command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, onnxArg(uri)));
   revive(ComplexityPanel.viewType, (panel) => ComplexityPanel.revive(panel, services));

@@ -117,7 +117,8 @@ export async function startServer(): Promise<StaticServer> {
     }
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '');
     const file = join(root, rel);
-    const allowed = ['dist', 'media'].some((d) => file.startsWith(join(root, d) + sep));
+    // samples/ stands for the user's images that a panel may show (VS Code allows the image's folder).
+    const allowed = ['dist', 'media', 'samples'].some((d) => file.startsWith(join(root, d) + sep));
     if (!allowed || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();
       return;

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { panelSuite } from './harness';
 
 describe('webview: shifted windows panel', function () {
-  const stages = { type: 'windows', model: null, stages: [{ name: 'Swin-T stage 1', H: 56, W: 56, M: 7 }, { name: 'Swin-T stage 3', H: 14, W: 14, M: 7 }] };
+  const stages = { type: 'windows', model: null, image: null, stages: [{ name: 'Swin-T stage 1', H: 56, W: 56, M: 7 }, { name: 'Swin-T stage 3', H: 14, W: 14, M: 7 }] };
 
   const suite = panelSuite('windows', { height: 1400 });
 
@@ -41,5 +41,19 @@ describe('webview: shifted windows panel', function () {
     await suite.panel.page.fill('#m', '0');
     await suite.panel.page.dispatchEvent('#m', 'change');
     assert.match((await suite.panel.page.textContent('[role=status]'))!, /positive whole numbers/);
+  });
+
+  it('draws the partitions over the linked image when opened on one', async () => {
+    const pixel = () => suite.panel.page.evaluate(() => Array.from((document.getElementById('regular') as HTMLCanvasElement).getContext('2d')!.getImageData(150, 150, 1, 1).data));
+    await suite.panel.send(stages);
+    const plain = await pixel();
+    await suite.panel.send({ ...stages, image: '/samples/sneaker.png' });
+    await suite.panel.page.waitForFunction(() => {
+      const d = (document.getElementById('regular') as HTMLCanvasElement).getContext('2d')!.getImageData(150, 150, 1, 1).data;
+      return d[3] > 0;
+    });
+    assert.notDeepEqual(await pixel(), plain);
+    await suite.panel.screenshot('windows-over-image');
+    assert.deepEqual(await suite.panel.cspViolations(), []);
   });
 });

@@ -63,10 +63,17 @@ function fg(): string {
 }
 
 /** Draw an Hp×Wp token grid: fill(r, c) gives the colour, label(r, c) optional text, thick borders where border(r,c,dir). */
-function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c: number) => string, opts: { label?: (r: number, c: number) => string; thick?: (r: number, c: number, right: boolean) => boolean; onClick?: (r: number, c: number) => void; ariaLabel: string }): HTMLCanvasElement {
+/** The image the windows are linked to (Show Shifted Windows on an image), centre-cropped to a square like the model's input. */
+let picture: HTMLImageElement | null = null;
+
+function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c: number) => string, opts: { label?: (r: number, c: number) => string; thick?: (r: number, c: number, right: boolean) => boolean; onClick?: (r: number, c: number) => void; ariaLabel: string; background?: { rows: number; cols: number } }): HTMLCanvasElement {
   const cell = Math.max(6, Math.min(28, Math.floor(336 / Math.max(rows, cols))));
   const canvas = h('canvas', { id, width: cols * cell + 1, height: rows * cell + 1, role: 'img', 'aria-label': opts.ariaLabel, tabindex: opts.onClick ? 0 : undefined });
   const ctx = canvas.getContext('2d')!;
+  if (picture && opts.background) {
+    const side = Math.min(picture.naturalWidth, picture.naturalHeight);
+    ctx.drawImage(picture, (picture.naturalWidth - side) / 2, (picture.naturalHeight - side) / 2, side, side, 0, 0, opts.background.cols * cell, opts.background.rows * cell);
+  }
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
       ctx.fillStyle = fill(r, c);
@@ -142,12 +149,14 @@ function render(): void {
   const regular = gridCanvas('regular', Hp, Wp, (r, c) => (r >= H || c >= W ? 'transparent' : colour(winOf(r, c))), {
     thick: (r, c, right) => (right ? (c + 1) % M === 0 : (r + 1) % M === 0),
     ariaLabel: `Regular partition into ${counts.regular} windows`,
+    background: { rows: H, cols: W },
   });
   // 2. Shifted partition in image coordinates (SW-MSA): token (r,c) belongs to shifted window of ((r - s) mod Hp, (c - s) mod Wp).
   const shiftedWin = (r: number, c: number) => winOf((r - s + Hp) % Hp, (c - s + Wp) % Wp);
   const shifted = gridCanvas('shifted', Hp, Wp, (r, c) => (r >= H || c >= W ? 'transparent' : colour(shiftedWin(r, c))), {
     thick: (r, c, right) => (right ? shiftedWin(r, c) !== shiftedWin(r, c + 1) : shiftedWin(r, c) !== shiftedWin(r + 1, c)),
     ariaLabel: 'Shifted partition: windows displaced by s; pieces of the same colour form one window after the cyclic shift',
+    background: { rows: H, cols: W },
   });
   views.append(
     h('div', { class: 'row' },
@@ -223,6 +232,12 @@ function render(): void {
 onMessage((m: HostMessage) => {
   if (m.type === 'windows') {
     stages = m.stages;
+    if (m.image) {
+      const img = new Image();
+      img.onload = () => ((picture = img), render());
+      img.src = m.image;
+      img.alt = 'the linked image';
+    }
     if (!saved && stages.length) params = { ...params, H: stages[0].H, W: stages[0].W, M: stages[0].M, selected: 0 };
     buildControls();
     render();

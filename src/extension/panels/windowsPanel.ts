@@ -18,15 +18,22 @@ export class WindowsPanel {
   static readonly viewType = 'vitInspector.windows';
   private static current: WindowsPanel | undefined;
 
-  static show(services: Services, model?: string): void {
+  /** `image`: Show Shifted Windows on an image draws the partitions over it. */
+  static show(services: Services, model?: string, image?: vscode.Uri): void {
     if (WindowsPanel.current) {
-      WindowsPanel.current.panel.reveal();
-      WindowsPanel.current.model = model ?? WindowsPanel.current.model;
-      void WindowsPanel.current.send();
+      const cur = WindowsPanel.current;
+      cur.panel.reveal();
+      cur.model = model ?? cur.model;
+      if (image) {
+        cur.image = image;
+        cur.panel.webview.options = webviewOptions(services.extensionUri, [vscode.Uri.joinPath(image, '..')]);
+      }
+      void cur.send();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(WindowsPanel.viewType, 'Shifted Windows', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri), retainContextWhenHidden: true });
-    WindowsPanel.current = new WindowsPanel(panel, services, model);
+    const roots = image ? [vscode.Uri.joinPath(image, '..')] : [];
+    const panel = vscode.window.createWebviewPanel(WindowsPanel.viewType, 'Shifted Windows', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri, roots), retainContextWhenHidden: true });
+    WindowsPanel.current = new WindowsPanel(panel, services, model, image);
   }
 
   static revive(panel: vscode.WebviewPanel, services: Services): void {
@@ -34,7 +41,7 @@ export class WindowsPanel {
     WindowsPanel.current = new WindowsPanel(panel, services, undefined);
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private model: string | undefined) {
+  private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private model: string | undefined, private image?: vscode.Uri) {
     panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'windows', 'Shifted Windows');
     panel.onDidDispose(() => (WindowsPanel.current = undefined));
     panel.webview.onDidReceiveMessage((raw) => {
@@ -54,6 +61,7 @@ export class WindowsPanel {
     }
     const stages = windowStages(config);
     const from = config?.family === 'swin' && model ? basename(model) : 'Swin-T (224², M=7)';
-    void this.panel.webview.postMessage({ type: 'windows', stages: stages.map((s) => ({ ...s, name: `${from} ${s.name}` })), model });
+    const image = this.image ? this.panel.webview.asWebviewUri(this.image).toString() : null;
+    void this.panel.webview.postMessage({ type: 'windows', stages: stages.map((s) => ({ ...s, name: `${from} ${s.name}` })), model, image });
   }
 }
