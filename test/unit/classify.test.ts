@@ -1,3 +1,4 @@
+import type sharpType from 'sharp';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -62,5 +63,71 @@ describe('classify through the inference process (decode → preprocess → ONNX
     // No GPU here: CUDA fails to start, is recorded, and CPU runs it. (On a CUDA machine, cuda runs it.)
     if (r.ep === 'cpu') assert.match(r.failures[0].ep, /cuda/);
     else assert.equal(r.ep, 'cuda');
+  });
+});
+
+describe('classify: bad input a user can cause', function () {
+  this.timeout(60_000);
+  const { mkdtempSync, writeFileSync, copyFileSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { join } = require('node:path') as typeof import('node:path');
+  const sharp = require('sharp') as typeof sharpType;
+  let client: RuntimeClient;
+  const model = resolve(fixtures, 'models', 'tiny_vit.onnx');
+  const dir = mkdtempSync(join(tmpdir(), 'vit-bad-'));
+  beforeEach(() => (client = new RuntimeClient(script)));
+  afterEach(() => client.dispose());
+
+  it('refuses a PNG whose header claims 30000×30000 pixels without decoding it', async () => {
+    // A real PNG signature and IHDR (the CRC is not checked before the size limit).
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000075300000753008020000000000000000', 'hex');
+    writeFileSync(join(dir, 'bomb.png'), png);
+    const t = Date.now();
+    const r = await client.request('classify', { model, images: [join(dir, 'bomb.png')], topK: 1, order: ['cpu'] });
+    assert.equal(r.results[0].ok, false);
+    assert.match(r.results[0].ok ? '' : r.results[0].error, /limit|decompression|cannot be decoded/);
+    assert.ok(Date.now() - t < 10_000);
+  });
+
+  it('classifies the first frame of an animated GIF', async () => {
+    // Two 32×32 frames, black then white.
+    const frames = Buffer.alloc(32 * 64 * 3);
+    frames.fill(255, 32 * 32 * 3);
+    const anim = join(dir, 'anim.gif');
+    await sharp(frames, { raw: { width: 32, height: 64, channels: 3, pageHeight: 32 } }).gif({ loop: 0 }).toFile(anim);
+    assert.equal((await sharp(anim, { pages: -1 }).metadata()).pages, 2);
+    const black = join(dir, 'black.png');
+    await sharp(Buffer.alloc(32 * 32 * 3), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(black);
+    const r = await client.request('classify', { model, images: [anim, black], topK: 1, order: ['cpu'] });
+    assert.ok(r.results[0].ok && r.results[1].ok);
+    // The GIF is its first (black) frame: the same logits as a black PNG, not a 32×64 strip.
+    assert.deepEqual(Array.from((r.results[0] as { logits: Float32Array }).logits), Array.from((r.results[1] as { logits: Float32Array }).logits));
+  });
+
+  it('says so when the preprocessing file disagrees with the model input size', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'vit-pp-'));
+    copyFileSync(model, join(d, 'tiny_vit.onnx'));
+    writeFileSync(join(d, 'tiny_vit.json'), JSON.stringify({ resize: 256, crop: 224 }));
+    await assert.rejects(client.request('classify', { model: join(d, 'tiny_vit.onnx'), images: [resolve(fixtures, 'images', 'disc.png')], topK: 1, order: ['cpu'] }), { name: 'UserError', message: /crop is 224 but the model takes 32×32/ });
+  });
+
+  it('warns when the labels file has the wrong count, and still names the classes it can', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'vit-lab-'));
+    copyFileSync(model, join(d, 'm.onnx'));
+    writeFileSync(join(d, 'labels.txt'), 'a\nb\nc\n');
+    const r = await client.request('classify', { model: join(d, 'm.onnx'), images: [resolve(fixtures, 'images', 'disc.png')], topK: 10, order: ['cpu'] });
+    assert.match(r.labels.warning!, /3 labels but the model has 10 outputs/);
+    assert.ok(r.results[0].ok && r.results[0].top.some((t) => t.label === 'class 9'));
+  });
+
+  it('serves twenty requests at once, in order, all answered', async () => {
+    const img = resolve(fixtures, 'images', 'checker.png');
+    const rs = await Promise.all(Array.from({ length: 20 }, () => client.request('classify', { model, images: [img], topK: 1, order: ['cpu'] })));
+    assert.equal(rs.length, 20);
+    assert.ok(rs.every((r) => r.results[0].ok && r.results[0].top[0].index === (rs[0].results[0] as { top: { index: number }[] }).top[0].index));
+  });
+
+  it('says a model that is not an image classifier is not one', async () => {
+    await assert.rejects(client.request('classify', { model: resolve(fixtures, 'models', 'dynamic_vit.onnx').replace('dynamic_vit', 'resnet18'), images: [resolve(fixtures, 'images', 'disc.png')], topK: 1, order: ['cpu'] }), { name: 'UserError' });
   });
 });

@@ -99,6 +99,8 @@ export function resolvePreprocessing(modelPath: string, inputSize: number | null
     };
     source = 'config.json (timm)';
   }
+  if (inputSize !== null && found.crop !== undefined && found.crop !== inputSize && overrides.crop === undefined)
+    throw new UserError(`${source} says the crop is ${found.crop} but the model takes ${inputSize}×${inputSize}; fix ${source} (or set vitInspector.preprocessing.crop to ${inputSize}).`);
   const crop = overrides.crop ?? inputSize ?? found.crop ?? 224;
   if (inputSize !== null && crop !== inputSize)
     throw new UserError(`The crop size ${crop} does not match the model's input size ${inputSize}. Remove the vitInspector.preprocessing.crop override.`);
