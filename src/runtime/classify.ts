@@ -28,30 +28,44 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
   const numClasses = typeof outShape[outShape.length - 1] === 'number' ? (outShape[outShape.length - 1] as number) : null;
   const labels = resolveLabels(p.model, numClasses, { labelsFile: p.labelsFile });
 
-  const results: ImageResult[] = [];
-  for (const image of p.images) {
+  // Decode and preprocess image i+1 (sharp works on libuv's threads) while image i runs.
+  type Prepared = { tensor: Awaited<ReturnType<typeof toTensor>>; decode: number; preprocess: number } | { error: string };
+  const prepare = async (image: string): Promise<Prepared> => {
     try {
       const t0 = performance.now();
       const decoded = await decodeImage(image, p.maxPixels);
       const t1 = performance.now();
       const tensor = await toTensor(decoded, pre);
-      const t2 = performance.now();
-      const out = await s.session.run({ [input.name]: new (ort().Tensor)('float32', tensor.data, tensor.dims) });
-      const t3 = performance.now();
-      const logits = Float32Array.from(out[outName].data as Float32Array);
-      results.push({
-        image,
-        ok: true,
-        top: topK(logits, p.topK, (i) => labelOf(labels, i)),
-        logits,
-        timings: { decode: t1 - t0, preprocess: t2 - t1, run: t3 - t2 },
-        original: tensor.original,
-        cropped: p.withImage ? tensor.cropped : undefined,
-      });
+      return { tensor, decode: t1 - t0, preprocess: performance.now() - t1 };
     } catch (e) {
       if (!isUserError(e)) throw e;
-      results.push({ image, ok: false, error: e.message });
+      return { error: e.message };
     }
+  };
+  const results: ImageResult[] = [];
+  let next = p.images.length ? prepare(p.images[0]) : null;
+  for (let i = 0; i < p.images.length; i++) {
+    const image = p.images[i];
+    const prepared = await next!;
+    next = i + 1 < p.images.length ? prepare(p.images[i + 1]) : null;
+    if ('error' in prepared) {
+      results.push({ image, ok: false, error: prepared.error });
+      continue;
+    }
+    const { tensor } = prepared;
+    const t2 = performance.now();
+    const out = await s.session.run({ [input.name]: new (ort().Tensor)('float32', tensor.data, tensor.dims) });
+    const t3 = performance.now();
+    const logits = Float32Array.from(out[outName].data as Float32Array);
+    results.push({
+      image,
+      ok: true,
+      top: topK(logits, p.topK, (k) => labelOf(labels, k)),
+      logits,
+      timings: { decode: prepared.decode, preprocess: prepared.preprocess, run: t3 - t2 },
+      original: tensor.original,
+      cropped: p.withImage ? tensor.cropped : undefined,
+    });
   }
   return {
     model: p.model,
