@@ -15,6 +15,7 @@ function makeWorkspace(): string {
   mkdirSync(join(ws, 'models'), { recursive: true });
   for (const f of readdirSync(join(root, 'samples')).filter((f) => f.endsWith('.png'))) copyFileSync(join(root, 'samples', f), join(ws, f));
   for (const f of ['tiny_vit.onnx', 'tiny_vit.json', 'labels.txt', 'swin_t.onnx']) copyFileSync(join(root, 'test', 'fixtures', 'models', f), join(ws, 'models', f));
+  copyFileSync(join(root, 'media', 'models', 'fashion-swin.onnx'), join(ws, 'models', 'fashion-swin.onnx'));
   return ws;
 }
 
@@ -92,6 +93,16 @@ describe('e2e: the features in code-server', function () {
     const frame = await findWebviewFrame(page!, '#stage-table', 60_000);
     assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
     await screenshot(page!, 'complexity');
+  });
+
+  it('right-click the embedded Swin → Compare Window Complexity shows its two stages', async () => {
+    await explorerContextMenu(page!, 'fashion-swin.onnx', 'Compare Window Complexity');
+    const frame = await findWebviewFrame(page!, '#source option[value=model]', 90_000);
+    await frame.locator('#stage-table').waitFor();
+    assert.equal(await frame.locator('#source').inputValue(), 'model');
+    assert.equal(await frame.locator('#stage-table tbody tr').count(), 2);
+    assert.match(await frame.locator('[role=status]').innerText(), /fashion-swin\.onnx/);
+    await screenshot(page!, 'complexity-embedded-swin');
   });
 
   it('after a window reload the classify panel comes back with its result', async () => {

@@ -202,7 +202,10 @@ async function toPng(svg: string): Promise<string> {
 onMessage((m) => {
   if (m.type === 'complexity') {
     model = m.model;
-    if (!getState<State>()) state = { ...state, source: model ? 'model' : state.source, unit: m.unit };
+    // A model sent by the host is the one the user just asked about: show it.
+    if (model) state = { ...state, source: 'model', imageSize: null, window: null };
+    if (!getState<State>()) state = { ...state, unit: m.unit };
+    setState(state);
     buildControls();
     render();
   } else if (m.type === 'measured') {
