@@ -4,6 +4,7 @@ import type { Services } from './context';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 import { parseWebviewMessage, type HostMessage } from '../protocol';
 import { inspect } from './modelInfo';
+import { isUserError } from '../core/errors';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { selectModel } from './model';
@@ -38,10 +39,10 @@ export class ArchitectureEditor implements vscode.CustomReadonlyEditorProvider {
           (_p, token) => inspect(services, file, { imageSize, details: true }, token),
         );
         services.log.info(`architecture of ${file}: ${result.family}, ${result.params} params, ${result.macs} MACs, ${Date.now() - t0} ms`);
-        post({ type: 'architecture', result, modelPath: file });
+        post({ type: 'architecture', result });
       } catch (e) {
         post({ type: 'error', message: (e as Error).message });
-        if ((e as Error).name !== 'UserError') services.report(e, 'Open Architecture View');
+        if (!isUserError(e)) services.report(e, 'Open Architecture View');
       }
     };
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(file).with({ path: document.uri.path.replace(/\/[^/]*$/, '') }), basename(file)));

@@ -187,14 +187,10 @@ export async function openPanel(browser: Browser, server: StaticServer, panel: s
   };
 }
 
-/**
- * The usual suite: one Chromium and one static server per `describe`, a fresh page per test
- * (closed after it). Call inside `describe`; read `suite.panel` inside tests.
- */
-export function panelSuite(panel: string, opts: { theme?: Theme; width?: number; height?: number } = {}): { readonly panel: PanelPage } {
+/** One Chromium and one static server per `describe` (registers its mocha hooks). */
+export function browserSuite(): { readonly browser: Browser; readonly server: StaticServer } {
   let browser: Browser;
   let server: StaticServer;
-  let current: PanelPage | undefined;
   before(async function () {
     this.timeout(90_000);
     server = await startServer();
@@ -205,7 +201,20 @@ export function panelSuite(panel: string, opts: { theme?: Theme; width?: number;
     await closeBrowser(browser);
     await server?.close();
   });
-  beforeEach(async () => (current = await openPanel(browser, server, panel, opts)));
+  return {
+    get browser() {
+      return browser;
+    },
+    get server() {
+      return server;
+    },
+  };
+}
+
+/** The usual suite: browserSuite plus a fresh page of `panel` per test (closed after it). Read `suite.panel` inside tests. */
+export function panelSuite(panel: string, opts: { theme?: Theme; width?: number; height?: number } = {}, env = browserSuite()): { readonly panel: PanelPage } {
+  let current: PanelPage | undefined;
+  beforeEach(async () => (current = await openPanel(env.browser, env.server, panel, opts)));
   afterEach(async () => current?.close());
   return {
     get panel() {

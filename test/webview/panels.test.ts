@@ -4,35 +4,22 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { root } from './browser';
-import { bundleExists, closeBrowser, launchBrowser, openPanel, recording, startServer, type StaticServer } from './harness';
+import { browserSuite, bundleExists, openPanel, recording } from './harness';
 
 const recorded = existsSync(join(root, 'test', 'webview', 'recordings'))
   ? readdirSync(join(root, 'test', 'webview', 'recordings')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
   : [];
 
 describe('webview: every recorded panel', function () {
-  let browser: Browser;
-  let server: StaticServer;
-
-  before(async function () {
-    this.timeout(90_000);
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await closeBrowser(browser);
-    await server?.close();
-  });
+  const env = browserSuite();
 
   for (const panel of recorded) {
     it(`${panel}: its bundle is built and renders the recording without errors`, async function () {
       this.timeout(60_000);
       assert.ok(bundleExists(panel), `dist/webview/${panel}.js was not built (is webview/${panel}/main.ts there?)`);
       for (const theme of ['dark', 'light'] as const) {
-        const p = await openPanel(browser, server, panel, { theme });
+        const p = await openPanel(env.browser, env.server, panel, { theme });
         try {
           await p.send(...recording(panel));
           const drawn = await p.page.evaluate(() => {

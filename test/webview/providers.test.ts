@@ -2,43 +2,25 @@
 // messages of test/webview/recordings/providers.json.
 import * as assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { closeBrowser, launchBrowser, openPanel, recording, startServer, type PanelPage, type StaticServer } from './harness';
+import { browserSuite, openPanel, panelSuite, recording } from './harness';
 
 describe('webview: providers panel', function () {
-  let browser: Browser;
-  let server: StaticServer;
-  let panel: PanelPage;
   const messages = recording('providers');
   const result = messages.find((m) => m.type === 'providers') as {
     providers: Array<{ name: string; works: boolean | null; compiled: boolean; reason: string | null; fix: string | null }>;
   };
 
-  before(async function () {
-    this.timeout(90_000);
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  after(async function () {
-    this.timeout(30_000);
-    await closeBrowser(browser);
-    await server?.close();
-  });
-  beforeEach(async () => {
-    panel = await openPanel(browser, server, 'providers');
-  });
-  afterEach(async () => {
-    await panel?.close();
-  });
+  const env = browserSuite();
+  const suite = panelSuite('providers', {}, env);
 
   it('tells the host it is ready as soon as it loads', async () => {
-    const posted = await panel.posted();
+    const posted = await suite.panel.posted();
     assert.deepEqual(posted[0], { type: 'ready' });
   });
 
   it('draws one row per provider, with whether it works and why not', async () => {
-    await panel.send(...messages);
-    const rows = await panel.page.$$eval('tr[data-provider]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-provider'), text: (tr as HTMLElement).innerText })));
+    await suite.panel.send(...messages);
+    const rows = await suite.panel.page.$$eval('tr[data-provider]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-provider'), text: (tr as HTMLElement).innerText })));
     assert.deepEqual(
       rows.map((r) => r.name),
       result.providers.map((p) => p.name),
@@ -52,12 +34,12 @@ describe('webview: providers panel', function () {
     assert.ok(row('cuda').includes('onnxruntime-node-install-cuda'), row('cuda'));
     // Providers this build of ONNX Runtime lacks are listed, but neither as working nor as failing.
     assert.doesNotMatch(row('dml'), /\bworks\b|fails/);
-    assert.deepEqual(panel.errors, []);
+    assert.deepEqual(suite.panel.errors, []);
   });
 
   it('says which provider inference actually runs on: the first of the order that works', async () => {
-    await panel.send(...messages);
-    const status = await panel.page.textContent('[role=status]');
+    await suite.panel.send(...messages);
+    const status = await suite.panel.page.textContent('[role=status]');
     assert.match(status ?? '', /1\.30\.0/);
     assert.match(status ?? '', /linux-x64/);
     // order is cuda, webgpu, cpu; cuda and webgpu fail here, so cpu.
@@ -65,27 +47,27 @@ describe('webview: providers panel', function () {
   });
 
   it('shows the busy message, then an error from the host in place of the status', async () => {
-    await panel.send({ type: 'busy', message: 'Probing execution providers…' });
-    assert.equal((await panel.page.textContent('[role=status]'))?.trim(), 'Probing execution providers…');
-    await panel.send({ type: 'error', message: 'The inference process exited (code 134).' });
-    assert.match((await panel.page.textContent('[role=status]')) ?? '', /inference process exited \(code 134\)/);
+    await suite.panel.send({ type: 'busy', message: 'Probing execution providers…' });
+    assert.equal((await suite.panel.page.textContent('[role=status]'))?.trim(), 'Probing execution providers…');
+    await suite.panel.send({ type: 'error', message: 'The inference process exited (code 134).' });
+    assert.match((await suite.panel.page.textContent('[role=status]')) ?? '', /inference process exited \(code 134\)/);
   });
 
   it('asks the host to probe again when "Probe again" is clicked', async () => {
-    await panel.send(...messages);
-    await panel.page.click('#refresh');
-    const posted = await panel.posted();
+    await suite.panel.send(...messages);
+    await suite.panel.page.click('#refresh');
+    const posted = await suite.panel.posted();
     assert.deepEqual(posted.at(-1), { type: 'refresh' });
   });
 
   it('renders under the strict CSP, in dark and light themes, without errors (screenshots)', async function () {
     this.timeout(60_000);
-    await panel.send(...messages);
-    const dark = await panel.screenshot('providers');
-    assert.deepEqual(await panel.cspViolations(), []);
+    await suite.panel.send(...messages);
+    const dark = await suite.panel.screenshot('providers');
+    assert.deepEqual(await suite.panel.cspViolations(), []);
     // Colours come from the theme: the page background is the theme's editor background.
-    assert.equal(await panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(31, 31, 31)');
-    const light = await openPanel(browser, server, 'providers', { theme: 'light' });
+    assert.equal(await suite.panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(31, 31, 31)');
+    const light = await openPanel(env.browser, env.server, 'providers', { theme: 'light' });
     try {
       await light.send(...messages);
       assert.equal(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
@@ -97,15 +79,15 @@ describe('webview: providers panel', function () {
       await light.close();
     }
     assert.ok(statSync(dark).size > 5_000);
-    assert.deepEqual(panel.errors, []);
+    assert.deepEqual(suite.panel.errors, []);
   });
 
   it('asks for the node placement and shows which provider ran how many nodes, and what fell back', async () => {
-    await panel.send(...messages);
-    await panel.page.click('#placement');
-    const posted = await panel.posted();
+    await suite.panel.send(...messages);
+    await suite.panel.page.click('#placement');
+    const posted = await suite.panel.posted();
     assert.deepEqual(posted[posted.length - 1], { type: 'placement' });
-    await panel.send({
+    await suite.panel.send({
       type: 'placement',
       model: '/m/fashion-swin.onnx',
       ep: 'cuda',
@@ -117,8 +99,8 @@ describe('webview: providers panel', function () {
       ],
       fallback: [{ name: '/features.1/Range', op: 'Range', provider: 'CPUExecutionProvider' }],
     });
-    const rows = await panel.page.$$eval('#placement-result tr[data-provider-name]', (trs) => trs.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    const rows = await suite.panel.page.$$eval('#placement-result tr[data-provider-name]', (trs) => trs.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
     assert.deepEqual(rows, ['CUDAExecutionProvider 2 1.50', 'CPUExecutionProvider 1 0.20']);
-    assert.match((await panel.page.textContent('#placement-result summary'))!, /1 node\(s\) did not run on cuda/);
+    assert.match((await suite.panel.page.textContent('#placement-result summary'))!, /1 node\(s\) did not run on cuda/);
   });
 });

@@ -16,7 +16,6 @@ const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }
 root.append(status);
 
 let result: InspectResult | undefined;
-let modelPath = '';
 let expanded = new Set<string>(getState<{ expanded: string[] }>()?.expanded ?? []);
 let selected: string | undefined;
 let rows: { node: TreeNode; depth: number; parent: number }[] = [];
@@ -280,7 +279,6 @@ function render(r: InspectResult): void {
 
 onMessage((m: HostMessage) => {
   if (m.type === 'architecture') {
-    modelPath = m.modelPath;
     render(m.result);
   } else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') {
@@ -288,5 +286,4 @@ onMessage((m: HostMessage) => {
     root.append(h('h1', {}, 'This model cannot be shown'), h('p', { class: 'error', id: 'error', role: 'alert' }, m.message));
   }
 });
-void modelPath;
 post({ type: 'ready' });

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
+import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
 import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
@@ -100,7 +101,7 @@ export class ClassifyPanel {
     try {
       r = await this.services.runtime.request('attention', { model, image, order, overrides, maxPixels: cfg.get('maxImagePixels', 100_000_000) }, token);
     } catch (e) {
-      if ((e as Error).name !== 'UserError') throw e;
+      if (!isUserError(e)) throw e;
       // The classification stays on screen; only the attention part says why it is missing.
       return this.post({ type: 'attentionUnavailable', message: (e as Error).message });
     }
@@ -137,7 +138,7 @@ export class ClassifyPanel {
         },
       );
       const x = r.results[0];
-      if (!x.ok) throw Object.assign(new Error(x.error), { name: 'UserError' });
+      if (!x.ok) throw new UserError(x.error);
       this.services.setProvider(r.ep, r.failures);
       const p = r.preprocessing;
       const view: ClassifyView = {
@@ -156,14 +157,13 @@ export class ClassifyPanel {
         preprocessing: `resize ${p.resize} ${p.interpolation}, crop ${p.crop}, mean [${p.mean.map((v) => +v.toFixed(3)).join(', ')}], std [${p.std.map((v) => +v.toFixed(3)).join(', ')}] (${p.source})`,
         grid: await describeForGrid(this.services, model),
       };
-      this.state = { ...this.state, modelPath: this.state.modelPath };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
       this.post({ type: 'classified', view, providers: this.services.knownProviders() });
       this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${r.ep}: ${x.top[0]?.label} ${(x.top[0]?.prob * 100).toFixed(1)}%`);
       if (this.state.attention) await this.captureAttention(model, image.fsPath, order, overrides, cts.token);
     } catch (e) {
       this.post({ type: 'error', message: (e as Error).message });
-      if ((e as Error).name !== 'UserError') this.services.report(e, 'Classify Image');
+      if (!isUserError(e)) this.services.report(e, 'Classify Image');
     } finally {
       if (this.running === cts) this.running = undefined;
       cts.dispose();
