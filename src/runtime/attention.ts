@@ -71,6 +71,8 @@ export interface AttentionResult {
   preprocessing: Preprocessing;
   logits: Float32Array;
   top?: TopEntry[];
+  /** Where the labels of `top` came from (with topK). */
+  labels?: { source: string; warning?: string };
   /** Every attention block in block order; `data` is null for those not captured. */
   layers: CapturedLayer[];
   /** Bytes of all the attention tensors (float32), and of those returned. */
@@ -504,9 +506,11 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   if (plan.family === 'vit' && chosen.length < plan.layers.length) warnings.push('Rollout needs the attention of every layer, so it is not available for this capture.');
 
   let top: TopEntry[] | undefined;
+  let labelsFound: AttentionResult['labels'];
   if (p.topK) {
     const labels = resolveLabels(p.model, logits.length, { labelsFile: p.labelsFile });
     top = topK(logits, p.topK, (i) => labelOf(labels, i));
+    labelsFound = { source: labels.source, warning: labels.warning };
   }
   return {
     model: p.model,
@@ -520,6 +524,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
     preprocessing: pre,
     logits,
     top,
+    labels: labelsFound,
     layers,
     totalBytes: plan.bytes.reduce((x, y) => x + y, 0),
     capturedBytes: chosen.reduce((x, i) => x + plan.bytes[i], 0),

@@ -241,8 +241,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 60_000):
 /**
  * Right-clicks an item of the Explorer by its file name and picks a context-menu entry.
  * Retried: the workbench adds extension menu items a few seconds after it shows, and on a
- * busy machine a click can land while the menu is still laying out (then Enter picks the
- * highlighted entry).
+ * busy machine a click can land while the menu is still laying out (then it is clicked again).
  */
 export async function explorerContextMenu(page: Page, fileName: string, menuLabel: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -256,8 +255,10 @@ export async function explorerContextMenu(page: Page, fileName: string, menuLabe
       await entry.waitFor({ state: 'visible', timeout: 3_000 });
       await entry.hover();
       await entry.click();
-      if (await menu.first().isVisible().catch(() => false)) await page.keyboard.press('Enter');
-      await menu.first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
+      // A click that landed while the menu was still laying out leaves it open: click again
+      // (never Enter, which would open the file if the menu has closed meanwhile).
+      const closed = await menu.first().waitFor({ state: 'detached', timeout: 3_000 }).then(() => true, () => false);
+      if (!closed) await entry.click({ timeout: 3_000 }).catch(() => undefined);
       return;
     } catch (e) {
       await page.keyboard.press('Escape');

@@ -2,6 +2,9 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
+import type { AttentionResult } from '../../runtime/attention';
+import type { Preprocessing } from '../../core/inference/preprocess';
+import type { TopEntry } from '../../core/inference/topk';
 import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { parseWebviewMessage, type ClassifyView, type HostMessage } from '../../protocol';
@@ -93,23 +96,6 @@ export class ClassifyPanel {
     void this.panel.webview.postMessage(m);
   }
 
-  /** One more run with every attention Softmax as an extra output (the model's own attention). */
-  private async captureAttention(model: string, image: string, order: string[], overrides: PreprocessingOverrides, token: CancelSignal): Promise<void> {
-    this.post({ type: 'busy', message: 'Capturing the attention of every block…' });
-    const cfg = this.services.config(vscode.Uri.file(image));
-    let r;
-    try {
-      r = await this.services.runtime.request('attention', { model, image, order, overrides, maxPixels: cfg.get('maxImagePixels', 100_000_000) }, token);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      // The classification stays on screen; only the attention part says why it is missing.
-      return this.post({ type: 'attentionUnavailable', message: (e as Error).message });
-    }
-    for (const w of r.warnings) this.services.log.warn(`attention: ${w}`);
-    this.post({ type: 'attention', family: r.family, ep: r.ep, inputSize: r.imageSize[0], layers: r.layers, warnings: r.warnings });
-    this.post({ type: 'busy', message: '' });
-  }
-
   async run(): Promise<void> {
     this.running?.cancel();
     const cts = (this.running = new vscode.CancellationTokenSource());
@@ -126,41 +112,58 @@ export class ClassifyPanel {
         std: (cfg.get<number[] | null>('preprocessing.std') as [number, number, number] | null) ?? undefined,
         interpolation: cfg.get('preprocessing.interpolation', 'auto'),
       };
-      const r = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `ViT Inspector: classifying ${basename(image.fsPath)}`, cancellable: true },
-        (_p, token) => {
+      const common = { model, order, overrides, topK: cfg.get('topK', 5), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000), withImage: true };
+      const request = <T>(what: (token: CancelSignal) => Promise<T>) =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: classifying ${basename(image.fsPath)}`, cancellable: true }, (_p, token) => {
           token.onCancellationRequested(() => cts.cancel());
-          return this.services.runtime.request(
-            'classify',
-            { model, images: [image.fsPath], topK: cfg.get('topK', 5), order, overrides, labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000), withImage: true },
-            cts.token,
-          );
-        },
-      );
-      const x = r.results[0];
-      if (!x.ok) throw new UserError(x.error);
-      this.services.setProvider(r.ep, r.failures);
-      const p = r.preprocessing;
+          return what(cts.token);
+        });
+      // Show Attention: one run returns the classes and every attention map. A model without
+      // attention (a ResNet) falls back to a plain run, so the classification still shows.
+      let att: AttentionResult | undefined;
+      let noAttention: string | undefined;
+      if (this.state.attention) {
+        this.post({ type: 'busy', message: `Running ${basename(model)} and capturing the attention of every block…` });
+        try {
+          att = await request((t) => this.services.runtime.request('attention', { ...common, image: image.fsPath }, t));
+        } catch (e) {
+          if (!isUserError(e)) throw e;
+          noAttention = e.message;
+        }
+      }
+      let shown: { ep: string; failures: { ep: string; reason: string }[]; loadMs: number; preprocessing: Preprocessing; labels: { source: string; warning?: string }; top: TopEntry[]; timings: { decode: number; preprocess: number; run: number }; original: ClassifyView['original']; cropped: ClassifyView['pixels'] };
+      if (att) shown = { ...att, labels: att.labels!, top: att.top!, cropped: att.cropped! };
+      else {
+        const r = await request((t) => this.services.runtime.request('classify', { ...common, images: [image.fsPath] }, t));
+        const x = r.results[0];
+        if (!x.ok) throw new UserError(x.error);
+        shown = { ...r, top: x.top, timings: x.timings, original: x.original, cropped: x.cropped! };
+      }
+      this.services.setProvider(shown.ep, shown.failures);
+      const p = shown.preprocessing;
       const view: ClassifyView = {
         imageName: basename(image.fsPath),
         imagePath: image.fsPath,
         modelName: basename(model),
         modelPath: model,
-        ep: r.ep,
-        failures: r.failures,
-        pixels: x.cropped!,
-        original: x.original,
-        top: x.top,
-        timings: { ...x.timings, load: r.loadMs },
-        labelsSource: r.labels.source,
-        labelsWarning: r.labels.warning,
+        ep: shown.ep,
+        failures: shown.failures,
+        pixels: shown.cropped,
+        original: shown.original,
+        top: shown.top,
+        timings: { decode: shown.timings.decode, preprocess: shown.timings.preprocess, run: shown.timings.run, load: shown.loadMs },
+        labelsSource: shown.labels.source,
+        labelsWarning: shown.labels.warning,
         preprocessing: `resize ${p.resize} ${p.interpolation}, crop ${p.crop}, mean [${p.mean.map((v) => +v.toFixed(3)).join(', ')}], std [${p.std.map((v) => +v.toFixed(3)).join(', ')}] (${p.source})`,
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
       this.post({ type: 'classified', view, providers: this.services.knownProviders() });
-      this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${r.ep}: ${x.top[0]?.label} ${(x.top[0]?.prob * 100).toFixed(1)}%`);
-      if (this.state.attention) await this.captureAttention(model, image.fsPath, order, overrides, cts.token);
+      this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
+      if (att) {
+        for (const w of att.warnings) this.services.log.warn(`attention: ${w}`);
+        this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers: att.layers, warnings: att.warnings });
+      } else if (noAttention) this.post({ type: 'attentionUnavailable', message: noAttention });
     } catch (e) {
       this.post({ type: 'error', message: (e as Error).message });
       if (!isUserError(e)) this.services.report(e, 'Classify Image');
