@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { UserError, isUserError } from '../core/errors';
 import { decodeImage, toTensor } from '../core/inference/image';
+import { checkImageInput } from '../core/inference/imageInputCheck';
 import { labelOf, resolveLabels } from '../core/inference/labels';
 import { resolvePreprocessing } from '../core/inference/preprocess';
 import { topK } from '../core/inference/topk';
@@ -12,16 +13,8 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
   const s = await openSession(p.model, p.order);
   const input = s.session.inputMetadata[0];
   if (!input || !input.isTensor) throw new UserError(`${basename(p.model)} has no tensor input; it is not an image classifier.`);
-  if (s.session.inputMetadata.length > 1)
-    throw new UserError(`${basename(p.model)} has ${s.session.inputMetadata.length} inputs (${s.session.inputNames.join(', ')}); an image classifier has one.`);
-  const shape = input.shape;
-  if (shape.length !== 4) throw new UserError(`${basename(p.model)}'s input "${input.name}" has shape [${shape.join(', ')}]; an image model takes [batch, channels, height, width].`);
-  const [, c, h, w] = shape;
-  const channels = typeof c === 'number' ? c : 3;
-  if (channels !== 1 && channels !== 3) throw new UserError(`${basename(p.model)} takes ${channels}-channel input; only 1 (grey) or 3 (RGB) channels are supported.`);
-  if (typeof h === 'number' && typeof w === 'number' && h !== w) throw new UserError(`${basename(p.model)} takes ${h}×${w} input; only square inputs are supported.`);
-  const inputSize = typeof h === 'number' ? h : null;
-  const pre = resolvePreprocessing(p.model, inputSize, channels as 1 | 3, p.overrides ?? {});
+  const { channels, height: inputSize } = checkImageInput(basename(p.model), s.session.inputNames, input.name, input.shape);
+  const pre = resolvePreprocessing(p.model, inputSize, channels, p.overrides ?? {});
   const outName = s.session.outputNames[0];
   const outMeta = s.session.outputMetadata[0];
   const outShape = outMeta && outMeta.isTensor ? outMeta.shape : [];

@@ -4,10 +4,10 @@
  * in the user's order, because a provider that cannot start makes create() throw
  * even with 'cpu' listed after it.
  */
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { UserError } from '../core/errors';
+import { LruCache, fileKey } from '../core/inference/fileCache';
 import { explainFailure, usableOrder } from '../core/inference/providers';
 
 export interface OpenSession {
@@ -19,7 +19,8 @@ export interface OpenSession {
 }
 
 const MAX_SESSIONS = 3;
-const cache = new Map<string, Promise<OpenSession>>();
+const release = (s: Promise<OpenSession>): void => void s.then((o) => o.session.release()).catch(() => undefined);
+const cache = new LruCache<Promise<OpenSession>>(MAX_SESSIONS, release);
 
 export function ort(): typeof ortType {
   return require('onnxruntime-node');
@@ -36,30 +37,12 @@ export async function openSession(
 ): Promise<OpenSession> {
   // Sessions with special options (profiling) are never shared.
   if (opts.cache === false || opts.sessionOptions) return create(model, order, opts.sessionOptions);
-  let key: string;
-  if (typeof model === 'string') {
-    let st;
-    try {
-      st = statSync(model);
-    } catch {
-      throw new UserError(`The model ${model} does not exist. Check the vitInspector.modelPath setting.`);
-    }
-    key = `${model}|${st.size}|${st.mtimeMs}|${order.join(',')}`;
-  } else key = `${model.key}|${order.join(',')}`;
+  const key = `${typeof model === 'string' ? fileKey(model) : model.key}|${order.join(',')}`;
   const hit = cache.get(key);
-  if (hit) {
-    cache.delete(key);
-    cache.set(key, hit); // most recently used last
-    return hit;
-  }
+  if (hit) return hit;
   const p = create(model, order);
   cache.set(key, p);
-  p.catch(() => cache.delete(key));
-  while (cache.size > MAX_SESSIONS) {
-    const [oldest, s] = cache.entries().next().value as [string, Promise<OpenSession>];
-    cache.delete(oldest);
-    void s.then((o) => o.session.release()).catch(() => undefined);
-  }
+  p.catch(() => cache.deleteIf(key, p));
   return p;
 }
 
@@ -89,6 +72,5 @@ async function create(model: string | { key: string; bytes: Uint8Array }, order:
 }
 
 export function clearSessions(): void {
-  for (const s of cache.values()) void s.then((o) => o.session.release()).catch(() => undefined);
   cache.clear();
 }

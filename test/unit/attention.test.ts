@@ -21,7 +21,7 @@ import type { OnnxModel, OnnxNode, TensorInfo, ValueInfo } from '../../src/core/
 import { DataType } from '../../src/core/onnx/proto';
 import { readModel } from '../../src/core/onnx/reader';
 import { writeModel } from '../../src/core/onnx/writer';
-import { chooseLayers, planCapture } from '../../src/runtime/attention';
+import { chooseLayers, planCapture } from '../../src/core/inference/capture';
 import { RuntimeClient } from '../../src/runtime/client';
 
 const fixtures = resolve('test/fixtures');

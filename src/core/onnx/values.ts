@@ -2,7 +2,7 @@
 import { DataType } from './proto';
 import type { TensorEncoding } from './model';
 
-function f16ToNumber(h: number): number {
+export function f16ToNumber(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
