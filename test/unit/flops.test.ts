@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { isUserError } from '../../src/core/errors';
-import { analyticFlops, ROLES } from '../../src/core/flops/analytic';
+import { analyticFlops } from '../../src/core/flops/analytic';
+import { ROLES } from '../../src/core/terms';
 import { preset, PRESET_NAMES, type ModelConfig } from '../../src/core/flops/config';
 import { omegaMsa, omegaWmsa } from '../../src/core/flops/complexity';
 import { paramCount } from '../../src/core/flops/params';

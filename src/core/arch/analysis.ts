@@ -10,9 +10,9 @@ import { attrInts, numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
 import type { ShapeResult } from '../onnx/shapes';
 import { UNKNOWN, imageInput } from '../onnx/shapes';
-
-export type Role = 'qkv' | 'attnScores' | 'attnValues' | 'attnProj' | 'mlp' | 'patchEmbed' | 'merge' | 'head' | 'norm' | 'other';
-export const ROLES: readonly Role[] = ['patchEmbed', 'qkv', 'attnScores', 'attnValues', 'attnProj', 'mlp', 'norm', 'merge', 'head', 'other'];
+import type { Role } from '../terms';
+import { CONV_LIKE, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW } from './ops';
+import { walk, walkAll } from './walk';
 
 export interface AttentionInfo {
   softmax: number;
@@ -56,9 +56,6 @@ export interface GraphAnalysis {
   normEntries: Set<number>;
 }
 
-const PASS_BACK = new Set(['Add', 'Mul', 'Div', 'Sub', 'Reshape', 'Where', 'Cast', 'Identity', 'Dropout', 'Squeeze', 'Unsqueeze', 'Transpose', 'Expand', 'Softmax']);
-const LAYOUT = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'Dropout', 'Cast', 'Gather', 'Slice', 'Split', 'Concat', 'Expand', 'Pad', 'Mul', 'Div', 'Add', 'Sub', 'Contiguous']);
-
 function shapeOf(a: { shapes: ShapeResult }, name: string): number[] | null {
   return a.shapes.tensors.get(name)?.shape ?? null;
 }
@@ -99,16 +96,16 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
       const a = n.attributes.find((x) => x.name === 'value');
       return a && a.type === 'tensor' && a.value.dims.length >= 2 ? a.value : null;
     }
-    if (['Transpose', 'Reshape', 'Cast', 'DequantizeLinear', 'Identity', 'Squeeze', 'Unsqueeze'].includes(n.opType)) return weightInit(n.inputs[0], depth + 1);
+    if (WEIGHT_VIEW.has(n.opType)) return weightInit(n.inputs[0], depth + 1);
     return null;
   };
 
   const weightOf = new Map<number, TensorInfo>();
   nodes.forEach((n, i) => {
-    if (n.opType === 'MatMul' || n.opType === 'Gemm' || n.opType === 'MatMulInteger') {
+    if (MATMUL_LIKE.has(n.opType)) {
       const w = weightInit(n.inputs[1]) ?? weightInit(n.inputs[0]);
       if (w && w.dims.length >= 2) weightOf.set(i, w);
-    } else if (n.opType === 'Conv' || n.opType === 'ConvTranspose') {
+    } else if (CONV_LIKE.has(n.opType)) {
       const w = weightInit(n.inputs[1]);
       if (w) weightOf.set(i, w);
     }
@@ -143,31 +140,25 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
 function findPatchEmbed(a: GraphAnalysis): number | null {
   const img = imageInput(a.model.graph);
   if (!img) return null;
-  // Nodes reachable from the image input through element-wise / layout ops only.
-  const frontier = [img.name];
-  const seen = new Set<string>(frontier);
-  for (let k = 0; k < frontier.length && k < 64; k++) {
-    for (const c of a.consumers.get(frontier[k]) ?? []) {
-      const n = a.nodes[c];
-      if (n.opType === 'Conv') {
-        const ks = attrInts(n, 'kernel_shape') ?? a.weightOf.get(c)?.dims.slice(2) ?? [];
-        const st = attrInts(n, 'strides') ?? [];
-        if (ks.length >= 2 && ks[0] > 1 && ks.every((x, i) => x === st[i])) return c;
-        continue;
-      }
-      if (['Sub', 'Div', 'Mul', 'Add', 'Cast', 'Identity', 'Transpose', 'Pad', 'Resize'].includes(n.opType)) {
-        for (const o of n.outputs) if (!seen.has(o)) seen.add(o), frontier.push(o);
-      }
-    }
-  }
-  return null;
+  // The first Conv reached from the image input through element-wise / layout ops only.
+  const isPatchConv = (c: number): boolean => {
+    const n = a.nodes[c];
+    const ks = attrInts(n, 'kernel_shape') ?? a.weightOf.get(c)?.dims.slice(2) ?? [];
+    const st = attrInts(n, 'strides') ?? [];
+    return ks.length >= 2 && ks[0] > 1 && ks.every((x, i) => x === st[i]);
+  };
+  return walk(a, img.name, {
+    direction: 'forward',
+    through: (c) => IMAGE_PREP.has(a.nodes[c].opType),
+    stopAt: (c) => a.nodes[c].opType === 'Conv' && isPatchConv(c),
+    maxSteps: 64,
+  });
 }
 
 /** Normalisation nodes: the fused ops, and LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div (opset < 17). */
 function findNorms(a: GraphAnalysis): void {
-  const fused = new Set(['LayerNormalization', 'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LpNormalization', 'MeanVarianceNormalization']);
   a.nodes.forEach((n, i) => {
-    if (fused.has(n.opType)) {
+    if (NORM_OPS.has(n.opType)) {
       a.normNodes.add(i);
       a.normEntries.add(i);
     }
@@ -181,22 +172,17 @@ function findNorms(a: GraphAnalysis): void {
     if (sub === undefined) return;
     const d = a.nodes[sub].outputs[0];
     const group = new Set<number>([i, sub]);
-    // Follow d's consumers: Pow → ReduceMean → Add → Sqrt → Div(d, ·) → Mul → Add
-    const stack = [...(a.consumers.get(d) ?? [])];
-    let div: number | null = null;
-    for (let k = 0; k < stack.length && k < 16; k++) {
-      const c = stack[k];
-      const op = a.nodes[c].opType;
-      if (!['Pow', 'Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Reciprocal'].includes(op)) continue;
-      if (group.has(c)) continue;
-      group.add(c);
-      if (op === 'Div' && a.nodes[c].inputs[0] === d) {
-        div = c;
-        continue;
-      }
-      for (const o of a.nodes[c].outputs) stack.push(...(a.consumers.get(o) ?? []));
-    }
-    if (div === null) return;
+    // Follow d's consumers: Pow → ReduceMean → Add → Sqrt → Div(d, ·)
+    const divs = walkAll(a, d, {
+      direction: 'forward',
+      through: NORM_PARTS,
+      stopAt: (c) => a.nodes[c].opType === 'Div' && a.nodes[c].inputs[0] === d,
+      maxSteps: 16,
+      onPass: (c) => group.add(c),
+    });
+    if (!divs.length) return;
+    const div = divs[0];
+    group.add(div);
     // Affine part: Mul by a constant then Add a constant.
     let cur = div;
     for (let step = 0; step < 2; step++) {
@@ -219,44 +205,6 @@ function isDynamicMatMul(a: GraphAnalysis, i: number): boolean {
   return n.opType === 'MatMul' && !a.weightOf.has(i) && n.inputs.every((x) => !a.isConst(x));
 }
 
-/** Walks backwards from `start` through pass-through ops; returns the first node satisfying `pred`. */
-function findBack(a: GraphAnalysis, start: string, pred: (i: number) => boolean, through: Set<string>, maxSteps = 40): number | null {
-  const queue = [start];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < maxSteps; k++) {
-    const p = a.producer.get(queue[k]);
-    if (p === undefined) continue;
-    if (pred(p)) return p;
-    const n = a.nodes[p];
-    if (!through.has(n.opType)) continue;
-    for (const inp of n.inputs) {
-      if (!inp || a.isConst(inp) || seen.has(inp)) continue;
-      seen.add(inp);
-      queue.push(inp);
-    }
-  }
-  return null;
-}
-
-/** Walks forwards from `start`; returns the first consumer satisfying `pred`. */
-function findForward(a: GraphAnalysis, start: string, pred: (i: number) => boolean, through: Set<string>, maxSteps = 40): number | null {
-  const queue = [start];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < maxSteps; k++) {
-    for (const c of a.consumers.get(queue[k]) ?? []) {
-      if (pred(c)) return c;
-      const n = a.nodes[c];
-      if (!through.has(n.opType)) continue;
-      for (const o of n.outputs) {
-        if (!o || seen.has(o)) continue;
-        seen.add(o);
-        queue.push(o);
-      }
-    }
-  }
-  return null;
-}
-
 function findAttentions(a: GraphAnalysis): void {
   const order = a.shapes.order;
   for (const i of order) {
@@ -267,24 +215,24 @@ function findAttentions(a: GraphAnalysis): void {
     const N = s[s.length - 1];
     if (N <= 1 || s[s.length - 2] !== N) continue;
     if (a.isConst(n.inputs[0])) continue;
-    const scores = findBack(a, n.inputs[0], (p) => isDynamicMatMul(a, p), PASS_BACK);
+    const scores = walk(a, n.inputs[0], { direction: 'back', through: SCORE_PATH, stopAt: (p) => isDynamicMatMul(a, p), maxSteps: 40 });
     if (scores === null) continue;
-    const values = findForward(a, n.outputs[0], (c) => isDynamicMatMul(a, c) && a.nodes[c].inputs[0] !== undefined, new Set(['Dropout', 'Cast', 'Identity', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze']));
+    const values = walk(a, n.outputs[0], { direction: 'forward', through: VALUES_PATH, stopAt: (c) => isDynamicMatMul(a, c) && a.nodes[c].inputs[0] !== undefined, maxSteps: 40 });
     // Head dim: the contracted dimension of QKᵀ.
     const qShape = shapeOf(a, a.nodes[scores].inputs[0]);
     const headDim = qShape && qShape.length ? qShape[qShape.length - 1] : UNKNOWN;
     // Projections feeding Q, K (and V).
-    const isProj = (p: number): boolean => a.weightOf.has(p) && a.nodes[p].opType !== 'Conv' && a.nodes[p].opType !== 'ConvTranspose';
+    const isProj = (p: number): boolean => a.weightOf.has(p) && !CONV_LIKE.has(a.nodes[p].opType);
     const qkvSet = new Set<number>();
     const srcs = [...a.nodes[scores].inputs];
     if (values !== null) for (const inp of a.nodes[values].inputs) srcs.push(inp);
     for (const src of srcs) {
       if (!src || a.isConst(src)) continue;
-      const p = findBack(a, src, isProj, LAYOUT, 60);
+      const p = walk(a, src, { direction: 'back', through: PROJECTION_PATH, stopAt: isProj, maxSteps: 60 });
       if (p !== null && p !== scores) qkvSet.add(p);
     }
     // Output projection after A·V.
-    const proj = values !== null ? findForward(a, a.nodes[values].outputs[0], isProj, new Set(['Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Cast', 'Concat', 'Gather', 'Slice'])) : null;
+    const proj = values !== null ? walk(a, a.nodes[values].outputs[0], { direction: 'forward', through: OUT_PROJECTION_PATH, stopAt: isProj, maxSteps: 40 }) : null;
     // Width: proj output dim, else 3-way qkv output / 3.
     let dim = UNKNOWN;
     if (proj !== null) {
@@ -299,22 +247,15 @@ function findAttentions(a: GraphAnalysis): void {
     const windows = numel > 0 && heads > 0 ? numel / (a.batch * heads * N * N) : UNKNOWN;
     // Constants added between QKᵀ and the Softmax (relative position bias, masks).
     const scoreAdds: number[] = [];
-    {
-      const queue = [n.inputs[0]];
-      const seen = new Set(queue);
-      for (let k = 0; k < queue.length && k < 40; k++) {
-        const p = a.producer.get(queue[k]);
-        if (p === undefined || p === scores) continue;
-        const pn = a.nodes[p];
-        if (!PASS_BACK.has(pn.opType)) continue;
-        if (pn.opType === 'Add' || pn.opType === 'Sub' || pn.opType === 'Where') scoreAdds.push(p);
-        for (const inp of pn.inputs) {
-          if (!inp || seen.has(inp) || a.isConst(inp)) continue;
-          seen.add(inp);
-          queue.push(inp);
-        }
-      }
-    }
+    walk(a, n.inputs[0], {
+      direction: 'back',
+      through: (p) => p !== scores && SCORE_PATH.has(a.nodes[p].opType),
+      maxSteps: 40,
+      onPass: (p) => {
+        const op = a.nodes[p].opType;
+        if (op === 'Add' || op === 'Sub' || op === 'Where') scoreAdds.push(p);
+      },
+    });
     a.attentions.push({
       softmax: i,
       scores,
@@ -380,21 +321,7 @@ function assignRoles(a: GraphAnalysis): void {
   // Walk back from the graph outputs, stopping at weighted nodes and attention Softmaxes: the
   // weighted nodes reached first are the heads.
   const softmaxes = new Set(a.attentions.map((at) => at.softmax));
-  const headSet = new Set<number>();
-  {
-    const queue = [...outputs];
-    const seen = new Set(queue);
-    for (let k = 0; k < queue.length; k++) {
-      const p = a.producer.get(queue[k]);
-      if (p === undefined) continue;
-      if (a.weightOf.has(p)) {
-        headSet.add(p);
-        continue;
-      }
-      if (softmaxes.has(p)) continue;
-      for (const inp of a.nodes[p].inputs) if (inp && !seen.has(inp) && !a.isConst(inp)) seen.add(inp), queue.push(inp);
-    }
-  }
+  const headSet = new Set(walkAll(a, [...outputs], { direction: 'back', through: (p) => !softmaxes.has(p), stopAt: (p) => a.weightOf.has(p) }));
   const reachesOutputDirectly = (i: number): boolean => headSet.has(i);
   const hasAttention = a.attentions.length > 0;
   for (const [i, w] of a.weightOf) {
@@ -404,7 +331,7 @@ function assignRoles(a: GraphAnalysis): void {
       roles[i] = 'head';
       continue;
     }
-    if (n.opType === 'Conv' || n.opType === 'ConvTranspose') {
+    if (CONV_LIKE.has(n.opType)) {
       const ks = attrInts(n, 'kernel_shape') ?? w.dims.slice(2);
       const st = attrInts(n, 'strides') ?? [];
       if (hasAttention && ks.length && ks[0] > 1 && ks.every((x, k) => x === st[k])) roles[i] = 'merge';

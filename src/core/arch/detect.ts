@@ -17,8 +17,10 @@ import { isFloatType } from '../onnx/proto';
 import { UNKNOWN } from '../onnx/shapes';
 import type { AttentionInfo, GraphAnalysis } from './analysis';
 import { patchGrid } from './analysis';
+import { SHIFT_PATH, WEIGHT_VIEW } from './ops';
+import { walk, walkAll } from './walk';
 
-export type Family = 'vit' | 'swin' | 'other';
+import type { Family } from '../terms';
 
 export interface ArchConfig {
   imageSize: number | null;
@@ -88,23 +90,8 @@ export function rollShift(a: GraphAnalysis, concat: number): number | null {
 function blockShift(a: GraphAnalysis, at: AttentionInfo): number {
   const start = at.qkv.length ? a.nodes[at.qkv[0]].inputs.find((x) => x && !a.isConst(x)) : undefined;
   if (!start) return 0;
-  const through = new Set(['Reshape', 'Transpose', 'Slice', 'Concat', 'Pad', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
-  const queue = [start];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < 60; k++) {
-    const p = a.producer.get(queue[k]);
-    if (p === undefined) continue;
-    const r = rollShift(a, p);
-    if (r !== null) return r;
-    const n = a.nodes[p];
-    if (!through.has(n.opType)) continue;
-    for (const inp of n.inputs) {
-      if (!inp || a.isConst(inp) || seen.has(inp)) continue;
-      seen.add(inp);
-      queue.push(inp);
-    }
-  }
-  return 0;
+  const roll = walk(a, start, { direction: 'back', through: SHIFT_PATH, stopAt: (p) => rollShift(a, p) !== null, maxSteps: 60 });
+  return roll === null ? 0 : (rollShift(a, roll) ?? 0);
 }
 
 function lastDim(a: GraphAnalysis, name: string | undefined): number {
@@ -238,18 +225,12 @@ export interface ParamCount {
 
 /** Follows an initializer through layout ops to the nodes that use it. */
 function usesOf(a: GraphAnalysis, name: string): number[] {
-  const out: number[] = [];
-  const queue = [name];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < 32; k++) {
-    for (const c of a.consumers.get(queue[k]) ?? []) {
-      const n = a.nodes[c];
-      if (['Reshape', 'Unsqueeze', 'Squeeze', 'Transpose', 'Expand', 'Cast', 'Identity', 'Contiguous'].includes(n.opType) && n.inputs[0] === queue[k]) {
-        for (const o of n.outputs) if (o && !seen.has(o)) seen.add(o), queue.push(o);
-      } else out.push(c);
-    }
-  }
-  return out;
+  return walkAll(a, name, {
+    direction: 'forward',
+    through: WEIGHT_VIEW,
+    stopAt: (c, via) => !(WEIGHT_VIEW.has(a.nodes[c].opType) && a.nodes[c].inputs[0] === via),
+    maxSteps: 32,
+  });
 }
 
 export function countParams(a: GraphAnalysis): ParamCount {

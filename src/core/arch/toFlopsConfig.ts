@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../flops/config';
-import type { ArchConfig, Family } from './detect';
+import type { ArchConfig } from './detect';
+import type { Family } from '../terms';
 
 /** A detected config in the analytic counter's terms; null for a non-transformer ('other'). */
 export function toFlopsConfig(family: Family, c: ArchConfig): ModelConfig | null {

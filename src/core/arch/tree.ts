@@ -6,7 +6,8 @@
  * runtime folds to constants is counted per module (`foldedOps`) but not listed.
  */
 import type { OnnxNode } from '../onnx/model';
-import type { GraphAnalysis, Role } from './analysis';
+import type { GraphAnalysis } from './analysis';
+import type { Role } from '../terms';
 import type { NodeCost } from '../flops/graph';
 
 export type TreeKind = 'model' | 'stage' | 'block' | 'attention' | 'mlp' | 'norm' | 'embed' | 'head' | 'op' | 'module';

@@ -23,9 +23,7 @@ import { type AttentionTerms, attentionTerms, msaTerms, omegaMsa, omegaWmsa, sum
 import { paramCount } from './params';
 import { effectiveWindow } from '../swin/window';
 
-export const ROLES = ['patchEmbed', 'qkv', 'attnScores', 'attnValues', 'attnProj', 'mlp', 'norm', 'merge', 'head', 'other'] as const;
-export type Role = (typeof ROLES)[number];
-export type ByRole = Record<Role, number>;
+import { type ByRole, ROLES } from '../terms';
 
 export interface StageCost {
   name: string;

@@ -5,10 +5,10 @@
 import { UserError } from '../errors';
 import { checkPositiveInt } from '../swin/window';
 
-export type Family = 'vit' | 'swin';
+import type { TransformerFamily } from '../terms';
 
 export interface ModelConfig {
-  family: Family;
+  family: TransformerFamily;
   /** Input side, or [height, width]. */
   imageSize: number | readonly [number, number];
   patchSize: number;
@@ -38,7 +38,7 @@ export interface ModelConfig {
 
 /** A config with every default filled in and every size checked. */
 export interface ResolvedConfig {
-  family: Family;
+  family: TransformerFamily;
   imageSize: [number, number];
   patchSize: number;
   inChans: number;

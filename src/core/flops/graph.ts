@@ -10,8 +10,8 @@
  * Every node gets a role (qkv, attnScores, attnValues, attnProj, mlp, patchEmbed, merge, head,
  * norm, other) from the structural analysis, and MACs are summed per role.
  */
-import type { GraphAnalysis, Role } from '../arch/analysis';
-import { ROLES } from '../arch/analysis';
+import type { GraphAnalysis } from '../arch/analysis';
+import { type Role, ROLES } from '../terms';
 import { attrInt, attrString, numElements } from '../onnx/model';
 
 export interface NodeCost {

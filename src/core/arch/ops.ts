@@ -1,0 +1,56 @@
+/**
+ * Named sets of ONNX op types, the one place the analysis says which ops a search may pass
+ * through or stops at. A new exporter's or runtime's spelling of an op (a quantized MatMul, a
+ * com.microsoft fusion) is added here once, and every search sees it.
+ */
+export type OpSet = ReadonlySet<string>;
+
+const set = (...parts: (readonly string[] | OpSet)[]): OpSet => new Set(parts.flatMap((p) => [...p]));
+
+/** Ops that hand their (first) input on unchanged in value. */
+export const PASS_THROUGH = set(['Identity', 'Dropout', 'Cast', 'Contiguous']);
+
+/** Ops that only rearrange a tensor's elements. */
+export const RESHAPE_OPS = set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+/** Element-wise arithmetic with a second operand (scales, biases, masks). */
+export const ARITH_OPS = set(['Add', 'Sub', 'Mul', 'Div']);
+
+/** Ops that select, join or pad tokens without computing new values. */
+export const TOKEN_LAYOUT = set(RESHAPE_OPS, PASS_THROUGH, ['Gather', 'Slice', 'Split', 'Concat', 'Expand', 'Pad']);
+
+/** Products with a weight: the parameter-bearing MatMul-like ops. */
+export const MATMUL_LIKE = set(['MatMul', 'Gemm', 'MatMulInteger']);
+
+/** Convolutions (weight at input 1). */
+export const CONV_LIKE = set(['Conv', 'ConvTranspose']);
+
+/** Normalisations as one op (ONNX and com.microsoft fusions). */
+export const NORM_OPS = set([
+  'LayerNormalization', 'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'SimplifiedLayerNormalization',
+  'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LpNormalization', 'MeanVarianceNormalization',
+]);
+
+/** The ops of a LayerNorm decomposed by an exporter before opset 17: ReduceMean/Sub/Pow/Sqrt/Div. */
+export const NORM_PARTS = set(['Pow', 'Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Reciprocal']);
+
+/** From an attention Softmax back to QKᵀ: scaling, bias and mask adds, reshapes. */
+export const SCORE_PATH = set(PASS_THROUGH, RESHAPE_OPS, ARITH_OPS, ['Where', 'Expand', 'Softmax']);
+
+/** From the Softmax forward to A·V. */
+export const VALUES_PATH = set(PASS_THROUGH, RESHAPE_OPS);
+
+/** From Q, K or V back to the projection that made it (head split, scaling, slicing a fused qkv). */
+export const PROJECTION_PATH = set(TOKEN_LAYOUT, ARITH_OPS);
+
+/** From A·V forward to the output projection (head merge). */
+export const OUT_PROJECTION_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Concat', 'Gather', 'Slice']);
+
+/** From the image input to the patch-embedding Conv (normalisation, layout, resizing). */
+export const IMAGE_PREP = set(PASS_THROUGH, ARITH_OPS, ['Transpose', 'Pad', 'Resize']);
+
+/** From a block's input back to a cyclic shift (window partition, padding, the roll's Slices). */
+export const SHIFT_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Concat', 'Pad']);
+
+/** Ops a weight goes through on its way to the node that uses it. */
+export const WEIGHT_VIEW = set(PASS_THROUGH, RESHAPE_OPS, ['Expand', 'DequantizeLinear']);

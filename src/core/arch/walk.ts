@@ -1,0 +1,88 @@
+/**
+ * The one graph search of the analysis: breadth-first from a tensor, backwards to producers or
+ * forwards to consumers, passing through the ops of a named set (ops.ts) and stopping at the
+ * first node a predicate accepts. Constants are never followed backwards (a weight is not the
+ * path of the tokens). The step limit counts tensors taken from the queue: searches are local
+ * (a block's few reshapes), so a limit keeps a miss from scanning a 10,000-node graph.
+ */
+import type { OnnxNode } from '../onnx/model';
+import type { OpSet } from './ops';
+
+export interface WalkGraph {
+  nodes: readonly OnnxNode[];
+  producer: ReadonlyMap<string, number>;
+  consumers: ReadonlyMap<string, readonly number[]>;
+  isConst: (name: string) => boolean;
+}
+
+/** A node test; `via` is the tensor the walk reached the node by. */
+export type NodeTest = (node: number, via: string) => boolean;
+
+export interface WalkOptions {
+  direction: 'back' | 'forward';
+  /** Nodes the walk passes through: an op set, or a test. */
+  through: OpSet | NodeTest;
+  /** Where the walk ends (checked before `through`); never passed through. */
+  stopAt?: NodeTest;
+  /** Tensors taken from the queue at most; unlimited when absent. */
+  maxSteps?: number;
+  /** Called for each node passed through. */
+  onPass?: (node: number) => void;
+}
+
+function passes(g: WalkGraph, through: OpSet | NodeTest, i: number, via: string): boolean {
+  return typeof through === 'function' ? through(i, via) : through.has(g.nodes[i].opType);
+}
+
+/** Runs the walk; calls `found` for each node stopped at, and ends early when it returns true. */
+function run(g: WalkGraph, from: string | readonly string[], o: WalkOptions, found: (node: number) => boolean): void {
+  const queue = typeof from === 'string' ? [from] : [...from];
+  const seen = new Set(queue);
+  const max = o.maxSteps ?? Infinity;
+  const visit = (i: number, via: string): boolean | 'pass' => {
+    if (o.stopAt?.(i, via)) return found(i);
+    if (!passes(g, o.through, i, via)) return false;
+    o.onPass?.(i);
+    return 'pass';
+  };
+  for (let k = 0; k < queue.length && k < max; k++) {
+    const t = queue[k];
+    if (o.direction === 'back') {
+      const p = g.producer.get(t);
+      if (p === undefined) continue;
+      const r = visit(p, t);
+      if (r === true) return;
+      if (r !== 'pass') continue;
+      for (const inp of g.nodes[p].inputs) {
+        if (!inp || g.isConst(inp) || seen.has(inp)) continue;
+        seen.add(inp);
+        queue.push(inp);
+      }
+    } else {
+      for (const c of g.consumers.get(t) ?? []) {
+        const r = visit(c, t);
+        if (r === true) return;
+        if (r !== 'pass') continue;
+        for (const out of g.nodes[c].outputs) {
+          if (!out || seen.has(out)) continue;
+          seen.add(out);
+          queue.push(out);
+        }
+      }
+    }
+  }
+}
+
+/** The first node the walk stops at, or null. */
+export function walk(g: WalkGraph, from: string | readonly string[], o: WalkOptions): number | null {
+  let hit: number | null = null;
+  run(g, from, o, (i) => ((hit = i), true));
+  return hit;
+}
+
+/** Every node the walk stops at (in the order reached; the walk goes on past none of them). */
+export function walkAll(g: WalkGraph, from: string | readonly string[], o: WalkOptions): number[] {
+  const hits: number[] = [];
+  run(g, from, o, (i) => (hits.push(i), false));
+  return hits;
+}
