@@ -9,6 +9,14 @@ export class UserError extends Error {
   }
 }
 
+/** Checks a size the user typed: a positive integer, or a UserError saying what to enter. */
+export function checkPositiveInt(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
+    throw new UserError(`${what} must be a positive whole number, got ${String(value)}.`);
+  }
+  return value;
+}
+
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && (e as Error).name === 'UserError';
 }

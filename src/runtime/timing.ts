@@ -10,7 +10,7 @@
 import type * as ortType from 'onnxruntime-node';
 import { UserError } from '../core/errors';
 import {
-  DEFAULT_MAX_ATTENTION_BYTES,
+  DEFAULT_MAX_LAYER_BYTES,
   attentionLayerGeometry,
   checkAttentionMemory,
   matmulModel,
@@ -120,7 +120,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
   const repeats = checkCount(params.repeats, 'Repeats', 1, 10);
   const budgetMs = params.budgetMs ?? DEFAULT_BUDGET_MS;
   if (typeof budgetMs !== 'number' || !(budgetMs > 0)) throw new UserError(`The time budget must be a positive number of ms, got ${String(budgetMs)}.`);
-  const maxBytes = params.maxBytes ?? DEFAULT_MAX_ATTENTION_BYTES;
+  const maxBytes = params.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
   if (!Array.isArray(params.windows) || params.windows.length === 0) throw new UserError('Give at least one window size to time (null for global MSA).');
   // Check every row before timing any: a size that does not fit is refused up front.
   for (const window of params.windows) checkAttentionMemory(attentionLayerGeometry({ h, w, dim, heads, window, shifted }), maxBytes);

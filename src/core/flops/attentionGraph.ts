@@ -16,7 +16,7 @@
  * Weights are uniform in ±1/√C like torch's Linear init, from a fixed seed: the same parameters
  * always give the same model.
  */
-import { UserError } from '../errors';
+import { UserError, checkPositiveInt } from '../errors';
 import { GraphBuilder } from '../onnx/builder';
 import type { OnnxModel } from '../onnx/model';
 import { DataType } from '../onnx/proto';
@@ -78,14 +78,15 @@ export interface AttentionLayer {
   peakBytes: number;
 }
 
-/** Default memory limit of a synthesised layer: 2 GB. */
-export const DEFAULT_MAX_ATTENTION_BYTES = 2 * 1024 ** 3;
+/**
+ * Default memory limit for building and timing one synthesised layer: 2 GiB (not the limit on
+ * captured attention maps, core/inference/capture.ts's DEFAULT_MAX_ATTENTION_BYTES).
+ */
+export const DEFAULT_MAX_LAYER_BYTES = 2 * 1024 ** 3;
 
 /** Checks the parameters and works out the geometry (no allocation: safe on absurd sizes). */
 export function attentionLayerGeometry(p: Pick<AttentionLayerParams, 'h' | 'w' | 'dim' | 'heads' | 'window' | 'shifted'>): AttentionLayerGeometry {
-  for (const [v, what] of [[p.h, 'Height h'], [p.w, 'Width w'], [p.dim, 'Channels C'], [p.heads, 'Heads']] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${what} must be a positive whole number, got ${String(v)}.`);
-  }
+  for (const [v, what] of [[p.h, 'Height h'], [p.w, 'Width w'], [p.dim, 'Channels C'], [p.heads, 'Heads']] as const) checkPositiveInt(v, what);
   const { h, w, dim, heads } = p;
   if (h * w > MAX_TOKENS) throw new UserError(`${h}×${w} = ${h * w} tokens is more than ${MAX_TOKENS}; use a smaller map.`);
   if (dim % heads !== 0) throw new UserError(`Dim ${dim} is not divisible by ${heads} heads; pick a head count that divides it.`);
@@ -130,7 +131,7 @@ function gb(bytes: number): string {
 }
 
 /** Throws a UserError when the layer would need more than `maxBytes` (default 2 GB). */
-export function checkAttentionMemory(g: AttentionLayerGeometry, maxBytes = DEFAULT_MAX_ATTENTION_BYTES): number {
+export function checkAttentionMemory(g: AttentionLayerGeometry, maxBytes = DEFAULT_MAX_LAYER_BYTES): number {
   const bytes = attentionLayerPeakBytes(g);
   if (!(bytes <= maxBytes)) {
     const what = g.window === null ? 'A global MSA layer' : `A${g.shift > 0 ? 'n SW-MSA' : ' W-MSA'} layer with ${g.window}×${g.window} windows`;
@@ -186,7 +187,7 @@ export function attentionLayerWeights(g: AttentionLayerGeometry, seed = 1): Atte
 /** Builds the layer: the ONNX model, its weights, geometry and MACs. Throws a UserError for bad or too-large input. */
 export function synthesizeAttentionLayer(p: AttentionLayerParams): AttentionLayer {
   const g = attentionLayerGeometry(p);
-  const peakBytes = checkAttentionMemory(g, p.maxBytes ?? DEFAULT_MAX_ATTENTION_BYTES);
+  const peakBytes = checkAttentionMemory(g, p.maxBytes ?? DEFAULT_MAX_LAYER_BYTES);
   const weights = attentionLayerWeights(g, p.seed ?? 1);
   const { h, w, dim: C, heads, headDim: d } = g;
   const label = g.window === null ? 'msa' : g.shift > 0 ? 'sw-msa' : 'w-msa';

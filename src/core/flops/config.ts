@@ -2,8 +2,7 @@
  * Model configurations the analytic counter understands, and the published presets.
  * Field names follow DESIGN.md's `arch` config so a detected config can be passed as is.
  */
-import { UserError } from '../errors';
-import { checkPositiveInt } from '../swin/window';
+import { UserError, checkPositiveInt } from '../errors';
 
 import type { TransformerFamily } from '../terms';
 

@@ -6,7 +6,7 @@
  * to multiples of M, a window that fits badly (56 with M = 48 pads to 96×96) can cost more
  * than global attention long before M reaches the map size: that is the crossover we report.
  */
-import { UserError } from '../errors';
+import { UserError, checkPositiveInt } from '../errors';
 import { analyticFlops } from './analytic';
 import { type ModelConfig, MAX_TOKENS, resolveConfig } from './config';
 import { omegaMsa, omegaWmsa } from './complexity';
@@ -88,9 +88,7 @@ export function checkWindows(windows: readonly unknown[], h: number, w: number):
 }
 
 function checkMap(h: unknown, w: unknown, dim: unknown, heads: unknown): void {
-  for (const [v, what] of [[h, 'Height h'], [w, 'Width w'], [dim, 'Channels C'], [heads, 'Heads']] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${what} must be a positive whole number, got ${String(v)}.`);
-  }
+  for (const [v, what] of [[h, 'Height h'], [w, 'Width w'], [dim, 'Channels C'], [heads, 'Heads']] as const) checkPositiveInt(v, what);
   if ((h as number) * (w as number) > MAX_TOKENS) {
     throw new UserError(`${h}×${w} = ${(h as number) * (w as number)} tokens is more than ${MAX_TOKENS}; use a smaller map.`);
   }

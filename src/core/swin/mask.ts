@@ -4,7 +4,8 @@
  * of the map that are not neighbours in the image; the mask forbids attention between them.
  */
 import { UserError } from '../errors';
-import { checkPositiveInt, padToWindow } from './window';
+import { checkPositiveInt } from '../errors';
+import { padToWindow } from './window';
 
 /** The value the official code writes for a forbidden pair (masked_fill(attn_mask != 0, -100.0)). */
 export const MASKED = -100;

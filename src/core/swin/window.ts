@@ -4,15 +4,7 @@
  * is no shift), the shift is ⌊M/2⌋, and a map whose sides are not multiples of M is padded at
  * the bottom and right up to the next multiple (the detection/segmentation backbone's F.pad).
  */
-import { UserError } from '../errors';
-
-/** Checks a size the user typed: a positive integer, or a UserError saying what to enter. */
-export function checkPositiveInt(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
-    throw new UserError(`${what} must be a positive whole number, got ${String(value)}.`);
-  }
-  return value;
-}
+import { UserError, checkPositiveInt } from '../errors';
 
 /** The window a block really uses and its shift: SwinTransformerBlock.__init__'s clipping. */
 export function effectiveWindow(H: number, W: number, M: number): number {
