@@ -209,7 +209,7 @@ try {
   const bundleFile = path.join(root, 'dist/webview/classify.js');
   if (!fs.existsSync(bundleFile)) throw new Error('dist/webview/classify.js is missing: run `node scripts/build.mjs` first');
   const built = fs.statSync(bundleFile).mtimeMs;
-  const newer = ['webview', 'src/core', 'src/protocol.ts'].flatMap((d) => {
+  const newer = ['webview', 'src/core', 'src/shared'].flatMap((d) => {
     const p = path.join(root, d);
     const files = fs.statSync(p).isDirectory() ? fs.readdirSync(p, { recursive: true }).map((f) => path.join(p, f)) : [p];
     return files.filter((f) => /\.ts$/.test(f) && fs.statSync(f).mtimeMs > built);

@@ -1,13 +1,12 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from './context';
-import { webviewHtml, webviewOptions } from './webviewHtml';
-import { parseWebviewMessage, type HostMessage } from '../protocol';
 import { inspect } from './modelInfo';
 import { isUserError } from '../core/errors';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { selectModel } from './model';
+import { Panel, unhandled, type Accepts } from './panels/panel';
 
 /**
  * The custom editor for .onnx files. Priority "default": VS Code has no editor of its own
@@ -24,49 +23,58 @@ export class ArchitectureEditor implements vscode.CustomReadonlyEditorProvider {
   }
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    const services = this.services;
-    const file = document.uri.fsPath;
-    panel.webview.options = webviewOptions(services.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'architecture', basename(file));
-    let imageSize: number | undefined;
-    const post = (m: HostMessage) => void panel.webview.postMessage(m);
-    const load = async () => {
-      post({ type: 'busy', message: `Reading ${basename(file)}…` });
-      try {
-        const t0 = Date.now();
-        const result = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Window, title: `ViT Inspector: reading ${basename(file)}`, cancellable: true },
-          (_p, token) => inspect(services, file, { imageSize, details: true }, token),
-        );
-        services.log.info(`architecture of ${file}: ${result.family}, ${result.params} params, ${result.macs} MACs, ${Date.now() - t0} ms`);
-        post({ type: 'architecture', result });
-      } catch (e) {
-        post({ type: 'error', message: (e as Error).message });
-        if (!isUserError(e)) services.report(e, 'Open Architecture View');
-      }
-    };
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(file).with({ path: document.uri.path.replace(/\/[^/]*$/, '') }), basename(file)));
-    watcher.onDidChange(() => void load());
+    new ArchitectureView(panel, this.services, document.uri);
+  }
+}
+
+type Message = Accepts<'ready' | 'reinspect' | 'copy' | 'command'>;
+
+/** One editor of a model file: reads it again when the file changes on disk. */
+class ArchitectureView extends Panel<Message> {
+  private imageSize: number | undefined;
+  private readonly file: string;
+
+  constructor(panel: vscode.WebviewPanel, services: Services, private readonly uri: vscode.Uri) {
+    super(panel, services, { kind: 'architecture', title: basename(uri.fsPath), what: 'Architecture View', key: null, accepts: ['ready', 'reinspect', 'copy', 'command'] });
+    this.file = uri.fsPath;
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(uri.with({ path: uri.path.replace(/\/[^/]*$/, '') }), basename(this.file)));
+    watcher.onDidChange(() => void this.load());
     panel.onDidDispose(() => watcher.dispose());
-    panel.webview.onDidReceiveMessage(async (raw) => {
-      const m = parseWebviewMessage(raw);
-      if (!m) return services.log.warn('ignored an invalid message from the architecture view');
-      try {
-        if (m.type === 'ready') await load();
-        else if (m.type === 'reinspect') {
-          imageSize = m.imageSize ?? undefined;
-          await load();
-        } else if (m.type === 'copy') {
-          await vscode.env.clipboard.writeText(m.text);
-          void vscode.window.setStatusBarMessage('ViT Inspector: summary copied', 3000);
-        } else if (m.type === 'command') {
-          if (m.command === 'compareComplexity') ComplexityPanel.show(services, file);
-          else if (m.command === 'showShiftedWindows') WindowsPanel.show(services, file);
-          else await selectModel(services, document.uri);
-        }
-      } catch (e) {
-        services.report(e, 'Architecture View');
-      }
-    });
+  }
+
+  protected async handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        return this.load();
+      case 'reinspect':
+        this.imageSize = m.imageSize ?? undefined;
+        return this.load();
+      case 'copy':
+        return this.copy(m.text, 'summary copied');
+      case 'command':
+        if (m.command === 'compareComplexity') ComplexityPanel.show(this.services, this.file);
+        else if (m.command === 'showShiftedWindows') WindowsPanel.show(this.services, this.file);
+        else await selectModel(this.services, this.uri);
+        return;
+      default:
+        unhandled(m);
+    }
+  }
+
+  private async load(): Promise<void> {
+    const file = this.file;
+    this.post({ type: 'busy', message: `Reading ${basename(file)}…` });
+    try {
+      const t0 = Date.now();
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `ViT Inspector: reading ${basename(file)}`, cancellable: true },
+        (_p, token) => inspect(this.services, file, { imageSize: this.imageSize, details: true }, token),
+      );
+      this.services.log.info(`architecture of ${file}: ${result.family}, ${result.params} params, ${result.macs} MACs, ${Date.now() - t0} ms`);
+      this.post({ type: 'architecture', result });
+    } catch (e) {
+      this.post({ type: 'error', message: (e as Error).message });
+      if (!isUserError(e)) this.services.report(e, 'Open Architecture View');
+    }
   }
 }

@@ -4,7 +4,6 @@ import { basename, relative } from 'node:path';
 import type { Services } from './context';
 import { configuredModel } from './model';
 import { listImages, resultPaths, toCsv, type FolderResultRow } from '../core/inference/folder';
-import { DEFAULT_PROVIDER_ORDER } from '../core/inference/providers';
 import { UserError } from '../core/errors';
 import { FolderPanel } from './panels/folderPanel';
 
@@ -16,7 +15,7 @@ export async function classifyFolder(services: Services, folder: vscode.Uri): Pr
   if (images.length === 0) throw new UserError(`No images (png, jpg, webp, bmp, gif, tiff) under ${folder.fsPath}.`);
   const cfg = services.config(folder);
   const model = configuredModel(services, folder);
-  const order = cfg.get<string[]>('executionProviders', [...DEFAULT_PROVIDER_ORDER]);
+  const order = services.providerOrder(folder);
   const panel = FolderPanel.show(services, folder.fsPath);
   const rows: FolderResultRow[] = [];
   let ep = '';

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../runtime/client';
 import { isUserError } from '../core/errors';
+import { DEFAULT_PROVIDER_ORDER } from '../core/inference/providers';
 
 /** What every command and panel shares: the output channel and the inference process. */
 export class Services implements vscode.Disposable {
@@ -29,12 +30,16 @@ export class Services implements vscode.Disposable {
 
   /** Providers worth offering in a picker: the setting's order plus any seen working. */
   knownProviders(): string[] {
-    const order = this.config().get<string[]>('executionProviders', []);
-    return [...new Set([...order, ...this.providers])];
+    return [...new Set([...this.providerOrder(), ...this.providers])];
   }
 
   get extensionUri(): vscode.Uri {
     return this.context.extensionUri;
+  }
+
+  /** The one reading of `vitInspector.executionProviders`: the order providers are tried in. */
+  providerOrder(scope?: vscode.Uri): string[] {
+    return this.config(scope).get<string[]>('executionProviders', [...DEFAULT_PROVIDER_ORDER]);
   }
 
   config(scope?: vscode.Uri): vscode.WorkspaceConfiguration {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { PanelKind } from '../protocol';
+import type { PanelKind } from '../shared/protocol';
 
 /** Roots a webview may load from: our own built scripts and media, plus any extra (the image shown). */
 export function webviewOptions(extensionUri: vscode.Uri, extra: vscode.Uri[] = []): vscode.WebviewOptions {

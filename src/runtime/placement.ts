@@ -8,21 +8,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors';
 import { openSession, ort } from './sessions';
+import type { PlacementResult } from '../shared/providers';
 
 export interface PlacementParams {
   model: string;
   order: string[];
-}
-
-export interface PlacementResult {
-  model: string;
-  ep: string;
-  failures: { ep: string; reason: string }[];
-  /** Nodes run (kernel events of the profile). */
-  nodes: number;
-  byProvider: { provider: string; nodes: number; ms: number }[];
-  /** Nodes not run by the chosen provider (at most 500). */
-  fallback: { name: string; op: string; provider: string }[];
 }
 
 /** onnxruntime-node's provider names in the profile, from the names users give in settings. */

@@ -3,11 +3,11 @@
  * inference process. Messages go over Node's IPC channel with 'advanced' serialization,
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
-import type { ProviderStatus } from '../core/inference/providers';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
 import type { InspectResult } from '../core/arch/inspect';
-import type { PlacementParams, PlacementResult } from './placement';
+import type { PlacementParams } from './placement';
+import type { PlacementResult, ProvidersResult } from '../shared/providers';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './attention';
 
@@ -45,13 +45,6 @@ export interface ClassifyResult {
   inputName: string;
   numClasses: number | null;
   results: ImageResult[];
-}
-
-export interface ProvidersResult {
-  platform: string;
-  ortVersion: string;
-  order: string[];
-  providers: ProviderStatus[];
 }
 
 /** Each method: its params and its result. */

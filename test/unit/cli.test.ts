@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseArgs, dims, intList } from '../../src/cli/args';
-import { parseWebviewMessage } from '../../src/protocol';
+import { parseWebviewMessage } from '../../src/shared/protocol';
 
 describe('command-line arguments', () => {
   it('parses flags, values and positionals', () => {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { attention, type AttentionResult } from '../../src/runtime/attention';
-import type { ClassifyView } from '../../src/protocol';
+import type { ClassifyView } from '../../src/shared/protocol';
 import { panelSuite } from './harness';
 import { root } from './browser';
 

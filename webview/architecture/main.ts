@@ -6,7 +6,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
-import type { HostMessage } from '../../src/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 import type { InspectResult, NodeDetail } from '../../src/core/arch/inspect';
 import type { TreeNode } from '../../src/core/arch/tree';
 

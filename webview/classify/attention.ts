@@ -6,7 +6,7 @@
 import { h, clear } from '../shared/dom';
 import { layerMap, layerQueryMap, rolloutMap, stageMaps, type CapturedLayer } from '../../src/core/inference/attentionMaps';
 import type { HeadSelect } from '../../src/core/inference/attention';
-import type { HostMessage } from '../../src/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
 

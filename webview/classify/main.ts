@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
-import type { ClassifyView } from '../../src/protocol';
+import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
 import { attentionView } from './attention';
 

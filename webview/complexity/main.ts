@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
 import { analyticFlops, layerSweep, modelSweep, preset, PRESET_NAMES, type ModelConfig } from '../../src/core/flops';
-import type { HostMessage } from '../../src/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 import { barChart, lineChart, resolveThemeVars, si, type Series } from './chart';
 
 type Measured = Extract<HostMessage, { type: 'measured' }>;

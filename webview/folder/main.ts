@@ -1,6 +1,6 @@
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage } from '../shared/host';
-import type { FolderRow, HostMessage } from '../../src/protocol';
+import type { FolderRow, HostMessage } from '../../src/shared/protocol';
 
 type FolderMessage = Extract<HostMessage, { type: 'folder' }>;
 type Key = 'image' | 'label' | 'prob';

@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage } from '../shared/host';
-import type { HostMessage } from '../../src/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 
 type ProvidersMessage = Extract<HostMessage, { type: 'providers' }>;
 

@@ -1,5 +1,5 @@
-/** The webview's side of src/protocol.ts: typed post, typed receive, persisted state. */
-import type { HostMessage, WebviewMessage } from '../../src/protocol';
+/** The webview's side of src/shared/protocol.ts: typed post, typed receive, persisted state. */
+import type { HostMessage, WebviewMessage } from '../../src/shared/protocol';
 
 interface VsCodeApi {
   postMessage(m: unknown): void;

@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
 import { attentionMask, regionIds, tokenPositions, windowCounts, padToWindow, shiftSize, MASKED } from '../../src/core/swin';
-import type { HostMessage } from '../../src/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 
 interface Params { H: number; W: number; M: number; selected: number; step: number }
 type Stage = { name: string; H: number; W: number; M: number };

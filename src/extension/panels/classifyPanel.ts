@@ -6,12 +6,11 @@ import type { AttentionResult } from '../../runtime/attention';
 import type { Preprocessing } from '../../core/inference/preprocess';
 import type { TopEntry } from '../../core/inference/topk';
 import type { Services } from '../context';
-import { webviewHtml, webviewOptions } from '../webviewHtml';
-import { parseWebviewMessage, type ClassifyView, type HostMessage } from '../../protocol';
-import { DEFAULT_PROVIDER_ORDER } from '../../core/inference/providers';
+import type { ClassifyView } from '../../shared/protocol';
 import { configuredModel, selectModel } from '../model';
 import type { PreprocessingOverrides } from '../../core/inference/preprocess';
 import { describeForGrid } from '../modelInfo';
+import { Panel, unhandled, type Accepts } from './panel';
 
 interface State {
   imagePath: string;
@@ -20,24 +19,22 @@ interface State {
   attention?: boolean;
 }
 
+type Message = Accepts<'ready' | 'wantAttention' | 'rerun' | 'pickModel' | 'save' | 'copy'>;
+
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
-export class ClassifyPanel {
+export class ClassifyPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.classify';
-  private static readonly open = new Map<string, ClassifyPanel>();
   private ep: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
 
   static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
-    const existing = ClassifyPanel.open.get(image.fsPath);
+    const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
     if (existing) {
       existing.state = { ...existing.state, attention: existing.state.attention || attention };
       existing.panel.reveal(vscode.ViewColumn.Beside);
       return existing.run();
     }
-    const panel = vscode.window.createWebviewPanel(ClassifyPanel.viewType, `Classify: ${basename(image.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
-      ...webviewOptions(services.extensionUri),
-      retainContextWhenHidden: true,
-    });
+    const panel = Panel.create(services, ClassifyPanel.viewType, `Classify: ${basename(image.fsPath)}`, { column: vscode.ViewColumn.Beside, retainContextWhenHidden: true });
     new ClassifyPanel(panel, services, { imagePath: image.fsPath, attention });
   }
 
@@ -47,53 +44,42 @@ export class ClassifyPanel {
       panel.dispose();
       return;
     }
-    panel.webview.options = webviewOptions(services.extensionUri);
     new ClassifyPanel(panel, services, { imagePath: s.imagePath, modelPath: s.modelPath, attention: !!s.attention });
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private state: State) {
-    ClassifyPanel.open.set(state.imagePath, this);
-    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'classify', 'Classify');
-    panel.onDidDispose(() => {
-      ClassifyPanel.open.delete(state.imagePath);
-      this.running?.cancel();
-    });
-    panel.webview.onDidReceiveMessage(async (raw) => {
-      const m = parseWebviewMessage(raw);
-      if (!m) return services.log.warn('ignored an invalid message from the classify panel');
-      try {
-        if (m.type === 'ready') await this.run();
-        else if (m.type === 'wantAttention') {
-          this.state = { ...this.state, attention: true };
-          await this.run();
-        }
-        else if (m.type === 'rerun') {
-          if (m.ep) this.ep = m.ep;
-          await this.run();
-        } else if (m.type === 'pickModel') {
-          const chosen = await selectModel(services);
-          if (chosen) {
-            this.state = { ...this.state, modelPath: chosen };
-            await this.run();
-          }
-        } else if (m.type === 'save') {
-          const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.state.imagePath), '..', m.name), filters: { PNG: ['png'] } });
-          if (uri) {
-            await vscode.workspace.fs.writeFile(uri, Buffer.from(m.data, 'base64'));
-            void vscode.window.showInformationMessage(`Saved ${basename(uri.fsPath)}`);
-          }
-        } else if (m.type === 'copy') {
-          await vscode.env.clipboard.writeText(m.text);
-          void vscode.window.setStatusBarMessage('ViT Inspector: results copied', 3000);
-        }
-      } catch (e) {
-        services.report(e, 'Classify Image');
-      }
-    });
+  private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'rerun', 'pickModel', 'save', 'copy'] });
   }
 
-  private post(m: HostMessage): void {
-    void this.panel.webview.postMessage(m);
+  protected override disposed(): void {
+    this.running?.cancel();
+  }
+
+  protected async handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        return this.run();
+      case 'wantAttention':
+        this.state = { ...this.state, attention: true };
+        return this.run();
+      case 'rerun':
+        if (m.ep) this.ep = m.ep;
+        return this.run();
+      case 'pickModel': {
+        const chosen = await selectModel(this.services);
+        if (chosen) {
+          this.state = { ...this.state, modelPath: chosen };
+          await this.run();
+        }
+        return;
+      }
+      case 'save':
+        return this.save(m, vscode.Uri.joinPath(vscode.Uri.file(this.state.imagePath), '..'));
+      case 'copy':
+        return this.copy(m.text, 'results copied');
+      default:
+        unhandled(m);
+    }
   }
 
   async run(): Promise<void> {
@@ -101,7 +87,7 @@ export class ClassifyPanel {
     const cts = (this.running = new vscode.CancellationTokenSource());
     const image = vscode.Uri.file(this.state.imagePath);
     const cfg = this.services.config(image);
-    const order = this.ep ? [this.ep] : cfg.get<string[]>('executionProviders', [...DEFAULT_PROVIDER_ORDER]);
+    const order = this.ep ? [this.ep] : this.services.providerOrder(image);
     try {
       const model = this.state.modelPath ?? configuredModel(this.services, image);
       this.post({ type: 'busy', message: `Classifying with ${basename(model)}…` });

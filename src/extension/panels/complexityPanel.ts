@@ -1,60 +1,53 @@
 import * as vscode from 'vscode';
-import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Services } from '../context';
-import { webviewHtml, webviewOptions } from '../webviewHtml';
-import { parseWebviewMessage, type HostMessage } from '../../protocol';
-import { DEFAULT_PROVIDER_ORDER } from '../../core/inference/providers';
 import { modelConfig } from '../modelInfo';
 import type { ModelConfig } from '../../core/flops';
+import { Panel, unhandled, type Accepts } from './panel';
+
+type Message = Accepts<'ready' | 'copy' | 'save' | 'measure'>;
 
 /** Compare Window Complexity: counting runs in the webview (pure core code); timing runs in the inference process. */
-export class ComplexityPanel {
+export class ComplexityPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.complexity';
-  private static current: ComplexityPanel | undefined;
 
   static show(services: Services, model?: string): void {
-    if (ComplexityPanel.current) {
-      ComplexityPanel.current.model = model ?? ComplexityPanel.current.model;
-      ComplexityPanel.current.panel.reveal();
-      void ComplexityPanel.current.sendModel();
+    const cur = Panel.find<ComplexityPanel>(ComplexityPanel.viewType);
+    if (cur) {
+      cur.model = model ?? cur.model;
+      cur.reveal();
+      void cur.sendModel();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(ComplexityPanel.viewType, 'Window Complexity', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri), retainContextWhenHidden: true });
-    ComplexityPanel.current = new ComplexityPanel(panel, services, model);
+    new ComplexityPanel(Panel.create(services, ComplexityPanel.viewType, 'Window Complexity', { column: vscode.ViewColumn.Active, retainContextWhenHidden: true }), services, model);
   }
 
   static revive(panel: vscode.WebviewPanel, services: Services): void {
-    panel.webview.options = webviewOptions(services.extensionUri);
-    ComplexityPanel.current = new ComplexityPanel(panel, services, undefined);
+    new ComplexityPanel(panel, services, undefined);
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private model: string | undefined) {
-    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'complexity', 'Window Complexity');
-    panel.onDidDispose(() => (ComplexityPanel.current = undefined));
-    panel.webview.onDidReceiveMessage(async (raw) => {
-      const m = parseWebviewMessage(raw);
-      if (!m) return services.log.warn('ignored an invalid message from the complexity panel');
-      try {
-        if (m.type === 'ready') await this.sendModel();
-        else if (m.type === 'copy') {
-          await vscode.env.clipboard.writeText(m.text);
-          void vscode.window.setStatusBarMessage('ViT Inspector: copied', 3000);
-        } else if (m.type === 'save') {
-          const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(process.cwd()), m.name), filters: { [m.format.toUpperCase()]: [m.format] } });
-          if (!uri) return;
-          writeFileSync(uri.fsPath, m.format === 'png' ? Buffer.from(m.data, 'base64') : m.data);
-          void vscode.window.showInformationMessage(`Saved ${basename(uri.fsPath)}`);
-        } else if (m.type === 'measure') await this.measure(m);
-      } catch (e) {
-        this.post({ type: 'error', message: (e as Error).message });
-        services.report(e, 'Compare Window Complexity');
-      }
-    });
+  private constructor(panel: vscode.WebviewPanel, services: Services, private model: string | undefined) {
+    super(panel, services, { kind: 'complexity', title: 'Window Complexity', what: 'Compare Window Complexity', key: '', accepts: ['ready', 'copy', 'save', 'measure'] });
   }
 
-  private post(m: HostMessage): void {
-    void this.panel.webview.postMessage(m);
+  protected async handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        return this.sendModel();
+      case 'copy':
+        return this.copy(m.text);
+      case 'save':
+        return this.save(m);
+      case 'measure':
+        return this.measure(m);
+      default:
+        unhandled(m);
+    }
+  }
+
+  protected override failed(e: unknown): void {
+    this.post({ type: 'error', message: (e as Error).message });
+    super.failed(e);
   }
 
   private async sendModel(): Promise<void> {
@@ -71,11 +64,10 @@ export class ComplexityPanel {
     this.post({ type: 'complexity', model, unit: this.services.config().get<'MACs' | 'FLOPs'>('macUnit', 'MACs') });
   }
 
-  private async measure(m: { h: number; w: number; dim: number; heads: number; windows: (number | null)[] }): Promise<void> {
-    const order = this.services.config().get<string[]>('executionProviders', [...DEFAULT_PROVIDER_ORDER]);
+  private async measure(m: Accepts<'measure'>): Promise<void> {
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ViT Inspector: timing attention on ${m.h}×${m.w}, C=${m.dim}`, cancellable: true },
-      (_p, token) => this.services.runtime.request('timeAttention', { h: m.h, w: m.w, dim: m.dim, heads: m.heads, windows: m.windows, order }, token),
+      (_p, token) => this.services.runtime.request('timeAttention', { h: m.h, w: m.w, dim: m.dim, heads: m.heads, windows: m.windows, order: this.services.providerOrder() }, token),
     );
     this.services.setProvider(r.ep, []);
     this.post({ type: 'measured', h: m.h, w: m.w, dim: m.dim, heads: m.heads, ep: r.ep, matmulGflops: r.matmulGflops, rows: r.rows.map((x) => ({ window: x.window, ms: x.ms, gflops: x.gflops, macs: x.macs })) });

@@ -1,41 +1,46 @@
 import * as vscode from 'vscode';
 import { basename, join, isAbsolute } from 'node:path';
 import type { Services } from '../context';
-import { webviewHtml, webviewOptions } from '../webviewHtml';
-import { parseWebviewMessage, type HostMessage } from '../../protocol';
+import type { HostMessage } from '../../shared/protocol';
+import { Panel, unhandled, type Accepts } from './panel';
+
+type Message = Accepts<'ready' | 'openFile' | 'copy'>;
 
 /** The sortable results table of Classify Folder. */
-export class FolderPanel {
+export class FolderPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.folder';
   private last: HostMessage | undefined;
   private ready = false;
 
   static show(services: Services, folder: string): FolderPanel {
-    const panel = vscode.window.createWebviewPanel(FolderPanel.viewType, `Classified: ${basename(folder)}`, vscode.ViewColumn.Active, {
-      ...webviewOptions(services.extensionUri),
-      retainContextWhenHidden: true,
-    });
-    return new FolderPanel(panel, services, folder);
+    return new FolderPanel(Panel.create(services, FolderPanel.viewType, `Classified: ${basename(folder)}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true }), services, folder);
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, services: Services, private readonly folder: string) {
-    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'folder', 'Classified folder');
-    panel.webview.onDidReceiveMessage(async (raw) => {
-      const m = parseWebviewMessage(raw);
-      if (!m) return;
-      if (m.type === 'ready') {
+  private constructor(panel: vscode.WebviewPanel, services: Services, private readonly folder: string) {
+    super(panel, services, { kind: 'folder', title: 'Classified folder', what: 'Classify Folder', key: null, accepts: ['ready', 'openFile', 'copy'] });
+  }
+
+  protected async handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
         this.ready = true;
-        if (this.last) void panel.webview.postMessage(this.last);
-      } else if (m.type === 'openFile') {
+        if (this.last) this.post(this.last);
+        return;
+      case 'openFile': {
         const p = isAbsolute(m.path) ? m.path : join(this.folder, m.path);
         if (!p.startsWith(this.folder) && !m.path.endsWith('.vit-inspector.csv') && !m.path.endsWith('.vit-inspector.json')) return;
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(p), vscode.ViewColumn.Beside);
-      } else if (m.type === 'copy') await vscode.env.clipboard.writeText(m.text);
-    });
+        return;
+      }
+      case 'copy':
+        return this.copy(m.text);
+      default:
+        unhandled(m);
+    }
   }
 
   update(m: HostMessage): void {
     this.last = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
+    if (this.ready) this.post(m);
   }
 }

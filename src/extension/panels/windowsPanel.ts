@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from '../context';
-import { webviewHtml, webviewOptions } from '../webviewHtml';
-import { parseWebviewMessage } from '../../protocol';
 import { analyticFlops, preset, type ModelConfig } from '../../core/flops';
 import { modelConfig } from '../modelInfo';
 import { configuredModel } from '../model';
+import { Panel, unhandled, type Accepts } from './panel';
 
 /** Swin stages as (H, W, M) token maps; a ViT or unknown model falls back to Swin-T's. */
 export function windowStages(config: ModelConfig | null): { name: string; H: number; W: number; M: number }[] {
@@ -13,41 +12,44 @@ export function windowStages(config: ModelConfig | null): { name: string; H: num
   return analyticFlops(cfg).stages.map((s) => ({ name: s.name, H: s.tokens[0], W: s.tokens[1], M: s.window ?? 7 }));
 }
 
+type Message = Accepts<'ready'>;
+
 /** Show Shifted Windows: stage sizes from the model in use (Swin), else Swin-T's; custom H, W, M too. */
-export class WindowsPanel {
+export class WindowsPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.windows';
-  private static current: WindowsPanel | undefined;
 
   /** `image`: Show Shifted Windows on an image draws the partitions over it. */
   static show(services: Services, model?: string, image?: vscode.Uri): void {
-    if (WindowsPanel.current) {
-      const cur = WindowsPanel.current;
-      cur.panel.reveal();
+    const roots = image ? [vscode.Uri.joinPath(image, '..')] : [];
+    const cur = Panel.find<WindowsPanel>(WindowsPanel.viewType);
+    if (cur) {
+      cur.reveal();
       cur.model = model ?? cur.model;
       if (image) {
         cur.image = image;
-        cur.panel.webview.options = webviewOptions(services.extensionUri, [vscode.Uri.joinPath(image, '..')]);
+        cur.allowRoots(roots);
       }
       void cur.send();
       return;
     }
-    const roots = image ? [vscode.Uri.joinPath(image, '..')] : [];
-    const panel = vscode.window.createWebviewPanel(WindowsPanel.viewType, 'Shifted Windows', vscode.ViewColumn.Active, { ...webviewOptions(services.extensionUri, roots), retainContextWhenHidden: true });
-    WindowsPanel.current = new WindowsPanel(panel, services, model, image);
+    new WindowsPanel(Panel.create(services, WindowsPanel.viewType, 'Shifted Windows', { column: vscode.ViewColumn.Active, retainContextWhenHidden: true, roots }), services, model, image);
   }
 
   static revive(panel: vscode.WebviewPanel, services: Services): void {
-    panel.webview.options = webviewOptions(services.extensionUri);
-    WindowsPanel.current = new WindowsPanel(panel, services, undefined);
+    new WindowsPanel(panel, services, undefined);
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly services: Services, private model: string | undefined, private image?: vscode.Uri) {
-    panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'windows', 'Shifted Windows');
-    panel.onDidDispose(() => (WindowsPanel.current = undefined));
-    panel.webview.onDidReceiveMessage((raw) => {
-      const m = parseWebviewMessage(raw);
-      if (m?.type === 'ready') void this.send();
-    });
+  private constructor(panel: vscode.WebviewPanel, services: Services, private model: string | undefined, private image?: vscode.Uri) {
+    super(panel, services, { kind: 'windows', title: 'Shifted Windows', what: 'Show Shifted Windows', key: '', accepts: ['ready'], roots: image ? [vscode.Uri.joinPath(image, '..')] : [] });
+  }
+
+  protected handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        return this.send();
+      default:
+        unhandled(m.type);
+    }
   }
 
   private async send(): Promise<void> {
@@ -62,6 +64,6 @@ export class WindowsPanel {
     const stages = windowStages(config);
     const from = config?.family === 'swin' && model ? basename(model) : 'Swin-T (224², M=7)';
     const image = this.image ? this.panel.webview.asWebviewUri(this.image).toString() : null;
-    void this.panel.webview.postMessage({ type: 'windows', stages: stages.map((s) => ({ ...s, name: `${from} ${s.name}` })), model, image });
+    this.post({ type: 'windows', stages: stages.map((s) => ({ ...s, name: `${from} ${s.name}` })), model, image });
   }
 }

@@ -2,12 +2,11 @@
  * The messages between the extension host and its webviews: one discriminated union
  * each way. Every message from a webview is checked by `parseWebviewMessage` before use.
  */
-import type { ProvidersResult } from './runtime/rpc';
-import type { PlacementResult } from './runtime/placement';
-import type { TopEntry } from './core/inference/topk';
-import type { ModelConfig } from './core/flops/config';
-import type { InspectResult } from './core/arch/inspect';
-import type { CapturedLayer } from './core/inference/attentionMaps';
+import type { ProvidersResult, PlacementResult } from './providers';
+import type { TopEntry } from '../core/inference/topk';
+import type { ModelConfig } from '../core/flops/config';
+import type { InspectResult } from '../core/arch/inspect';
+import type { CapturedLayer } from '../core/inference/attentionMaps';
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
