@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { inspectModel, type InspectResult } from './core/arch/inspect';
 import type { TreeNode } from './core/arch/tree';
 import { attentionDocument } from './core/inference/attentionMaps';
+import { embeddingsOfFile } from './core/vit/embeddings';
 import type sharpType from 'sharp';
 import { isUserError, UserError } from './core/errors';
 import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './cli/args';
@@ -91,10 +92,11 @@ export const commands: Record<string, Command> = {
       if (json) return printJson(doc);
       print(`${basename(model)} (${doc.family}) on ${doc.ep}: ${doc.layers.length} attention layers captured`);
       if (r.top) print(`top class: ${r.top[0].label} (${(r.top[0].prob * 100).toFixed(1)}%)`);
-      print(table(['layer', 'heads', 'window', 'grid', 'max', 'argmax (row, col)'], doc.layers.map((l) => {
+      const dist = new Map(doc.distance.map((d) => [d.name, d.heads]));
+      print(table(['layer', 'heads', 'window', 'grid', 'max', 'argmax (row, col)', 'mean attention distance per head (px)'], doc.layers.map((l) => {
         let k = 0;
         for (let i = 1; i < l.map.length; i++) if (l.map[i] > l.map[k]) k = i;
-        return [l.name, l.heads, l.window === null ? 'global' : `${l.window}${l.shifted ? ' shifted' : ''}`, `${l.grid[0]}×${l.grid[1]}`, l.map[k].toFixed(4), `(${Math.floor(k / l.grid[1])}, ${k % l.grid[1]})`];
+        return [l.name, l.heads, l.window === null ? 'global' : `${l.window}${l.shifted ? ' shifted' : ''}`, `${l.grid[0]}×${l.grid[1]}`, l.map[k].toFixed(4), `(${Math.floor(k / l.grid[1])}, ${k % l.grid[1]})`, (dist.get(l.name) ?? []).map((d) => d.toFixed(1)).join(' ')];
       })));
     },
   },
@@ -139,6 +141,43 @@ export const commands: Record<string, Command> = {
       const lines: string[] = [];
       treeLines(r.tree, 0, int(args, 'depth', 0, 100) ?? 3, lines);
       print('\n' + lines.join('\n'));
+    },
+  },
+  embeddings: {
+    summary: 'position-embedding similarity and patch-embedding filter components (ViT paper, Figure 7; reads those two weights)',
+    usage: 'vit-inspect embeddings MODEL.onnx [--components K] [--json]',
+    async run(args, json) {
+      unknownFlags(args, ['components', 'json']);
+      if (args.positionals.length !== 1) throw new UserError('Give one model: vit-inspect embeddings MODEL.onnx [--json]');
+      const doc = embeddingsOfFile(resolve(args.positionals[0]), { components: int(args, 'components', 1, 10_000) });
+      if (json) return printJson(doc);
+      print(`${basename(args.positionals[0])} (${doc.family})`);
+      for (const n of doc.notes) print(`note: ${n}`);
+      const p = doc.positions;
+      if (p) {
+        const [gh, gw] = p.grid;
+        const P = gh * gw;
+        // How local the embedding is: mean similarity of each patch to its 4-neighbours vs to all others.
+        let near = 0;
+        let nNear = 0;
+        let all = 0;
+        for (let i = 0; i < P; i++) {
+          for (let j = 0; j < P; j++) {
+            if (i === j) continue;
+            const d = Math.abs(Math.floor(i / gw) - Math.floor(j / gw)) + Math.abs((i % gw) - (j % gw));
+            if (d === 1) (near += p.similarity[i * P + j]), nNear++;
+            all += p.similarity[i * P + j];
+          }
+        }
+        print(`\nposition embeddings (${p.tensor}, ${p.kind}): ${gh}×${gw} patches, ${p.extraRows} extra row(s) left out`);
+        print(`mean cosine similarity to the 4 neighbours ${(near / Math.max(1, nNear)).toFixed(4)}, to all other patches ${(all / Math.max(1, P * (P - 1))).toFixed(4)}`);
+      }
+      const f = doc.patchFilters;
+      if (f) {
+        print(`\npatch-embedding filters (${f.tensor}): ${f.filters} filters of ${f.channels}×${f.patch[0]}×${f.patch[1]}; share of variance of the top ${f.explained.length} principal components`);
+        let cum = 0;
+        print(table(['component', 'explained', 'cumulative'], f.explained.map((e, i) => [i + 1, `${(e * 100).toFixed(2)}%`, `${((cum += e) * 100).toFixed(2)}%`])));
+      }
     },
   },
   flops: {

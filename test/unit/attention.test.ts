@@ -467,7 +467,7 @@ describe('attention capture through the inference process (ONNX Runtime, cpu)', 
     const img = reference('tiny_vit').images[2];
     const v = await client.request('attention', { model: join(models, 'tiny_vit.onnx'), image: imagePath(img), order: ['cpu'] });
     const doc = attentionDocument(v);
-    assert.deepEqual(Object.keys(doc), ['family', 'ep', 'layers', 'rollout']);
+    assert.deepEqual(Object.keys(doc), ['family', 'ep', 'layers', 'rollout', 'distance']);
     assert.deepEqual(doc.layers.map((l) => [l.name, l.heads, l.window, l.shifted, l.grid, l.map.length]), [
       ['encoder.block0', 2, null, false, [4, 4], 16],
       ['encoder.block1', 2, null, false, [4, 4], 16],

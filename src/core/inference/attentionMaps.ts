@@ -10,6 +10,7 @@
  * position with the window partition and the cyclic shift undone. rollout is for ViT only.
  */
 import type { AttentionTensor, HeadSelect, RolloutOptions, TokenLayout, WindowGeometry } from './attention';
+import { attentionDistances } from './distance';
 import {
   attentionRollout,
   classTokenAttention,
@@ -70,6 +71,8 @@ export interface AttentionDocument {
   ep: string;
   layers: AttentionDocumentLayer[];
   rollout: number[] | null;
+  /** Mean attention distance per layer and head, in input pixels (see distance.ts). */
+  distance: { name: string; heads: number[] }[];
 }
 
 export function layerTensor(l: CapturedLayer): AttentionTensor | null {
@@ -144,6 +147,7 @@ export function attentionDocument(c: CaptureLike): AttentionDocument {
       .filter((l) => l.data)
       .map((l) => ({ name: l.name, heads: l.heads, window: l.window, shifted: l.shifted, grid: [l.grid[0], l.grid[1]], map: Array.from(layerMap(l)) })),
     rollout: c.family === 'vit' ? nullable(rolloutMap(c.layers)) : null,
+    distance: attentionDistances(c.layers),
   };
 }
 
