@@ -4,13 +4,18 @@
  * the mask computation of shifted windows, ...) are folded as long as their tensors are small, so
  * the result is exact for PyTorch exports at any opset from 13 on.
  *
- * Dimensions are numbers; -1 means unknown (a data-dependent size, an op without a rule).
+ * Dimensions are numbers; -1 means unknown (a data-dependent size, an op without a rule). This file
+ * holds the op table; the image input (imageInput.ts), the folding of values (fold.ts) and the
+ * topological order (topo.ts) live beside it.
  */
 import { UserError } from '../errors';
 import type { OnnxGraph, OnnxModel, OnnxNode, TensorInfo } from './model';
 import { attr, attrFloat, attrInt, attrInts, attrString, attrTensor, defaultOpset, numElements } from './model';
 import { DataType, isFloatType } from './proto';
 import { loadTensorValues } from './reader';
+import { castValue, foldBroadcast, gatherGrid, isIntType, normAxis, reduceValues, strides, transposeValues } from './fold';
+import { candidateSizes, declaredImageSize, graphInputs, imageChannels, imageInput } from './imageInput';
+import { topoOrder } from './topo';
 
 export const UNKNOWN = -1;
 /** No real tensor has more dimensions than this; larger ranks come from damaged files. */
@@ -58,31 +63,6 @@ export interface ShapeResult {
   warnings: string[];
 }
 
-/** Finds the image input: the first graph input of rank 4 that is not an initializer. */
-export function graphInputs(g: OnnxGraph): OnnxGraph['inputs'] {
-  const inits = new Set(g.initializers.map((t) => t.name));
-  return g.inputs.filter((i) => !inits.has(i.name));
-}
-
-export function imageInput(g: OnnxGraph): { name: string; index: number } | null {
-  const ins = graphInputs(g);
-  for (let i = 0; i < ins.length; i++) {
-    const t = ins[i].type;
-    if (t && t.kind === 'tensor' && t.shape && t.shape.length === 4 && isFloatType(t.elemType)) return { name: ins[i].name, index: i };
-  }
-  return null;
-}
-
-/** The image size a model declares ([h, w]), or null when its input size is symbolic. */
-export function declaredImageSize(g: OnnxGraph): [number, number] | null {
-  const img = imageInput(g);
-  if (!img) return null;
-  const t = graphInputs(g)[img.index].type;
-  if (!t || t.kind !== 'tensor' || !t.shape) return null;
-  const [, , h, w] = t.shape;
-  return typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0 ? [h, w] : null;
-}
-
 class Ctx {
   conflicts: ShapeConflict[] = [];
   unsupported = new Set<string>();
@@ -101,10 +81,6 @@ const isKnown = (s: number[] | null): s is number[] => s !== null && s.every((d)
 /** Every dimension small enough to enumerate (a zero-size tensor can still have a huge dimension). */
 const fitsFold = (ctx: Ctx, s: number[]): boolean => s.every((d) => d <= ctx.foldLimit);
 const size = (s: number[]): number => numElements(s);
-
-function normAxis(a: number, rank: number): number {
-  return a < 0 ? a + rank : a;
-}
 
 /** A normalised axis inside [0, rank); otherwise a conflict (a damaged attribute). */
 function inRange(ctx: Ctx, axis: number, rank: number, op: string): boolean {
@@ -151,75 +127,6 @@ function broadcast(ctx: Ctx, shapes: (number[] | null)[]): number[] | null {
     out.push(unknown && d === 1 ? UNKNOWN : d);
   }
   return out;
-}
-
-function strides(shape: number[]): number[] {
-  const st = new Array(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1] * shape[i + 1];
-  return st;
-}
-
-/** Element-wise op over broadcast values. */
-function foldBroadcast(ctx: Ctx, out: number[], ins: ShapeInfo[], f: (...v: number[]) => number): number[] | undefined {
-  if (!ins.every((i) => i.value && i.shape && isKnown(i.shape))) return undefined;
-  const n = size(out);
-  if (n > ctx.foldLimit) return undefined;
-  // Fast path: every input is the full output shape or a single value.
-  if (ins.every((i) => (i.value as number[]).length === n || (i.value as number[]).length === 1)) {
-    const vs = ins.map((i) => i.value as number[]);
-    const full = vs.map((v) => v.length === n && n !== 1);
-    const res = new Array<number>(n);
-    if (vs.length === 2) {
-      const [a, b] = vs;
-      const [fa, fb] = full;
-      for (let e = 0; e < n; e++) res[e] = f(fa ? a[e] : a[0], fb ? b[e] : b[0]);
-      return res;
-    }
-    const args = new Array<number>(ins.length);
-    for (let e = 0; e < n; e++) {
-      for (let j = 0; j < vs.length; j++) args[j] = full[j] ? vs[j][e] : vs[j][0];
-      res[e] = f(...args);
-    }
-    return res;
-  }
-  const rank = out.length;
-  const ost = strides(out);
-  const ists = ins.map((i) => {
-    const s = i.shape as number[];
-    const st = strides(s);
-    // stride 0 along broadcast axes
-    return out.map((_, ax) => {
-      const k = s.length - rank + ax;
-      if (k < 0 || s[k] === 1) return 0;
-      return st[k];
-    });
-  });
-  const res = new Array<number>(n);
-  const args = new Array<number>(ins.length);
-  for (let e = 0; e < n; e++) {
-    for (let j = 0; j < ins.length; j++) {
-      let off = 0;
-      let r = e;
-      for (let ax = 0; ax < rank; ax++) {
-        const c = Math.floor(r / ost[ax]);
-        r -= c * ost[ax];
-        off += c * ists[j][ax];
-      }
-      args[j] = (ins[j].value as number[])[off];
-    }
-    res[e] = f(...args);
-  }
-  return res;
-}
-
-const isIntType = (t: number): boolean =>
-  t === DataType.INT64 || t === DataType.INT32 || t === DataType.INT16 || t === DataType.INT8 || t === DataType.UINT8 || t === DataType.UINT16 || t === DataType.UINT32 || t === DataType.UINT64;
-
-function castValue(v: number, to: number): number {
-  if (to === DataType.BOOL) return v ? 1 : 0;
-  if (isIntType(to)) return Number.isFinite(v) ? Math.trunc(v) : 0;
-  if (to === DataType.FLOAT) return Math.fround(v);
-  return v;
 }
 
 function tensorToInfo(ctx: Ctx, t: TensorInfo): ShapeInfo {
@@ -270,42 +177,6 @@ function sliceParams(
     ranges.push({ axis: a, start: s, step, count });
   }
   return { out, ranges };
-}
-
-/** Gathers values of `v` (shape `shape`) at the index grid described per axis. */
-function gatherGrid(v: number[], shape: number[], idx: number[][]): number[] {
-  const st = strides(shape);
-  const out: number[] = [];
-  const rank = shape.length;
-  const rec = (ax: number, off: number): void => {
-    if (ax === rank) {
-      out.push(v[off]);
-      return;
-    }
-    for (const i of idx[ax]) rec(ax + 1, off + i * st[ax]);
-  };
-  if (rank === 0) return [v[0]];
-  rec(0, 0);
-  return out;
-}
-
-function transposeValues(v: number[], shape: number[], perm: number[]): number[] {
-  const outShape = perm.map((p) => shape[p]);
-  const st = strides(shape);
-  const n = size(outShape);
-  const res = new Array<number>(n);
-  const ost = strides(outShape);
-  for (let e = 0; e < n; e++) {
-    let r = e;
-    let off = 0;
-    for (let ax = 0; ax < outShape.length; ax++) {
-      const c = Math.floor(r / ost[ax]);
-      r -= c * ost[ax];
-      off += c * st[perm[ax]];
-    }
-    res[e] = v[off];
-  }
-  return res;
 }
 
 function convSpatial(
@@ -365,35 +236,6 @@ function reduceShape(shape: number[], axes: number[] | null, keepdims: boolean):
     } else out.push(shape[i]);
   }
   return out;
-}
-
-function reduceValues(v: number[], shape: number[], axes: number[] | null, op: string): number[] | undefined {
-  const rank = shape.length;
-  const set = new Set((axes ?? shape.map((_, i) => i)).map((a) => normAxis(a, rank)));
-  const outShape = shape.map((d, i) => (set.has(i) ? 1 : d));
-  const n = size(outShape);
-  const acc: number[][] = Array.from({ length: n }, () => []);
-  const st = strides(shape);
-  const ost = strides(outShape);
-  for (let e = 0; e < v.length; e++) {
-    let r = e;
-    let o = 0;
-    for (let ax = 0; ax < rank; ax++) {
-      const c = Math.floor(r / st[ax]);
-      r -= c * st[ax];
-      if (!set.has(ax)) o += c * ost[ax];
-    }
-    acc[o].push(v[e]);
-  }
-  const f: Record<string, (a: number[]) => number> = {
-    ReduceSum: (a) => a.reduce((s, x) => s + x, 0),
-    ReduceMean: (a) => a.reduce((s, x) => s + x, 0) / a.length,
-    ReduceProd: (a) => a.reduce((s, x) => s * x, 1),
-    ReduceMax: (a) => Math.max(...a),
-    ReduceMin: (a) => Math.min(...a),
-  };
-  const fn = f[op];
-  return fn ? acc.map(fn) : undefined;
 }
 
 function einsumShape(eq: string, shapes: (number[] | null)[]): number[] | null {
@@ -468,7 +310,7 @@ function binary(f: ((...v: number[]) => number) | undefined, outType?: number): 
     const dtype = outType ?? present[0].dtype;
     const o: ShapeInfo = { dtype, shape };
     if (f && shape && isKnown(shape)) {
-      const v = foldBroadcast(ctx, shape, present, f);
+      const v = foldBroadcast(ctx.foldLimit, shape, present, f);
       if (v) o.value = isIntType(dtype) ? v.map((x) => (Number.isFinite(x) ? Math.trunc(x) : 0)) : v;
     }
     return [o];
@@ -564,7 +406,7 @@ const RULES: Record<string, Infer> = {
     const shape = broadcast(ctx, [c.shape, x.shape, y.shape]);
     const o: ShapeInfo = { dtype: x.dtype, shape };
     if (shape && isKnown(shape)) {
-      const v = foldBroadcast(ctx, shape, [c, x, y], (cc, xx, yy) => (cc ? xx : yy));
+      const v = foldBroadcast(ctx.foldLimit, shape, [c, x, y], (cc, xx, yy) => (cc ? xx : yy));
       if (v) o.value = v;
     }
     return [o];
@@ -931,7 +773,7 @@ const RULES: Record<string, Infer> = {
     const shape = broadcast(ctx, [x.shape, target]);
     const o: ShapeInfo = { dtype: x.dtype, shape };
     if (shape && isKnown(shape) && x.value) {
-      const v = foldBroadcast(ctx, shape, [x], (a) => a);
+      const v = foldBroadcast(ctx.foldLimit, shape, [x], (a) => a);
       if (v) o.value = v;
     }
     return [o];
@@ -1210,48 +1052,6 @@ function argRule(ctx: Ctx, node: OnnxNode, ins: (ShapeInfo | undefined)[]): (Sha
   return [{ dtype: DataType.INT64, shape: reduceShape(x.shape, [attrInt(node, 'axis', 0)], keep) }];
 }
 
-/** Nodes in an order where every input is produced before it is used (Kahn's algorithm). */
-export function topoOrder(g: OnnxGraph): { order: number[]; cyclic: number[]; producer: Map<string, number> } {
-  const producer = new Map<string, number>();
-  for (let i = 0; i < g.nodes.length; i++) {
-    for (const o of g.nodes[i].outputs) if (o) producer.set(o, i);
-  }
-  // Fast path: already sorted (every input made by an earlier node).
-  let sorted = true;
-  for (let i = 0; i < g.nodes.length && sorted; i++) {
-    for (const inp of g.nodes[i].inputs) {
-      const p = producer.get(inp);
-      if (p !== undefined && p >= i) {
-        sorted = false;
-        break;
-      }
-    }
-  }
-  if (sorted) return { order: g.nodes.map((_, i) => i), cyclic: [], producer };
-  const indeg = new Array(g.nodes.length).fill(0);
-  const users = new Map<number, number[]>();
-  g.nodes.forEach((n, i) => {
-    for (const inp of new Set(n.inputs)) {
-      const p = producer.get(inp);
-      if (p === undefined) continue;
-      indeg[i]++;
-      const u = users.get(p) ?? [];
-      u.push(i);
-      users.set(p, u);
-    }
-  });
-  const queue: number[] = [];
-  indeg.forEach((d, i) => d === 0 && queue.push(i));
-  const order: number[] = [];
-  for (let q = 0; q < queue.length; q++) {
-    const i = queue[q];
-    order.push(i);
-    for (const u of users.get(i) ?? []) if (--indeg[u] === 0) queue.push(u);
-  }
-  const cyclic = indeg.map((d, i) => (d > 0 ? i : -1)).filter((i) => i >= 0);
-  return { order, cyclic, producer };
-}
-
 /**
  * Infers the shape of every tensor in the main graph. Subgraphs (If/Loop bodies) are not
  * traversed: the outputs of such nodes take the shapes declared in the model, if any.
@@ -1274,40 +1074,6 @@ export function inferShapes(model: OnnxModel, options: ShapeOptions = {}): Shape
     return first;
   }
   return inferAt(model, options);
-}
-
-/** Channels of an image input with a symbolic channel dimension: what its first Conv takes, else 3. */
-function imageChannels(g: OnnxGraph, input: string): number {
-  const inits = new Map(g.initializers.map((t) => [t.name, t]));
-  for (const n of g.nodes) {
-    if (n.opType !== 'Conv' || n.inputs[0] !== input) continue;
-    const w = inits.get(n.inputs[1]);
-    if (w && w.dims.length >= 3) return w.dims[1] * attrInt(n, 'group', 1);
-  }
-  return 3;
-}
-
-/** Image sizes a model with a dynamic input may have been made for (from a fixed position embedding). */
-function candidateSizes(g: OnnxGraph): number[] {
-  const img = imageInput(g);
-  const out: number[] = [];
-  if (!img) return out;
-  const inits = new Map(g.initializers.map((t) => [t.name, t]));
-  for (const n of g.nodes) {
-    if (n.opType !== 'Conv' || n.inputs[0] !== img.name) continue;
-    const w = inits.get(n.inputs[1]);
-    const stride = attrInts(n, 'strides')?.[0] ?? 1;
-    if (!w || w.dims.length !== 4 || stride <= 1) continue;
-    const dim = w.dims[0];
-    for (const t of g.initializers) {
-      if (t.dims.length !== 3 || t.dims[0] !== 1 || t.dims[2] !== dim) continue;
-      for (const extra of [1, 2, 0, 3, 4]) {
-        const grid = Math.sqrt(t.dims[1] - extra);
-        if (Number.isInteger(grid) && grid > 0) out.push(grid * stride);
-      }
-    }
-  }
-  return [...new Set(out)].slice(0, 6);
 }
 
 function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
