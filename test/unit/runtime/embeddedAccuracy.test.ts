@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { readIdx } from '../../src/core/inference/idx';
-import { readModel } from '../../src/core/onnx/reader';
-import { RuntimeClient } from '../../src/runtime/client';
+import { readIdx } from '../../../src/core/inference/idx';
+import { readModel } from '../../../src/core/onnx/reader';
+import { RuntimeClient } from '../../../src/runtime/client';
 
 const DATASET = '/usr/share/datasets/fashion-mnist';
 

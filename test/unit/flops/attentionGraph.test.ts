@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
-import { isUserError } from '../../src/core/errors';
-import { analyzeGraph } from '../../src/core/arch/analysis';
+import { isUserError } from '../../../src/core/errors';
+import { analyzeGraph } from '../../../src/core/arch/analysis';
 import {
-  attentionLayerMacs,
-  randomInput,
-  synthesizeAttentionLayer,
-  type AttentionLayerGeometry,
-  type AttentionLayerWeights,
-} from '../../src/core/flops/attentionGraph';
-import { omegaMsa, omegaWmsa } from '../../src/core/flops/complexity';
-import { countGraphMacs } from '../../src/core/flops/graph';
-import { readModelFromBytes } from '../../src/core/onnx/reader';
-import { inferShapes } from '../../src/core/onnx/shapes';
-import { modelToBytes } from '../../src/core/onnx/writer';
-import { RuntimeClient } from '../../src/runtime/client';
+attentionLayerMacs,
+randomInput,
+synthesizeAttentionLayer,
+type AttentionLayerGeometry,
+type AttentionLayerWeights,
+} from '../../../src/core/flops/attentionGraph';
+import { omegaMsa, omegaWmsa } from '../../../src/core/flops/complexity';
+import { countGraphMacs } from '../../../src/core/flops/graph';
+import { readModelFromBytes } from '../../../src/core/onnx/reader';
+import { inferShapes } from '../../../src/core/onnx/shapes';
+import { modelToBytes } from '../../../src/core/onnx/writer';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort: typeof ortType = require('onnxruntime-node');
@@ -229,36 +226,5 @@ describe('attention layer MACs and the memory guard', () => {
     for (const bad of [{ heads: 3 }, { window: 9 }, { window: 0 }, { window: 2.5 }, { h: -1 }, { dim: 0 }]) {
       assert.throws(() => synthesizeAttentionLayer({ ...base, ...bad }), (e: unknown) => isUserError(e), JSON.stringify(bad));
     }
-  });
-});
-
-describe('timeAttention in the inference process', function () {
-  this.timeout(120_000);
-  const script = resolve('dist/runtime.js');
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first: node scripts/build.mjs'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
-
-  it('times global MSA and SW-MSA rows and the MatMul baseline (finite numbers; speed not asserted)', async () => {
-    const r = await client.request('timeAttention', { h: 16, w: 16, dim: 32, heads: 2, windows: [null, 4], shifted: true, order: ['cpu'], warmup: 1, repeats: 1, budgetMs: 5000 });
-    assert.equal(r.ep, 'cpu');
-    assert.deepEqual(r.rows.map((x) => x.window), [null, 4]);
-    assert.deepEqual(r.rows.map((x) => x.shift), [0, 2]);
-    assert.deepEqual(r.rows.map((x) => x.macs), [omegaMsa(16, 16, 32), omegaWmsa(16, 16, 32, 4)]);
-    for (const row of r.rows) {
-      assert.equal(row.repeats, 1);
-      assert.ok(Number.isFinite(row.ms) && row.ms > 0, `ms ${row.ms}`);
-      assert.ok(Number.isFinite(row.gflops) && row.gflops > 0);
-      assert.equal(row.ep, 'cpu');
-    }
-    assert.ok(Number.isFinite(r.matmulGflops) && r.matmulGflops > 0);
-  });
-
-  it('refuses a size that would not fit in memory before timing anything', async () => {
-    await assert.rejects(
-      client.request('timeAttention', { h: 10_000, w: 10_000, dim: 96, heads: 3, windows: [null, 7], order: ['cpu'] }),
-      (e: unknown) => isUserError(e) && /global MSA .* would need about/.test((e as Error).message),
-    );
   });
 });

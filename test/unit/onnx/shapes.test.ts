@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder, float, floats } from '../../src/core/onnx/builder';
-import type { OnnxModel } from '../../src/core/onnx/model';
-import { DataType } from '../../src/core/onnx/proto';
-import { readModel } from '../../src/core/onnx/reader';
-import { inferShapes, type ShapeResult } from '../../src/core/onnx/shapes';
-import { addGraphOutputs, writeModel } from '../../src/core/onnx/writer';
+import { GraphBuilder, float, floats } from '../../../src/core/onnx/builder';
+import type { OnnxModel } from '../../../src/core/onnx/model';
+import { DataType } from '../../../src/core/onnx/proto';
+import { readModel } from '../../../src/core/onnx/reader';
+import { inferShapes, type ShapeResult } from '../../../src/core/onnx/shapes';
+import { addGraphOutputs, writeModel } from '../../../src/core/onnx/writer';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 

@@ -2,7 +2,7 @@ import type sharpType from 'sharp';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RuntimeClient } from '../../src/runtime/client';
+import { RuntimeClient } from '../../../src/runtime/client';
 
 const fixtures = resolve('test/fixtures');
 const script = resolve('dist/runtime.js');

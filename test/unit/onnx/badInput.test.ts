@@ -2,13 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { inspectModel } from '../../src/core/arch/inspect';
-import { UserError } from '../../src/core/errors';
-import { GraphBuilder } from '../../src/core/onnx/builder';
-import type { TensorInfo } from '../../src/core/onnx/model';
-import { DataType } from '../../src/core/onnx/proto';
-import { loadTensorValues, readModel } from '../../src/core/onnx/reader';
-import { modelToBytes, writeModel } from '../../src/core/onnx/writer';
+import { inspectModel } from '../../../src/core/arch/inspect';
+import { UserError } from '../../../src/core/errors';
+import { GraphBuilder } from '../../../src/core/onnx/builder';
+import type { TensorInfo } from '../../../src/core/onnx/model';
+import { DataType } from '../../../src/core/onnx/proto';
+import { loadTensorValues, readModel } from '../../../src/core/onnx/reader';
+import { modelToBytes, writeModel } from '../../../src/core/onnx/writer';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 

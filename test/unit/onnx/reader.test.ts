@@ -3,13 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../../src/core/errors';
-import { GraphBuilder, float, makeTensor } from '../../src/core/onnx/builder';
-import { attrInt, numElements } from '../../src/core/onnx/model';
-import { DataType } from '../../src/core/onnx/proto';
-import { loadTensorValues, readModel, readModelFromBytes } from '../../src/core/onnx/reader';
-import { FileSource } from '../../src/core/onnx/source';
-import { addGraphOutputs, modelToBytes, writeModel } from '../../src/core/onnx/writer';
+import { UserError } from '../../../src/core/errors';
+import { GraphBuilder, float, makeTensor } from '../../../src/core/onnx/builder';
+import { attrInt, numElements } from '../../../src/core/onnx/model';
+import { DataType } from '../../../src/core/onnx/proto';
+import { loadTensorValues, readModel, readModelFromBytes } from '../../../src/core/onnx/reader';
+import { FileSource } from '../../../src/core/onnx/source';
+import { addGraphOutputs, modelToBytes, writeModel } from '../../../src/core/onnx/writer';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vit-onnx-'));

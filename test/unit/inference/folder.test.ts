@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listImages, resultPaths, toCsv } from '../../src/core/inference/folder';
+import { listImages, resultPaths, toCsv } from '../../../src/core/inference/folder';
 
 describe('Classify Folder helpers', () => {
   it('lists every image under the folder, sorted, skipping dot-folders and node_modules', () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseArgs, dims, intList } from '../../src/cli/args';
-import { parseWebviewMessage } from '../../src/shared/protocol';
+import { parseArgs, dims, intList } from '../../../src/cli/args';
 
 describe('command-line arguments', () => {
   it('parses flags, values and positionals', () => {
@@ -14,15 +13,5 @@ describe('command-line arguments', () => {
     assert.throws(() => dims(parseArgs(['--hw', '56by56'], new Set()), 'hw'), { name: 'UserError' });
     assert.throws(() => intList(parseArgs(['--windows', '2,3.5'], new Set()), 'windows'), /not an integer/);
     assert.throws(() => parseArgs(['--image'], new Set()), /needs a value/);
-  });
-});
-
-describe('webview message validation', () => {
-  it('accepts the known messages and drops anything else', () => {
-    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'x' }), { type: 'copy', text: 'x' });
-    assert.equal(parseWebviewMessage({ type: 'copy', text: 42 }), undefined);
-    assert.equal(parseWebviewMessage({ type: 'runShell', cmd: 'rm' }), undefined);
-    assert.equal(parseWebviewMessage(null), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { summariseProfile } from '../../src/runtime/placement';
-import { RuntimeClient } from '../../src/runtime/client';
+import { summariseProfile } from '../../../src/runtime/placement';
+import { RuntimeClient } from '../../../src/runtime/client';
 
 describe('node placement (ONNX Runtime profiling)', function () {
   this.timeout(60_000);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { explainFailure, usableOrder } from '../../src/core/inference/providers';
+import { explainFailure, usableOrder } from '../../../src/core/inference/providers';
 
 describe('execution provider order', () => {
   const linux = [{ name: 'cpu', bundled: true }, { name: 'webgpu', bundled: true }, { name: 'cuda', bundled: false }];

@@ -1,14 +1,14 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { analyzeGraph } from '../../src/core/arch/analysis';
-import { inspectModel } from '../../src/core/arch/inspect';
-import { analyticFlops } from '../../src/core/flops/analytic';
-import type { ModelConfig } from '../../src/core/flops/config';
-import { countGraphMacs } from '../../src/core/flops/graph';
-import { GraphBuilder, float } from '../../src/core/onnx/builder';
-import { DataType } from '../../src/core/onnx/proto';
-import { readModel } from '../../src/core/onnx/reader';
-import { inferShapes } from '../../src/core/onnx/shapes';
+import { analyzeGraph } from '../../../src/core/arch/analysis';
+import { inspectModel } from '../../../src/core/arch/inspect';
+import { analyticFlops } from '../../../src/core/flops/analytic';
+import type { ModelConfig } from '../../../src/core/flops/config';
+import { countGraphMacs } from '../../../src/core/flops/graph';
+import { GraphBuilder, float } from '../../../src/core/onnx/builder';
+import { DataType } from '../../../src/core/onnx/proto';
+import { readModel } from '../../../src/core/onnx/reader';
+import { inferShapes } from '../../../src/core/onnx/shapes';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 const fixture = (n: string): string => path.join(MODELS, `${n}.onnx`);

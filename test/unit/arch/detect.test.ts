@@ -3,14 +3,14 @@ import * as ort from 'onnxruntime-node';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeGraph } from '../../src/core/arch/analysis';
-import { countParams, detectArchitecture } from '../../src/core/arch/detect';
-import type { OnnxModel } from '../../src/core/onnx/model';
-import { readModel } from '../../src/core/onnx/reader';
-import { inferShapes } from '../../src/core/onnx/shapes';
-import { writeModel } from '../../src/core/onnx/writer';
-import { GraphBuilder } from '../../src/core/onnx/builder';
-import { DataType } from '../../src/core/onnx/proto';
+import { analyzeGraph } from '../../../src/core/arch/analysis';
+import { countParams, detectArchitecture } from '../../../src/core/arch/detect';
+import type { OnnxModel } from '../../../src/core/onnx/model';
+import { readModel } from '../../../src/core/onnx/reader';
+import { inferShapes } from '../../../src/core/onnx/shapes';
+import { writeModel } from '../../../src/core/onnx/writer';
+import { GraphBuilder } from '../../../src/core/onnx/builder';
+import { DataType } from '../../../src/core/onnx/proto';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 
