@@ -166,7 +166,7 @@ function toFloat32(t: ortType.Tensor): Float32Array {
 export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t0 = performance.now();
   const pre = capturePreprocessing(p.model, p.overrides);
-  const plan = planCapture(p.model, { imageSize: pre.crop });
+  const plan = planCapture(p.model, { imageSize: pre.size?.[0] });
   checkWeightsPresent(plan);
   const { layers: chosen, warnings: sizeWarnings } = chooseLayers(plan.bytes, p.layers, p.maxBytes ?? DEFAULT_MAX_ATTENTION_BYTES);
   const s = await openCaptureSession(plan, p.order);

@@ -116,7 +116,7 @@ export function capturePreprocessing(modelPath: string, overrides: Preprocessing
   const pre = resolvePreprocessing(modelPath, declared, channels, overrides);
   if (declared !== null || overrides.crop !== undefined || pre.source !== 'ImageNet defaults') return pre;
   const fit = inferShapes(model).imageSize?.[0];
-  return fit && fit !== pre.crop ? resolvePreprocessing(modelPath, fit, channels, overrides) : pre;
+  return fit && fit !== pre.size?.[0] ? resolvePreprocessing(modelPath, fit, channels, overrides) : pre;
 }
 
 function makePlan(original: OnnxModel, display: string, key: string, imageSize: number | undefined): CapturePlan {

@@ -2,14 +2,15 @@
  * Image file → model input tensor. sharp decodes (png, jpeg, webp, gif first frame,
  * tiff, avif; BMP by our own reader), applies the EXIF orientation, converts any
  * colour space (grey, CMYK, 16-bit) to 8-bit sRGB, and drops alpha like PIL's
- * convert('RGB'). Then: resize the shorter side, centre-crop, scale to 0..1, normalise.
+ * convert('RGB'). Then toTensor: resize, crop, rescale and normalise as the model's config says.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type sharpType from 'sharp';
 import { UserError } from '../errors';
 import { decodeBmp, isBmp } from './bmp';
-import type { Preprocessing } from './preprocess';
+import { cropOffset, resizedSize, type Preprocessing } from './preprocess';
+import { resize } from './resample';
 
 export interface DecodedImage {
   width: number;
@@ -23,12 +24,12 @@ export interface ImageTensor {
   /** NCHW float32, N = 1. */
   data: Float32Array;
   dims: [1, number, number, number];
-  /** The cropped RGB image the tensor was made from (for drawing the patch grid over). */
+  /** The RGB image the tensor was made from, after resize and crop (for drawing the patch grid over). */
   cropped: { width: number; height: number; rgb: Uint8Array };
   original: { width: number; height: number; format: string };
+  /** What was done to this image: the size after the resize, and the crop box in the resized image. */
+  steps: { resized: [number, number]; crop: { left: number; top: number; width: number; height: number } | null };
 }
-
-const KERNEL = { bilinear: 'linear', bicubic: 'cubic', nearest: 'nearest' } as const;
 
 let sharpModule: typeof sharpType | undefined;
 function sharp(): typeof sharpType {
@@ -67,36 +68,51 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
   }
 }
 
-/** Resize the shorter side to p.resize, centre-crop p.crop², normalise to an NCHW tensor. */
-export async function toTensor(img: DecodedImage, p: Preprocessing): Promise<ImageTensor> {
-  const scale = p.resize / Math.min(img.width, img.height);
-  const w = Math.max(p.crop, Math.round(img.width * scale));
-  const h = Math.max(p.crop, Math.round(img.height * scale));
-  let rgb = img.rgb;
-  if (w !== img.width || h !== img.height) {
-    const out = await sharp()(Buffer.from(img.rgb.buffer, img.rgb.byteOffset, img.rgb.length), { raw: { width: img.width, height: img.height, channels: 3 } })
-      .resize(w, h, { kernel: KERNEL[p.interpolation], fit: 'fill' })
-      .raw()
-      .toBuffer();
-    rgb = new Uint8Array(out.buffer, out.byteOffset, out.length);
+/**
+ * Decoded image → NCHW tensor, as the config's library does it (see preprocess.ts): grey models
+ * get Pillow's convert('L') first; resize with Pillow's filters (resample.ts); centre crop
+ * (black where it overhangs); ×rescale; (x − mean) / std.
+ */
+export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
+  let px: Uint8Array = img.rgb;
+  const ch = p.channels;
+  if (ch === 1) {
+    // Pillow's convert('L'): ITU-R 601-2 luma in 16-bit fixed point, rounded.
+    px = new Uint8Array(img.width * img.height);
+    for (let i = 0; i < px.length; i++) px[i] = (img.rgb[i * 3] * 19595 + img.rgb[i * 3 + 1] * 38470 + img.rgb[i * 3 + 2] * 7471 + 0x8000) >>> 16;
   }
-  const left = Math.floor((w - p.crop) / 2);
-  const top = Math.floor((h - p.crop) / 2);
-  const n = p.crop * p.crop;
-  const cropped = new Uint8Array(n * 3);
-  for (let y = 0; y < p.crop; y++) cropped.set(rgb.subarray(((top + y) * w + left) * 3, ((top + y) * w + left + p.crop) * 3), y * p.crop * 3);
-  const data = new Float32Array(n * p.channels);
-  if (p.channels === 3) {
-    for (let c = 0; c < 3; c++) {
-      const m = p.mean[c], s = p.std[c];
-      for (let i = 0; i < n; i++) data[c * n + i] = (cropped[i * 3 + c] / 255 - m) / s;
-    }
-  } else {
-    // ITU-R 601 luma, as PIL's convert('L').
-    for (let i = 0; i < n; i++) {
-      const l = (cropped[i * 3] * 299 + cropped[i * 3 + 1] * 587 + cropped[i * 3 + 2] * 114) / 1000;
-      data[i] = (l / 255 - p.mean[0]) / p.std[0];
-    }
+  const [w, h] = resizedSize(p.resize, img.width, img.height);
+  if (w !== img.width || h !== img.height) px = resize(px, img.width, img.height, ch, w, h, p.interpolation);
+  let cw = w, chh = h, left = 0, top = 0;
+  if (p.crop) {
+    cw = p.crop.width;
+    chh = p.crop.height;
+    left = cropOffset(w, cw, p.rules);
+    top = cropOffset(h, chh, p.rules);
   }
-  return { data, dims: [1, p.channels, p.crop, p.crop], cropped: { width: p.crop, height: p.crop, rgb: cropped }, original: { width: img.width, height: img.height, format: img.format } };
+  const n = cw * chh;
+  const cropped = new Uint8Array(n * ch);
+  for (let y = 0; y < chh; y++) {
+    const sy = top + y;
+    if (sy < 0 || sy >= h) continue;
+    const x0 = Math.max(0, -left), x1 = Math.min(cw, w - left);
+    if (x1 > x0) cropped.set(px.subarray((sy * w + left + x0) * ch, (sy * w + left + x1) * ch), (y * cw + x0) * ch);
+  }
+  const data = new Float32Array(n * ch);
+  for (let c = 0; c < ch; c++) {
+    const m = p.normalize ? p.mean[c] : 0, s = p.normalize ? p.std[c] : 1;
+    for (let i = 0; i < n; i++) data[c * n + i] = (cropped[i * ch + c] * p.rescale - m) / s;
+  }
+  let rgb = cropped;
+  if (ch === 1) {
+    rgb = new Uint8Array(n * 3);
+    for (let i = 0; i < n; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = cropped[i];
+  }
+  return {
+    data,
+    dims: [1, ch, chh, cw],
+    cropped: { width: cw, height: chh, rgb },
+    original: { width: img.width, height: img.height, format: img.format },
+    steps: { resized: [w, h], crop: p.crop ? { left, top, width: cw, height: chh } : null },
+  };
 }

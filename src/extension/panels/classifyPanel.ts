@@ -140,7 +140,7 @@ export class ClassifyPanel extends Panel<Message> {
         timings: { decode: shown.timings.decode, preprocess: shown.timings.preprocess, run: shown.timings.run, load: shown.loadMs },
         labelsSource: shown.labels.source,
         labelsWarning: shown.labels.warning,
-        preprocessing: `resize ${p.resize} ${p.interpolation}, crop ${p.crop}, mean [${p.mean.map((v) => +v.toFixed(3)).join(', ')}], std [${p.std.map((v) => +v.toFixed(3)).join(', ')}] (${p.source})`,
+        preprocessing: p.summary,
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;

@@ -108,7 +108,7 @@ describe('classify: bad input a user can cause', function () {
     const d = mkdtempSync(join(tmpdir(), 'vit-pp-'));
     copyFileSync(model, join(d, 'tiny_vit.onnx'));
     writeFileSync(join(d, 'tiny_vit.json'), JSON.stringify({ resize: 256, crop: 224 }));
-    await assert.rejects(client.request('classify', { model: join(d, 'tiny_vit.onnx'), images: [resolve(fixtures, 'images', 'disc.png')], topK: 1, order: ['cpu'] }), { name: 'UserError', message: /crop is 224 but the model takes 32×32/ });
+    await assert.rejects(client.request('classify', { model: join(d, 'tiny_vit.onnx'), images: [resolve(fixtures, 'images', 'disc.png')], topK: 1, order: ['cpu'] }), { name: 'UserError', message: /makes 224×224 inputs but the model takes 32×32/ });
   });
 
   it('warns when the labels file has the wrong count, and still names the classes it can', async () => {

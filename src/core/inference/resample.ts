@@ -1,0 +1,158 @@
+/**
+ * Image resampling as Pillow's Image.resize does it on 8-bit images (what Hugging Face,
+ * torchvision and timm call on a PIL image): a separable convolution, horizontal pass first,
+ * each pass rounded back to 8 bits, the filter stretched by the scale when shrinking
+ * (antialiased), coefficients in 22-bit fixed point. libvips (sharp) shrinks differently
+ * (box pre-shrink, other kernel centring), which moved model inputs by ~0.2 after normalisation.
+ * NEAREST is a separate path in Pillow: source pixel floor((x + 0.5) · scale).
+ */
+
+export type Filter = 'nearest' | 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
+
+interface Kernel {
+  support: number;
+  f(x: number): number;
+}
+
+const sinc = (x: number) => {
+  if (x === 0) return 1;
+  x *= Math.PI;
+  return Math.sin(x) / x;
+};
+
+/** Pillow's filters (Resample.c): support in source pixels at scale 1, and the weight function. */
+const KERNELS: Record<Exclude<Filter, 'nearest'>, Kernel> = {
+  box: { support: 0.5, f: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
+  bilinear: {
+    support: 1,
+    f: (x) => {
+      x = Math.abs(x);
+      return x < 1 ? 1 - x : 0;
+    },
+  },
+  hamming: {
+    support: 1,
+    f: (x) => {
+      x = Math.abs(x);
+      if (x === 0) return 1;
+      if (x >= 1) return 0;
+      x *= Math.PI;
+      return (Math.sin(x) / x) * (0.54 + 0.46 * Math.cos(x));
+    },
+  },
+  // Keys' cubic with a = -0.5 (Pillow's choice).
+  bicubic: {
+    support: 2,
+    f: (x) => {
+      const a = -0.5;
+      x = Math.abs(x);
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+      return 0;
+    },
+  },
+  lanczos: { support: 3, f: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+};
+
+const PRECISION_BITS = 32 - 8 - 2;
+const ONE = 2 ** PRECISION_BITS;
+const HALF = 2 ** (PRECISION_BITS - 1);
+
+/** For each output position: first source index, count, and fixed-point weights (ksize per output). */
+function coefficients(inSize: number, outSize: number, k: Kernel): { bounds: Int32Array; weights: Int32Array; ksize: number } {
+  const scale = inSize / outSize;
+  const filterscale = Math.max(scale, 1);
+  const support = k.support * filterscale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const weights = new Int32Array(outSize * ksize);
+  const w = new Float64Array(ksize);
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    const ss = 1 / filterscale;
+    // C's (int) cast truncates toward zero.
+    const xmin = Math.max(0, Math.trunc(center - support + 0.5));
+    const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) ww += w[x] = k.f((x + xmin - center + 0.5) * ss);
+    for (let x = 0; x < xmax; x++) {
+      const v = ww !== 0 ? w[x] / ww : w[x];
+      // Rounded half away from zero, as Pillow's normalize_coeffs_8bpc.
+      weights[xx * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+    }
+    bounds[xx * 2] = xmin;
+    bounds[xx * 2 + 1] = xmax;
+  }
+  return { bounds, weights, ksize };
+}
+
+const clip8 = (v: number) => {
+  const r = Math.floor(v / ONE); // Pillow: arithmetic shift right
+  return r < 0 ? 0 : r > 255 ? 255 : r;
+};
+
+/**
+ * Resize an interleaved 8-bit image (`channels` per pixel, row-major) to outW×outH with
+ * Pillow's result, bit for bit.
+ */
+export function resize(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number, filter: Filter): Uint8Array {
+  if (outW <= 0 || outH <= 0) throw new Error(`resize to ${outW}×${outH}`);
+  if (outW === w && outH === h) return src.slice();
+  if (filter === 'nearest') return nearest(src, w, h, channels, outW, outH);
+  const k = KERNELS[filter];
+  let img = src;
+  let iw = w, ih = h;
+  const vert = coefficients(h, outH, k);
+  if (outW !== w) {
+    // Only the source rows the vertical pass reads are resampled horizontally.
+    const first = vert.bounds[0];
+    const last = vert.bounds[(outH - 1) * 2] + vert.bounds[(outH - 1) * 2 + 1];
+    const rows = outH !== h ? last - first : h;
+    const y0 = outH !== h ? first : 0;
+    const { bounds, weights, ksize } = coefficients(w, outW, k);
+    const out = new Uint8Array(outW * rows * channels);
+    for (let y = 0; y < rows; y++) {
+      const row = (y + y0) * w * channels;
+      for (let xx = 0; xx < outW; xx++) {
+        const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1], kb = xx * ksize;
+        for (let c = 0; c < channels; c++) {
+          let ss = HALF;
+          for (let x = 0; x < n; x++) ss += img[row + (xmin + x) * channels + c] * weights[kb + x];
+          out[(y * outW + xx) * channels + c] = clip8(ss);
+        }
+      }
+    }
+    if (outH !== h) for (let i = 0; i < outH; i++) vert.bounds[i * 2] -= y0;
+    img = out;
+    iw = outW;
+    ih = rows;
+  }
+  if (outH === h) return img;
+  const { bounds, weights, ksize } = vert;
+  const out = new Uint8Array(outW * outH * channels);
+  const stride = iw * channels;
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2], n = bounds[yy * 2 + 1], kb = yy * ksize;
+    for (let i = 0; i < stride; i++) {
+      let ss = HALF;
+      for (let y = 0; y < n; y++) ss += img[(ymin + y) * stride + i] * weights[kb + y];
+      out[yy * stride + i] = clip8(ss);
+    }
+  }
+  void ih;
+  return out;
+}
+
+/** Pillow's NEAREST resize: an affine transform sampling floor((x + 0.5) · in/out). */
+function nearest(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number): Uint8Array {
+  const out = new Uint8Array(outW * outH * channels);
+  const sx = w / outW, sy = h / outH;
+  for (let y = 0; y < outH; y++) {
+    const iy = Math.min(h - 1, Math.floor((y + 0.5) * sy));
+    for (let x = 0; x < outW; x++) {
+      const ix = Math.min(w - 1, Math.floor((x + 0.5) * sx));
+      for (let c = 0; c < channels; c++) out[(y * outW + x) * channels + c] = src[(iy * w + ix) * channels + c];
+    }
+  }
+  return out;
+}
