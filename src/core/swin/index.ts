@@ -2,3 +2,5 @@
 export * from './window';
 export * from './shift';
 export * from './mask';
+export * from './relpos';
+export * from './merge';

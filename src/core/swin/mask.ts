@@ -1,5 +1,5 @@
 /**
- * The SW-MSA attention mask, the relative position index, and the map from window slots back
+ * The SW-MSA attention mask and the map from window slots back
  * to image positions. After the cyclic shift a window can hold tokens from up to four regions
  * of the map that are not neighbours in the image; the mask forbids attention between them.
  */
@@ -86,26 +86,8 @@ export function attentionMask(H: number, W: number, M: number, shift: number): A
   return { numWindows: nW, tokens: N, values };
 }
 
-/**
- * relative_position_index [Mh·Mw, Mh·Mw]: for tokens i, j of a window, the row of the bias
- * table (2Mh−1)(2Mw−1) × heads that holds their bias: (Δh + Mh − 1)(2Mw − 1) + (Δw + Mw − 1).
- */
-export function relativePositionIndex(Mh: number, Mw: number = Mh): Int32Array {
-  checkPositiveInt(Mh, 'Window height');
-  checkPositiveInt(Mw, 'Window width');
-  const N = Mh * Mw;
-  const out = new Int32Array(N * N);
-  for (let i = 0; i < N; i++) {
-    const hi = Math.floor(i / Mw);
-    const wi = i % Mw;
-    for (let j = 0; j < N; j++) {
-      const hj = Math.floor(j / Mw);
-      const wj = j % Mw;
-      out[i * N + j] = (hi - hj + Mh - 1) * (2 * Mw - 1) + (wi - wj + Mw - 1);
-    }
-  }
-  return out;
-}
+/** Kept here for existing importers; built step by step in relpos.ts. */
+export { relativePositionIndex } from './relpos';
 
 export interface TokenPositions {
   numWindows: number;
