@@ -14,7 +14,8 @@
  * so the 4C channels of a merged token are, in order: top-left, bottom-left, top-right, bottom-right.
  */
 import { UserError } from '../errors';
-import { checkPositiveInt, type Grid, sameKind } from './window';
+import { checkPositiveInt } from '../errors';
+import { type Grid, sameKind } from './window';
 
 /** (row, column) offsets of x0..x3 inside a 2×2 group, in the official concatenation order. */
 export const MERGE_ORDER: readonly (readonly [number, number])[] = [

@@ -18,7 +18,7 @@
  * R = (2Mh−1)(2Mw−1), the layout of `vit-inspect relpos --json`.
  */
 import { UserError } from '../errors';
-import { checkPositiveInt } from './window';
+import { checkPositiveInt } from '../errors';
 
 /** Rows of the table: (2Mh−1)(2Mw−1), one per relative offset (Δh, Δw). */
 export function tableRows(Mh: number, Mw: number = Mh): number {
