@@ -2,7 +2,7 @@
  * One entry point for "what is this model": reads an ONNX file's structure (weights stay on disk),
  * infers every shape for the given input size, detects the family and configuration, counts
  * parameters and MACs, and builds the module tree. The result is plain JSON (the
- * `vit-inspect arch --json` document; see DESIGN.md).
+ * `vit-inspect arch --json` document, typed by InspectResult below).
  */
 import * as path from 'node:path';
 import { UserError } from '../errors';

@@ -1,6 +1,6 @@
 /**
  * Model configurations the analytic counter understands, and the published presets.
- * Field names follow DESIGN.md's `arch` config so a detected config can be passed as is.
+ * Field names follow the detected config (ArchConfig, `vit-inspect arch --json`) so one can be passed as is.
  */
 import { UserError, checkPositiveInt } from '../errors';
 

@@ -1,6 +1,6 @@
 /**
  * From a capture (one run's attention tensors, with what each layer is) to the maps a user looks
- * at, and the `vit-inspect attention --json` document (DESIGN.md):
+ * at, and the `vit-inspect attention --json` document:
  *
  *   { family, ep, layers: [ { name, heads, window, shifted, grid: [h, w], map } ], rollout }
  *

@@ -34,7 +34,7 @@ export interface TensorInfo {
   dataType: number;
   dims: number[];
   data: TensorData;
-  /** Decoded values of a small numeric tensor (see READ_VALUES_MAX_BYTES), row-major. */
+  /** Decoded values of a small inline tensor (up to ReadOptions.valuesMaxBytes; floats up to 64 bytes), row-major. */
   values?: number[];
   docString?: string;
   /** Where this TensorProto is in the source file (only for top-level initializers). */

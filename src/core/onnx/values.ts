@@ -1,6 +1,7 @@
 /** Decoding tensor bytes into numbers (for small tensors: shape constants, scalars, masks). */
 import { DataType } from './proto';
 import type { TensorEncoding } from './model';
+import { BufferSource, CorruptError, Cursor } from './source';
 
 export function f16ToNumber(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -71,27 +72,15 @@ export function decodeRaw(dataType: number, bytes: Uint8Array): number[] | null 
   }
 }
 
+/** Packed varints (int64_data, uint64_data, int32_data), read with the reader's own cursor; null if malformed. */
 function readVarints(bytes: Uint8Array, signed: boolean): number[] | null {
+  const c = new Cursor(new BufferSource(bytes));
   const out: number[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    let lo = 0;
-    let hi = 0;
-    let k = 0;
-    let b = 0;
-    for (; k < 10 && i < bytes.length; k++) {
-      b = bytes[i++];
-      if (k < 4) lo |= (b & 0x7f) << (7 * k);
-      else if (k === 4) {
-        lo |= (b & 0x0f) << 28;
-        hi = (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * k - 32);
-      if (b < 0x80) break;
-    }
-    if (b >= 0x80) return null;
-    lo >>>= 0;
-    if (signed && hi & 0x80000000) out.push(-((~hi >>> 0) * 4294967296 + (~lo >>> 0) + 1));
-    else out.push((hi >>> 0) * 4294967296 + lo);
+  try {
+    while (c.pos < c.size) out.push(signed ? c.int64() : c.uint64());
+  } catch (e) {
+    if (e instanceof CorruptError) return null;
+    throw e;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The learned embeddings of a ViT on the user's own model — the ViT paper's Figure 7 left
  * (principal components of the patch-embedding filters) and centre (position-embedding
- * similarity) — and the `vit-inspect embeddings --json` document (DESIGN.md):
+ * similarity) — and the `vit-inspect embeddings --json` document:
  *
  *   { positions: { grid, similarity, kind, interpolatedFrom, tensor, extraRows } | null,
  *     patchFilters: { patch, explained, channels, filters, components, tensor } | null,
