@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from './context';
 import { inspect } from './modelInfo';
-import { isUserError } from '../core/errors';
+import { UserError, isUserError } from '../core/errors';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { selectModel } from './model';
@@ -65,6 +65,7 @@ class ArchitectureView extends Panel<Message> {
     const file = this.file;
     this.post({ type: 'busy', message: `Reading ${basename(file)}…` });
     try {
+      if (this.uri.scheme !== 'file') throw new UserError(`${basename(file)} is not on the local disk (${this.uri.scheme}:). ViT Inspector reads models from local files: open a local folder.`);
       const t0 = Date.now();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `ViT Inspector: reading ${basename(file)}`, cancellable: true },

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../runtime/client';
-import { isUserError } from '../core/errors';
+import { UserError, isUserError } from '../core/errors';
 import { DEFAULT_PROVIDER_ORDER } from '../core/inference/providers';
+
+/** Running a model loads ONNX Runtime's native code on it and reads the files beside it: a trusted workspace only. */
+export class NeedsTrust extends UserError {}
 
 /** What every command and panel shares: the output channel and the inference process. */
 export class Services implements vscode.Disposable {
@@ -46,8 +49,18 @@ export class Services implements vscode.Disposable {
     return vscode.workspace.getConfiguration('vitInspector', scope);
   }
 
+  /** Throws NeedsTrust in Restricted Mode: `what` runs a model (structure-only features never call this). */
+  requireTrust(what: string): void {
+    if (!vscode.workspace.isTrusted)
+      throw new NeedsTrust(`${what} runs the model with ONNX Runtime (native code) and reads the files beside it, so it needs a trusted workspace. The architecture view, Compare Window Complexity and Show Shifted Windows work in Restricted Mode.`);
+  }
+
   /** UserErrors become a notification; anything else is a bug: logged with its stack. */
   report(e: unknown, what: string): void {
+    if (e instanceof NeedsTrust) {
+      void vscode.window.showWarningMessage(e.message, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
+      return;
+    }
     if (isUserError(e)) {
       if (e.message !== 'Cancelled.') void vscode.window.showErrorMessage(e.message);
       return;

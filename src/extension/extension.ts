@@ -67,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
 /** The right-clicked image, else the image in the active tab, else one the user picks. */
 async function imageArg(uri: vscode.Uri | undefined, title: string): Promise<vscode.Uri | undefined> {
   if (uri) {
+    if (uri.scheme !== 'file') throw new UserError(`${uri.path.split('/').pop()} is not on the local disk (${uri.scheme}:). ViT Inspector reads images from local files: open a local folder.`);
     if (!IMAGE.test(uri.fsPath)) throw new UserError(`${uri.fsPath.split(/[\\/]/).pop()} is not an image ViT Inspector reads (png, jpg, webp, bmp, gif, tiff).`);
     return uri;
   }

@@ -2,35 +2,9 @@
 // capture of the tiny ViT and Swin fixtures: top-k bars, the patch grid, the attention heatmap.
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { attention, type AttentionResult } from '../../src/runtime/attention';
-import type { ClassifyView } from '../../src/shared/protocol';
+import type { AttentionResult } from '../../src/runtime/attention';
 import { panelSuite } from './harness';
-import { root } from './browser';
-
-const model = (name: string) => join(root, 'test', 'fixtures', 'models', `${name}.onnx`);
-const image = join(root, 'test', 'fixtures', 'images', 'disc.png');
-
-function messages(r: AttentionResult, name: string): unknown[] {
-  const view: ClassifyView = {
-    imageName: 'disc.png',
-    imagePath: image,
-    modelName: `${name}.onnx`,
-    modelPath: model(name),
-    ep: r.ep,
-    failures: [{ ep: 'cuda', reason: 'the CUDA provider libraries of onnxruntime-node are not installed' }],
-    pixels: r.cropped!,
-    original: r.original,
-    top: r.top!,
-    timings: { decode: 1, preprocess: 1, run: r.timings.run, load: r.loadMs },
-    labelsSource: 'labels.txt',
-    preprocessing: 'resize 32 bilinear, crop 32',
-    grid: { patch: r.config.patchSize!, window: r.config.windowSize, family: r.family },
-  };
-  return [
-    { type: 'classified', view, providers: ['cuda', 'cpu'] },
-    { type: 'attention', family: r.family, ep: r.ep, inputSize: r.imageSize[0], layers: r.layers, warnings: r.warnings },
-  ];
-}
+import { capture, messages } from './classifyMessages';
 
 describe('webview: classify panel with attention', function () {
   this.timeout(60_000);
@@ -38,7 +12,7 @@ describe('webview: classify panel with attention', function () {
   let swin: AttentionResult;
   before(async function () {
     this.timeout(90_000);
-    [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map((m) => attention({ model: model(m), image, order: ['cpu'], withImage: true, topK: 5 })));
+    [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map(capture));
   });
   const suite = panelSuite('classify', { height: 1100 });
 
@@ -84,5 +58,108 @@ describe('webview: classify panel with attention', function () {
     await suite.panel.send({ type: 'attentionUnavailable', message: 'resnet18.onnx has no attention Softmax: it is not a ViT or Swin.' });
     assert.equal(await suite.panel.page.locator('#top li').count(), 5);
     assert.match((await suite.panel.page.textContent('#attention-error'))!, /no attention Softmax/);
+  });
+});
+
+describe('webview: classify panel, model view and errors', function () {
+  this.timeout(60_000);
+  let vit: AttentionResult;
+  let swin: AttentionResult;
+  before(async function () {
+    this.timeout(90_000);
+    [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map(capture));
+  });
+  const suite = panelSuite('classify', { height: 1400 });
+  const attr = (sel: string, name: string) => suite.panel.page.getAttribute(sel, name);
+
+  it('ViT: a grid of layers × heads for the rollout; a click opens that map large, arrows and Enter move', async () => {
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    const layers = vit.layers.filter((l) => l.data);
+    assert.equal(await suite.panel.page.locator('#model-view .mv-cell').count(), layers.reduce((n, l) => n + l.heads, 0));
+    assert.equal(await attr('#model-view', 'data-query'), 'rollout');
+    assert.match((await suite.panel.page.textContent('#model-view-title'))!, /rollout/);
+    const caption = async () => (await suite.panel.page.textContent('#attention-caption'))!;
+    await suite.panel.page.click('#model-view .mv-cell[data-layer="1"][data-head="1"]');
+    assert.match(await caption(), /Rollout from the class token ending with encoder\.block1, head 2/);
+    assert.equal(await attr('#model-view .mv-cell[data-layer="1"][data-head="1"]', 'aria-selected'), 'true');
+    // Class-token query: pick a layer; the grid follows; keyboard moves and opens.
+    await suite.panel.page.selectOption('#layer', '0');
+    assert.equal(await attr('#model-view', 'data-query'), 'class');
+    const before = await suite.panel.page.$eval('#heat', (c) => (c as HTMLCanvasElement).toDataURL());
+    await suite.panel.page.focus('#model-view .mv-cell[data-layer="0"][data-head="0"]');
+    await suite.panel.page.keyboard.press('ArrowRight');
+    await suite.panel.page.keyboard.press('ArrowDown');
+    await suite.panel.page.keyboard.press('Enter');
+    assert.equal(await suite.panel.page.inputValue('#layer'), '1');
+    assert.equal(await suite.panel.page.inputValue('#head'), '1');
+    assert.match(await caption(), /encoder\.block1: attention from the class token to each patch \(head 2\)/);
+    assert.notEqual(await suite.panel.page.$eval('#heat', (c) => (c as HTMLCanvasElement).toDataURL()), before, 'the large map changed');
+    // Patch query: the grid answers the clicked patch.
+    await suite.panel.page.check('#query-mode');
+    await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
+    assert.equal(await attr('#model-view', 'data-query'), 'patch');
+    assert.match((await suite.panel.page.textContent('#model-view-title'))!, /where the patch at input pixel \(0, 0\) looks/);
+    await suite.panel.screenshot('classify-vit-model-view');
+    assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    assert.deepEqual(await suite.panel.cspViolations(), []);
+  });
+
+  it('shows a colour bar with the range of the large map, in viridis or magma', async () => {
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    const range = /Range (\S+)–(\S+)\./.exec((await suite.panel.page.textContent('#attention-caption'))!)!;
+    assert.equal(await suite.panel.page.textContent('#range-low'), range[1]);
+    assert.equal(await suite.panel.page.textContent('#range-high'), range[2]);
+    const ends = () => suite.panel.page.$eval('#colorbar', (c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 256, 1).data.filter((_, i) => i < 3 || (i >= 1020 && i < 1023))));
+    assert.deepEqual(await ends(), [68, 1, 84, 253, 231, 37]); // viridis
+    await suite.panel.page.selectOption('#colormap', 'magma');
+    assert.deepEqual(await ends(), [0, 0, 4, 252, 253, 191]);
+  });
+
+  it('Swin: rows are the stages’ blocks; the block’s window borders (shifted or not) draw over the image', async () => {
+    for (const m of messages(swin, 'tiny_swin')) await suite.panel.send(m);
+    const labels = await suite.panel.page.$$eval('#model-view .mv-label[role="rowheader"]', (ls) => ls.map((l) => l.textContent));
+    assert.deepEqual(labels, swin.layers.filter((l) => l.data).map((l) => `${l.name}${l.shifted ? ' SW' : ' W'}`));
+    await suite.panel.page.selectOption('#layer', '1'); // stage1.block1, SW-MSA
+    const heat = () => suite.panel.page.$eval('#heat', (c) => (c as HTMLCanvasElement).toDataURL());
+    const plain = await heat();
+    await suite.panel.page.check('#windows');
+    const shifted = await heat();
+    assert.notEqual(shifted, plain);
+    await suite.panel.page.selectOption('#layer', '0'); // W-MSA: other borders
+    assert.notEqual(await heat(), shifted);
+    await suite.panel.screenshot('classify-swin-windows');
+  });
+
+  it('exports the large view and the model view as PNG', async () => {
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    await suite.panel.page.click('#export');
+    await suite.panel.page.click('#export-grid');
+    const saves = (await suite.panel.posted()).filter((m) => m.type === 'save');
+    assert.deepEqual(saves.map((m) => [m.format, m.name]), [['png', 'disc-attention.png'], ['png', 'disc-model-view.png']]);
+    for (const s of saves) assert.ok((s.data as string).startsWith('iVBORw0KGgo'), 'a PNG');
+  });
+
+  it('an error stays on screen with Retry and Select another model', async () => {
+    await suite.panel.send({ type: 'busy', message: 'Classifying with vit_b_16.onnx…' });
+    await suite.panel.send({ type: 'error', message: 'vit_b_16.onnx needs its weights file vit_b_16.onnx.data beside it.' });
+    assert.match((await suite.panel.page.textContent('#error'))!, /weights file/);
+    assert.equal(await suite.panel.page.textContent('.status'), '');
+    await suite.panel.page.click('#retry');
+    await suite.panel.page.click('#pick-model');
+    assert.deepEqual((await suite.panel.posted()).slice(-2), [{ type: 'rerun' }, { type: 'pickModel' }]);
+  });
+});
+
+describe('webview: classify folder errors', function () {
+  const suite = panelSuite('folder');
+  it('a failed run ends "Classifying…": the error, that nothing was written, Retry and Select another model', async () => {
+    assert.match((await suite.panel.page.textContent('h1'))!, /Classifying/);
+    await suite.panel.send({ type: 'error', message: 'vit_b_16.onnx needs its weights file vit_b_16.onnx.data beside it.' });
+    assert.doesNotMatch((await suite.panel.page.textContent('h1'))!, /Classifying/);
+    assert.match((await suite.panel.page.textContent('#error'))!, /weights file/);
+    assert.match((await suite.panel.page.textContent('.status'))!, /No result files were written/);
+    await suite.panel.page.click('#retry');
+    await suite.panel.page.click('#pick-model');
+    assert.deepEqual((await suite.panel.posted()).slice(-2), [{ type: 'rerun' }, { type: 'pickModel' }]);
   });
 });

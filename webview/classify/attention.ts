@@ -1,54 +1,80 @@
 /**
- * The attention view of the classify panel: a heatmap over the image for a chosen layer
- * (or ViT rollout, or a Swin stage's mean) and head (mean, max or one head), with opacity,
- * click-a-patch query mode and PNG export. Maps come from the core's pure functions.
+ * The attention view of the classify panel.
+ *   Large view: one map over the image (a layer — or ViT rollout, or a Swin stage's mean — and a
+ *   head, mean or max), in a perceptual colour map with a colour bar and the value range, a blend
+ *   slider, click-a-patch query mode, Swin window borders of the block (shifted or not).
+ *   Model view: every layer × head for the current query (class token, the clicked patch, or
+ *   rollout), each map on its own range; a click or Enter makes a cell the large view, arrows move.
+ * Export either as PNG. The maps come from the core's pure functions.
  */
 import { h, clear } from '../shared/dom';
-import { layerMap, layerQueryMap, rolloutMap, stageMaps, type CapturedLayer } from '../../src/core/inference/attentionMaps';
+import { layerGeometry, layerMap, layerQueryMap, rolloutMap, stageMaps, type CapturedLayer } from '../../src/core/inference/attentionMaps';
+import { canRollout, modelView, tokenAt, type HeadMap, type ModelQuery } from '../../src/core/inference/modelView';
 import type { HeadSelect } from '../../src/core/inference/attention';
 import type { HostMessage } from '../../src/shared/protocol';
+import { COLORMAPS, colour, lut, range, type ColormapName } from './colormap';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
 
 interface View {
   layer: string; // layer index, 'rollout' or 'stage:N'
   head: string; // 'mean' | 'max' | head index
-  opacity: number;
-  query: [number, number] | null; // token (row, col) of the chosen layer's grid, in query mode
+  blend: number;
+  /** The clicked position in input pixels (query mode), and its token in the chosen layer's grid. */
+  queryPx: [number, number] | null;
+  query: [number, number] | null;
   queryMode: boolean;
+  colormap: ColormapName;
+  windows: boolean;
+  /** Rollout mode: the model-view cell (row, column) opened in the large view, else the full rollout. */
+  rolloutCell: [number, number] | null;
 }
 
-/** A perceptual dark→bright ramp (inferno-like), readable on light and dark themes. */
-const RAMP = [
-  [0, 0, 4],
-  [87, 16, 110],
-  [188, 55, 84],
-  [249, 142, 9],
-  [252, 255, 164],
-];
-function colour(t: number): [number, number, number] {
-  const x = Math.max(0, Math.min(1, t)) * (RAMP.length - 1);
-  const i = Math.min(RAMP.length - 2, Math.floor(x));
-  const f = x - i;
-  return [0, 1, 2].map((k) => Math.round(RAMP[i][k] + (RAMP[i + 1][k] - RAMP[i][k]) * f)) as [number, number, number];
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, heat: HTMLCanvasElement, onExport: (png: string) => void): HTMLElement {
+/** A map as a w×h canvas of coloured pixels (scaled up by the caller with smoothing off: crisp tokens). */
+function tile(map: ArrayLike<number>, grid: [number, number], name: ColormapName, lo: number, hi: number, alpha = 255, into?: HTMLCanvasElement): HTMLCanvasElement {
+  const c = into ?? document.createElement('canvas');
+  if (c.width !== grid[1] || c.height !== grid[0]) (c.width = grid[1]), (c.height = grid[0]);
+  const ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(grid[1], grid[0]);
+  colour(map, lut(name), lo, hi, alpha, img.data);
+  ctx.putImageData(img, 0, 0);
+  return c;
+}
+
+export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, heat: HTMLCanvasElement, onExport: (png: string, what: 'view' | 'grid') => void): HTMLElement {
   const captured = m.layers.filter((l) => l.data);
-  const view: View = { layer: m.family === 'vit' && captured.length === m.layers.length ? 'rollout' : String(m.layers.indexOf(captured[captured.length - 1])), head: 'mean', opacity: 0.6, query: null, queryMode: false };
+  const rolloutOk = m.family === 'vit' && canRollout(m.layers);
+  const lastCaptured = String(m.layers.indexOf(captured[captured.length - 1]));
+  const view: View = { layer: rolloutOk ? 'rollout' : lastCaptured, head: 'mean', blend: 0.6, queryPx: null, query: null, queryMode: false, colormap: 'viridis', windows: false, rolloutCell: null };
   const root = h('div', { class: 'attention', id: 'attention' });
   const layerSel = h('select', { id: 'layer', 'aria-label': 'Layer' });
-  if (m.family === 'vit' && captured.length === m.layers.length) layerSel.append(h('option', { value: 'rollout' }, 'Rollout (all layers)'));
+  if (rolloutOk) layerSel.append(h('option', { value: 'rollout' }, 'Rollout (all layers)'));
   if (m.family === 'swin') for (const s of stageMaps(captured)) layerSel.append(h('option', { value: `stage:${s.stage}` }, `Stage ${s.stage + 1} mean (${s.grid[0]}×${s.grid[1]})`));
   m.layers.forEach((l, i) => layerSel.append(h('option', { value: i, disabled: !l.data }, `${l.name}${l.window ? (l.shifted ? ` SW-MSA M=${l.window}` : ` W-MSA M=${l.window}`) : ''}${l.data ? '' : ' (not captured)'}`)));
   layerSel.value = view.layer;
   const headSel = h('select', { id: 'head', 'aria-label': 'Head' });
-  const opacity = h('input', { id: 'opacity', type: 'range', min: 0, max: 100, value: 60, 'aria-label': 'Heatmap opacity' });
+  const cmapSel = h('select', { id: 'colormap', 'aria-label': 'Colour map' }, ...COLORMAPS.map((c) => h('option', { value: c }, c)));
+  const blend = h('input', { id: 'opacity', type: 'range', min: 0, max: 100, value: 60, 'aria-label': 'Blend: image to attention map' });
   const queryBox = h('input', { id: 'query-mode', type: 'checkbox' });
-  const exportBtn = h('button', { id: 'export', class: 'link-button' }, 'Export PNG');
+  const windowsBox = h('input', { id: 'windows', type: 'checkbox' });
+  const windowsLabel = h('label', { for: 'windows', class: 'check' }, windowsBox, ' Window borders of this block');
+  const exportBtn = h('button', { id: 'export', class: 'link-button' }, 'Export view as PNG');
+  const exportGridBtn = h('button', { id: 'export-grid', class: 'link-button' }, 'Export model view as PNG');
   const caption = h('p', { class: 'muted', id: 'attention-caption' });
+  const bar = h('canvas', { id: 'colorbar', width: 256, height: 1, 'aria-hidden': 'true' });
+  const lowLabel = h('span', { id: 'range-low' });
+  const highLabel = h('span', { id: 'range-high' });
+  const scale = h('div', { class: 'colorbar', role: 'img', id: 'colorscale' }, lowLabel, bar, highLabel);
+  const gridTitle = h('h3', { id: 'model-view-title' });
+  const grid = h('div', { class: 'model-view', id: 'model-view', role: 'grid', 'aria-labelledby': 'model-view-title' });
   const warnings = m.warnings.length ? h('ul', { class: 'warnings' }, ...m.warnings.map((w) => h('li', {}, w))) : null;
 
+  let cells: HTMLCanvasElement[][] = [];
+  let rows: HeadMap[][] = [];
   // Rollout multiplies through every layer (≈12 ms for ViT-B/16): compute it once per capture.
   let rollout: Float32Array | null | undefined;
   const layerOf = (): CapturedLayer | null => (/^\d+$/.test(view.layer) ? m.layers[Number(view.layer)] : null);
@@ -60,11 +86,18 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     if (view.head !== 'mean' && view.head !== 'max' && Number(view.head) >= l.heads) view.head = 'mean';
     headSel.value = view.head;
     headSel.disabled = view.layer === 'rollout';
+    const win = layerOf()?.window;
+    windowsBox.disabled = !win;
+    windowsLabel.classList.toggle('muted', !win);
   };
   const headValue = (): HeadSelect => (view.head === 'mean' || view.head === 'max' ? view.head : Number(view.head));
 
-  /** The map to draw, its grid and the input pixels per cell. */
+  /** The map of the large view, its grid and the input pixels per cell. */
   const current = (): { map: Float32Array; grid: [number, number]; cell: number; what: string } | null => {
+    if (view.layer === 'rollout' && view.rolloutCell) {
+      const hm = rows[view.rolloutCell[0]]?.[view.rolloutCell[1]];
+      if (hm) return { map: hm.map, grid: hm.grid, cell: hm.cell, what: `Rollout from the class token ending with ${m.layers[hm.layer].name}, head ${hm.head + 1}` };
+    }
     if (view.layer === 'rollout') {
       const map = rollout === undefined ? (rollout = rolloutMap(m.layers)) : rollout;
       return map && { map, grid: m.layers[0].grid, cell: m.layers[0].cell, what: 'Attention rollout (Abnar & Zuidema 2020) from the class token over all layers' };
@@ -75,23 +108,42 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     }
     const l = layerOf();
     if (!l?.data) return null;
-    if (view.queryMode && view.query) {
-      const [r, c] = view.query;
-      return { map: layerQueryMap(l, r, c, headValue()), grid: l.grid, cell: l.cell, what: `${l.name}: where patch (${r}, ${c}) looks${l.window ? ' (its window only)' : ''}` };
+    const head = typeof headValue() === 'number' ? ` (head ${Number(view.head) + 1})` : '';
+    if (view.queryMode && view.queryPx) {
+      const [r, c] = (view.query = tokenAt(l, view.queryPx[0], view.queryPx[1]));
+      return { map: layerQueryMap(l, r, c, headValue()), grid: l.grid, cell: l.cell, what: `${l.name}: where patch (${r}, ${c}) looks${l.window ? ' (its window only)' : ''}${head}` };
     }
     return {
       map: layerMap(l, headValue()),
       grid: l.grid,
       cell: l.cell,
-      what: l.window ? `${l.name}: mean attention each patch receives within its ${l.shifted ? 'shifted ' : ''}window (partition${l.shifted ? ' and cyclic shift' : ''} undone)` : `${l.name}: attention from the class token to each patch`,
+      what: (l.window ? `${l.name}: mean attention each patch receives within its ${l.shifted ? 'shifted ' : ''}window (partition${l.shifted ? ' and cyclic shift' : ''} undone)` : `${l.name}: attention from the class token to each patch`) + head,
     };
+  };
+
+  /** Window borders of a Swin block over the image: an edge between two tokens of different windows (shifted windows wrap). */
+  const drawWindows = (ctx: CanvasRenderingContext2D, l: CapturedLayer, px: number) => {
+    const g = layerGeometry(l);
+    const N = g.M * g.M;
+    const win = (r: number, c: number) => Math.floor(g.slotOf[r * g.W + c] / N);
+    const s = l.cell * px;
+    ctx.strokeStyle = cssVar('--vscode-editor-foreground', '#fff');
+    ctx.lineWidth = Math.max(2, Math.round(s / 6));
+    ctx.beginPath();
+    for (let r = 0; r < g.H; r++)
+      for (let c = 0; c < g.W; c++) {
+        if (c + 1 < g.W && win(r, c) !== win(r, c + 1)) (ctx.moveTo((c + 1) * s, r * s), ctx.lineTo((c + 1) * s, (r + 1) * s));
+        if (r + 1 < g.H && win(r, c) !== win(r + 1, c)) (ctx.moveTo(c * s, (r + 1) * s), ctx.lineTo((c + 1) * s, (r + 1) * s));
+      }
+    ctx.strokeRect(0, 0, g.W * s, g.H * s);
+    ctx.stroke();
   };
 
   const draw = () => {
     const t0 = performance.now();
     const cur = current();
     const size = image.width;
-    heat.width = heat.height = size;
+    if (heat.width !== size || heat.height !== size) heat.width = heat.height = size;
     const ctx = heat.getContext('2d')!;
     ctx.clearRect(0, 0, size, size);
     if (!cur) {
@@ -99,76 +151,211 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
       return;
     }
     const [gh, gw] = cur.grid;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of cur.map) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-    const img = ctx.createImageData(gw, gh);
-    for (let i = 0; i < gh * gw; i++) {
-      const [r, g, b] = colour(hi > lo ? (cur.map[i] - lo) / (hi - lo) : 0);
-      const t = hi > lo ? (cur.map[i] - lo) / (hi - lo) : 0;
-      img.data.set([r, g, b, Math.round(255 * view.opacity * (0.2 + 0.8 * t))], i * 4);
-    }
-    const tile = document.createElement('canvas');
-    tile.width = gw;
-    tile.height = gh;
-    tile.getContext('2d')!.putImageData(img, 0, 0);
-    const scale = size / m.inputSize;
+    const [lo, hi] = range(cur.map);
+    const px = size / m.inputSize;
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(tile, 0, 0, gw * cur.cell * scale, gh * cur.cell * scale);
+    ctx.globalAlpha = view.blend;
+    ctx.drawImage(tile(cur.map, cur.grid, view.colormap, lo, hi), 0, 0, gw * cur.cell * px, gh * cur.cell * px);
+    ctx.globalAlpha = 1;
+    const l = layerOf();
+    if (view.windows && l?.window) drawWindows(ctx, l, px);
     if (view.queryMode && view.query) {
-      ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0af';
+      ctx.strokeStyle = cssVar('--vscode-focusBorder', '#0af');
       ctx.lineWidth = 2;
-      ctx.strokeRect(view.query[1] * cur.cell * scale, view.query[0] * cur.cell * scale, cur.cell * scale, cur.cell * scale);
+      ctx.strokeRect(view.query[1] * cur.cell * px, view.query[0] * cur.cell * px, cur.cell * px, cur.cell * px);
     }
+    tile(Float32Array.from({ length: 256 }, (_, i) => i), [1, 256], view.colormap, 0, 255, 255, bar);
+    lowLabel.textContent = lo.toPrecision(3);
+    highLabel.textContent = hi.toPrecision(3);
+    scale.setAttribute('aria-label', `Colour scale (${view.colormap}) from ${lo.toPrecision(3)} to ${hi.toPrecision(3)}`);
     caption.textContent = `${cur.what}. Range ${lo.toPrecision(3)}–${hi.toPrecision(3)}.`;
     heat.setAttribute('data-draw-ms', (performance.now() - t0).toFixed(2));
     heat.setAttribute('data-grid', `${gh}x${gw}`);
+    markSelected();
   };
 
-  layerSel.addEventListener('change', () => ((view.layer = layerSel.value), fillHeads(), draw()));
+  // ── Model view ────────────────────────────────────────────────────────────────────────────
+  let gridKey = '';
+  let focus: [number, number] = [0, 0];
+  const gridQuery = (): ModelQuery => (view.layer === 'rollout' ? { kind: 'rollout' } : view.queryMode && view.queryPx ? { kind: 'patch', x: view.queryPx[0], y: view.queryPx[1] } : { kind: 'class' });
+  const queryText = (q: ModelQuery) =>
+    q.kind === 'rollout'
+      ? 'rollout from the class token through the blocks before, ending with each head'
+      : q.kind === 'patch'
+        ? `where the patch at input pixel (${Math.floor(q.x)}, ${Math.floor(q.y)}) looks`
+        : m.family === 'vit'
+          ? 'attention from the class token'
+          : 'mean attention each token receives in its window';
+  const openCell = (r: number, c: number) => {
+    const cell = rows[r]?.[c];
+    if (!cell) return;
+    if (gridQuery().kind === 'rollout') {
+      view.rolloutCell = [r, c];
+      return draw();
+    }
+    view.layer = String(cell.layer);
+    layerSel.value = view.layer;
+    view.head = String(cell.head);
+    fillHeads();
+    draw();
+  };
+  const moveFocus = (r: number, c: number) => {
+    r = Math.max(0, Math.min(cells.length - 1, r));
+    c = Math.max(0, Math.min(cells[r].length - 1, c));
+    cells[focus[0]]?.[focus[1]]?.setAttribute('tabindex', '-1');
+    focus = [r, c];
+    const el = cells[r][c];
+    el.setAttribute('tabindex', '0');
+    el.focus();
+  };
+  function markSelected(): void {
+    const li = layerOf() ? Number(view.layer) : -1;
+    const hd = /^\d+$/.test(view.head) ? Number(view.head) : -1;
+    const rc = view.layer === 'rollout' ? view.rolloutCell : null;
+    cells.forEach((row, r) => row.forEach((el, c) => el.setAttribute('aria-selected', String(rc ? rc[0] === r && rc[1] === c : rows[r][c].layer === li && rows[r][c].head === hd))));
+  }
+  const drawGrid = () => {
+    const t0 = performance.now();
+    const q = gridQuery();
+    const key = JSON.stringify(q);
+    rows = modelView(m.layers, q);
+    const name = view.colormap;
+    if (key !== gridKey || cells.length !== rows.length) {
+      // Build the cells once per query kind; a new patch only recolours them.
+      gridKey = key;
+      clear(grid);
+      const maxHeads = Math.max(...rows.map((r) => r.length));
+      grid.style.setProperty('--heads', String(maxHeads));
+      grid.append(h('div', { class: 'mv-row mv-header', role: 'row' }, h('div', { class: 'mv-label', role: 'columnheader' }, 'head →'), ...Array.from({ length: maxHeads }, (_, k) => h('div', { class: 'mv-head', role: 'columnheader' }, String(k + 1)))));
+      cells = rows.map((row, r) => {
+        const l = m.layers[row[0].layer];
+        const label = h('div', { class: 'mv-label', role: 'rowheader', title: l.name }, l.window ? `${l.name}${l.shifted ? ' SW' : ' W'}` : l.name);
+        const els = row.map((hm, c) => {
+          const el = h('canvas', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head + 1}` });
+          el.addEventListener('click', () => ((focus = [r, c]), openCell(r, c)));
+          return el;
+        });
+        grid.append(h('div', { class: 'mv-row', role: 'row' }, label, ...els));
+        return els;
+      });
+      focus = [0, 0];
+    }
+    rows.forEach((row, r) =>
+      row.forEach((hm, c) => {
+        const [lo, hi] = range(hm.map);
+        tile(hm.map, hm.grid, name, lo, hi, 255, cells[r][c]);
+      }),
+    );
+    gridTitle.textContent = `Model view: ${rows.length} layers × heads — ${queryText(q)} (each map on its own range; click or Enter to open)`;
+    markSelected();
+    grid.setAttribute('data-draw-ms', (performance.now() - t0).toFixed(2));
+    grid.setAttribute('data-query', q.kind);
+  };
+  grid.addEventListener('keydown', (e) => {
+    const [r, c] = focus;
+    const moves: Record<string, [number, number]> = { ArrowUp: [r - 1, c], ArrowDown: [r + 1, c], ArrowLeft: [r, c - 1], ArrowRight: [r, c + 1], Home: [r, 0], End: [r, 1e9] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      moveFocus(...moves[e.key]);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      openCell(r, c);
+    }
+  });
+  const refresh = () => (draw(), drawGrid());
+
+  layerSel.addEventListener('change', () => {
+    const wasRollout = gridQuery().kind;
+    view.layer = layerSel.value;
+    view.rolloutCell = null;
+    fillHeads();
+    draw();
+    if (gridQuery().kind !== wasRollout) drawGrid();
+  });
   headSel.addEventListener('change', () => ((view.head = headSel.value), draw()));
-  opacity.addEventListener('input', () => ((view.opacity = Number(opacity.value) / 100), draw()));
+  cmapSel.addEventListener('change', () => ((view.colormap = cmapSel.value as ColormapName), refresh()));
+  blend.addEventListener('input', () => ((view.blend = Number(blend.value) / 100), draw()));
+  windowsBox.addEventListener('change', () => ((view.windows = windowsBox.checked), draw()));
   queryBox.addEventListener('change', () => {
     view.queryMode = queryBox.checked;
     if (view.queryMode && view.layer === 'rollout') {
-      view.layer = String(m.layers.indexOf(captured[captured.length - 1]));
+      view.layer = lastCaptured;
       layerSel.value = view.layer;
       fillHeads();
     }
-    draw();
+    refresh();
   });
-  // Query mode: a click on the image picks the query patch of the chosen layer's grid.
+  // Query mode: a click on the image picks the query patch (kept in input pixels: each layer has its own grid).
   image.parentElement!.addEventListener('click', (e) => {
-    if (!view.queryMode) return;
-    const l = layerOf();
-    if (!l) return;
+    if (!view.queryMode || !layerOf()) return;
     const rect = image.getBoundingClientRect();
-    const px = ((e.clientX - rect.left) / rect.width) * m.inputSize;
-    const py = ((e.clientY - rect.top) / rect.height) * m.inputSize;
-    const r = Math.floor(py / l.cell);
-    const c = Math.floor(px / l.cell);
-    if (r < 0 || c < 0 || r >= l.grid[0] || c >= l.grid[1]) return;
-    view.query = [r, c];
-    draw();
+    const x = ((e.clientX - rect.left) / rect.width) * m.inputSize;
+    const y = ((e.clientY - rect.top) / rect.height) * m.inputSize;
+    if (x < 0 || y < 0 || x >= m.inputSize || y >= m.inputSize) return;
+    view.queryPx = [x, y];
+    refresh();
   });
   exportBtn.addEventListener('click', () => {
+    // The image, the map and the colour bar with its range, at the canvas's own resolution.
+    const band = Math.max(28, Math.round(image.width / 16));
     const out = document.createElement('canvas');
     out.width = image.width;
-    out.height = image.height;
+    out.height = image.height + band;
     const ctx = out.getContext('2d')!;
+    ctx.fillStyle = cssVar('--vscode-editor-background', '#fff');
+    ctx.fillRect(0, 0, out.width, out.height);
     ctx.drawImage(image, 0, 0);
     ctx.drawImage(heat, 0, 0);
-    onExport(out.toDataURL('image/png').split(',')[1]);
+    ctx.imageSmoothingEnabled = false;
+    const pad = Math.round(band / 4);
+    ctx.font = `${Math.round(band / 2.4)}px sans-serif`;
+    ctx.fillStyle = cssVar('--vscode-editor-foreground', '#000');
+    ctx.textBaseline = 'middle';
+    const lw = ctx.measureText(lowLabel.textContent!).width;
+    const hw = ctx.measureText(highLabel.textContent!).width;
+    ctx.fillText(lowLabel.textContent!, pad, image.height + band / 2);
+    ctx.fillText(highLabel.textContent!, out.width - pad - hw, image.height + band / 2);
+    ctx.drawImage(bar, 2 * pad + lw, image.height + pad, out.width - 4 * pad - lw - hw, band - 2 * pad);
+    onExport(out.toDataURL('image/png').split(',')[1], 'view');
+  });
+  exportGridBtn.addEventListener('click', () => {
+    const s = 4; // device pixels per token
+    const gap = 4;
+    const labelW = 140;
+    const maxW = Math.max(...rows.flatMap((r) => r.map((x) => x.grid[1] * s)));
+    const maxH = Math.max(...rows.flatMap((r) => r.map((x) => x.grid[0] * s)));
+    const maxHeads = Math.max(...rows.map((r) => r.length));
+    const out = document.createElement('canvas');
+    out.width = labelW + maxHeads * (maxW + gap);
+    out.height = rows.length * (maxH + gap) + 20;
+    const ctx = out.getContext('2d')!;
+    ctx.fillStyle = cssVar('--vscode-editor-background', '#fff');
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = cssVar('--vscode-editor-foreground', '#000');
+    ctx.font = '12px sans-serif';
+    ctx.textBaseline = 'middle';
+    ctx.imageSmoothingEnabled = false;
+    for (let k = 0; k < maxHeads; k++) ctx.fillText(`head ${k + 1}`, labelW + k * (maxW + gap), 10);
+    rows.forEach((row, r) => {
+      const y = 20 + r * (maxH + gap);
+      ctx.fillText(m.layers[row[0].layer].name, 4, y + maxH / 2);
+      row.forEach((_hm, c) => ctx.drawImage(cells[r][c], labelW + c * (maxW + gap), y, maxW, maxH));
+    });
+    onExport(out.toDataURL('image/png').split(',')[1], 'grid');
   });
 
   fillHeads();
   root.append(
     h('h2', {}, 'Attention'),
     warnings ?? '',
-    h('div', { class: 'toolbar' }, h('label', { for: 'layer' }, 'Layer '), layerSel, h('label', { for: 'head' }, 'Head '), headSel),
-    h('div', { class: 'toolbar' }, h('label', { for: 'opacity' }, 'Opacity '), opacity, h('label', { for: 'query-mode' }, queryBox, ' Click a patch to see where it looks'), exportBtn),
+    h('div', { class: 'toolbar' }, h('label', { for: 'layer' }, 'Layer '), layerSel, h('label', { for: 'head' }, 'Head '), headSel, h('label', { for: 'colormap' }, 'Colours '), cmapSel),
+    scale,
+    h('div', { class: 'toolbar' }, h('label', { for: 'opacity' }, 'Blend '), blend, h('label', { for: 'query-mode', class: 'check' }, queryBox, ' Click a patch to see where it looks'), m.family === 'swin' ? windowsLabel : '', exportBtn),
     caption,
+    gridTitle,
+    h('div', { class: 'model-view-scroll' }, grid),
+    h('div', { class: 'toolbar' }, exportGridBtn),
   );
-  draw();
+  refresh();
   return root;
 }

@@ -45,7 +45,10 @@ function render(v: ClassifyView, providers: string[]): void {
   const stack = h('div', { class: 'stack' }, canvas, heat, overlay);
   imageCanvas = canvas;
   heatCanvas = heat;
-  const display = Math.max(224, Math.min(448, v.pixels.width * Math.ceil(224 / v.pixels.width)));
+  // The canvases hold a whole multiple of the input (≥ 448 px) and CSS fits them to the panel;
+  // small inputs (28×28) keep hard pixel edges: what the model sees.
+  const display = v.pixels.width * Math.max(1, Math.ceil(448 / v.pixels.width));
+  stack.classList.toggle('pixelated', v.pixels.width * 2 <= display);
   drawImage(canvas, v.pixels, display);
   const redrawGrid = () => {
     const ctx = overlay.getContext('2d')!;
@@ -91,7 +94,7 @@ function render(v: ClassifyView, providers: string[]): void {
   content.append(
     h('h1', {}, v.imageName),
     h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
-    h('div', { class: 'columns' }, h('div', {}, stack, gridBox, attentionHost), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
+    h('div', { class: 'columns' }, h('div', { class: 'large-view' }, stack, gridBox, attentionHost), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
   );
 }
 
@@ -99,16 +102,21 @@ onMessage((m) => {
   if (m.type === 'classified') render(m.view, m.providers);
   else if (m.type === 'attention' && attentionHost && imageCanvas && heatCanvas) {
     clear(attentionHost);
-    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-attention.png`, data: png })));
+    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png })));
   } else if (m.type === 'attentionUnavailable' && attentionHost) {
     clear(attentionHost);
     attentionHost.append(h('p', { class: 'error', id: 'attention-error' }, m.message));
   }
   else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') {
+    // The failure stays on screen with what to do next; the host also shows one notification.
     status.textContent = '';
     clear(content);
-    content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message));
+    const retry = h('vscode-button' as 'button', { id: 'retry' }, 'Retry');
+    retry.addEventListener('click', () => post({ type: 'rerun' }));
+    const other = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select another model…');
+    other.addEventListener('click', () => post({ type: 'pickModel' }));
+    content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry, other));
   }
 });
 post({ type: 'ready' });

@@ -1,3 +1,4 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage } from '../shared/host';
 import type { FolderRow, HostMessage } from '../../src/shared/protocol';
@@ -59,8 +60,19 @@ function render(m: FolderMessage): void {
   tableHost.append(h('table', { class: 'grid', id: 'results' }, h('thead', {}, h('tr', {}, header('image', 'Image'), header('label', 'Class'), header('prob', 'Probability'))), body));
 }
 
+/** The run failed (a model that cannot load, a run that fails): say so, with what to do next; nothing was written. */
+function failed(message: string): void {
+  title.textContent = last ? `Stopped classifying ${last.folder}` : 'Could not classify the folder';
+  clear(status);
+  const retry = h('vscode-button' as 'button', { id: 'retry' }, 'Retry');
+  retry.addEventListener('click', () => post({ type: 'rerun' }));
+  const other = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select another model…');
+  other.addEventListener('click', () => post({ type: 'pickModel' }));
+  status.append(h('p', { class: 'error', id: 'error', role: 'alert' }, message), h('p', { class: 'muted' }, 'No result files were written.'), h('div', { class: 'toolbar' }, retry, other));
+}
+
 onMessage((m) => {
   if (m.type === 'folder') render(m);
-  else if (m.type === 'error') status.textContent = m.message;
+  else if (m.type === 'error') failed(m.message);
 });
 post({ type: 'ready' });

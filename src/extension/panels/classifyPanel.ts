@@ -89,6 +89,7 @@ export class ClassifyPanel extends Panel<Message> {
     const cfg = this.services.config(image);
     const order = this.ep ? [this.ep] : this.services.providerOrder(image);
     try {
+      this.services.requireTrust(this.state.attention ? 'Show Attention' : 'Classify Image');
       const model = this.state.modelPath ?? configuredModel(this.services, image);
       this.post({ type: 'busy', message: `Classifying with ${basename(model)}…` });
       const overrides: PreprocessingOverrides = {
@@ -151,8 +152,10 @@ export class ClassifyPanel extends Panel<Message> {
         this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers: att.layers, warnings: att.warnings });
       } else if (noAttention) this.post({ type: 'attentionUnavailable', message: noAttention });
     } catch (e) {
+      // A run superseded by a newer one (Run again, another provider) says nothing: the newer one reports.
+      if (this.running !== cts) return;
       this.post({ type: 'error', message: (e as Error).message });
-      if (!isUserError(e)) this.services.report(e, 'Classify Image');
+      this.services.report(e, 'Classify Image');
     } finally {
       if (this.running === cts) this.running = undefined;
       cts.dispose();

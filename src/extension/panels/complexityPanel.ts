@@ -65,6 +65,7 @@ export class ComplexityPanel extends Panel<Message> {
   }
 
   private async measure(m: Accepts<'measure'>): Promise<void> {
+    this.services.requireTrust('Measure on this machine');
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ViT Inspector: timing attention on ${m.h}×${m.w}, C=${m.dim}`, cancellable: true },
       (_p, token) => this.services.runtime.request('timeAttention', { h: m.h, w: m.w, dim: m.dim, heads: m.heads, windows: m.windows, order: this.services.providerOrder() }, token),

@@ -3,8 +3,9 @@ import { basename, join, isAbsolute } from 'node:path';
 import type { Services } from '../context';
 import type { HostMessage } from '../../shared/protocol';
 import { Panel, unhandled, type Accepts } from './panel';
+import { selectModel } from '../model';
 
-type Message = Accepts<'ready' | 'openFile' | 'copy'>;
+type Message = Accepts<'ready' | 'openFile' | 'copy' | 'rerun' | 'pickModel'>;
 
 /** The sortable results table of Classify Folder. */
 export class FolderPanel extends Panel<Message> {
@@ -12,12 +13,13 @@ export class FolderPanel extends Panel<Message> {
   private last: HostMessage | undefined;
   private ready = false;
 
-  static show(services: Services, folder: string): FolderPanel {
-    return new FolderPanel(Panel.create(services, FolderPanel.viewType, `Classified: ${basename(folder)}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true }), services, folder);
+  /** `again`: run the folder again (Retry; after Select another model). */
+  static show(services: Services, folder: string, again: () => Promise<void>): FolderPanel {
+    return new FolderPanel(Panel.create(services, FolderPanel.viewType, `Classified: ${basename(folder)}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true }), services, folder, again);
   }
 
-  private constructor(panel: vscode.WebviewPanel, services: Services, private readonly folder: string) {
-    super(panel, services, { kind: 'folder', title: 'Classified folder', what: 'Classify Folder', key: null, accepts: ['ready', 'openFile', 'copy'] });
+  private constructor(panel: vscode.WebviewPanel, services: Services, private readonly folder: string, private readonly again: () => Promise<void>) {
+    super(panel, services, { kind: 'folder', title: 'Classified folder', what: 'Classify Folder', key: null, accepts: ['ready', 'openFile', 'copy', 'rerun', 'pickModel'] });
   }
 
   protected async handle(m: Message): Promise<void> {
@@ -34,6 +36,13 @@ export class FolderPanel extends Panel<Message> {
       }
       case 'copy':
         return this.copy(m.text);
+      case 'pickModel':
+        if (!(await selectModel(this.services))) return;
+        this.panel.dispose();
+        return this.again();
+      case 'rerun':
+        this.panel.dispose();
+        return this.again();
       default:
         unhandled(m);
     }

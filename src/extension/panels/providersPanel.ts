@@ -49,6 +49,7 @@ export class ProvidersPanel extends Panel<Message> {
   /** One profiled run of the model in use: which provider ran each node. */
   private async placement(): Promise<void> {
     try {
+      this.services.requireTrust('Node placement');
       const model = configuredModel(this.services);
       this.post({ type: 'busy', message: `Profiling one run of ${basename(model)}…` });
       const r = await vscode.window.withProgress(
@@ -63,8 +64,9 @@ export class ProvidersPanel extends Panel<Message> {
   }
 
   async refresh(): Promise<void> {
-    this.post({ type: 'busy', message: 'Starting a session on each provider…' });
     try {
+      this.services.requireTrust('Show Execution Providers');
+      this.post({ type: 'busy', message: 'Starting a session on each provider…' });
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: probing execution providers', cancellable: true },
         (_p, token) => this.services.runtime.request('providers', { order: this.services.providerOrder() }, token),
