@@ -70,7 +70,3 @@ async function create(model: string | { key: string; bytes: Uint8Array }, order:
   const last = failures[failures.length - 1];
   throw new UserError(`ONNX Runtime cannot load ${name}: ${last?.reason ?? 'no execution provider available'}${failures.length > 1 ? ` (tried ${failures.map((f) => f.ep).join(', ')})` : ''}.`);
 }
-
-export function clearSessions(): void {
-  cache.clear();
-}

@@ -262,11 +262,6 @@ export function synthesizeAttentionLayer(p: AttentionLayerParams): AttentionLaye
   return { model: b.build(), weights, geometry: g, macs, peakBytes };
 }
 
-/** The synthesised attention layer as an ONNX model (input `x` [1, hw, C], output `y` [1, hw, C]). */
-export function attentionLayerModel(p: AttentionLayerParams): OnnxModel {
-  return synthesizeAttentionLayer(p).model;
-}
-
 /** A dense [n, n] × [n, n] fp32 MatMul (input `a`, constant `b`): the machine's baseline rate. */
 export function matmulModel(n: number, seed = 7): OnnxModel {
   const next = rng(seed);
