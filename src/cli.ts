@@ -114,7 +114,7 @@ export const commands: Record<string, Command> = {
           family: r.family,
           params: r.params,
           macs: r.macs,
-          config: { imageSize: c.imageSize, patchSize: c.patchSize, embedDim: c.embedDim, depths: c.depths, heads: c.heads, mlpRatio: c.mlpRatio, windowSize: c.windowSize, shiftSize: c.shiftSize, extraTokens: c.extraTokens, numClasses: c.numClasses },
+          config: { imageSize: c.imageSize, patchSize: c.patchSize, embedDim: c.embedDim, depths: c.depths, heads: c.heads, mlpRatio: c.mlpRatio, windowSize: c.windowSize, shiftSize: c.shiftSize, extraTokens: c.extraTokens, registers: c.registers, numClasses: c.numClasses, backbone: c.backbone },
           opset: r.opset,
           producer: r.producer,
           inputs: r.inputs,
@@ -122,7 +122,7 @@ export const commands: Record<string, Command> = {
           warnings: r.warnings,
           tree: r.tree,
         });
-      const name = r.family === 'other' ? 'not a ViT or Swin (shown as "other")' : r.family === 'vit' ? (c.extraTokens > 1 ? `ViT/DeiT with ${c.extraTokens} extra tokens` : 'ViT') : 'Swin Transformer';
+      const name = r.family === 'other' ? 'not a ViT or Swin (shown as "other")' : r.family === 'vit-hybrid' ? `hybrid ViT (${c.backbone?.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone)` : r.family === 'vit' ? (c.extraTokens > 1 ? `ViT/DeiT with ${c.extraTokens} extra tokens` : 'ViT') : 'Swin Transformer';
       print(`${basename(r.file)}: ${name}`);
       const rows: [string, string][] = [
         ['image size', c.imageSize ? `${c.imageSize}²` : '?'],
@@ -132,7 +132,14 @@ export const commands: Record<string, Command> = {
         ['heads', c.heads?.join('-') ?? '—'],
         ['MLP ratio', String(c.mlpRatio ?? '—')],
         ['window', c.windowSize === null ? '— (global attention)' : `${c.windowSize} (shift ${c.shiftSize})`],
-        ['extra tokens', String(c.extraTokens)],
+        ['extra tokens', `${c.extraTokens}${c.registers ? ` (${c.registers} registers)` : ''}`],
+        ...(c.backbone
+          ? ([
+              ['backbone', `${c.backbone.kind}, stride ${c.backbone.stride ?? '? (unresolved)'}, feature map ${c.backbone.featureMap ? c.backbone.featureMap.join('×') : '?'}`],
+              ['backbone params', `${c.backbone.params.toLocaleString('en-US')} of ${r.params.toLocaleString('en-US')}`],
+              ['backbone MACs', `${c.backbone.macs.toLocaleString('en-US')} (transformer ${(r.macs - c.backbone.macs).toLocaleString('en-US')})`],
+            ] as [string, string][])
+          : []),
         ['classes', String(c.numClasses ?? '—')],
         ['params', `${r.params.toLocaleString('en-US')} (${millions(r.params)})`],
         ['MACs', `${r.macs.toLocaleString('en-US')} (${giga(r.macs)}; FLOPs = 2 × MACs)`],

@@ -33,6 +33,7 @@ const fmt = {
 function familyName(r: InspectResult): string {
   if (r.family === 'swin') return 'Swin Transformer';
   if (r.family === 'vit') return r.config.extraTokens > 1 ? `ViT / DeiT (${r.config.extraTokens} extra tokens)` : 'ViT';
+  if (r.family === 'vit-hybrid') return `Hybrid ViT (${r.config.backbone?.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone)`;
   return 'Other (not a ViT or Swin)';
 }
 
@@ -74,7 +75,14 @@ function card(r: InspectResult): HTMLElement {
           ...fact('Heads', c.heads?.join('-') ?? '?', 'heads'),
           ...fact('MLP ratio', String(c.mlpRatio ?? '?')),
           ...fact('Window', c.windowSize === null ? 'global attention' : `${c.windowSize} (shift ${c.shiftSize})`, 'window'),
-          ...fact('Extra tokens', String(c.extraTokens)),
+          ...fact('Extra tokens', `${c.extraTokens}${c.registers ? ` (${c.registers} registers)` : ''}`, 'extra'),
+          ...(c.backbone
+            ? [
+                ...fact('Backbone', `${c.backbone.kind === 'resnet' ? 'ResNet' : 'CNN'}, stride ${c.backbone.stride ?? '? (unresolved)'}, feature map ${c.backbone.featureMap?.join('×') ?? '?'}`, 'backbone'),
+                ...fact('MACs split', `backbone ${fmt.macs(c.backbone.macs)}, transformer ${fmt.macs(r.macs - c.backbone.macs)}`, 'macs-split'),
+                ...fact('Backbone params', `${c.backbone.params.toLocaleString('en-US')} (${fmt.params(c.backbone.params)})`),
+              ]
+            : []),
         ]
       : []),
     ...fact('Classes', String(c.numClasses ?? '?')),

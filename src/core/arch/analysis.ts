@@ -5,6 +5,8 @@
  * products, the Q/K/V projections feeding them and the output projection after. Nothing here
  * looks at node names, so torchvision, timm and Hugging Face exports are read alike.
  */
+import type { Backbone } from './hybrid';
+import { findBackbone, tokenProjection } from './hybrid';
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
 import { attrInts, numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
@@ -49,6 +51,8 @@ export interface GraphAnalysis {
   weightOf: Map<number, TensorInfo>;
   attentions: AttentionInfo[];
   patchEmbed: number | null;
+  /** Hybrid ViT: the CNN whose feature map the patch embedding (then the token projection) sees. */
+  backbone: Backbone | null;
   /** Batch size the shapes were computed with. */
   batch: number;
   roles: Role[];
@@ -123,6 +127,7 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
     weightOf,
     attentions: [],
     patchEmbed: null,
+    backbone: null,
     batch: 1,
     roles: new Array(nodes.length).fill('other'),
     normNodes: new Set(),
@@ -133,6 +138,16 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
   a.patchEmbed = findPatchEmbed(a);
   findNorms(a);
   findAttentions(a);
+  // Hybrid: the tokens come from a projection of a CNN's feature map, not from the image.
+  const proj = tokenProjection(a);
+  if (proj !== null && proj !== a.patchEmbed) {
+    const bb = findBackbone(a, proj);
+    if (bb) {
+      a.backbone = bb;
+      a.patchEmbed = proj;
+      for (const i of bb.nodes) if (a.weightOf.has(i)) a.roles[i] = 'patchEmbed';
+    }
+  }
   assignRoles(a);
   return a;
 }

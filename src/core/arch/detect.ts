@@ -19,6 +19,9 @@ import type { AttentionInfo, GraphAnalysis } from './analysis';
 import { patchGrid } from './analysis';
 import { SHIFT_PATH, WEIGHT_VIEW } from './ops';
 import { walk, walkAll } from './walk';
+import type { Backbone } from './hybrid';
+import { countRegisters } from './hybrid';
+import { countGraphMacs } from '../flops/graph';
 
 import type { Family } from '../terms';
 
@@ -31,8 +34,22 @@ export interface ArchConfig {
   mlpRatio: number | null;
   windowSize: number | null;
   shiftSize: number | null;
+  /** Class + distillation + register tokens before the patches. */
   extraTokens: number;
+  /** Register tokens (DINOv2-style), included in extraTokens. */
+  registers: number;
   numClasses: number | null;
+  /** Hybrid ViT: the CNN before the transformer; null for a ViT on raw patches and for Swin. */
+  backbone: BackboneConfig | null;
+}
+
+export interface BackboneConfig {
+  kind: 'resnet' | 'conv';
+  /** Input pixels per feature-map cell; null when it cannot be resolved (see the warnings). */
+  stride: number | null;
+  featureMap: [number, number] | null;
+  params: number;
+  macs: number;
 }
 
 export interface StageInfo {
@@ -132,7 +149,7 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
   const ats = a.attentions.filter((x) => x.heads > 0 && x.tokens > 0);
   const other: Detection = {
     family: 'other',
-    config: { imageSize, patchSize: null, embedDim: null, depths: null, heads: null, mlpRatio: null, windowSize: null, shiftSize: null, extraTokens: 0, numClasses },
+    config: { imageSize, patchSize: null, embedDim: null, depths: null, heads: null, mlpRatio: null, windowSize: null, shiftSize: null, extraTokens: 0, registers: 0, numClasses, backbone: null },
     stages: [],
   };
   if (!ats.length) return other;
@@ -145,6 +162,7 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
     const first = ats[0];
     const extra = gridTokens !== null ? first.tokens - gridTokens : 0;
     const heads = first.heads;
+    const bb = a.backbone;
     const stage: StageInfo = {
       tokens: grid ?? [first.tokens, 1],
       dim: first.dim,
@@ -154,10 +172,11 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
       blocks: ats.map((x) => ({ softmax: x.softmax, shifted: false, shift: 0 })),
     };
     return {
-      family: 'vit',
+      family: bb ? 'vit-hybrid' : 'vit',
       config: {
         imageSize,
-        patchSize,
+        // Hybrid: the effective patch in input pixels, backbone stride × the projection's stride.
+        patchSize: bb ? (bb.stride !== null ? bb.stride * bb.projectionStride : null) : patchSize,
         embedDim,
         depths: [ats.length],
         heads: [heads],
@@ -165,7 +184,9 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
         windowSize: null,
         shiftSize: null,
         extraTokens: Math.max(0, extra),
+        registers: gridTokens !== null && embedDim ? Math.min(Math.max(0, extra), countRegisters(a, embedDim, gridTokens)) : 0,
         numClasses,
+        backbone: bb ? backboneConfig(a, bb) : null,
       },
       stages: [stage],
     };
@@ -207,10 +228,26 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
       windowSize: stages[0].window,
       shiftSize,
       extraTokens: 0,
+      registers: 0,
       numClasses,
+      backbone: null,
     },
     stages,
   };
+}
+
+/** The backbone's params (every initializer only its nodes use) and MACs: the hybrid's split. */
+function backboneConfig(a: GraphAnalysis, bb: Backbone): BackboneConfig {
+  const pc = countParams(a);
+  const costs = countGraphMacs(a);
+  let macs = 0;
+  for (const i of bb.nodes) macs += costs.nodes[i].macs;
+  let params = 0;
+  for (const [name, n] of pc.perTensor) {
+    const users = a.consumers.get(name) ?? [];
+    if (users.length && users.every((u) => bb.nodes.has(u))) params += n;
+  }
+  return { kind: bb.kind, stride: bb.stride, featureMap: bb.featureMap, params, macs };
 }
 
 export interface ParamCount {

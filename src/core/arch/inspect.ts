@@ -4,6 +4,8 @@
  * parameters and MACs, and builds the module tree. The result is plain JSON (the
  * `vit-inspect arch --json` document, typed by InspectResult below).
  */
+import { extraTokenInitializers, nameTreeParts } from './hybrid';
+import { isGlobalAttention } from '../terms';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
@@ -220,9 +222,18 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
   if (costs.uncounted.length) {
     warnings.push(`${costs.uncounted.length} Conv/MatMul/Gemm node(s) have unknown shapes; their MACs are not counted.`);
   }
+  const bb = det.config.backbone;
+  if (bb && bb.stride === null) warnings.push(`A CNN backbone feeds the transformer, but its stride cannot be resolved (${a.backbone?.why ?? 'unknown sizes'}): the effective patch size and the patch grid over the image are unknown.`);
+  if (det.family === 'other' && a.nodes.some((n) => n.opType === 'Conv')) {
+    warnings.push('No attention over tokens was found: this is a convolutional network (or another non-transformer), shown as "other". ViT Inspector\'s views need a ViT, hybrid ViT or Swin.');
+  }
   const tree = buildTree(a, costs.nodes, pc.perTensor, g.name || path.basename(display, '.onnx'));
+  if (det.config.embedDim && det.stages[0] && isGlobalAttention(det.family)) {
+    const [gh, gw] = det.stages[0].tokens;
+    nameTreeParts(tree, a, extraTokenInitializers(a, det.config.embedDim, gh * gw));
+  }
   const stages: StageSummary[] = det.stages.map((s, k) => ({
-    name: det.family === 'vit' ? 'encoder' : `stage${k + 1}`,
+    name: isGlobalAttention(det.family) ? 'encoder' : `stage${k + 1}`,
     tokens: s.tokens,
     dim: s.dim,
     heads: s.heads,

@@ -4,7 +4,7 @@ import type { Family } from '../terms';
 
 /** A detected config in the analytic counter's terms; null for a non-transformer ('other'). */
 export function toFlopsConfig(family: Family, c: ArchConfig): ModelConfig | null {
-  if (family === 'other' || !c.patchSize || !c.embedDim || !c.depths || !c.heads || !c.imageSize) return null;
+  if ((family !== 'vit' && family !== 'swin') || !c.patchSize || !c.embedDim || !c.depths || !c.heads || !c.imageSize) return null;
   return {
     family,
     imageSize: c.imageSize,

@@ -10,7 +10,7 @@ import type { GraphAnalysis } from './analysis';
 import type { Role } from '../terms';
 import type { NodeCost } from '../flops/graph';
 
-export type TreeKind = 'model' | 'stage' | 'block' | 'attention' | 'mlp' | 'norm' | 'embed' | 'head' | 'op' | 'module';
+export type TreeKind = 'model' | 'stage' | 'block' | 'attention' | 'mlp' | 'norm' | 'embed' | 'backbone' | 'head' | 'op' | 'module';
 
 export interface TreeNode {
   /** Module name (`features.1.0`, `attn`) or op name (`MatMul_1`). */

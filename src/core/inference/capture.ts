@@ -8,6 +8,7 @@
  * The plan is made once per model file (path, size, mtime) and input size; the modified model's
  * bytes are made only when ONNX Runtime opens a session for it.
  */
+import { isGlobalAttention } from '../terms';
 import { basename } from 'node:path';
 import { analyzeGraph } from '../arch/analysis';
 import type { ArchConfig } from '../arch/detect';
@@ -173,7 +174,8 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
     );
   }
   if (fused.size) warnings.push(`${display} also has fused attention operators (${fusedText}); their attention cannot be captured.`);
-  const family = det.family;
+  // A hybrid's attention is a ViT's: one global sequence over its (effective-stride) patch grid.
+  const family: 'vit' | 'swin' = isGlobalAttention(det.family) ? 'vit' : 'swin';
   const config = det.config;
   const atBySoftmax = new Map(a.attentions.map((x) => [x.softmax, x]));
   const size = shapes.imageSize ?? [imageSize ?? 224, imageSize ?? 224];

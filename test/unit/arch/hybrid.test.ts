@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { inspectModel } from '../../../src/core/arch/inspect';
+import type { TreeNode } from '../../../src/core/arch/tree';
+import { attentionDocument, layerMap } from '../../../src/core/inference/attentionMaps';
+import { embeddingsOfFile } from '../../../src/core/vit/embeddings';
+import { RuntimeClient } from '../../../src/runtime/client';
+
+const models = resolve('test/fixtures/models');
+const images = resolve('test/fixtures/images');
+interface Ref {
+  images: { image: string; logits: number[]; attention: { shape: number[]; data: number[] }[] }[];
+}
+const ref = (name: string): Ref => JSON.parse(readFileSync(resolve(`test/fixtures/reference/${name}.json`), 'utf8')) as Ref;
+const expected = JSON.parse(readFileSync(join(models, 'tiny_hybrid.expected.json'), 'utf8'));
+const want = JSON.parse(readFileSync(resolve('test/fixtures/reference/vit_embeddings.json'), 'utf8')).distance as Record<string, { layers: number[][] }[]>;
+
+function find(t: TreeNode, pred: (t: TreeNode) => boolean): TreeNode | undefined {
+  if (pred(t)) return t;
+  for (const c of t.children) {
+    const r = find(c, pred);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
+  it('tiny_hybrid: family vit-hybrid, effective patch 8 = stride 8 × 1×1 projection, backbone params and MACs split as PyTorch counts them', () => {
+    const r = inspectModel(join(models, 'tiny_hybrid.onnx'));
+    assert.equal(r.family, 'vit-hybrid');
+    assert.equal(r.config.patchSize, 8);
+    assert.deepEqual(r.config.backbone, { kind: 'conv', stride: 8, featureMap: [4, 4], params: expected.backboneParams, macs: expected.macsSplit.backbone });
+    assert.equal(r.params, expected.params);
+    assert.equal(r.macs, expected.macsSplit.backbone + expected.macsSplit.transformer);
+    assert.deepEqual(r.stages.map((s) => [s.name, s.tokens]), [['encoder', [4, 4]]]);
+    // The tree has a backbone group holding exactly the backbone's params and MACs, above the encoder.
+    const bb = find(r.tree, (t) => t.kind === 'backbone');
+    assert.ok(bb);
+    assert.deepEqual([bb.params, bb.macs], [expected.backboneParams, expected.macsSplit.backbone]);
+    assert.ok(find(r.tree, (t) => t.name === 'class token (Expand)'));
+  });
+
+  it('tiny_registers: 4 registers among 5 extra tokens, named in the tree', () => {
+    const r = inspectModel(join(models, 'tiny_registers.onnx'));
+    assert.deepEqual([r.family, r.config.extraTokens, r.config.registers, r.config.backbone], ['vit', 5, 4, null]);
+    assert.ok(find(r.tree, (t) => /^register tokens ×4/.test(t.name) && t.params === 128));
+    assert.ok(find(r.tree, (t) => /^class token/.test(t.name) && t.params === 32));
+    const deit = inspectModel(join(models, 'tiny_deit.onnx'));
+    assert.deepEqual([deit.config.extraTokens, deit.config.registers], [2, 0]);
+    assert.ok(find(deit.tree, (t) => /^distillation token/.test(t.name)));
+  });
+
+  it('ResNet-18 stays "other" and says it is a convolutional network, not a hybrid', () => {
+    const r = inspectModel(join(models, 'resnet18.onnx'));
+    assert.deepEqual([r.family, r.config.backbone, r.config.patchSize], ['other', null, null]);
+    assert.match(r.warnings.join('\n'), /No attention over tokens.*convolutional network.*"other"/);
+  });
+
+  it('embeddings of a hybrid: position similarity over the 4×4 grid; no RGB filters, and why', () => {
+    const d = embeddingsOfFile(join(models, 'tiny_hybrid.onnx'));
+    assert.deepEqual(d.positions?.grid, [4, 4]);
+    assert.equal(d.patchFilters, null);
+    assert.match(d.notes.join(' '), /hybrid ViT.*feature map, not pixels/);
+  });
+
+  describe('through ONNX Runtime (cpu)', function () {
+    this.timeout(120_000);
+    let client: RuntimeClient;
+    before(() => (client = new RuntimeClient(resolve('dist/runtime.js'))));
+    after(() => client.dispose());
+
+    for (const name of ['tiny_hybrid', 'tiny_registers']) {
+      it(`${name}: logits and class-token attention equal PyTorch's, maps on the patch grid (registers left out), distances as PyTorch`, async () => {
+        const R = ref(name);
+        for (const [k, img] of R.images.entries()) {
+          const r = await client.request('attention', { model: join(models, `${name}.onnx`), image: join(images, img.image.split('/').pop()!), order: ['cpu'] });
+          let d = 0;
+          img.logits.forEach((v, i) => (d = Math.max(d, Math.abs(v - r.logits[i]))));
+          assert.ok(d < 1e-4, `${img.image}: logits max |Δ| ${d}`);
+          r.layers.forEach((l, i) => {
+            // Every map lands on the 4×4 grid of 8-pixel cells (the effective stride for the hybrid).
+            assert.deepEqual([l.grid, l.cell, l.extraTokens], [[4, 4], 8, name === 'tiny_hybrid' ? 1 : 5]);
+            const a = img.attention[i];
+            const N = a.shape[3];
+            const map = layerMap(l);
+            for (let p = 0; p < 16; p++) {
+              const e = a.data[(0 * N + 0) * N + l.extraTokens + p] + a.data[(1 * N + 0) * N + l.extraTokens + p];
+              assert.ok(Math.abs(map[p] - e / 2) < 1e-5, `${img.image} layer ${i} patch ${p}`);
+            }
+          });
+          const doc = attentionDocument(r);
+          doc.distance.forEach((l, i) => l.heads.forEach((v, h) => assert.ok(Math.abs(v - want[name][k].layers[i][h]) / want[name][k].layers[i][h] < 1e-4, `${l.name} head ${h}`)));
+        }
+      });
+    }
+  });
+});
