@@ -13,6 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.mjs';
+import { withRandomWeights } from './lib/weights.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-arch-bench-'));
@@ -91,8 +93,6 @@ function child(code) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 try {
   const core = await bundle('src/core/arch/inspect.ts', path.join(tmp, 'inspect.cjs'));
   const io = path.join(tmp, 'io.cjs');
@@ -100,39 +100,9 @@ try {
   await esbuild.build({ entryPoints: [path.join(tmp, 'io.ts')], bundle: true, outfile: io, format: 'cjs', platform: 'node', logLevel: 'warning' });
   const { readModel, writeModel } = (await import(io)).default;
 
-  // 1. ViT-L/16 with every parameter as inline random fp32 (uniform in ±0.05), generated while
-  //    writing: tensor byte k is byte (k mod B) of a block of B random floats (B a multiple of 4
-  //    and not of any tensor size, so float boundaries line up and tensors differ).
-  const block = new Float32Array(1_000_003);
-  let s = 0x9e3779b9;
-  for (let i = 0; i < block.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    block[i] = ((s >>> 0) / 4294967296 - 0.5) * 0.1;
-  }
-  const blockBytes = new Uint8Array(block.buffer);
-  let tensorSalt = 0;
-  const filler = (salt) => (target, offset) => {
-    let o = 0;
-    let p = (offset + salt) % blockBytes.length;
-    while (o < target.length) {
-      const n = Math.min(target.length - o, blockBytes.length - p);
-      target.set(blockBytes.subarray(p, p + n), o);
-      o += n;
-      p = 0;
-    }
-  };
-  const structure = readModel(path.join(root, 'test/fixtures/models/vit_l_16.onnx'));
-  let params = 0;
-  const initializers = structure.graph.initializers.map((t) => {
-    if (t.data.location !== 'external') return t;
-    const n = t.dims.reduce((a, b) => a * b, 1);
-    params += n;
-    tensorSalt = (tensorSalt + 4 * 7919) % blockBytes.length;
-    return { name: t.name, dataType: t.dataType, dims: t.dims, data: { location: 'generated', length: n * 4, fill: filler(tensorSalt) } };
-  });
-  const model = { ...structure, graph: { ...structure.graph, initializers } };
+  // 1. ViT-L/16 with every parameter as inline random fp32 (uniform in ±0.05, bench/lib/weights.mjs),
+  //    generated while writing.
+  const { model, params } = withRandomWeights(readModel(path.join(root, 'test/fixtures/models/vit_l_16.onnx')));
   const file = path.join(tmp, 'vit_l_16_full.onnx');
   const tw = performance.now();
   const bytes = writeModel(model, file);

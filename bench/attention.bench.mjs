@@ -21,6 +21,8 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, p95 } from './lib/stats.mjs';
+import { randomFloats, withRandomWeights } from './lib/weights.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root); // the harness finds the repository from the working directory
@@ -39,11 +41,6 @@ const SWITCHES = 24; // measured layer/head switches (alternating)
 const ROLLOUTS = 6;
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)];
 const f1 = (x) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
 const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
 
@@ -102,54 +99,19 @@ try {
   closeBrowser = lib.closeBrowser;
   const ort = req('onnxruntime-node');
 
-  // --- full-weight copies (random fp32 in ±0.05, generated while writing; as arch.bench.mjs) ---
-  const block = new Float32Array(1_000_003);
-  let s = 0x9e3779b9;
-  for (let i = 0; i < block.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    block[i] = ((s >>> 0) / 4294967296 - 0.5) * 0.1;
-  }
-  const blockBytes = new Uint8Array(block.buffer);
-  let tensorSalt = 0;
-  const filler = (salt) => (target, offset) => {
-    let o = 0;
-    let p = (offset + salt) % blockBytes.length;
-    while (o < target.length) {
-      const n = Math.min(target.length - o, blockBytes.length - p);
-      target.set(blockBytes.subarray(p, p + n), o);
-      o += n;
-      p = 0;
-    }
-  };
+  // --- full-weight copies (random fp32 in ±0.05, generated while writing: bench/lib/weights.mjs) ---
   /** The fixture with its external fp32 parameters generated inline; inline constants keep their bytes. */
   function fullCopy(name) {
-    const structure = readModel(path.join(root, 'test/fixtures/models', `${name}.onnx`));
-    let params = 0;
-    const initializers = structure.graph.initializers.map((t) => {
-      if (t.data.location !== 'external') return t;
-      if (t.dataType !== 1) throw new Error(`${name}: external initializer ${t.name} is not float32 (type ${t.dataType}); its real values are needed and absent`);
-      const n = t.dims.reduce((a, b) => a * b, 1);
-      params += n;
-      tensorSalt = (tensorSalt + 4 * 7919) % blockBytes.length;
-      return { name: t.name, dataType: t.dataType, dims: t.dims, data: { location: 'generated', length: n * 4, fill: filler(tensorSalt) } };
-    });
+    const { model, params } = withRandomWeights(readModel(path.join(root, 'test/fixtures/models', `${name}.onnx`)));
     const file = path.join(tmp, `${name}_full.onnx`);
     const t0 = performance.now();
-    const bytes = writeModel({ ...structure, graph: { ...structure.graph, initializers } }, file);
+    const bytes = writeModel(model, file);
     console.log(`  built ${path.basename(file)}: ${mb(bytes)}, ${params.toLocaleString('en')} random fp32 weights, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return file;
   }
 
   // --- goal 1: captured run vs plain run ------------------------------------------------------
-  const input = new Float32Array(3 * 224 * 224);
-  for (let i = 0; i < input.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    input[i] = ((s >>> 0) / 4294967296 - 0.5) * 4; // roughly the range of a normalised image
-  }
+  const input = randomFloats(3 * 224 * 224, 4, 12345); // roughly the range of a normalised image
   async function captureCost(name, label) {
     const full = fullCopy(name);
     const plan = planCapture(full, { imageSize: 224 });

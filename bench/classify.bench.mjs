@@ -12,11 +12,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.mjs';
+import { withRandomWeights } from './lib/weights.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const req = createRequire(path.join(root, 'package.json'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-classify-bench-'));
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`load average ${load()} on ${os.cpus().length} cores`);
 
@@ -32,21 +33,10 @@ try {
   const ort = req('onnxruntime-node');
   const sharp = req('sharp');
 
-  // Random fp32 weights for every external (absent) initializer; inline constants keep their bytes.
-  const block = new Uint8Array(new Float32Array(Array.from({ length: 100_003 }, (_, i) => Math.sin(i * 12.9898) * 0.05)).buffer);
-  const fill = (salt) => (target, offset) => {
-    for (let o = 0, p = (offset + salt) % block.length; o < target.length; p = 0) {
-      const n = Math.min(target.length - o, block.length - p);
-      target.set(block.subarray(p, p + n), o);
-      o += n;
-    }
-  };
+  // Random fp32 weights for every external (absent) initializer (bench/lib/weights.mjs).
   function fullCopy(name) {
-    const m = readModel(path.join(root, 'test/fixtures/models', `${name}.onnx`));
-    let salt = 0;
-    const initializers = m.graph.initializers.map((t) => (t.data.location !== 'external' ? t : { name: t.name, dataType: t.dataType, dims: t.dims, data: { location: 'generated', length: t.dims.reduce((a, b) => a * b, 1) * 4, fill: fill((salt += 28)) } }));
     const file = path.join(tmp, `${name}.onnx`);
-    writeModel({ ...m, graph: { ...m.graph, initializers } }, file);
+    writeModel(withRandomWeights(readModel(path.join(root, 'test/fixtures/models', `${name}.onnx`))).model, file);
     return file;
   }
 
