@@ -24,6 +24,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const node = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/runtime/worker.ts'], outfile: 'dist/runtime.js' },
+  // The image-preparation thread of the inference process (decode + preprocess while a run blocks it).
+  { entryPoints: ['src/runtime/prepare.ts'], outfile: 'dist/prepare.js' },
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ].filter((c) => existsSync(c.entryPoints[0]));
 

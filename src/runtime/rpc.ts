@@ -5,6 +5,8 @@
  */
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
+import type { ImageTensor } from '../core/inference/image';
+import type { BatchChoice } from '../core/inference/batch';
 import type { InspectResult } from '../core/arch/inspect';
 import type { PlacementParams } from './placement';
 import type { PlacementResult, ProvidersResult } from '../shared/providers';
@@ -21,6 +23,8 @@ export interface ClassifyParams {
   maxPixels?: number;
   /** Also return the cropped RGB image the model saw (for the panel). */
   withImage?: boolean;
+  /** Images per run when the model's batch dimension is symbolic (default: chosen from free memory). */
+  batch?: number;
 }
 
 export type ImageResult =
@@ -29,8 +33,11 @@ export type ImageResult =
       ok: true;
       top: TopEntry[];
       logits: Float32Array;
-      timings: { decode: number; preprocess: number; run: number };
+      /** ms; `run` is this image's share of its batch's run, `batch` the images in that run. */
+      timings: { decode: number; preprocess: number; run: number; batch: number };
       original: { width: number; height: number; format: string };
+      /** The size after the resize and the crop box in the resized image. */
+      steps: ImageTensor['steps'];
       cropped?: { width: number; height: number; rgb: Uint8Array };
     }
   | { image: string; ok: false; error: string };
@@ -43,7 +50,12 @@ export interface ClassifyResult {
   preprocessing: Preprocessing;
   labels: { source: string; warning?: string; count: number };
   inputName: string;
+  /** The element type the input was fed in (the model's declared type). */
+  inputType: string;
   numClasses: number | null;
+  batch: BatchChoice;
+  /** Where decode + preprocess ran: a worker thread overlaps them with the runs (more than one image). */
+  prepared: 'worker thread' | 'inference thread';
   results: ImageResult[];
 }
 
