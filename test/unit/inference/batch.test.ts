@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { batchPlan, chooseBatchSize, MAX_AUTO_BATCH } from '../../../src/core/inference/batch';
+
+describe('batch size for a symbolic batch dimension', () => {
+  const base = { dynamic: true, fixed: null, inputBytes: 3 * 224 * 224 * 4, images: 100 };
+  it('fits a quarter of the free memory at ~65× the input per image, capped', () => {
+    assert.equal(chooseBatchSize({ ...base, freeMemory: 16 * 2 ** 30 }).size, MAX_AUTO_BATCH);
+    // 1 GiB free → 256 MiB budget / (602,112 B × 65 = 37.3 MiB) = 6.
+    assert.equal(chooseBatchSize({ ...base, freeMemory: 2 ** 30 }).size, 6);
+    assert.equal(chooseBatchSize({ ...base, freeMemory: 10 * 2 ** 20 }).size, 1);
+    assert.equal(chooseBatchSize({ ...base, images: 3, freeMemory: 16 * 2 ** 30 }).size, 3);
+  });
+  it('--batch overrides on a dynamic model only', () => {
+    assert.equal(chooseBatchSize({ ...base, freeMemory: 2 ** 30, override: 32 }).size, 32);
+    const fixed = chooseBatchSize({ ...base, dynamic: false, fixed: 1, freeMemory: 2 ** 30, override: 32 });
+    assert.deepEqual([fixed.size, /fixed at 1/.test(fixed.reason)], [1, true]);
+  });
+  it('ramps 1, 2, 4, … up to the size, covering every image once', () => {
+    assert.deepEqual(batchPlan(10, 4), [1, 2, 4, 3]);
+    assert.deepEqual(batchPlan(20, 8), [1, 2, 4, 8, 5]);
+    assert.deepEqual(batchPlan(3, 1), [1, 1, 1]);
+    assert.deepEqual(batchPlan(0, 8), []);
+  });
+});
