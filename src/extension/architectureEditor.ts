@@ -5,6 +5,7 @@ import { inspect } from './modelInfo';
 import { UserError, isUserError } from '../core/errors';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { WindowsPanel } from './panels/windowsPanel';
+import { RelposPanel } from './panels/relposPanel';
 import { selectModel } from './model';
 import { Panel, unhandled, type Accepts } from './panels/panel';
 
@@ -54,6 +55,7 @@ class ArchitectureView extends Panel<Message> {
       case 'command':
         if (m.command === 'compareComplexity') ComplexityPanel.show(this.services, this.file);
         else if (m.command === 'showShiftedWindows') WindowsPanel.show(this.services, this.file);
+        else if (m.command === 'showRelativePositionBias') RelposPanel.show(this.services, this.file, m.block);
         else await selectModel(this.services, this.uri);
         return;
       default:

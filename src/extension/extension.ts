@@ -4,6 +4,7 @@ import { ProvidersPanel } from './panels/providersPanel';
 import { ClassifyPanel } from './panels/classifyPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { ComplexityPanel } from './panels/complexityPanel';
+import { RelposPanel } from './panels/relposPanel';
 import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
 import { classifyFolder } from './classifyFolder';
@@ -62,6 +63,8 @@ export function activate(context: vscode.ExtensionContext): void {
   revive(WindowsPanel.viewType, (panel) => WindowsPanel.revive(panel, services));
   command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, onnxArg(uri)));
   revive(ComplexityPanel.viewType, (panel) => ComplexityPanel.revive(panel, services));
+  command('vitInspector.showRelativePositionBias', 'Show Relative Position Bias', (uri?: vscode.Uri) => RelposPanel.show(services, onnxArg(uri)));
+  revive(RelposPanel.viewType, (panel) => RelposPanel.revive(panel, services));
 }
 
 /** The right-clicked image, else the image in the active tab, else one the user picks. */

@@ -7,6 +7,9 @@ import type { TopEntry } from '../core/inference/topk';
 import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/inference/attentionMaps';
+import type { RelposBlockView } from '../core/swin/relposModel';
+
+export type { RelposBlockView };
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
@@ -36,7 +39,7 @@ export interface FolderRow {
   error?: string;
 }
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity';
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos';
 
 /** Host → webview. */
 export type HostMessage =
@@ -48,6 +51,7 @@ export type HostMessage =
   | { type: 'complexity'; model: { name: string; config: ModelConfig } | null; unit: 'MACs' | 'FLOPs' }
   | { type: 'measured'; h: number; w: number; dim: number; heads: number; ep: string; matmulGflops: number; rows: { window: number | null; ms: number; gflops: number; macs: number }[] }
   | { type: 'architecture'; result: InspectResult }
+  | { type: 'relpos'; model: string; path: string; blocks: RelposBlockView[]; select: string | null; note: string | null }
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null; image: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'busy'; message: string }
@@ -67,7 +71,7 @@ export type WebviewMessage =
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
-  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' }
+  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias'; block?: string }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -104,7 +108,9 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'reinspect':
       return m.imageSize === null || (Number.isInteger(m.imageSize) && (m.imageSize as number) > 0 && (m.imageSize as number) <= 10_000) ? { type: 'reinspect', imageSize: m.imageSize as number | null } : undefined;
     case 'command':
-      return ['compareComplexity', 'showShiftedWindows', 'selectModel'].includes(m.command as string) ? { type: 'command', command: m.command as 'selectModel' } : undefined;
+      if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias'].includes(m.command as string)) return undefined;
+      if (m.block !== undefined && !isStr(m.block, 500)) return undefined;
+      return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

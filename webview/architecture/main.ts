@@ -188,6 +188,14 @@ function select(node: TreeNode): void {
     if (attrs.length) details.append(h('h3', {}, 'Attributes'), h('table', { class: 'grid' }, h('tbody', {}, ...attrs.map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, h('code', {}, JSON.stringify(v).slice(0, 400))))))));
     details.append(h('p', { class: 'muted' }, `Node name: ${d.name || '(none)'}${d.domain ? `, domain ${d.domain}` : ''}`));
   } else if (node.children.length) details.append(h('p', { class: 'muted' }, `${node.children.length} children. Use → to expand.`));
+  if (result?.family === 'swin' && (node.kind === 'block' || node.kind === 'attention')) {
+    const link = h('vscode-button' as 'button', { id: 'block-relpos', secondary: true }, 'Show its relative position bias');
+    // The block's module path (…/features.1.0[/attn]) picks the block in the relative-position view.
+    const scope = node.id.replace(/\*.*$/, '').split('/').filter(Boolean);
+    const block = node.kind === 'attention' ? scope[scope.length - 2] : scope[scope.length - 1];
+    link.addEventListener('click', () => post({ type: 'command', command: 'showRelativePositionBias', block }));
+    details.append(link);
+  }
 }
 
 function ioTable(list: NodeDetail['inputs']): HTMLElement {
@@ -266,7 +274,9 @@ function render(r: InspectResult): void {
   if (r.family === 'swin') {
     const sw = h('vscode-button' as 'button', { id: 'windows', secondary: true }, 'Show shifted windows');
     sw.addEventListener('click', () => post({ type: 'command', command: 'showShiftedWindows' }));
-    actions.append(sw);
+    const rp = h('vscode-button' as 'button', { id: 'relpos', secondary: true }, 'Relative position bias');
+    rp.addEventListener('click', () => post({ type: 'command', command: 'showRelativePositionBias' }));
+    actions.append(sw, rp);
   }
   const use = h('vscode-button' as 'button', { id: 'use', secondary: true }, 'Use for classification');
   use.addEventListener('click', () => post({ type: 'command', command: 'selectModel' }));

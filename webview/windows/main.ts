@@ -20,7 +20,10 @@ let stages: Stage[] = [];
 const controls = h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Feature map' });
 const message = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 const views = h('div', { class: 'views' });
-root.append(h('h1', {}, 'Shifted windows'), controls, message, views);
+const relpos = h('vscode-button' as 'button', { id: 'relpos', secondary: true }, 'Relative position bias');
+relpos.title = 'Each window adds a learned bias B to its scores: see its tables and index';
+relpos.addEventListener('click', () => post({ type: 'command', command: 'showRelativePositionBias' }));
+root.append(h('h1', {}, 'Shifted windows'), h('div', { class: 'toolbar' }, relpos), controls, message, views);
 
 function numberInput(id: string, label: string, value: number, max: number, onChange: (v: number) => void): HTMLElement {
   const input = h('input', { id, type: 'number', min: 1, max, step: 1, value, class: 'num-input' });

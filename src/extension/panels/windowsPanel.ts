@@ -5,6 +5,7 @@ import { analyticFlops, preset, type ModelConfig } from '../../core/flops';
 import { modelConfig } from '../modelInfo';
 import { configuredModel } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
+import { RelposPanel } from './relposPanel';
 
 /** Swin stages as (H, W, M) token maps; a ViT or unknown model falls back to Swin-T's. */
 export function windowStages(config: ModelConfig | null): { name: string; H: number; W: number; M: number }[] {
@@ -12,7 +13,7 @@ export function windowStages(config: ModelConfig | null): { name: string; H: num
   return analyticFlops(cfg).stages.map((s) => ({ name: s.name, H: s.tokens[0], W: s.tokens[1], M: s.window ?? 7 }));
 }
 
-type Message = Accepts<'ready'>;
+type Message = Accepts<'ready' | 'command'>;
 
 /** Show Shifted Windows: stage sizes from the model in use (Swin), else Swin-T's; custom H, W, M too. */
 export class WindowsPanel extends Panel<Message> {
@@ -40,15 +41,19 @@ export class WindowsPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private model: string | undefined, private image?: vscode.Uri) {
-    super(panel, services, { kind: 'windows', title: 'Shifted Windows', what: 'Show Shifted Windows', key: '', accepts: ['ready'], roots: image ? [vscode.Uri.joinPath(image, '..')] : [] });
+    super(panel, services, { kind: 'windows', title: 'Shifted Windows', what: 'Show Shifted Windows', key: '', accepts: ['ready', 'command'], roots: image ? [vscode.Uri.joinPath(image, '..')] : [] });
   }
 
   protected handle(m: Message): Promise<void> {
     switch (m.type) {
       case 'ready':
         return this.send();
+      case 'command':
+        // The one link out of this panel: the relative position bias of the model whose windows are shown.
+        if (m.command === 'showRelativePositionBias') RelposPanel.show(this.services, this.model);
+        return Promise.resolve();
       default:
-        unhandled(m.type);
+        unhandled(m);
     }
   }
 

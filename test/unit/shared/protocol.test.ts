@@ -54,8 +54,11 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
     rejects: [{ type: 'reinspect' }, { type: 'reinspect', imageSize: 0 }, { type: 'reinspect', imageSize: 10_001 }, { type: 'reinspect', imageSize: 224.5 }, { type: 'reinspect', imageSize: '224' }],
   },
   command: {
-    accepts: (['compareComplexity', 'showShiftedWindows', 'selectModel'] as const).map((command) => [{ type: 'command', command }, { type: 'command', command }]),
-    rejects: [{ type: 'command' }, { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'command', command: 'classifyImage' }],
+    accepts: [
+      ...(['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias'] as const).map((command): [unknown, Extract<WebviewMessage, { type: 'command' }>] => [{ type: 'command', command }, { type: 'command', command }]),
+      [{ type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }, { type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }],
+    ],
+    rejects: [{ type: 'command' }, { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'command', command: 'classifyImage' }, { type: 'command', command: 'showRelativePositionBias', block: 7 }, { type: 'command', command: 'showRelativePositionBias', block: 'x'.repeat(501) }],
   },
   save: {
     accepts: (['svg', 'png', 'csv', 'md'] as const).map((format) => [

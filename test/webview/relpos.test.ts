@@ -1,0 +1,114 @@
+// The relative-position view (webview/relpos) in real Chromium, fed what the host sends for the
+// committed tiny Swins (tables read from their weights) and the structure-only Swin-T.
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readRelpos, relposViews } from '../../src/core/swin/relposModel';
+import { relativePositionIndex, tableRows } from '../../src/core/swin/relpos';
+import { inspectModel } from '../../src/core/arch/inspect';
+import { panelSuite } from './harness';
+import { root } from './browser';
+
+const fixture = (name: string) => join(root, 'test', 'fixtures', 'models', `${name}.onnx`);
+const message = (name: string, select: string | null = null) => ({ type: 'relpos', model: `${name}.onnx`, path: fixture(name), blocks: relposViews(readRelpos(fixture(name))), select, note: null });
+
+describe('webview: relative position bias', function () {
+  this.timeout(60_000);
+  const w4 = message('relpos_w4');
+  const suite = panelSuite('relpos', { height: 1400, width: 1100 });
+
+  it('draws each head\'s (2M−1)×(2M−1) table with a colour bar centred on 0, values on hover', async () => {
+    const p = suite.panel;
+    await p.send(w4);
+    const b = w4.blocks[0];
+    assert.equal(await p.page.locator('canvas.table').count(), b.heads);
+    const size = await p.page.evaluate(() => { const c = document.querySelector('canvas.table') as HTMLCanvasElement; return [c.width, c.height]; });
+    const cell = size[0] / 7;
+    assert.equal(size[1] / cell, 7);
+    let range = 0;
+    for (const v of b.table!) range = Math.max(range, Math.abs(v));
+    assert.equal(await p.page.getAttribute('#colorbar', 'data-range'), range.toFixed(4));
+    // Hover head 1 at row 3, column 3: Δh = 0, Δw = 0, table row 24.
+    const box = (await p.page.locator('canvas.table[data-head="1"]').boundingBox())!;
+    await p.page.mouse.move(box.x + (3.5 * cell * box.width) / size[0], box.y + (3.5 * cell * box.height) / size[1]);
+    assert.match((await p.page.textContent('#hover'))!, /head 1, Δh = 0, Δw = 0 \(table row r = 24\)/);
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), b.table![1 * 49 + 24]);
+    // The largest entry is drawn in full red or blue, a colour of the diverging map's ends.
+    const R = tableRows(4);
+    let at = 0;
+    for (let k = 0; k < R; k++) if (Math.abs(b.table![k]) > Math.abs(b.table![at])) at = k;
+    const px = await p.page.evaluate(([r, c, s]) => Array.from((document.querySelector('canvas.table[data-head="0"]') as HTMLCanvasElement).getContext('2d')!.getImageData((c + 0.5) * s, (r + 0.5) * s, 1, 1).data), [Math.floor(at / 7), at % 7, cell]);
+    assert.deepEqual(px.slice(0, 3), b.table![at] > 0 ? [178, 24, 43] : [33, 102, 172]);
+    assert.deepEqual(await p.cspViolations(), []);
+    assert.deepEqual(p.errors, []);
+  });
+
+  it('shows the bias B = B̂[index] of one window and the index built step by step on M', async () => {
+    const p = suite.panel;
+    await p.send(w4);
+    const b = w4.blocks[0];
+    const dims = await p.page.evaluate(() => { const c = document.getElementById('bias') as HTMLCanvasElement; return [c.width, c.height]; });
+    assert.equal(dims[0], dims[1]);
+    const cell = dims[0] / 16;
+    const box = (await p.page.locator('#bias').boundingBox())!;
+    // query 5 (1, 1) → key 0 (0, 0): Δ = (1, 1), index (1+3)·7 + (1+3) = 32
+    await p.page.mouse.move(box.x + (0.5 * cell * box.width) / dims[0], box.y + (5.5 * cell * box.height) / dims[1]);
+    assert.match((await p.page.textContent('#bias-hover'))!, /query 5 \(1, 1\) → key 0 \(0, 0\): Δ = \(1, 1\)/);
+    assert.equal(Number(await p.page.getAttribute('#bias-hover', 'data-value')), b.table![32]);
+    await p.page.click('[data-step="3"]');
+    const idx = relativePositionIndex(4);
+    const row1 = await p.page.$$eval('#index tr:nth-child(3) td', (tds) => tds.map((t) => Number(t.textContent)));
+    assert.deepEqual(row1, Array.from(idx.subarray(16, 32)));
+    await p.page.click('[data-step="1"]');
+    assert.equal(await p.page.locator('#delta-h').count(), 1);
+    await p.page.click('[data-step="0"]');
+    assert.match((await p.page.textContent('#coords'))!, /5: \(1, 1\)/);
+    await p.page.click('[data-step="4"]');
+    await p.screenshot('relpos');
+    assert.deepEqual(p.errors, []);
+  });
+
+  it('a non-square 3×5 window: 5×9 tables; the block asked for is selected', async () => {
+    const p = suite.panel;
+    const m = message('relpos_w3x5', 'features.3.1');
+    await p.send(m);
+    assert.equal(await p.page.inputValue('#block'), '3');
+    const size = await p.page.evaluate(() => { const c = document.querySelector('canvas.table') as HTMLCanvasElement; return [c.width, c.height]; });
+    assert.equal(size[0] / size[1], 9 / 5);
+    assert.equal(await p.page.locator('canvas.table').count(), 4);
+  });
+
+  it('a structure-only Swin-T: the index is shown, the tables say the weights are missing', async () => {
+    const p = suite.panel;
+    await p.send(message('swin_t'));
+    assert.match((await p.page.textContent('#table-message'))!, /weights are missing/);
+    assert.equal(await p.page.locator('canvas.table').count(), 0);
+    await p.page.click('[data-step="3"]');
+    assert.match((await p.page.textContent('#index-section h2'))!, /7×7 window/);
+    assert.equal(await p.page.locator('#index tr').count(), 17);
+  });
+
+  it('a constant whose repeats disagree is shown as a constant added to the scores, not as a table', async () => {
+    const p = suite.panel;
+    await p.send(message('relpos_disagree'));
+    assert.equal(await p.page.getAttribute('#table-message', 'data-status'), 'not-relative');
+    assert.match((await p.page.textContent('#table-message'))!, /constant added to the scores/);
+  });
+});
+
+describe('webview: links to the relative position bias', function () {
+  this.timeout(60_000);
+  const arch = panelSuite('architecture', { height: 900, width: 1200 });
+  it('the architecture view of a Swin offers it for the model and for a chosen block', async () => {
+    const p = arch.panel;
+    await p.send({ type: 'architecture', result: inspectModel(fixture('relpos_w4'), { details: true }) });
+    await p.page.click('#relpos');
+    await p.page.fill('#search', 'features.1.1');
+    await p.page.locator('.tree-row.kind-block').first().click();
+    await p.page.click('#block-relpos');
+    const posted = await p.posted();
+    assert.deepEqual(posted.filter((m) => m.type === 'command'), [
+      { type: 'command', command: 'showRelativePositionBias' },
+      { type: 'command', command: 'showRelativePositionBias', block: 'features.1.1' },
+    ]);
+  });
+});
