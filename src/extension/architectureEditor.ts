@@ -1,3 +1,4 @@
+import { EmbeddingsPanel } from './panels/embeddingsPanel';
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from './context';
@@ -56,6 +57,7 @@ class ArchitectureView extends Panel<Message> {
         if (m.command === 'compareComplexity') ComplexityPanel.show(this.services, this.file);
         else if (m.command === 'showShiftedWindows') WindowsPanel.show(this.services, this.file);
         else if (m.command === 'showRelativePositionBias') RelposPanel.show(this.services, this.file, m.block);
+        else if (m.command === 'showEmbeddings') EmbeddingsPanel.show(this.services, this.file);
         else await selectModel(this.services, this.uri);
         return;
       default:

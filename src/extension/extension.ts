@@ -5,6 +5,7 @@ import { ClassifyPanel } from './panels/classifyPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { RelposPanel } from './panels/relposPanel';
+import { EmbeddingsPanel } from './panels/embeddingsPanel';
 import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
 import { classifyFolder } from './classifyFolder';
@@ -61,6 +62,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, onnxArg(uri), uri && IMAGE.test(uri.fsPath) ? uri : undefined));
   revive(WindowsPanel.viewType, (panel) => WindowsPanel.revive(panel, services));
+  command('vitInspector.showEmbeddings', 'Show Embeddings & Attention Distance', (uri?: vscode.Uri) => EmbeddingsPanel.show(services, onnxArg(uri)));
+  revive(EmbeddingsPanel.viewType, (panel) => EmbeddingsPanel.revive(panel, services));
   command('vitInspector.compareComplexity', 'Compare Window Complexity', (uri?: vscode.Uri) => ComplexityPanel.show(services, onnxArg(uri)));
   revive(ComplexityPanel.viewType, (panel) => ComplexityPanel.revive(panel, services));
   command('vitInspector.showRelativePositionBias', 'Show Relative Position Bias', (uri?: vscode.Uri) => RelposPanel.show(services, onnxArg(uri)));

@@ -10,6 +10,14 @@ import type { CapturedLayer } from '../core/inference/attentionMaps';
 import type { RelposBlockView } from '../core/swin/relposModel';
 
 export type { RelposBlockView };
+import type { EmbeddingsDocument } from '../core/vit/embeddings';
+
+/** Mean attention distance per layer and head (pixels), for one image or averaged over a folder. */
+export interface DistanceSeries {
+  label: string;
+  images: number;
+  layers: { name: string; heads: number[] }[];
+}
 
 /** What the classify panel shows for one image. Pixels travel as binary (Uint8Array), not JSON. */
 export interface ClassifyView {
@@ -39,7 +47,7 @@ export interface FolderRow {
   error?: string;
 }
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos';
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings';
 
 /** Host → webview. */
 export type HostMessage =
@@ -54,6 +62,7 @@ export type HostMessage =
   | { type: 'relpos'; model: string; path: string; blocks: RelposBlockView[]; select: string | null; note: string | null }
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null; image: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
+  | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
@@ -66,12 +75,14 @@ export type WebviewMessage =
   | { type: 'openSettings'; query: string }
   | { type: 'rerun'; ep?: string }
   | { type: 'wantAttention' }
+  | { type: 'showDistance' }
+  | { type: 'distanceFolder' }
   | { type: 'placement' }
   | { type: 'pickModel' }
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
-  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias'; block?: string }
+  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings'; block?: string }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -94,6 +105,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: 'pickModel' };
     case 'wantAttention':
       return { type: 'wantAttention' };
+    case 'showDistance':
+      return { type: 'showDistance' };
+    case 'distanceFolder':
+      return { type: 'distanceFolder' };
     case 'placement':
       return { type: 'placement' };
     case 'measure': {
@@ -108,7 +123,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'reinspect':
       return m.imageSize === null || (Number.isInteger(m.imageSize) && (m.imageSize as number) > 0 && (m.imageSize as number) <= 10_000) ? { type: 'reinspect', imageSize: m.imageSize as number | null } : undefined;
     case 'command':
-      if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias'].includes(m.command as string)) return undefined;
+      if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings'].includes(m.command as string)) return undefined;
       if (m.block !== undefined && !isStr(m.block, 500)) return undefined;
       return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
     case 'openFile':

@@ -271,6 +271,11 @@ function render(r: InspectResult): void {
     cx.addEventListener('click', () => post({ type: 'command', command: 'compareComplexity' }));
     actions.append(cx);
   }
+  if (r.family !== 'other') {
+    const em = h('vscode-button' as 'button', { id: 'embeddings', secondary: true }, 'Embeddings & attention distance');
+    em.addEventListener('click', () => post({ type: 'command', command: 'showEmbeddings' }));
+    actions.append(em);
+  }
   if (r.family === 'swin') {
     const sw = h('vscode-button' as 'button', { id: 'windows', secondary: true }, 'Show shifted windows');
     sw.addEventListener('click', () => post({ type: 'command', command: 'showShiftedWindows' }));

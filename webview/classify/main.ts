@@ -103,6 +103,10 @@ onMessage((m) => {
   else if (m.type === 'attention' && attentionHost && imageCanvas && heatCanvas) {
     clear(attentionHost);
     attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png })));
+    // The ViT paper's Figure 7 (right) for this image, in its own panel.
+    const dist = h('vscode-button' as 'button', { id: 'show-distance', secondary: true }, 'Mean attention distance…');
+    dist.addEventListener('click', () => post({ type: 'showDistance' }));
+    attentionHost.append(dist);
   } else if (m.type === 'attentionUnavailable' && attentionHost) {
     clear(attentionHost);
     attentionHost.append(h('p', { class: 'error', id: 'attention-error' }, m.message));

@@ -87,12 +87,12 @@ export function patchFilterComponents(weight: ArrayLike<number>, dims: readonly 
  * scaled so the component's range maps to 0..255 (the tiles of the paper's figure). With one
  * input channel the tile is grey; channels beyond 3 are not shown.
  */
-export function componentTile(component: ArrayLike<number>, channels: number, ph: number, pw: number): Uint8ClampedArray {
+export function componentTile(component: ArrayLike<number>, channels: number, ph: number, pw: number): Uint8ClampedArray<ArrayBuffer> {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < component.length; i++) (lo = Math.min(lo, component[i])), (hi = Math.max(hi, component[i]));
   const span = hi > lo ? hi - lo : 1;
-  const out = new Uint8ClampedArray(ph * pw * 4);
+  const out = new Uint8ClampedArray(new ArrayBuffer(ph * pw * 4));
   for (let y = 0; y < ph; y++) {
     for (let x = 0; x < pw; x++) {
       const o = (y * pw + x) * 4;

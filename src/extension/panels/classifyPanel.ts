@@ -6,11 +6,13 @@ import type { AttentionResult } from '../../runtime/attention';
 import type { Preprocessing } from '../../core/inference/preprocess';
 import type { TopEntry } from '../../core/inference/topk';
 import type { Services } from '../context';
-import type { ClassifyView } from '../../shared/protocol';
+import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
 import { configuredModel, selectModel } from '../model';
 import type { PreprocessingOverrides } from '../../core/inference/preprocess';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
+import { EmbeddingsPanel } from './embeddingsPanel';
+import { attentionDistances } from '../../core/inference/distance';
 
 interface State {
   imagePath: string;
@@ -19,13 +21,15 @@ interface State {
   attention?: boolean;
 }
 
-type Message = Accepts<'ready' | 'wantAttention' | 'rerun' | 'pickModel' | 'save' | 'copy'>;
+type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
 export class ClassifyPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.classify';
   private ep: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
+  /** The last capture's mean attention distances, for the Figure 7 panel. */
+  private lastDistance: { model: string; series: DistanceSeries } | undefined;
 
   static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
     const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
@@ -48,7 +52,7 @@ export class ClassifyPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
-    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'rerun', 'pickModel', 'save', 'copy'] });
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy'] });
   }
 
   protected override disposed(): void {
@@ -62,6 +66,10 @@ export class ClassifyPanel extends Panel<Message> {
       case 'wantAttention':
         this.state = { ...this.state, attention: true };
         return this.run();
+      case 'showDistance':
+        if (!this.lastDistance) throw new UserError('Show the attention first: the mean attention distance is computed from it.');
+        EmbeddingsPanel.show(this.services, this.lastDistance.model, this.lastDistance.series);
+        return;
       case 'rerun':
         if (m.ep) this.ep = m.ep;
         return this.run();
@@ -149,6 +157,7 @@ export class ClassifyPanel extends Panel<Message> {
       this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
       if (att) {
         for (const w of att.warnings) this.services.log.warn(`attention: ${w}`);
+        this.lastDistance = { model, series: { label: basename(image.fsPath), images: 1, layers: attentionDistances(att.layers) } };
         this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers: att.layers, warnings: att.warnings });
       } else if (noAttention) this.post({ type: 'attentionUnavailable', message: noAttention });
     } catch (e) {

@@ -24,6 +24,8 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   },
   wantAttention: { accepts: [[{ type: 'wantAttention', layers: [1] }, { type: 'wantAttention' }]], rejects: [] },
   placement: { accepts: [[{ type: 'placement' }, { type: 'placement' }]], rejects: [] },
+  showDistance: { accepts: [[{ type: 'showDistance', layers: 'x' }, { type: 'showDistance' }]], rejects: [] },
+  distanceFolder: { accepts: [[{ type: 'distanceFolder', folder: '/etc' }, { type: 'distanceFolder' }]], rejects: [] },
   pickModel: { accepts: [[{ type: 'pickModel', path: '/etc/passwd' }, { type: 'pickModel' }]], rejects: [] },
   openFile: {
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
@@ -55,7 +57,7 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   },
   command: {
     accepts: [
-      ...(['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias'] as const).map((command): [unknown, Extract<WebviewMessage, { type: 'command' }>] => [{ type: 'command', command }, { type: 'command', command }]),
+      ...(['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings'] as const).map((command): [unknown, Extract<WebviewMessage, { type: 'command' }>] => [{ type: 'command', command }, { type: 'command', command }]),
       [{ type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }, { type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }],
     ],
     rejects: [{ type: 'command' }, { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'command', command: 'classifyImage' }, { type: 'command', command: 'showRelativePositionBias', block: 7 }, { type: 'command', command: 'showRelativePositionBias', block: 'x'.repeat(501) }],
