@@ -73,7 +73,8 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   const grid = h('div', { class: 'model-view', id: 'model-view', role: 'grid', 'aria-labelledby': 'model-view-title' });
   const warnings = m.warnings.length ? h('ul', { class: 'warnings' }, ...m.warnings.map((w) => h('li', {}, w))) : null;
 
-  let cells: HTMLCanvasElement[][] = [];
+  let cells: HTMLElement[][] = [];
+  let rolloutRows: HeadMap[][] | undefined;
   let rows: HeadMap[][] = [];
   // Rollout multiplies through every layer (≈12 ms for ViT-B/16): compute it once per capture.
   let rollout: Float32Array | null | undefined;
@@ -214,38 +215,71 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     const rc = view.layer === 'rollout' ? view.rolloutCell : null;
     cells.forEach((row, r) => row.forEach((el, c) => el.setAttribute('aria-selected', String(rc ? rc[0] === r && rc[1] === c : rows[r][c].layer === li && rows[r][c].head === hd))));
   }
+  /** All maps on one canvas (one upload, not 144): a cell of S+1 pixels per map (S = the largest grid side, smaller grids scaled up by whole factors, 1 px gap), scaled by CSS with crisp pixels. */
+  const paintGrid = () => {
+    const S = Math.max(...rows.flatMap((r) => r.map((x) => Math.max(x.grid[0], x.grid[1]))));
+    const R = S + 1;
+    const heads = Math.max(...rows.map((r) => r.length));
+    if (gridCanvas.width !== heads * R || gridCanvas.height !== rows.length * R) (gridCanvas.width = heads * R), (gridCanvas.height = rows.length * R);
+    const ctx = gridCanvas.getContext('2d')!;
+    const img = ctx.createImageData(gridCanvas.width, gridCanvas.height);
+    const px = img.data;
+    const W = gridCanvas.width;
+    const table = lut(view.colormap);
+    rows.forEach((row, r) =>
+      row.forEach((hm, c) => {
+        const [gh, gw] = hm.grid;
+        const f = Math.max(1, Math.floor(S / Math.max(gh, gw)));
+        const [lo, hi] = range(hm.map);
+        const k = hi > lo ? 255 / (hi - lo) : 0;
+        for (let y = 0; y < gh * f; y++) {
+          const src = Math.floor(y / f) * gw;
+          let o = ((r * R + y) * W + c * R) * 4;
+          for (let x = 0; x < gw * f; x++, o += 4) {
+            const t = Math.max(0, Math.min(255, Math.round((hm.map[src + Math.floor(x / f)] - lo) * k))) * 3;
+            px[o] = table[t];
+            px[o + 1] = table[t + 1];
+            px[o + 2] = table[t + 2];
+            px[o + 3] = 255;
+          }
+        }
+      }),
+    );
+    ctx.putImageData(img, 0, 0);
+  };
+  const gridCanvas = h('canvas', { class: 'mv-canvas', 'aria-hidden': 'true' });
   const drawGrid = () => {
     const t0 = performance.now();
     const q = gridQuery();
-    const key = JSON.stringify(q);
-    rows = modelView(m.layers, q);
-    const name = view.colormap;
+    // Rollout rows do not depend on anything the user picks: computed once per capture.
+    rows = q.kind === 'rollout' ? (rolloutRows ??= modelView(m.layers, q)) : modelView(m.layers, q);
+    const key = rows.map((r) => r.length).join(',');
     if (key !== gridKey || cells.length !== rows.length) {
-      // Build the cells once per query kind; a new patch only recolours them.
+      // The cells (focus, click, names) are built once; a new query only repaints the canvas.
       gridKey = key;
       clear(grid);
       const maxHeads = Math.max(...rows.map((r) => r.length));
       grid.style.setProperty('--heads', String(maxHeads));
-      grid.append(h('div', { class: 'mv-row mv-header', role: 'row' }, h('div', { class: 'mv-label', role: 'columnheader' }, 'head →'), ...Array.from({ length: maxHeads }, (_, k) => h('div', { class: 'mv-head', role: 'columnheader' }, String(k + 1)))));
+      grid.style.setProperty('--rows', String(rows.length));
+      const body = h('div', { class: 'mv-body' }, gridCanvas);
       cells = rows.map((row, r) => {
         const l = m.layers[row[0].layer];
         const label = h('div', { class: 'mv-label', role: 'rowheader', title: l.name }, l.window ? `${l.name}${l.shifted ? ' SW' : ' W'}` : l.name);
         const els = row.map((hm, c) => {
-          const el = h('canvas', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head + 1}` });
+          const el = h('div', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head + 1}` });
+          el.style.gridColumn = String(c + 2);
           el.addEventListener('click', () => ((focus = [r, c]), openCell(r, c)));
           return el;
         });
-        grid.append(h('div', { class: 'mv-row', role: 'row' }, label, ...els));
+        label.style.gridRow = els.length ? String(r + 1) : '';
+        for (const el of els) el.style.gridRow = String(r + 1);
+        body.append(h('div', { class: 'mv-row', role: 'row' }, label, ...els));
         return els;
       });
+      grid.append(h('div', { class: 'mv-header', role: 'row' }, h('div', { class: 'mv-label', role: 'columnheader' }, 'head →'), ...Array.from({ length: maxHeads }, (_, k) => h('div', { class: 'mv-head', role: 'columnheader' }, String(k + 1)))), body);
       focus = [0, 0];
     }
-    rows.forEach((row, r) =>
-      row.forEach((hm, c) => {
-        const [lo, hi] = range(hm.map);
-        tile(hm.map, hm.grid, name, lo, hi, 255, cells[r][c]);
-      }),
-    );
+    paintGrid();
     gridTitle.textContent = `Model view: ${rows.length} layers × heads — ${queryText(q)} (each map on its own range; click or Enter to open)`;
     markSelected();
     grid.setAttribute('data-draw-ms', (performance.now() - t0).toFixed(2));
@@ -319,15 +353,12 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     onExport(out.toDataURL('image/png').split(',')[1], 'view');
   });
   exportGridBtn.addEventListener('click', () => {
-    const s = 4; // device pixels per token
-    const gap = 4;
-    const labelW = 140;
-    const maxW = Math.max(...rows.flatMap((r) => r.map((x) => x.grid[1] * s)));
-    const maxH = Math.max(...rows.flatMap((r) => r.map((x) => x.grid[0] * s)));
-    const maxHeads = Math.max(...rows.map((r) => r.length));
+    const s = Math.max(2, Math.ceil(48 / (gridCanvas.width / Math.max(...rows.map((r) => r.length))))); // device pixels per canvas pixel
+    const labelW = 150;
+    const top = 20;
     const out = document.createElement('canvas');
-    out.width = labelW + maxHeads * (maxW + gap);
-    out.height = rows.length * (maxH + gap) + 20;
+    out.width = labelW + gridCanvas.width * s;
+    out.height = top + gridCanvas.height * s;
     const ctx = out.getContext('2d')!;
     ctx.fillStyle = cssVar('--vscode-editor-background', '#fff');
     ctx.fillRect(0, 0, out.width, out.height);
@@ -335,12 +366,11 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     ctx.font = '12px sans-serif';
     ctx.textBaseline = 'middle';
     ctx.imageSmoothingEnabled = false;
-    for (let k = 0; k < maxHeads; k++) ctx.fillText(`head ${k + 1}`, labelW + k * (maxW + gap), 10);
-    rows.forEach((row, r) => {
-      const y = 20 + r * (maxH + gap);
-      ctx.fillText(m.layers[row[0].layer].name, 4, y + maxH / 2);
-      row.forEach((_hm, c) => ctx.drawImage(cells[r][c], labelW + c * (maxW + gap), y, maxW, maxH));
-    });
+    const R = gridCanvas.height / rows.length;
+    const heads = Math.max(...rows.map((r) => r.length));
+    for (let k = 0; k < heads; k++) ctx.fillText(`head ${k + 1}`, labelW + k * R * s, top / 2);
+    rows.forEach((row, r) => ctx.fillText(m.layers[row[0].layer].name, 4, top + (r + 0.5) * R * s));
+    ctx.drawImage(gridCanvas, labelW, top, gridCanvas.width * s, gridCanvas.height * s);
     onExport(out.toDataURL('image/png').split(',')[1], 'grid');
   });
 

@@ -59,10 +59,18 @@ export function modelView(layers: readonly CapturedLayer[], query: ModelQuery): 
       const row: HeadMap[] = [];
       for (let h = 0; h < l.heads; h++) {
         // e_cls · Â_l^h (no class token: the mean row, as attentionRollout), then the earlier blocks' fused factors.
-        const F = rolloutFactor(oneHead(t, h));
         let v = new Float64Array(N);
-        if (L.extraTokens > 0) v.set(F.subarray(0, N));
-        else for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) v[j] += F[i * N + j] / N;
+        if (L.extraTokens > 0) {
+          // Row 0 of rolloutFactor(head h) without building the N×N matrix: (A[0,:] + e_0) / its sum.
+          const o = h * N * N;
+          let sum = 1;
+          for (let j = 0; j < N; j++) sum += v[j] = t.data[o + j];
+          v[0] += 1;
+          for (let j = 0; j < N; j++) v[j] /= sum;
+        } else {
+          const F = rolloutFactor(oneHead(t, h));
+          for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) v[j] += F[i * N + j] / N;
+        }
         for (let k = li - 1; k >= 0; k--) {
           const A = factors[k];
           const next = new Float64Array(N);
