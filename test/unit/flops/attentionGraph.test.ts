@@ -3,11 +3,12 @@ import type * as ortType from 'onnxruntime-node';
 import { isUserError } from '../../../src/core/errors';
 import { analyzeGraph } from '../../../src/core/arch/analysis';
 import {
-attentionLayerMacs,
-randomInput,
-synthesizeAttentionLayer,
-type AttentionLayerGeometry,
-type AttentionLayerWeights,
+  attentionLayerMacs,
+  randomInput,
+  synthesizeAttentionLayer,
+  type AttentionLayerGeometry,
+  type AttentionLayerParams,
+  type AttentionLayerWeights,
 } from '../../../src/core/flops/attentionGraph';
 import { omegaMsa, omegaWmsa } from '../../../src/core/flops/complexity';
 import { countGraphMacs } from '../../../src/core/flops/graph';
@@ -116,14 +117,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-interface Case {
-  h: number;
-  w: number;
-  dim: number;
-  heads: number;
-  window: number | null;
-  shifted: boolean;
-}
+type Case = Pick<AttentionLayerParams, 'h' | 'w' | 'dim' | 'heads' | 'window' | 'shifted'>;
 
 async function checkAgainstReference(c: Case): Promise<{ y: Float32Array; layer: ReturnType<typeof synthesizeAttentionLayer> }> {
   const layer = synthesizeAttentionLayer(c);

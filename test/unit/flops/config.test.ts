@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
-import { isUserError } from '../../../src/core/errors';
 import { analyticFlops } from '../../../src/core/flops/analytic';
 import { preset, PRESET_NAMES } from '../../../src/core/flops/config';
-
-function throwsUserError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isUserError(e), `expected a UserError, got ${String(e)}`);
-    assert.match((e as Error).message, message);
-    return true;
-  });
-}
+import { throwsUserError } from '../helpers/assert';
 
 describe('presets and config checks', () => {
   it('has every preset the CLI offers', () => {

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import { isUserError } from '../../../src/core/errors';
 import { analyticFlops } from '../../../src/core/flops/analytic';
 import { preset } from '../../../src/core/flops/config';
 import { omegaMsa, omegaWmsa } from '../../../src/core/flops/complexity';
 import { defaultWindows, layerSweep, modelSweep } from '../../../src/core/flops/sweep';
-
-function throwsUserError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isUserError(e), `expected a UserError, got ${String(e)}`);
-    assert.match((e as Error).message, message);
-    return true;
-  });
-}
+import { throwsUserError } from '../helpers/assert';
 
 describe('window sweeps', () => {
   it('default windows: 2, 4, 7, 8, 12, 14, 16, … up to the map side', () => {

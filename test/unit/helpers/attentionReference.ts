@@ -2,9 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-type AttentionTensor
-} from '../../../src/core/inference/attention';
+import { type AttentionTensor } from '../../../src/core/inference/attention';
 import { type CapturedLayer } from '../../../src/core/inference/attentionMaps';
 
 export const fixtures = resolve('test/fixtures');

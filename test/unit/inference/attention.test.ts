@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { isUserError } from '../../../src/core/errors';
 import {
-attentionRollout,
-classTokenAttention,
-fuseHeads, queryPatchAttention,
-receivedAttention, type AttentionTensor
+  attentionRollout,
+  classTokenAttention,
+  fuseHeads,
+  queryPatchAttention,
+  receivedAttention,
+  type AttentionTensor,
 } from '../../../src/core/inference/attention';
 import { haveRef, maxAbs, reference, refTensor } from '../helpers/attentionReference';
 

@@ -1,10 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-windowGeometry,
-windowQueryAttention,
-windowReceivedAttention,
-type AttentionTensor
-} from '../../../src/core/inference/attention';
+import { windowGeometry, windowQueryAttention, windowReceivedAttention, type AttentionTensor } from '../../../src/core/inference/attention';
 import { layerMap, stageMaps } from '../../../src/core/inference/attentionMaps';
 import { box, checkMaskPattern, haveRef, maxAbs, receivedByHand, reference, refSwinLayer, refTensor, support } from '../helpers/attentionReference';
 

@@ -9,17 +9,9 @@ import { DataType } from '../../../src/core/onnx/proto';
 import { readModel } from '../../../src/core/onnx/reader';
 import { inferShapes, type ShapeResult } from '../../../src/core/onnx/shapes';
 import { addGraphOutputs, writeModel } from '../../../src/core/onnx/writer';
+import { dynamicTinySwin } from '../helpers/models';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
-
-const ORT_TYPES: Record<number, string> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32',
-  [DataType.BOOL]: 'bool',
-  [DataType.DOUBLE]: 'float64',
-  [DataType.UINT8]: 'uint8',
-};
 
 function feed(shape: number[], dtype: number = DataType.FLOAT, seed = 1): ort.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -117,16 +109,7 @@ describe('onnx shapes: static inference equals the runtime', function () {
   });
 
   it('tiny_swin made dynamic (writer) at 24×24: padded windows, every shape as the runtime computes it', async () => {
-    const m = readModel(path.join(MODELS, 'tiny_swin.onnx'));
-    const inp = m.graph.inputs[0];
-    const dyn: OnnxModel = {
-      ...m,
-      graph: {
-        ...m.graph,
-        inputs: [{ name: inp.name, type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['batch', 3, 'height', 'width'] } }],
-        outputs: m.graph.outputs.map((o) => ({ name: o.name, type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['batch', 10] } })),
-      },
-    };
+    const dyn = dynamicTinySwin();
     const file = path.join(dir, 'dyn_swin.onnx');
     writeModel(dyn, file);
     const back = readModel(file);

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-maxRowSumError, windowGeometry,
-windowQueryAttention
-} from '../../../src/core/inference/attention';
+import { maxRowSumError, windowGeometry, windowQueryAttention } from '../../../src/core/inference/attention';
 import { attentionDocument, layerMap, rolloutMap } from '../../../src/core/inference/attentionMaps';
 import { GraphBuilder, makeTensor } from '../../../src/core/onnx/builder';
 import type { OnnxModel, OnnxNode, TensorInfo, ValueInfo } from '../../../src/core/onnx/model';
@@ -15,6 +12,7 @@ import { writeModel } from '../../../src/core/onnx/writer';
 import { planCapture } from '../../../src/core/inference/capture';
 import { RuntimeClient } from '../../../src/runtime/client';
 import { box, checkMaskPattern, fixtures, haveRef, imagePath, maxAbs, models, receivedByHand, reference, refTensor, support } from '../helpers/attentionReference';
+import { dynamicTinySwin } from '../helpers/models';
 
 const script = resolve('dist/runtime.js');
 
@@ -216,16 +214,7 @@ describe('attention capture through the inference process (ONNX Runtime, cpu)', 
   });
 
   it('tiny_swin made dynamic, at 24×24: stage 2 is 6×6 padded to 8×8; the mask pattern, maps and shifted windows all fit', async () => {
-    const m = readModel(join(models, 'tiny_swin.onnx'));
-    const inp = m.graph.inputs[0];
-    const dyn: OnnxModel = {
-      ...m,
-      graph: {
-        ...m.graph,
-        inputs: [{ name: inp.name, type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['batch', 3, 'height', 'width'] } }],
-        outputs: m.graph.outputs.map((o) => ({ name: o.name, type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['batch', 10] } })),
-      },
-    };
+    const dyn = dynamicTinySwin();
     const file = join(tmp, 'dyn_swin.onnx');
     writeModel(dyn, file);
     writeFileSync(join(tmp, 'dyn_swin.json'), JSON.stringify({ imageSize: 24, resize: 24, crop: 24, interpolation: 'bilinear' }));

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-attentionMask, cyclicShift, padToWindow, regionIds, relativePositionIndex, tokenPositions, windowCounts, windowPartition
+  attentionMask,
+  cyclicShift,
+  padToWindow,
+  regionIds,
+  relativePositionIndex,
+  tokenPositions,
+  windowCounts,
+  windowPartition,
 } from '../../../src/core/swin';
 
 /** [H, W] grid holding 0, 1, 2, … row-major. */

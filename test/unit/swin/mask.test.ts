@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { isUserError } from '../../../src/core/errors';
 import {
-attentionMask, cyclicShift, MASKED, padMap, padToWindow, regionIds, relativePositionIndex, tokenPositions, windowPartition, windowRegionIds
+  attentionMask,
+  cyclicShift,
+  MASKED,
+  padMap,
+  padToWindow,
+  regionIds,
+  relativePositionIndex,
+  tokenPositions,
+  windowPartition,
+  windowRegionIds,
 } from '../../../src/core/swin';
+import { throwsUserError } from '../helpers/assert';
 
 const rows = (a: ArrayLike<number>, width: number) => Array.from({ length: a.length / width }, (_, i) => Array.from(a).slice(i * width, (i + 1) * width));
-
-function throwsUserError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => isUserError(e) && message.test((e as Error).message));
-}
 
 describe('swin: region ids and the SW-MSA mask (hand-worked)', () => {
   it('region ids of a 4×4 map, M = 2, s = 1: bands (0,−2), (−2,−1), (−1,None)', () => {

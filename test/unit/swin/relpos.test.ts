@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isUserError } from '../../../src/core/errors';
 import { biasFromTable, offsetOfRow, relativePositionIndex, relativePositionSteps, tableFromBias, tableRows } from '../../../src/core/swin';
 import { readRelpos, relposDocument } from '../../../src/core/swin/relposModel';
 import { main } from '../../../src/cli';
+import { throwsUserError } from '../helpers/assert';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
 const MODELS = path.join(ROOT, 'test', 'fixtures', 'models');
 const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'reference', 'relpos.json'), 'utf8')) as {
   models: Record<string, { model: string; window: [number, number]; relativePositionIndex: number[]; blocks: { name: string; heads: number; window: [number, number]; shift: [number, number]; table: number[][] }[] }>;
 };
-
-function throwsUserError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => isUserError(e) && message.test((e as Error).message));
-}
 
 describe('swin/relpos: the relative position index, step by step', () => {
   it('builds coords → differences → +(M−1) → row × (2M−1) + column on M = 2', () => {

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { isUserError } from '../../../src/core/errors';
 import { cropMap, padMap, padToWindow, windowPartition, windowReverse } from '../../../src/core/swin';
+import { throwsUserError } from '../helpers/assert';
 
 /** [H, W] grid holding 0, 1, 2, … row-major. */
 const iota = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const rows = (a: ArrayLike<number>, width: number) => Array.from({ length: a.length / width }, (_, i) => Array.from(a).slice(i * width, (i + 1) * width));
-
-function throwsUserError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => isUserError(e) && message.test((e as Error).message));
-}
 
 describe('swin: window partition and reverse', () => {
   it('cuts a 4×4 grid into 2×2 windows row by row, as window_partition does', () => {
