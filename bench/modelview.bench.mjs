@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -23,10 +24,6 @@ const QUERY_MS = 33;
 const RUNS = 15;
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const f1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 console.log(`load average ${load()} on ${os.cpus().length} cores`);
