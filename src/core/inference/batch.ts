@@ -25,17 +25,16 @@ export function chooseBatchSize(o: { dynamic: boolean; fixed: number | null; inp
 }
 
 /**
- * Batch sizes for `n` images at `size` per run, ramping up 1, 2, 4, … so the first run starts
- * after one image is ready and the rest are prepared while it runs.
+ * Batch sizes for `n` images at up to `size` per run: one image first, so the first run starts
+ * as soon as one image is ready (the next batch is prepared while it runs), then the rest in
+ * as few runs as `size` allows, of near-equal sizes (16 at 8 → 1, 8, 7; not 1, 8, 6, 1).
  */
 export function batchPlan(n: number, size: number): number[] {
-  const out: number[] = [];
-  let next = 1;
-  for (let left = n; left > 0; ) {
-    const b = Math.min(next, size, left);
-    out.push(b);
-    left -= b;
-    next = Math.min(size, next * 2);
-  }
+  if (n <= 0) return [];
+  if (size <= 1) return new Array(n).fill(1);
+  const rest = n - 1;
+  const runs = Math.ceil(rest / size);
+  const out = [1];
+  for (let i = 0; i < runs; i++) out.push(Math.floor(rest / runs) + (i < rest % runs ? 1 : 0));
   return out;
 }

@@ -15,10 +15,17 @@ describe('batch size for a symbolic batch dimension', () => {
     const fixed = chooseBatchSize({ ...base, dynamic: false, fixed: 1, freeMemory: 2 ** 30, override: 32 });
     assert.deepEqual([fixed.size, /fixed at 1/.test(fixed.reason)], [1, true]);
   });
-  it('ramps 1, 2, 4, … up to the size, covering every image once', () => {
-    assert.deepEqual(batchPlan(10, 4), [1, 2, 4, 3]);
-    assert.deepEqual(batchPlan(20, 8), [1, 2, 4, 8, 5]);
+  it('runs one image first, then the rest in near-equal batches of at most the size', () => {
+    assert.deepEqual(batchPlan(10, 4), [1, 3, 3, 3]);
+    assert.deepEqual(batchPlan(16, 8), [1, 8, 7]);
+    assert.deepEqual(batchPlan(20, 8), [1, 7, 6, 6]);
     assert.deepEqual(batchPlan(3, 1), [1, 1, 1]);
+    assert.deepEqual(batchPlan(1, 8), [1]);
     assert.deepEqual(batchPlan(0, 8), []);
+    for (let n = 0; n < 40; n++) for (let b = 1; b < 10; b++) {
+      const p = batchPlan(n, b);
+      assert.equal(p.reduce((x, y) => x + y, 0), n);
+      assert.ok(p.every((x) => x >= 1 && x <= b));
+    }
   });
 });
