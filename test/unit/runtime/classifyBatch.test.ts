@@ -89,6 +89,15 @@ describe('classify: dynamic batch, input dtype, per-image steps and timings', fu
     assert.deepEqual([j.results[0].timings.batch, j.results[1].timings.batch], [1, 1]); // the first run has one image, then the other
   });
 
+  it('a keep-aspect resize without crop on a fixed-size model: that image gets a clear error, a square one runs', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'vit-nocrop-'));
+    copyFileSync(join(fixtures, 'models', 'tiny_vit.onnx'), join(d, 'm.onnx'));
+    writeFileSync(join(d, 'preprocessor_config.json'), JSON.stringify({ size: { shortest_edge: 32 }, do_center_crop: false }));
+    const r = await client.request('classify', { model: join(d, 'm.onnx'), images: [photos[0], images[0]], topK: 1, order: ['cpu'] });
+    assert.deepEqual(r.results.map((x) => x.ok), [false, true]);
+    assert.match(r.results[0].ok ? '' : r.results[0].error, /gives this image a 42×32 input but m\.onnx takes 32×32/);
+  });
+
   it('feeds an fp16 model float16 and reads its float16 logits', async () => {
     // logits = the mean of each input channel, computed in float32 between two Casts.
     const g = new GraphBuilder({ opset: 17 });
