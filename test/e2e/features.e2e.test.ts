@@ -2,7 +2,7 @@
 // Classify Image; open an .onnx file → architecture view; Show Shifted Windows; Compare Window
 // Complexity. Each reads what the webview shows and leaves a screenshot in test-results/e2e/.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
@@ -14,7 +14,10 @@ function makeWorkspace(): string {
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(join(ws, 'models'), { recursive: true });
   for (const f of readdirSync(join(root, 'samples')).filter((f) => f.endsWith('.png'))) copyFileSync(join(root, 'samples', f), join(ws, f));
-  for (const f of ['tiny_vit.onnx', 'tiny_vit.json', 'labels.txt', 'swin_t.onnx']) copyFileSync(join(root, 'test', 'fixtures', 'models', f), join(ws, 'models', f));
+  for (const f of ['tiny_vit.onnx', 'tiny_vit.json', 'labels.txt', 'swin_t.onnx', 'vit_b_16.onnx']) copyFileSync(join(root, 'test', 'fixtures', 'models', f), join(ws, 'models', f));
+  // A folder for the model whose weights file is missing (vit_b_16.onnx is structure-only: its .onnx.data is absent).
+  mkdirSync(join(ws, 'unweighted'));
+  for (const f of ['bag.png', 'sneaker.png']) copyFileSync(join(root, 'samples', f), join(ws, 'unweighted', f));
   copyFileSync(join(root, 'media', 'models', 'fashion-swin.onnx'), join(ws, 'models', 'fashion-swin.onnx'));
   return ws;
 }
@@ -69,6 +72,19 @@ describe('e2e: the features in code-server', function () {
     await screenshot(page!, 'attention');
   });
 
+  it('Show Attention → a click on a head in the model view makes it the large map', async () => {
+    const frame = await findWebviewFrame(page!, '#model-view .mv-cell', 60_000);
+    const heat = () => frame.locator('#heat').evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+    const before = await heat();
+    await frame.locator('#model-view .mv-cell[data-layer="0"][data-head="1"]').click();
+    assert.equal(await frame.locator('#layer').inputValue(), '0');
+    assert.equal(await frame.locator('#head').inputValue(), '1');
+    assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block0: .*\(head 2\)/);
+    assert.notEqual(await heat(), before, 'the large map changed');
+    await frame.locator('#model-view').scrollIntoViewIfNeeded();
+    await screenshot(page!, 'attention-model-view');
+  });
+
   it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {
     await page!.locator('.explorer-item', { hasText: 'models' }).first().click();
     await page!.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
@@ -110,5 +126,21 @@ describe('e2e: the features in code-server', function () {
     await page!.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     const frame = await findWebviewFrame(page!, '#top li', 120_000);
     assert.equal(await frame.locator('#top li').count(), 5);
+  });
+
+  it('Classify Folder with a model whose weights file is missing: the error stays in the panel, no partial files', async () => {
+    mkdirSync(join(ws, '.vscode'), { recursive: true });
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'vitInspector.modelPath': join(ws, 'models', 'vit_b_16.onnx') }));
+    await new Promise((r) => setTimeout(r, 2_000)); // the workbench reads the new workspace setting
+    await explorerContextMenu(page!, 'unweighted', 'Classify Folder');
+    const frame = await findWebviewFrame(page!, '#error', 120_000);
+    assert.match(await frame.locator('#error').innerText(), /vit_b_16/);
+    assert.doesNotMatch(await frame.locator('h1').innerText(), /Classifying/);
+    assert.ok(await frame.locator('#retry').count());
+    assert.ok(await frame.locator('#pick-model').count());
+    for (const ext of ['csv', 'json']) assert.equal(existsSync(join(ws, `unweighted.vit-inspector.${ext}`)), false, `no partial ${ext}`);
+    const errors = (await notifications(page!)).filter((n) => n.severity === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    await screenshot(page!, 'classify-folder-missing-weights');
   });
 });
