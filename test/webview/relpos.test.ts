@@ -111,4 +111,18 @@ describe('webview: links to the relative position bias', function () {
       { type: 'command', command: 'showRelativePositionBias', block: 'features.1.1' },
     ]);
   });
+  it('the tree names Swin stages and patch merging, and every entry explains itself on hover and in the details', async () => {
+    const p = arch.panel;
+    await p.send({ type: 'architecture', result: inspectModel(fixture('swin_t'), { details: true }) });
+    await p.page.fill('#search', 'patch merging');
+    const row = p.page.locator('.tree-row', { hasText: 'patch merging' }).first();
+    assert.match((await row.getAttribute('title'))!, /^Patch merging: each 2×2 group .* 4C → 2C = 192: 56×56 → 28×28 tokens\.$/);
+    await p.page.fill('#search', 'stage 3');
+    await p.page.locator('.tree-row', { hasText: 'stage 3 (14×14 tokens, 384 channels, window 7, heads 12)' }).first().click();
+    assert.match((await p.page.textContent('#explain'))!, /^6 Swin blocks on 14×14 tokens of C = 384/);
+    await p.page.fill('#search', 'Mul_2');
+    await p.page.locator('.tree-row', { hasText: 'Mul_2' }).first().click();
+    assert.match((await p.page.textContent('#explain'))!, /Scale: × 0\.1768 = 1\/√32/);
+    assert.deepEqual(p.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  });
 });

@@ -100,7 +100,7 @@ function card(r: InspectResult): HTMLElement {
 function flatten(): void {
   rows = [];
   const q = query.trim().toLowerCase();
-  const matches = (n: TreeNode) => n.name.toLowerCase().includes(q) || (n.op ?? '').toLowerCase().includes(q);
+  const matches = (n: TreeNode) => n.name.toLowerCase().includes(q) || (n.op ?? '').toLowerCase().includes(q) || (n.label ?? '').toLowerCase().includes(q);
   const keep = new Map<TreeNode, boolean>();
   const mark = (n: TreeNode): boolean => {
     let any = matches(n);
@@ -144,13 +144,14 @@ function renderRows(): void {
         'aria-selected': String(node.id === selected),
       },
       h('span', { class: 'twisty' }, twisty),
-      h('span', { class: 'name' }, node.name),
+      h('span', { class: 'name', title: node.label ? `${node.label} — ${node.name}` : undefined }, node.label ?? node.name),
       node.repeat && node.repeat > 1 ? h('span', { class: 'badge repeat' }, `× ${node.repeat}`) : null,
       h('span', { class: 'kind' }, node.op ?? node.kind),
       h('span', { class: 'shape' }, fmt.shape(node.outputShape)),
       h('span', { class: 'num params' }, node.params ? fmt.params(node.params) : ''),
       h('span', { class: 'num macs' }, node.macs ? fmt.macs(node.macs) : ''),
     );
+    if (node.explain) el.title = node.explain;
     el.style.top = `${i * ROW}px`;
     el.style.paddingLeft = `${4 + depth * 14}px`;
     el.addEventListener('click', (e) => {
@@ -178,7 +179,8 @@ function select(node: TreeNode): void {
   selected = node.id;
   renderRows();
   clear(details);
-  details.append(h('h2', {}, node.name, node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : ''));
+  details.append(h('h2', {}, node.label ?? node.name, node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : ''));
+  if (node.explain) details.append(h('p', { class: 'explain', id: 'explain' }, node.explain));
   const kv = (k: string, v: string) => [h('dt', {}, k), h('dd', {}, v)];
   details.append(h('dl', { class: 'facts' }, ...kv('Kind', node.op ? `${node.op} (${node.role ?? 'other'})` : node.kind), ...kv('Output', fmt.shape(node.outputShape) || '?'), ...kv('Params', node.params.toLocaleString('en-US')), ...kv('MACs', node.macs.toLocaleString('en-US')), ...(node.foldedOps ? kv('Folded', `${node.foldedOps} shape ops folded to constants`) : [])));
   const d = node.node !== undefined ? nodeDetails.get(node.node) : undefined;

@@ -25,6 +25,7 @@ import type { Family } from '../terms';
 import { countParams, detectArchitecture } from './detect';
 import type { TreeNode } from './tree';
 import { buildTree } from './tree';
+import { explainTree } from './explain';
 
 export interface InspectOptions {
   /** Input image size (square); default: the model's own, else 224 (or the size a dynamic model was made for). */
@@ -228,6 +229,7 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
     warnings.push('No attention over tokens was found: this is a convolutional network (or another non-transformer), shown as "other". ViT Inspector\'s views need a ViT, hybrid ViT or Swin.');
   }
   const tree = buildTree(a, costs.nodes, pc.perTensor, g.name || path.basename(display, '.onnx'));
+  explainTree(tree, a, det);
   if (det.config.embedDim && det.stages[0] && isGlobalAttention(det.family)) {
     const [gh, gw] = det.stages[0].tokens;
     nameTreeParts(tree, a, extraTokenInitializers(a, det.config.embedDim, gh * gw));

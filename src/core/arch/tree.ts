@@ -32,6 +32,10 @@ export interface TreeNode {
   repeat?: number;
   /** After collapseRepeats: how many siblings one repetition spans (1, or 2 for alternating blocks). */
   period?: number;
+  /** The paper's name for this entry when it differs from the module name ("stage 1 (56×56 tokens, …)", "patch merging"); see explain.ts. */
+  label?: string;
+  /** One or two sentences: what this entry is in the paper, with this model's numbers (explain.ts). */
+  explain?: string;
 }
 
 const MAX_SCOPE_DEPTH = 32;
@@ -310,7 +314,7 @@ export function searchTree(tree: TreeNode, query: string, limit = 500): TreeMatc
   if (!q) return out;
   const walk = (t: TreeNode, path: string[]): void => {
     if (out.length >= limit) return;
-    const hay = `${t.name}\n${t.id}\n${t.op ?? ''}\n${t.kind}`.toLowerCase();
+    const hay = `${t.name}\n${t.id}\n${t.op ?? ''}\n${t.kind}\n${t.label ?? ''}`.toLowerCase();
     if (path.length && hay.includes(q)) out.push({ path, node: t });
     for (const c of t.children) walk(c, [...path, c.id]);
   };
