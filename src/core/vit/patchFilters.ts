@@ -33,7 +33,8 @@ export function patchFilterComponents(weight: ArrayLike<number>, dims: readonly 
   const [D, C, ph, pw] = dims;
   const n = C * ph * pw;
   if (weight.length !== D * n) throw new Error(`weight has ${weight.length} values, [${dims.join(', ')}] needs ${D * n}`);
-  const X = new Float64Array(D * n);
+  // Float32 halves the memory each Lanczos step streams through (the products are summed in float64).
+  const X = new Float32Array(D * n);
   const mean = new Float64Array(n);
   for (let f = 0; f < D; f++) for (let t = 0; t < n; t++) mean[t] += weight[f * n + t];
   for (let t = 0; t < n; t++) mean[t] /= D;
