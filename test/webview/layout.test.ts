@@ -85,3 +85,25 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
         }
       });
 });
+
+describe('webview: every panel at 360 px (the narrowest editor group)', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  const pages: Record<string, unknown[]> = {
+    complexity: [{ type: 'complexity', model: null, unit: 'MACs' }],
+    windows: [{ type: 'windows', stages: [{ name: 'Swin-T stage1', H: 56, W: 56, M: 7 }, { name: 'Swin-T stage2', H: 28, W: 28, M: 7 }], model: null, image: null }],
+    folder: [{ type: 'folder', folder: '/home/user/photos/a-folder-with-a-long-name', model: 'fashion-vit.onnx', ep: 'cpu', rows: [{ image: 'sub/dir/a-rather-long-image-file-name-0001.png', label: 'Ankle boot', index: 9, prob: 0.93 }, { image: 'broken.png', error: 'broken.png is not an image ViT Inspector can decode (truncated PNG).' }], written: ['/home/user/photos/a-folder-with-a-long-name.vit-inspector.csv'], done: true }],
+  };
+  for (const [panel, msgs] of Object.entries(pages))
+    it(`${panel}: no wider than the viewport`, async () => {
+      const p = await openPanel(env.browser, env.server, panel, { width: 360, height: 800 });
+      try {
+        await p.send(...msgs);
+        await assertNoPageScroll(p.page, 360, panel);
+        await p.screenshot(`layout-${panel}-360`);
+        assert.deepEqual(p.errors, []);
+      } finally {
+        await p.close();
+      }
+    });
+});

@@ -113,7 +113,7 @@ function render(): void {
       for (const s of r.stages)
         tb.append(h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.tokens[0]}×${s.tokens[1]}`), h('td', { class: 'num' }, s.dim), h('td', { class: 'num' }, s.window ?? 'global'), h('td', { class: 'num' }, (s.msaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.wmsaMacs === null ? '—' : (s.wmsaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.ratio === null ? '—' : `${s.ratio.toFixed(2)}×`), h('td', { class: 'num' }, `${(s.quadraticFraction * 100).toFixed(1)}%`)));
       stageTable.append(tb);
-      out.append(stageTable);
+      out.append(h('div', { class: 'table-scroll' }, stageTable));
       const first = r.stages[0];
       map = { h: first.tokens[0], w: first.tokens[1], dim: first.dim, heads: first.heads };
       if (cfg.family === 'swin') {
@@ -169,7 +169,7 @@ function layerSection(map: { h: number; w: number; dim: number; heads: number },
   csv.addEventListener('click', () => post({ type: 'copy', text: [lastTable.header.join(','), ...lastTable.rows.map((r) => r.join(','))].join('\n') }));
   const md = h('vscode-button' as 'button', { id: 'copy-md', secondary: true }, 'Copy Markdown');
   md.addEventListener('click', () => post({ type: 'copy', text: [`| ${lastTable.header.join(' | ')} |`, `| ${lastTable.header.map(() => '---').join(' | ')} |`, ...lastTable.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') }));
-  out.append(h('div', { class: 'toolbar' }, measure, csv, md), table);
+  out.append(h('div', { class: 'toolbar' }, measure, csv, md), h('div', { class: 'table-scroll' }, table));
   if (m) out.append(h('p', { class: 'muted', id: 'measured-note' }, `Measured on ${m.ep}: median of repeated runs. This machine's dense MatMul reaches ${m.matmulGflops.toFixed(1)} GFLOP/s; a layer far below that is bound by memory or small matrices, not by its MACs.`));
 }
 

@@ -109,7 +109,11 @@ function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c:
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) ctx.fillText(opts.label(r, c), c * cell + cell / 2, r * cell + cell / 2);
   }
   if (opts.onClick) {
-    const at = (e: MouseEvent) => [Math.floor(e.offsetY / cell), Math.floor(e.offsetX / cell)] as const;
+    // The canvas may be drawn smaller than its pixels (narrow panels): scale the click back.
+    const at = (e: MouseEvent) => {
+      const k = canvas.width / (canvas.getBoundingClientRect().width || canvas.width);
+      return [Math.floor((e.offsetY * k) / cell), Math.floor((e.offsetX * k) / cell)] as const;
+    };
     canvas.addEventListener('click', (e) => opts.onClick!(...at(e)));
   }
   return canvas;
