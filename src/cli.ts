@@ -114,7 +114,7 @@ export const commands: Record<string, Command> = {
           family: r.family,
           params: r.params,
           macs: r.macs,
-          config: { imageSize: c.imageSize, patchSize: c.patchSize, embedDim: c.embedDim, depths: c.depths, heads: c.heads, mlpRatio: c.mlpRatio, windowSize: c.windowSize, shiftSize: c.shiftSize, extraTokens: c.extraTokens, registers: c.registers, numClasses: c.numClasses, backbone: c.backbone },
+          config: { imageSize: c.imageSize, patchSize: c.patchSize, embedDim: c.embedDim, depths: c.depths, heads: c.heads, mlpRatio: c.mlpRatio, windowSize: c.windowSize, shiftSize: c.shiftSize, extraTokens: c.extraTokens, registers: c.registers, numClasses: c.numClasses, precision: c.precision, quantization: c.quantization, backbone: c.backbone },
           opset: r.opset,
           producer: r.producer,
           inputs: r.inputs,
@@ -141,6 +141,7 @@ export const commands: Record<string, Command> = {
             ] as [string, string][])
           : []),
         ['classes', String(c.numClasses ?? '—')],
+        ['precision', c.quantization ? `${c.precision} (${c.quantization === 'qdq' ? 'QDQ' : 'dynamic'} quantization)` : c.precision],
         ['params', `${r.params.toLocaleString('en-US')} (${millions(r.params)})`],
         ['MACs', `${r.macs.toLocaleString('en-US')} (${giga(r.macs)}; FLOPs = 2 × MACs)`],
         ['opset / producer', `${r.opset} / ${r.producer || '?'}`],

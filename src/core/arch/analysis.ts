@@ -8,13 +8,13 @@
 import type { Backbone } from './hybrid';
 import { findBackbone, tokenProjection } from './hybrid';
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
-import { attrInts, numElements } from '../onnx/model';
+import { attrInt, attrInts, numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
 import type { ShapeResult } from '../onnx/shapes';
 import { UNKNOWN } from '../onnx/shapes';
 import { imageInput } from '../onnx/imageInput';
 import type { Role } from '../terms';
-import { CONV_LIKE, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW } from './ops';
+import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW, weightInput } from './ops';
 import { walk, walkAll } from './walk';
 
 export interface AttentionInfo {
@@ -36,6 +36,8 @@ export interface AttentionInfo {
   windows: number;
   /** Nodes between QKᵀ and the Softmax that add a constant (relative position bias) or a mask. */
   scoreAdds: number[];
+  /** A fused attention op (com.microsoft Attention, MultiHeadAttention): `softmax` is that node, nothing inside can be tapped. */
+  fused?: boolean;
 }
 
 export interface GraphAnalysis {
@@ -108,10 +110,10 @@ export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalys
   const weightOf = new Map<number, TensorInfo>();
   nodes.forEach((n, i) => {
     if (MATMUL_LIKE.has(n.opType)) {
-      const w = weightInit(n.inputs[1]) ?? weightInit(n.inputs[0]);
+      const w = weightInit(n.inputs[weightInput(n.opType)]) ?? weightInit(n.inputs[0]);
       if (w && w.dims.length >= 2) weightOf.set(i, w);
     } else if (CONV_LIKE.has(n.opType)) {
-      const w = weightInit(n.inputs[1]);
+      const w = weightInit(n.inputs[weightInput(n.opType)]);
       if (w) weightOf.set(i, w);
     }
   });
@@ -218,13 +220,33 @@ function findNorms(a: GraphAnalysis): void {
 function isDynamicMatMul(a: GraphAnalysis, i: number): boolean {
   const n = a.nodes[i];
   if (n.opType === 'Einsum') return n.inputs.length === 2 && n.inputs.every((x) => !a.isConst(x));
-  return n.opType === 'MatMul' && !a.weightOf.has(i) && n.inputs.every((x) => !a.isConst(x));
+  if (!MATMUL_LIKE.has(n.opType) || n.opType === 'Gemm' || a.weightOf.has(i)) return false;
+  const ops = [n.inputs[0], n.inputs[weightInput(n.opType)]];
+  return ops.every((x) => !!x && !a.isConst(x));
+}
+
+/** A fused attention op as an attention block: heads from its attribute, tokens and width from its shapes. */
+function fusedAttention(a: GraphAnalysis, i: number): AttentionInfo | null {
+  const n = a.nodes[i];
+  const x = shapeOf(a, n.inputs[0]);
+  const out = shapeOf(a, n.outputs[0]);
+  const heads = attrInt(n, 'num_heads', UNKNOWN);
+  if (!x || x.length !== 3 || !out || out.length !== 3 || !(heads > 0)) return null;
+  const N = x[1];
+  const dim = out[2];
+  const proj = walk(a, n.outputs[0], { direction: 'forward', through: OUT_PROJECTION_PATH, stopAt: (c) => a.weightOf.has(c) && !CONV_LIKE.has(a.nodes[c].opType), maxSteps: 40 });
+  return { softmax: i, scores: null, values: null, qkv: [], proj, heads, tokens: N, headDim: dim > 0 ? dim / heads : UNKNOWN, dim, windows: 1, scoreAdds: [], fused: true };
 }
 
 function findAttentions(a: GraphAnalysis): void {
   const order = a.shapes.order;
   for (const i of order) {
     const n = a.nodes[i];
+    if (FUSED_ATTENTION.has(n.opType)) {
+      const f = fusedAttention(a, i);
+      if (f) a.attentions.push(f);
+      continue;
+    }
     if (n.opType !== 'Softmax') continue;
     const s = shapeOf(a, n.inputs[0]);
     if (!s || s.length < 3) continue;
@@ -291,9 +313,9 @@ function findAttentions(a: GraphAnalysis): void {
 /** True when the node reorganises 2×2 neighbourhoods into channels (patch merging). */
 function isSpaceToDepth(a: GraphAnalysis, name: string, depth = 0): boolean {
   const p = a.producer.get(name);
-  if (p === undefined || depth > 6) return false;
+  if (p === undefined || depth > 8) return false;
   const n = a.nodes[p];
-  if (a.normNodes.has(p) || n.opType === 'Reshape' || n.opType === 'Identity' || n.opType === 'Flatten') {
+  if (a.normNodes.has(p) || n.opType === 'Reshape' || n.opType === 'Flatten' || PASS_THROUGH.has(n.opType)) {
     if (n.opType === 'Reshape' || n.opType === 'Flatten') {
       // timm: reshape(B, H/2, 2, W/2, 2, C).permute(...).flatten(3)
       const src = a.producer.get(n.inputs[0]);

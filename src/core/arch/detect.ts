@@ -12,7 +12,7 @@
  * and bias, the one place an exporter-made name is read) counts as that BatchNorm's 2·C.
  */
 import type { TensorInfo } from '../onnx/model';
-import { numElements } from '../onnx/model';
+import { attrInt, attrInts, numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
 import { UNKNOWN } from '../onnx/shapes';
 import type { AttentionInfo, GraphAnalysis } from './analysis';
@@ -22,6 +22,7 @@ import { walk, walkAll } from './walk';
 import type { Backbone } from './hybrid';
 import { countRegisters } from './hybrid';
 import { countGraphMacs } from '../flops/graph';
+import { type Precision, type Quantization, modelPrecision } from './precision';
 
 import type { Family } from '../terms';
 
@@ -39,6 +40,10 @@ export interface ArchConfig {
   /** Register tokens (DINOv2-style), included in extraTokens. */
   registers: number;
   numClasses: number | null;
+  /** Element type of the MatMul/Conv weights: fp32, fp16, bf16, int8, or mixed. */
+  precision: Precision;
+  /** How an int8 model was quantized: ORT's dynamic form, QDQ, or null (not quantized). */
+  quantization: Quantization;
   /** Hybrid ViT: the CNN before the transformer; null for a ViT on raw patches and for Swin. */
   backbone: BackboneConfig | null;
 }
@@ -77,6 +82,7 @@ export function rollShift(a: GraphAnalysis, concat: number): number | null {
   const ins = n.inputs.filter((x) => x);
   if (ins.length !== 2) return null;
   const slices = ins.map((x) => a.producer.get(x));
+  if (slices[0] !== undefined && slices[0] === slices[1] && a.nodes[slices[0]].opType === 'Split') return splitRollShift(a, concat, slices[0]);
   if (slices.some((p) => p === undefined || a.nodes[p].opType !== 'Slice')) return null;
   const [s0, s1] = slices.map((p) => a.nodes[p as number]);
   if (s0.inputs[0] !== s1.inputs[0]) return null;
@@ -100,6 +106,24 @@ export function rollShift(a: GraphAnalysis, concat: number): number | null {
   if (s < 0) s += L;
   s = Math.min(Math.max(s, 0), L);
   const shift = Math.min(s, L - s);
+  return shift > 0 ? shift : null;
+}
+
+/** ONNX Runtime's form of the roll: Concat(second, first) of a two-way Split along the same axis. */
+function splitRollShift(a: GraphAnalysis, concat: number, split: number): number | null {
+  const c = a.nodes[concat];
+  const sp = a.nodes[split];
+  if (sp.outputs.length !== 2 || c.inputs[0] !== sp.outputs[1] || c.inputs[1] !== sp.outputs[0]) return null;
+  const data = a.shapes.tensors.get(sp.inputs[0])?.shape;
+  if (!data) return null;
+  const rank = data.length;
+  const norm = (x: number): number => (x < 0 ? x + rank : x);
+  const axisOf = (i: number): number => norm(attrInt(a.nodes[i], 'axis', 0));
+  if (axisOf(split) !== axisOf(concat)) return null;
+  const sizes = (sp.inputs[1] ? a.shapes.tensors.get(sp.inputs[1])?.value : undefined) ?? attrInts(sp, 'split');
+  const L = data[axisOf(split)];
+  if (!sizes || sizes.length !== 2 || !(L > 0)) return null;
+  const shift = Math.min(sizes[0], L - sizes[0]);
   return shift > 0 ? shift : null;
 }
 
@@ -147,9 +171,10 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
   const patchSize = peW && peW.dims.length >= 4 ? peW.dims[2] : null;
   const numClasses = numClassesOf(a);
   const ats = a.attentions.filter((x) => x.heads > 0 && x.tokens > 0);
+  const { precision, quantization } = modelPrecision(a);
   const other: Detection = {
     family: 'other',
-    config: { imageSize, patchSize: null, embedDim: null, depths: null, heads: null, mlpRatio: null, windowSize: null, shiftSize: null, extraTokens: 0, registers: 0, numClasses, backbone: null },
+    config: { imageSize, patchSize: null, embedDim: null, depths: null, heads: null, mlpRatio: null, windowSize: null, shiftSize: null, extraTokens: 0, registers: 0, numClasses, precision, quantization, backbone: null },
     stages: [],
   };
   if (!ats.length) return other;
@@ -187,6 +212,8 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
         registers: gridTokens !== null && embedDim ? Math.min(Math.max(0, extra), countRegisters(a, embedDim, gridTokens)) : 0,
         numClasses,
         backbone: bb ? backboneConfig(a, bb) : null,
+        precision,
+        quantization,
       },
       stages: [stage],
     };
@@ -231,6 +258,8 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
       registers: 0,
       numClasses,
       backbone: null,
+      precision,
+      quantization,
     },
     stages,
   };
@@ -270,6 +299,78 @@ function usesOf(a: GraphAnalysis, name: string): number[] {
   });
 }
 
+interface QuantizationRoles {
+  /** Quantized weights (int8/uint8/int4, biases as int32) → the elements they stand for. */
+  weights: Map<string, number>;
+  /** Scales and zero points. */
+  params: Set<string>;
+}
+
+/**
+ * Initializers of quantized graphs by role: a quantized weight is a parameter whatever its element
+ * type (a MatMulNBits block of 4-bit values counts as the K·N weights it packs); its scale and zero
+ * point are not (they are not in the float model PyTorch counts).
+ */
+function quantizationRoles(a: GraphAnalysis): QuantizationRoles {
+  const weights = new Map<string, number>();
+  const params = new Set<string>();
+  const init = (name: string | undefined): boolean => !!name && a.initializers.has(name);
+  const weight = (name: string | undefined, count?: number): void => {
+    if (name && init(name)) weights.set(name, count ?? numElements(a.initializers.get(name)!.dims));
+  };
+  const param = (...names: (string | undefined)[]): void => {
+    for (const x of names) if (x && init(x)) params.add(x);
+  };
+  const dqlScales = new Set<string>();
+  for (const n of a.nodes) {
+    const ins = n.inputs;
+    switch (n.opType) {
+      case 'DequantizeLinear':
+        if (!isFloatType(a.initializers.get(ins[0])?.dataType ?? 1)) weight(ins[0]);
+        param(ins[1], ins[2]);
+        break;
+      case 'QuantizeLinear':
+        param(ins[1], ins[2]);
+        break;
+      case 'DynamicQuantizeLinear':
+        dqlScales.add(n.outputs[1]);
+        break;
+      case 'MatMulInteger':
+      case 'ConvInteger':
+        weight(ins[1]);
+        param(ins[2], ins[3]);
+        break;
+      case 'MatMulIntegerToFloat':
+        weight(ins[1]);
+        param(ins[2], ins[3], ins[4], ins[5]);
+        break;
+      case 'DynamicQuantizeMatMul':
+        weight(ins[1]);
+        param(ins[2], ins[3]);
+        break;
+      case 'QLinearMatMul':
+      case 'QLinearConv':
+        weight(ins[3]);
+        if (n.opType === 'QLinearConv') weight(ins[8]);
+        param(ins[1], ins[2], ins[4], ins[5], ins[6], ins[7]);
+        break;
+      case 'MatMulNBits': {
+        const K = attrInt(n, 'K', 0);
+        const N = attrInt(n, 'N', 0);
+        weight(ins[1], K > 0 && N > 0 ? K * N : undefined);
+        param(ins[2], ins[3]);
+        break;
+      }
+    }
+  }
+  // Dynamic quantization rescales the integer product by Mul(activation scale, weight scale).
+  for (const n of a.nodes) {
+    if (n.opType !== 'Mul' || !n.inputs.some((x) => dqlScales.has(x))) continue;
+    param(...n.inputs.filter((x) => !dqlScales.has(x)));
+  }
+  return { weights, params };
+}
+
 export function countParams(a: GraphAnalysis): ParamCount {
   const excluded: ParamCount['excluded'] = [];
   const adjusted: ParamCount['adjusted'] = [];
@@ -283,12 +384,13 @@ export function countParams(a: GraphAnalysis): ParamCount {
       if (n.inputs[4]) bnStats.add(n.inputs[4]);
     }
   }
+  const quant = quantizationRoles(a);
   let params = 0;
   const seen = new Set<string>();
   for (const t of a.model.graph.initializers) {
     if (seen.has(t.name)) continue;
     seen.add(t.name);
-    const count = countOne(a, t, scoreAdd, bnStats, excluded, adjusted);
+    const count = countOne(a, t, scoreAdd, bnStats, quant, excluded, adjusted);
     if (count > 0) perTensor.set(t.name, count);
     params += count;
   }
@@ -300,10 +402,20 @@ function countOne(
   t: TensorInfo,
   scoreAdd: Map<number, AttentionInfo>,
   bnStats: Set<string>,
+  quant: QuantizationRoles,
   excluded: ParamCount['excluded'],
   adjusted: ParamCount['adjusted'],
 ): number {
   const n = numElements(t.dims);
+  if (quant.params.has(t.name)) {
+    excluded.push({ name: t.name, reason: 'quantization scale or zero point (not a parameter of the float model)' });
+    return 0;
+  }
+  const packed = quant.weights.get(t.name);
+  if (packed !== undefined) {
+    if (packed !== n) adjusted.push({ name: t.name, elements: n, counted: packed, reason: 'packed 4-bit weight: counted as the K·N weights it holds' });
+    return packed;
+  }
   if (!isFloatType(t.dataType)) {
     excluded.push({ name: t.name, reason: 'not floating point (shape constant or index buffer)' });
     return 0;

@@ -22,6 +22,7 @@ import type { Role } from '../terms';
 import { analyzeGraph } from './analysis';
 import type { ArchConfig } from './detect';
 import type { Family } from '../terms';
+import { modelPrecision } from './precision';
 import { countParams, detectArchitecture } from './detect';
 import type { TreeNode } from './tree';
 import { buildTree } from './tree';
@@ -220,6 +221,10 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
   const det = detectArchitecture(a);
   const pc = countParams(a);
   const costs = countGraphMacs(a);
+  warnings.push(...modelPrecision(a).notes);
+  if (a.attentions.some((x) => x.fused)) {
+    warnings.push('Attention is computed by fused operators (com.microsoft Attention/MultiHeadAttention): heads, tokens and MACs come from their attributes and shapes; the attention weights inside cannot be tapped.');
+  }
   if (costs.uncounted.length) {
     warnings.push(`${costs.uncounted.length} Conv/MatMul/Gemm node(s) have unknown shapes; their MACs are not counted.`);
   }

@@ -7,11 +7,17 @@ export type OpSet = ReadonlySet<string>;
 
 const set = (...parts: (readonly string[] | OpSet)[]): OpSet => new Set(parts.flatMap((p) => [...p]));
 
-/** Ops that hand their (first) input on unchanged in value. */
-export const PASS_THROUGH = set(['Identity', 'Dropout', 'Cast', 'Contiguous']);
+/**
+ * Quantization steps: the value they pass on is the float tensor up to rounding (ONNX Q/DQ,
+ * ORT's dynamic quantization of activations).
+ */
+export const QUANTIZE_OPS = set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
+
+/** Ops that hand their (first) input on unchanged in value (up to precision). */
+export const PASS_THROUGH = set(['Identity', 'Dropout', 'Cast', 'Contiguous'], QUANTIZE_OPS);
 
 /** Ops that only rearrange a tensor's elements. */
-export const RESHAPE_OPS = set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten']);
+export const RESHAPE_OPS = set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', /* com.microsoft.nchwc layout */ 'ReorderInput', 'ReorderOutput']);
 
 /** Element-wise arithmetic with a second operand (scales, biases, masks). */
 export const ARITH_OPS = set(['Add', 'Sub', 'Mul', 'Div']);
@@ -19,11 +25,24 @@ export const ARITH_OPS = set(['Add', 'Sub', 'Mul', 'Div']);
 /** Ops that select, join or pad tokens without computing new values. */
 export const TOKEN_LAYOUT = set(RESHAPE_OPS, PASS_THROUGH, ['Gather', 'Slice', 'Split', 'Concat', 'Expand', 'Pad']);
 
-/** Products with a weight: the parameter-bearing MatMul-like ops. */
-export const MATMUL_LIKE = set(['MatMul', 'Gemm', 'MatMulInteger']);
+/**
+ * Matrix products, float and quantized/fused twins: ONNX MatMul, Gemm, MatMulInteger,
+ * QLinearMatMul; com.microsoft FusedMatMul (alpha and transposes folded in), MatMulNBits (4-bit
+ * blocks), MatMulIntegerToFloat, DynamicQuantizeMatMul.
+ */
+export const MATMUL_LIKE = set(['MatMul', 'Gemm', 'MatMulInteger', 'QLinearMatMul', 'FusedMatMul', 'MatMulNBits', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul']);
 
-/** Convolutions (weight at input 1). */
-export const CONV_LIKE = set(['Conv', 'ConvTranspose']);
+/** Convolutions: ONNX Conv, ConvTranspose, ConvInteger, QLinearConv; com.microsoft FusedConv (and nchwc.Conv, also 'Conv'). */
+export const CONV_LIKE = set(['Conv', 'ConvTranspose', 'ConvInteger', 'QLinearConv', 'FusedConv']);
+
+/** Attention computed by one op (projections, Softmax and A·V inside): nothing to tap. */
+export const FUSED_ATTENTION = set(['Attention', 'MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention', 'GroupQueryAttention',
+  'DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', 'SparseAttention', 'QAttention', 'QOrderedAttention', 'LongformerAttention']);
+
+/** Input index of the weight of a MatMul-/Conv-like op (QLinear ops put scales and zero points first). */
+export function weightInput(op: string): number {
+  return op === 'QLinearMatMul' || op === 'QLinearConv' ? 3 : 1;
+}
 
 /** Normalisations as one op (ONNX and com.microsoft fusions). */
 export const NORM_OPS = set([
@@ -50,7 +69,7 @@ export const OUT_PROJECTION_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Concat', 'Ga
 export const IMAGE_PREP = set(PASS_THROUGH, ARITH_OPS, ['Transpose', 'Pad', 'Resize']);
 
 /** From a block's input back to a cyclic shift (window partition, padding, the roll's Slices). */
-export const SHIFT_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Concat', 'Pad']);
+export const SHIFT_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Split', 'Concat', 'Pad']);
 
 /** Ops a weight goes through on its way to the node that uses it. */
 export const WEIGHT_VIEW = set(PASS_THROUGH, RESHAPE_OPS, ['Expand', 'DequantizeLinear']);

@@ -7,6 +7,7 @@
  */
 import type { OnnxNode } from '../onnx/model';
 import type { OpSet } from './ops';
+import { QUANTIZE_OPS } from './ops';
 
 export interface WalkGraph {
   nodes: readonly OnnxNode[];
@@ -41,6 +42,9 @@ function run(g: WalkGraph, from: string | readonly string[], o: WalkOptions, fou
   const max = o.maxSteps ?? Infinity;
   const visit = (i: number, via: string): boolean | 'pass' => {
     if (o.stopAt?.(i, via)) return found(i);
+    // A quantize op's scale and zero point are not the tokens' path (DynamicQuantizeLinear's
+    // scale feeds the rescaling Mul after the integer product).
+    if (o.direction === 'back' && QUANTIZE_OPS.has(g.nodes[i].opType) && via !== g.nodes[i].outputs[0]) return false;
     if (!passes(g, o.through, i, via)) return false;
     o.onPass?.(i);
     return 'pass';
@@ -63,7 +67,8 @@ function run(g: WalkGraph, from: string | readonly string[], o: WalkOptions, fou
         const r = visit(c, t);
         if (r === true) return;
         if (r !== 'pass') continue;
-        for (const out of g.nodes[c].outputs) {
+        const outs = QUANTIZE_OPS.has(g.nodes[c].opType) ? g.nodes[c].outputs.slice(0, 1) : g.nodes[c].outputs;
+        for (const out of outs) {
           if (!out || seen.has(out)) continue;
           seen.add(out);
           queue.push(out);

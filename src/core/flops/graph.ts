@@ -12,7 +12,8 @@
  */
 import type { GraphAnalysis } from '../arch/analysis';
 import { type Role, ROLES } from '../terms';
-import { attrInt, attrString, numElements } from '../onnx/model';
+import { attrInt, attrInts, attrString, numElements } from '../onnx/model';
+import { FUSED_ATTENTION, weightInput } from '../arch/ops';
 
 export interface NodeCost {
   macs: number;
@@ -68,9 +69,11 @@ export function nodeMacs(a: GraphAnalysis, i: number): number | null {
   const shape = (name: string | undefined): number[] | null => (name ? a.shapes.tensors.get(name)?.shape ?? null : null);
   switch (n.opType) {
     case 'Conv':
-    case 'ConvInteger': {
+    case 'ConvInteger':
+    case 'FusedConv':
+    case 'QLinearConv': {
       const out = shape(n.outputs[0]);
-      const w = shape(n.inputs[1]);
+      const w = shape(n.inputs[weightInput(n.opType)]);
       if (!known(out) || !known(w) || w.length < 3) return null;
       return numElements(out) * numElements(w.slice(1));
     }
@@ -81,7 +84,10 @@ export function nodeMacs(a: GraphAnalysis, i: number): number | null {
       return numElements(x) * numElements(w.slice(1));
     }
     case 'MatMul':
-    case 'MatMulInteger': {
+    case 'MatMulInteger':
+    case 'MatMulIntegerToFloat':
+    case 'DynamicQuantizeMatMul':
+    case 'QLinearMatMul': {
       const out = shape(n.outputs[0]);
       const A = shape(n.inputs[0]);
       if (!known(out) || !known(A) || A.length === 0) return null;
@@ -94,6 +100,24 @@ export function nodeMacs(a: GraphAnalysis, i: number): number | null {
       const k = attrInt(n, 'transA', 0) ? A[0] : A[1];
       return numElements(out) * k;
     }
+    case 'FusedMatMul': {
+      // K is A's last axis, or its second-to-last when transA folds a transpose in.
+      const out = shape(n.outputs[0]);
+      const A = shape(n.inputs[0]);
+      if (!known(out) || !known(A) || A.length < 2) return null;
+      return numElements(out) * (attrInt(n, 'transA', 0) ? A[A.length - 2] : A[A.length - 1]);
+    }
+    case 'MatMulNBits': {
+      const out = shape(n.outputs[0]);
+      const K = attrInt(n, 'K', -1);
+      if (!known(out) || K <= 0) return null;
+      return numElements(out) * K;
+    }
+    case 'Attention':
+    case 'MultiHeadAttention': {
+      const p = fusedAttentionMacs(a, i);
+      return p ? p.qkv + p.attnScores + p.attnValues : null;
+    }
     case 'Einsum': {
       const ins = n.inputs.map((x) => shape(x));
       if (!ins.every(known) || ins.length < 2) return ins.length < 2 ? 0 : null;
@@ -102,6 +126,30 @@ export function nodeMacs(a: GraphAnalysis, i: number): number | null {
     default:
       return 0;
   }
+}
+
+/**
+ * MACs inside a fused attention op, by role: the Q/K/V projection (Attention only: its weight is
+ * an input), QKᵀ and A·V (heads · N² · headDim each = N²·C), per image of the batch.
+ */
+export function fusedAttentionMacs(a: GraphAnalysis, i: number): { qkv: number; attnScores: number; attnValues: number } | null {
+  const n = a.nodes[i];
+  const shape = (name: string | undefined): number[] | null => (name ? a.shapes.tensors.get(name)?.shape ?? null : null);
+  const x = shape(n.inputs[0]);
+  const out = shape(n.outputs[0]);
+  if (!known(x) || !known(out) || x.length !== 3 || out.length !== 3) return null;
+  const [B, S] = x;
+  let qkv = 0;
+  let qk = x[2];
+  if (n.opType === 'Attention') {
+    const w = shape(n.inputs[1]);
+    if (!known(w) || w.length !== 2) return null;
+    qkv = B * S * w[0] * w[1];
+    const sizes = attrInts(n, 'qkv_hidden_sizes');
+    qk = sizes && sizes.length === 3 ? sizes[0] : w[1] / 3;
+  }
+  const L = n.opType === 'MultiHeadAttention' ? (shape(n.inputs[1])?.[1] ?? S) : S;
+  return { qkv, attnScores: B * S * L * qk, attnValues: B * S * L * out[2] };
 }
 
 export function countGraphMacs(a: GraphAnalysis): GraphMacs {
@@ -131,7 +179,9 @@ export function countGraphMacs(a: GraphAnalysis): GraphMacs {
       else if (POOL.has(n.opType)) cost.elementwise = numelOf(n.inputs[0]);
     }
     macs += cost.macs;
-    byRole[cost.role] += cost.macs;
+    const parts = FUSED_ATTENTION.has(n.opType) && cost.macs > 0 ? fusedAttentionMacs(a, i) : null;
+    if (parts) for (const [r, m] of Object.entries(parts) as [Role, number][]) byRole[r] += m;
+    else byRole[cost.role] += cost.macs;
     elementwise += cost.elementwise;
     softmax += cost.softmax;
     norm += cost.norm;

@@ -879,6 +879,39 @@ const RULES: Record<string, Infer> = {
     return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[0], ...convSpatial(ctx, node, x.shape.slice(2), kernel)] }];
   },
   ConvInteger: (ctx, node, ins) => RULES.Conv(ctx, node, ins).map((o) => o && { ...o, dtype: DataType.INT32 }),
+  // Quantized and fused twins of MatMul/Conv (ONNX QLinear*, com.microsoft fusions): same shapes.
+  QLinearMatMul: (ctx, node, ins) => RULES.MatMul(ctx, node, [ins[0], ins[3]]).map((o) => o && { ...o, dtype: ins[7]?.dtype ?? ins[0]?.dtype ?? DataType.UINT8 }),
+  QLinearConv: (ctx, node, ins) => RULES.Conv(ctx, node, [ins[0], ins[3]]).map((o) => o && { ...o, dtype: ins[7]?.dtype ?? ins[0]?.dtype ?? DataType.UINT8 }),
+  FusedConv: (ctx, node, ins) => RULES.Conv(ctx, node, ins),
+  MatMulIntegerToFloat: (ctx, node, ins) => RULES.MatMul(ctx, node, ins).map((o) => o && { ...o, dtype: ins[2]?.dtype ?? DataType.FLOAT }),
+  DynamicQuantizeMatMul: (ctx, node, ins) => RULES.MatMul(ctx, node, ins),
+  DynamicQuantizeLinear: (ctx, node, ins) => [same(ins[0], DataType.UINT8), { dtype: DataType.FLOAT, shape: [] }, { dtype: DataType.UINT8, shape: [] }],
+  FusedMatMul: (ctx, node, ins) => {
+    const [a, b] = ins;
+    if (!a || !b) return [undefined];
+    if (!a.shape || !b.shape) return [{ dtype: a.dtype, shape: null }];
+    return [{ dtype: a.dtype, shape: matmulShape(ctx, fusedOperand(a.shape, attrInt(node, 'transBatchA', 0), attrInt(node, 'transA', 0)), fusedOperand(b.shape, attrInt(node, 'transBatchB', 0), attrInt(node, 'transB', 0))) }];
+  },
+  MatMulNBits: (ctx, node, ins) => {
+    const a = ins[0];
+    if (!a || !a.shape || !a.shape.length) return [a && { dtype: a.dtype, shape: null }];
+    return [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), attrInt(node, 'N', UNKNOWN)] }];
+  },
+  // com.microsoft.Attention: input [B, S, Din], weights [Din, 3·hidden] (or qkv_hidden_sizes) → [B, S, hidden].
+  Attention: (ctx, node, ins) => {
+    const [x, w] = ins;
+    if (!x || !x.shape || x.shape.length !== 3) return [x && { dtype: x.dtype, shape: null }];
+    const sizes = attrInts(node, 'qkv_hidden_sizes');
+    const hidden = sizes && sizes.length === 3 ? sizes[2] : w?.shape && w.shape.length === 2 && w.shape[1] !== UNKNOWN ? w.shape[1] / 3 : UNKNOWN;
+    return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], Number.isInteger(hidden) ? hidden : UNKNOWN] }];
+  },
+  // com.microsoft.MultiHeadAttention: query [B, S, D] (projected), key/value [B, L, D] → [B, S, Dv].
+  MultiHeadAttention: (ctx, node, ins) => {
+    const [q, , v] = ins;
+    if (!q || !q.shape || q.shape.length !== 3) return [q && { dtype: q.dtype, shape: null }];
+    const dv = v?.shape && v.shape.length === 3 ? v.shape[2] : q.shape[2];
+    return [{ dtype: q.dtype, shape: [q.shape[0], q.shape[1], dv] }];
+  },
   ConvTranspose: (ctx, node, ins) => {
     const [x, w] = ins;
     if (!x || !w) return [undefined];
@@ -988,6 +1021,37 @@ const RULES: Record<string, Infer> = {
     return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...grid.shape.slice(1, -1)] }];
   },
   EyeLike: (ctx, node, ins) => [same(ins[0], attrInt(node, 'dtype', ins[0]?.dtype ?? DataType.FLOAT))],
+};
+
+/**
+ * A FusedMatMul operand as multiplied: transBatch moves the first axis to just before the last
+ * (the batch transpose ORT folds in), trans swaps the last two.
+ */
+function fusedOperand(s: number[], transBatch: number, trans: number): number[] {
+  let o = [...s];
+  if (transBatch && o.length > 2) o = [...o.slice(1, -1), o[0], o[o.length - 1]];
+  if (trans && o.length >= 2) [o[o.length - 2], o[o.length - 1]] = [o[o.length - 1], o[o.length - 2]];
+  return o;
+}
+
+/**
+ * ONNX Runtime's NCHWc layout ops (domain com.microsoft.nchwc, written at level 'all'): a Conv
+ * whose output is channel-blocked (shape kept as [N, C, H, W]) and the reorders around it.
+ */
+const NCHWC_RULES: Record<string, Infer> = {
+  Conv: (ctx, node, ins) => RULES.Conv(ctx, node, ins),
+  MaxPool: poolRule,
+  AveragePool: poolRule,
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  ReorderInput: (ctx, node, ins) => [same(ins[0])],
+  ReorderOutput: (ctx, node, ins) => {
+    const x = ins[0];
+    if (!x || !x.shape || x.shape.length < 3) return [x && { dtype: x.dtype, shape: null }];
+    const c = attrInt(node, 'channels', x.shape[1]);
+    const [n, , ...sp] = x.shape;
+    return [{ dtype: x.dtype, shape: attrInt(node, 'channels_last', 0) ? [n, ...sp, c] : [n, c, ...sp] }];
+  },
 };
 
 function matmulShape(ctx: Ctx, a: number[], b: number[]): number[] | null {
@@ -1140,7 +1204,7 @@ function inferAt(model: OnnxModel, options: ShapeOptions): ShapeResult {
       ins[k] = n === '' ? undefined : tensors.get(n);
     }
     let outs: (ShapeInfo | undefined)[] = [];
-    const rule = node.domain === '' || node.domain === 'ai.onnx' || node.domain === 'com.microsoft' ? RULES[node.opType] : undefined;
+    const rule = node.domain === '' || node.domain === 'ai.onnx' || node.domain === 'com.microsoft' ? RULES[node.opType] : node.domain === 'com.microsoft.nchwc' ? NCHWC_RULES[node.opType] : undefined;
     if (rule) {
       try {
         // Optional inputs are '' and map to undefined; rules check what they need.

@@ -187,7 +187,7 @@ function encodeGraph(g: OnnxGraph, ctx: EncodeCtx): Parts {
     if (t.span && ctx.canCopy) b.copyField(GraphField.initializer, t.span.start, t.span.end);
     else b.message(GraphField.initializer, encodeTensor(t, ctx));
   }
-  if (g.docString) b.string(GraphField.doc_string, g.docString);
+  if (g.docString !== undefined) b.string(GraphField.doc_string, g.docString); // ORT writes an empty one: keep it, for a byte-exact copy
   const vis: [number, ValueInfo[]][] = [
     [GraphField.input, g.inputs],
     [GraphField.output, g.outputs],

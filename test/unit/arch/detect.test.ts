@@ -131,7 +131,7 @@ describe('arch detection: family, config and params of every fixture', () => {
       const { det, params } = detect(back);
       assert.equal(det.family, 'vit');
       // pixel_values is fully dynamic; 224² does not fit the 17-token position embedding, so its size, 16², is used.
-      assert.deepEqual(det.config, { imageSize: S, patchSize: P, embedDim: C, depths: [L], heads: [H], mlpRatio: 4, windowSize: null, shiftSize: null, extraTokens: 1, registers: 0, numClasses: K, backbone: null });
+      assert.deepEqual(det.config, { imageSize: S, patchSize: P, embedDim: C, depths: [L], heads: [H], mlpRatio: 4, windowSize: null, shiftSize: null, extraTokens: 1, registers: 0, numClasses: K, precision: 'fp32', quantization: null, backbone: null });
       const perLayer = 4 * C + 4 * (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C);
       assert.equal(params.params, C * 3 * P * P + C + C + N * C + L * perLayer + 2 * C + C * K + K);
       // The graph is a real one: the runtime runs it.
