@@ -137,8 +137,8 @@ async function main() {
     });
   if (!ok) return summary();
 
-  if (wants('unit')) await mochaSuite('unit', '.mocharc.json', { timeoutMs: 15 * 60_000 });
-  if (wants('webview')) await mochaSuite('webview', 'test/webview/.mocharc.json', { timeoutMs: 5 * 60_000 });
+  if (wants('unit')) await mochaSuite('unit', '.mocharc.json', { timeoutMs: 25 * 60_000 });
+  if (wants('webview')) await mochaSuite('webview', 'test/webview/.mocharc.json', { timeoutMs: 15 * 60_000 });
 
   if (wants('e2e')) {
     const target = `${process.platform}-${process.arch}`;
@@ -149,7 +149,7 @@ async function main() {
       if (!existsSync(vsix)) throw new Error(`scripts/package.mjs did not write ${vsix}`);
       return vsix.slice(root.length + 1);
     });
-    if (packaged) await mochaSuite('e2e', 'test/e2e/.mocharc.json', { env: { VIT_E2E_VSIX: vsix }, timeoutMs: 10 * 60_000 });
+    if (packaged) await mochaSuite('e2e', 'test/e2e/.mocharc.json', { env: { VIT_E2E_VSIX: vsix }, timeoutMs: 25 * 60_000 });
   }
 
   if (wants('integration')) {
