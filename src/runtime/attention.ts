@@ -30,7 +30,7 @@ import type { TopEntry } from '../core/inference/topk';
 import { topK } from '../core/inference/topk';
 import { f16ToNumber } from '../core/onnx/values';
 import { modelToBytes, writeModel } from '../core/onnx/writer';
-import { type OpenSession, openSession, ort } from './sessions';
+import { type OpenSession, openSession, ort, runSession } from './sessions';
 
 export { DEFAULT_MAX_ATTENTION_BYTES } from '../core/inference/capture';
 
@@ -59,6 +59,8 @@ export interface AttentionResult {
   ep: string;
   failures: { ep: string; reason: string }[];
   loadMs: number;
+  /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
+  warmUpMs: number | null;
   family: 'vit' | 'swin';
   config: ArchConfig;
   /** Model input size [height, width]. */
@@ -180,7 +182,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const fetches = captureFetches(plan, chosen);
   let out: ortType.InferenceSession.ReturnType;
   try {
-    out = await s.session.run({ [plan.inputName]: new o.Tensor('float32', tensor.data, tensor.dims) }, fetches);
+    out = await runSession(s, { [plan.inputName]: new o.Tensor('float32', tensor.data, tensor.dims) }, p.order, fetches);
   } catch (e) {
     if (isUserError(e)) throw e;
     const msg = String((e as Error).message ?? e).split('\n')[0];
@@ -208,6 +210,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
     ep: s.ep,
     failures: s.failures,
     loadMs: s.loadMs,
+    warmUpMs: s.warmUpMs,
     family: plan.family,
     config: plan.config,
     imageSize: plan.imageSize,

@@ -15,7 +15,7 @@ import { resolvePreprocessing } from '../core/inference/preprocess';
 import { topK } from '../core/inference/topk';
 import { Preparer, prepareImage, type Prepared } from './prepare';
 import type { ClassifyParams, ClassifyResult, ImageResult } from './rpc';
-import { openSession, ort } from './sessions';
+import { openSession, ort, runSession } from './sessions';
 
 let preparer: Preparer | undefined;
 
@@ -89,7 +89,7 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
     const t0 = performance.now();
     let out: ortType.InferenceSession.ReturnType;
     try {
-      out = await s.session.run({ [input.name]: new o.Tensor(fed.type, fed.data, [group.length, c, h, w]) });
+      out = await runSession(s, { [input.name]: new o.Tensor(fed.type, fed.data, [group.length, c, h, w]) }, p.order);
     } catch (e) {
       const msg = String((e as Error).message ?? e).split('\n')[0];
       throw new UserError(`ONNX Runtime could not run ${display} on ${group.length === 1 ? basename(p.images[group[0].index]) : `a batch of ${group.length} images`}: ${msg}`);
@@ -120,6 +120,7 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
     ep: s.ep,
     failures: s.failures,
     loadMs: s.loadMs,
+    warmUpMs: s.warmUpMs,
     preprocessing: pre,
     labels: { source: labels.source, warning: labels.warning, count: labels.names?.length ?? 0 },
     inputName: input.name,

@@ -14,6 +14,7 @@ export interface CancelSignal {
 
 interface Pending {
   resolve(v: unknown): void;
+  progress?: (message: string) => void;
   reject(e: Error): void;
   method: string;
   /** The process it was sent to: when that one dies, only its requests fail. */
@@ -25,6 +26,8 @@ export class RuntimeClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Process-wide settings, sent first to every process started. */
+  private settings: Methods['configure']['params'] | null = null;
 
   constructor(
     private readonly script: string,
@@ -35,16 +38,24 @@ export class RuntimeClient {
     return this.child?.pid;
   }
 
-  request<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal): Promise<Methods[M]['result']> {
-    const run = () => this.send(method, params, token);
+  /**
+   * `progress` hears the steps the process reports while this request runs (e.g. "compiling GPU
+   * kernels on webgpu, first run only").
+   */
+  request<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string) => void): Promise<Methods[M]['result']> {
+    if (method === 'configure') this.settings = params as Methods['configure']['params'];
+    const run = () => this.send(method, params, token, progress);
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p as Promise<Methods[M]['result']>;
   }
 
-  private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal): Promise<unknown> {
+  private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string) => void): Promise<unknown> {
     if (token?.isCancellationRequested) return Promise.reject(new UserError('Cancelled.'));
+    const fresh = !this.child || !this.child.connected;
     const child = this.ensure();
+    // A new process gets the settings first (the IPC channel keeps the order).
+    if (fresh && this.settings && method !== 'configure') child.send({ kind: 'request', id: this.nextId++, method: 'configure', params: this.settings } satisfies ToWorker);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const sub = token?.onCancellationRequested(() => {
@@ -57,6 +68,7 @@ export class RuntimeClient {
       this.pending.set(id, {
         method,
         child,
+        progress,
         resolve: (v) => (sub?.dispose(), resolve(v)),
         reject: (e) => (sub?.dispose(), reject(e)),
       });
@@ -88,7 +100,11 @@ export class RuntimeClient {
   private onMessage(m: FromWorker): void {
     if (m.kind === 'log') return this.log(m.level, m.message);
     const p = this.pending.get(m.id);
-    if (!p) return; // cancelled meanwhile
+    if (!p) return; // cancelled meanwhile, or the settings sent to a new process
+    if (m.kind === 'progress') {
+      this.log('info', m.message);
+      return p.progress?.(m.message);
+    }
     this.pending.delete(m.id);
     if (m.kind === 'result') p.resolve(m.result);
     else {

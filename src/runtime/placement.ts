@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors';
-import { openSession, ort } from './sessions';
+import { openSession, zeroFeeds } from './sessions';
 import type { PlacementResult } from '../shared/providers';
 
 export interface PlacementParams {
@@ -47,6 +47,7 @@ export function summariseProfile(events: ProfileEvent[], ep: string): Omit<Place
     if (p !== expected && fallback.length < 500) fallback.push({ name: e.name.replace(/_kernel_time$/, ''), op: e.args!.op_name ?? '?', provider: p });
   }
   return {
+    copies: kernels.filter((e) => /^Memcpy(FromHost|ToHost)$/.test(e.args?.op_name ?? '')).length,
     nodes: kernels.length,
     byProvider: [...by.entries()].map(([provider, b]) => ({ provider, nodes: b.nodes, ms: Math.round(b.ms * 100) / 100 })).sort((a, b) => b.nodes - a.nodes),
     fallback,
@@ -58,15 +59,11 @@ export async function placement(p: PlacementParams): Promise<PlacementResult> {
   try {
     const s = await openSession(p.model, p.order, { sessionOptions: { enableProfiling: true, profileFilePrefix: join(dir, 'profile') } });
     try {
-      const feeds: Record<string, InstanceType<ReturnType<typeof ort>['Tensor']>> = {};
-      for (const m of s.session.inputMetadata) {
+      for (const m of s.session.inputMetadata)
         if (!m.isTensor || m.type !== 'float32')
           throw new UserError(`${basename(p.model)}'s input "${m.name}" is not a float32 tensor; node placement needs a float image input.`);
-        // Dynamic dimensions: batch 1, image 224.
-        const dims = m.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : 224));
-        feeds[m.name] = new (ort().Tensor)('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
-      }
-      await s.session.run(feeds);
+      // Dynamic dimensions: batch 1, image 224.
+      await s.session.run(zeroFeeds(s.session)!);
       await s.session.endProfiling();
     } finally {
       await s.session.release();

@@ -2,20 +2,33 @@
  * Does an execution provider actually start here? Each provider is probed in a
  * short-lived process of its own: a GPU driver that crashes or hangs while loading
  * takes down only the probe, and ONNX Runtime's own log (stderr), which names the
- * missing library, can be read.
+ * missing library, can be read. For WebGPU the probe's Vulkan loader logs the device it opens
+ * (VK_LOADER_DEBUG=driver), which names the adapter: ONNX Runtime does not.
  */
 import { fork } from 'node:child_process';
-import { explainFailure, notCompiledReason, type ProviderStatus, type SupportedBackend } from '../core/inference/providers';
+import type * as ortType from 'onnxruntime-node';
+import {
+  type AdapterInfo,
+  type ProviderOptions,
+  adapterFromLog,
+  executionProviderConfig,
+  explainFailure,
+  notCompiledReason,
+  type ProviderStatus,
+  type SupportedBackend,
+} from '../core/inference/providers';
 import { probeModel } from './probeModel';
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** Runs inside the probe process: `runtime.js --probe <ep>`; prints one JSON line. */
-export async function probeMain(ep: string): Promise<void> {
+/** Runs inside the probe process: `runtime.js --probe <ep> [options JSON]`; prints one JSON line. */
+export async function probeMain(ep: string, optionsJson?: string): Promise<void> {
   const ort = await import('onnxruntime-node');
   const t0 = performance.now();
   try {
-    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [ep], logSeverityLevel: 3 });
+    const options = optionsJson ? (JSON.parse(optionsJson) as ProviderOptions) : {};
+    const provider = executionProviderConfig(ep, options) as ortType.InferenceSession.ExecutionProviderConfig;
+    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [provider], logSeverityLevel: 3 });
     const x = new ort.Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [1, 4]);
     const y = (await session.run({ X: x })).Y.data as Float32Array;
     const ok = y[0] === 0 && y[1] === 2 && y[3] === 4;
@@ -26,9 +39,11 @@ export async function probeMain(ep: string): Promise<void> {
   }
 }
 
-function runProbe(script: string, ep: string): Promise<{ ok: boolean; ms: number; message: string; log: string }> {
+export function runProbe(script: string, ep: string, options: ProviderOptions = {}): Promise<{ ok: boolean; ms: number; message: string; log: string }> {
   return new Promise((resolve) => {
-    const child = fork(script, ['--probe', ep], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // The loader's own log names the device; a user's VK_LOADER_DEBUG is kept.
+    const env = ep === 'webgpu' && !process.env.VK_LOADER_DEBUG ? { ...process.env, VK_LOADER_DEBUG: 'driver' } : process.env;
+    const child = fork(script, ['--probe', ep, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     let out = '';
     let log = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -44,8 +59,14 @@ function runProbe(script: string, ep: string): Promise<{ ok: boolean; ms: number
   });
 }
 
+/** Whether WebGPU starts here, and on which adapter (for the choice of provider in sessions.ts). */
+export async function probeWebGpu(script: string, options: ProviderOptions = {}): Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null }> {
+  const r = await runProbe(script, 'webgpu', options);
+  return { works: r.ok, reason: r.ok ? null : explainFailure('webgpu', r.message, r.log, true).reason, adapter: adapterFromLog(r.log) };
+}
+
 /** Status of every provider in `order` plus every provider the build has. */
-export async function probeProviders(script: string, order: string[], supported: SupportedBackend[], platform: string, ortDir?: string): Promise<ProviderStatus[]> {
+export async function probeProviders(script: string, order: string[], supported: SupportedBackend[], platform: string, ortDir?: string, options: ProviderOptions = {}): Promise<ProviderStatus[]> {
   const names = [...order.map((s) => s.toLowerCase())];
   for (const b of supported) if (!names.includes(b.name)) names.push(b.name);
   const out: ProviderStatus[] = [];
@@ -55,9 +76,10 @@ export async function probeProviders(script: string, order: string[], supported:
       out.push({ name, compiled: false, works: null, ms: null, ...notCompiledReason(name, platform) });
       continue;
     }
-    const r = await runProbe(script, name);
-    if (r.ok) out.push({ name, compiled: true, works: true, reason: null, fix: null, ms: Math.round(r.ms) });
-    else out.push({ name, compiled: true, works: false, ms: Math.round(r.ms), ...explainFailure(name, r.message, r.log, backend.bundled, ortDir) });
+    const r = await runProbe(script, name, options);
+    const adapter = name === 'webgpu' ? { adapter: adapterFromLog(r.log) } : {};
+    if (r.ok) out.push({ name, compiled: true, works: true, reason: null, fix: null, ms: Math.round(r.ms), ...adapter });
+    else out.push({ name, compiled: true, works: false, ms: Math.round(r.ms), ...explainFailure(name, r.message, r.log, backend.bundled, ortDir), ...adapter });
   }
   return out;
 }

@@ -3,6 +3,8 @@
  * inference process. Messages go over Node's IPC channel with 'advanced' serialization,
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
+import type { ProviderOptions } from '../core/inference/providers';
+import type { DoctorParams, DoctorResult } from './doctor';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
 import type { ImageTensor } from '../core/inference/image';
@@ -47,6 +49,8 @@ export interface ClassifyResult {
   ep: string;
   failures: { ep: string; reason: string }[];
   loadMs: number;
+  /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
+  warmUpMs: number | null;
   preprocessing: Preprocessing;
   labels: { source: string; warning?: string; count: number };
   inputName: string;
@@ -57,6 +61,11 @@ export interface ClassifyResult {
   /** Where decode + preprocess ran: a worker thread overlaps them with the runs (more than one image). */
   prepared: 'worker thread' | 'inference thread';
   results: ImageResult[];
+}
+
+export interface ConfigureParams {
+  /** Options of the WebGPU and CUDA providers (settings vitInspector.webgpu.*, vitInspector.cuda.*). */
+  providerOptions?: ProviderOptions;
 }
 
 /** Each method: its params and its result. */
@@ -70,10 +79,16 @@ export interface Methods {
   attention: { params: AttentionParams; result: AttentionResult };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };
+  /** Process-wide settings; the client sends them again to a restarted process. */
+  configure: { params: ConfigureParams; result: { pid: number } };
+  /** GPU self-check: every provider probed, models and an attention layer run, parity and speed against cpu. */
+  doctor: { params: DoctorParams; result: DoctorResult };
   ping: { params: Record<string, never>; result: { pid: number } };
   /** Diagnostics, used by tests of restart and cancellation: sleep (blocking the thread like a long run) or crash. */
   debugBlock: { params: { ms: number }; result: { pid: number } };
   debugCrash: { params: Record<string, never>; result: never };
+  /** The next run on `ep` fails as a lost device would (tests of the fallback). */
+  debugFailNextRun: { params: { ep: string }; result: { pid: number } };
 }
 export type Method = keyof Methods;
 
@@ -84,4 +99,6 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; message: string; userError: boolean; stack?: string }
-  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"). */
+  | { kind: 'progress'; id: number; message: string };

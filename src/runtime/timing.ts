@@ -57,6 +57,8 @@ export interface TimeAttentionRow {
   ep: string;
   /** Time to get the session, ms (near 0 when it came from the session cache). */
   loadMs: number;
+  /** The first (untimed) warm-up run: on a GPU provider it compiles the shaders. null with no warm-up. */
+  firstRunMs: number | null;
 }
 
 export interface TimeAttentionResult {
@@ -85,15 +87,17 @@ const median = (xs: number[]): number => {
  * Runs `run` up to `warmup` times untimed, then up to `repeats` times timed, fewer if the time
  * left (`budgetMs`) is short; at least once each. Returns the timed durations, ms.
  */
-async function measure(run: () => Promise<unknown>, warmup: number, repeats: number, budgetMs: number): Promise<number[]> {
+async function measure(run: () => Promise<unknown>, warmup: number, repeats: number, budgetMs: number): Promise<{ times: number[]; firstMs: number | null }> {
   const start = performance.now();
   let last = 0;
+  let firstMs: number | null = null;
   for (let i = 0; i < warmup; i++) {
-    // The first warm-up run always happens (it allocates); more only while the budget lasts.
+    // The first warm-up run always happens (it allocates, and compiles a GPU's shaders); more only while the budget lasts.
     if (i > 0 && performance.now() - start + last > budgetMs / 2) break;
     const t0 = performance.now();
     await run();
     last = performance.now() - t0;
+    firstMs ??= last;
   }
   const times: number[] = [];
   while (times.length < repeats) {
@@ -104,7 +108,7 @@ async function measure(run: () => Promise<unknown>, warmup: number, repeats: num
     await run();
     times.push(performance.now() - t0);
   }
-  return times;
+  return { times, firstMs };
 }
 
 function checkCount(v: unknown, what: string, min: number, def: number): number {
@@ -136,7 +140,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
   // The baseline first gets a tenth of the budget.
   const mm = await openSession({ key: `synth:matmul:n${MATMUL_N}:v1`, bytes: modelToBytes(matmulModel(MATMUL_N)) }, order, { cache: false });
   const a = new o.Tensor('float32', randomInput(MATMUL_N * MATMUL_N, 5), [MATMUL_N, MATMUL_N]);
-  const mmTimes = await measure(() => mm.session.run({ a }), 1, 5, budgetMs / 10);
+  const { times: mmTimes } = await measure(() => mm.session.run({ a }), 1, 5, budgetMs / 10);
   const matmulMs = median(mmTimes);
   await mm.session.release();
 
@@ -155,7 +159,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
     }
     const feeds: Record<string, ortType.Tensor> = { x: new o.Tensor('float32', x, [1, h * w, dim]) };
     const share = left() / (params.windows.length - i) - (performance.now() - rowStart);
-    const times = await measure(() => opened.session.run(feeds), warmup, repeats, share);
+    const { times, firstMs } = await measure(() => opened.session.run(feeds), warmup, repeats, share);
     const ms = median(times);
     await opened.session.release();
     rows.push({
@@ -168,6 +172,7 @@ export async function timeAttention(params: TimeAttentionParams): Promise<TimeAt
       gflops: (2 * layer.macs) / ms / 1e6,
       ep: opened.ep,
       loadMs,
+      firstRunMs: firstMs,
     });
   }
   return {

@@ -13,11 +13,28 @@ import { placement } from './placement';
 import { inspectModel } from '../core/arch/inspect';
 import { timeAttention } from './timing';
 import { attention } from './attention';
+import { doctor } from './doctor';
+import { checkProviderOptions } from '../core/inference/providers';
+import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
+import { probeWebGpu } from './probe';
 
 type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
 const handlers: { [M in keyof Methods]: Handler<M> } = {
   async ping() {
+    return { pid: process.pid };
+  },
+  async configure({ providerOptions }) {
+    setProviderOptions(checkProviderOptions(providerOptions));
+    // The adapter depends on the WebGPU options (deviceId): probe again when asked.
+    setAdapterProbe(() => probeWebGpu(__filename, getProviderOptions()));
+    return { pid: process.pid };
+  },
+  async doctor(params) {
+    return doctor(params, __filename, getProviderOptions());
+  },
+  async debugFailNextRun({ ep }) {
+    failNextRun(ep);
     return { pid: process.pid };
   },
   classify,
@@ -40,7 +57,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
     const supported = ort.listSupportedBackends();
     const platform = `${process.platform}-${process.arch}`;
     const ortDir = dirname(require.resolve('onnxruntime-node/package.json'));
-    const providers = await probeProviders(__filename, order, supported, platform, ortDir);
+    const providers = await probeProviders(__filename, order, supported, platform, ortDir, getProviderOptions());
     return { platform, ortVersion: ort.env.versions.common, order, providers };
   },
 };
@@ -59,6 +76,7 @@ async function serve(): Promise<void> {
     }
     chain = chain.then(async () => {
       if (cancelled.delete(m.id)) return send({ kind: 'error', id: m.id, message: 'Cancelled.', userError: true });
+      setProgress((message) => send({ kind: 'progress', id: m.id, message }));
       try {
         const h = handlers[m.method] as Handler<keyof Methods>;
         if (!h) throw new Error(`unknown method ${m.method}`);
@@ -73,5 +91,9 @@ async function serve(): Promise<void> {
 }
 
 const i = process.argv.indexOf('--probe');
-if (i >= 0) void probeMain(process.argv[i + 1]);
-else void serve();
+if (i >= 0) void probeMain(process.argv[i + 1], process.argv[i + 2]);
+else {
+  // Which adapter WebGPU would open is found once, in a probe process, when first needed.
+  setAdapterProbe(() => probeWebGpu(__filename, getProviderOptions()));
+  void serve();
+}

@@ -22,4 +22,6 @@ export interface PlacementResult {
   byProvider: { provider: string; nodes: number; ms: number }[];
   /** Nodes not run by the chosen provider (at most 500). */
   fallback: { name: string; op: string; provider: string }[];
+  /** Copies between host and device memory ONNX Runtime inserted (MemcpyFromHost/MemcpyToHost kernels). */
+  copies: number;
 }

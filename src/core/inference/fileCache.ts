@@ -51,6 +51,14 @@ export class LruCache<V> {
     return this.get(key) ?? this.set(key, make());
   }
 
+  /** Drops `key` (told to `evict`). */
+  delete(key: string): void {
+    const v = this.map.get(key);
+    if (v === undefined) return;
+    this.map.delete(key);
+    this.evict(v);
+  }
+
   /** Drops `key` only while it still holds `v` (a failed promise, say, replaced meanwhile). */
   deleteIf(key: string, v: V): void {
     if (this.map.get(key) === v) this.map.delete(key);

@@ -3,6 +3,7 @@
  * ['cuda', 'cpu'] when CUDA cannot load makes InferenceSession.create throw. So we try
  * each provider of the user's order on its own, record why it failed, and go on.
  */
+import { UserError } from '../errors';
 
 /** Providers we know how to ask for, in the default order of the setting. */
 export const DEFAULT_PROVIDER_ORDER = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
@@ -19,6 +20,131 @@ export interface ProviderStatus {
   fix: string | null;
   /** Time to create the probe session, ms. */
   ms: number | null;
+  /** The GPU adapter the provider opened (WebGPU; from the Vulkan loader's log), when known. */
+  adapter?: AdapterInfo | null;
+}
+
+/** A software rasteriser posing as a GPU: everything runs, on the CPU, slower than the CPU provider. */
+export const SOFTWARE_ADAPTER_LABEL = 'software Vulkan (SwiftShader/llvmpipe): correct, not fast';
+
+export interface AdapterInfo {
+  /** "NVIDIA", "AMD", "Intel", "Apple", "Google" (SwiftShader), "Mesa" (llvmpipe), or "unknown". */
+  vendor: string;
+  /** GPU family when the log names it (e.g. Intel's "(ADL GT2)"), else "". */
+  architecture: string;
+  /** The device name as its driver gives it, e.g. "SwiftShader Device (Subzero)". */
+  description: string;
+  type: 'discrete' | 'integrated' | 'cpu' | 'unknown';
+  /** The driver library the Vulkan loader used, when logged. */
+  driver: string | null;
+  /** A software (CPU) implementation: never picked automatically over the CPU provider. */
+  software: boolean;
+  /** SOFTWARE_ADAPTER_LABEL for a software adapter, else null. */
+  label: string | null;
+}
+
+/**
+ * The adapter Dawn opened, from the Vulkan loader's log (VK_LOADER_DEBUG=driver prints
+ * `Using "<device>" with driver: "<library>"` when the device is created). ONNX Runtime 1.30 does
+ * not log the adapter itself; on Windows (D3D12) and macOS (Metal) there is no such log: null.
+ */
+export function adapterFromLog(log: string): AdapterInfo | null {
+  const m = /Using "([^"]+)" with driver: "([^"]+)"/.exec(log);
+  return m ? describeAdapter(m[1], m[2]) : null;
+}
+
+/** Vendor, type and family of a device from its name (and driver library). */
+export function describeAdapter(description: string, driver: string | null = null): AdapterInfo {
+  const d = `${description} ${driver ?? ''}`;
+  const arch = /\(([A-Z0-9]{2,5} GT\d)\)/.exec(description)?.[1] ?? '';
+  let vendor = 'unknown';
+  let type: AdapterInfo['type'] = 'unknown';
+  let software = false;
+  if (/swiftshader/i.test(d)) [vendor, type, software] = ['Google', 'cpu', true];
+  else if (/llvmpipe|lavapipe|libvulkan_lvp/i.test(d)) [vendor, type, software] = ['Mesa', 'cpu', true];
+  else if (/nvidia|geforce|quadro|tesla|rtx/i.test(d)) [vendor, type] = ['NVIDIA', 'discrete'];
+  else if (/\bamd\b|radeon|radv/i.test(d)) [vendor, type] = ['AMD', /Radeon\(TM\) Graphics|Vega \d+ Graphics|\bAPU\b/i.test(description) ? 'integrated' : 'unknown'];
+  else if (/intel/i.test(d)) [vendor, type] = ['Intel', /\barc\b/i.test(description) ? 'discrete' : 'integrated'];
+  else if (/apple/i.test(d)) [vendor, type] = ['Apple', 'integrated'];
+  return { vendor, architecture: arch, description, type, driver, software, label: software ? SOFTWARE_ADAPTER_LABEL : null };
+}
+
+/** One line naming an adapter, for tables and tooltips. */
+export function adapterText(a: AdapterInfo | null | undefined): string {
+  if (!a) return 'adapter not named in the log';
+  return `${a.vendor} "${a.description}" (${a.type}${a.architecture ? `, ${a.architecture}` : ''})${a.label ? `: ${a.label}` : ''}`;
+}
+
+/**
+ * Whether a provider of the user's order is passed over without trying it: a software WebGPU
+ * adapter is slower than the CPU provider, so it is used only when the user lists webgpu first
+ * (on purpose); in any other place of the order (the default order included) it is skipped.
+ */
+export function skipSoftwareAdapter(ep: string, order: readonly string[], adapter: AdapterInfo | null | undefined): string | null {
+  if (ep !== 'webgpu' || !adapter?.software) return null;
+  const first = order.map((e) => e.trim().toLowerCase()).find(Boolean);
+  if (first === 'webgpu') return null;
+  return `its only adapter is "${adapter.description}", ${SOFTWARE_ADAPTER_LABEL}; not used automatically over cpu (list webgpu first in vitInspector.executionProviders to use it)`;
+}
+
+/** Options of the WebGPU provider that onnxruntime-node 1.30 accepts and the settings offer. */
+export interface WebGpuOptions {
+  deviceId?: number;
+  preferredLayout?: 'NCHW' | 'NHWC';
+  validationMode?: 'disabled' | 'wgpuOnly' | 'basic' | 'full';
+  forceCpuNodeNames?: string[];
+}
+
+/** onnxruntime-node's CUDA binding reads only deviceId. */
+export interface CudaOptions {
+  deviceId?: number;
+}
+
+export interface ProviderOptions {
+  webgpu?: WebGpuOptions;
+  cuda?: CudaOptions;
+}
+
+/** Validates provider options from the settings (or a caller); wrong values are the user's error. */
+export function checkProviderOptions(raw: unknown): ProviderOptions {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object') throw new UserError('Execution provider options must be an object.');
+  const r = raw as Record<string, Record<string, unknown> | undefined>;
+  const out: ProviderOptions = {};
+  const deviceId = (v: unknown, where: string): number | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new UserError(`${where}.deviceId must be a whole number ≥ 0, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+  const oneOf = <T extends string>(v: unknown, allowed: readonly T[], what: string): T | undefined => {
+    if (v === undefined || v === null || v === '') return undefined;
+    if (!allowed.includes(v as T)) throw new UserError(`${what} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}.`);
+    return v as T;
+  };
+  if (r.webgpu) {
+    const w = r.webgpu;
+    const names = w.forceCpuNodeNames;
+    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string')))
+      throw new UserError('vitInspector.webgpu.forceCpuNodeNames must be a list of node names.');
+    const opts: WebGpuOptions = {
+      deviceId: deviceId(w.deviceId, 'vitInspector.webgpu'),
+      preferredLayout: oneOf(w.preferredLayout, ['NCHW', 'NHWC'] as const, 'vitInspector.webgpu.preferredLayout'),
+      validationMode: oneOf(w.validationMode, ['disabled', 'wgpuOnly', 'basic', 'full'] as const, 'vitInspector.webgpu.validationMode'),
+      forceCpuNodeNames: names && (names as string[]).length ? [...(names as string[])] : undefined,
+    };
+    out.webgpu = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as WebGpuOptions;
+  }
+  if (r.cuda) {
+    const id = deviceId(r.cuda.deviceId, 'vitInspector.cuda');
+    out.cuda = id === undefined ? {} : { deviceId: id };
+  }
+  return out;
+}
+
+/** The entry of ONNX Runtime's executionProviders for `ep`: its name, or { name, ...options }. */
+export function executionProviderConfig(ep: string, options: ProviderOptions = {}): string | ({ name: string } & Record<string, unknown>) {
+  const o = ep === 'webgpu' ? options.webgpu : ep === 'cuda' ? options.cuda : undefined;
+  return o && Object.keys(o).length ? { name: ep, ...o } : ep;
 }
 
 export interface SupportedBackend {
@@ -67,9 +193,16 @@ export function explainFailure(ep: string, message: string, log: string, bundled
         : 'Install CUDA 12 and cuDNN 9 so that their libraries are on the loader path (LD_LIBRARY_PATH).';
       return { reason, fix };
     }
-    case 'webgpu':
-      if (/adapter/i.test(text)) return { reason: 'no WebGPU adapter (no usable GPU or Vulkan/Metal/D3D12 driver)', fix: 'Needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver.' };
+    case 'webgpu': {
+      // Dawn says on stderr why it rejected a Vulkan device ("Warning: Vulkan ... required.").
+      const dawn = /^Warning: (.+)$/m.exec(log)?.[1];
+      if (/adapter/i.test(text))
+        return {
+          reason: `no WebGPU adapter (no usable GPU or Vulkan/Metal/D3D12 driver)${dawn ? `; Dawn: ${dawn}` : ''}`,
+          fix: 'Needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver: on Linux the vendor\'s Vulkan driver (NVIDIA: nvidia-driver; AMD/Intel: mesa-vulkan-drivers) and libvulkan1.',
+        };
       return { reason: firstLine, fix: null };
+    }
     case 'dml':
       return { reason: firstLine, fix: 'DirectML exists only on Windows with a DirectX 12 GPU.' };
     case 'coreml':
