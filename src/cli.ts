@@ -14,7 +14,7 @@ import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './c
 import { table, giga, millions } from './cli/table';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
-import type { DoctorResult } from './runtime/doctor';
+import { doctorReport } from './shared/doctorReport';
 import { DEFAULT_PROVIDER_ORDER, adapterText } from './core/inference/providers';
 
 type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
@@ -359,34 +359,6 @@ export const commands: Record<string, Command> = {
     },
   },
 };
-
-/** The self-check as plain text, to paste into a bug report as it is. */
-export function doctorReport(r: DoctorResult): string {
-  const lines = [
-    'ViT Inspector GPU self-check (vit-inspect doctor)',
-    `ONNX Runtime ${r.ortVersion}, ${r.platform}, Node ${r.node}${Object.keys(r.env).length ? `, ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
-    '',
-    'providers',
-    table(['provider', 'status', 'ms', 'adapter / why not'], r.providers.map((p) => [p.name, !p.compiled ? 'not in this build' : p.works ? 'works' : 'fails', p.ms ?? '', [p.adapter ? adapterText(p.adapter) : null, p.reason, p.fix].filter(Boolean).join(' — ')])),
-    '',
-  ];
-  if (r.checks.length) {
-    lines.push(`runs against cpu (same inputs; warm = median of warm runs; ratio = provider / cpu, below 1 is faster)`);
-    lines.push(
-      table(
-        ['provider', 'workload', 'max |Δ|', 'top-1', 'first run ms', 'warm ms', 'cpu ms', 'ratio'],
-        r.checks.map((c) =>
-          c.error
-            ? [c.ep, c.workload, `FAILED: ${c.error}`, '', '', '', c.cpuMs.toFixed(1), '']
-            : [c.ep, c.workload, c.maxAbsDiff!.toExponential(1), c.top1Same === null ? '—' : c.top1Same ? 'same' : 'DIFFERS', c.firstRunMs!.toFixed(0), c.ms!.toFixed(1), c.cpuMs.toFixed(1), c.ratio!.toFixed(2)],
-        ),
-      ),
-    );
-    lines.push('');
-  }
-  lines.push('verdict', ...r.verdict.map((v) => `  ${v}`));
-  return lines.join('\n');
-}
 
 function inspectArg(args: Args): InspectResult {
   if (args.positionals.length !== 1) throw new UserError('Give exactly one model file.');

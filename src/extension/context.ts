@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../runtime/client';
 import { UserError, isUserError } from '../core/errors';
-import { DEFAULT_PROVIDER_ORDER } from '../core/inference/providers';
+import { DEFAULT_PROVIDER_ORDER, adapterText, checkProviderOptions, type AdapterInfo } from '../core/inference/providers';
 
 /** Running a model loads ONNX Runtime's native code on it and reads the files beside it: a trusted workspace only. */
 export class NeedsTrust extends UserError {}
@@ -15,18 +15,51 @@ export class Services implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('ViT Inspector', { log: true });
     const script = vscode.Uri.joinPath(context.extensionUri, 'dist', 'runtime.js').fsPath;
     this.runtime = new RuntimeClient(script, (level, message) => this.log[level](message));
+    this.configureProviders();
+    context.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('vitInspector.webgpu') || e.affectsConfiguration('vitInspector.cuda')) this.configureProviders();
+      }),
+    );
+  }
+
+  /** The WebGPU and CUDA options of the settings, to the inference process (sent again to a restarted one). */
+  private configureProviders(): void {
+    const c = this.config();
+    const raw = {
+      webgpu: {
+        deviceId: c.get<number>('webgpu.deviceId'),
+        validationMode: c.get<string>('webgpu.validationMode'),
+        preferredLayout: c.get<string>('webgpu.preferredLayout'),
+        forceCpuNodeNames: c.get<string[]>('webgpu.forceCpuNodeNames'),
+      },
+      cuda: { deviceId: c.get<number>('cuda.deviceId') },
+    };
+    try {
+      this.runtime.request('configure', { providerOptions: checkProviderOptions(raw) }).catch((e) => this.report(e, 'Execution provider settings'));
+    } catch (e) {
+      this.report(e, 'Execution provider settings');
+    }
+  }
+
+  private lastAdapter: AdapterInfo | null = null;
+  /** The WebGPU adapter last seen (Show Execution Providers), for the status bar's tooltip. */
+  setAdapter(a: AdapterInfo | null): void {
+    this.lastAdapter = a;
   }
 
   private readonly status = vscode.window.createStatusBarItem('vitInspector.provider', vscode.StatusBarAlignment.Right, 100);
   private providers = new Set<string>(['cpu']);
 
   /** The provider that ran the last inference, in the status bar; click for the details. */
-  setProvider(ep: string, failures: { ep: string; reason: string }[]): void {
+  setProvider(ep: string, failures: { ep: string; reason: string }[], adapter?: AdapterInfo | null): void {
+    if (adapter) this.lastAdapter = adapter;
     this.providers.add(ep);
     for (const f of failures) this.providers.add(f.ep);
     this.status.name = 'ViT Inspector execution provider';
     this.status.text = `$(chip) ${ep}`;
-    this.status.tooltip = `ViT Inspector ran on ${ep}${failures.length ? `; not used: ${failures.map((f) => `${f.ep} (${f.reason})`).join(', ')}` : ''}. Click for details.`;
+    const named = ep === 'webgpu' && this.lastAdapter ? ` (adapter: ${adapterText(this.lastAdapter)})` : '';
+    this.status.tooltip = `ViT Inspector ran on ${ep}${named}${failures.length ? `; not used: ${failures.map((f) => `${f.ep} (${f.reason})`).join(', ')}` : ''}. Click for details.`;
     this.status.command = 'vitInspector.showProviders';
     this.status.show();
   }

@@ -11,6 +11,9 @@ import type * as ortType from 'onnxruntime-node';
 import { synthesizeAttentionLayer, randomInput } from '../core/flops/attentionGraph';
 import { DEFAULT_PROVIDER_ORDER, adapterText, type ProviderOptions, type ProviderStatus } from '../core/inference/providers';
 import { modelToBytes } from '../core/onnx/writer';
+import type { DoctorCheck, DoctorResult } from '../shared/providers';
+
+export type { DoctorCheck, DoctorResult } from '../shared/providers';
 import { probeProviders } from './probe';
 import { openSession, ort, type OpenSession } from './sessions';
 
@@ -19,36 +22,6 @@ export interface DoctorParams {
   models: string[];
   /** Timed warm runs per workload and provider (median reported; default 3). */
   repeats?: number;
-}
-
-export interface DoctorCheck {
-  workload: string;
-  ep: string;
-  /** null when it ran; otherwise why not. */
-  error: string | null;
-  /** Largest |provider − cpu| over the outputs. */
-  maxAbsDiff: number | null;
-  /** Same argmax as on cpu (models only; null for the attention layer). */
-  top1Same: boolean | null;
-  /** First run on this provider (shader compilation included), ms. */
-  firstRunMs: number | null;
-  /** Median warm run, ms. */
-  ms: number | null;
-  cpuMs: number;
-  /** ms / cpuMs: below 1, faster than the CPU provider. */
-  ratio: number | null;
-}
-
-export interface DoctorResult {
-  platform: string;
-  ortVersion: string;
-  node: string;
-  /** Environment that changes which Vulkan driver is used. */
-  env: Record<string, string>;
-  providers: ProviderStatus[];
-  checks: DoctorCheck[];
-  /** One line per provider: what to conclude, or what to install. */
-  verdict: string[];
 }
 
 /** Parity bound of the check: outputs of order 1–10 agree to float32 rounding on a correct GPU. */

@@ -2,7 +2,7 @@
  * The messages between the extension host and its webviews: one discriminated union
  * each way. Every message from a webview is checked by `parseWebviewMessage` before use.
  */
-import type { ProvidersResult, PlacementResult } from './providers';
+import type { DoctorResult, ProvidersResult, PlacementResult } from './providers';
 import type { TopEntry } from '../core/inference/topk';
 import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
@@ -31,7 +31,8 @@ export interface ClassifyView {
   pixels: { width: number; height: number; rgb: Uint8Array };
   original: { width: number; height: number; format: string };
   top: TopEntry[];
-  timings: { decode: number; preprocess: number; run: number; load: number };
+  /** warmUp: the first run of a new GPU session (shader compilation, once per model), apart from `run`. */
+  timings: { decode: number; preprocess: number; run: number; load: number; warmUp?: number | null };
   labelsSource: string;
   labelsWarning?: string;
   preprocessing: string;
@@ -53,6 +54,8 @@ export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | '
 export type HostMessage =
   | ({ type: 'providers' } & ProvidersResult)
   | ({ type: 'placement' } & PlacementResult)
+  /** The GPU self-check, and the same as plain text (what `vit-inspect doctor` prints). */
+  | { type: 'doctor'; result: DoctorResult; report: string }
   | { type: 'classified'; view: ClassifyView; providers: string[] }
   | { type: 'attentionUnavailable'; message: string }
   | { type: 'attention'; family: 'vit' | 'swin'; ep: string; inputSize: number; layers: CapturedLayer[]; warnings: string[] }
@@ -78,6 +81,7 @@ export type WebviewMessage =
   | { type: 'showDistance' }
   | { type: 'distanceFolder' }
   | { type: 'placement' }
+  | { type: 'doctor' }
   | { type: 'pickModel' }
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
@@ -111,6 +115,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: 'distanceFolder' };
     case 'placement':
       return { type: 'placement' };
+    case 'doctor':
+      return { type: 'doctor' };
     case 'measure': {
       const ints = [m.h, m.w, m.dim, m.heads].every((v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1e6);
       const wins = Array.isArray(m.windows) && m.windows.length <= 64 && m.windows.every((v) => v === null || (Number.isInteger(v) && (v as number) > 0));

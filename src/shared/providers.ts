@@ -25,3 +25,34 @@ export interface PlacementResult {
   /** Copies between host and device memory ONNX Runtime inserted (MemcpyFromHost/MemcpyToHost kernels). */
   copies: number;
 }
+
+/** The GPU self-check (vit-inspect doctor): one workload run on one provider against the CPU provider. */
+export interface DoctorCheck {
+  workload: string;
+  ep: string;
+  /** null when it ran; otherwise why not. */
+  error: string | null;
+  /** Largest |provider − cpu| over the outputs. */
+  maxAbsDiff: number | null;
+  /** Same argmax as on cpu (models only; null for the attention layer). */
+  top1Same: boolean | null;
+  /** First run on this provider (shader compilation included), ms. */
+  firstRunMs: number | null;
+  /** Median warm run, ms. */
+  ms: number | null;
+  cpuMs: number;
+  /** ms / cpuMs: below 1, faster than the CPU provider. */
+  ratio: number | null;
+}
+
+export interface DoctorResult {
+  platform: string;
+  ortVersion: string;
+  node: string;
+  /** Environment that changes which Vulkan driver is used. */
+  env: Record<string, string>;
+  providers: ProviderStatus[];
+  checks: DoctorCheck[];
+  /** One line per provider: what to conclude, or what to install. */
+  verdict: string[];
+}

@@ -103,4 +103,48 @@ describe('webview: providers panel', function () {
     assert.deepEqual(rows, ['CUDAExecutionProvider 2 1.50', 'CPUExecutionProvider 1 0.20']);
     assert.match((await suite.panel.page.textContent('#placement-result summary'))!, /1 node\(s\) did not run on cuda/);
   });
+
+  it('names a WebGPU adapter, a software one with its label; the reasons still wrap', async () => {
+    await suite.panel.send({
+      type: 'providers',
+      platform: 'linux-x64',
+      ortVersion: '1.30.0',
+      order: ['webgpu', 'cpu'],
+      providers: [
+        {
+          name: 'webgpu', compiled: true, works: true, reason: null, fix: null, ms: 340,
+          adapter: { vendor: 'Google', architecture: '', description: 'SwiftShader Device (Subzero)', type: 'cpu', driver: '/usr/lib/chromium/libvk_swiftshader.so', software: true, label: 'software Vulkan (SwiftShader/llvmpipe): correct, not fast' },
+        },
+        { name: 'cpu', compiled: true, works: true, reason: null, fix: null, ms: 12 },
+      ],
+    });
+    const row = await suite.panel.page.$eval('tr[data-provider="webgpu"]', (tr) => (tr as HTMLElement).innerText);
+    assert.match(row, /Google SwiftShader Device \(Subzero\), cpu/);
+    assert.match(row, /software Vulkan \(SwiftShader\/llvmpipe\): correct, not fast/);
+    assert.match((await suite.panel.page.textContent('[role=status]')) ?? '', /runs on:?\s*webgpu\b/i);
+  });
+
+  it('asks for the GPU self-check and shows its verdict and the report to copy', async () => {
+    await suite.panel.send(...messages);
+    await suite.panel.page.click('#doctor');
+    const posted = await suite.panel.posted();
+    assert.deepEqual(posted[posted.length - 1], { type: 'doctor' });
+    const report = 'ViT Inspector GPU self-check (vit-inspect doctor)\nprovider  workload  max |Δ|\nwebgpu    fashion-vit.onnx  4.2e-7';
+    await suite.panel.send({
+      type: 'doctor',
+      report,
+      result: {
+        platform: 'linux-x64', ortVersion: '1.30.0', node: 'v20.0.0', env: {},
+        providers: [],
+        checks: [],
+        verdict: ['webgpu on Google "SwiftShader Device (Subzero)" (cpu): software Vulkan (SwiftShader/llvmpipe): correct, not fast: works, outputs within 0.0001 of cpu, 150.0× slower than cpu (geometric mean of warm runs)'],
+      },
+    });
+    assert.match((await suite.panel.page.textContent('#doctor-result ul.verdict'))!, /works, outputs within 0\.0001 of cpu/);
+    assert.equal(await suite.panel.page.textContent('#doctor-result pre.report'), report);
+    await suite.panel.page.click('#copy-doctor');
+    const after = await suite.panel.posted();
+    assert.deepEqual(after[after.length - 1], { type: 'copy', text: report });
+    assert.deepEqual(suite.panel.errors, []);
+  });
 });

@@ -15,8 +15,31 @@ let last: ProvidersMessage | undefined;
 const placementBtn = h('vscode-button' as 'button', { id: 'placement', secondary: true }, 'Node placement of the current model');
 placementBtn.addEventListener('click', () => post({ type: 'placement' }));
 const placementHost = h('div', { id: 'placement-result' });
+const doctorBtn = h('vscode-button' as 'button', { id: 'doctor', secondary: true, title: 'Run the embedded models and a ViT-B/16 attention layer on every provider that starts, against the CPU provider' }, 'Run GPU self-check');
+doctorBtn.addEventListener('click', () => post({ type: 'doctor' }));
+const doctorHost = h('div', { id: 'doctor-result' });
 copy.addEventListener('click', () => last && post({ type: 'copy', text: markdown(last) }));
-root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy, placementBtn), status, body, placementHost);
+root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy, placementBtn, doctorBtn), status, body, placementHost, doctorHost);
+
+/** The self-check's verdict, and its plain-text report to paste into a bug report. */
+function renderDoctor(m: Extract<HostMessage, { type: 'doctor' }>): void {
+  clear(doctorHost);
+  status.textContent = '';
+  const copyReport = h('vscode-button' as 'button', { id: 'copy-doctor', secondary: true }, 'Copy report');
+  copyReport.addEventListener('click', () => post({ type: 'copy', text: m.report }));
+  doctorHost.append(
+    h('h2', {}, 'GPU self-check'),
+    h('ul', { class: 'verdict' }, ...m.result.verdict.map((v) => h('li', {}, v))),
+    h('div', { class: 'toolbar' }, copyReport),
+    h('pre', { class: 'report', tabindex: '0' }, m.report),
+  );
+}
+
+/** "Google "SwiftShader Device (Subzero)" (cpu)" with the software label on its own line. */
+function adapterCell(a: ProvidersMessage['providers'][number]['adapter']): HTMLElement | string {
+  if (!a) return '';
+  return h('div', { class: 'adapter' }, `${a.vendor} ${a.description}${a.architecture ? ` (${a.architecture})` : ''}, ${a.type}`, a.label ? h('div', { class: 'fix' }, a.label) : null);
+}
 
 function renderPlacement(m: Extract<HostMessage, { type: 'placement' }>): void {
   clear(placementHost);
@@ -36,8 +59,8 @@ function state(p: ProvidersMessage['providers'][number]): string {
 }
 
 function markdown(m: ProvidersMessage): string {
-  const rows = m.providers.map((p) => `| ${p.name} | ${state(p)} | ${p.reason ?? ''} | ${p.fix ?? ''} |`);
-  return [`ONNX Runtime ${m.ortVersion} on ${m.platform}; order: ${m.order.join(', ')}`, '', '| provider | status | reason | fix |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  const rows = m.providers.map((p) => `| ${p.name} | ${state(p)} | ${p.adapter ? `${p.adapter.vendor} ${p.adapter.description} (${p.adapter.type})${p.adapter.label ? `: ${p.adapter.label}` : ''}` : ''} | ${p.reason ?? ''} | ${p.fix ?? ''} |`);
+  return [`ONNX Runtime ${m.ortVersion} on ${m.platform}; order: ${m.order.join(', ')}`, '', '| provider | status | adapter | reason | fix |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 function render(m: ProvidersMessage): void {
@@ -52,12 +75,12 @@ function render(m: ProvidersMessage): void {
       h('td', {}, h('code', {}, p.name), m.order.includes(p.name) ? '' : h('span', { class: 'muted' }, ' (not in order)')),
       h('td', { class: 'state' }, h('span', { class: 'badge' }, state(p))),
       h('td', {}, p.ms === null ? '' : `${p.ms} ms`),
-      h('td', {}, p.reason ?? '', p.fix ? h('div', { class: 'fix' }, p.fix) : null),
+      h('td', { class: 'why' }, adapterCell(p.adapter), p.reason ?? '', p.fix ? h('div', { class: 'fix' }, p.fix) : null),
     ),
   );
   body.append(
-    h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Provider'), h('th', {}, 'Status'), h('th', {}, 'Start time'), h('th', {}, 'Why not / what to do'))), h('tbody', {}, ...rows)),
-    h('p', { class: 'muted' }, 'Order comes from the setting vitInspector.executionProviders. ', (() => {
+    h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Provider'), h('th', {}, 'Status'), h('th', {}, 'Start time'), h('th', {}, 'Adapter; why not / what to do'))), h('tbody', {}, ...rows)),
+    h('p', { class: 'muted' }, 'Order comes from the setting vitInspector.executionProviders; a software WebGPU adapter is used only when webgpu is listed first. ', (() => {
       const a = h('a', { href: '#' }, 'Change it');
       a.addEventListener('click', (e) => (e.preventDefault(), post({ type: 'openSettings', query: 'vitInspector.executionProviders' })));
       return a;
@@ -68,6 +91,7 @@ function render(m: ProvidersMessage): void {
 onMessage((m) => {
   if (m.type === 'providers') render(m);
   else if (m.type === 'placement') renderPlacement(m);
+  else if (m.type === 'doctor') renderDoctor(m);
   else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') status.textContent = `Error: ${m.message}`;
 });

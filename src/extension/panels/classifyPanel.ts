@@ -108,10 +108,14 @@ export class ClassifyPanel extends Panel<Message> {
         interpolation: cfg.get('preprocessing.interpolation', 'auto'),
       };
       const common = { model, order, overrides, topK: cfg.get('topK', 5), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000), withImage: true };
-      const request = <T>(what: (token: CancelSignal) => Promise<T>) =>
-        vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: classifying ${basename(image.fsPath)}`, cancellable: true }, (_p, token) => {
+      // The inference process reports steps worth seeing, such as the one-time GPU shader compilation.
+      const request = <T>(what: (token: CancelSignal, progress: (message: string) => void) => Promise<T>) =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: classifying ${basename(image.fsPath)}`, cancellable: true }, (p, token) => {
           token.onCancellationRequested(() => cts.cancel());
-          return what(cts.token);
+          return what(cts.token, (message) => {
+            p.report({ message });
+            this.post({ type: 'busy', message: `${message[0].toUpperCase()}${message.slice(1)}…` });
+          });
         });
       // Show Attention: one run returns the classes and every attention map. A model without
       // attention (a ResNet) falls back to a plain run, so the classification still shows.
@@ -120,16 +124,16 @@ export class ClassifyPanel extends Panel<Message> {
       if (this.state.attention) {
         this.post({ type: 'busy', message: `Running ${basename(model)} and capturing the attention of every block…` });
         try {
-          att = await request((t) => this.services.runtime.request('attention', { ...common, image: image.fsPath }, t));
+          att = await request((t, progress) => this.services.runtime.request('attention', { ...common, image: image.fsPath }, t, progress));
         } catch (e) {
           if (!isUserError(e)) throw e;
           noAttention = e.message;
         }
       }
-      let shown: { ep: string; failures: { ep: string; reason: string }[]; loadMs: number; preprocessing: Preprocessing; labels: { source: string; warning?: string }; top: TopEntry[]; timings: { decode: number; preprocess: number; run: number }; original: ClassifyView['original']; cropped: ClassifyView['pixels'] };
+      let shown: { ep: string; failures: { ep: string; reason: string }[]; loadMs: number; warmUpMs: number | null; preprocessing: Preprocessing; labels: { source: string; warning?: string }; top: TopEntry[]; timings: { decode: number; preprocess: number; run: number }; original: ClassifyView['original']; cropped: ClassifyView['pixels'] };
       if (att) shown = { ...att, labels: att.labels!, top: att.top!, cropped: att.cropped! };
       else {
-        const r = await request((t) => this.services.runtime.request('classify', { ...common, images: [image.fsPath] }, t));
+        const r = await request((t, progress) => this.services.runtime.request('classify', { ...common, images: [image.fsPath] }, t, progress));
         const x = r.results[0];
         if (!x.ok) throw new UserError(x.error);
         shown = { ...r, top: x.top, timings: x.timings, original: x.original, cropped: x.cropped! };
@@ -146,7 +150,7 @@ export class ClassifyPanel extends Panel<Message> {
         pixels: shown.cropped,
         original: shown.original,
         top: shown.top,
-        timings: { decode: shown.timings.decode, preprocess: shown.timings.preprocess, run: shown.timings.run, load: shown.loadMs },
+        timings: { decode: shown.timings.decode, preprocess: shown.timings.preprocess, run: shown.timings.run, load: shown.loadMs, warmUp: shown.warmUpMs },
         labelsSource: shown.labels.source,
         labelsWarning: shown.labels.warning,
         preprocessing: p.summary,

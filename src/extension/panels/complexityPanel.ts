@@ -68,9 +68,9 @@ export class ComplexityPanel extends Panel<Message> {
     this.services.requireTrust('Measure on this machine');
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ViT Inspector: timing attention on ${m.h}×${m.w}, C=${m.dim}`, cancellable: true },
-      (_p, token) => this.services.runtime.request('timeAttention', { h: m.h, w: m.w, dim: m.dim, heads: m.heads, windows: m.windows, order: this.services.providerOrder() }, token),
+      (p, token) => this.services.runtime.request('timeAttention', { h: m.h, w: m.w, dim: m.dim, heads: m.heads, windows: m.windows, order: this.services.providerOrder() }, token, (message) => p.report({ message })),
     );
-    this.services.setProvider(r.ep, []);
+    this.services.setProvider(r.ep, r.failures);
     this.post({ type: 'measured', h: m.h, w: m.w, dim: m.dim, heads: m.heads, ep: r.ep, matmulGflops: r.matmulGflops, rows: r.rows.map((x) => ({ window: x.window, ms: x.ms, gflops: x.gflops, macs: x.macs })) });
   }
 }

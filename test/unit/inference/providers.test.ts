@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { explainFailure, usableOrder } from '../../../src/core/inference/providers';
+import { isUserError } from '../../../src/core/errors';
+import {
+  SOFTWARE_ADAPTER_LABEL,
+  adapterFromLog,
+  adapterText,
+  checkProviderOptions,
+  describeAdapter,
+  executionProviderConfig,
+  explainFailure,
+  skipSoftwareAdapter,
+  usableOrder,
+} from '../../../src/core/inference/providers';
 
 describe('execution provider order', () => {
   const linux = [{ name: 'cpu', bundled: true }, { name: 'webgpu', bundled: true }, { name: 'cuda', bundled: false }];
@@ -26,5 +37,56 @@ describe('execution provider order', () => {
   it('explains a WebGPU adapter failure', () => {
     const r = explainFailure('webgpu', 'Failed to get a WebGPU adapter: No supported adapters', '', true);
     assert.match(r.reason, /no WebGPU adapter/);
+  });
+});
+
+describe('WebGPU adapter and provider options', () => {
+  it('names the adapter from the Vulkan loader log; SwiftShader and llvmpipe are software', () => {
+    const log = 'DRIVER | LAYER:   vkCreateDevice layer callstack setup to:\n   Using "SwiftShader Device (Subzero)" with driver: "/usr/lib/chromium/./libvk_swiftshader.so"\n';
+    assert.deepEqual(adapterFromLog(log), {
+      vendor: 'Google',
+      architecture: '',
+      description: 'SwiftShader Device (Subzero)',
+      type: 'cpu',
+      driver: '/usr/lib/chromium/./libvk_swiftshader.so',
+      software: true,
+      label: SOFTWARE_ADAPTER_LABEL,
+    });
+    assert.equal(SOFTWARE_ADAPTER_LABEL, 'software Vulkan (SwiftShader/llvmpipe): correct, not fast');
+    assert.equal(adapterFromLog('no device line'), null);
+    const lvp = describeAdapter('llvmpipe (LLVM 15.0.6, 256 bits)', '/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so');
+    assert.deepEqual([lvp.vendor, lvp.type, lvp.software], ['Mesa', 'cpu', true]);
+    const nv = describeAdapter('NVIDIA GeForce RTX 3060', 'libGLX_nvidia.so.0');
+    assert.deepEqual([nv.vendor, nv.type, nv.software, nv.label], ['NVIDIA', 'discrete', false, null]);
+    const intel = describeAdapter('Intel(R) UHD Graphics 620 (KBL GT2)', '/usr/lib/x86_64-linux-gnu/libvulkan_intel.so');
+    assert.deepEqual([intel.vendor, intel.type, intel.architecture], ['Intel', 'integrated', 'KBL GT2']);
+    assert.match(adapterText(adapterFromLog(log)), /^Google "SwiftShader Device \(Subzero\)" \(cpu\): software Vulkan/);
+  });
+
+  it('a software adapter is used only when webgpu is listed first', () => {
+    const sw = describeAdapter('SwiftShader Device (Subzero)');
+    assert.match(skipSoftwareAdapter('webgpu', ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'], sw)!, /not used automatically over cpu/);
+    assert.match(skipSoftwareAdapter('webgpu', ['cuda', 'webgpu'], sw)!, /list webgpu first/);
+    assert.equal(skipSoftwareAdapter('webgpu', [' WebGPU ', 'cpu'], sw), null);
+    assert.equal(skipSoftwareAdapter('webgpu', ['cuda', 'webgpu', 'cpu'], describeAdapter('NVIDIA GeForce RTX 4090')), null);
+    assert.equal(skipSoftwareAdapter('webgpu', ['cuda', 'webgpu', 'cpu'], null), null);
+    assert.equal(skipSoftwareAdapter('cpu', ['cpu'], sw), null);
+  });
+
+  it('passes only the options onnxruntime-node accepts, and refuses wrong values', () => {
+    const o = checkProviderOptions({ webgpu: { deviceId: 0, validationMode: 'full', preferredLayout: 'NHWC', forceCpuNodeNames: ['/a/Softmax'] }, cuda: { deviceId: 1 } });
+    assert.deepEqual(executionProviderConfig('webgpu', o), { name: 'webgpu', deviceId: 0, validationMode: 'full', preferredLayout: 'NHWC', forceCpuNodeNames: ['/a/Softmax'] });
+    assert.deepEqual(executionProviderConfig('cuda', o), { name: 'cuda', deviceId: 1 });
+    assert.equal(executionProviderConfig('cpu', o), 'cpu');
+    assert.equal(executionProviderConfig('webgpu', checkProviderOptions({ webgpu: { forceCpuNodeNames: [] } })), 'webgpu');
+    assert.throws(() => checkProviderOptions({ webgpu: { validationMode: 'strict' } }), (e: unknown) => isUserError(e) && /validationMode must be one of disabled, wgpuOnly, basic, full/.test((e as Error).message));
+    assert.throws(() => checkProviderOptions({ cuda: { deviceId: -1 } }), (e: unknown) => isUserError(e) && /deviceId must be a whole number/.test((e as Error).message));
+    assert.throws(() => checkProviderOptions({ webgpu: { forceCpuNodeNames: 'a' } }), (e: unknown) => isUserError(e) && /list of node names/.test((e as Error).message));
+  });
+
+  it('names what Dawn rejected when there is no adapter', () => {
+    const r = explainFailure('webgpu', 'Failed to get a WebGPU adapter: No supported adapters', 'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.\n', true);
+    assert.match(r.reason, /no WebGPU adapter .*; Dawn: Vulkan shaderUniform\*ArrayDynamicIndexing required\./);
+    assert.match(r.fix!, /Vulkan \(Linux\), Metal \(macOS\) or D3D12 \(Windows\)/);
   });
 });

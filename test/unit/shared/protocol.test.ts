@@ -26,6 +26,7 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   placement: { accepts: [[{ type: 'placement' }, { type: 'placement' }]], rejects: [] },
   showDistance: { accepts: [[{ type: 'showDistance', layers: 'x' }, { type: 'showDistance' }]], rejects: [] },
   distanceFolder: { accepts: [[{ type: 'distanceFolder', folder: '/etc' }, { type: 'distanceFolder' }]], rejects: [] },
+  doctor: { accepts: [[{ type: 'doctor', extra: 1 }, { type: 'doctor' }]], rejects: [] },
   pickModel: { accepts: [[{ type: 'pickModel', path: '/etc/passwd' }, { type: 'pickModel' }]], rejects: [] },
   openFile: {
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
