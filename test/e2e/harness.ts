@@ -87,6 +87,8 @@ export interface StartOptions {
   name?: string;
   settings?: Record<string, unknown>;
   timeoutMs?: number;
+  /** Workspace trust on, folders opened untrusted (Restricted Mode) without the startup prompt. */
+  restricted?: boolean;
 }
 
 function runCodeServerCli(args: string[], timeoutMs = 120_000): string {
@@ -114,7 +116,8 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(config, 'auth: none\ncert: false\n');
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...opts.settings }, null, 2));
+  const trust = opts.restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false } : {};
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...trust, ...opts.settings }, null, 2));
   const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   if (opts.vsix) {
     const out = runCodeServerCli([...common, '--install-extension', opts.vsix, '--force']);
@@ -124,7 +127,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   let log = '';
   const child: ChildProcess = spawn(
     node,
-    [entry, ...common, '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'],
+    [entry, ...common, '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--disable-telemetry', '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override'],
     { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const append = (d: Buffer) => {
