@@ -126,3 +126,23 @@ describe('webview: links to the relative position bias', function () {
     assert.deepEqual(p.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 });
+
+describe('webview: Ω terms linked to the layers they count (complexity panel)', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('complexity', { height: 1400 });
+  it('each term says which layers it counts; a stage\'s Ω cells add up their terms with its numbers', async () => {
+    const p = suite.panel;
+    await p.send({ type: 'complexity', model: null, unit: 'MACs' });
+    const titles = await p.page.$$eval('#omega .term', (ts) => ts.map((t) => t.getAttribute('title')!));
+    assert.equal(titles.length, 4);
+    assert.match(titles[0], /Q, K, V projection .* output projection/);
+    assert.match(titles[1], /QKᵀ .* ·V .* all hw tokens/);
+    assert.match(titles[3], /inside each M×M window/);
+    const cells = await p.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => [t.textContent, t.getAttribute('title')]));
+    // Swin-T stage 1 (56×56, C = 96, M = 7): 115,605,504 + 1,888,223,232 = 2,003,828,736; 115,605,504 + 29,503,488 = 145,108,992.
+    assert.equal(cells[4][1], '4hwC² = 115,605,504 (Q, K, V and the projection) + 2(hw)²C = 1,888,223,232 (QKᵀ and ·V over all 3136 tokens)');
+    assert.equal(cells[4][0], (115605504 + 1888223232).toLocaleString('en-US'));
+    assert.equal(cells[5][1], '4hwC² = 115,605,504 (Q, K, V and the projection) + 2M²hwC = 29,503,488 (QKᵀ and ·V inside 7×7 windows)');
+    assert.equal(cells[5][0], (115605504 + 29503488).toLocaleString('en-US'));
+  });
+});

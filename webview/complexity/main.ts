@@ -21,7 +21,33 @@ let measured: Measured | null = null;
 const controls = h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Model' });
 const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 const out = h('div', { class: 'complexity' });
-root.append(h('h1', {}, 'Window attention complexity'), h('p', { class: 'muted' }, 'Ω(MSA) = 4hwC² + 2(hw)²C   against   Ω(W-MSA) = 4hwC² + 2M²hwC   (Swin, eq. 1–2), per attention layer.'), controls, status, out);
+// Each Ω term linked to the layers it counts (hover), in the paper's notation.
+const TERMS = {
+  proj: '4hwC²: the Q, K, V projection (one linear layer C → 3C per token, 3hwC²) and the output projection C → C (hwC²)',
+  global: '2(hw)²C: QKᵀ ((hw)²C, every query against every key) and ·V ((hw)²C, the weighted sum of the values) over all hw tokens',
+  window: '2M²hwC: QKᵀ and ·V inside each M×M window: hw/M² windows × 2(M²)²C',
+};
+const term = (text: string, title: string) => h('span', { class: 'term', title, tabindex: 0 }, text);
+root.append(
+  h('h1', {}, 'Window attention complexity'),
+  h('p', { class: 'muted', id: 'omega' }, 'Ω(MSA) = ', term('4hwC²', TERMS.proj), ' + ', term('2(hw)²C', TERMS.global), '   against   Ω(W-MSA) = ', term('4hwC²', TERMS.proj), ' + ', term('2M²hwC', TERMS.window), '   (Swin, eq. 1–2), per attention layer; hover a term for the layers it counts.'),
+  controls,
+  status,
+  out,
+);
+
+/** The terms of one stage with its numbers, for the hover of its Ω cells. */
+function termLines(hh: number, ww: number, C: number, M: number | null, k: number): { msa: string; wmsa: string } {
+  const hw = hh * ww;
+  const proj = 4 * hw * C * C * k;
+  const glob = 2 * hw * hw * C * k;
+  const win = M ? 2 * M * M * hw * C * k : 0;
+  const n = (v: number) => v.toLocaleString('en-US');
+  return {
+    msa: `4hwC² = ${n(proj)} (Q, K, V and the projection) + 2(hw)²C = ${n(glob)} (QKᵀ and ·V over all ${hw} tokens)`,
+    wmsa: M ? `4hwC² = ${n(proj)} (Q, K, V and the projection) + 2M²hwC = ${n(win)} (QKᵀ and ·V inside ${M}×${M} windows)` : '',
+  };
+}
 
 const colours = { msa: 'var(--vscode-charts-red, #e5534b)', wmsa: 'var(--vscode-charts-blue, #3794ff)', time: 'var(--vscode-charts-green, #89d185)', time2: 'var(--vscode-charts-yellow, #cca700)' };
 
@@ -110,8 +136,10 @@ function render(): void {
       out.append(h('h2', {}, `Per stage (${state.unit} of one block's attention)`), chartBox('stages', bars));
       const stageTable = h('table', { class: 'grid', id: 'stage-table' }, h('thead', {}, h('tr', {}, ...['stage', 'tokens h×w', 'C', 'M', 'Ω(MSA)', 'Ω(W-MSA)', 'MSA / W-MSA', 'QKᵀ+AV share of a block'].map((t) => h('th', {}, t)))));
       const tb = h('tbody');
-      for (const s of r.stages)
-        tb.append(h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.tokens[0]}×${s.tokens[1]}`), h('td', { class: 'num' }, s.dim), h('td', { class: 'num' }, s.window ?? 'global'), h('td', { class: 'num' }, (s.msaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.wmsaMacs === null ? '—' : (s.wmsaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.ratio === null ? '—' : `${s.ratio.toFixed(2)}×`), h('td', { class: 'num' }, `${(s.quadraticFraction * 100).toFixed(1)}%`)));
+      for (const s of r.stages) {
+        const t = termLines(s.tokens[0], s.tokens[1], s.dim, s.window, k);
+        tb.append(h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.tokens[0]}×${s.tokens[1]}`), h('td', { class: 'num' }, s.dim), h('td', { class: 'num' }, s.window ?? 'global'), h('td', { class: 'num', title: t.msa }, (s.msaMacs * k).toLocaleString('en-US')), h('td', { class: 'num', title: t.wmsa || undefined }, s.wmsaMacs === null ? '—' : (s.wmsaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.ratio === null ? '—' : `${s.ratio.toFixed(2)}×`), h('td', { class: 'num' }, `${(s.quadraticFraction * 100).toFixed(1)}%`)));
+      }
       stageTable.append(tb);
       out.append(h('div', { class: 'table-scroll' }, stageTable));
       const first = r.stages[0];
