@@ -23,9 +23,11 @@ them the way the tools users get their files from do:
   vit_b_16_int8_dyn.onnx / vit_b_16_qdq.onnx   structure-only ViT-B/16 in the two int8 forms
                      (weights as int8 external data that is absent, like the fp32 structure file)
   <file>.expected.json   family, PyTorch's param count and config: those of the fp32 twin
+  <file>.json            the twin's preprocessing sidecar
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +136,9 @@ def finish(m, path, twin, what):
     exp = {**exp, "model": os.path.basename(path), "twin": twin + ".onnx", "made": what,
            "numNodes": len(m.graph.node), "numInitializers": len(m.graph.initializer)}
     exp["softmaxCount"] = sum(1 for n in m.graph.node if n.op_type == "Softmax")
+    side = os.path.join(MODELS, twin + ".json")
+    if os.path.exists(side):  # the twin's preprocessing sidecar, so both are fed the same tensor
+        shutil.copyfile(side, path[:-5] + ".json")
     with open(path[:-5] + ".expected.json", "w") as f:
         json.dump(exp, f, indent=2)
         f.write("\n")

@@ -28,7 +28,7 @@ import { labelOf, resolveLabels } from '../core/inference/labels';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
 import type { TopEntry } from '../core/inference/topk';
 import { topK } from '../core/inference/topk';
-import { f16ToNumber } from '../core/onnx/values';
+import { outputToFloat32, toInputData } from '../core/inference/dtype';
 import { modelToBytes, writeModel } from '../core/onnx/writer';
 import { type OpenSession, openSession, ort, runSession } from './sessions';
 
@@ -152,19 +152,6 @@ async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<O
   return s;
 }
 
-/** A float32 copy or view that owns its whole buffer (a view into a larger buffer would send all of it). */
-function toFloat32(t: ortType.Tensor): Float32Array {
-  const d = t.data as unknown;
-  if (d instanceof Float32Array) return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice();
-  if (t.type === 'float16') {
-    const u = d as Uint16Array;
-    if (typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function' && !(d instanceof Uint16Array)) return Float32Array.from(d as ArrayLike<number>);
-    return Float32Array.from(u, f16ToNumber);
-  }
-  if (d instanceof Float64Array) return Float32Array.from(d);
-  throw new UserError(`An attention output has type ${t.type}; only float32 and float16 models are supported.`);
-}
-
 export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t0 = performance.now();
   const pre = capturePreprocessing(p.model, p.overrides);
@@ -182,7 +169,10 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const fetches = captureFetches(plan, chosen);
   let out: ortType.InferenceSession.ReturnType;
   try {
-    out = await runSession(s, { [plan.inputName]: new o.Tensor('float32', tensor.data, tensor.dims) }, p.order, fetches);
+    // Fed in the model's own input type (an fp16 export takes float16).
+    const meta = s.session.inputMetadata.find((m) => m.name === plan.inputName);
+    const fed = toInputData(tensor.data, meta && meta.isTensor ? meta.type : 'float32', plan.display);
+    out = await runSession(s, { [plan.inputName]: new o.Tensor(fed.type, fed.data, tensor.dims) }, p.order, fetches);
   } catch (e) {
     if (isUserError(e)) throw e;
     const msg = String((e as Error).message ?? e).split('\n')[0];
@@ -191,6 +181,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   }
   const t4 = performance.now();
 
+  const toFloat32 = (t: ortType.Tensor): Float32Array => outputToFloat32(t.type, t.data, plan.display);
   const logits = toFloat32(out[plan.logitsName] as ortType.Tensor);
   const layers = capturedLayers(plan, chosen, (name) => {
     const t = out[name] as ortType.Tensor;

@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import { analyzeGraph } from '../arch/analysis';
 import type { ArchConfig } from '../arch/detect';
 import { detectArchitecture } from '../arch/detect';
+import { FUSED_ATTENTION } from '../arch/ops';
 import { UserError } from '../errors';
 import type { OnnxModel, ValueInfo } from '../onnx/model';
 import { DataType } from '../onnx/proto';
@@ -32,21 +33,6 @@ import { resolvePreprocessing } from './preprocess';
  * (488 MiB), is not.
  */
 export const DEFAULT_MAX_ATTENTION_BYTES = 256 * 1024 * 1024;
-
-/** Fused attention operators: they compute the Softmax inside, so there is nothing to tap. */
-const FUSED_ATTENTION = new Set([
-  'Attention',
-  'MultiHeadAttention',
-  'PackedAttention',
-  'PackedMultiHeadAttention',
-  'GroupQueryAttention',
-  'DecoderMaskedMultiHeadAttention',
-  'DecoderMaskedSelfAttention',
-  'SparseAttention',
-  'QAttention',
-  'QOrderedAttention',
-  'LongformerAttention',
-]);
 
 /** What a capture of one model file at one input size needs: decided once, cached. */
 export interface CapturePlan {
@@ -167,6 +153,8 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
   if (batchWas !== null && shapes.conflicts.length) throw batchError(shapes.conflicts[0].message);
   const a = analyzeGraph(model, shapes);
   const det = detectArchitecture(a);
+  // Blocks read from a fused op's attributes (heads, tokens) still have no Softmax output to tap.
+  if (fused.size && a.attentions.some((x) => x.fused)) throw fusedError();
   if (det.family === 'other' || !det.stages.length) {
     if (fused.size) throw fusedError();
     throw new UserError(

@@ -1,0 +1,142 @@
+/**
+ * The fp16 / int8 / ORT-optimised twins of the tiny fixtures (tools/make_quant_fixtures.py) run
+ * through the inference process like their fp32 twin: the input fed in the model's type, top-1
+ * equal to PyTorch's, logits within the precision's error, attention maps found in every graph that
+ * has a Softmax and correlating with the fp32 twin's; a fused Attention graph says why its
+ * attention cannot be tapped.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RuntimeClient } from '../../../src/runtime/client';
+
+const fixtures = resolve('test/fixtures');
+const script = resolve('dist/runtime.js');
+
+interface Reference {
+  images: { image: string; logits: number[] }[];
+}
+
+const argmax = (a: ArrayLike<number>): number => {
+  let k = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
+  return k;
+};
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+/** Pearson correlation. */
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) (ma += a[i]), (mb += b[i]);
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] - ma;
+    const y = b[i] - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/**
+ * [file, fp32 twin, logit tolerance, map correlation]. Logit tolerances: fp16 1e-2 and ORT-optimised
+ * 1e-4 (the issue's); int8 5% of the largest |logit| — these tiny random-weight models (width 16–32)
+ * lose more to 8-bit activations than real ones: measured 0.055–0.14 on logits up to 3.6.
+ */
+const KINDS: [string, string, number | 'relative', number][] = [
+  ['tiny_vit_fp16', 'tiny_vit', 1e-2, 0.99],
+  ['tiny_vit_int8_dyn', 'tiny_vit', 'relative', 0.99],
+  ['tiny_vit_qdq', 'tiny_vit', 'relative', 0.99],
+  ['tiny_vit_ort_extended', 'tiny_vit', 1e-4, 0.9999],
+  ['tiny_vit_ort_all', 'tiny_vit', 1e-4, 0.9999],
+  ['tiny_swin_fp16', 'tiny_swin', 1e-2, 0.99],
+  ['tiny_swin_int8_dyn', 'tiny_swin', 'relative', 0.99],
+  ['tiny_swin_qdq', 'tiny_swin', 'relative', 0.99],
+  ['tiny_swin_ort_extended', 'tiny_swin', 1e-4, 0.9999],
+  ['tiny_swin_ort_all', 'tiny_swin', 1e-4, 0.9999],
+];
+
+describe('fp16, int8, QDQ and ORT-optimised models through the inference process', function () {
+  this.timeout(120_000);
+  let client: RuntimeClient;
+  before(() => {
+    assert.ok(existsSync(script), 'build first');
+    client = new RuntimeClient(script);
+  });
+  after(() => client.dispose());
+  const model = (n: string): string => resolve(fixtures, 'models', `${n}.onnx`);
+  const ref = (n: string): Reference => JSON.parse(readFileSync(resolve(fixtures, 'reference', `${n}.json`), 'utf8'));
+  const images = (n: string): string[] => ref(n).images.map((i) => resolve(fixtures, 'images', i.image.split('/').pop()!));
+  const twinMaps = new Map<string, Promise<Float32Array[][]>>();
+  const maps = async (n: string): Promise<Float32Array[][]> => {
+    const out: Float32Array[][] = [];
+    for (const image of images(n.replace(/_(fp16|int8_dyn|qdq|ort_extended|ort_all)$/, ''))) {
+      const r = await client.request('attention', { model: model(n), image, order: ['cpu'] });
+      out.push(r.layers.map((l: { data: Float32Array | null }) => l.data!));
+    }
+    return out;
+  };
+
+  for (const [name, twin, tol, corr] of KINDS) {
+    it(`${name}: top-1 as PyTorch's fp32 ${twin}, logits within ${tol === 'relative' ? '5% of the largest' : tol}`, async () => {
+      const r = await client.request('classify', { model: model(name), images: images(twin), topK: 3, order: ['cpu'] });
+      ref(twin).images.forEach((img, i) => {
+        const res = r.results[i];
+        assert.ok(res.ok, res.ok ? '' : res.error);
+        assert.equal(argmax(res.logits), argmax(img.logits), img.image);
+        const bound = tol === 'relative' ? 0.05 * Math.max(...img.logits.map(Math.abs)) : tol;
+        const d = maxAbs(res.logits, img.logits);
+        assert.ok(d <= bound, `${img.image}: max |Δlogit| = ${d} > ${bound}`);
+      });
+    });
+
+    it(`${name}: attention of every block found, float32, on the fp32 twin's token grid, correlating ≥ ${corr} with it`, async () => {
+      if (!twinMaps.has(twin)) twinMaps.set(twin, maps(twin));
+      const want = await twinMaps.get(twin)!;
+      const got = await maps(name);
+      assert.equal(got.length, want.length);
+      for (let i = 0; i < got.length; i++) {
+        assert.equal(got[i].length, want[i].length, 'blocks');
+        for (let l = 0; l < got[i].length; l++) {
+          assert.ok(got[i][l] instanceof Float32Array);
+          const c = correlation(got[i][l], want[i][l]);
+          assert.ok(c >= corr, `image ${i} block ${l}: correlation ${c}`);
+        }
+      }
+    });
+  }
+
+  it('the attention of a ViT layer leaves the class token out and keeps the twin\'s grid (QDQ)', async () => {
+    const image = images('tiny_vit')[0];
+    const a = await client.request('attention', { model: model('tiny_vit_qdq'), image, order: ['cpu'] });
+    const b = await client.request('attention', { model: model('tiny_vit'), image, order: ['cpu'] });
+    assert.deepEqual(a.layers.map((l: { grid: number[]; extraTokens: number }) => [l.grid, l.extraTokens]), b.layers.map((l: { grid: number[]; extraTokens: number }) => [l.grid, l.extraTokens]));
+    assert.deepEqual(a.layers[0].grid, [4, 4]);
+    assert.equal(a.layers[0].extraTokens, 1);
+  });
+
+  it('fused com.microsoft.Attention: classifies like its twin; attention refused with the reason', async () => {
+    const r = await client.request('classify', { model: model('tiny_vit_fused_attention'), images: images('tiny_vit'), topK: 3, order: ['cpu'] });
+    ref('tiny_vit').images.forEach((img, i) => {
+      const res = r.results[i];
+      assert.ok(res.ok, res.ok ? '' : res.error);
+      assert.ok(maxAbs(res.logits, img.logits) <= 1e-4);
+    });
+    await assert.rejects(client.request('attention', { model: model('tiny_vit_fused_attention'), image: images('tiny_vit')[0], order: ['cpu'] }), {
+      name: 'UserError',
+      message: /fused operators \(com\.microsoft\.Attention ×2\).*no attention tensor to tap/,
+    });
+  });
+});
