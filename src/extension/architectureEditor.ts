@@ -29,7 +29,7 @@ export class ArchitectureEditor implements vscode.CustomReadonlyEditorProvider {
   }
 }
 
-type Message = Accepts<'ready' | 'reinspect' | 'copy' | 'command'>;
+type Message = Accepts<'ready' | 'refresh' | 'reinspect' | 'copy' | 'command'>;
 
 /** One editor of a model file: reads it again when the file changes on disk. */
 class ArchitectureView extends Panel<Message> {
@@ -37,7 +37,7 @@ class ArchitectureView extends Panel<Message> {
   private readonly file: string;
 
   constructor(panel: vscode.WebviewPanel, services: Services, private readonly uri: vscode.Uri) {
-    super(panel, services, { kind: 'architecture', title: basename(uri.fsPath), what: 'Architecture View', key: null, accepts: ['ready', 'reinspect', 'copy', 'command'] });
+    super(panel, services, { kind: 'architecture', title: basename(uri.fsPath), what: 'Architecture View', key: null, accepts: ['ready', 'refresh', 'reinspect', 'copy', 'command'] });
     this.file = uri.fsPath;
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(uri.with({ path: uri.path.replace(/\/[^/]*$/, '') }), basename(this.file)));
     watcher.onDidChange(() => void this.load());
@@ -47,6 +47,7 @@ class ArchitectureView extends Panel<Message> {
   protected async handle(m: Message): Promise<void> {
     switch (m.type) {
       case 'ready':
+      case 'refresh':
         return this.load();
       case 'reinspect':
         this.imageSize = m.imageSize ?? undefined;

@@ -54,5 +54,7 @@ describe('webview: architecture view', function () {
   it('shows the reason when the model cannot be read', async () => {
     await suite.panel.send({ type: 'error', message: 'x.onnx is not a valid ONNX model: the file is damaged.' });
     assert.match((await suite.panel.page.textContent('#error'))!, /not a valid ONNX model/);
+    await suite.panel.page.click('#retry');
+    assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'refresh' });
   });
 });

@@ -308,7 +308,13 @@ onMessage((m: HostMessage) => {
   } else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') {
     clear(root);
-    root.append(h('h1', {}, 'This model cannot be shown'), h('p', { class: 'error', id: 'error', role: 'alert' }, m.message));
+    const retry = h('vscode-button' as 'button', { id: 'retry' }, 'Retry');
+    retry.addEventListener('click', () => {
+      retry.setAttribute('disabled', '');
+      retry.textContent = 'Reading…';
+      post({ type: 'refresh' });
+    });
+    root.append(h('h1', {}, 'This model cannot be shown'), h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry));
   }
 });
 post({ type: 'ready' });
