@@ -8,6 +8,7 @@ mean attention distance.
 Outputs (see tools/README.md):
   test/fixtures/models/tiny_hybrid.onnx (+ .expected.json, .json sidecar)
   test/fixtures/models/tiny_registers.onnx (+ .expected.json, .json sidecar)
+  test/fixtures/models/tiny_sincos.onnx, tiny_interpolated.onnx   MAE 2-D sin-cos / run-time resized position embeddings
   test/fixtures/reference/tiny_hybrid.json, tiny_registers.json   inputs, logits, attention (as make_fixtures.py)
   test/fixtures/reference/vit_embeddings.json   numpy similarity / PCA on the ONNX initializers,
                                                 MAE's 2-D sin-cos table, mean attention distances
@@ -92,6 +93,74 @@ class TinyRegisters(nn.Module):
         x = torch.cat([self.cls_token.expand(B, -1, -1), x], 1) + self.pos_embed
         x = torch.cat([x[:, :1], self.register_tokens.expand(B, -1, -1), x[:, 1:]], 1)
         return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+class TinyPosVariant(nn.Module):
+    """A timm-style ViT whose position embedding is either MAE's fixed 2-D sin-cos table
+    (`sincos`) or stored for a 2×2 grid and resized to the 4×4 patch grid at run time
+    (`interpolated`, bicubic as timm's resample_abs_pos_embed)."""
+
+    def __init__(self, variant, img=32, patch=8, dim=32, depth=1, heads=2, num_classes=10):
+        super().__init__()
+        self.variant = variant
+        self.patch_embed = mf.PatchEmbed(patch, dim)
+        g = img // patch
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        if variant == "sincos":
+            table = np.concatenate([np.zeros((1, dim)), mae_sincos(dim, g)], 0)
+            self.register_buffer("pos_embed", torch.tensor(table, dtype=torch.float32).unsqueeze(0))
+        else:
+            self.pos_embed = nn.Parameter(torch.zeros(1, 1 + 4, dim))
+        self.g = g
+        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.patch_embed(x)
+        pos = self.pos_embed
+        if self.variant == "interpolated":
+            D = pos.shape[-1]
+            grid = pos[:, 1:].reshape(1, 2, 2, D).permute(0, 3, 1, 2)
+            grid = torch.nn.functional.interpolate(grid, size=(self.g, self.g), mode="bicubic", align_corners=False)
+            pos = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, self.g * self.g, D)], 1)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + pos
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+def mae_sincos(dim, gs):
+    def one_d(embed_dim, pos):
+        omega = np.arange(embed_dim // 2, dtype=np.float64) / (embed_dim / 2.0)
+        omega = 1.0 / 10000 ** omega
+        out = np.einsum("m,d->md", pos.reshape(-1), omega)
+        return np.concatenate([np.sin(out), np.cos(out)], axis=1)
+    grid = np.meshgrid(np.arange(gs, dtype=np.float32), np.arange(gs, dtype=np.float32))
+    grid = np.stack(grid, axis=0).reshape([2, 1, gs, gs])
+    return np.concatenate([one_d(dim // 2, grid[0]), one_d(dim // 2, grid[1])], axis=1)
+
+
+def make_pos_variants():
+    """Returns the numpy similarity of each model's stored patch rows (from the PyTorch module)."""
+    import onnx
+    refs = []
+    for i, variant in enumerate(["sincos", "interpolated"]):
+        torch.manual_seed(40 + i)
+        model = TinyPosVariant(variant).eval()
+        mf.randomize(model, seed=940 + i, tiny=True)
+        out = os.path.join(MODELS, f"tiny_{variant}.onnx")
+        mf.export(model, out, 17, input_shape=(1, 3, 32, 32))
+        m = onnx.load(out)
+        onnx.checker.check_model(m)
+        ops = mf.op_counts(m)
+        print(f"tiny_{variant}: {os.path.getsize(out) / 1e3:.0f} kB, Resize nodes {ops.get('Resize', 0)}", flush=True)
+        pe = model.pos_embed.detach().double().numpy()[0, 1:]
+        u = pe / np.linalg.norm(pe, axis=1, keepdims=True)
+        g = 4 if variant == "sincos" else 2
+        refs.append({"model": f"tiny_{variant}.onnx", "grid": [g, g], "extraRows": 1,
+                     "kind": "sin-cos 2-D" if variant == "sincos" else "learned",
+                     "interpolatedFrom": None if variant == "sincos" else [2, 2],
+                     "similarity": [float(f"{v:.12g}") for v in (u @ u.T).reshape(-1)]})
+    return refs
 
 
 def macs_of(model, x, heads):
@@ -293,6 +362,7 @@ def main():
                    "numClasses": 10, "mlpRatio": 4.0, "backbone": None},
                   "tools/make_vit_fixtures.py TinyRegisters: DINOv2-style, patch 8, dim 32, cls + 4 register "
                   "tokens (inserted after the position embedding), 2 blocks, 2 heads", imgs)
+    variants = make_pos_variants()
     swin_blocks = json.load(open(os.path.join(REF, "tiny_swin.json")))["blocks"]
     doc = {
         "note": "similarity: cosine of the patch rows of the position embedding (numpy, float64, on the ONNX "
@@ -306,6 +376,7 @@ def main():
             embedding_reference("tiny_registers", "pos_embed", 1, [4, 4], "patch_embed.proj.weight"),
         ],
         "sincos2d": sincos_reference(),
+        "positionVariants": variants,
         "distance": {
             "tiny_vit": distances_of("tiny_vit", "vit", [4, 4], 1, 8),
             "tiny_deit": distances_of("tiny_deit", "vit", [4, 4], 2, 8),

@@ -62,11 +62,15 @@ export interface EmbeddingsDocument {
 const CONST_PATH = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'Cast', 'Slice', 'Concat', 'Resize', 'Gather', 'Expand', 'DequantizeLinear', 'Upsample']);
 
 interface FoundPositions {
+  /** The initializer holding the patch rows: [.., N, D] rows, or a [.., D, h, w] grid (what an exporter leaves when it folds the reshape before a Resize). */
   init: TensorInfo;
+  layout: 'rows' | 'grid';
+  /** Small [.., r, D] initializers concatenated before it (the class token's row, when stored apart). */
+  extras: TensorInfo[];
   interpolated: boolean;
 }
 
-/** The Add that adds a constant [.., T, D] (T = patches + a few extra tokens) to the token sequence, and the initializer behind it. */
+/** The Add that adds a constant [.., T, D] (T = patches + a few extra tokens) to the token sequence, and the initializers behind it. */
 export function findPositionEmbedding(a: GraphAnalysis, det: Detection): FoundPositions | null {
   const D = det.config.embedDim;
   const grid = det.stages[0]?.tokens;
@@ -85,13 +89,13 @@ export function findPositionEmbedding(a: GraphAnalysis, det: Detection): FoundPo
       if (T < P || T - P > 8) continue;
       // Walk back to the initializers it is made of; note a Resize (run-time interpolation).
       let interpolated = false;
-      let best: TensorInfo | null = null;
+      const leaves: TensorInfo[] = [];
       const queue = [x];
       const seen = new Set(queue);
       for (let k = 0; k < queue.length && k < 64; k++) {
         const init = a.initializers.get(queue[k]);
         if (init) {
-          if (isFloatType(init.dataType) && init.dims[init.dims.length - 1] === D && (!best || numElements(init.dims) > numElements(best.dims))) best = init;
+          if (isFloatType(init.dataType) && !leaves.includes(init)) leaves.push(init);
           continue;
         }
         const p = a.producer.get(queue[k]);
@@ -102,10 +106,29 @@ export function findPositionEmbedding(a: GraphAnalysis, det: Detection): FoundPo
         const ins = pn.opType === 'Resize' || pn.opType === 'Slice' || pn.opType === 'Reshape' || pn.opType === 'Gather' || pn.opType === 'Expand' ? [pn.inputs[0]] : pn.inputs;
         for (const inp of ins) if (inp && !seen.has(inp)) seen.add(inp), queue.push(inp);
       }
-      if (best && numElements(best.dims) / D >= (interpolated ? 4 : P)) return { init: best, interpolated };
+      const rows = (t: TensorInfo): number => (t.dims[t.dims.length - 1] === D ? numElements(t.dims) / D : 0);
+      const gridCells = (t: TensorInfo): number => (t.dims.length >= 3 && t.dims[t.dims.length - 3] === D ? t.dims[t.dims.length - 2] * t.dims[t.dims.length - 1] : 0);
+      const need = interpolated ? 4 : P;
+      const main = [...leaves].sort((p, q) => Math.max(rows(q), gridCells(q)) - Math.max(rows(p), gridCells(p)))[0];
+      if (!main || Math.max(rows(main), gridCells(main)) < need) continue;
+      const layout = rows(main) >= gridCells(main) ? 'rows' : 'grid';
+      const extras = leaves.filter((t) => t !== main && rows(t) > 0 && rows(t) <= 8);
+      return { init: main, layout, extras: layout === 'grid' ? extras : [], interpolated };
     }
   }
   return null;
+}
+
+/** The stored embedding as [N, D] rows: extra rows first, then the patches (a [D, h, w] grid transposed). */
+function positionRows(f: FoundPositions, main: number[], extras: number[][], D: number): { values: number[]; grid: [number, number] | null } {
+  if (f.layout === 'rows') return { values: main, grid: null };
+  const dims = f.init.dims;
+  const h = dims[dims.length - 2];
+  const w = dims[dims.length - 1];
+  const out: number[] = [];
+  for (const e of extras) out.push(...e);
+  for (let r = 0; r < h * w; r++) for (let c = 0; c < D; c++) out.push(main[c * h * w + r]);
+  return { values: out, grid: [h, w] };
 }
 
 function missingWeights(t: TensorInfo): string | null {
@@ -142,20 +165,28 @@ export function embeddingsOfModel(model: OnnxModel, options: EmbeddingsOptions =
     );
   } else {
     const t = found.init;
-    const D = t.dims[t.dims.length - 1];
-    const N0 = numElements(t.dims) / D;
-    const missing = missingWeights(t);
+    const D = det.config.embedDim ?? t.dims[t.dims.length - 1];
+    const parts = [t, ...found.extras];
+    const missing = parts.map(missingWeights).find((m) => m);
     let values: number[] | null = null;
+    let storedGrid: [number, number] | null = null;
     if (missing) notes.push(`The position embedding (${t.name}) cannot be shown: the weights are missing (${missing}). The architecture is still viewable.`);
     else {
-      values = loadTensorValues(model, t, 1 << 30);
-      if (!values) notes.push(`The position embedding (${t.name}) could not be read.`);
+      const main = loadTensorValues(model, t, 1 << 30);
+      const extras = found.extras.map((e) => loadTensorValues(model, e, 1 << 30));
+      if (!main || extras.some((e) => !e)) notes.push(`The position embedding (${t.name}) could not be read.`);
+      else ({ values, grid: storedGrid } = positionRows(found, main, extras as number[][], D));
     }
     if (values && grid) {
+      const N0 = values.length / D;
       let g: [number, number] = [grid[0], grid[1]];
       let extraRows = N0 - g[0] * g[1];
       let from: [number, number] | null = null;
-      if (found.interpolated || extraRows < 0) {
+      if (storedGrid) {
+        g = storedGrid;
+        extraRows = N0 - g[0] * g[1];
+        if (g[0] !== grid[0] || g[1] !== grid[1]) from = g;
+      } else if (found.interpolated || extraRows < 0) {
         const s = Math.floor(Math.sqrt(N0));
         const e = N0 - s * s;
         if (e <= 8) {

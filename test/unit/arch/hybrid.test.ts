@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inspectModel } from '../../../src/core/arch/inspect';
+import { analyzeGraph } from '../../../src/core/arch/analysis';
+import { detectArchitecture } from '../../../src/core/arch/detect';
+import { findBackbone } from '../../../src/core/arch/hybrid';
+import { readModel } from '../../../src/core/onnx/reader';
+import { inferShapes } from '../../../src/core/onnx/shapes';
 import type { TreeNode } from '../../../src/core/arch/tree';
 import { attentionDocument, layerMap } from '../../../src/core/inference/attentionMaps';
 import { embeddingsOfFile } from '../../../src/core/vit/embeddings';
@@ -49,6 +54,19 @@ describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
     const deit = inspectModel(join(models, 'tiny_deit.onnx'));
     assert.deepEqual([deit.config.extraTokens, deit.config.registers], [2, 0]);
     assert.ok(find(deit.tree, (t) => /^distillation token/.test(t.name)));
+  });
+
+  it('a backbone whose stride cannot be resolved says so and keeps what is known (feature map, kind)', () => {
+    const m = readModel(join(models, 'tiny_hybrid.onnx'));
+    const a = analyzeGraph(m, inferShapes(m));
+    // As if the 4×4 feature map came from a 30×30 image: no whole stride.
+    a.shapes.imageSize = [30, 30];
+    const bb = findBackbone(a, a.patchEmbed!)!;
+    assert.deepEqual([bb.kind, bb.stride, bb.featureMap], ['conv', null, [4, 4]]);
+    assert.match(bb.why!, /a 4×4 feature map from a 30×30 image is not a whole, square stride/);
+    a.backbone = bb;
+    const det = detectArchitecture(a);
+    assert.deepEqual([det.family, det.config.patchSize, det.config.backbone?.stride, det.config.backbone?.featureMap], ['vit-hybrid', null, null, [4, 4]]);
   });
 
   it('ResNet-18 stays "other" and says it is a convolutional network, not a hybrid', () => {

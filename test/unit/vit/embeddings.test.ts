@@ -19,7 +19,11 @@ interface EmbRef {
   explained: number[];
   components: number[][];
 }
-const ref = JSON.parse(readFileSync(resolve('test/fixtures/reference/vit_embeddings.json'), 'utf8')) as { embeddings: EmbRef[]; sincos2d: { dim: number; grid: [number, number]; table: number[] } };
+const ref = JSON.parse(readFileSync(resolve('test/fixtures/reference/vit_embeddings.json'), 'utf8')) as {
+  embeddings: EmbRef[];
+  sincos2d: { dim: number; grid: [number, number]; table: number[] };
+  positionVariants: { model: string; grid: [number, number]; extraRows: number; kind: string; interpolatedFrom: [number, number] | null; similarity: number[] }[];
+};
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   assert.equal(a.length, b.length);
@@ -56,6 +60,17 @@ describe('position embeddings and patch-embedding filters (ViT paper, Figure 7)'
         for (let t = 0; t < v.length; t++) dot += v[t] * f.components[i][t];
         assert.ok(Math.abs(Math.abs(dot) - 1) <= 1e-5, `component ${i}: |cos| = ${Math.abs(dot)}`);
       });
+    });
+  }
+
+  for (const v of ref.positionVariants) {
+    it(`${v.model}: a ${v.interpolatedFrom ? 'run-time interpolated' : v.kind} position embedding is found, said, and its similarity equals numpy's on the PyTorch module (≤ 1e-5)`, () => {
+      const doc = embeddingsOfFile(join(models, v.model));
+      const p = doc.positions;
+      assert.ok(p, doc.notes.join(' '));
+      assert.deepEqual([p.grid, p.extraRows, p.kind, p.interpolatedFrom], [v.grid, v.extraRows, v.kind, v.interpolatedFrom]);
+      assert.ok(maxAbs(p.similarity, v.similarity) <= 1e-5, `similarity off by ${maxAbs(p.similarity, v.similarity)}`);
+      assert.match(doc.notes.join(' '), v.interpolatedFrom ? /stored for a 2×2 grid and interpolated to 4×4/ : /fixed sin-cos 2-D table, not learned/);
     });
   }
 
