@@ -28,6 +28,15 @@ describe('webview: architecture view', function () {
     assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
+  it('shows the precision and quantization of an int8 model (ViT-B/16, dynamic) beside its config', async () => {
+    const int8 = inspectModel(fixture('vit_b_16_int8_dyn'), { details: true });
+    await suite.panel.send({ type: 'architecture', result: int8, modelPath: fixture('vit_b_16_int8_dyn') });
+    assert.equal(await suite.panel.page.textContent('#precision'), 'int8 (dynamic quantization)');
+    assert.match((await suite.panel.page.textContent('#params'))!, /^86,567,656/);
+    await suite.panel.send({ type: 'architecture', result: swin, modelPath: fixture('swin_t') });
+    assert.equal(await suite.panel.page.textContent('#precision'), 'fp32');
+  });
+
   it('keeps only the visible rows in the DOM while searching through every node', async () => {
     await suite.panel.send({ type: 'architecture', result: swin, modelPath: fixture('swin_t') });
     await suite.panel.page.fill('#search', 'Softmax');

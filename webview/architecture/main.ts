@@ -86,6 +86,7 @@ function card(r: InspectResult): HTMLElement {
         ]
       : []),
     ...fact('Classes', String(c.numClasses ?? '?')),
+    ...fact('Precision', c.quantization ? `${c.precision} (${c.quantization === 'qdq' ? 'QDQ' : 'dynamic'} quantization)` : c.precision, 'precision'),
     ...fact('Params', `${r.params.toLocaleString('en-US')} (${fmt.params(r.params)})`, 'params'),
     ...fact('MACs', `${fmt.macs(r.macs)} (${r.macs.toLocaleString('en-US')}; FLOPs = 2 × MACs)`, 'macs'),
     ...fact('Opset / IR', `${r.opset} / ${r.irVersion}`),

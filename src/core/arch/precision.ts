@@ -41,11 +41,12 @@ export function modelPrecision(a: GraphAnalysis): ModelPrecision {
   }
   const quantization: Quantization = dynamic ? 'dynamic' : qdq ? 'qdq' : null;
   const kinds = new Set<Precision | string>();
-  for (const w of a.weightOf.values()) kinds.add(NAMES[w.dataType] ?? `element type ${w.dataType}`);
+  const typeName = (t: number): string => Object.entries(DataType).find(([, v]) => v === t)?.[0] ?? `element type ${t}`;
+  for (const w of a.weightOf.values()) kinds.add(NAMES[w.dataType] ?? typeName(w.dataType));
   const notes: string[] = [];
   if (nbits) notes.push(`${nbits} MatMulNBits node(s): 4-bit block-quantized weights (ONNX Runtime's weight-only quantization); counted as their K·N weights.`);
   const unknown = [...kinds].filter((k) => !Object.values(NAMES).includes(k as Precision));
-  if (unknown.length) notes.push(`Weights of ${unknown.join(', ')}: shown as "mixed" precision.`);
+  if (unknown.length) notes.push(`Weights of type ${unknown.join(', ')} are not one of fp32, fp16, bf16 or int8: precision shown as "mixed".`);
   let precision: Precision;
   if (kinds.size === 0) precision = 'fp32';
   else if (kinds.size === 1 && !unknown.length) precision = [...kinds][0] as Precision;

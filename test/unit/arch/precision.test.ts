@@ -8,7 +8,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inspectModel, type InspectResult } from '../../../src/core/arch/inspect';
+import { inspectLoadedModel, inspectModel, type InspectResult } from '../../../src/core/arch/inspect';
+import { DataType } from '../../../src/core/onnx/proto';
+import { readModel } from '../../../src/core/onnx/reader';
 import type { TreeNode } from '../../../src/core/arch/tree';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
@@ -96,4 +98,42 @@ describe('arch: fp16, int8, QDQ, ORT-optimised and fused graphs read as their fp
     assert.equal(r.params, expected('tiny_vit').params);
     assert.ok(r.warnings.some((w) => /MatMulNBits.*4-bit/.test(w)), r.warnings.join('\n'));
   });
+
+  it('bad input: an op, a weight type or a quantization scheme not understood is shown with a line saying so, never an internal error', () => {
+    const m = readModel(fixture('tiny_vit_int8_dyn'));
+    // An unknown vendor's quantized matmul in place of one MatMulInteger, and an int16 weight.
+    const k = m.graph.nodes.findIndex((n) => n.opType === 'MatMulInteger');
+    const nodes = m.graph.nodes.map((n, i) => (i === k ? { ...n, opType: 'QFancyMatMul', domain: 'com.example' } : n));
+    const w = m.graph.nodes.filter((n) => n.opType === 'MatMulInteger')[2].inputs[1];
+    const initializers = m.graph.initializers.map((t) => (t.name === w ? { ...t, dataType: DataType.INT16 } : t));
+    const r = inspectLoadedModel({ ...m, graph: { ...m.graph, nodes, initializers } });
+    assert.equal(r.family, 'vit');
+    assert.equal(r.config.precision, 'mixed');
+    assert.equal(r.config.quantization, 'dynamic');
+    assert.ok(r.warnings.some((x) => /No shape rule for com\.example\.QFancyMatMul/.test(x)), r.warnings.join('\n'));
+    assert.ok(r.warnings.some((x) => /Weights of type INT16 are not one of fp32, fp16, bf16 or int8/.test(x)), r.warnings.join('\n'));
+  });
+
+  it('an fp16 model with an fp32 input (mixed-dtype graph, Cast at the entry) reads as fp16 with its twin\'s config', () => {
+    const m = readModel(fixture('tiny_vit_fp16'));
+    const inp = m.graph.inputs[0];
+    const t = inp.type!;
+    const cast = { name: 'input_cast', opType: 'Cast', domain: '', inputs: [inp.name], outputs: ['input_fp16'], attributes: [{ name: 'to', type: 'int' as const, value: DataType.FLOAT16 }] };
+    const nodes = [cast, ...m.graph.nodes.map((n) => ({ ...n, inputs: n.inputs.map((x) => (x === inp.name ? 'input_fp16' : x)) }))];
+    const inputs = [{ name: inp.name, type: { ...t, elemType: DataType.FLOAT } as typeof t }];
+    const r = inspectLoadedModel({ ...m, graph: { ...m.graph, nodes, inputs } });
+    const base = twinConfig('tiny_vit');
+    const { precision, quantization, ...config } = r.config;
+    assert.deepEqual(config, base);
+    assert.equal(precision, 'fp16');
+    assert.equal(quantization, null);
+    assert.equal(r.params, expected('tiny_vit').params);
+  });
 });
+
+function twinConfig(n: string): Omit<InspectResult['config'], 'precision' | 'quantization'> {
+  const { precision, quantization, ...rest } = inspectModel(fixture(n)).config;
+  void precision;
+  void quantization;
+  return rest;
+}
