@@ -3,6 +3,7 @@
  * inference process. Messages go over Node's IPC channel with 'advanced' serialization,
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
+import type { EmbeddingsDocument } from '../core/vit/embeddings';
 import type { ProviderOptions } from '../core/inference/providers';
 import type { DoctorParams, DoctorResult } from './doctor';
 import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
@@ -75,6 +76,8 @@ export interface Methods {
   /** Structure, config, params and MACs of a model file (weights stay on disk). Runs here, not in the host: a pathological file cannot stall the editor. */
   inspect: { params: { model: string; imageSize?: number; details?: boolean }; result: InspectResult };
   timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
+  /** Position-embedding similarity and patch-filter components (reads those two weights): here, so a large model does not stall the editor. */
+  embeddings: { params: { model: string }; result: EmbeddingsDocument };
   /** One run returning the logits and the attention Softmax outputs (see runtime/attention.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
   /** Which provider ran each node (one profiled run). */

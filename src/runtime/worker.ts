@@ -11,6 +11,7 @@ import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
 import { placement } from './placement';
 import { inspectModel } from '../core/arch/inspect';
+import { embeddingsOfFile } from '../core/vit/embeddings';
 import { timeAttention } from './timing';
 import { attention } from './attention';
 import { doctor } from './doctor';
@@ -44,6 +45,9 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   },
   timeAttention,
   attention,
+  async embeddings({ model }) {
+    return embeddingsOfFile(model);
+  },
   async debugBlock({ ms }) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
     return { pid: process.pid };

@@ -5,7 +5,7 @@ import type { Services } from '../context';
 import { isUserError, UserError } from '../../core/errors';
 import { listImages } from '../../core/inference/folder';
 import { attentionDistances, DistanceAverage } from '../../core/inference/distance';
-import { embeddingsOfFile, type EmbeddingsDocument } from '../../core/vit/embeddings';
+import type { EmbeddingsDocument } from '../../core/vit/embeddings';
 import type { DistanceSeries } from '../../shared/protocol';
 import { configuredModel, selectModel } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
@@ -82,7 +82,7 @@ export class EmbeddingsPanel extends Panel<Message> {
     try {
       model = this.currentModel();
       this.post({ type: 'busy', message: `Reading the embeddings of ${basename(model)}…` });
-      doc = this.embeddings(model);
+      doc = await this.embeddings(model);
     } catch (e) {
       if (!isUserError(e)) this.services.report(e, 'Embeddings');
       error = (e as Error).message;
@@ -90,8 +90,8 @@ export class EmbeddingsPanel extends Panel<Message> {
     this.post({ type: 'embeddings', model: model ? basename(model) : '', doc, error, imageSize: null, distance: [...this.distance.values()] });
   }
 
-  /** Reads the two weight tensors once per model file version. */
-  private embeddings(model: string): EmbeddingsDocument {
+  /** Reads the two weight tensors (in the inference process) once per model file version. */
+  private async embeddings(model: string): Promise<EmbeddingsDocument> {
     let mtime = 0;
     try {
       mtime = statSync(model).mtimeMs;
@@ -100,7 +100,9 @@ export class EmbeddingsPanel extends Panel<Message> {
     }
     if (this.cache && this.cache.model === model && this.cache.mtime === mtime) return this.cache.doc;
     const t0 = Date.now();
-    const doc = embeddingsOfFile(model);
+    const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: reading the embeddings of ${basename(model)}`, cancellable: true }, (_p, token) =>
+      this.services.runtime.request('embeddings', { model }, token),
+    );
     this.services.log.info(`embeddings of ${basename(model)}: ${Date.now() - t0} ms`);
     this.cache = { model, mtime, doc };
     return doc;

@@ -88,6 +88,11 @@ describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
     before(() => (client = new RuntimeClient(resolve('dist/runtime.js'))));
     after(() => client.dispose());
 
+    it('the embeddings document comes from the inference process as the core computes it (the host never reads weights)', async () => {
+      const file = resolve('media/models/fashion-vit.onnx');
+      assert.deepEqual(await client.request('embeddings', { model: file }), embeddingsOfFile(file));
+    });
+
     for (const name of ['tiny_hybrid', 'tiny_registers']) {
       it(`${name}: logits and class-token attention equal PyTorch's, maps on the patch grid (registers left out), distances as PyTorch`, async () => {
         const R = ref(name);
