@@ -28,7 +28,6 @@ export class Services implements vscode.Disposable {
     const c = this.config();
     const raw = {
       webgpu: {
-        deviceId: c.get<number>('webgpu.deviceId'),
         validationMode: c.get<string>('webgpu.validationMode'),
         preferredLayout: c.get<string>('webgpu.preferredLayout'),
         forceCpuNodeNames: c.get<string[]>('webgpu.forceCpuNodeNames'),

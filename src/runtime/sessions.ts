@@ -9,6 +9,7 @@
 import { basename } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { UserError, isUserError } from '../core/errors';
+import { checkExternalData } from '../core/inference/capture';
 import { LruCache, fileKey } from '../core/inference/fileCache';
 import {
   type AdapterInfo,
@@ -100,9 +101,13 @@ export async function openSession(
   opts: { cache?: boolean; sessionOptions?: ortType.InferenceSession.SessionOptions } = {},
 ): Promise<OpenSession> {
   // Sessions with special options (profiling) are never shared.
-  if (opts.cache === false || opts.sessionOptions) return create(model, order, opts.sessionOptions ?? {}, false);
+  if (opts.cache === false || opts.sessionOptions) {
+    if (typeof model === 'string') checkExternalData(model);
+    return create(model, order, opts.sessionOptions ?? {}, false);
+  }
   const key = `${typeof model === 'string' ? fileKey(model) : model.key}|${order.join(',')}`;
   const hit = cache.get(key);
+  if (!hit && typeof model === 'string') checkExternalData(model);
   if (hit) {
     // A cached session was warmed up when it was made, not now.
     const s = await hit;
@@ -119,6 +124,8 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
   const eps = usableOrder(order, o.listSupportedBackends());
   const failures: { ep: string; reason: string }[] = [];
   const t0 = performance.now();
+  // The last failure was the model's, not a provider's: then "tried cuda, webgpu, cpu" would mislead.
+  let modelError = false;
   for (const ep of eps) {
     let adapter: AdapterInfo | null | undefined;
     if (ep === 'webgpu') {
@@ -150,8 +157,11 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
       // Provider failures get the same short reason as Show Execution Providers; model errors stay as they are.
       const reason = ep === 'cpu' ? message.split('\n')[0] : explainFailure(ep, message, '', bundled).reason;
       failures.push({ ep, reason });
-      // A model ONNX Runtime cannot parse fails the same way on every provider: stop here.
-      if (ep === 'cpu' || /protobuf|ModelProto|Load model|INVALID_GRAPH|INVALID_PROTOBUF|NOT_IMPLEMENTED/i.test(reason)) break;
+      // A model ONNX Runtime cannot parse (or whose data it cannot read) fails the same way on every provider: stop here.
+      if (ep === 'cpu' || /protobuf|ModelProto|Load model|INVALID_GRAPH|INVALID_PROTOBUF|NOT_IMPLEMENTED|external data|ExternalData|No such file/i.test(reason)) {
+        modelError = ep !== 'cpu' || failures.length > 1;
+        break;
+      }
       continue;
     }
     const loadMs = performance.now() - t0;
@@ -160,7 +170,8 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
   }
   const name = typeof model === 'string' ? basename(model) : model.key;
   const last = failures[failures.length - 1];
-  throw new UserError(`ONNX Runtime cannot load ${name}: ${last?.reason ?? 'no execution provider available'}${failures.length > 1 ? ` (tried ${failures.map((f) => f.ep).join(', ')})` : ''}.`);
+  const tried = failures.length > 1 && !modelError ? ` (tried ${failures.map((f) => f.ep).join(', ')})` : '';
+  throw new UserError(`ONNX Runtime cannot load ${name}: ${last?.reason ?? 'no execution provider available'}${tried}.`);
 }
 
 /** Zero inputs of the session's declared shapes (dynamic dimensions: batch 1, others 224), or null when a type is not one we can make. */

@@ -314,7 +314,24 @@ export function captureWarnings(plan: CapturePlan, chosen: readonly number[], si
 
 /** A structure-only model (its external data absent) shows its structure but cannot run. */
 export function checkWeightsPresent(plan: CapturePlan): void {
-  if (plan.missingWeights.length) {
-    throw new UserError(`${plan.display}'s weights are missing (external data ${plan.missingWeights.join(', ')} not found beside it): it shows its structure, but cannot be run.`);
-  }
+  if (plan.missingWeights.length) throw missingWeightsError(plan.display, plan.missingWeights);
+}
+
+/** The one message for a model whose external data file is absent: which file, and that its structure still shows. */
+export function missingWeightsError(display: string, files: readonly string[]): UserError {
+  const list = files.length > 3 ? `${files.slice(0, 3).join(', ')} and ${files.length - 3} more` : files.join(', ');
+  return new UserError(
+    `${display}'s weights are missing (external data ${list} not found beside it): it shows its structure (architecture view, vit-inspect arch), but cannot be run. Put ${files.length > 1 ? 'those files' : 'that file'} next to the model to run it.`,
+  );
+}
+
+/**
+ * Checked before ONNX Runtime is asked to open a model: an external data file that is not there
+ * is the file's problem, not a provider's, and ONNX Runtime's own message (an absolute path, once
+ * per provider tried) says neither which file nor what still works.
+ */
+export function checkExternalData(modelPath: string): void {
+  const { model } = readCached(modelPath);
+  const missing = [...new Set(model.graph.initializers.flatMap((t) => (t.data.location === 'external' && !t.data.exists ? [t.data.file] : [])))];
+  if (missing.length) throw missingWeightsError(basename(modelPath), missing);
 }

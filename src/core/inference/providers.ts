@@ -87,9 +87,11 @@ export function skipSoftwareAdapter(ep: string, order: readonly string[], adapte
   return `its only adapter is "${adapter.description}", ${SOFTWARE_ADAPTER_LABEL}; not used automatically over cpu (list webgpu first in vitInspector.executionProviders to use it)`;
 }
 
-/** Options of the WebGPU provider that onnxruntime-node 1.30 accepts and the settings offer. */
+/**
+ * Options of the WebGPU provider that onnxruntime-node 1.30 accepts and the settings offer. (Its
+ * typings also list deviceId, but the provider refuses it: "WebGPU EP has an unrecognized option".)
+ */
 export interface WebGpuOptions {
-  deviceId?: number;
   preferredLayout?: 'NCHW' | 'NHWC';
   validationMode?: 'disabled' | 'wgpuOnly' | 'basic' | 'full';
   forceCpuNodeNames?: string[];
@@ -127,7 +129,6 @@ export function checkProviderOptions(raw: unknown): ProviderOptions {
     if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string')))
       throw new UserError('vitInspector.webgpu.forceCpuNodeNames must be a list of node names.');
     const opts: WebGpuOptions = {
-      deviceId: deviceId(w.deviceId, 'vitInspector.webgpu'),
       preferredLayout: oneOf(w.preferredLayout, ['NCHW', 'NHWC'] as const, 'vitInspector.webgpu.preferredLayout'),
       validationMode: oneOf(w.validationMode, ['disabled', 'wgpuOnly', 'basic', 'full'] as const, 'vitInspector.webgpu.validationMode'),
       forceCpuNodeNames: names && (names as string[]).length ? [...(names as string[])] : undefined,

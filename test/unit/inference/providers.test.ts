@@ -74,8 +74,9 @@ describe('WebGPU adapter and provider options', () => {
   });
 
   it('passes only the options onnxruntime-node accepts, and refuses wrong values', () => {
+    // WebGPU refuses deviceId ("unrecognized option"): it is not passed even when given.
     const o = checkProviderOptions({ webgpu: { deviceId: 0, validationMode: 'full', preferredLayout: 'NHWC', forceCpuNodeNames: ['/a/Softmax'] }, cuda: { deviceId: 1 } });
-    assert.deepEqual(executionProviderConfig('webgpu', o), { name: 'webgpu', deviceId: 0, validationMode: 'full', preferredLayout: 'NHWC', forceCpuNodeNames: ['/a/Softmax'] });
+    assert.deepEqual(executionProviderConfig('webgpu', o), { name: 'webgpu', validationMode: 'full', preferredLayout: 'NHWC', forceCpuNodeNames: ['/a/Softmax'] });
     assert.deepEqual(executionProviderConfig('cuda', o), { name: 'cuda', deviceId: 1 });
     assert.equal(executionProviderConfig('cpu', o), 'cpu');
     assert.equal(executionProviderConfig('webgpu', checkProviderOptions({ webgpu: { forceCpuNodeNames: [] } })), 'webgpu');

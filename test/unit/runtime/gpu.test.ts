@@ -112,7 +112,8 @@ describe('GPU: WebGPU on a software Vulkan device', function () {
     // A Softmax in the middle of the graph: its input must come to the host and its output go back.
     const softmax = (await client.request('attention', { model: models[0], image: images[0], order: ['cpu'] })).layers[0].output;
     const node = nodeNameOf(models[0], softmax);
-    await client.request('configure', { providerOptions: { webgpu: { forceCpuNodeNames: [node] } } });
+    // Every WebGPU option the settings pass, as the extension sends them.
+    await client.request('configure', { providerOptions: { webgpu: { validationMode: 'basic', preferredLayout: 'NCHW', forceCpuNodeNames: [node] }, cuda: { deviceId: 0 } } });
     try {
       const r = await client.request('placement', { model: models[0], order: GPU });
       assert.equal(r.ep, 'webgpu');
