@@ -9,10 +9,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLoadedModel, inspectModel, type InspectResult } from '../../../src/core/arch/inspect';
-import { GraphBuilder } from '../../../src/core/onnx/builder';
 import { DataType } from '../../../src/core/onnx/proto';
 import { readModel } from '../../../src/core/onnx/reader';
 import type { TreeNode } from '../../../src/core/arch/tree';
+import { fusedMhaModel } from '../helpers/models';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 const fixture = (n: string): string => path.join(MODELS, `${n}.onnx`);
@@ -95,19 +95,7 @@ describe('arch: fp16, int8, QDQ, ORT-optimised and fused graphs read as their fp
   });
 
   it('a fused com.microsoft.MultiHeadAttention: heads from its attribute, QKᵀ and A·V MACs from its shapes', () => {
-    // Patch Conv (8×8 on 32², dim 32) → tokens [1, 16, 32] → MHA(q = k = v, 2 heads) → mean → head.
-    const g = new GraphBuilder({ opset: 17 });
-    g.useOpset('com.microsoft', 1);
-    const x = g.input('input', DataType.FLOAT, [1, 3, 32, 32]);
-    const w = g.initializer('patch.weight', new Float32Array(32 * 3 * 8 * 8).fill(0.01), [32, 3, 8, 8]);
-    const p = g.op('Conv', [x, w], { kernel_shape: [8, 8], strides: [8, 8] });
-    const tokens = g.op('Transpose', [g.op('Reshape', [p, g.int64([1, 32, 16])])], { perm: [0, 2, 1] });
-    const [att] = g.node('MultiHeadAttention', [tokens, tokens, tokens], 1, { num_heads: 2 }, 'mha', 'com.microsoft');
-    const pooled = g.op('ReduceMean', [att], { axes: [1], keepdims: 0 });
-    const head = g.initializer('head.weight', new Float32Array(32 * 10).fill(0.1), [32, 10]);
-    g.node('MatMul', [pooled, head], ['logits']);
-    g.output('logits', DataType.FLOAT, [1, 10]);
-    const r = inspectLoadedModel(g.build());
+    const r = inspectLoadedModel(fusedMhaModel());
     assert.equal(r.family, 'vit');
     assert.deepEqual([r.config.heads, r.config.depths, r.config.embedDim, r.config.patchSize], [[2], [1], 32, 8]);
     assert.equal(r.byRole.attnScores, 16 * 16 * 32);

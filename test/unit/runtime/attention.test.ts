@@ -12,24 +12,13 @@ import { writeModel } from '../../../src/core/onnx/writer';
 import { planCapture } from '../../../src/core/inference/capture';
 import { RuntimeClient } from '../../../src/runtime/client';
 import { box, checkMaskPattern, fixtures, haveRef, imagePath, maxAbs, models, receivedByHand, reference, refTensor, support } from '../helpers/attentionReference';
-import { dynamicTinySwin } from '../helpers/models';
+import { dynamicTinySwin, fusedMhaModel } from '../helpers/models';
 
 const script = resolve('dist/runtime.js');
 
 /** A model whose attention is one fused com.microsoft MultiHeadAttention: nothing to tap. */
 function fusedModel(file: string): void {
-  const g = new GraphBuilder({ opset: 17 });
-  g.useOpset('com.microsoft', 1);
-  const x = g.input('input', DataType.FLOAT, [1, 3, 32, 32]);
-  const w = g.initializer('patch.weight', new Float32Array(32 * 3 * 8 * 8).fill(0.01), [32, 3, 8, 8]);
-  const p = g.op('Conv', [x, w], { kernel_shape: [8, 8], strides: [8, 8] });
-  const tokens = g.op('Transpose', [g.op('Reshape', [p, g.int64([1, 32, 16])])], { perm: [0, 2, 1] });
-  const [att] = g.node('MultiHeadAttention', [tokens, tokens, tokens], 1, { num_heads: 2 }, 'mha', 'com.microsoft');
-  const pooled = g.op('ReduceMean', [att], { axes: [1], keepdims: 0 });
-  const head = g.initializer('head.weight', new Float32Array(32 * 10).fill(0.1), [32, 10]);
-  g.node('MatMul', [pooled, head], ['logits']);
-  g.output('logits', DataType.FLOAT, [1, 10]);
-  writeModel(g.build(), file);
+  writeModel(fusedMhaModel(), file);
 }
 
 /** tiny_vit with its input declared for a batch of 2 (and optionally a Reshape that hard-codes that batch). */
