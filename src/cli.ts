@@ -312,7 +312,7 @@ export const commands: Record<string, Command> = {
             let hi = -Infinity;
             for (const v of l.table ?? []) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
             const ok = l.table !== null;
-            return [l.name, l.heads, `${l.window[0]}×${l.window[1]}`, l.shifted ? 'yes' : 'no', `${2 * l.window[0] - 1}×${2 * l.window[1] - 1}`, l.params, ok ? lo.toFixed(4) : '', ok ? hi.toFixed(4) : '', l.source === 'folded' ? `folded [heads, N, N] constant ${l.tensor}` : l.source === 'table' ? `table ${l.tensor} + Gather` : '—'];
+            return [l.name, l.heads, `${l.window[0]}×${l.window[1]}`, l.shifted ? 'yes' : 'no', `${2 * l.window[0] - 1}×${2 * l.window[1] - 1}`, l.params, ok ? lo.toFixed(4) : '', ok ? hi.toFixed(4) : '', l.source === 'folded' ? `folded [heads, N, N] constant ${l.tensor}` : l.source === 'table' ? `table ${l.tensor} + Gather` : l.source === 'cpb' ? 'Swin V2 CPB: 16·sigmoid(MLP(coords)), computed' : '—'];
           }),
         ),
       );

@@ -234,7 +234,7 @@ function render(): void {
     persist();
     render();
   });
-  const read = b.source === 'folded' ? `recovered from the folded [1, ${b.heads}, ${b.window[0] * b.window[1]}, ${b.window[0] * b.window[1]}] constant ${b.tensor} by inverting the index (every repeated entry agrees)` : b.source === 'table' ? `read from the table ${b.tensor} that the graph gathers` : 'no bias in this block';
+  const read = b.source === 'cpb' ? `Swin V2's continuous position bias, the bias the model really adds: 16·sigmoid of its MLP's output on the log-spaced offsets, computed here from the graph's constants (tables below are that, per head; values in 0…16)` : b.source === 'folded' ? `recovered from the folded [1, ${b.heads}, ${b.window[0] * b.window[1]}, ${b.window[0] * b.window[1]}] constant ${b.tensor} by inverting the index (every repeated entry agrees)` : b.source === 'table' ? `read from the table ${b.tensor} that the graph gathers` : 'no bias in this block';
   root.append(h('div', { class: 'toolbar' }, h('label', { for: 'block' }, 'Block '), sel), h('p', { class: 'muted', id: 'source', 'data-status': b.status }, `${b.name}: ${b.status === 'ok' ? read : (b.message ?? '')}`));
   root.append(tablesSection(b));
   const bias = biasSection(b);

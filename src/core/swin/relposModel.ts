@@ -22,6 +22,7 @@ import { inferShapes } from '../onnx/shapes';
 import { analyzeGraph, type AttentionInfo, type GraphAnalysis } from '../arch/analysis';
 import { detectArchitecture, type Detection } from '../arch/detect';
 import { relativePositionIndex, tableFromBias, tableRows } from './relpos';
+import { evalConst } from './evalConst';
 
 /** Largest bias constant read: [heads, N, N] floats of a big window (48 heads, 24×24 window ≈ 64 MB). */
 const MAX_BIAS_BYTES = 256 << 20;
@@ -49,8 +50,12 @@ export interface RelposLayer {
   /** [Mh, Mw]. */
   window: [number, number];
   shifted: boolean;
-  /** Where the bias is held: a folded [heads, N, N] constant, a raw table + Gather, or neither. */
-  source: 'folded' | 'table' | null;
+  /**
+   * Where the bias is held: a folded [heads, N, N] constant, a raw table + Gather, Swin V2's
+   * continuous position bias computed from constants in the graph (16·sigmoid(MLP(coords)) gathered
+   * by the index; the table shown is 16·sigmoid of the MLP's output), or none.
+   */
+  source: 'folded' | 'table' | 'cpb' | null;
   /** The initializer (or constant) read. */
   tensor: string | null;
   status: RelposStatus;
@@ -173,13 +178,27 @@ function blockScope(a: GraphAnalysis, at: AttentionInfo): string | null {
 }
 
 interface Found {
-  source: 'folded' | 'table';
+  source: 'folded' | 'table' | 'cpb';
   tensor: TensorInfo | null;
   tensorName: string;
   /** For 'table': the Gather's indices tensor. */
   indices?: string;
   /** For 'folded': the name of the constant added. */
   value?: string;
+}
+
+/** Whether a Sigmoid (V2's 16·sigmoid) is among the few nodes producing this tensor. */
+function sigmoidNear(a: GraphAnalysis, name: string): boolean {
+  let cur = name;
+  for (let k = 0; k < 6; k++) {
+    const p = a.producer.get(cur);
+    if (p === undefined) return false;
+    const n = a.nodes[p];
+    if (n.opType === 'Sigmoid') return true;
+    if (!VIEW_OPS.has(n.opType) && n.opType !== 'Mul') return false;
+    cur = n.inputs.find((x) => x && !(a.shapes.tensors.get(x)?.value?.length === 1)) ?? n.inputs[0];
+  }
+  return false;
 }
 
 /** The bias added to one block's scores: a folded [1?, heads, N, N] constant, or a Gather from a table. */
@@ -198,6 +217,8 @@ function findBias(a: GraphAnalysis, at: AttentionInfo, Mh: number, Mw: number): 
       while (dims.length > 3 && dims[0] === 1) dims.shift();
       const isBiasShape = dims.length === 3 && dims[0] === at.heads && dims[1] === N && dims[2] === N;
       if (!isBiasShape) continue;
+      // Swin V2: 16·sigmoid(cpb_mlp(coords)) gathered by the index, computed from constants by graph nodes.
+      if (sigmoidNear(a, inp)) return { source: 'cpb', tensor: null, tensorName: inp, value: inp };
       if (!a.isConst(inp)) {
         runtime = true;
         continue;
@@ -264,6 +285,22 @@ function readLayer(a: GraphAnalysis, at: AttentionInfo, stage: number, block: nu
   layer.params = R * at.heads;
   if (found.tensor && dataMissing(found.tensor)) {
     return { ...layer, status: 'missing-weights', message: `The weights are missing (structure-only file: ${found.tensor.data.location === 'external' ? `external data "${found.tensor.data.file}" not found` : 'no data'}); the index is built from the model's window, but the table's values are not in the file.` };
+  }
+  if (found.source === 'cpb') {
+    const leaf = (name: string): ArrayLike<number> | null => {
+      const t = constTensor(a, name);
+      if (!t || dataMissing(t)) return null;
+      return floatValues(a.model, t, MAX_BIAS_BYTES);
+    };
+    const missing = [...a.initializers.values()].some((t) => dataMissing(t) && t.name.includes('cpb'));
+    const v = evalConst(a, found.tensorName, leaf);
+    layer.params = 0;
+    if (!v) {
+      return { ...layer, status: missing ? 'missing-weights' : 'runtime', message: missing ? 'Swin V2\'s continuous position bias: the weights of its MLP are missing (structure-only file), so the bias cannot be computed; the index is built from the model\'s window.' : 'Swin V2\'s continuous position bias is computed by the graph at run time from ops this view does not evaluate.' };
+    }
+    const rec = tableFromBias(v.data, at.heads, Mh, Mw);
+    if (!rec.ok) return { ...layer, status: 'not-relative', message: 'The computed bias is not gathered by the official index: shown as a constant added to the scores.' };
+    return { ...layer, status: 'ok', table: rec.table };
   }
   if (found.source === 'table') {
     const { values } = constValues(a, found.tensorName, MAX_BIAS_BYTES);
@@ -344,7 +381,7 @@ export interface RelposBlockView {
   heads: number;
   window: [number, number];
   shifted: boolean;
-  source: 'folded' | 'table' | null;
+  source: 'folded' | 'table' | 'cpb' | null;
   tensor: string | null;
   status: RelposStatus;
   message: string | null;

@@ -129,3 +129,22 @@ describe('swin/relpos: vit-inspect relpos', () => {
     assert.match(r.err, /no Swin window-attention blocks/);
   });
 });
+
+describe('swin/relpos: Swin V2\'s continuous position bias (tiny_swin_v2)', () => {
+  it('shows the bias the model adds, 16·sigmoid(cpb_mlp(coords)), computed from the graph: equals PyTorch\'s (≤ 1e-4 of 16)', () => {
+    const v2 = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'reference', 'tiny_swin_v2.json'), 'utf8')) as { blocks: { name: string; heads: number; window: [number, number]; bias: number[][] }[] };
+    const r = readRelpos(path.join(MODELS, 'tiny_swin_v2.onnx'));
+    assert.equal(r.layers.length, v2.blocks.length);
+    r.layers.forEach((l, k) => {
+      const b = v2.blocks[k];
+      assert.equal(l.name, b.name);
+      assert.equal(l.source, 'cpb');
+      assert.equal(l.status, 'ok', l.message ?? '');
+      const R = tableRows(b.window[0], b.window[1]);
+      let max = 0;
+      for (let rr = 0; rr < R; rr++) for (let h = 0; h < b.heads; h++) max = Math.max(max, Math.abs(l.table![h * R + rr] - b.bias[rr][h]));
+      assert.ok(max <= 1e-4, `${l.name}: max |diff| ${max}`);
+      assert.ok(Math.min(...l.table!) > 0 && Math.max(...l.table!) < 16, '16·sigmoid is in (0, 16)');
+    });
+  });
+});
