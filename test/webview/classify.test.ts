@@ -1,20 +1,19 @@
 // The classify panel (webview/classify) in real Chromium, fed what the host sends after a real
 // capture of the tiny ViT and Swin fixtures: top-k bars, the patch grid, the attention heatmap.
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { AttentionResult } from '../../src/runtime/attention';
 import { panelSuite } from './harness';
-import { capture, messages } from './classifyMessages';
+import { messages, tinyCaptures } from './classifyMessages';
 
-describe('webview: classify panel with attention', function () {
+describe('webview: classify panel with attention, the model view and errors', function () {
   this.timeout(60_000);
   let vit: AttentionResult;
   let swin: AttentionResult;
   before(async function () {
     this.timeout(90_000);
-    [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map(capture));
+    [vit, swin] = await tinyCaptures();
   });
-  const suite = panelSuite('classify', { height: 1100 });
+  const suite = panelSuite('classify', { height: 1400 });
 
   it('shows the top classes, the provider that ran and why the others did not', async () => {
     await suite.panel.send(messages(vit, 'tiny_vit')[0]);
@@ -59,17 +58,8 @@ describe('webview: classify panel with attention', function () {
     assert.equal(await suite.panel.page.locator('#top li').count(), 5);
     assert.match((await suite.panel.page.textContent('#attention-error'))!, /no attention Softmax/);
   });
-});
 
-describe('webview: classify panel, model view and errors', function () {
-  this.timeout(60_000);
-  let vit: AttentionResult;
-  let swin: AttentionResult;
-  before(async function () {
-    this.timeout(90_000);
-    [vit, swin] = await Promise.all(['tiny_vit', 'tiny_swin'].map(capture));
-  });
-  const suite = panelSuite('classify', { height: 1400 });
+  // Model view and errors
   const attr = (sel: string, name: string) => suite.panel.page.getAttribute(sel, name);
 
   it('ViT: a grid of layers × heads for the rollout; a click opens that map large, arrows and Enter move', async () => {

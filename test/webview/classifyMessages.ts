@@ -33,3 +33,9 @@ export function messages(r: AttentionResult, name: string): unknown[] {
 export function capture(name: string): Promise<AttentionResult> {
   return attention({ model: model(name), image, order: ['cpu'], withImage: true, topK: 5 });
 }
+
+let both: Promise<[AttentionResult, AttentionResult]> | undefined;
+/** The tiny ViT's and Swin's captures, made once per test run. */
+export function tinyCaptures(): Promise<[AttentionResult, AttentionResult]> {
+  return (both ??= Promise.all([capture('tiny_vit'), capture('tiny_swin')]));
+}

@@ -9,7 +9,7 @@ import { inspectModel } from '../../src/core/arch/inspect';
 import type { AttentionResult } from '../../src/runtime/attention';
 import { browserSuite, openPanel, recording, type Theme } from './harness';
 import { root } from './browser';
-import { capture, messages } from './classifyMessages';
+import { messages, tinyCaptures } from './classifyMessages';
 
 const WIDTHS = [420, 800, 1400];
 const THEMES: Theme[] = ['dark', 'light'];
@@ -40,7 +40,7 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
   let vit: AttentionResult;
   before(async function () {
     this.timeout(90_000);
-    vit = await capture('tiny_vit');
+    [vit] = await tinyCaptures();
   });
 
   for (const width of WIDTHS)
