@@ -287,12 +287,13 @@ function readLayer(a: GraphAnalysis, at: AttentionInfo, stage: number, block: nu
     return { ...layer, status: 'missing-weights', message: `The weights are missing (structure-only file: ${found.tensor.data.location === 'external' ? `external data "${found.tensor.data.file}" not found` : 'no data'}); the index is built from the model's window, but the table's values are not in the file.` };
   }
   if (found.source === 'cpb') {
+    let missing = false;
     const leaf = (name: string): ArrayLike<number> | null => {
       const t = constTensor(a, name);
+      if (t && dataMissing(t)) missing = true;
       if (!t || dataMissing(t)) return null;
       return floatValues(a.model, t, MAX_BIAS_BYTES);
     };
-    const missing = [...a.initializers.values()].some((t) => dataMissing(t) && t.name.includes('cpb'));
     const v = evalConst(a, found.tensorName, leaf);
     layer.params = 0;
     if (!v) {

@@ -148,3 +148,16 @@ describe('swin/relpos: Swin V2\'s continuous position bias (tiny_swin_v2)', () =
     });
   });
 });
+
+describe('swin/relpos: torchvision swin_v2_t, structure-only', () => {
+  it('12 blocks with 8×8 windows; the CPB MLP\'s weights are missing, so the bias is not computed and says why', () => {
+    const r = readRelpos(path.join(MODELS, 'swin_v2_t.onnx'));
+    assert.deepEqual(r.layers.map((l) => l.heads), [3, 3, 6, 6, 12, 12, 12, 12, 12, 12, 24, 24]);
+    for (const l of r.layers) {
+      assert.deepEqual(l.window, [8, 8]);
+      assert.equal(l.source, 'cpb');
+      assert.equal(l.status, 'missing-weights');
+      assert.match(l.message!, /continuous position bias: the weights of its MLP are missing/);
+    }
+  });
+});
