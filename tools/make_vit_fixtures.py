@@ -43,12 +43,38 @@ class ConvStem(nn.Module):
         return self.stem(x)
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block (stride 1): conv-BN-ReLU-conv-BN, plus the identity, ReLU."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return torch.relu(x + self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+
+
+class ResNetStem(nn.Module):
+    """The conv stem of stride 8 followed by one residual stage, as R50+ViT's backbone is ResNet stages."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvStem().stem
+        self.layer1 = BasicBlock(32)
+
+    def forward(self, x):
+        return self.layer1(self.stem(x))
+
+
 class HybridEmbed(nn.Module):
     """timm's HybridEmbed: CNN feature map, then a 1×1 'patch' projection to the width."""
 
-    def __init__(self, dim):
+    def __init__(self, dim, resnet=False):
         super().__init__()
-        self.backbone = ConvStem()
+        self.backbone = ResNetStem() if resnet else ConvStem()
         self.proj = nn.Conv2d(32, dim, 1, 1)
 
     def forward(self, x):
@@ -56,9 +82,9 @@ class HybridEmbed(nn.Module):
 
 
 class TinyHybrid(nn.Module):
-    def __init__(self, img=32, dim=32, depth=2, heads=2, num_classes=10):
+    def __init__(self, img=32, dim=32, depth=2, heads=2, num_classes=10, resnet=False):
         super().__init__()
-        self.patch_embed = HybridEmbed(dim)
+        self.patch_embed = HybridEmbed(dim, resnet)
         n = (img // 8) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, dim))
@@ -355,6 +381,14 @@ def main():
                    "backbone": {"kind": "conv", "stride": 8, "featureMap": [4, 4]}},
                   "tools/make_vit_fixtures.py TinyHybrid: conv stem (3×3 s2 conv+BN+ReLU ×3, stride 8) → "
                   "4×4×32 feature map → 1×1 projection to 32 → cls + pos → 2 blocks, 2 heads", imgs)
+    torch.manual_seed(13)
+    make_complete("tiny_hybrid_resnet", TinyHybrid(resnet=True),
+                  {"family": "vit-hybrid", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
+                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 1, "registers": 0,
+                   "numClasses": 10, "mlpRatio": 4.0,
+                   "backbone": {"kind": "resnet", "stride": 8, "featureMap": [4, 4]}},
+                  "tools/make_vit_fixtures.py TinyHybrid(resnet=True): the conv stem then one ResNet basic block "
+                  "(residual add) → 1×1 projection → 2 blocks", imgs)
     torch.manual_seed(12)
     make_complete("tiny_registers", TinyRegisters(),
                   {"family": "vit", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
@@ -382,6 +416,7 @@ def main():
             "tiny_deit": distances_of("tiny_deit", "vit", [4, 4], 2, 8),
             "tiny_registers": distances_of("tiny_registers", "vit", [4, 4], 5, 8),
             "tiny_hybrid": distances_of("tiny_hybrid", "vit", [4, 4], 1, 8),
+            "tiny_hybrid_resnet": distances_of("tiny_hybrid_resnet", "vit", [4, 4], 1, 8),
             "tiny_swin": distances_of("tiny_swin", "swin", None, 0, 2, swin_blocks),
         },
     }

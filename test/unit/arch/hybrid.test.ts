@@ -46,6 +46,13 @@ describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
     assert.ok(find(r.tree, (t) => t.name === 'class token (Expand)'));
   });
 
+  it('tiny_hybrid_resnet: a backbone with residual stages is a "resnet" backbone; its params and MACs as PyTorch counts them', () => {
+    const exp = JSON.parse(readFileSync(join(models, 'tiny_hybrid_resnet.expected.json'), 'utf8'));
+    const r = inspectModel(join(models, 'tiny_hybrid_resnet.onnx'));
+    assert.deepEqual([r.family, r.config.patchSize, r.params, r.macs], ['vit-hybrid', 8, exp.params, exp.macs]);
+    assert.deepEqual(r.config.backbone, { kind: 'resnet', stride: 8, featureMap: [4, 4], params: exp.backboneParams, macs: exp.macsSplit.backbone });
+  });
+
   it('tiny_registers: 4 registers among 5 extra tokens, named in the tree', () => {
     const r = inspectModel(join(models, 'tiny_registers.onnx'));
     assert.deepEqual([r.family, r.config.extraTokens, r.config.registers, r.config.backbone], ['vit', 5, 4, null]);
@@ -93,7 +100,7 @@ describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
       assert.deepEqual(await client.request('embeddings', { model: file }), embeddingsOfFile(file));
     });
 
-    for (const name of ['tiny_hybrid', 'tiny_registers']) {
+    for (const name of ['tiny_hybrid', 'tiny_hybrid_resnet', 'tiny_registers']) {
       it(`${name}: logits and class-token attention equal PyTorch's, maps on the patch grid (registers left out), distances as PyTorch`, async () => {
         const R = ref(name);
         for (const [k, img] of R.images.entries()) {
@@ -103,7 +110,7 @@ describe('hybrid ViT (CNN feature map → tokens) and register tokens', () => {
           assert.ok(d < 1e-4, `${img.image}: logits max |Δ| ${d}`);
           r.layers.forEach((l, i) => {
             // Every map lands on the 4×4 grid of 8-pixel cells (the effective stride for the hybrid).
-            assert.deepEqual([l.grid, l.cell, l.extraTokens], [[4, 4], 8, name === 'tiny_hybrid' ? 1 : 5]);
+            assert.deepEqual([l.grid, l.cell, l.extraTokens], [[4, 4], 8, name.startsWith('tiny_hybrid') ? 1 : 5]);
             const a = img.attention[i];
             const N = a.shape[3];
             const map = layerMap(l);
