@@ -331,7 +331,12 @@ export function missingWeightsError(display: string, files: readonly string[]): 
  * per provider tried) says neither which file nor what still works.
  */
 export function checkExternalData(modelPath: string): void {
-  const { model } = readCached(modelPath);
+  let model: OnnxModel;
+  try {
+    model = readCached(modelPath).model;
+  } catch {
+    return; // not a model we can read: ONNX Runtime says why, as before
+  }
   const missing = [...new Set(model.graph.initializers.flatMap((t) => (t.data.location === 'external' && !t.data.exists ? [t.data.file] : [])))];
   if (missing.length) throw missingWeightsError(basename(modelPath), missing);
 }
