@@ -98,10 +98,12 @@ describe('webview: providers panel', function () {
         { provider: 'CPUExecutionProvider', nodes: 1, ms: 0.2 },
       ],
       fallback: [{ name: '/features.1/Range', op: 'Range', provider: 'CPUExecutionProvider' }],
+      copies: 2,
     });
     const rows = await suite.panel.page.$$eval('#placement-result tr[data-provider-name]', (trs) => trs.map((t) => (t as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
     assert.deepEqual(rows, ['CUDAExecutionProvider 2 1.50', 'CPUExecutionProvider 1 0.20']);
     assert.match((await suite.panel.page.textContent('#placement-result summary'))!, /1 node\(s\) did not run on cuda/);
+    assert.match((await suite.panel.page.textContent('#copies'))!, /^2 copies between host and device memory/);
   });
 
   it('names a WebGPU adapter, a software one with its label; the reasons still wrap', async () => {

@@ -50,6 +50,7 @@ function renderPlacement(m: Extract<HostMessage, { type: 'placement' }>): void {
     m.fallback.length
       ? h('details', {}, h('summary', {}, `${m.fallback.length} node(s) did not run on ${m.ep}`), h('ul', {}, ...m.fallback.map((f) => h('li', {}, h('code', {}, f.op), ` ${f.name} → ${f.provider}`))))
       : h('p', { class: 'muted' }, `Every one of the ${m.nodes} nodes ran on ${m.ep}.`),
+    ...(m.copies ? [h('p', { class: 'muted', id: 'copies' }, `${m.copies} copies between host and device memory (MemcpyFromHost/MemcpyToHost) around the nodes that ran elsewhere.`)] : []),
   );
 }
 

@@ -39,4 +39,14 @@ describe('missing external data', function () {
         return true;
       });
     });
+
+  it('a file that is not a model fails on the model, not on the providers: no "tried cuda, webgpu, cpu"', async () => {
+    const model = resolve('test/fixtures/images/checker.png');
+    await assert.rejects(client.request('classify', { model, images: [image], topK: 1, order: ['cuda', 'webgpu', 'cpu'] }), (e: Error) => {
+      assert.equal(e.name, 'UserError');
+      assert.match(e.message, /cannot load checker\.png/);
+      assert.doesNotMatch(e.message, /tried/);
+      return true;
+    });
+  });
 });
