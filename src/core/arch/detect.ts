@@ -25,6 +25,7 @@ import { countGraphMacs } from '../flops/graph';
 import { type Precision, type Quantization, modelPrecision } from './precision';
 
 import type { Family } from '../terms';
+import { windowShape } from '../swin/windowShape';
 
 export interface ArchConfig {
   imageSize: number | null;
@@ -450,11 +451,11 @@ function countOne(
     const dims = [...t.dims];
     while (dims.length > 3 && dims[0] === 1) dims.shift();
     const N = at.tokens;
-    const M = Math.round(Math.sqrt(N));
     if (dims.length === 3 && dims[0] === at.heads && dims[1] === N && dims[2] === N && dims[0] > 1) {
-      if (M * M === N) {
-        const table = (2 * M - 1) ** 2 * at.heads;
-        adjusted.push({ name: t.name, elements: n, counted: table, reason: `relative position bias folded by the exporter: counted as its (2·${M}−1)²·${at.heads} table` });
+      const win = windowShape(a, at); // [Mh, Mw]: non-square windows too
+      if (win) {
+        const table = (2 * win[0] - 1) * (2 * win[1] - 1) * at.heads;
+        adjusted.push({ name: t.name, elements: n, counted: table, reason: `relative position bias folded by the exporter: counted as its (2·${win[0]}−1)(2·${win[1]}−1)·${at.heads} table` });
         return table;
       }
       return n;

@@ -23,6 +23,7 @@ import { analyzeGraph, type AttentionInfo, type GraphAnalysis } from '../arch/an
 import { detectArchitecture, type Detection } from '../arch/detect';
 import { relativePositionIndex, tableFromBias, tableRows } from './relpos';
 import { evalConst } from './evalConst';
+import { windowShape } from './windowShape';
 
 /** Largest bias constant read: [heads, N, N] floats of a big window (48 heads, 24×24 window ≈ 64 MB). */
 const MAX_BIAS_BYTES = 256 << 20;
@@ -138,33 +139,6 @@ function floatValues(model: OnnxModel, t: TensorInfo, maxBytes: number): ArrayLi
 }
 
 const dataMissing = (t: TensorInfo): boolean => (t.data.location === 'external' && !t.data.exists) || t.data.location === 'none';
-
-/** [Mh, Mw] from window_partition's 6-D view before the Q/K/V projection, else the square root of N. */
-function windowShape(a: GraphAnalysis, at: AttentionInfo): [number, number] | null {
-  const N = at.tokens;
-  const start = at.qkv.length ? a.nodes[at.qkv[0]].inputs.find((x) => x && !a.isConst(x)) : undefined;
-  if (start) {
-    const queue = [start];
-    const seen = new Set(queue);
-    for (let k = 0; k < queue.length && k < 40; k++) {
-      const p = a.producer.get(queue[k]);
-      if (p === undefined) continue;
-      const n = a.nodes[p];
-      if (n.opType === 'Reshape') {
-        const s = a.shapes.tensors.get(n.outputs[0])?.shape;
-        if (s && s.length === 6 && s[2] > 0 && s[4] > 0 && s[2] * s[4] === N) return [s[2], s[4]];
-      }
-      if (!['Reshape', 'Transpose', 'Slice', 'Concat', 'Pad', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten', 'Cast'].includes(n.opType)) continue;
-      for (const inp of n.inputs) {
-        if (!inp || a.isConst(inp) || seen.has(inp)) continue;
-        seen.add(inp);
-        queue.push(inp);
-      }
-    }
-  }
-  const M = Math.round(Math.sqrt(N));
-  return M * M === N ? [M, M] : null;
-}
 
 /** The module path of the block (the Softmax's scope without its attention module), if named. */
 function blockScope(a: GraphAnalysis, at: AttentionInfo): string | null {

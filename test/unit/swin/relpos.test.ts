@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { biasFromTable, offsetOfRow, relativePositionIndex, relativePositionSteps, tableFromBias, tableRows } from '../../../src/core/swin';
 import { readRelpos, relposDocument } from '../../../src/core/swin/relposModel';
 import { main } from '../../../src/cli';
+import { inspectModel } from '../../../src/core/arch/inspect';
 import { throwsUserError } from '../helpers/assert';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
@@ -158,6 +159,14 @@ describe('swin/relpos: torchvision swin_v2_t, structure-only', () => {
       assert.equal(l.source, 'cpb');
       assert.equal(l.status, 'missing-weights');
       assert.match(l.message!, /continuous position bias: the weights of its MLP are missing/);
+    }
+  });
+});
+
+describe('swin/relpos: parameters of the folded bias', () => {
+  it('counted as the (2Mh−1)(2Mw−1)·heads tables PyTorch holds, square and non-square windows alike', () => {
+    for (const name of ['relpos_w4', 'relpos_w7', 'relpos_w3x5', 'relpos_w4_raw']) {
+      assert.equal(inspectModel(path.join(MODELS, `${name}.onnx`)).params, (ref.models[name] as unknown as { params: number }).params, name);
     }
   });
 });
