@@ -123,7 +123,7 @@ export const commands: Record<string, Command> = {
           warnings: r.warnings,
           tree: r.tree,
         });
-      const name = r.family === 'other' ? 'not a ViT or Swin (shown as "other")' : r.family === 'vit-hybrid' ? `hybrid ViT (${c.backbone?.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone)` : r.family === 'vit' ? (c.extraTokens > 1 ? `ViT/DeiT with ${c.extraTokens} extra tokens` : 'ViT') : 'Swin Transformer';
+      const name = r.family === 'other' ? 'not a ViT or Swin (shown as "other")' : r.family === 'vit-hybrid' ? `hybrid ViT (${c.backbone?.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone)` : r.family === 'vit' ? (c.extraTokens > 1 ? `ViT/DeiT with ${c.extraTokens} extra tokens` : 'ViT') : r.family === 'swin-v2' ? 'Swin Transformer V2' : 'Swin Transformer';
       print(`${basename(r.file)}: ${name}`);
       const rows: [string, string][] = [
         ['image size', c.imageSize ? `${c.imageSize}²` : '?'],

@@ -7,10 +7,10 @@ Writes:
   test/fixtures/models/tiny_swin_v2.onnx        complete torchvision SwinTransformer with SwinTransformerBlockV2 /
                                                 PatchMergingV2 (patch 2, embed 8, depths [2,2], heads [2,4], window 4,
                                                 32² input), random weights (seeded)
-  test/fixtures/models/tiny_swin_v2.pytorch.json  family, params (PyTorch's count), config
+  test/fixtures/models/tiny_swin_v2.expected.json  family, params (PyTorch's count), config
   test/fixtures/reference/tiny_swin_v2.json     input, logits, and per block the bias the model adds:
                                                 16·sigmoid(cpb_mlp(relative_coords_table)) [(2M−1)², heads]
-  test/fixtures/models/swin_v2_t.onnx (+ .pytorch.json)   torchvision swin_v2_t at 256², structure-only
+  test/fixtures/models/swin_v2_t.onnx (+ .expected.json)   torchvision swin_v2_t at 256², structure-only
                                                 (external data deleted, as make_fixtures.py does)
 
 torch 1.13's exporter has no aten::zero, which V2's attention uses to zero the key bias
@@ -77,7 +77,7 @@ def make_tiny():
                      "num_classes=10, block=SwinTransformerBlockV2, downsample_layer=PatchMergingV2)",
            "config": {"imageSize": 32, "patchSize": 2, "embedDim": 8, "depths": [2, 2], "heads": [2, 4], "windowSize": 4, "shiftSize": 2,
                       "extraTokens": 0, "numClasses": 10, "mlpRatio": 4.0}}
-    mf.dump_json(os.path.join(MODELS, "tiny_swin_v2.pytorch.json"), exp, compact=False)
+    mf.dump_json(os.path.join(MODELS, "tiny_swin_v2.expected.json"), exp, compact=False)
     mf.dump_json(os.path.join(REF, "tiny_swin_v2.json"), {"input": mf.f32list(x), "logits": mf.f32list(logits), "blocks": blocks})
     print("tiny_swin_v2", exp["params"], os.path.getsize(path))
 
@@ -98,7 +98,7 @@ def make_structure():
            "source": "torchvision.models.swin_v2_t() at 256², random weights, structure-only",
            "config": {"imageSize": 256, "patchSize": 4, "embedDim": 96, "depths": [2, 2, 6, 2], "heads": [3, 6, 12, 24], "windowSize": 8,
                       "shiftSize": 4, "extraTokens": 0, "numClasses": 1000, "mlpRatio": 4.0}}
-    mf.dump_json(os.path.join(MODELS, "swin_v2_t.pytorch.json"), exp, compact=False)
+    mf.dump_json(os.path.join(MODELS, "swin_v2_t.expected.json"), exp, compact=False)
     print("swin_v2_t", exp["params"], os.path.getsize(out))
 
 

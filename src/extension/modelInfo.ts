@@ -4,6 +4,7 @@ import type { ModelConfig } from '../core/flops';
 import type { InspectResult } from '../core/arch/inspect';
 import { toFlopsConfig } from '../core/arch/toFlopsConfig';
 import type { CancelSignal } from '../runtime/client';
+import { isSwinFamily } from '../core/terms';
 
 const cache = new Map<string, Promise<InspectResult>>();
 
@@ -31,7 +32,7 @@ export async function modelConfig(services: Services, path: string): Promise<Mod
 export async function describeForGrid(services: Services, model: string): Promise<{ patch: number; window: number | null; family: string } | null> {
   try {
     const r = await inspect(services, model);
-    return r.config.patchSize ? { patch: r.config.patchSize, window: r.family === 'swin' ? r.config.windowSize : null, family: r.family } : null;
+    return r.config.patchSize ? { patch: r.config.patchSize, window: isSwinFamily(r.family) ? r.config.windowSize : null, family: r.family } : null;
   } catch (e) {
     services.log.warn(`no patch grid for ${model}: ${(e as Error).message}`);
     return null;

@@ -9,6 +9,7 @@ import { post, onMessage, getState, setState } from '../shared/host';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { InspectResult, NodeDetail } from '../../src/core/arch/inspect';
 import type { TreeNode } from '../../src/core/arch/tree';
+import { isSwinFamily } from '../../src/core/terms';
 
 const ROW = 22;
 const root = app();
@@ -31,6 +32,7 @@ const fmt = {
 };
 
 function familyName(r: InspectResult): string {
+  if (r.family === 'swin-v2') return 'Swin Transformer V2';
   if (r.family === 'swin') return 'Swin Transformer';
   if (r.family === 'vit') return r.config.extraTokens > 1 ? `ViT / DeiT (${r.config.extraTokens} extra tokens)` : 'ViT';
   if (r.family === 'vit-hybrid') return `Hybrid ViT (${r.config.backbone?.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone)`;
@@ -191,7 +193,7 @@ function select(node: TreeNode): void {
     if (attrs.length) details.append(h('h3', {}, 'Attributes'), h('table', { class: 'grid' }, h('tbody', {}, ...attrs.map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, h('code', {}, JSON.stringify(v).slice(0, 400))))))));
     details.append(h('p', { class: 'muted' }, `Node name: ${d.name || '(none)'}${d.domain ? `, domain ${d.domain}` : ''}`));
   } else if (node.children.length) details.append(h('p', { class: 'muted' }, `${node.children.length} children. Use → to expand.`));
-  if (result?.family === 'swin' && (node.kind === 'block' || node.kind === 'attention')) {
+  if (isSwinFamily(result?.family) && (node.kind === 'block' || node.kind === 'attention')) {
     const link = h('vscode-button' as 'button', { id: 'block-relpos', secondary: true }, 'Show its relative position bias');
     // The block's module path (…/features.1.0[/attn]) picks the block in the relative-position view.
     const scope = node.id.replace(/\*.*$/, '').split('/').filter(Boolean);
@@ -279,7 +281,7 @@ function render(r: InspectResult): void {
     em.addEventListener('click', () => post({ type: 'command', command: 'showEmbeddings' }));
     actions.append(em);
   }
-  if (r.family === 'swin') {
+  if (isSwinFamily(r.family)) {
     const sw = h('vscode-button' as 'button', { id: 'windows', secondary: true }, 'Show shifted windows');
     sw.addEventListener('click', () => post({ type: 'command', command: 'showShiftedWindows' }));
     const rp = h('vscode-button' as 'button', { id: 'relpos', secondary: true }, 'Relative position bias');

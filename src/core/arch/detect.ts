@@ -26,6 +26,7 @@ import { type Precision, type Quantization, modelPrecision } from './precision';
 
 import type { Family } from '../terms';
 import { windowShape } from '../swin/windowShape';
+import { cpbCoordsTables, isSwinV2Block } from '../swin/v2';
 
 export interface ArchConfig {
   imageSize: number | null;
@@ -245,7 +246,7 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
   }
   const first = ats[0];
   return {
-    family: 'swin',
+    family: ats.some((at) => isSwinV2Block(a, at)) ? 'swin-v2' : 'swin',
     config: {
       imageSize,
       patchSize,
@@ -386,11 +387,16 @@ export function countParams(a: GraphAnalysis): ParamCount {
     }
   }
   const quant = quantizationRoles(a);
+  const coords = cpbCoordsTables(a);
   let params = 0;
   const seen = new Set<string>();
   for (const t of a.model.graph.initializers) {
     if (seen.has(t.name)) continue;
     seen.add(t.name);
+    if (coords.has(t.name)) {
+      excluded.push({ name: t.name, reason: 'relative_coords_table: the constant input of Swin V2\'s continuous position bias MLP (a buffer)' });
+      continue;
+    }
     const count = countOne(a, t, scoreAdd, bnStats, quant, excluded, adjusted);
     if (count > 0) perTensor.set(t.name, count);
     params += count;

@@ -10,6 +10,7 @@ import type { AttentionInfo, GraphAnalysis } from './analysis';
 import type { Detection } from './detect';
 import type { TreeNode } from './tree';
 import { MASKED } from '../swin/mask';
+import { isSwinFamily } from '../terms';
 
 const f4 = (v: number): string => (Math.abs(v) >= 1e-3 ? String(Number(v.toFixed(4))) : v.toPrecision(3));
 const shapeOf = (a: GraphAnalysis, name: string | undefined): number[] | null => (name ? (a.shapes.tensors.get(name)?.shape ?? null) : null);
@@ -40,7 +41,7 @@ function attentionLines(c: Context, i: number, at: AttentionInfo): string | null
   const n = a.nodes[i];
   const N = at.tokens;
   const d = at.headDim;
-  const where = c.det.family === 'swin' ? `its ${c.window(at)} window` : 'the sequence';
+  const where = isSwinFamily(c.det.family) ? `its ${c.window(at)} window` : 'the sequence';
   if (at.qkv.includes(i)) {
     const out = last(shapeOf(a, n.outputs[0]));
     if (out === 3 * at.dim) return `Q, K, V: one linear layer C → 3C (${at.dim} → ${out}) gives every token a query, key and value, split into ${at.heads} heads of d = ${d}.`;
@@ -114,11 +115,11 @@ function opLine(c: Context, t: TreeNode): string | null {
     const C = last(shapeOf(a, n.inputs[0]));
     return `LayerNorm over the ${C > 0 ? C : ''} channels of each token (mean 0, variance 1, then a learned scale and shift).`;
   }
-  if (n.opType === 'Concat' && det.family !== 'swin' && det.config.extraTokens > 0 && n.inputs.some((x) => x && a.isConst(x))) {
+  if (n.opType === 'Concat' && !isSwinFamily(det.family) && det.config.extraTokens > 0 && n.inputs.some((x) => x && a.isConst(x))) {
     const k = det.config.extraTokens;
     return `Prepends ${k} learned token${k > 1 ? 's' : ''} (class${k > 1 ? ', distillation or register' : ''}) to the patch tokens; the head reads the class token.`;
   }
-  if (n.opType === 'Add' && det.family !== 'swin') {
+  if (n.opType === 'Add' && !isSwinFamily(det.family)) {
     const pos = n.inputs.find((x) => x && a.initializers.has(x) && (a.initializers.get(x)!.dims.length >= 2));
     if (pos) {
       const dims = a.initializers.get(pos)!.dims.filter((x) => x !== 1);
@@ -183,7 +184,7 @@ export function explainTree(tree: TreeNode, a: GraphAnalysis, det: Detection): v
     const softmaxes = ops.filter((o) => o.node !== undefined && a.attentions.some((x) => x.softmax === o.node));
     if (t.kind === 'stage') {
       const st = det.stages[stageNo++];
-      if (st && det.family === 'swin') {
+      if (st && isSwinFamily(det.family)) {
         const [h, w] = st.tokens;
         t.label = `stage ${stageNo} (${h}×${w} tokens, ${st.dim} channels, window ${st.window ?? '?'}, heads ${st.heads})`;
         const shifted = st.blocks.filter((b) => b.shifted);
@@ -203,11 +204,11 @@ export function explainTree(tree: TreeNode, a: GraphAnalysis, det: Detection): v
     } else if (t.kind === 'block') {
       const at = a.attentions.find((x) => x.softmax === softmaxes[0]?.node);
       const win = at ? winOf.get(at.softmax) : undefined;
-      if (det.family === 'swin' && at) t.explain = `${win && win.shift > 0 ? `SW-MSA block (windows shifted by ${win.shift})` : 'W-MSA block'}: LayerNorm → window attention → residual add, then LayerNorm → MLP → residual add.`;
+      if (isSwinFamily(det.family) && at) t.explain = `${win && win.shift > 0 ? `SW-MSA block (windows shifted by ${win.shift})` : 'W-MSA block'}: LayerNorm → window attention → residual add, then LayerNorm → MLP → residual add.`;
       else t.explain = 'Transformer block: LayerNorm → multi-head self-attention → residual add, then LayerNorm → MLP → residual add.';
     } else if (t.kind === 'attention') {
       const at = a.attentions.find((x) => x.softmax === softmaxes[0]?.node);
-      if (at) t.explain = det.family === 'swin' ? `Window attention SoftMax(QKᵀ/√d + B)V in each ${ctx.window(at)} window: ${at.heads} heads of d = ${at.headDim}, ${at.tokens} tokens each.` : `Multi-head self-attention SoftMax(QKᵀ/√d)V over all ${at.tokens} tokens: ${at.heads} heads of d = ${at.headDim}.`;
+      if (at) t.explain = isSwinFamily(det.family) ? `Window attention SoftMax(QKᵀ/√d + B)V in each ${ctx.window(at)} window: ${at.heads} heads of d = ${at.headDim}, ${at.tokens} tokens each.` : `Multi-head self-attention SoftMax(QKᵀ/√d)V over all ${at.tokens} tokens: ${at.heads} heads of d = ${at.headDim}.`;
     } else if (t.kind === 'mlp') {
       const ws = weighted.map((o) => a.weightOf.get(o.node!)!);
       const outs = weighted.map((o) => last(shapeOf(a, a.nodes[o.node!].outputs[0])));

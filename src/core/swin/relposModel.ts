@@ -24,6 +24,7 @@ import { detectArchitecture, type Detection } from '../arch/detect';
 import { relativePositionIndex, tableFromBias, tableRows } from './relpos';
 import { evalConst } from './evalConst';
 import { windowShape } from './windowShape';
+import { isSwinFamily } from '../terms';
 
 /** Largest bias constant read: [heads, N, N] floats of a big window (48 heads, 24×24 window ≈ 64 MB). */
 const MAX_BIAS_BYTES = 256 << 20;
@@ -321,7 +322,7 @@ function swinBlocks(a: GraphAnalysis, det: Detection): { at: AttentionInfo; stag
 
 /** Every Swin block's bias table of an already-analysed model. */
 export function relposOfAnalysis(a: GraphAnalysis, det: Detection, display = 'The model'): RelposReport {
-  if (det.family !== 'swin' && det.family !== ('swin-v2' as string)) {
+  if (!isSwinFamily(det.family)) {
     const what = det.family === 'vit' ? 'a ViT (global attention, with a position embedding added once, not a bias per block)' : 'not a Swin Transformer';
     throw new UserError(`${display} has no Swin window-attention blocks: it is ${what}. Relative position bias is a Swin feature; open a Swin model.`);
   }

@@ -24,6 +24,7 @@ import { detectArchitecture } from '../arch/detect';
 import type { PositionEmbeddingKind } from './positionEmbedding';
 import { positionEmbeddingKind, positionSimilarity } from './positionEmbedding';
 import { patchFilterComponents, PAPER_COMPONENTS } from './patchFilters';
+import { isSwinFamily } from '../terms';
 
 export interface PositionsReport {
   /** Patch grid of the similarity maps [gh, gw]. */
@@ -159,7 +160,7 @@ export function embeddingsOfModel(model: OnnxModel, options: EmbeddingsOptions =
   const found = findPositionEmbedding(a, det);
   if (!found) {
     notes.push(
-      String(det.family).startsWith('swin')
+      isSwinFamily(det.family)
         ? 'No absolute position embedding: this Swin model encodes position only as a relative position bias inside each window (see `vit-inspect relpos`).'
         : 'No position embedding was found (no constant [tokens, D] is added to the patch tokens): the model may encode position another way (relative bias, convolution).',
     );
