@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { isUserError } from '../../../src/core/errors';
-import { chooseLayers, planCapture } from '../../../src/core/inference/capture';
+import { maxRowSumError } from '../../../src/core/inference/attention';
+import { captureFetches, capturedLayers, chooseLayers, planCapture } from '../../../src/core/inference/capture';
+import { modelToBytes } from '../../../src/core/onnx/writer';
 import { models } from '../helpers/attentionReference';
 
 describe('attention capture: planning (no inference)', () => {
@@ -31,5 +35,34 @@ describe('attention capture: planning (no inference)', () => {
 
   it('ResNet-18: a UserError saying there is no attention', () => {
     assert.throws(() => planCapture(join(models, 'resnet18.onnx')), (e: unknown) => isUserError(e) && /no attention Softmax found — not a ViT\/Swin/.test((e as Error).message));
+  });
+});
+
+describe('attention capture: Swin V2 (tiny_swin_v2) run by ONNX Runtime on the committed PyTorch input', () => {
+  it('captures all 4 blocks (windows 4, shift 2 in odd blocks), rows sum to 1, logits equal PyTorch\'s within 1e-4', async () => {
+    const ref = JSON.parse(readFileSync(join(models, '..', 'reference', 'tiny_swin_v2.json'), 'utf8')) as { input: number[][][][]; logits: number[][] };
+    const p = planCapture(join(models, 'tiny_swin_v2.onnx'));
+    assert.equal(p.family, 'swin');
+    assert.deepEqual(p.layers.map((l) => [l.name, l.dims, l.window, l.shift, l.grid]), [
+      ['stage1.block0', [16, 2, 16, 16], 4, 0, [16, 16]],
+      ['stage1.block1', [16, 2, 16, 16], 4, 2, [16, 16]],
+      ['stage2.block0', [4, 4, 16, 16], 4, 0, [8, 8]],
+      ['stage2.block1', [4, 4, 16, 16], 4, 2, [8, 8]],
+    ]);
+    const all = p.layers.map((_, i) => i);
+    const session = await ort.InferenceSession.create(modelToBytes(p.model), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    const input = new Float32Array(ref.input.flat(3));
+    const out = await session.run({ [p.inputName]: new ort.Tensor('float32', input, [1, 3, 32, 32]) }, captureFetches(p, all));
+    const logits = out[p.logitsName].data as Float32Array;
+    const want = ref.logits[0];
+    const d = Math.max(...want.map((v, k) => Math.abs(v - logits[k])));
+    assert.ok(d <= 1e-4, `max |Δlogit| = ${d}`);
+    const layers = capturedLayers(p, all, (name) => ({ data: out[name].data as Float32Array, dims: out[name].dims }));
+    assert.equal(layers.length, 4);
+    for (const l of layers) {
+      assert.ok(l.data, l.name);
+      assert.ok(maxRowSumError({ data: l.data, dims: l.dims }) < 1e-5, l.name);
+    }
+    await session.release();
   });
 });
