@@ -252,9 +252,12 @@ export async function explorerContextMenu(page: Page, fileName: string, menuLabe
   for (;;) {
     const item = page.locator('.explorer-item', { hasText: fileName }).first();
     await item.waitFor({ state: 'visible' });
-    await item.click({ button: 'right' });
     const entry = page.locator('.monaco-menu .action-label', { hasText: menuLabel }).first();
     try {
+      // The hover card of another Explorer item (the mouse rests where the last click was) can
+      // cover this one and take the click: move the mouse away first, and retry a blocked click.
+      await page.mouse.move(0, 0);
+      await item.click({ button: 'right', timeout: 5_000 });
       await entry.waitFor({ state: 'visible', timeout: 3_000 });
       await entry.hover();
       await entry.click();
