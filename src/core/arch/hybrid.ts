@@ -85,22 +85,31 @@ export function findBackbone(a: GraphAnalysis, projection: number): Backbone | n
 export function extraTokenInitializers(a: GraphAnalysis, dim: number, patches: number): Map<string, string> {
   const out = new Map<string, string>();
   let singles = 0;
+  for (const src of sequenceParts(a, dim, patches)) {
+    const init = a.initializers.get(src);
+    if (!init || out.has(src) || init.dims[init.dims.length - 1] !== dim) continue;
+    const R = numElements(init.dims) / dim;
+    if (R >= patches) continue;
+    if (R > 1) out.set(src, `register tokens ×${R}`);
+    else out.set(src, singles++ === 0 ? 'class token' : 'distillation token');
+  }
+  return out;
+}
+
+/**
+ * The inputs of every Concat that builds the token sequence ([B, ≥patches, dim]), each seen
+ * through an Expand/Tile/Identity/Cast that brings a learned token to the batch.
+ */
+function* sequenceParts(a: GraphAnalysis, dim: number, patches: number): Generator<string> {
   for (const n of a.nodes) {
     if (n.opType !== 'Concat') continue;
     const shape = a.shapes.tensors.get(n.outputs[0])?.shape;
     if (!shape || shape.length !== 3 || shape[2] !== dim || shape[1] < patches) continue;
     for (const t of n.inputs) {
       const p = a.producer.get(t);
-      const src = p !== undefined && ['Expand', 'Tile', 'Identity', 'Cast'].includes(a.nodes[p].opType) ? a.nodes[p].inputs[0] : t;
-      const init = a.initializers.get(src);
-      if (!init || out.has(src) || init.dims[init.dims.length - 1] !== dim) continue;
-      const R = numElements(init.dims) / dim;
-      if (R >= patches) continue;
-      if (R > 1) out.set(src, `register tokens ×${R}`);
-      else out.set(src, singles++ === 0 ? 'class token' : 'distillation token');
+      yield p !== undefined && ['Expand', 'Tile', 'Identity', 'Cast'].includes(a.nodes[p].opType) ? a.nodes[p].inputs[0] : t;
     }
   }
-  return out;
 }
 
 /**
@@ -157,23 +166,14 @@ export function nameTreeParts(tree: TreeNode, a: GraphAnalysis, tokens: Map<stri
 export function countRegisters(a: GraphAnalysis, dim: number, patches: number): number {
   const counted = new Set<string>();
   let registers = 0;
-  for (const n of a.nodes) {
-    if (n.opType !== 'Concat') continue;
-    const out = a.shapes.tensors.get(n.outputs[0])?.shape;
-    if (!out || out.length !== 3 || out[2] !== dim || out[1] < patches) continue;
-    for (const t of n.inputs) {
-      // The token, possibly expanded to the batch.
-      let src = t;
-      const p = a.producer.get(t);
-      if (p !== undefined && ['Expand', 'Tile', 'Identity', 'Cast'].includes(a.nodes[p].opType)) src = a.nodes[p].inputs[0];
-      if (!a.isConst(src) || counted.has(src)) continue;
-      const s = a.shapes.tensors.get(src)?.shape ?? a.initializers.get(src)?.dims;
-      if (!s || s.length < 2 || s[s.length - 1] !== dim) continue;
-      const R = numElements(s) / dim;
-      if (R > 1 && R < patches) {
-        counted.add(src);
-        registers += R;
-      }
+  for (const src of sequenceParts(a, dim, patches)) {
+    if (!a.isConst(src) || counted.has(src)) continue;
+    const s = a.shapes.tensors.get(src)?.shape ?? a.initializers.get(src)?.dims;
+    if (!s || s.length < 2 || s[s.length - 1] !== dim) continue;
+    const R = numElements(s) / dim;
+    if (R > 1 && R < patches) {
+      counted.add(src);
+      registers += R;
     }
   }
   return registers;

@@ -6,6 +6,7 @@
  */
 import { attrInt, attrInts, numElements } from '../onnx/model';
 import type { GraphAnalysis } from '../arch/analysis';
+import { foldBroadcast, transposeValues } from '../onnx/fold';
 
 export interface Tensor {
   dims: number[];
@@ -14,36 +15,14 @@ export interface Tensor {
 
 const MAX_ELEMENTS = 1 << 24;
 
-function strides(d: number[]): number[] {
-  const s = new Array<number>(d.length).fill(1);
-  for (let i = d.length - 2; i >= 0; i--) s[i] = s[i + 1] * d[i + 1];
-  return s;
-}
-
 function broadcast(x: Tensor, y: Tensor, f: (a: number, b: number) => number): Tensor | null {
   const r = Math.max(x.dims.length, y.dims.length);
   const xd = [...new Array(r - x.dims.length).fill(1), ...x.dims];
   const yd = [...new Array(r - y.dims.length).fill(1), ...y.dims];
   const od = xd.map((a, i) => (a === yd[i] ? a : a === 1 ? yd[i] : yd[i] === 1 ? a : -1));
-  if (od.some((d) => d < 0) || numElements(od) > MAX_ELEMENTS) return null;
-  const xs = strides(xd);
-  const ys = strides(yd);
-  const os = strides(od);
-  const n = numElements(od);
-  const out = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    let xi = 0;
-    let yi = 0;
-    let rem = k;
-    for (let i = 0; i < r; i++) {
-      const c = Math.floor(rem / os[i]);
-      rem -= c * os[i];
-      if (xd[i] !== 1) xi += c * xs[i];
-      if (yd[i] !== 1) yi += c * ys[i];
-    }
-    out[k] = f(x.data[xi], y.data[yi]);
-  }
-  return { dims: od, data: out };
+  if (od.some((d) => d < 0)) return null;
+  const out = foldBroadcast(MAX_ELEMENTS, od, [x, y].map((t) => ({ dtype: 0, shape: t.dims, value: Array.from(t.data) })), f);
+  return out ? { dims: od, data: Float64Array.from(out) } : null;
 }
 
 function matmul(x: Tensor, y: Tensor): Tensor | null {
@@ -61,24 +40,6 @@ function matmul(x: Tensor, y: Tensor): Tensor | null {
       out[i * m + j] = s;
     }
   return { dims: [...x.dims.slice(0, -1), m], data: out };
-}
-
-function transpose(x: Tensor, perm: number[]): Tensor {
-  const od = perm.map((p) => x.dims[p]);
-  const xs = strides(x.dims);
-  const os = strides(od);
-  const out = new Float64Array(x.data.length);
-  for (let k = 0; k < out.length; k++) {
-    let rem = k;
-    let src = 0;
-    for (let i = 0; i < od.length; i++) {
-      const c = Math.floor(rem / os[i]);
-      rem -= c * os[i];
-      src += c * xs[perm[i]];
-    }
-    out[k] = x.data[src];
-  }
-  return { dims: od, data: out };
 }
 
 function gather(x: Tensor, idx: Tensor, axis: number): Tensor | null {
@@ -133,7 +94,7 @@ export function evalConst(a: GraphAnalysis, name: string, leaf: (name: string) =
       return put({ dims: x.dims, data: x.data.map((v) => 1 / (1 + Math.exp(-v))) });
     case 'Transpose': {
       const perm = attrInts(n, 'perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
-      return put(transpose(x, perm));
+      return put({ dims: perm.map((p) => x.dims[p]), data: Float64Array.from(transposeValues(Array.from(x.data), x.dims, perm)) });
     }
     case 'MatMul': {
       const y = arg(1);
