@@ -45,10 +45,11 @@ export class Preparer {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(p: Prepared): void; reject(e: Error): void }>();
 
-  constructor(private readonly script = join(__dirname, 'prepare.js')) {}
+  /** Whether the worker script was built (checked once, not per image). */
+  readonly threaded: boolean;
 
-  get threaded(): boolean {
-    return existsSync(this.script);
+  constructor(private readonly script = join(__dirname, 'prepare.js')) {
+    this.threaded = existsSync(script);
   }
 
   prepare(image: string, pre: Preprocessing, maxPixels: number | undefined, withImage: boolean): Promise<Prepared> {

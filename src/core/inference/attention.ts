@@ -231,7 +231,7 @@ export function attentionRollout(layers: readonly AttentionTensor[], L: TokenLay
   if (!layers.length) throw new UserError('Rollout needs the attention of every layer; none was captured.');
   const { N, P } = checkLayout(layers[0], L);
   for (const t of layers) checkLayout(t, L);
-  let v = new Float64Array(N);
+  let v: Float64Array = new Float64Array(N);
   if (L.extraTokens === 0) v.fill(1 / N);
   else {
     const token = opts.token ?? 0;
@@ -239,16 +239,20 @@ export function attentionRollout(layers: readonly AttentionTensor[], L: TokenLay
     v[token] = 1;
   }
   for (let l = layers.length - 1; l >= 0; l--) {
-    const A = rolloutFactor(layers[l], opts);
-    const next = new Float64Array(N);
-    for (let i = 0; i < N; i++) {
-      const vi = v[i];
-      if (vi === 0) continue;
-      for (let j = 0, o = i * N; j < N; j++) next[j] += vi * A[o + j];
-    }
-    v = next;
+    v = rowTimes(v, rolloutFactor(layers[l], opts), N);
   }
   return Float32Array.from(v.subarray(L.extraTokens, L.extraTokens + P));
+}
+
+/** One rollout step, v·A for a row vector v and an N×N factor A (zero entries of v skipped: rows of a one-hot start). */
+export function rowTimes(v: Float64Array, A: Float64Array, N: number): Float64Array {
+  const next = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const vi = v[i];
+    if (vi === 0) continue;
+    for (let j = 0, o = i * N; j < N; j++) next[j] += vi * A[o + j];
+  }
+  return next;
 }
 
 // ───────────────────────────── Swin ─────────────────────────────

@@ -11,7 +11,7 @@
  *             this block's head h alone: e_cls · Â_l^h · Â_{l−1} · … · Â_0
  */
 import { layerMap, layerQueryMap, layerTensor, type CapturedLayer } from './attentionMaps';
-import { rolloutFactor, type AttentionTensor } from './attention';
+import { rolloutFactor, rowTimes, type AttentionTensor } from './attention';
 
 export type ModelQuery = { kind: 'class' } | { kind: 'patch'; x: number; y: number } | { kind: 'rollout' };
 
@@ -59,7 +59,7 @@ export function modelView(layers: readonly CapturedLayer[], query: ModelQuery): 
       const row: HeadMap[] = [];
       for (let h = 0; h < l.heads; h++) {
         // e_cls · Â_l^h (no class token: the mean row, as attentionRollout), then the earlier blocks' fused factors.
-        let v = new Float64Array(N);
+        let v: Float64Array = new Float64Array(N);
         if (L.extraTokens > 0) {
           // Row 0 of rolloutFactor(head h) without building the N×N matrix: (A[0,:] + e_0) / its sum.
           const o = h * N * N;
@@ -71,16 +71,7 @@ export function modelView(layers: readonly CapturedLayer[], query: ModelQuery): 
           const F = rolloutFactor(oneHead(t, h));
           for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) v[j] += F[i * N + j] / N;
         }
-        for (let k = li - 1; k >= 0; k--) {
-          const A = factors[k];
-          const next = new Float64Array(N);
-          for (let i = 0; i < N; i++) {
-            const vi = v[i];
-            if (vi === 0) continue;
-            for (let j = 0, o = i * N; j < N; j++) next[j] += vi * A[o + j];
-          }
-          v = next;
-        }
+        for (let k = li - 1; k >= 0; k--) v = rowTimes(v, factors[k], N);
         row.push({ layer: li, head: h, grid: l.grid, cell: l.cell, map: Float32Array.from(v.subarray(L.extraTokens, L.extraTokens + P)) });
       }
       rows.push(row);
