@@ -5,8 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, screenshot, startCodeServer, type CodeServer } from './harness';
+import { explorerContextMenu, findWebviewFrame, notifications, root, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 
 function makeWorkspace(): string {
@@ -23,64 +22,42 @@ function makeWorkspace(): string {
 
 describe('e2e: embeddings and attention distance (ViT paper, Figure 7)', function () {
   this.timeout(180_000);
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
   const ws = makeWorkspace();
 
-  before(async function () {
-    this.timeout(8 * 60_000);
-    cs = await startCodeServer({ vsix: ensureVsix(), name: 'embeddings', settings: { 'vitInspector.modelPath': join(ws, 'models', 'fashion-vit.onnx') } });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, cs, ws);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await closeBrowser(browser);
-    await cs?.stop();
-  });
-
-  afterEach(async function () {
-    if (page && this.currentTest?.state === 'failed') {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      console.log(`--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
-    }
-    await page?.keyboard.press('Escape').catch(() => undefined);
-  });
+  const wb = useWorkbench({ name: 'embeddings', folder: ws, settings: { 'vitInspector.modelPath': join(ws, 'models', 'fashion-vit.onnx') }, escapeAfterEach: true });
 
   it('right-click fashion-vit.onnx → Show Embeddings & Attention Distance: 7×7 similarity maps and 28 filter components', async () => {
-    await page!.locator('.explorer-item', { hasText: 'models' }).first().click();
-    await explorerContextMenu(page!, 'fashion-vit.onnx', 'Show Embeddings & Attention Distance');
-    const frame = await findWebviewFrame(page!, '#pos-grid', 90_000);
+    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await explorerContextMenu(wb.page, 'fashion-vit.onnx', 'Show Embeddings & Attention Distance');
+    const frame = await findWebviewFrame(wb.page, '#pos-grid', 90_000);
     assert.equal(await frame.locator('#pos-grid canvas').count(), 49);
     assert.equal(await frame.locator('#pc-tiles canvas').count(), 28);
     await frame.locator('#pos-grid canvas[data-patch="16"]').click();
     assert.equal(await frame.locator('#pos-large').getAttribute('data-patch'), '16');
-    await screenshot(page!, 'embeddings');
-    assert.deepEqual((await notifications(page!)).filter((n) => n.severity === 'error'), []);
+    await screenshot(wb.page, 'embeddings');
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 
   it('Show Attention on an image → "Mean attention distance…" puts its 6 layers × 4 heads on the scatter', async () => {
-    await explorerContextMenu(page!, 'sneaker.png', 'Show Attention');
-    const att = await findWebviewFrame(page!, '#show-distance', 120_000);
+    await explorerContextMenu(wb.page, 'sneaker.png', 'Show Attention');
+    const att = await findWebviewFrame(wb.page, '#show-distance', 120_000);
     await att.locator('#show-distance').click();
-    const frame = await findWebviewFrame(page!, '#distance-plot', 60_000);
+    const frame = await findWebviewFrame(wb.page, '#distance-plot', 60_000);
     assert.equal(await frame.locator('#distance-plot circle').count(), 24);
     assert.match(await frame.locator('#distance-legend').innerText(), /sneaker\.png/);
     assert.match(await att.locator('#top li').first().innerText(), /sneaker/i, 'the embedded model on its own sample');
     await frame.locator('#distance').scrollIntoViewIfNeeded();
-    await screenshot(page!, 'embeddings-distance');
+    await screenshot(wb.page, 'embeddings-distance');
   });
 
   it('opening a hybrid ViT shows its CNN backbone, the effective patch size and the MACs split', async () => {
-    await page!.locator('.explorer-item', { hasText: 'hybrid' }).first().click();
-    await page!.locator('.explorer-item', { hasText: 'tiny_hybrid.onnx' }).first().dblclick();
-    const frame = await findWebviewFrame(page!, '#backbone', 120_000);
+    await wb.page.locator('.explorer-item', { hasText: 'hybrid' }).first().click();
+    await wb.page.locator('.explorer-item', { hasText: 'tiny_hybrid.onnx' }).first().dblclick();
+    const frame = await findWebviewFrame(wb.page, '#backbone', 120_000);
     assert.equal(await frame.locator('#family').innerText(), 'Hybrid ViT (CNN backbone)');
     assert.equal(await frame.locator('#patch').innerText(), '8');
     assert.match(await frame.locator('#backbone').innerText(), /stride 8, feature map 4×4/);
     assert.match(await frame.locator('#macs-split').innerText(), /backbone .* transformer/);
-    await screenshot(page!, 'architecture-hybrid');
+    await screenshot(wb.page, 'architecture-hybrid');
   });
 });

@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
+import type { Frame } from 'playwright-core';
+import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 
 /** A workspace like a user's: sample images and two models (a runnable tiny ViT, a structure-only Swin-T). */
@@ -24,56 +24,34 @@ function makeWorkspace(): string {
 
 describe('e2e: the features in code-server', function () {
   this.timeout(180_000);
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
   const ws = makeWorkspace();
 
-  before(async function () {
-    this.timeout(8 * 60_000);
-    cs = await startCodeServer({ vsix: ensureVsix(), name: 'features', settings: { 'vitInspector.modelPath': join(ws, 'models', 'tiny_vit.onnx') } });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, cs, ws);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await closeBrowser(browser);
-    await cs?.stop();
-  });
-
-  afterEach(async function () {
-    if (page && this.currentTest?.state === 'failed') {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      console.log(`--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
-    }
-    await page?.keyboard.press('Escape').catch(() => undefined);
-  });
+  const wb = useWorkbench({ name: 'features', folder: ws, settings: { 'vitInspector.modelPath': join(ws, 'models', 'tiny_vit.onnx') }, escapeAfterEach: true });
 
   it('right-click an image → Classify Image shows the top classes and the provider', async () => {
-    await explorerContextMenu(page!, 'sneaker.png', 'Classify Image');
-    const frame = await findWebviewFrame(page!, '#top li', 120_000);
+    await explorerContextMenu(wb.page, 'sneaker.png', 'Classify Image');
+    const frame = await findWebviewFrame(wb.page, '#top li', 120_000);
     const items = await frame.locator('#top li').count();
     assert.equal(items, 5, 'top-5 classes');
     assert.equal((await frame.locator('#provider').innerText()).split(' ')[0].trim(), 'cpu');
     assert.match(await frame.locator('#model-name').innerText(), /tiny_vit\.onnx/);
     assert.match(await frame.locator('#labels').innerText(), /labels\.txt/);
-    await screenshot(page!, 'classify');
-    assert.deepEqual((await notifications(page!)).filter((n) => n.severity === 'error'), []);
+    await screenshot(wb.page, 'classify');
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 
   it('right-click an image → Show Attention draws the model\'s attention over it', async () => {
-    await explorerContextMenu(page!, 'bag.png', 'Show Attention');
-    const frame = await findWebviewFrame(page!, '#attention #layer', 120_000);
+    await explorerContextMenu(wb.page, 'bag.png', 'Show Attention');
+    const frame = await findWebviewFrame(wb.page, '#attention #layer', 120_000);
     assert.equal(await frame.locator('#layer').inputValue(), 'rollout');
     assert.equal(await frame.locator('#heat').getAttribute('data-grid'), '4x4');
     await frame.locator('#layer').selectOption('1');
     assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block1/);
-    await screenshot(page!, 'attention');
+    await screenshot(wb.page, 'attention');
   });
 
   it('Show Attention → a click on a head in the model view makes it the large map', async () => {
-    const frame = await findWebviewFrame(page!, '#model-view .mv-cell', 60_000);
+    const frame = await findWebviewFrame(wb.page, '#model-view .mv-cell', 60_000);
     const heat = () => frame.locator('#heat').evaluate((c) => (c as HTMLCanvasElement).toDataURL());
     const before = await heat();
     await frame.locator('#model-view .mv-cell[data-layer="0"][data-head="1"]').click();
@@ -82,49 +60,49 @@ describe('e2e: the features in code-server', function () {
     assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block0: .*\(head 2\)/);
     assert.notEqual(await heat(), before, 'the large map changed');
     await frame.locator('#model-view').scrollIntoViewIfNeeded();
-    await screenshot(page!, 'attention-model-view');
+    await screenshot(wb.page, 'attention-model-view');
   });
 
   it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {
-    await page!.locator('.explorer-item', { hasText: 'models' }).first().click();
-    await page!.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
-    const frame = await findWebviewFrame(page!, '#family', 120_000);
+    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await wb.page.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
+    const frame = await findWebviewFrame(wb.page, '#family', 120_000);
     assert.equal(await frame.locator('#family').innerText(), 'Swin Transformer');
     assert.equal(await frame.locator('#depths').innerText(), '2-2-6-2');
     assert.match(await frame.locator('#params').innerText(), /^28,288,354/);
     assert.ok((await frame.locator('.tree-row').count()) > 5);
-    await screenshot(page!, 'architecture');
+    await screenshot(wb.page, 'architecture');
   });
 
   it('Show Shifted Windows draws the partitions and a mask', async () => {
-    await runCommand(page!, 'ViT Inspector: Show Shifted Windows');
-    const frame = await findWebviewFrame(page!, '#mask', 60_000);
+    await runCommand(wb.page, 'ViT Inspector: Show Shifted Windows');
+    const frame = await findWebviewFrame(wb.page, '#mask', 60_000);
     assert.ok(await frame.locator('#regular').count());
     assert.match((await frame.locator('[role=status]').innerText()), /windows/i);
-    await screenshot(page!, 'windows');
+    await screenshot(wb.page, 'windows');
   });
 
   it('Compare Window Complexity shows Ω(MSA) against Ω(W-MSA) per stage', async () => {
-    await runCommand(page!, 'ViT Inspector: Compare Window Complexity');
-    const frame = await findWebviewFrame(page!, '#stage-table', 60_000);
+    await runCommand(wb.page, 'ViT Inspector: Compare Window Complexity');
+    const frame = await findWebviewFrame(wb.page, '#stage-table', 60_000);
     assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
-    await screenshot(page!, 'complexity');
+    await screenshot(wb.page, 'complexity');
   });
 
   it('right-click the embedded Swin → Compare Window Complexity shows its two stages', async () => {
-    await explorerContextMenu(page!, 'fashion-swin.onnx', 'Compare Window Complexity');
-    const frame = await findWebviewFrame(page!, '#source option[value=model]', 90_000);
+    await explorerContextMenu(wb.page, 'fashion-swin.onnx', 'Compare Window Complexity');
+    const frame = await findWebviewFrame(wb.page, '#source option[value=model]', 90_000);
     await frame.locator('#stage-table').waitFor();
     assert.equal(await frame.locator('#source').inputValue(), 'model');
     assert.equal(await frame.locator('#stage-table tbody tr').count(), 2);
     assert.match(await frame.locator('[role=status]').innerText(), /fashion-swin\.onnx/);
-    await screenshot(page!, 'complexity-embedded-swin');
+    await screenshot(wb.page, 'complexity-embedded-swin');
   });
 
   it('after a window reload the classify panel comes back with its result', async () => {
-    await page!.reload({ waitUntil: 'domcontentloaded' });
-    await page!.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    const frame = await findWebviewFrame(page!, '#top li', 120_000);
+    await wb.page.reload({ waitUntil: 'domcontentloaded' });
+    await wb.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const frame = await findWebviewFrame(wb.page, '#top li', 120_000);
     assert.equal(await frame.locator('#top li').count(), 5);
   });
 
@@ -136,8 +114,8 @@ describe('e2e: the features in code-server', function () {
     await new Promise((r) => setTimeout(r, 3_000));
     let frame: Frame | null = null;
     for (let attempt = 1; !frame; attempt++) {
-      await explorerContextMenu(page!, 'unweighted', 'Classify Folder');
-      const f = await findWebviewFrame(page!, attempt === 1 ? '#error, #results' : '#error', 120_000).catch((e) => {
+      await explorerContextMenu(wb.page, 'unweighted', 'Classify Folder');
+      const f = await findWebviewFrame(wb.page, attempt === 1 ? '#error, #results' : '#error', 120_000).catch((e) => {
         if (attempt >= 3) throw e;
         return null;
       });
@@ -153,8 +131,8 @@ describe('e2e: the features in code-server', function () {
     assert.ok(await frame.locator('#retry').count());
     assert.ok(await frame.locator('#pick-model').count());
     for (const ext of ['csv', 'json']) assert.equal(existsSync(join(ws, `unweighted.vit-inspector.${ext}`)), false, `no partial ${ext}`);
-    const errors = (await notifications(page!)).filter((n) => n.severity === 'error');
+    const errors = (await notifications(wb.page)).filter((n) => n.severity === 'error');
     assert.equal(errors.length, 1, JSON.stringify(errors));
-    await screenshot(page!, 'classify-folder-missing-weights');
+    await screenshot(wb.page, 'classify-folder-missing-weights');
   });
 });

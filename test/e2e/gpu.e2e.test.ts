@@ -4,75 +4,53 @@
 // status bar says `webgpu` and the panel's timings show the one-time GPU warm-up apart from the run.
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { useSoftwareVulkan } from '../softwareVulkan';
 import {
-  closeBrowser,
-  ensureVsix,
   explorerContextMenu,
   findWebviewFrame,
-  launchBrowser,
-  openWorkbench,
   root,
   runCommand,
   screenshot,
-  startCodeServer,
-  type CodeServer,
+  useWorkbench,
 } from './harness';
 
 describe('e2e: the GPU path (webgpu on software Vulkan) in code-server', function () {
   this.timeout(10 * 60_000);
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
 
-  before(async function () {
-    this.timeout(10 * 60_000); // may package the .vsix
-    useSoftwareVulkan(this); // VK_ICD_FILENAMES, inherited by code-server and its inference process
-    const vsix = ensureVsix();
+  const wb = useWorkbench({
+    name: 'gpu',
+    folder: join(root, 'samples'),
     // webgpu first, on purpose: a software adapter is never picked from the default order.
-    cs = await startCodeServer({ vsix, name: 'gpu', settings: { 'vitInspector.executionProviders': ['webgpu', 'cpu'] } });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, cs, join(root, 'samples'));
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await closeBrowser(browser);
-    await cs?.stop();
-  });
-
-  afterEach(async function () {
-    if (page && this.currentTest?.state === 'failed') {
-      await screenshot(page, `gpu-failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      console.log(`--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
-    }
+    settings: { 'vitInspector.executionProviders': ['webgpu', 'cpu'] },
+    setup: useSoftwareVulkan, // VK_ICD_FILENAMES, inherited by code-server and its inference process
+    setupTimeoutMs: 10 * 60_000,
+    failurePrefix: 'gpu-failed-',
   });
 
   it('Show Execution Providers: webgpu works, on the software adapter, labelled as such', async () => {
-    await runCommand(page!, 'ViT Inspector: Show Execution Providers');
-    const frame = await findWebviewFrame(page!, 'tr[data-provider=webgpu]', 120_000);
+    await runCommand(wb.page, 'ViT Inspector: Show Execution Providers');
+    const frame = await findWebviewFrame(wb.page, 'tr[data-provider=webgpu]', 120_000);
     const row = frame.locator('tr[data-provider=webgpu]');
     await row.locator('text=works').first().waitFor({ timeout: 120_000 });
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     assert.match(text, /SwiftShader|llvmpipe/, text);
     assert.match(text, /software Vulkan \(SwiftShader\/llvmpipe\): correct, not fast/, text);
     assert.match(await frame.locator('[role=status]').innerText(), /runs on:?\s*webgpu/i);
-    await screenshot(page!, 'gpu-providers');
+    await screenshot(wb.page, 'gpu-providers');
   });
 
   it('Classify Image runs on webgpu: the status bar says so, and the warm-up is timed apart from the run', async () => {
-    await explorerContextMenu(page!, 'ankle-boot.png', 'Classify Image');
+    await explorerContextMenu(wb.page, 'ankle-boot.png', 'Classify Image');
     // The first run compiles the GPU kernels (SwiftShader: tens of seconds on a busy machine).
-    const frame = await findWebviewFrame(page!, '#top li', 8 * 60_000);
+    const frame = await findWebviewFrame(wb.page, '#top li', 8 * 60_000);
     const labels = await frame.locator('#top li .name').allInnerTexts();
     assert.equal(labels[0], 'Ankle boot');
-    const item = page!.locator('.statusbar-item', { hasText: /^\s*webgpu\s*$/ });
+    const item = wb.page.locator('.statusbar-item', { hasText: /^\s*webgpu\s*$/ });
     await item.first().waitFor({ timeout: 30_000 });
     assert.equal(await item.count(), 1, 'one status bar item reading "webgpu"');
     const timings = await frame.locator('#timings').innerText();
     assert.match(timings, /GPU warm-up [\d.]+ ?(ms|s) \(first run only\)/, timings);
     assert.match(timings, /\brun [\d.]+/, timings);
-    await screenshot(page!, 'gpu-classify');
+    await screenshot(wb.page, 'gpu-classify');
   });
 });

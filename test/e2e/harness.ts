@@ -14,7 +14,7 @@ import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { resultsDir, root, screenshotTo } from '../webview/browser';
+import { closeBrowser, launchBrowser, resultsDir, root, screenshotTo } from '../webview/browser';
 
 export { launchBrowser, closeBrowser, root } from '../webview/browser';
 
@@ -320,4 +320,59 @@ export async function waitForActivation(cs: CodeServer, id = EXTENSION_ID, timeo
 
 export function screenshot(page: Page, name: string): Promise<string> {
   return screenshotTo(page, 'e2e', name);
+}
+
+export interface WorkbenchSuiteOptions {
+  /** code-server's run name (its dir under test-results/e2e/). */
+  name: string;
+  /** The folder the workbench opens. */
+  folder: string;
+  settings?: Record<string, unknown>;
+  restricted?: boolean;
+  viewport?: { width?: number; height?: number };
+  /** Runs first in `before` (e.g. useSoftwareVulkan); the hook's timeout is setupTimeoutMs (8 min). */
+  setup?: (ctx: Mocha.Context) => void;
+  setupTimeoutMs?: number;
+  /** Failure screenshots are `${failurePrefix}${title}` (title cut to titleChars, 60). */
+  failurePrefix?: string;
+  titleChars?: number;
+  /** Press Escape after each test (closes menus and quick picks left open). */
+  escapeAfterEach?: boolean;
+  /** Also print code-server's own log on a failure. */
+  codeServerLog?: boolean;
+}
+
+/** One suite's workbench: registers before/after/afterEach (start, stop, failure screenshot + logs). */
+export function useWorkbench(opts: WorkbenchSuiteOptions): { readonly cs: CodeServer; readonly page: Page } {
+  let cs: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+
+  before(async function () {
+    this.timeout(opts.setupTimeoutMs ?? 8 * 60_000); // may package the .vsix
+    opts.setup?.(this);
+    cs = await startCodeServer({ vsix: ensureVsix(), name: opts.name, settings: opts.settings, restricted: opts.restricted });
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, cs, opts.folder, opts.viewport);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await closeBrowser(browser);
+    await cs?.stop();
+  });
+
+  afterEach(async function () {
+    if (page && this.currentTest?.state === 'failed') {
+      await screenshot(page, `${opts.failurePrefix ?? 'failed-'}${this.currentTest.title.replace(/\W+/g, '-').slice(0, opts.titleChars ?? 60)}`).catch(() => undefined);
+      const csLog = opts.codeServerLog ? `--- code-server log (${cs?.dir}) ---\n${cs?.log().slice(-3000)}\n` : '';
+      console.log(`${csLog}--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
+    }
+    if (opts.escapeAfterEach) await page?.keyboard.press('Escape').catch(() => undefined);
+  });
+
+  return {
+    get cs() { return cs!; },
+    get page() { return page!; },
+  };
 }

@@ -4,8 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { closeBrowser, ensureVsix, explorerContextMenu, findWebviewFrame, launchBrowser, notifications, openWorkbench, root, runCommand, screenshot, startCodeServer, type CodeServer } from './harness';
+import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 
 function makeWorkspace(): string {
@@ -19,43 +18,22 @@ function makeWorkspace(): string {
 
 describe('e2e: relative position bias in code-server', function () {
   this.timeout(180_000);
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
   const ws = makeWorkspace();
 
-  before(async function () {
-    this.timeout(8 * 60_000);
-    cs = await startCodeServer({ vsix: ensureVsix(), name: 'relpos', settings: { 'vitInspector.modelPath': join(ws, 'swin_w7.onnx') } });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, cs, ws, { width: 1400, height: 1000 });
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await closeBrowser(browser);
-    await cs?.stop();
-  });
-
-  afterEach(async function () {
-    if (page && this.currentTest?.state === 'failed') {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      console.log(`--- extension host log ---\n${cs?.extensionHostLog().slice(-3000)}`);
-    }
-  });
+  const wb = useWorkbench({ name: 'relpos', folder: ws, settings: { 'vitInspector.modelPath': join(ws, 'swin_w7.onnx') }, viewport: { width: 1400, height: 1000 } });
 
   it('the palette command opens it on the model in use (and activates the extension)', async () => {
-    await runCommand(page!, 'ViT Inspector: Show Relative Position Bias');
-    const frame = await findWebviewFrame(page!, '#block', 60_000);
+    await runCommand(wb.page, 'ViT Inspector: Show Relative Position Bias');
+    const frame = await findWebviewFrame(wb.page, '#block', 60_000);
     assert.match(await frame.locator('h1').innerText(), /swin_w7\.onnx/);
   });
 
   it('Open Architecture View on a Swin → "Relative position bias" shows each head\'s 13×13 table from the weights', async () => {
-    await explorerContextMenu(page!, 'swin_w7.onnx', 'Open Architecture View');
-    const arch = await findWebviewFrame(page!, '#relpos', 120_000);
+    await explorerContextMenu(wb.page, 'swin_w7.onnx', 'Open Architecture View');
+    const arch = await findWebviewFrame(wb.page, '#relpos', 120_000);
     assert.equal(await arch.locator('#family').innerText(), 'Swin Transformer');
     await arch.locator('#relpos').click();
-    const frame = await findWebviewFrame(page!, 'canvas.table', 60_000);
+    const frame = await findWebviewFrame(wb.page, 'canvas.table', 60_000);
     assert.equal(await frame.locator('canvas.table').count(), 2, 'stage 1 has 2 heads');
     assert.match(await frame.locator('#source').innerText(), /recovered from the folded \[1, 2, 49, 49\] constant/);
     const size = await frame.locator('canvas.table').first().evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
@@ -64,7 +42,7 @@ describe('e2e: relative position bias in code-server', function () {
     await frame.locator('#block').selectOption({ index: 2 });
     assert.equal(await frame.locator('canvas.table').count(), 4, 'stage 2 has 4 heads');
     await frame.locator('[data-step="3"]').click();
-    await screenshot(page!, 'relpos');
-    assert.deepEqual((await notifications(page!)).filter((n) => n.severity === 'error'), []);
+    await screenshot(wb.page, 'relpos');
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 });
