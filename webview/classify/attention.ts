@@ -12,7 +12,7 @@ import { layerGeometry, layerMap, layerQueryMap, rolloutMap, stageMaps, type Cap
 import { canRollout, modelView, tokenAt, type HeadMap, type ModelQuery } from '../../src/core/inference/modelView';
 import type { HeadSelect } from '../../src/core/inference/attention';
 import type { HostMessage } from '../../src/shared/protocol';
-import { COLORMAPS, colour, lut, range, type ColormapName } from './colormap';
+import { COLORMAPS, colour, lut, range, type ColormapName } from '../shared/colormap';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
 

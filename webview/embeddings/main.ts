@@ -12,7 +12,7 @@ import { post, onMessage, getState, setState } from '../shared/host';
 import { componentTile } from '../../src/core/vit/patchFilters';
 import type { HostMessage, DistanceSeries } from '../../src/shared/protocol';
 import type { PositionsReport, PatchFiltersReport } from '../../src/core/vit/embeddings';
-import { lut } from '../classify/colormap';
+import { lut } from '../shared/colormap';
 
 type Embeddings = Extract<HostMessage, { type: 'embeddings' }>;
 
