@@ -54,6 +54,8 @@ const BUILD_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecre
 const BROWSER_PACKAGES = ['chromium'];
 /** The Fashion-MNIST test set, for the embedded models' accuracy test (Debian ships it; nothing is downloaded at run time). */
 const DATA_PACKAGES = ['dataset-fashion-mnist'];
+/** The Vulkan loader Dawn (ONNX Runtime's WebGPU provider) dlopens; the ICD itself is SwiftShader from chromium. */
+const VULKAN_PACKAGES = ['libvulkan1'];
 
 function which(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -306,6 +308,11 @@ export async function ensureSoftwareVulkan(say = (s) => console.log(`[setup-test
     if (m.ok && existsSync(m.icd)) return say(`software Vulkan: ${m.kind} ("${m.device}") already checked; ICD ${m.icd}`);
   } catch {
     /* not checked yet */
+  }
+  if (process.platform === 'linux' && which('apt-get')) {
+    // Dawn dlopens libvulkan.so.1 (the Vulkan loader): without it every ICD is useless ("Couldn't load Vulkan").
+    // It is no dependency of chromium; on the developers' machines python3-torch pulled it in, hiding this.
+    await ensureDebs(VULKAN_PACKAGES, 'Vulkan loader', say);
   }
   if (process.platform !== 'linux') {
     const reason = `software Vulkan is provisioned on Linux only (this is ${process.platform}); WebGPU there uses the system's GPU driver`;
