@@ -1,0 +1,12 @@
+/**
+ * The checkpoint builders, tried in order: the first whose `matches` accepts a checkpoint and its
+ * config builds the graph. A new family is one import and one entry here.
+ */
+import type { CheckpointBuilder } from './config';
+import { vitBuilders } from './vit';
+// Swin (Hugging Face Swin / Swinv2, timm swin_*): `import { swinBuilders } from './swin';` and `...swinBuilders` below.
+
+export const BUILDERS: readonly CheckpointBuilder[] = [
+  ...vitBuilders,
+  // ...swinBuilders,
+];
