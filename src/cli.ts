@@ -14,6 +14,7 @@ import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './c
 import { table, giga, millions } from './cli/table';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
+import { checkpointCommands } from './cli/checkpoint';
 import { doctorReport } from './shared/doctorReport';
 import { DEFAULT_PROVIDER_ORDER, adapterText } from './core/inference/providers';
 
@@ -74,6 +75,7 @@ async function writeHeatmap(out: string, cropped: { width: number; height: numbe
 }
 
 export const commands: Record<string, Command> = {
+  ...checkpointCommands,
   attention: {
     summary: 'the model\'s own attention for an image: per layer (mean over heads) and ViT rollout',
     usage: 'vit-inspect attention IMAGE [--model M.onnx] [--ep cuda,cpu] [--json] [--out heat.png]',
@@ -103,8 +105,8 @@ export const commands: Record<string, Command> = {
     },
   },
   arch: {
-    summary: 'family, config, params, MACs and module tree of an ONNX model (weights are not read)',
-    usage: 'vit-inspect arch MODEL.onnx [--image N] [--depth D] [--json]',
+    summary: 'family, config, params, MACs and module tree of an ONNX model or a safetensors checkpoint (weights are not read)',
+    usage: 'vit-inspect arch MODEL [--image N] [--depth D] [--json]',
     async run(args, json) {
       unknownFlags(args, ['image', 'depth', 'json']);
       const r = inspectArg(args);

@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from './context';
 import { inspect } from './modelInfo';
+import { type TensorRow, isCheckpointPath, modelFile, tensorRows } from '../core/checkpoint';
+import { readCheckpoint } from '../core/checkpoint/safetensors';
 import { UserError, isUserError } from '../core/errors';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { WindowsPanel } from './panels/windowsPanel';
@@ -79,8 +81,18 @@ class ArchitectureView extends Panel<Message> {
       this.services.log.info(`architecture of ${file}: ${result.family}, ${result.params} params, ${result.macs} MACs, ${Date.now() - t0} ms`);
       this.post({ type: 'architecture', result });
     } catch (e) {
-      this.post({ type: 'error', message: (e as Error).message });
+      this.post({ type: 'error', message: (e as Error).message, tensors: isUserError(e) ? checkpointTensorList(file) : undefined });
       if (!isUserError(e)) this.services.report(e, 'Open Architecture View');
     }
+  }
+}
+
+/** A checkpoint's tensor list from its headers (no weights read), or undefined when it is not a readable checkpoint. */
+function checkpointTensorList(file: string): TensorRow[] | undefined {
+  if (!isCheckpointPath(file)) return undefined;
+  try {
+    return tensorRows(readCheckpoint(modelFile(file)));
+  } catch {
+    return undefined;
   }
 }

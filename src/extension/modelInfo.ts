@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { fileKey } from '../core/inference/fileCache';
 import type { Services } from './context';
 import type { ModelConfig } from '../core/flops';
 import type { InspectResult } from '../core/arch/inspect';
@@ -10,8 +10,7 @@ const cache = new Map<string, Promise<InspectResult>>();
 
 /** Inspect a model in the inference process; cached by path, size, mtime and options. */
 export function inspect(services: Services, path: string, opts: { imageSize?: number; details?: boolean } = {}, token?: CancelSignal): Promise<InspectResult> {
-  const st = statSync(path);
-  const key = `${path}|${st.size}|${st.mtimeMs}|${opts.imageSize ?? ''}|${opts.details ? 1 : 0}`;
+  const key = `${fileKey(path)}|${opts.imageSize ?? ''}|${opts.details ? 1 : 0}`;
   let p = cache.get(key);
   if (!p) {
     p = services.runtime.request('inspect', { model: path, ...opts }, token);

@@ -123,7 +123,7 @@ function writeForExternalData(plan: CapturePlan): { file: string; cleanup: () =>
 const externalSessions = new LruCache<Promise<OpenSession>>(1, (o) => void o.then((x) => x.session.release()).catch(() => undefined));
 
 async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<OpenSession> {
-  if (!plan.external) {
+  if (!plan.external || plan.externalFolder) {
     // Bytes made only if the session is not cached already (openSession reads them to create one).
     let memo: Uint8Array | undefined;
     const source = {
@@ -131,6 +131,8 @@ async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<O
       get bytes(): Uint8Array {
         return (memo ??= modelToBytes(plan.model));
       },
+      // A checkpoint's graph reads its weights in place, from the checkpoint's real folder.
+      externalFolder: plan.externalFolder ?? undefined,
     };
     return openSession(source, order);
   }

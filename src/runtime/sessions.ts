@@ -19,6 +19,7 @@ import {
   skipSoftwareAdapter,
   usableOrder,
 } from '../core/inference/providers';
+import { type ModelSource, externalDataOptions, modelSource } from './modelSource';
 
 export interface OpenSession {
   session: ortType.InferenceSession;
@@ -37,7 +38,6 @@ export interface OpenSession {
   cacheKey: string | null;
 }
 
-type ModelSource = string | { key: string; bytes: Uint8Array };
 
 const MAX_SESSIONS = 3;
 const release = (s: Promise<OpenSession>): void => void s.then((o) => o.session.release()).catch(() => undefined);
@@ -100,6 +100,8 @@ export async function openSession(
   order: string[],
   opts: { cache?: boolean; sessionOptions?: ortType.InferenceSession.SessionOptions } = {},
 ): Promise<OpenSession> {
+  // A checkpoint (file, index or folder) opens as its built graph's bytes.
+  if (typeof model === 'string') model = modelSource(model);
   // Sessions with special options (profiling) are never shared.
   if (opts.cache === false || opts.sessionOptions) {
     if (typeof model === 'string') checkExternalData(model);
@@ -147,6 +149,7 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
     try {
       const opts: ortType.InferenceSession.SessionOptions = {
         ...extra,
+        ...externalDataOptions(model),
         executionProviders: [executionProviderConfig(ep, providerOptions) as ortType.InferenceSession.ExecutionProviderConfig],
         logSeverityLevel: 3,
       };

@@ -6,6 +6,7 @@
  */
 import { dirname } from 'node:path';
 import { isUserError } from '../core/errors';
+import { modelFile } from '../core/checkpoint';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
@@ -66,6 +67,12 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   },
 };
 
+/** A checkpoint folder given as `model` stands for the checkpoint file in it (its configs and labels are found beside that). */
+function withModelFile(params: unknown): unknown {
+  if (!params || typeof params !== 'object' || typeof (params as { model?: unknown }).model !== 'string') return params;
+  return { ...params, model: modelFile((params as { model: string }).model) };
+}
+
 function send(m: FromWorker): void {
   process.send?.(m);
 }
@@ -84,7 +91,7 @@ async function serve(): Promise<void> {
       try {
         const h = handlers[m.method] as Handler<keyof Methods>;
         if (!h) throw new Error(`unknown method ${m.method}`);
-        send({ kind: 'result', id: m.id, result: await h(m.params as never) });
+        send({ kind: 'result', id: m.id, result: await h(withModelFile(m.params) as never) });
       } catch (e) {
         const err = e as Error;
         send({ kind: 'error', id: m.id, message: err.message ?? String(e), userError: isUserError(e), stack: err.stack });

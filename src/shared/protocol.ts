@@ -67,7 +67,8 @@ export type HostMessage =
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   | { type: 'busy'; message: string }
-  | { type: 'error'; message: string }
+  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. */
+  | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[] }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
 /** Webview → host. */

@@ -318,6 +318,14 @@ onMessage((m: HostMessage) => {
       post({ type: 'refresh' });
     });
     root.append(h('h1', {}, 'This model cannot be shown'), h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry));
+    if (m.tensors?.length) {
+      // A checkpoint of an architecture not built: its tensors, as Netron lists them.
+      const rows = m.tensors.map((t) => h('tr', {}, h('td', {}, t.name), h('td', {}, t.dtype), h('td', {}, `[${t.shape.join(', ')}]`), h('td', {}, String(t.bytes))));
+      root.append(
+        h('h2', {}, `Tensors (${m.tensors.length})`),
+        h('table', { id: 'tensors' }, h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'dtype'), h('th', {}, 'shape'), h('th', {}, 'bytes'))), h('tbody', {}, ...rows)),
+      );
+    }
   }
 });
 post({ type: 'ready' });

@@ -11,7 +11,7 @@ import { UserError } from '../errors';
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
 import { defaultOpset } from '../onnx/model';
 import { dataTypeName } from '../onnx/proto';
-import { readModel } from '../onnx/reader';
+import { loadModel } from '../checkpoint';
 import type { ShapeResult } from '../onnx/shapes';
 import { inferShapes } from '../onnx/shapes';
 import { declaredImageSize, graphInputs, imageInput } from '../onnx/imageInput';
@@ -278,11 +278,11 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
 }
 
 /**
- * Inspects an ONNX file: family, config, params, MACs (per role), module tree, signature and
+ * Inspects an ONNX file or a safetensors checkpoint: family, config, params, MACs (per role), module tree, signature and
  * warnings. Reads only the model's structure, never its weights. Throws UserError for anything
  * wrong with the file or the options.
  */
 export function inspectModel(file: string, options: InspectOptions = {}): InspectResult {
-  const model = readModel(file);
+  const model = loadModel(file);
   return inspectLoadedModel(model, options);
 }

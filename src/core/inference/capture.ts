@@ -17,7 +17,7 @@ import { FUSED_ATTENTION } from '../arch/ops';
 import { UserError } from '../errors';
 import type { OnnxModel, ValueInfo } from '../onnx/model';
 import { DataType } from '../onnx/proto';
-import { readModel } from '../onnx/reader';
+import { externalDataFolder, loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import { graphInputs, imageInput } from '../onnx/imageInput';
 import { addGraphOutputs } from '../onnx/writer';
@@ -55,6 +55,8 @@ export interface CapturePlan {
   external: boolean;
   /** External data files named by the model but absent (a structure-only model: it cannot run). */
   missingWeights: string[];
+  /** A checkpoint's real folder: its graph is loaded from bytes and reads its weights from there; null for an ONNX file. */
+  externalFolder: string | null;
 }
 
 const MAX_PLANS = 4;
@@ -64,7 +66,7 @@ const models = new LruCache<OnnxModel>(MAX_PLANS);
 /** The model's structure, read once per file version. */
 function readCached(modelPath: string): { key: string; model: OnnxModel } {
   const key = fileKey(modelPath);
-  return { key, model: models.getOrSet(key, () => readModel(modelPath)) };
+  return { key, model: models.getOrSet(key, () => loadModel(modelPath)) };
 }
 
 const dimsOf = (v: ValueInfo): (number | string | null)[] | null => (v.type && v.type.kind === 'tensor' ? v.type.shape : null);
@@ -84,7 +86,7 @@ function withBatch(v: ValueInfo, b: number): ValueInfo {
 export function planCapture(modelPath: string, opts: { imageSize?: number } = {}): CapturePlan {
   const { key: fk, model } = readCached(modelPath);
   const key = `${fk}|${opts.imageSize ?? ''}`;
-  return plans.getOrSet(key, () => makePlan(model, basename(modelPath), key, opts.imageSize));
+  return plans.getOrSet(key, () => ({ ...makePlan(model, basename(modelPath), key, opts.imageSize), externalFolder: externalDataFolder(modelPath) }));
 }
 
 /**
@@ -106,7 +108,7 @@ export function capturePreprocessing(modelPath: string, overrides: Preprocessing
   return fit && fit !== pre.size?.[0] ? resolvePreprocessing(modelPath, fit, channels, overrides) : pre;
 }
 
-function makePlan(original: OnnxModel, display: string, key: string, imageSize: number | undefined): CapturePlan {
+function makePlan(original: OnnxModel, display: string, key: string, imageSize: number | undefined): Omit<CapturePlan, 'externalFolder'> {
   const g0 = original.graph;
   const warnings: string[] = [];
 

@@ -6,9 +6,12 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
+import { checkpointKey, isCheckpointPath } from '../checkpoint';
 
 /** `path|size|mtime` of a model file; a missing file is the user's error. */
 export function fileKey(path: string): string {
+  // A checkpoint is several files (shards, config.json): its key changes with any of them.
+  if (isCheckpointPath(path)) return `ckpt:${checkpointKey(path)}`;
   let st;
   try {
     st = statSync(path);

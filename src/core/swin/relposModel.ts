@@ -17,7 +17,8 @@ import { UserError } from '../errors';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { numElements } from '../onnx/model';
 import { DataType } from '../onnx/proto';
-import { loadTensorValues, readModel } from '../onnx/reader';
+import { loadTensorValues } from '../onnx/reader';
+import { loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import { analyzeGraph, type AttentionInfo, type GraphAnalysis } from '../arch/analysis';
 import { detectArchitecture, type Detection } from '../arch/detect';
@@ -332,7 +333,7 @@ export function relposOfAnalysis(a: GraphAnalysis, det: Detection, display = 'Th
 
 /** Reads an ONNX file's Swin relative position bias tables (the only place weights are read). */
 export function readRelpos(model: OnnxModel | string): RelposReport {
-  const m = typeof model === 'string' ? readModel(model) : model;
+  const m = typeof model === 'string' ? loadModel(model) : model;
   const shapes = inferShapes(m);
   const a = analyzeGraph(m, shapes);
   const det = detectArchitecture(a);

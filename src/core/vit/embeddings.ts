@@ -15,7 +15,8 @@ import { UserError } from '../errors';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { numElements } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
-import { loadTensorValues, readModel } from '../onnx/reader';
+import { loadTensorValues } from '../onnx/reader';
+import { isCheckpointPath, loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import type { GraphAnalysis } from '../arch/analysis';
 import { analyzeGraph } from '../arch/analysis';
@@ -232,6 +233,6 @@ export function embeddingsOfModel(model: OnnxModel, options: EmbeddingsOptions =
 
 /** The embeddings document of an ONNX file (reads two weight tensors; everything else stays on disk). */
 export function embeddingsOfFile(file: string, options: EmbeddingsOptions = {}): EmbeddingsDocument {
-  if (!file.toLowerCase().endsWith('.onnx')) throw new UserError(`${path.basename(file)} is not an .onnx file.`);
-  return embeddingsOfModel(readModel(file), options);
+  if (!file.toLowerCase().endsWith('.onnx') && !isCheckpointPath(file)) throw new UserError(`${path.basename(file)} is neither an .onnx file nor a safetensors checkpoint.`);
+  return embeddingsOfModel(loadModel(file), options);
 }
