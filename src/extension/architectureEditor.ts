@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from './context';
 import { inspect } from './modelInfo';
+import { exportToOnnx } from './checkpoints';
 import { type TensorRow, isCheckpointPath, modelFile, tensorRows } from '../core/checkpoint';
 import { readCheckpoint } from '../core/checkpoint/safetensors';
 import { UserError, isUserError } from '../core/errors';
@@ -61,6 +62,7 @@ class ArchitectureView extends Panel<Message> {
         else if (m.command === 'showShiftedWindows') WindowsPanel.show(this.services, this.file);
         else if (m.command === 'showRelativePositionBias') RelposPanel.show(this.services, this.file, m.block);
         else if (m.command === 'showEmbeddings') EmbeddingsPanel.show(this.services, this.file);
+        else if (m.command === 'exportOnnx') await exportToOnnx(this.services, this.uri);
         else await selectModel(this.services, this.uri);
         return;
       default:

@@ -10,9 +10,12 @@ import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
 import { classifyFolder } from './classifyFolder';
 import { UserError } from '../core/errors';
+import { isCheckpointPath } from '../core/checkpoint';
+import { editorTarget, exportToOnnx, watchCheckpointFolders } from './checkpoints';
 
 const IMAGE = /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i;
-const ONNX = /\.onnx$/i;
+/** A model argument: an ONNX file or a safetensors checkpoint (file, index, or folder: isCheckpointPath). */
+const ONNX = /\.(onnx|safetensors)$|\.safetensors\.index\.json$/i;
 
 export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(context);
@@ -33,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   /** Panels come back after a window reload. */
   const revive = (viewType: string, fn: (panel: vscode.WebviewPanel, state: unknown) => void) =>
     context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, state) => fn(panel, state) }));
-  const onnxArg = (uri?: vscode.Uri) => (uri && ONNX.test(uri.fsPath) ? uri.fsPath : undefined);
+  const onnxArg = (uri?: vscode.Uri) => (uri && (ONNX.test(uri.fsPath) || isCheckpointPath(uri.fsPath)) ? uri.fsPath : undefined);
 
   command('vitInspector.showProviders', 'Show Execution Providers', () => ProvidersPanel.show(services));
   revive(ProvidersPanel.viewType, (panel) => ProvidersPanel.revive(panel, services));
@@ -56,9 +59,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   context.subscriptions.push(vscode.window.registerCustomEditorProvider(ArchitectureEditor.viewType, new ArchitectureEditor(services), { supportsMultipleEditorsPerDocument: true }));
   command('vitInspector.openArchitecture', 'Open Architecture View', async (uri?: vscode.Uri) => {
-    const target = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Open an ONNX model' }))?.[0];
-    if (target) await vscode.commands.executeCommand('vscode.openWith', target, ArchitectureEditor.viewType);
+    const target = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'safetensors', 'json'] }, title: 'Open an ONNX model or a safetensors checkpoint' }))?.[0];
+    if (target) await vscode.commands.executeCommand('vscode.openWith', editorTarget(target), ArchitectureEditor.viewType);
   });
+  command('vitInspector.exportOnnx', 'Export Model to ONNX', (uri?: vscode.Uri) => exportToOnnx(services, uri));
+  watchCheckpointFolders(context);
 
   command('vitInspector.showShiftedWindows', 'Show Shifted Windows', (uri?: vscode.Uri) => WindowsPanel.show(services, onnxArg(uri), uri && IMAGE.test(uri.fsPath) ? uri : undefined));
   revive(WindowsPanel.viewType, (panel) => WindowsPanel.revive(panel, services));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute } from 'node:path';
+import { workspaceCheckpoints } from './checkpoints';
 import { UserError } from '../core/errors';
 import type { Services } from './context';
 
@@ -34,16 +35,20 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
   if (preset) chosen = preset.fsPath;
   else {
     type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean };
-    const files = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
+    const files = [...(await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200)), ...(await workspaceCheckpoints())];
     const items: Item[] = [
       { label: 'Embedded models', kind: vscode.QuickPickItemKind.Separator },
       { label: '$(package) Fashion-MNIST ViT', description: 'fashion-vit (embedded)', embedded: 'fashion-vit' },
       { label: '$(package) Fashion-MNIST Swin', description: 'fashion-swin (embedded)', embedded: 'fashion-swin' },
       { label: 'Workspace', kind: vscode.QuickPickItemKind.Separator },
-      ...files.map((f) => ({ label: `$(file-binary) ${basename(f.fsPath)}`, description: vscode.workspace.asRelativePath(f), path: f.fsPath })),
+      ...files.map((f) => ({
+        label: `$(file-binary) ${/\.onnx$/i.test(f.fsPath) ? basename(f.fsPath) : `${basename(dirname(f.fsPath))} (checkpoint)`}`,
+        description: vscode.workspace.asRelativePath(f),
+        path: f.fsPath,
+      })),
       { label: '$(folder-opened) Browse…', browse: true },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The ONNX model for Classify Image and Show Attention', matchOnDescription: true });
+    const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The model (ONNX or safetensors checkpoint) for Classify Image and Show Attention', matchOnDescription: true });
     if (!pick) return undefined;
     if (pick.embedded) {
       const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
@@ -52,7 +57,7 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
       return embeddedModelPath(services, pick.embedded);
     }
     if (pick.browse) {
-      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Select an ONNX model' });
+      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'safetensors', 'json'] }, title: 'Select an ONNX model or a safetensors checkpoint' });
       chosen = uris?.[0]?.fsPath;
     } else chosen = pick.path;
   }

@@ -87,7 +87,7 @@ export type WebviewMessage =
   | { type: 'openFile'; path: string }
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
-  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings'; block?: string }
+  | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings' | 'exportOnnx'; block?: string }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -130,7 +130,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'reinspect':
       return m.imageSize === null || (Number.isInteger(m.imageSize) && (m.imageSize as number) > 0 && (m.imageSize as number) <= 10_000) ? { type: 'reinspect', imageSize: m.imageSize as number | null } : undefined;
     case 'command':
-      if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings'].includes(m.command as string)) return undefined;
+      if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings', 'exportOnnx'].includes(m.command as string)) return undefined;
       if (m.block !== undefined && !isStr(m.block, 500)) return undefined;
       return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
     case 'openFile':

@@ -281,6 +281,12 @@ function render(r: InspectResult): void {
     em.addEventListener('click', () => post({ type: 'command', command: 'showEmbeddings' }));
     actions.append(em);
   }
+  if (/\.safetensors$|\.safetensors\.index\.json$/i.test(r.file)) {
+    // A checkpoint: its graph was built here; offer it as a standard ONNX file.
+    const ex = h('vscode-button' as 'button', { id: 'export-onnx', secondary: true }, 'Export to ONNX…');
+    ex.addEventListener('click', () => post({ type: 'command', command: 'exportOnnx' }));
+    actions.append(ex);
+  }
   if (isSwinFamily(r.family)) {
     const sw = h('vscode-button' as 'button', { id: 'windows', secondary: true }, 'Show shifted windows');
     sw.addEventListener('click', () => post({ type: 'command', command: 'showShiftedWindows' }));

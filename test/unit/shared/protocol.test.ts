@@ -58,7 +58,7 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   },
   command: {
     accepts: [
-      ...(['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings'] as const).map((command): [unknown, Extract<WebviewMessage, { type: 'command' }>] => [{ type: 'command', command }, { type: 'command', command }]),
+      ...(['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings', 'exportOnnx'] as const).map((command): [unknown, Extract<WebviewMessage, { type: 'command' }>] => [{ type: 'command', command }, { type: 'command', command }]),
       [{ type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }, { type: 'command', command: 'showRelativePositionBias', block: 'features.1.0' }],
     ],
     rejects: [{ type: 'command' }, { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'command', command: 'classifyImage' }, { type: 'command', command: 'showRelativePositionBias', block: 7 }, { type: 'command', command: 'showRelativePositionBias', block: 'x'.repeat(501) }],
