@@ -124,9 +124,9 @@ export function buildCheckpoint(p: string): BuiltCheckpoint {
         ? config.file
           ? `its config.json names no architecture ("architectures"/"model_type" for Hugging Face, "architecture" for timm)`
           : 'there is no config.json beside it to say which architecture it is'
-        : `its config.json names ${config.architecture}`;
+        : `its config.json names ${config.architecture}, which ViT Inspector does not build`;
     throw new UnsupportedCheckpointError(
-      `${name} holds ${ckpt.tensors.size} tensors, but ${what}, which ViT Inspector cannot build into a model. Supported: ${supportedArchitectures().join(', ')}.`,
+      `${name} holds ${ckpt.tensors.size} tensors, but ${what}; its tensors are still listed (vit-inspect tensors). Supported: ${supportedArchitectures().join(', ')}.`,
       tensorRows(ckpt),
     );
   }
