@@ -1,7 +1,7 @@
 /** Small safetensors files made by hand for tests (the format: u64 LE header length, JSON header, data). */
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
 
-export type Spec = Record<string, { dtype: string; shape: number[] }>;
+export type Spec = Record<string, { dtype: string; shape: readonly number[] }>;
 
 /** The file for `spec` (tensors laid out one after another; tensor k filled with byte k+1); `offsets` overrides data_offsets. */
 export function safetensors(spec: Spec, metadata: Record<string, string> | null = null, offsets: Record<string, [number, number]> = {}): Buffer {

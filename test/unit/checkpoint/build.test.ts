@@ -1,0 +1,227 @@
+/**
+ * Checkpoints built into graphs, checked against the torch modules they were made from
+ * (tools/make_checkpoint_fixtures.py): params exact, logits and attention maps through ONNX
+ * Runtime, the module tree in PyTorch's names, MACs, the exported ONNX file, and the same
+ * through the inference process (classify with config.json's labels, attention).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type * as ortType from 'onnxruntime-node';
+import { inspectModel } from '../../../src/core/arch/inspect';
+import type { TreeNode } from '../../../src/core/arch/tree';
+import { buildCheckpoint, loadModel } from '../../../src/core/checkpoint';
+import { exportCheckpoint } from '../../../src/core/checkpoint/export';
+import { torchScope } from '../../../src/core/checkpoint/graph';
+import { planCapture } from '../../../src/core/inference/capture';
+import { attentionDocument } from '../../../src/core/inference/attentionMaps';
+import { readModel } from '../../../src/core/onnx/reader';
+import { modelToBytes } from '../../../src/core/onnx/writer';
+import { embeddingsOfFile } from '../../../src/core/vit/embeddings';
+import { RuntimeClient } from '../../../src/runtime/client';
+
+const FIX = resolve('test/fixtures/checkpoints');
+const REF = resolve('test/fixtures/reference/checkpoints.json');
+const ort = require('onnxruntime-node') as typeof ortType;
+
+interface Ref {
+  input: { shape: number[]; data: number[] };
+  fixtures: Record<string, { params: number; logits?: number[]; hidden?: { shape: number[]; data: number[] }; attention: number[][]; attentionShape: number[] }>;
+}
+const ref: Ref = JSON.parse(readFileSync(REF, 'utf8'));
+const NAMES = ['hf-vit', 'hf-vit-fp16', 'hf-vit-bf16', 'hf-vit-sharded', 'hf-vit-base', 'hf-deit-teacher', 'hf-deit', 'timm-vit', 'timm-deit-distilled', 'timm-vit-fp16'];
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+async function runBytes(bytes: Uint8Array, folder: string | null, fetch?: string[]): Promise<ortType.InferenceSession.ReturnType> {
+  const s = await ort.InferenceSession.create(bytes, folder ? { extra: { session: { model_external_initializers_file_folder_path: folder } } } : {});
+  try {
+    const x = new ort.Tensor('float32', Float32Array.from(ref.input.data), ref.input.shape);
+    return await s.run({ [s.inputNames[0]]: x }, fetch ?? s.outputNames);
+  } finally {
+    await s.release();
+  }
+}
+
+function find(tree: TreeNode, path: string[]): TreeNode | undefined {
+  let t: TreeNode | undefined = tree;
+  for (const p of path) t = t?.children.find((c) => c.name === p);
+  return t;
+}
+
+describe('checkpoints built into graphs', function () {
+  this.timeout(120_000);
+
+  it('the fixtures and references are all there (a missing one fails)', () => {
+    assert.deepEqual(Object.keys(ref.fixtures).sort(), [...NAMES].sort());
+    for (const n of NAMES) assert.ok(existsSync(join(FIX, n, 'config.json')), n);
+  });
+
+  it('torch scopes: a numbered child joins its list, an nn.Sequential is a scope of its own', () => {
+    assert.equal(torchScope('vit.encoder.layer.0.attention.attention.query'), '/vit/encoder/layer.0/attention/attention/query');
+    assert.equal(torchScope('blocks.11.attn.qkv', new Set(['blocks'])), '/blocks/blocks.11/attn/qkv');
+  });
+
+  for (const name of NAMES) {
+    it(`${name}: params as PyTorch counts them, and ONNX Runtime's output matches the torch module`, async () => {
+      const want = ref.fixtures[name];
+      const r = inspectModel(join(FIX, name));
+      assert.equal(r.params, want.params);
+      assert.equal(buildCheckpoint(join(FIX, name)).torchParams, want.params);
+      assert.equal(r.family, 'vit');
+      assert.equal(r.config.patchSize, 8);
+      assert.equal(r.config.embedDim, 32);
+      assert.deepEqual(r.config.depths, [2]);
+      assert.deepEqual(r.config.heads, [2]);
+      assert.equal(r.config.extraTokens, name.includes('deit') ? 2 : 1);
+      assert.equal(r.config.precision, name.endsWith('fp16') ? 'fp16' : name.endsWith('bf16') ? 'bf16' : 'fp32');
+      assert.deepEqual(r.warnings, []);
+      const b = buildCheckpoint(join(FIX, name));
+      const out = await runBytes(modelToBytes(b.model), b.folder);
+      const got = out[b.model.graph.outputs[0].name].data as Float32Array;
+      // fp32: ≤ 1e-4; fp16/bf16 against torch on the same rounded weights in float32 (measured ≈ 1e-6)
+      const d = maxAbs(got, want.logits ?? want.hidden!.data);
+      assert.ok(d <= 1e-4, `${name}: max |Δ| ${d}`);
+    });
+  }
+
+  it('the attention maps captured from a checkpoint are the torch module\'s attention probabilities', async () => {
+    for (const name of ['hf-vit', 'hf-deit-teacher', 'timm-deit-distilled', 'hf-vit-bf16']) {
+      const want = ref.fixtures[name];
+      const plan = planCapture(join(FIX, name, 'model.safetensors'));
+      assert.equal(plan.family, 'vit');
+      assert.equal(plan.layers.length, 2);
+      assert.ok(plan.externalFolder);
+      const out = await runBytes(modelToBytes(plan.model), plan.externalFolder, plan.layers.map((l) => l.output));
+      plan.layers.forEach((l, i) => {
+        const t = out[l.output];
+        assert.deepEqual(t.dims.slice(1), want.attentionShape);
+        const d = maxAbs(t.data as Float32Array, want.attention[i]);
+        assert.ok(d < 1e-5, `${name} ${l.name}: max |Δ| ${d}`);
+      });
+    }
+  });
+
+  it('the module tree reads like PyTorch\'s, with params and MACs per module', () => {
+    const hf = inspectModel(join(FIX, 'hf-vit'));
+    const q = find(hf.tree, ['vit', 'encoder', 'layer.0', 'attention', 'attention', 'query']);
+    assert.ok(q, JSON.stringify(hf.tree.children.map((c) => c.name)));
+    assert.equal(q!.params, 32 * 32 + 32);
+    assert.equal(find(hf.tree, ['classifier'])?.params, 32 * 5 + 5);
+    const timm = inspectModel(join(FIX, 'timm-deit-distilled'));
+    const qkv = find(timm.tree, ['blocks', 'blocks.1', 'attn', 'qkv']);
+    assert.equal(qkv?.params, 32 * 96 + 96);
+    assert.ok(find(timm.tree, ['head_dist']));
+    // MACs as the papers count them: patch embedding, qkv, q·kᵀ, ·v, projection, MLP, heads
+    const macs = (T: number, heads: number): number => 16 * 32 * 3 * 64 + 2 * (T * 32 * 96 + 2 * 2 * T * T * 16 + T * 32 * 32 + 2 * T * 32 * 64) + heads * 32 * 5;
+    assert.equal(hf.macs, macs(17, 1));
+    assert.equal(timm.macs, macs(18, 2));
+    assert.equal(inspectModel(join(FIX, 'hf-deit-teacher')).macs, macs(18, 2));
+  });
+
+  it('a base model (no head) outputs its hidden states; the views needing classes can tell', () => {
+    const m = loadModel(join(FIX, 'hf-vit-base'));
+    assert.deepEqual(m.graph.outputs.map((o) => o.name), ['last_hidden_state']);
+  });
+
+  it('position embeddings and patch filters read from the checkpoint in place (ViT paper, Figure 7)', () => {
+    const doc = embeddingsOfFile(join(FIX, 'hf-vit'));
+    assert.deepEqual(doc.positions?.grid, [4, 4]);
+    assert.equal(doc.positions?.similarity.length, 256);
+    assert.ok(Math.abs(doc.positions!.similarity[0] - 1) < 1e-6);
+    assert.deepEqual(doc.patchFilters?.patch, [8, 8]);
+  });
+
+  describe('export to ONNX', () => {
+    let dir: string;
+    before(() => (dir = mkdtempSync(join(tmpdir(), 'ckpt-export-'))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a standard ONNX file with the weights inline gives the checkpoint\'s logits; the configs are copied beside it', async () => {
+      const out = join(dir, 'deit.onnx');
+      const r = exportCheckpoint(join(FIX, 'hf-deit-teacher'), out);
+      assert.equal(r.data, null);
+      assert.ok(existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'preprocessor_config.json')));
+      const s = await ort.InferenceSession.create(out);
+      const x = new ort.Tensor('float32', Float32Array.from(ref.input.data), ref.input.shape);
+      const got = (await s.run({ [s.inputNames[0]]: x })).logits.data as Float32Array;
+      await s.release();
+      assert.ok(maxAbs(got, ref.fixtures['hf-deit-teacher'].logits!) < 1e-4);
+      // our reader sees the same model: same params, no external data
+      const m = readModel(out);
+      assert.ok(m.graph.initializers.every((t) => t.data.location !== 'external'));
+      assert.equal(inspectModel(out).params, ref.fixtures['hf-deit-teacher'].params);
+    });
+
+    it('above the inline limit the weights go to OUT.onnx.data beside it (fp16 kept, with its Casts)', async () => {
+      const sub = mkdtempSync(join(dir, 'ext-'));
+      const out = join(sub, 'vit16.onnx');
+      const r = exportCheckpoint(join(FIX, 'timm-vit-fp16'), out, { inlineLimit: 0 });
+      assert.equal(r.data, `${out}.data`);
+      assert.ok(statSync(r.data!).size >= 24069 * 2);
+      const s = await ort.InferenceSession.create(out);
+      const x = new ort.Tensor('float32', Float32Array.from(ref.input.data), ref.input.shape);
+      const got = (await s.run({ [s.inputNames[0]]: x })).logits.data as Float32Array;
+      await s.release();
+      assert.ok(maxAbs(got, ref.fixtures['timm-vit-fp16'].logits!) < 1e-4);
+    });
+
+    it('vit-inspect export CHECKPOINT -o OUT.onnx --json; refuses to overwrite another model\'s config.json', () => {
+      const sub = mkdtempSync(join(dir, 'cli-'));
+      const out = join(sub, 'model.onnx');
+      const doc = JSON.parse(execFileSync(process.execPath, [resolve('dist/cli.js'), 'export', join(FIX, 'timm-vit'), '-o', out, '--json'], { encoding: 'utf8' }));
+      assert.equal(doc.model, out);
+      assert.equal(doc.architecture, 'vit_tiny_patch8_32');
+      assert.deepEqual(doc.copied, [join(sub, 'config.json')]);
+      assert.throws(() => exportCheckpoint(join(FIX, 'hf-vit'), join(sub, 'other.onnx')), /already exists and is another model's config\.json/);
+    });
+  });
+
+  describe('through the inference process', () => {
+    let client: RuntimeClient;
+    before(() => (client = new RuntimeClient(resolve('dist/runtime.js'))));
+    after(() => client.dispose());
+
+    it('classify a checkpoint folder: labels from config.json, preprocessing from preprocessor_config.json, the same logits as its ONNX export', async () => {
+      const image = resolve('test/fixtures/images/checker.png');
+      const r = await client.request('classify', { model: join(FIX, 'hf-vit'), images: [image], topK: 5, order: ['cpu'] });
+      assert.equal(r.labels.source, 'config.json');
+      assert.equal(r.preprocessing.source, 'preprocessor_config.json');
+      const res = r.results[0];
+      assert.ok(res.ok);
+      if (!res.ok) return;
+      assert.deepEqual(res.top.map((t) => t.label).sort(), ['goldfish', 'great white shark', 'hammerhead', 'tench', 'tiger shark']);
+      const dir = mkdtempSync(join(tmpdir(), 'ckpt-cls-'));
+      try {
+        exportCheckpoint(join(FIX, 'hf-vit'), join(dir, 'vit.onnx'));
+        const e = await client.request('classify', { model: join(dir, 'vit.onnx'), images: [image], topK: 5, order: ['cpu'] });
+        assert.ok(e.results[0].ok);
+        if (e.results[0].ok) assert.ok(maxAbs(res.logits, e.results[0].logits) < 1e-6);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('attention from a timm checkpoint: one map per block over the patch grid, with rollout', async () => {
+      const r = await client.request('attention', { model: join(FIX, 'timm-deit-distilled'), image: resolve('test/fixtures/images/checker.png'), order: ['cpu'] });
+      assert.equal(r.family, 'vit');
+      assert.deepEqual(r.layers.map((l) => [l.name, l.heads, l.extraTokens, l.grid]), [
+        ['encoder.block0', 2, 2, [4, 4]],
+        ['encoder.block1', 2, 2, [4, 4]],
+      ]);
+      assert.equal(attentionDocument(r).rollout?.length, 16);
+    });
+
+    it('inspect in the process takes a sharded index', async () => {
+      const r = await client.request('inspect', { model: join(FIX, 'hf-vit-sharded', 'model.safetensors.index.json') });
+      assert.equal(r.params, ref.fixtures['hf-vit-sharded'].params);
+    });
+  });
+});
