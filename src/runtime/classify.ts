@@ -31,6 +31,11 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
   const outMeta = s.session.outputMetadata[0];
   const outShape = outMeta && outMeta.isTensor ? outMeta.shape : [];
   const numClasses = typeof outShape[outShape.length - 1] === 'number' ? (outShape[outShape.length - 1] as number) : null;
+  // [batch, tokens, dim]: hidden states of a base model (ViTModel, DeiTModel), not class scores.
+  if (outShape.length === 3)
+    throw new UserError(
+      `${display} outputs ${outName} [${outShape.join(', ')}], one vector per token: it is a base model without a classification head (e.g. ViTModel), so it has no classes to show. Its architecture, attention and embeddings still work; classify with a …ForImageClassification checkpoint.`,
+    );
   const labels = resolveLabels(p.model, numClasses, { labelsFile: p.labelsFile });
   const inputType = input.type;
   const batchDim = input.shape[0];

@@ -219,6 +219,13 @@ describe('checkpoints built into graphs', function () {
       assert.equal(attentionDocument(r).rollout?.length, 16);
     });
 
+    it('classify refuses a base model (no head) and says what it is', async () => {
+      await assert.rejects(client.request('classify', { model: join(FIX, 'hf-vit-base'), images: [resolve('test/fixtures/images/checker.png')], topK: 5, order: ['cpu'] }), {
+        name: 'UserError',
+        message: /model\.safetensors outputs last_hidden_state \[batch, 17, 32\], one vector per token: it is a base model without a classification head/,
+      });
+    });
+
     it('inspect in the process takes a sharded index', async () => {
       const r = await client.request('inspect', { model: join(FIX, 'hf-vit-sharded', 'model.safetensors.index.json') });
       assert.equal(r.params, ref.fixtures['hf-vit-sharded'].params);

@@ -1,0 +1,68 @@
+/** timm configs: heads from the architecture name's size table or model_args, checked against the tensors. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspectModel } from '../../../src/core/arch/inspect';
+import { type Spec, safetensors } from '../helpers/safetensors';
+
+/** A timm ViT's tensor names and shapes (dim C, depth L, patch p, image s). */
+function timmVit(C: number, L: number, p: number, s: number, classes = 10): Spec {
+  const t: Spec = {
+    'patch_embed.proj.weight': { dtype: 'F32', shape: [C, 3, p, p] },
+    'patch_embed.proj.bias': { dtype: 'F32', shape: [C] },
+    cls_token: { dtype: 'F32', shape: [1, 1, C] },
+    pos_embed: { dtype: 'F32', shape: [1, (s / p) ** 2 + 1, C] },
+    'norm.weight': { dtype: 'F32', shape: [C] },
+    'norm.bias': { dtype: 'F32', shape: [C] },
+    'head.weight': { dtype: 'F32', shape: [classes, C] },
+    'head.bias': { dtype: 'F32', shape: [classes] },
+  };
+  for (let i = 0; i < L; i++) {
+    const B = `blocks.${i}`;
+    for (const [k, shape] of [
+      ['norm1.weight', [C]], ['norm1.bias', [C]], ['attn.qkv.weight', [3 * C, C]], ['attn.qkv.bias', [3 * C]], ['attn.proj.weight', [C, C]], ['attn.proj.bias', [C]],
+      ['norm2.weight', [C]], ['norm2.bias', [C]], ['mlp.fc1.weight', [4 * C, C]], ['mlp.fc1.bias', [4 * C]], ['mlp.fc2.weight', [C, 4 * C]], ['mlp.fc2.bias', [C]],
+    ] as [string, number[]][])
+      t[`${B}.${k}`] = { dtype: 'F32', shape };
+  }
+  return t;
+}
+
+describe('timm ViT configs', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'timm-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const make = (name: string, spec: Spec, config: Record<string, unknown>): string => {
+    const d = join(dir, name);
+    mkdirSync(d);
+    writeFileSync(join(d, 'model.safetensors'), safetensors(spec, { format: 'pt' }));
+    writeFileSync(join(d, 'config.json'), JSON.stringify(config));
+    return d;
+  };
+
+  it('heads from the name (vit_tiny: 3 heads, embed_dim 192); the image size from pretrained_cfg', () => {
+    const d = make('tiny', timmVit(192, 1, 16, 32), { architecture: 'vit_tiny_patch16_32', pretrained_cfg: { input_size: [3, 32, 32] } });
+    const r = inspectModel(d);
+    assert.deepEqual(r.config.heads, [3]);
+    assert.equal(r.config.embedDim, 192);
+    assert.equal(r.config.imageSize, 32);
+    // params: every tensor of the file (as PyTorch counts them)
+    const C = 192;
+    assert.equal(r.params, C * 3 * 256 + C + C + 5 * C + 2 * C + 10 * C + 10 + (2 * C + 3 * C * C + 3 * C + C * C + C + 2 * C + 4 * C * C + 4 * C + 4 * C * C + C));
+  });
+
+  it('a name whose size contradicts the tensors is refused, naming both', () => {
+    const d = make('small', timmVit(192, 1, 16, 32), { architecture: 'vit_small_patch16_32' });
+    assert.throws(() => inspectModel(d), /names vit_small_patch16_32 \(a small model: embed_dim 384\) but patch_embed\.proj\.weight has shape \[192, 3, 16, 16\] \(embed_dim 192\)/);
+  });
+
+  it('model_args: num_heads wins over the name; a depth or embed_dim that contradicts the tensors is refused', () => {
+    const spec = timmVit(64, 2, 16, 32);
+    assert.deepEqual(inspectModel(make('args', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, embed_dim: 64 } })).config.heads, [4]);
+    assert.throws(() => inspectModel(make('depth', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, depth: 12 } })), /"model_args\.depth" is 12 but the checkpoint holds 2 blocks/);
+    assert.throws(() => inspectModel(make('unknown', spec, { architecture: 'vit_weird_patch16_32' })), /neither in "model_args\.num_heads" nor known from its name/);
+    assert.throws(() => inspectModel(make('regs', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, reg_tokens: 4 } })), /"model_args\.reg_tokens" = 4 \(register tokens\), which ViT Inspector does not build yet/);
+  });
+});
