@@ -73,7 +73,9 @@ export function resolveLabels(modelPath: string, numClasses: number | null, opts
   const config = join(dir, 'config.json');
   if (existsSync(config)) {
     try {
-      const names = fromId2Label(JSON.parse(readFileSync(config, 'utf8')).id2label);
+      const j = JSON.parse(readFileSync(config, 'utf8'));
+      // Hugging Face: id2label; timm: label_names (a list in class order).
+      const names = fromId2Label(j.id2label) ?? (Array.isArray(j.label_names) && j.label_names.length ? j.label_names.map(String) : null);
       if (names) return found(names, 'config.json');
     } catch {
       /* not a Hugging Face config: fall through */

@@ -233,6 +233,6 @@ export function embeddingsOfModel(model: OnnxModel, options: EmbeddingsOptions =
 
 /** The embeddings document of an ONNX file (reads two weight tensors; everything else stays on disk). */
 export function embeddingsOfFile(file: string, options: EmbeddingsOptions = {}): EmbeddingsDocument {
-  if (!file.toLowerCase().endsWith('.onnx') && !isCheckpointPath(file)) throw new UserError(`${path.basename(file)} is neither an .onnx file nor a safetensors checkpoint.`);
+  if (!file.toLowerCase().endsWith('.onnx') && !isCheckpointPath(file)) throw new UserError(`${path.basename(file)} is not an .onnx file or a safetensors checkpoint.`);
   return embeddingsOfModel(loadModel(file), options);
 }

@@ -209,6 +209,13 @@ describe('checkpoints built into graphs', function () {
       }
     });
 
+    it('classify a timm checkpoint: labels from config.json\'s label_names, preprocessing from its pretrained_cfg', async () => {
+      const r = await client.request('classify', { model: join(FIX, 'timm-vit'), images: [resolve('test/fixtures/images/checker.png')], topK: 1, order: ['cpu'] });
+      assert.equal(r.labels.source, 'config.json');
+      assert.equal(r.preprocessing.source, 'config.json (timm)');
+      assert.ok(r.results[0].ok && ['tench', 'goldfish', 'great white shark', 'tiger shark', 'hammerhead'].includes(r.results[0].top[0].label));
+    });
+
     it('attention from a timm checkpoint: one map per block over the patch grid, with rollout', async () => {
       const r = await client.request('attention', { model: join(FIX, 'timm-deit-distilled'), image: resolve('test/fixtures/images/checker.png'), order: ['cpu'] });
       assert.equal(r.family, 'vit');
