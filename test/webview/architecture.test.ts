@@ -66,4 +66,27 @@ describe('webview: architecture view', function () {
     await suite.panel.page.click('#retry');
     assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'refresh' });
   });
+
+  it('a checkpoint of an architecture not built: the reason, then its tensors (name, dtype, shape, bytes)', async () => {
+    const tensors = [
+      { name: 'bert.embeddings.word_embeddings.weight', dtype: 'F32', shape: [30522, 768], bytes: 93763584 },
+      { name: 'bert.pooler.dense.bias', dtype: 'F16', shape: [768], bytes: 1536 },
+    ];
+    await suite.panel.send({ type: 'error', message: 'model.safetensors holds 2 tensors, but its config.json names BertModel, which ViT Inspector does not build.', tensors });
+    assert.match((await suite.panel.page.textContent('#error'))!, /BertModel/);
+    const rows = await suite.panel.page.$$eval('#tensors tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(rows, [
+      ['bert.embeddings.word_embeddings.weight', 'F32', '[30522, 768]', '93763584'],
+      ['bert.pooler.dense.bias', 'F16', '[768]', '1536'],
+    ]);
+  });
+
+  it('a checkpoint\'s view offers Export to ONNX; an ONNX file\'s does not', async () => {
+    const ckpt = inspectModel(join(root, 'test', 'fixtures', 'checkpoints', 'hf-vit'));
+    await suite.panel.send({ type: 'architecture', result: ckpt });
+    await suite.panel.page.click('#export-onnx');
+    assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'command', command: 'exportOnnx' });
+    await suite.panel.send({ type: 'architecture', result: swin });
+    assert.equal(await suite.panel.page.$('#export-onnx'), null);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
@@ -15,6 +15,8 @@ import type { TreeNode } from '../../../src/core/arch/tree';
 import { buildCheckpoint, loadModel } from '../../../src/core/checkpoint';
 import { exportCheckpoint } from '../../../src/core/checkpoint/export';
 import { torchScope } from '../../../src/core/checkpoint/graph';
+import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
+import { type Spec, safetensors } from '../helpers/safetensors';
 import { planCapture } from '../../../src/core/inference/capture';
 import { attentionDocument } from '../../../src/core/inference/attentionMaps';
 import { readModel } from '../../../src/core/onnx/reader';
@@ -126,9 +128,24 @@ describe('checkpoints built into graphs', function () {
     assert.equal(inspectModel(join(FIX, 'hf-deit-teacher')).macs, macs(18, 2));
   });
 
-  it('a base model (no head) outputs its hidden states; the views needing classes can tell', () => {
+  it('a base model (no head) outputs its hidden states; with a pooler, pooler_output too, its params counted', () => {
     const m = loadModel(join(FIX, 'hf-vit-base'));
     assert.deepEqual(m.graph.outputs.map((o) => o.name), ['last_hidden_state']);
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-pooler-'));
+    try {
+      const base = readCheckpoint(join(FIX, 'hf-vit-base'));
+      const spec: Spec = Object.fromEntries([...base.tensors.values()].map((t) => [t.name, { dtype: t.dtype, shape: t.shape }]));
+      spec['pooler.dense.weight'] = { dtype: 'F32', shape: [32, 32] };
+      spec['pooler.dense.bias'] = { dtype: 'F32', shape: [32] };
+      writeFileSync(join(dir, 'model.safetensors'), safetensors(spec));
+      copyFileSync(join(FIX, 'hf-vit-base', 'config.json'), join(dir, 'config.json'));
+      const r = inspectModel(dir);
+      assert.deepEqual(r.outputs.map((o) => o.name), ['last_hidden_state', 'pooler_output']);
+      assert.equal(r.params, ref.fixtures['hf-vit-base'].params + 32 * 32 + 32);
+      assert.ok(find(r.tree, ['pooler']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('position embeddings and patch filters read from the checkpoint in place (ViT paper, Figure 7)', () => {
