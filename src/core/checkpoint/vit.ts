@@ -365,11 +365,18 @@ function buildViT(ckpt: Checkpoint, cfg: CheckpointConfig, s: ViTSpec): OnnxMode
     }
   }
   const model = g.build();
-  const unused = w.unused();
+  // A tensor the graph does not use is a part of the model this builder does not make (timm's
+  // norm_pre, fc_norm, reg_token, q_norm …): its outputs would be wrong, so it is refused. Only
+  // parts the architecture itself leaves out are allowed (a masked-image-modelling mask token,
+  // the pooler a headed model does not use).
+  const ignorable = (k: string): boolean => /(^|\.)mask_token$/.test(k) || (s.head.cls !== null && /(^|\.)pooler\.dense\.(weight|bias)$/.test(k));
+  const unused = w.unused().filter((k) => !ignorable(k));
   if (unused.length)
-    model.warnings.push(
-      `${unused.length} tensor(s) of the checkpoint are not part of ${cfg.architecture ?? 'the model'}'s forward pass and are not counted (${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}).`,
+    throw new UserError(
+      `${w.fileOf(unused[0])} holds ${unused.length} tensor(s) that ${cfg.architecture ?? 'this architecture'} as ViT Inspector builds it does not use (${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}): the model has parts that are not built, so its outputs would be wrong. Its tensors are listed by vit-inspect tensors.`,
     );
+  const skipped = w.unused();
+  if (skipped.length) model.warnings.push(`Not part of the forward pass and not counted: ${skipped.join(', ')}.`);
   return model;
 }
 

@@ -63,6 +63,9 @@ describe('timm ViT configs', () => {
     assert.deepEqual(inspectModel(make('args', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, embed_dim: 64 } })).config.heads, [4]);
     assert.throws(() => inspectModel(make('depth', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, depth: 12 } })), /"model_args\.depth" is 12 but the checkpoint holds 2 blocks/);
     assert.throws(() => inspectModel(make('unknown', spec, { architecture: 'vit_weird_patch16_32' })), /neither in "model_args\.num_heads" nor known from its name/);
+    // parts not built (a pre-norm, register tokens) are refused by name, not silently left out
+    assert.throws(() => inspectModel(make('prenorm', { ...spec, 'norm_pre.weight': { dtype: 'F32', shape: [64] }, 'norm_pre.bias': { dtype: 'F32', shape: [64] } }, { architecture: 'vit_base_patch16_clip_32', model_args: { num_heads: 4 } })),
+      /model\.safetensors holds 2 tensor\(s\) that vit_base_patch16_clip_32 as ViT Inspector builds it does not use \(norm_pre\.weight, norm_pre\.bias\)/);
     assert.throws(() => inspectModel(make('regs', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, reg_tokens: 4 } })), /"model_args\.reg_tokens" = 4 \(register tokens\), which ViT Inspector does not build yet/);
   });
 });
