@@ -14,7 +14,10 @@ import { inspectModel } from '../../../src/core/arch/inspect';
 import type { TreeNode } from '../../../src/core/arch/tree';
 import { buildCheckpoint, loadModel } from '../../../src/core/checkpoint';
 import { exportCheckpoint } from '../../../src/core/checkpoint/export';
-import { torchScope } from '../../../src/core/checkpoint/graph';
+import { activation, torchScope } from '../../../src/core/checkpoint/graph';
+import { GraphBuilder } from '../../../src/core/onnx/builder';
+import { type OnnxModel, attrFloat } from '../../../src/core/onnx/model';
+import { DataType } from '../../../src/core/onnx/proto';
 import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
 import { type Spec, safetensors } from '../helpers/safetensors';
 import { planCapture } from '../../../src/core/inference/capture';
@@ -126,6 +129,50 @@ describe('checkpoints built into graphs', function () {
     assert.equal(hf.macs, macs(17, 1));
     assert.equal(timm.macs, macs(18, 2));
     assert.equal(inspectModel(join(FIX, 'hf-deit-teacher')).macs, macs(18, 2));
+  });
+
+  it('config read exactly: layer_norm_eps (Hugging Face default 1e-12, timm 1e-6), hidden_act', () => {
+    const eps = (m: OnnxModel): number[] => [...new Set(m.graph.nodes.filter((n) => n.opType === 'LayerNormalization').map((n) => Math.fround(attrFloat(n, 'epsilon', NaN))))];
+    assert.deepEqual(eps(loadModel(join(FIX, 'hf-vit'))), [Math.fround(1e-6)]);
+    assert.deepEqual(eps(loadModel(join(FIX, 'timm-vit'))), [Math.fround(1e-6)]);
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-cfg-'));
+    try {
+      const cfg = JSON.parse(readFileSync(join(FIX, 'hf-vit', 'config.json'), 'utf8'));
+      delete cfg.layer_norm_eps;
+      cfg.hidden_act = 'gelu_new';
+      copyFileSync(join(FIX, 'hf-vit', 'model.safetensors'), join(dir, 'model.safetensors'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+      const m = loadModel(dir);
+      assert.deepEqual(eps(m), [Math.fround(1e-12)]);
+      assert.equal(m.graph.nodes.filter((n) => n.opType === 'Tanh').length, 2, 'one tanh GELU per block');
+      assert.equal(m.graph.nodes.filter((n) => n.opType === 'Erf').length, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the activations compute their definitions (ONNX Runtime against the formulas)', async () => {
+    const xs = [-3, -1.5, -0.5, 0, 0.25, 1, 2.5];
+    const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+    const want: Record<string, (x: number) => number> = {
+      gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+      gelu_pytorch_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+      quick_gelu: (x) => x * sig(1.702 * x),
+      relu: (x) => Math.max(0, x),
+      silu: (x) => x * sig(x),
+      // nn.GELU's exact values at these points (torch.nn.functional.gelu in float64)
+      gelu: (x) => ({ [-3]: -0.00404969, [-1.5]: -0.1002108, [-0.5]: -0.15426877, 0: 0, 0.25: 0.14967658, 1: 0.84134475, 2.5: 2.48447584 })[x]!,
+    };
+    for (const [act, f] of Object.entries(want)) {
+      const g = new GraphBuilder({ opset: 17 });
+      const x = g.input('x', DataType.FLOAT, [xs.length]);
+      g.node('Identity', [activation(g, x, act, '/act')], ['y']);
+      g.output('y', DataType.FLOAT, [xs.length]);
+      const s = await ort.InferenceSession.create(modelToBytes(g.build()));
+      const y = (await s.run({ x: new ort.Tensor('float32', Float32Array.from(xs), [xs.length]) })).y.data as Float32Array;
+      await s.release();
+      assert.ok(maxAbs(y, xs.map(f)) < 1e-6, act);
+    }
   });
 
   it('a base model (no head) outputs its hidden states; with a pooler, pooler_output too, its params counted', () => {
