@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
 import { isCheckpointPath, modelFile } from '../core/checkpoint';
-import { exportCheckpoint } from '../core/checkpoint/export';
 import { UserError } from '../core/errors';
 import type { Services } from './context';
 
@@ -57,7 +56,11 @@ export async function exportToOnnx(services: Services, uri?: vscode.Uri): Promis
   const dest = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggested), filters: { 'ONNX models': ['onnx'] }, title: 'Export Model to ONNX' });
   if (!dest) return;
   await vscode.workspace.fs.createDirectory(vscode.Uri.file(dirname(dest.fsPath)));
-  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: exporting ${basename(dirname(file))} to ONNX` }, async () => exportCheckpoint(file, dest.fsPath));
+  // In the inference process: copying a large checkpoint's weights must not block the extension host.
+  const r = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `ViT Inspector: exporting ${basename(dirname(file))} to ONNX`, cancellable: true },
+    (_p, token) => services.runtime.request('exportOnnx', { checkpoint: file, out: dest.fsPath }, token),
+  );
   services.log.info(`exported ${file} to ${r.model} (${r.bytes} bytes${r.data ? `, data ${r.data}` : ''}; copied ${r.copied.join(', ') || 'nothing'})`);
   const open = await vscode.window.showInformationMessage(`Exported ${basename(r.model)}${r.data ? ` (weights in ${basename(r.data)})` : ''}.`, 'Open Architecture View');
   if (open) await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(r.model), 'vitInspector.architecture');

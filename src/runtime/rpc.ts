@@ -15,6 +15,7 @@ import type { PlacementParams } from './placement';
 import type { PlacementResult, ProvidersResult } from '../shared/providers';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './attention';
+import type { ExportResult } from '../core/checkpoint/export';
 
 export interface ClassifyParams {
   model: string;
@@ -82,6 +83,8 @@ export interface Methods {
   attention: { params: AttentionParams; result: AttentionResult };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };
+  /** A safetensors checkpoint as a standard ONNX file (copies its weights: here, not in the host). */
+  exportOnnx: { params: { checkpoint: string; out: string }; result: ExportResult };
   /** Process-wide settings; the client sends them again to a restarted process. */
   configure: { params: ConfigureParams; result: { pid: number } };
   /** GPU self-check: every provider probed, models and an attention layer run, parity and speed against cpu. */

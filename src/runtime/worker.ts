@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import { isUserError } from '../core/errors';
 import { modelFile } from '../core/checkpoint';
+import { exportCheckpoint } from '../core/checkpoint/export';
 import type { FromWorker, Methods, ToWorker } from './rpc';
 import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
@@ -48,6 +49,9 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   attention,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
+  },
+  async exportOnnx({ checkpoint, out }) {
+    return exportCheckpoint(checkpoint, out);
   },
   async debugBlock({ ms }) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));

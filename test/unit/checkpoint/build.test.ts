@@ -297,6 +297,17 @@ describe('checkpoints built into graphs', function () {
       });
     });
 
+    it('export runs in the inference process (the editor\'s Export Model to ONNX…)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ckpt-rpc-export-'));
+      try {
+        const r = await client.request('exportOnnx', { checkpoint: join(FIX, 'hf-vit-sharded', 'model.safetensors.index.json'), out: join(dir, 'vit.onnx') });
+        assert.equal(r.data, null);
+        assert.equal(inspectModel(r.model).params, ref.fixtures['hf-vit-sharded'].params);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('inspect in the process takes a sharded index', async () => {
       const r = await client.request('inspect', { model: join(FIX, 'hf-vit-sharded', 'model.safetensors.index.json') });
       assert.equal(r.params, ref.fixtures['hf-vit-sharded'].params);
