@@ -1,0 +1,703 @@
+/**
+ * Swin checkpoints → the graph torch.onnx.export gives for them (opset 17), weights left in the
+ * safetensors file as external data:
+ *  - Hugging Face SwinForImageClassification and SwinModel (`swin.encoder.layers.{s}.blocks.{b}…`,
+ *    q/k/v separate, patch merging at the END of stage s, relative_position_index saved);
+ *  - timm swin_*: the current layout (patch merging at the START of stage s ≥ 1, nothing but
+ *    parameters saved, `head.fc`) and the older one (merging at the end of the stage,
+ *    relative_position_index and the shifted blocks' attn_mask saved, `head`).
+ *
+ * Each block is what the three libraries compute (HF SwinLayer, timm SwinTransformerBlock):
+ * LayerNorm → [B, H, W, C] → pad to whole windows → cyclic shift by −⌊M/2⌋ (odd blocks) → window
+ * partition (the 6-D view) → attention with the relative position bias B̂[index] (the table stays an
+ * initializer, gathered by the official index: src/core/swin/relpos.ts) and the −100 mask of the
+ * shifted windows → window reverse → shift back → crop → residual; then LayerNorm → MLP → residual.
+ * When a stage's map is no larger than the window there is one window and no shift (HF and timm
+ * alike); timm then also shrinks the window (and its table) to the map.
+ */
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import type { OnnxModel, TensorInfo } from '../onnx/model';
+import { type AttrInput, float, GraphBuilder, makeTensor } from '../onnx/builder';
+import { DataType } from '../onnx/proto';
+import { attentionMask } from '../swin/mask';
+import { relativePositionIndex, tableRows } from '../swin/relpos';
+import { type Checkpoint, type SafetensorsTensor, externalTensor, readTensorBytes } from './safetensors';
+
+/** The shapes of the registry's entries (src/core/checkpoint/config.ts), repeated so this module stands alone. */
+export interface SwinCheckpointConfig {
+  file: string | null;
+  kind: 'hf' | 'timm' | 'none';
+  architecture: string | null;
+  json: Record<string, unknown>;
+}
+export interface SwinCheckpointBuilder {
+  supports: string[];
+  matches(config: SwinCheckpointConfig, ckpt: Checkpoint): boolean;
+  build(ckpt: Checkpoint, config: SwinCheckpointConfig): OnnxModel;
+}
+
+type Layout = 'hf' | 'timm' | 'timm-old';
+
+/** What a block needs, resolved from config and shapes before any node is written. */
+interface StagePlan {
+  dim: number;
+  heads: number;
+  depth: number;
+  /** Token map of the stage (before padding). */
+  res: number;
+  /** Window used (timm clamps it to the map), and the shift of the odd blocks. */
+  window: number;
+  shift: number;
+  mlpHidden: number;
+}
+
+interface Plan {
+  layout: Layout;
+  inputName: string;
+  imageSize: number;
+  channels: number;
+  patch: number;
+  embed: number;
+  stages: StagePlan[];
+  eps: number;
+  act: string;
+  qkvBias: boolean;
+  /** HF: 'swin.' or '' (the base model); timm: ''. */
+  prefix: string;
+  head: string | null;
+  architecture: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config fields, read exactly.
+
+function field(cfg: SwinCheckpointConfig, obj: Record<string, unknown>, prefix: string) {
+  const where = (f: string): string => `${cfg.file ? path.basename(cfg.file) : 'config.json'} field "${prefix}${f}"`;
+  const get = (f: string): unknown => (obj[f] === null ? undefined : obj[f]);
+  return {
+    has: (f: string): boolean => get(f) !== undefined,
+    int(f: string, def?: number): number {
+      const v = get(f) ?? def;
+      if (v === undefined) throw new UserError(`${where(f)} is missing; the checkpoint cannot be built without it.`);
+      if (Array.isArray(v) && v.length === 2 && v[0] === v[1]) return this.int2(f, v[0]);
+      return this.int2(f, v);
+    },
+    int2(f: string, v: unknown): number {
+      if (Array.isArray(v)) throw new UserError(`${where(f)} is ${JSON.stringify(v)}: only square sizes and windows are supported.`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a positive whole number.`);
+      return v;
+    },
+    num(f: string, def: number): number {
+      const v = get(f) ?? def;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a positive number.`);
+      return v;
+    },
+    bool(f: string, def: boolean): boolean {
+      const v = get(f) ?? def;
+      if (typeof v !== 'boolean') throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not true or false.`);
+      return v;
+    },
+    str(f: string, def: string): string {
+      const v = get(f) ?? def;
+      if (typeof v !== 'string') throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a string.`);
+      return v;
+    },
+    ints(f: string, def?: number[]): number[] {
+      const v = get(f) ?? def;
+      if (v === undefined) throw new UserError(`${where(f)} is missing; the checkpoint cannot be built without it.`);
+      if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0))
+        throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a list of positive whole numbers.`);
+      return v as number[];
+    },
+    where,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tensors of the checkpoint.
+
+class Tensors {
+  readonly used = new Set<string>();
+  private readonly made = new Map<string, string>();
+  constructor(
+    readonly g: GraphBuilder,
+    readonly ckpt: Checkpoint,
+  ) {}
+
+  private files(): string {
+    return this.ckpt.files.map((f) => path.basename(f)).join(', ') || path.basename(this.ckpt.path);
+  }
+  has(name: string): boolean {
+    return this.ckpt.tensors.has(name);
+  }
+  need(name: string, why = ''): SafetensorsTensor {
+    const t = this.ckpt.tensors.get(name);
+    if (!t) throw new UserError(`${this.files()} lacks the tensor ${name}${why ? ` (${why})` : ''}, which this Swin model needs: the checkpoint is incomplete or is not the model its config.json describes.`);
+    return t;
+  }
+  /** The tensor with its shape checked; -1 matches any size. `what` names where the expected shape comes from. */
+  shape(name: string, dims: number[], what: string): SafetensorsTensor {
+    const t = this.need(name);
+    if (t.shape.length !== dims.length || dims.some((d, i) => d >= 0 && d !== t.shape[i]))
+      throw new UserError(`Tensor ${name} in ${path.basename(t.file)} has shape [${t.shape.join(', ')}] but ${what} gives [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}].`);
+    return t;
+  }
+  /** A float weight as a graph value: the initializer in place, Cast to float32 when stored in fp16/bf16 (folded by ONNX Runtime at load). */
+  value(name: string, scope: string): string {
+    const hit = this.made.get(name);
+    if (hit) return hit;
+    const t = this.need(name);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new UserError(`Tensor ${name} in ${path.basename(t.file)} is ${t.dtype}, not a floating-point weight.`);
+    this.used.add(name);
+    this.g.addTensor(externalTensor(t, name));
+    const out = t.dtype === 'F32' ? name : this.g.op('Cast', [name], { to: DataType.FLOAT }, `${scope}/Cast_${this.made.size}`);
+    this.made.set(name, out);
+    return out;
+  }
+  /** Marks a buffer as read (checked, not an input of the graph). */
+  buffer(name: string): void {
+    this.used.add(name);
+  }
+}
+
+/** Integer values of a small saved buffer (relative_position_index), or a UserError naming it. */
+function intValues(t: SafetensorsTensor): number[] {
+  const b = readTensorBytes(t);
+  const out: number[] = [];
+  if (t.dtype === 'I64') for (let i = 0; i < b.length; i += 8) out.push(Number(b.readBigInt64LE(i)));
+  else if (t.dtype === 'I32') for (let i = 0; i < b.length; i += 4) out.push(b.readInt32LE(i));
+  else throw new UserError(`Tensor ${t.name} in ${path.basename(t.file)} is ${t.dtype}; a relative_position_index is an integer buffer.`);
+  return out;
+}
+
+function floatValues(t: SafetensorsTensor): Float32Array {
+  const b = readTensorBytes(t);
+  if (t.dtype === 'F32') return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  const out = new Float32Array(b.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const h = b.readUInt16LE(2 * i);
+    if (t.dtype === 'BF16') out[i] = new Float32Array(new Uint32Array([h << 16]).buffer)[0];
+    else {
+      const s = h & 0x8000 ? -1 : 1;
+      const e = (h >> 10) & 0x1f;
+      const m = h & 0x3ff;
+      out[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names as torch's exporter writes them.
+
+/** `/swin/encoder/layers.0/blocks.0`: a numbered child joins its list's name; an nn.Sequential (timm's `layers`, `blocks`) is a scope of its own. */
+function torchScope(key: string, sequential: ReadonlySet<string>): string {
+  const parts = key.split('.').filter(Boolean);
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (/^\d+$/.test(parts[i]) && out.length) {
+      const list = parts[i - 1];
+      out.push(`${sequential.has(list) ? out[out.length - 1] : out.pop()}.${parts[i]}`);
+    } else out.push(parts[i]);
+  }
+  return out.length ? `/${out.join('/')}` : '';
+}
+
+/** Per-scope op numbering (MatMul, MatMul_1, …) as torch writes it. */
+class Namer {
+  private counts = new Map<string, number>();
+  name(scope: string, op: string): string {
+    const k = `${scope}/${op}`;
+    const n = this.counts.get(k) ?? 0;
+    this.counts.set(k, n + 1);
+    return n ? `${k}_${n}` : k;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan: config read exactly, checked against the tensors' shapes.
+
+/** timm's Swin table: name → embed_dim, depths, num_heads (window and image size are in the name). */
+export const TIMM_SWIN_SIZES: Record<string, { embed: number; depths: number[]; heads: number[] }> = {
+  tiny: { embed: 96, depths: [2, 2, 6, 2], heads: [3, 6, 12, 24] },
+  small: { embed: 96, depths: [2, 2, 18, 2], heads: [3, 6, 12, 24] },
+  base: { embed: 128, depths: [2, 2, 18, 2], heads: [4, 8, 16, 32] },
+  large: { embed: 192, depths: [2, 2, 18, 2], heads: [6, 12, 24, 48] },
+};
+
+const HF_ACTS = new Set(['gelu', 'relu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'silu', 'swish']);
+
+/** Blocks per stage found in the file: `<stage key>.blocks.<b>.` prefixes. */
+function blocksInFile(ckpt: Checkpoint, stageKey: (s: number) => string): number[] {
+  const depths: number[] = [];
+  for (let s = 0; ; s++) {
+    const pre = `${stageKey(s)}.blocks.`;
+    const ids = new Set<number>();
+    for (const k of ckpt.tensors.keys()) if (k.startsWith(pre)) ids.add(Number(k.slice(pre.length).split('.')[0]));
+    if (!ids.size) break;
+    depths.push(Math.max(...ids) + 1);
+  }
+  return depths;
+}
+
+/** Window side m of a table with (2m−1)² rows, or null. */
+function windowOfTable(rows: number): number | null {
+  const side = Math.round(Math.sqrt(rows));
+  return side * side === rows && side % 2 === 1 ? (side + 1) / 2 : null;
+}
+
+function hfPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
+  const f = field(cfg, cfg.json, '');
+  const prefix = ckpt.tensors.has('swin.embeddings.patch_embeddings.projection.weight') ? 'swin.' : '';
+  const arch = cfg.architecture ?? 'SwinModel';
+  const headed = arch === 'SwinForImageClassification' || ckpt.tensors.has('classifier.weight');
+  if (f.bool('use_absolute_embeddings', false))
+    throw new UserError(`${f.where('use_absolute_embeddings')} is true: Swin with an absolute position embedding is not built from a checkpoint yet; open its ONNX export.`);
+  const act = f.str('hidden_act', 'gelu');
+  if (!HF_ACTS.has(act)) throw new UserError(`${f.where('hidden_act')} is "${act}", which this builder does not know (${[...HF_ACTS].join(', ')}).`);
+  const depths = f.ints('depths', [2, 2, 6, 2]);
+  const heads = f.ints('num_heads', [3, 6, 12, 24]);
+  if (heads.length !== depths.length) throw new UserError(`${f.where('num_heads')} has ${heads.length} entries but ${f.where('depths')} has ${depths.length} stages.`);
+  const inFile = blocksInFile(ckpt, (s) => `${prefix}encoder.layers.${s}`);
+  if (inFile.length > depths.length || inFile.some((d, s) => d > depths[s]))
+    throw new UserError(`${f.where('depths')} is ${JSON.stringify(depths)} but the checkpoint holds ${JSON.stringify(inFile)} blocks per stage.`);
+  return commonPlan(ckpt, {
+    layout: 'hf',
+    inputName: 'pixel_values',
+    imageSize: f.int('image_size', 224),
+    channels: f.int('num_channels', 3),
+    patch: f.int('patch_size', 4),
+    embed: f.int('embed_dim', 96),
+    depths,
+    heads,
+    headsFrom: f.where('num_heads'),
+    window: f.int('window_size', 7),
+    windowFrom: f.where('window_size'),
+    mlpRatio: f.num('mlp_ratio', 4),
+    eps: f.num('layer_norm_eps', 1e-5),
+    act,
+    qkvBias: f.bool('qkv_bias', true),
+    prefix,
+    head: headed ? 'classifier' : null,
+    architecture: arch,
+  });
+}
+
+function timmPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
+  const arch = cfg.architecture ?? '';
+  const m = /^swin_(tiny|small|base|large)_patch(\d+)_window(\d+)_(\d+)/.exec(arch);
+  const named = m ? { ...TIMM_SWIN_SIZES[m[1]], patch: Number(m[2]), window: Number(m[3]), image: Number(m[4]) } : null;
+  const args = field(cfg, (cfg.json.model_args as Record<string, unknown>) ?? {}, 'model_args.');
+  const pre = field(cfg, (cfg.json.pretrained_cfg as Record<string, unknown>) ?? {}, 'pretrained_cfg.');
+  const from = (f: string): string => (args.has(f) ? args.where(f) : `the architecture name "${arch}"`);
+  const old = ckpt.tensors.has('layers.0.downsample.reduction.weight');
+  const layout: Layout = old ? 'timm-old' : 'timm';
+  const inFile = blocksInFile(ckpt, (s) => `layers.${s}`);
+  if (!inFile.length) throw new UserError(`${path.basename(ckpt.files[0] ?? ckpt.path)} holds no layers.0.blocks.* tensors: it is not a timm Swin checkpoint.`);
+  // Heads and window: model_args, else the name's table, else the bias tables' shapes (which are checked below either way).
+  const table0 = ckpt.tensors.get('layers.0.blocks.0.attn.relative_position_bias_table');
+  const tableHeads = (s: number): number => ckpt.tensors.get(`layers.${s}.blocks.0.attn.relative_position_bias_table`)?.shape[1] ?? 0;
+  const depths = args.has('depths') ? args.ints('depths') : (named?.depths ?? inFile);
+  const heads = args.has('num_heads') ? args.ints('num_heads') : (named?.heads ?? depths.map((_, s) => tableHeads(s)));
+  if (heads.length !== depths.length) throw new UserError(`${from('num_heads')} gives ${heads.length} stages of heads but ${from('depths')} gives ${depths.length}.`);
+  if (inFile.length !== depths.length || inFile.some((d, s) => d !== depths[s]))
+    throw new UserError(`${from('depths')} gives depths ${JSON.stringify(depths)} but the checkpoint holds ${JSON.stringify(inFile)} blocks per stage.`);
+  const window = args.has('window_size') ? args.int('window_size') : (named?.window ?? (table0 ? windowOfTable(table0.shape[0]) : null) ?? 7);
+  const inputSize = pre.has('input_size') ? pre.ints('input_size') : null;
+  const imageSize = args.has('img_size') ? args.int('img_size') : inputSize && inputSize.length === 3 ? inputSize[1] : (named?.image ?? 224);
+  if (inputSize && inputSize.length === 3 && (inputSize[1] !== imageSize || inputSize[2] !== imageSize))
+    throw new UserError(`${pre.where('input_size')} is ${JSON.stringify(inputSize)} but ${from('img_size')} gives ${imageSize}: only square inputs of the size the model was built for are supported.`);
+  const conv = ckpt.tensors.get('patch_embed.proj.weight');
+  const patch = args.has('patch_size') ? args.int('patch_size') : (named?.patch ?? conv?.shape[2] ?? 4);
+  const embed = args.has('embed_dim') ? args.int('embed_dim') : (named?.embed ?? conv?.shape[0] ?? 96);
+  const head = ckpt.tensors.has('head.fc.weight') ? 'head.fc' : ckpt.tensors.has('head.weight') ? 'head' : null;
+  return commonPlan(ckpt, {
+    layout,
+    inputName: 'input',
+    imageSize,
+    channels: args.has('in_chans') ? args.int('in_chans') : 3,
+    patch,
+    embed,
+    depths,
+    heads,
+    headsFrom: from('num_heads'),
+    window,
+    windowFrom: from('window_size'),
+    mlpRatio: args.has('mlp_ratio') ? args.num('mlp_ratio', 4) : 4,
+    eps: 1e-5,
+    act: 'gelu',
+    qkvBias: args.has('qkv_bias') ? args.bool('qkv_bias', true) : true,
+    prefix: '',
+    head,
+    architecture: arch,
+  });
+}
+
+interface PlanInput {
+  layout: Layout;
+  inputName: string;
+  imageSize: number;
+  channels: number;
+  patch: number;
+  embed: number;
+  depths: number[];
+  heads: number[];
+  headsFrom: string;
+  window: number;
+  windowFrom: string;
+  mlpRatio: number;
+  eps: number;
+  act: string;
+  qkvBias: boolean;
+  prefix: string;
+  head: string | null;
+  architecture: string;
+}
+
+function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
+  const T = (name: string): SafetensorsTensor | undefined => ckpt.tensors.get(name);
+  const k = keys(p.layout, p.prefix);
+  const conv = T(`${k.patch}.weight`);
+  if (conv && (conv.shape.length !== 4 || conv.shape[0] !== p.embed || conv.shape[1] !== p.channels || conv.shape[2] !== p.patch || conv.shape[3] !== p.patch))
+    throw new UserError(
+      `Tensor ${k.patch}.weight has shape [${conv.shape.join(', ')}] but the config gives embed_dim ${p.embed}, ${p.channels} channels and patch_size ${p.patch} ([${p.embed}, ${p.channels}, ${p.patch}, ${p.patch}]).`,
+    );
+  let res = Math.ceil(p.imageSize / p.patch);
+  const stages: StagePlan[] = [];
+  for (let s = 0; s < p.depths.length; s++) {
+    if (s > 0) res = Math.ceil(res / 2);
+    const dim = p.embed * 2 ** s;
+    const small = res <= p.window;
+    // HF keeps the config's window (its bias is [heads, M², M²]); timm shrinks window and table to the map.
+    const window = small ? (p.layout === 'hf' ? p.window : res) : p.window;
+    if (small && p.layout === 'hf' && res < p.window)
+      throw new UserError(
+        `Stage ${s + 1}'s token map is ${res}×${res}, smaller than ${p.windowFrom} = ${p.window}: Hugging Face's Swin cannot run this configuration either (its bias is for ${p.window}×${p.window} windows). Use a larger image_size or a smaller window.`,
+      );
+    if (!small && res % window !== 0 && p.layout !== 'hf')
+      throw new UserError(
+        `Stage ${s + 1}'s token map (${res}×${res}) is not a whole number of ${window}×${window} windows: timm pads it after the cyclic shift, which this builder does not reproduce yet. Use an image size whose maps divide by the window.`,
+      );
+    const shift = small ? 0 : Math.floor(p.window / 2);
+    // The bias table fixes heads and window: [(2m−1)², heads].
+    const tname = `${k.block(s, 0)}.${k.table}`;
+    const table = T(tname);
+    if (table) {
+      if (table.shape.length !== 2) throw new UserError(`Tensor ${tname} has shape [${table.shape.join(', ')}], not [(2M−1)², heads].`);
+      if (table.shape[1] !== p.heads[s])
+        throw new UserError(`${p.headsFrom} gives ${p.heads[s]} heads for stage ${s + 1} but tensor ${tname} has shape [${table.shape.join(', ')}] (${table.shape[1]} heads).`);
+      if (table.shape[0] !== tableRows(window)) {
+        const m = windowOfTable(table.shape[0]);
+        throw new UserError(
+          `${p.windowFrom} gives a ${window}×${window} window for stage ${s + 1} (a table of (2·${window}−1)² = ${tableRows(window)} rows) but tensor ${tname} has shape [${table.shape.join(', ')}]${m ? ` (a ${m}×${m} window)` : ''}.`,
+        );
+      }
+    }
+    if (dim % p.heads[s] !== 0) throw new UserError(`Stage ${s + 1} is ${dim} wide, which ${p.headsFrom} = ${p.heads[s]} heads do not divide.`);
+    const fc1 = T(`${k.block(s, 0)}.${k.fc1}.weight`);
+    const mlpHidden = fc1 ? fc1.shape[0] : Math.round(dim * p.mlpRatio);
+    if (fc1 && Math.abs(fc1.shape[0] - dim * p.mlpRatio) >= 1 && p.layout === 'hf')
+      throw new UserError(`config.json mlp_ratio ${p.mlpRatio} gives an MLP of ${Math.round(dim * p.mlpRatio)} for stage ${s + 1} but tensor ${k.block(s, 0)}.${k.fc1}.weight has shape [${fc1.shape.join(', ')}].`);
+    stages.push({ dim, heads: p.heads[s], depth: p.depths[s], res, window, shift, mlpHidden });
+  }
+  return { ...p, stages };
+}
+
+/** Checkpoint keys of each layout. */
+function keys(layout: Layout, prefix: string) {
+  if (layout === 'hf') {
+    const enc = `${prefix}encoder.layers`;
+    return {
+      patch: `${prefix}embeddings.patch_embeddings.projection`,
+      patchNorm: `${prefix}embeddings.norm`,
+      block: (s: number, b: number) => `${enc}.${s}.blocks.${b}`,
+      norm1: 'layernorm_before',
+      qkv: null as string | null,
+      q: 'attention.self.query',
+      k: 'attention.self.key',
+      v: 'attention.self.value',
+      attn: 'attention.self',
+      table: 'attention.self.relative_position_bias_table',
+      index: 'attention.self.relative_position_index',
+      mask: null as string | null,
+      proj: 'attention.output.dense',
+      norm2: 'layernorm_after',
+      fc1: 'intermediate.dense',
+      mlpAct: 'intermediate.intermediate_act_fn',
+      fc2: 'output.dense',
+      /** The merging before stage s (s ≥ 1): at the end of stage s−1 in HF. */
+      merge: (s: number) => `${enc}.${s - 1}.downsample`,
+      norm: `${prefix}layernorm`,
+      pool: `${prefix}pooler`,
+      sequential: new Set<string>(),
+    };
+  }
+  return {
+    patch: 'patch_embed.proj',
+    patchNorm: 'patch_embed.norm',
+    block: (s: number, b: number) => `layers.${s}.blocks.${b}`,
+    norm1: 'norm1',
+    qkv: 'attn.qkv' as string | null,
+    q: '',
+    k: '',
+    v: '',
+    attn: 'attn',
+    table: 'attn.relative_position_bias_table',
+    index: 'attn.relative_position_index',
+    mask: 'attn_mask' as string | null,
+    proj: 'attn.proj',
+    norm2: 'norm2',
+    fc1: 'mlp.fc1',
+    mlpAct: 'mlp.act',
+    fc2: 'mlp.fc2',
+    merge: (s: number) => (layout === 'timm' ? `layers.${s}.downsample` : `layers.${s - 1}.downsample`),
+    norm: 'norm',
+    pool: 'head.global_pool',
+    sequential: new Set(['layers', 'blocks']),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The graph.
+
+function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxModel {
+  const g = new GraphBuilder({ opset: 17, name: p.architecture || 'swin', producer: 'vit-inspector checkpoint builder' });
+  const w = new Tensors(g, ckpt);
+  const k = keys(p.layout, p.prefix);
+  const nm = new Namer();
+  const sc = (key: string): string => torchScope(key, k.sequential);
+  const op = (type: string, inputs: string[], scope: string, attrs: Record<string, AttrInput> = {}): string => g.op(type, inputs, attrs, nm.name(scope, type));
+  const ints = (v: number[]): string => g.int64(v);
+  const f32 = (v: number): string => g.float32([v], []);
+
+  const linear = (x: string, key: string, bias = w.has(`${key}.bias`)): string => {
+    const s = sc(key);
+    const wt = op('Transpose', [w.value(`${key}.weight`, s)], s, { perm: [1, 0] });
+    const y = op('MatMul', [x, wt], s);
+    return bias ? op('Add', [w.value(`${key}.bias`, s), y], s) : y;
+  };
+  const layerNorm = (x: string, key: string, dim: number): string => {
+    const s = sc(key);
+    w.shape(`${key}.weight`, [dim], `a width of ${dim}`);
+    return op('LayerNormalization', [x, w.value(`${key}.weight`, s), w.value(`${key}.bias`, s)], s, { axis: -1, epsilon: float(p.eps) });
+  };
+  const activation = (x: string, scope: string): string => {
+    switch (p.act) {
+      case 'gelu': {
+        const e = op('Erf', [op('Div', [x, f32(Math.SQRT2)], scope)], scope);
+        return op('Mul', [op('Mul', [x, op('Add', [e, f32(1)], scope)], scope), f32(0.5)], scope);
+      }
+      case 'relu':
+        return op('Relu', [x], scope);
+      case 'silu':
+      case 'swish':
+        return op('Mul', [x, op('Sigmoid', [x], scope)], scope);
+      default: {
+        // gelu_new / gelu_pytorch_tanh / gelu_fast: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+        const x3 = op('Mul', [op('Mul', [x, x], scope), x], scope);
+        const inner = op('Mul', [op('Add', [x, op('Mul', [x3, f32(0.044715)], scope)], scope), f32(Math.sqrt(2 / Math.PI))], scope);
+        return op('Mul', [op('Mul', [x, f32(0.5)], scope), op('Add', [op('Tanh', [inner], scope), f32(1)], scope)], scope);
+      }
+    }
+  };
+  /** torch.roll along one axis by −s (s > 0) or +s: Concat(Slice(x, k:), Slice(x, :k)). */
+  const roll = (x: string, axis: number, L: number, by: number, scope: string): string => {
+    const kk = ((by % L) + L) % L === 0 ? 0 : by < 0 ? -by : L - by;
+    const tail = op('Slice', [x, ints([kk]), ints([L]), ints([axis])], scope);
+    const head = op('Slice', [x, ints([0]), ints([kk]), ints([axis])], scope);
+    return op('Concat', [tail, head], scope, { axis });
+  };
+
+  // Patch embedding: Conv (kernel = stride = patch) → flatten(2).transpose(1, 2) → LayerNorm.
+  const x = g.input(p.inputName, DataType.FLOAT, ['batch', p.channels, p.imageSize, p.imageSize]);
+  const peScope = sc(k.patch);
+  w.shape(`${k.patch}.weight`, [p.embed, p.channels, p.patch, p.patch], `embed_dim ${p.embed}, patch_size ${p.patch}`);
+  let img = x;
+  const padPix = (p.patch - (p.imageSize % p.patch)) % p.patch;
+  if (padPix) img = op('Pad', [img, ints([0, 0, 0, 0, 0, 0, padPix, padPix])], peScope, { mode: 'constant' });
+  const conv = op('Conv', [img, w.value(`${k.patch}.weight`, peScope), w.value(`${k.patch}.bias`, peScope)], peScope, {
+    kernel_shape: [p.patch, p.patch],
+    strides: [p.patch, p.patch],
+    pads: [0, 0, 0, 0],
+    dilations: [1, 1],
+    group: 1,
+  });
+  const grid0 = p.stages[0].res;
+  const embScope = p.layout === 'hf' ? sc(`${p.prefix}embeddings`) : sc('patch_embed');
+  let h = op('Transpose', [op('Reshape', [conv, ints([0, p.embed, grid0 * grid0])], embScope)], embScope, { perm: [0, 2, 1] });
+  if (w.has(`${k.patchNorm}.weight`) || p.layout === 'hf') h = layerNorm(h, k.patchNorm, p.embed);
+
+  const masks = new Map<string, string>();
+  p.stages.forEach((st, s) => {
+    if (s > 0) h = patchMerging(h, k.merge(s), p.stages[s - 1].res, p.stages[s - 1].dim);
+    for (let b = 0; b < st.depth; b++) h = block(h, s, b, st);
+  });
+
+  function patchMerging(t: string, key: string, res: number, C: number): string {
+    const s = sc(key);
+    w.shape(`${key}.reduction.weight`, [2 * C, 4 * C], `patch merging of a ${C}-wide stage`);
+    let m = op('Reshape', [t, ints([-1, res, res, C])], s);
+    if (res % 2) m = op('Pad', [m, ints([0, 0, 0, 0, 0, 1, 1, 0])], s, { mode: 'constant' });
+    const R = res + (res % 2);
+    // x0 = x[:, 0::2, 0::2], x1 = x[:, 1::2, 0::2], x2 = x[:, 0::2, 1::2], x3 = x[:, 1::2, 1::2] (src/core/swin/merge.ts)
+    const parts = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ].map(([dh, dw]) => op('Slice', [m, ints([dh, dw]), ints([R, R]), ints([1, 2]), ints([2, 2])], s));
+    let y = op('Concat', parts, s, { axis: -1 });
+    y = op('Reshape', [y, ints([-1, (R / 2) * (R / 2), 4 * C])], s);
+    return linear(layerNorm(y, `${key}.norm`, 4 * C), `${key}.reduction`, false);
+  }
+
+  function block(t: string, s: number, b: number, st: StagePlan): string {
+    const key = k.block(s, b);
+    const bs = sc(key);
+    const { dim: C, heads, res: H, window: M } = st;
+    const shift = b % 2 === 1 ? st.shift : 0;
+    const N = M * M;
+    const Hp = Math.ceil(H / M) * M;
+    const nW = (Hp / M) * (Hp / M);
+    const hd = C / heads;
+    const tname = `${key}.${k.table}`;
+    w.shape(tname, [tableRows(M), heads], `a ${M}×${M} window with ${heads} heads`);
+    checkSavedIndex(w, `${key}.${k.index}`, M);
+    if (k.mask && shift) checkSavedMask(w, `${key}.${k.mask}`, H, M, shift);
+
+    let x = layerNorm(t, `${key}.${k.norm1}`, C);
+    x = op('Reshape', [x, ints([-1, H, H, C])], bs);
+    if (Hp !== H) x = op('Pad', [x, ints([0, 0, 0, 0, 0, Hp - H, Hp - H, 0])], bs, { mode: 'constant' });
+    if (shift) x = roll(roll(x, 1, Hp, -shift, bs), 2, Hp, -shift, bs);
+    // window_partition: view(B, Hp/M, M, Wp/M, M, C).permute(0, 1, 3, 2, 4, 5) → [B·nW, M², C]
+    x = op('Reshape', [x, ints([-1, Hp / M, M, Hp / M, M, C])], bs);
+    x = op('Reshape', [op('Transpose', [x], bs, { perm: [0, 1, 3, 2, 4, 5] }), ints([-1, N, C])], bs);
+
+    const as = sc(`${key}.${k.attn}`);
+    let q: string;
+    let kk: string;
+    let v: string;
+    if (k.qkv) {
+      w.shape(`${key}.${k.qkv}.weight`, [3 * C, C], `a ${C}-wide stage`);
+      const qkv = linear(x, `${key}.${k.qkv}`, p.qkvBias);
+      const r = op('Transpose', [op('Reshape', [qkv, ints([-1, N, 3, heads, hd])], as)], as, { perm: [2, 0, 3, 1, 4] });
+      [q, kk, v] = [0, 1, 2].map((i) => op('Gather', [r, g.int64([i], [])], as, { axis: 0 }));
+      q = op('Mul', [q, f32(hd ** -0.5)], as);
+    } else {
+      const heads4 = (y: string): string => op('Transpose', [op('Reshape', [y, ints([-1, N, heads, hd])], as)], as, { perm: [0, 2, 1, 3] });
+      for (const part of [k.q, k.k, k.v]) w.shape(`${key}.${part}.weight`, [C, C], `a ${C}-wide stage`);
+      q = heads4(linear(x, `${key}.${k.q}`, p.qkvBias));
+      kk = heads4(linear(x, `${key}.${k.k}`, p.qkvBias));
+      v = heads4(linear(x, `${key}.${k.v}`, p.qkvBias));
+    }
+    let scores = op('MatMul', [q, op('Transpose', [kk], as, { perm: [0, 1, 3, 2] })], as);
+    if (!k.qkv) scores = op('Div', [scores, f32(Math.sqrt(hd))], as);
+    // B = B̂[relative_position_index].view(N, N, heads).permute(2, 0, 1).unsqueeze(0)
+    const index = g.addTensor(indexTensor(`${key}.${k.index}`, M));
+    const bias = op('Unsqueeze', [op('Transpose', [op('Gather', [w.value(tname, as), index], as, { axis: 0 })], as, { perm: [2, 0, 1] }), ints([0])], as);
+    scores = op('Add', [scores, bias], as);
+    if (shift) {
+      const mk = `${H}:${M}:${shift}`;
+      let mask = masks.get(mk);
+      if (!mask) {
+        mask = g.addTensor(makeTensor(`${key}.attn_mask`, attentionMask(H, H, M, shift).values, [1, nW, 1, N, N]));
+        masks.set(mk, mask);
+      }
+      const s5 = op('Add', [op('Reshape', [scores, ints([-1, nW, heads, N, N])], as), mask], as);
+      scores = op('Reshape', [s5, ints([-1, heads, N, N])], as);
+    }
+    const probs = op('Softmax', [scores], as, { axis: -1 });
+    const ctx = op('Reshape', [op('Transpose', [op('MatMul', [probs, v], as)], as, { perm: [0, 2, 1, 3] }), ints([-1, N, C])], as);
+    w.shape(`${key}.${k.proj}.weight`, [C, C], `a ${C}-wide stage`);
+    let y = linear(ctx, `${key}.${k.proj}`);
+    // window_reverse → [B, Hp, Wp, C], shift back, crop the padding, back to tokens.
+    y = op('Reshape', [y, ints([-1, Hp / M, Hp / M, M, M, C])], bs);
+    y = op('Reshape', [op('Transpose', [y], bs, { perm: [0, 1, 3, 2, 4, 5] }), ints([-1, Hp, Hp, C])], bs);
+    if (shift) y = roll(roll(y, 1, Hp, shift, bs), 2, Hp, shift, bs);
+    if (Hp !== H) y = op('Slice', [y, ints([0, 0]), ints([H, H]), ints([1, 2])], bs);
+    y = op('Reshape', [y, ints([-1, H * H, C])], bs);
+    const h1 = op('Add', [t, y], bs);
+
+    const ln2 = layerNorm(h1, `${key}.${k.norm2}`, C);
+    w.shape(`${key}.${k.fc1}.weight`, [st.mlpHidden, C], `the MLP of stage ${s + 1}`);
+    const mlp = linear(activation(linear(ln2, `${key}.${k.fc1}`), sc(`${key}.${k.mlpAct}`)), `${key}.${k.fc2}`);
+    return op('Add', [h1, mlp], bs);
+  }
+
+  const last = p.stages[p.stages.length - 1];
+  const normed = layerNorm(h, k.norm, last.dim);
+  const pool = sc(k.pool);
+  const pooled = op('ReduceMean', [normed], pool, { axes: [1], keepdims: 0 });
+  if (p.head) {
+    const hs = sc(p.head);
+    w.shape(`${p.head}.weight`, [-1, last.dim], `the final width ${last.dim}`);
+    const logits = op('Gemm', [pooled, w.value(`${p.head}.weight`, hs), w.value(`${p.head}.bias`, hs)], hs, { alpha: float(1), beta: float(1), transB: 1 });
+    g.node('Identity', [logits], ['logits'], {}, '/Identity');
+    g.output('logits', DataType.FLOAT, ['batch', w.need(`${p.head}.weight`).shape[0]]);
+  } else {
+    g.node('Identity', [normed], ['last_hidden_state'], {}, '/Identity');
+    g.output('last_hidden_state', DataType.FLOAT, ['batch', last.res * last.res, last.dim]);
+    g.node('Identity', [pooled], ['pooler_output'], {}, '/Identity_1');
+    g.output('pooler_output', DataType.FLOAT, ['batch', last.dim]);
+  }
+  const model = g.build();
+  const unused = [...ckpt.tensors.keys()].filter((n) => !w.used.has(n));
+  if (unused.length)
+    model.warnings.push(
+      `${unused.length} tensor(s) of the checkpoint are not part of ${p.architecture || 'the model'}'s forward pass and are not counted (${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}).`,
+    );
+  return model;
+
+  /** A saved relative_position_index (HF, older timm) must be the official one: the graph gathers by that. */
+  function checkSavedIndex(t: Tensors, name: string, M: number): void {
+    const saved = t.ckpt.tensors.get(name);
+    if (!saved) return;
+    t.buffer(name);
+    const official = relativePositionIndex(M);
+    const n = saved.shape.reduce((a, d) => a * d, 1);
+    if (n !== official.length) throw new UserError(`Tensor ${name} has shape [${saved.shape.join(', ')}] but a ${M}×${M} window's relative_position_index is [${M * M}, ${M * M}].`);
+    const vals = intValues(saved);
+    const bad = vals.findIndex((v, i) => v !== official[i]);
+    if (bad >= 0)
+      throw new UserError(
+        `Tensor ${name} is not the official relative_position_index of a ${M}×${M} window (entry ${bad} is ${vals[bad]}, the official formula gives ${official[bad]}): this builder gathers the bias by the official index only.`,
+      );
+  }
+
+  function checkSavedMask(t: Tensors, name: string, H: number, M: number, shift: number): void {
+    const saved = t.ckpt.tensors.get(name);
+    if (!saved) return;
+    t.buffer(name);
+    const want = attentionMask(H, H, M, shift);
+    const vals = floatValues(saved);
+    if (vals.length !== want.values.length || vals.some((v, i) => v !== want.values[i]))
+      throw new UserError(`Tensor ${name} is not the shifted-window mask of a ${H}×${H} map in ${M}×${M} windows shifted by ${shift} (0 / −100): the checkpoint does not match its config.`);
+  }
+}
+
+/** The official relative_position_index [M², M²] as an int64 initializer named after the buffer. */
+function indexTensor(name: string, M: number): TensorInfo {
+  const idx = relativePositionIndex(M);
+  return makeTensor(name, BigInt64Array.from(idx, (v) => BigInt(v)), [M * M, M * M]);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const HF_ARCHS = ['SwinForImageClassification', 'SwinModel'];
+
+export const swinBuilders: SwinCheckpointBuilder[] = [
+  {
+    supports: HF_ARCHS.map((a) => `Hugging Face ${a}`),
+    matches: (cfg, ckpt) =>
+      cfg.kind === 'hf' &&
+      (HF_ARCHS.includes(cfg.architecture ?? '') || (cfg.json.model_type === 'swin' && !Array.isArray(cfg.json.architectures))) &&
+      [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
+    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg)),
+  },
+  {
+    supports: ['timm swin_* (current and older layouts)'],
+    matches: (cfg, ckpt) => cfg.kind === 'timm' && /^swin_/.test(cfg.architecture ?? '') && !/^swinv2/.test(cfg.architecture ?? '') && ckpt.tensors.has('patch_embed.proj.weight'),
+    build: (ckpt, cfg) => buildSwin(ckpt, cfg, timmPlan(ckpt, cfg)),
+  },
+];

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Swin safetensors checkpoint fixtures for test/unit/checkpoint/swin.test.ts.
+
+Run with Debian's torch/torchvision (/usr/bin/python3, no other package):
+
+    /usr/bin/python3 tools/make_swin_checkpoint_fixtures.py
+
+A tiny torchvision SwinTransformer with distinct random weights (bias tables included) is
+key-renamed into the layouts users have:
+  - Hugging Face SwinForImageClassification / SwinModel: `swin.` prefix, q/k/v split by rows,
+    patch merging at the END of stage s (`swin.encoder.layers.{s}.downsample`), the saved
+    relative_position_index buffer;
+  - timm, current layout: patch merging at the START of stage s+1 (`layers.{s+1}.downsample`),
+    no relative_position_index, `head.fc`;
+  - timm, older layout: downsample at the end of the stage, relative_position_index and the
+    shifted blocks' attn_mask buffers saved, `head`.
+torchvision's `features` interleaves [patch embed, stage 1, merging, stage 2, merging, …].
+The safetensors files are written by hand (8-byte LE header length, JSON header, raw LE bytes).
+References come from the torch module itself: logits (or pooled features), the parameter count
+as PyTorch counts it, and each block's relative position table, head-major.
+"""
+import json
+import os
+import struct
+
+import torch
+from torchvision.models.swin_transformer import SwinTransformer
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'checkpoints', 'swin')
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.int64: 'I64'}
+
+
+def write_safetensors(path, tensors):
+    header = {'__metadata__': {'format': 'pt'}}
+    blobs = []
+    off = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        b = t.numpy().tobytes()  # little-endian on this machine (checked below)
+        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('relative_position_bias_table'):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            elif p.dim() == 1 and ('norm' in name or name.startswith('features.0.2')) and name.endswith('weight'):
+                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            else:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / fan_in ** 0.5)
+
+
+def stage_blocks(sd, stage):
+    """Block indices of a stage in torchvision's features list (features[2s+1])."""
+    pre = f'features.{2 * stage + 1}.'
+    return sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
+
+
+def hf_keys(sd, depths, prefix, head):
+    out = {}
+    out[f'{prefix}embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
+    out[f'{prefix}embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
+    out[f'{prefix}embeddings.norm.weight'] = sd['features.0.2.weight']
+    out[f'{prefix}embeddings.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            hf = f'{prefix}encoder.layers.{s}.blocks.{b}.'
+            C = sd[tv + 'norm1.weight'].shape[0]
+            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
+            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
+            out[hf + 'attention.self.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
+            out[hf + 'attention.self.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5), -1)
+            for i, n in enumerate(['query', 'key', 'value']):
+                out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
+                out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
+            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
+            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
+            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
+            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
+            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
+            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
+            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
+        if s < len(depths) - 1:  # torchvision's merging after stage s is features[2s+2]: HF puts it at the end of stage s
+            pm = f'features.{2 * s + 2}.'
+            out[f'{prefix}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'{prefix}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'{prefix}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out[f'{prefix}layernorm.weight'] = sd['norm.weight']
+    out[f'{prefix}layernorm.bias'] = sd['norm.bias']
+    if head:
+        out['classifier.weight'] = sd['head.weight']
+        out['classifier.bias'] = sd['head.bias']
+    return out
+
+
+def timm_keys(sd, depths, model, new_layout):
+    out = {}
+    out['patch_embed.proj.weight'] = sd['features.0.0.weight']
+    out['patch_embed.proj.bias'] = sd['features.0.0.bias']
+    out['patch_embed.norm.weight'] = sd['features.0.2.weight']
+    out['patch_embed.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        if new_layout and s > 0:  # timm now merges at the start of the next stage
+            pm = f'features.{2 * s}.'
+            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+            out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            tm = f'layers.{s}.blocks.{b}.'
+            out[tm + 'norm1.weight'] = sd[tv + 'norm1.weight']
+            out[tm + 'norm1.bias'] = sd[tv + 'norm1.bias']
+            out[tm + 'attn.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
+            if not new_layout:
+                N = int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5)
+                out[tm + 'attn.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(N, N)
+                blk = model.features[2 * s + 1][b]
+                if blk.attn.shift_size[0] > 0:
+                    out[tm + 'attn_mask'] = old_timm_mask(blk, s, model)
+            out[tm + 'attn.qkv.weight'] = sd[tv + 'attn.qkv.weight']
+            out[tm + 'attn.qkv.bias'] = sd[tv + 'attn.qkv.bias']
+            out[tm + 'attn.proj.weight'] = sd[tv + 'attn.proj.weight']
+            out[tm + 'attn.proj.bias'] = sd[tv + 'attn.proj.bias']
+            out[tm + 'norm2.weight'] = sd[tv + 'norm2.weight']
+            out[tm + 'norm2.bias'] = sd[tv + 'norm2.bias']
+            out[tm + 'mlp.fc1.weight'] = sd[tv + 'mlp.0.weight']
+            out[tm + 'mlp.fc1.bias'] = sd[tv + 'mlp.0.bias']
+            out[tm + 'mlp.fc2.weight'] = sd[tv + 'mlp.3.weight']
+            out[tm + 'mlp.fc2.bias'] = sd[tv + 'mlp.3.bias']
+        if not new_layout and s < len(depths) - 1:
+            pm = f'features.{2 * s + 2}.'
+            out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out['norm.weight'] = sd['norm.weight']
+    out['norm.bias'] = sd['norm.bias']
+    out['head.fc.weight' if new_layout else 'head.weight'] = sd['head.weight']
+    out['head.fc.bias' if new_layout else 'head.bias'] = sd['head.bias']
+    return out
+
+
+def old_timm_mask(blk, s, model):
+    """The [nW, N, N] attn_mask buffer old timm saved for a shifted block (0 / −100), as torchvision computes it."""
+    M = blk.attn.window_size[0]
+    sh = blk.attn.shift_size[0]
+    H = W = model._fixture_grid // (2 ** s)
+    img = torch.zeros(H, W)
+    cnt = 0
+    for h in ((0, -M), (-M, -sh), (-sh, None)):
+        for w in ((0, -M), (-M, -sh), (-sh, None)):
+            img[h[0]:h[1], w[0]:w[1]] = cnt
+            cnt += 1
+    win = img.view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    mask = win.unsqueeze(1) - win.unsqueeze(2)
+    return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
+
+
+def rel_tables(model, depths):
+    out = []
+    for s in range(len(depths)):
+        for b, blk in enumerate(model.features[2 * s + 1]):
+            t = blk.attn.relative_position_bias_table.detach()  # [(2M−1)², heads]
+            out.append({'name': f'stage{s + 1}.block{b}', 'table': t.t().contiguous().view(-1).tolist()})
+    return out
+
+
+def pooled(model, x):
+    f = model.norm(model.features(x))
+    return torch.flatten(model.avgpool(f.permute(0, 3, 1, 2)), 1)
+
+
+def hf_config(arch, image, patch, embed, depths, heads, window, labels):
+    return {
+        'architectures': [arch],
+        'model_type': 'swin',
+        'image_size': image,
+        'patch_size': patch,
+        'num_channels': 3,
+        'embed_dim': embed,
+        'depths': depths,
+        'num_heads': heads,
+        'window_size': window,
+        'mlp_ratio': 4.0,
+        'qkv_bias': True,
+        'hidden_act': 'gelu',
+        'hidden_dropout_prob': 0.0,
+        'attention_probs_dropout_prob': 0.0,
+        'drop_path_rate': 0.0,
+        'use_absolute_embeddings': False,
+        'layer_norm_eps': 1e-5,
+        'initializer_range': 0.02,
+        'encoder_stride': 32,
+        **({'id2label': {str(i): f'class{i}' for i in range(labels)}, 'label2id': {f'class{i}': i for i in range(labels)}} if labels else {}),
+    }
+
+
+def preprocessor(image):
+    return {
+        'do_normalize': True, 'do_rescale': True, 'do_resize': True, 'image_mean': MEAN, 'image_std': STD,
+        'image_processor_type': 'ViTImageProcessor', 'resample': 3, 'rescale_factor': 1 / 255,
+        'size': {'height': image, 'width': image},
+    }
+
+
+def timm_config(image, patch, embed, depths, heads, window, classes):
+    return {
+        'architecture': 'swin_tiny_patch4_window7_224',
+        'num_classes': classes,
+        'num_features': embed * 2 ** (len(depths) - 1),
+        'global_pool': 'avg',
+        'model_args': {'img_size': image, 'patch_size': patch, 'embed_dim': embed, 'depths': depths, 'num_heads': heads, 'window_size': window},
+        'pretrained_cfg': {
+            'tag': 'fixture', 'input_size': [3, image, image], 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD,
+            'crop_pct': 0.9, 'crop_mode': 'center', 'num_classes': classes, 'first_conv': 'patch_embed.proj', 'classifier': 'head.fc',
+        },
+        'label_names': [f'class{i}' for i in range(classes)],
+    }
+
+
+def save(name, tensors, config, ref, pre=None):
+    d = os.path.join(ROOT, name)
+    os.makedirs(d, exist_ok=True)
+    write_safetensors(os.path.join(d, 'model.safetensors'), tensors)
+    with open(os.path.join(d, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=1)
+    if pre:
+        with open(os.path.join(d, 'preprocessor_config.json'), 'w') as f:
+            json.dump(pre, f, indent=1)
+    with open(os.path.join(d, 'reference.json'), 'w') as f:
+        json.dump(ref, f)
+    print(name, os.path.getsize(os.path.join(d, 'model.safetensors')), 'bytes')
+
+
+def main():
+    assert struct.pack('=I', 1) == struct.pack('<I', 1), 'little-endian machine needed'
+    torch.manual_seed(0)
+    # A: grids 16 → 8, windows of 4 divide them: W-MSA / SW-MSA in both stages.
+    # B: 14 → 7 → 4 with windows of 4: padding to 16 and 8 (plus the merge of an odd map), then a
+    #    stage whose map equals the window (no shift).
+    specs = [
+        ('A', dict(image=32, patch=2, embed=16, depths=[2, 2], heads=[2, 4], window=4, classes=10), 1),
+        ('B', dict(image=28, patch=2, embed=8, depths=[2, 2, 2], heads=[2, 2, 4], window=4, classes=5), 2),
+    ]
+    for tag, c, seed in specs:
+        model = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                                window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        assert model.features[0][2].eps == 1e-5
+        model._fixture_grid = c['image'] // c['patch']
+        randomize(model, seed)
+        g = torch.Generator().manual_seed(100 + seed)
+        x = torch.randn(1, 3, c['image'], c['image'], generator=g)
+        with torch.no_grad():
+            logits = model(x)[0].tolist()
+            feats = pooled(model, x)[0].tolist()
+        params = sum(p.numel() for p in model.parameters())
+        sd = model.state_dict()
+        tables = rel_tables(model, c['depths'])
+        base_ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': params, 'relpos': tables,
+                    'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')},
+                    'torch': torch.__version__}
+        hf_cfg = hf_config('SwinForImageClassification', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, {**base_ref, 'logits': logits}, preprocessor(c['image']))
+        if tag != 'A':
+            continue
+        head_params = sd['head.weight'].numel() + sd['head.bias'].numel()
+        base_cfg = hf_config('SwinModel', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], 0)
+        save('hf_A_base', hf_keys(sd, c['depths'], '', False), base_cfg, {**base_ref, 'params': params - head_params, 'pooled': feats}, preprocessor(c['image']))
+        # fp16: the weights rounded to half; the reference runs the rounded weights in float32.
+        half = {k: (v.half() if v.is_floating_point() else v) for k, v in hf_keys(sd, c['depths'], 'swin.', True).items()}
+        m16 = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                              window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        m16.load_state_dict({k: (v.half().float() if v.is_floating_point() else v) for k, v in sd.items()})
+        with torch.no_grad():
+            logits16 = m16(x)[0].tolist()
+        save('hf_A_fp16', half, hf_cfg, {**base_ref, 'logits': logits16, 'relpos': rel_tables(m16, c['depths'])}, preprocessor(c['image']))
+        tcfg = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save('timm_A', timm_keys(sd, c['depths'], model, True), tcfg, {**base_ref, 'logits': logits})
+        save('timm_A_old', timm_keys(sd, c['depths'], model, False), tcfg, {**base_ref, 'logits': logits})
+
+
+if __name__ == '__main__':
+    main()
