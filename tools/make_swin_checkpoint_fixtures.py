@@ -173,6 +173,63 @@ def old_timm_mask(blk, s, model):
     return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
 
 
+def hf_v2_keys(sd, depths):
+    """torchvision's Swin V2 → Hugging Face Swinv2ForImageClassification: q/k/v split (k has no bias:
+    torchvision zeroes that third of qkv.bias at run time), res-post-norm (layernorm_before is applied
+    after the attention), patch merging norm after the reduction."""
+    out = {}
+    p = 'swinv2.'
+    out[p + 'embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
+    out[p + 'embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
+    out[p + 'embeddings.norm.weight'] = sd['features.0.2.weight']
+    out[p + 'embeddings.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            hf = f'{p}encoder.layers.{s}.blocks.{b}.'
+            C = sd[tv + 'norm1.weight'].shape[0]
+            out[hf + 'attention.self.logit_scale'] = sd[tv + 'attn.logit_scale']
+            out[hf + 'attention.self.continuous_position_bias_mlp.0.weight'] = sd[tv + 'attn.cpb_mlp.0.weight']
+            out[hf + 'attention.self.continuous_position_bias_mlp.0.bias'] = sd[tv + 'attn.cpb_mlp.0.bias']
+            out[hf + 'attention.self.continuous_position_bias_mlp.2.weight'] = sd[tv + 'attn.cpb_mlp.2.weight']
+            for i, n in enumerate(['query', 'key', 'value']):
+                out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
+                if n != 'key':
+                    out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
+            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
+            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
+            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
+            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
+            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
+            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
+            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
+            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
+            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
+        if s < len(depths) - 1:
+            pm = f'features.{2 * s + 2}.'
+            out[f'{p}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'{p}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'{p}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out[p + 'layernorm.weight'] = sd['norm.weight']
+    out[p + 'layernorm.bias'] = sd['norm.bias']
+    out['classifier.weight'] = sd['head.weight']
+    out['classifier.bias'] = sd['head.bias']
+    return out
+
+
+def v2_tables(model, depths):
+    """Swin V2's table: 16·sigmoid(cpb_mlp(relative_coords_table)) [(2M−1)², heads], head-major."""
+    out = []
+    with torch.no_grad():
+        for s in range(len(depths)):
+            for b, blk in enumerate(model.features[2 * s + 1]):
+                a = blk.attn
+                t = 16 * torch.sigmoid(a.cpb_mlp(a.relative_coords_table).view(-1, a.num_heads))
+                out.append({'name': f'stage{s + 1}.block{b}', 'table': t.t().contiguous().view(-1).tolist()})
+    return out
+
+
 def rel_tables(model, depths):
     out = []
     for s in range(len(depths)):
@@ -294,6 +351,22 @@ def main():
         tcfg = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
         save('timm_A', timm_keys(sd, c['depths'], model, True), tcfg, {**base_ref, 'logits': logits})
         save('timm_A_old', timm_keys(sd, c['depths'], model, False), tcfg, {**base_ref, 'logits': logits})
+        # Swin V2 (torchvision's SwinTransformerBlockV2 / PatchMergingV2) → Hugging Face Swinv2.
+        from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformerBlockV2
+        v2 = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                             window_size=[c['window']] * 2, num_classes=c['classes'], block=SwinTransformerBlockV2,
+                             downsample_layer=PatchMergingV2).eval()
+        randomize(v2, 7)
+        with torch.no_grad():
+            for blk in [b for s in range(len(c['depths'])) for b in v2.features[2 * s + 1]]:
+                blk.attn.logit_scale.copy_(torch.log(10 * torch.ones_like(blk.attn.logit_scale)) + 0.3 * torch.randn(blk.attn.logit_scale.shape, generator=g))
+                blk.attn.cpb_mlp[2].weight.mul_(8)  # a bias that varies across offsets
+            v2_logits = v2(x)[0].tolist()
+        # PyTorch's count for the Hugging Face model: torchvision's, less the key third of each qkv.bias (HF's key has no bias).
+        v2_params = sum(p.numel() for p in v2.parameters()) - sum(b.attn.qkv.bias.numel() // 3 for s in range(len(c['depths'])) for b in v2.features[2 * s + 1])
+        v2cfg = {**hf_cfg, 'architectures': ['Swinv2ForImageClassification'], 'model_type': 'swinv2', 'pretrained_window_sizes': [0] * len(c['depths'])}
+        save('hf_v2_A', hf_v2_keys(v2.state_dict(), c['depths']), v2cfg,
+             {**base_ref, 'logits': v2_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
 
 
 if __name__ == '__main__':

@@ -5,7 +5,10 @@
  *    q/k/v separate, patch merging at the END of stage s, relative_position_index saved);
  *  - timm swin_*: the current layout (patch merging at the START of stage s ≥ 1, nothing but
  *    parameters saved, `head.fc`) and the older one (merging at the end of the stage,
- *    relative_position_index and the shifted blocks' attn_mask saved, `head`).
+ *    relative_position_index and the shifted blocks' attn_mask saved, `head`);
+ *  - Hugging Face Swinv2ForImageClassification and Swinv2Model: scaled cosine attention, the
+ *    continuous position bias 16·sigmoid(cpb_mlp(log-spaced coords))[index], res-post-norm, and
+ *    patch merging's norm after its reduction.
  *
  * Each block is what the three libraries compute (HF SwinLayer, timm SwinTransformerBlock):
  * LayerNorm → [B, H, W, C] → pad to whole windows → cyclic shift by −⌊M/2⌋ (odd blocks) → window
@@ -37,7 +40,8 @@ export interface SwinCheckpointBuilder {
   build(ckpt: Checkpoint, config: SwinCheckpointConfig): OnnxModel;
 }
 
-type Layout = 'hf' | 'timm' | 'timm-old';
+type Layout = 'hf' | 'hf-v2' | 'timm' | 'timm-old';
+const isHf = (l: Layout): boolean => l === 'hf' || l === 'hf-v2';
 
 /** What a block needs, resolved from config and shapes before any node is written. */
 interface StagePlan {
@@ -50,6 +54,8 @@ interface StagePlan {
   window: number;
   shift: number;
   mlpHidden: number;
+  /** Swin V2: the window the continuous position bias's coordinates are normalised by (pretrained_window_sizes, else the window). */
+  coordsWindow: number;
 }
 
 interface Plan {
@@ -103,10 +109,10 @@ function field(cfg: SwinCheckpointConfig, obj: Record<string, unknown>, prefix: 
       if (typeof v !== 'string') throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a string.`);
       return v;
     },
-    ints(f: string, def?: number[]): number[] {
+    ints(f: string, def?: number[], zero = false): number[] {
       const v = get(f) ?? def;
       if (v === undefined) throw new UserError(`${where(f)} is missing; the checkpoint cannot be built without it.`);
-      if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0))
+      if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && (x > 0 || (zero && x === 0))))
         throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a list of positive whole numbers.`);
       return v as number[];
     },
@@ -247,11 +253,12 @@ function windowOfTable(rows: number): number | null {
   return side * side === rows && side % 2 === 1 ? (side + 1) / 2 : null;
 }
 
-function hfPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
+function hfPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig, v2: boolean): Plan {
   const f = field(cfg, cfg.json, '');
-  const prefix = ckpt.tensors.has('swin.embeddings.patch_embeddings.projection.weight') ? 'swin.' : '';
-  const arch = cfg.architecture ?? 'SwinModel';
-  const headed = arch === 'SwinForImageClassification' || ckpt.tensors.has('classifier.weight');
+  const model = v2 ? 'swinv2' : 'swin';
+  const prefix = ckpt.tensors.has(`${model}.embeddings.patch_embeddings.projection.weight`) ? `${model}.` : '';
+  const arch = cfg.architecture ?? (v2 ? 'Swinv2Model' : 'SwinModel');
+  const headed = /ForImageClassification$/.test(arch) || ckpt.tensors.has('classifier.weight');
   if (f.bool('use_absolute_embeddings', false))
     throw new UserError(`${f.where('use_absolute_embeddings')} is true: Swin with an absolute position embedding is not built from a checkpoint yet; open its ONNX export.`);
   const act = f.str('hidden_act', 'gelu');
@@ -262,8 +269,12 @@ function hfPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
   const inFile = blocksInFile(ckpt, (s) => `${prefix}encoder.layers.${s}`);
   if (inFile.length > depths.length || inFile.some((d, s) => d > depths[s]))
     throw new UserError(`${f.where('depths')} is ${JSON.stringify(depths)} but the checkpoint holds ${JSON.stringify(inFile)} blocks per stage.`);
+  const pretrained = v2 && f.has('pretrained_window_sizes') ? f.ints('pretrained_window_sizes', undefined, true) : null;
+  if (pretrained && pretrained.length !== depths.length)
+    throw new UserError(`${f.where('pretrained_window_sizes')} has ${pretrained.length} entries but ${f.where('depths')} has ${depths.length} stages.`);
   return commonPlan(ckpt, {
-    layout: 'hf',
+    layout: v2 ? 'hf-v2' : 'hf',
+    pretrainedWindows: pretrained,
     inputName: 'pixel_values',
     imageSize: f.int('image_size', 224),
     channels: f.int('num_channels', 3),
@@ -314,6 +325,7 @@ function timmPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
   const head = ckpt.tensors.has('head.fc.weight') ? 'head.fc' : ckpt.tensors.has('head.weight') ? 'head' : null;
   return commonPlan(ckpt, {
     layout,
+    pretrainedWindows: null,
     inputName: 'input',
     imageSize,
     channels: args.has('in_chans') ? args.int('in_chans') : 3,
@@ -336,6 +348,7 @@ function timmPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
 
 interface PlanInput {
   layout: Layout;
+  pretrainedWindows: number[] | null;
   inputName: string;
   imageSize: number;
   channels: number;
@@ -369,13 +382,13 @@ function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
     if (s > 0) res = Math.ceil(res / 2);
     const dim = p.embed * 2 ** s;
     const small = res <= p.window;
-    // HF keeps the config's window (its bias is [heads, M², M²]); timm shrinks window and table to the map.
+    // HF Swin keeps the config's window (its bias is [heads, M², M²]); timm and HF Swinv2 shrink the window (and table) to the map.
     const window = small ? (p.layout === 'hf' ? p.window : res) : p.window;
     if (small && p.layout === 'hf' && res < p.window)
       throw new UserError(
         `Stage ${s + 1}'s token map is ${res}×${res}, smaller than ${p.windowFrom} = ${p.window}: Hugging Face's Swin cannot run this configuration either (its bias is for ${p.window}×${p.window} windows). Use a larger image_size or a smaller window.`,
       );
-    if (!small && res % window !== 0 && p.layout !== 'hf')
+    if (!small && res % window !== 0 && !isHf(p.layout))
       throw new UserError(
         `Stage ${s + 1}'s token map (${res}×${res}) is not a whole number of ${window}×${window} windows: timm pads it after the cyclic shift, which this builder does not reproduce yet. Use an image size whose maps divide by the window.`,
       );
@@ -383,7 +396,10 @@ function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
     // The bias table fixes heads and window: [(2m−1)², heads].
     const tname = `${k.block(s, 0)}.${k.table}`;
     const table = T(tname);
-    if (table) {
+    const cpb = T(`${k.block(s, 0)}.${k.cpb}.2.weight`);
+    if (p.layout === 'hf-v2' && cpb && cpb.shape[0] !== p.heads[s])
+      throw new UserError(`${p.headsFrom} gives ${p.heads[s]} heads for stage ${s + 1} but tensor ${k.block(s, 0)}.${k.cpb}.2.weight has shape [${cpb.shape.join(', ')}] (${cpb.shape[0]} heads).`);
+    if (table && p.layout !== 'hf-v2') {
       if (table.shape.length !== 2) throw new UserError(`Tensor ${tname} has shape [${table.shape.join(', ')}], not [(2M−1)², heads].`);
       if (table.shape[1] !== p.heads[s])
         throw new UserError(`${p.headsFrom} gives ${p.heads[s]} heads for stage ${s + 1} but tensor ${tname} has shape [${table.shape.join(', ')}] (${table.shape[1]} heads).`);
@@ -397,16 +413,17 @@ function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
     if (dim % p.heads[s] !== 0) throw new UserError(`Stage ${s + 1} is ${dim} wide, which ${p.headsFrom} = ${p.heads[s]} heads do not divide.`);
     const fc1 = T(`${k.block(s, 0)}.${k.fc1}.weight`);
     const mlpHidden = fc1 ? fc1.shape[0] : Math.round(dim * p.mlpRatio);
-    if (fc1 && Math.abs(fc1.shape[0] - dim * p.mlpRatio) >= 1 && p.layout === 'hf')
+    if (fc1 && Math.abs(fc1.shape[0] - dim * p.mlpRatio) >= 1 && isHf(p.layout))
       throw new UserError(`config.json mlp_ratio ${p.mlpRatio} gives an MLP of ${Math.round(dim * p.mlpRatio)} for stage ${s + 1} but tensor ${k.block(s, 0)}.${k.fc1}.weight has shape [${fc1.shape.join(', ')}].`);
-    stages.push({ dim, heads: p.heads[s], depth: p.depths[s], res, window, shift, mlpHidden });
+    const pw = p.pretrainedWindows?.[s] ?? 0;
+    stages.push({ dim, heads: p.heads[s], depth: p.depths[s], res, window, shift, mlpHidden, coordsWindow: pw > 0 ? pw : window });
   }
   return { ...p, stages };
 }
 
 /** Checkpoint keys of each layout. */
 function keys(layout: Layout, prefix: string) {
-  if (layout === 'hf') {
+  if (isHf(layout)) {
     const enc = `${prefix}encoder.layers`;
     return {
       patch: `${prefix}embeddings.patch_embeddings.projection`,
@@ -420,6 +437,9 @@ function keys(layout: Layout, prefix: string) {
       attn: 'attention.self',
       table: 'attention.self.relative_position_bias_table',
       index: 'attention.self.relative_position_index',
+      coords: 'attention.self.relative_coords_table',
+      cpb: 'attention.self.continuous_position_bias_mlp',
+      logitScale: 'attention.self.logit_scale',
       mask: null as string | null,
       proj: 'attention.output.dense',
       norm2: 'layernorm_after',
@@ -445,6 +465,9 @@ function keys(layout: Layout, prefix: string) {
     attn: 'attn',
     table: 'attn.relative_position_bias_table',
     index: 'attn.relative_position_index',
+    coords: 'attn.relative_coords_table',
+    cpb: 'attn.cpb_mlp',
+    logitScale: 'attn.logit_scale',
     mask: 'attn_mask' as string | null,
     proj: 'attn.proj',
     norm2: 'norm2',
@@ -529,6 +552,7 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
   if (w.has(`${k.patchNorm}.weight`) || p.layout === 'hf') h = layerNorm(h, k.patchNorm, p.embed);
 
   const masks = new Map<string, string>();
+  const v2 = p.layout === 'hf-v2';
   p.stages.forEach((st, s) => {
     if (s > 0) h = patchMerging(h, k.merge(s), p.stages[s - 1].res, p.stages[s - 1].dim);
     for (let b = 0; b < st.depth; b++) h = block(h, s, b, st);
@@ -549,6 +573,8 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     ].map(([dh, dw]) => op('Slice', [m, ints([dh, dw]), ints([R, R]), ints([1, 2]), ints([2, 2])], s));
     let y = op('Concat', parts, s, { axis: -1 });
     y = op('Reshape', [y, ints([-1, (R / 2) * (R / 2), 4 * C])], s);
+    // V1: norm(4C) then reduction; V2 (PatchMergingV2): reduction then norm(2C).
+    if (v2) return layerNorm(linear(y, `${key}.reduction`, false), `${key}.norm`, 2 * C);
     return linear(layerNorm(y, `${key}.norm`, 4 * C), `${key}.reduction`, false);
   }
 
@@ -562,11 +588,13 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     const nW = (Hp / M) * (Hp / M);
     const hd = C / heads;
     const tname = `${key}.${k.table}`;
-    w.shape(tname, [tableRows(M), heads], `a ${M}×${M} window with ${heads} heads`);
+    if (!v2) w.shape(tname, [tableRows(M), heads], `a ${M}×${M} window with ${heads} heads`);
     checkSavedIndex(w, `${key}.${k.index}`, M);
+    if (v2 && w.has(`${key}.${k.coords}`)) w.buffer(`${key}.${k.coords}`); // recomputed below from the official formula
     if (k.mask && shift) checkSavedMask(w, `${key}.${k.mask}`, H, M, shift);
 
-    let x = layerNorm(t, `${key}.${k.norm1}`, C);
+    // V1 normalises before the attention; V2 (res-post-norm) after it, on the branch.
+    let x = v2 ? t : layerNorm(t, `${key}.${k.norm1}`, C);
     x = op('Reshape', [x, ints([-1, H, H, C])], bs);
     if (Hp !== H) x = op('Pad', [x, ints([0, 0, 0, 0, 0, Hp - H, Hp - H, 0])], bs, { mode: 'constant' });
     if (shift) x = roll(roll(x, 1, Hp, -shift, bs), 2, Hp, -shift, bs);
@@ -588,14 +616,34 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
       const heads4 = (y: string): string => op('Transpose', [op('Reshape', [y, ints([-1, N, heads, hd])], as)], as, { perm: [0, 2, 1, 3] });
       for (const part of [k.q, k.k, k.v]) w.shape(`${key}.${part}.weight`, [C, C], `a ${C}-wide stage`);
       q = heads4(linear(x, `${key}.${k.q}`, p.qkvBias));
-      kk = heads4(linear(x, `${key}.${k.k}`, p.qkvBias));
+      kk = heads4(linear(x, `${key}.${k.k}`, p.qkvBias && !v2)); // Swinv2's key has no bias
       v = heads4(linear(x, `${key}.${k.v}`, p.qkvBias));
     }
-    let scores = op('MatMul', [q, op('Transpose', [kk], as, { perm: [0, 1, 3, 2] })], as);
-    if (!k.qkv) scores = op('Div', [scores, f32(Math.sqrt(hd))], as);
-    // B = B̂[relative_position_index].view(N, N, heads).permute(2, 0, 1).unsqueeze(0)
-    const index = g.addTensor(indexTensor(`${key}.${k.index}`, M));
-    const bias = op('Unsqueeze', [op('Transpose', [op('Gather', [w.value(tname, as), index], as, { axis: 0 })], as, { perm: [2, 0, 1] }), ints([0])], as);
+    let scores: string;
+    let bias: string;
+    if (v2) {
+      // Scaled cosine attention: cos(q, k) · exp(clamp(logit_scale, max = log 100)); F.normalize's eps 1e-12.
+      const unit = (y: string): string => op('Div', [y, op('Clip', [op('ReduceL2', [y], as, { axes: [-1], keepdims: 1 }), f32(1e-12), ''], as)], as);
+      scores = op('MatMul', [unit(q), op('Transpose', [unit(kk)], as, { perm: [0, 1, 3, 2] })], as);
+      w.shape(`${key}.${k.logitScale}`, [heads, 1, 1], `${heads} heads`);
+      const scale = op('Exp', [op('Clip', [w.value(`${key}.${k.logitScale}`, as), '', f32(Math.log(100))], as)], as);
+      scores = op('Mul', [scores, scale], as);
+      // Continuous position bias: 16·sigmoid(cpb_mlp(relative_coords_table))[index].
+      w.shape(`${key}.${k.cpb}.0.weight`, [-1, 2], 'the continuous position bias MLP (2 → hidden)');
+      w.shape(`${key}.${k.cpb}.2.weight`, [heads, w.need(`${key}.${k.cpb}.0.weight`).shape[0]], `${heads} heads`);
+      const coords = g.addTensor(makeTensor(`${key}.${k.coords}`, relativeCoordsTable(M, st.coordsWindow), [1, 2 * M - 1, 2 * M - 1, 2]));
+      const h0 = op('Relu', [linear(coords, `${key}.${k.cpb}.0`)], sc(`${key}.${k.cpb}.1`));
+      const table = op('Reshape', [linear(h0, `${key}.${k.cpb}.2`, false), ints([-1, heads])], as);
+      const index = g.addTensor(indexTensor(`${key}.${k.index}`, M));
+      const gathered = op('Transpose', [op('Gather', [table, index], as, { axis: 0 })], as, { perm: [2, 0, 1] });
+      bias = op('Mul', [op('Sigmoid', [op('Unsqueeze', [gathered, ints([0])], as)], as), f32(16)], as);
+    } else {
+      scores = op('MatMul', [q, op('Transpose', [kk], as, { perm: [0, 1, 3, 2] })], as);
+      if (!k.qkv) scores = op('Div', [scores, f32(Math.sqrt(hd))], as);
+      // B = B̂[relative_position_index].view(N, N, heads).permute(2, 0, 1).unsqueeze(0)
+      const index = g.addTensor(indexTensor(`${key}.${k.index}`, M));
+      bias = op('Unsqueeze', [op('Transpose', [op('Gather', [w.value(tname, as), index], as, { axis: 0 })], as, { perm: [2, 0, 1] }), ints([0])], as);
+    }
     scores = op('Add', [scores, bias], as);
     if (shift) {
       const mk = `${H}:${M}:${shift}`;
@@ -617,11 +665,13 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     if (shift) y = roll(roll(y, 1, Hp, shift, bs), 2, Hp, shift, bs);
     if (Hp !== H) y = op('Slice', [y, ints([0, 0]), ints([H, H]), ints([1, 2])], bs);
     y = op('Reshape', [y, ints([-1, H * H, C])], bs);
+    if (v2) y = layerNorm(y, `${key}.${k.norm1}`, C);
     const h1 = op('Add', [t, y], bs);
 
-    const ln2 = layerNorm(h1, `${key}.${k.norm2}`, C);
+    const ln2 = v2 ? h1 : layerNorm(h1, `${key}.${k.norm2}`, C);
     w.shape(`${key}.${k.fc1}.weight`, [st.mlpHidden, C], `the MLP of stage ${s + 1}`);
-    const mlp = linear(activation(linear(ln2, `${key}.${k.fc1}`), sc(`${key}.${k.mlpAct}`)), `${key}.${k.fc2}`);
+    let mlp = linear(activation(linear(ln2, `${key}.${k.fc1}`), sc(`${key}.${k.mlpAct}`)), `${key}.${k.fc2}`);
+    if (v2) mlp = layerNorm(mlp, `${key}.${k.norm2}`, C);
     return op('Add', [h1, mlp], bs);
   }
 
@@ -676,6 +726,27 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
   }
 }
 
+/**
+ * Swin V2's relative_coords_table [1, 2M−1, 2M−1, 2]: the offsets (Δh, Δw) normalised by the
+ * (pretrained) window − 1, ×8, then sign·log2(1 + |x|)/log2(8) (log-spaced coordinates).
+ */
+function relativeCoordsTable(M: number, norm: number): Float32Array {
+  const L = 2 * M - 1;
+  const out = new Float32Array(L * L * 2);
+  // Each step rounded to float32 as torch computes it, so the table matches the module's buffer.
+  const r = Math.fround;
+  const f = (d: number): number => {
+    const x = r(r(norm > 1 ? r(d / (norm - 1)) : d) * 8);
+    return r(r(Math.sign(x) * r(Math.log2(r(Math.abs(x) + 1)))) / 3);
+  };
+  for (let i = 0; i < L; i++)
+    for (let j = 0; j < L; j++) {
+      out[(i * L + j) * 2] = f(i - (M - 1));
+      out[(i * L + j) * 2 + 1] = f(j - (M - 1));
+    }
+  return out;
+}
+
 /** The official relative_position_index [M², M²] as an int64 initializer named after the buffer. */
 function indexTensor(name: string, M: number): TensorInfo {
   const idx = relativePositionIndex(M);
@@ -685,6 +756,7 @@ function indexTensor(name: string, M: number): TensorInfo {
 // ---------------------------------------------------------------------------------------------
 
 const HF_ARCHS = ['SwinForImageClassification', 'SwinModel'];
+const HF_V2_ARCHS = ['Swinv2ForImageClassification', 'Swinv2Model'];
 
 export const swinBuilders: SwinCheckpointBuilder[] = [
   {
@@ -693,7 +765,15 @@ export const swinBuilders: SwinCheckpointBuilder[] = [
       cfg.kind === 'hf' &&
       (HF_ARCHS.includes(cfg.architecture ?? '') || (cfg.json.model_type === 'swin' && !Array.isArray(cfg.json.architectures))) &&
       [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
-    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg)),
+    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg, false)),
+  },
+  {
+    supports: HF_V2_ARCHS.map((a) => `Hugging Face ${a}`),
+    matches: (cfg, ckpt) =>
+      cfg.kind === 'hf' &&
+      (HF_V2_ARCHS.includes(cfg.architecture ?? '') || (cfg.json.model_type === 'swinv2' && !Array.isArray(cfg.json.architectures))) &&
+      [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
+    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg, true)),
   },
   {
     supports: ['timm swin_* (current and older layouts)'],
