@@ -302,6 +302,8 @@ function timmPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
   const args = field(cfg, (cfg.json.model_args as Record<string, unknown>) ?? {}, 'model_args.');
   const pre = field(cfg, (cfg.json.pretrained_cfg as Record<string, unknown>) ?? {}, 'pretrained_cfg.');
   const from = (f: string): string => (args.has(f) ? args.where(f) : `the architecture name "${arch}"`);
+  if (ckpt.tensors.has('absolute_pos_embed'))
+    throw new UserError(`${arch} has an absolute position embedding (absolute_pos_embed, timm's ape=True), which this builder does not build yet; open its ONNX export.`);
   const old = ckpt.tensors.has('layers.0.downsample.reduction.weight');
   const layout: Layout = old ? 'timm-old' : 'timm';
   const inFile = blocksInFile(ckpt, (s) => `layers.${s}`);

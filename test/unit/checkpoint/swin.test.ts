@@ -116,6 +116,7 @@ describe('Swin checkpoints built into graphs', function () {
       assert.equal(r.config.windowSize, want.config.window);
       assert.equal(r.config.shiftSize, Math.floor(want.config.window / 2));
       assert.deepEqual(r.imageSize, [want.config.image, want.config.image]);
+      assert.equal(r.config.precision, name.endsWith('fp16') ? 'fp16' : 'fp32');
       const out = await run(model, folder, want);
       const got = out[model.graph.outputs[name.endsWith('base') ? 1 : 0].name].data as Float32Array;
       const d = maxAbs(got, want.logits ?? want.pooled!);
@@ -211,6 +212,24 @@ describe('Swin checkpoints built into graphs', function () {
     userError(() => build(timmHeads), 'model_args.num_heads', 'layers.0.blocks.0.attn.relative_position_bias_table');
     const timmWin = withConfig('timm_A_old', (c) => ((c.model_args as Record<string, unknown>).window_size = 2));
     userError(() => build(timmWin), 'model_args.window_size', 'relative_position_bias_table');
+  });
+
+  it('a saved buffer that is not the official one (relative_position_index, older timm\'s attn_mask) is a UserError naming it', () => {
+    const patched = (name: string, tensor: string, edit: (b: Buffer) => void): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'swin-ckpt-'));
+      temps.push(dir);
+      cpSync(join(FIX, name), dir, { recursive: true });
+      const t = readCheckpoint(dir).tensors.get(tensor)!;
+      const file = join(dir, 'model.safetensors');
+      const buf = readFileSync(file);
+      edit(buf.subarray(t.offset, t.offset + t.length));
+      writeFileSync(file, buf);
+      return dir;
+    };
+    const idx = 'swin.encoder.layers.0.blocks.1.attention.self.relative_position_index';
+    userError(() => build(patched('hf_A', idx, (b) => b.writeBigInt64LE(3n, 0))), idx, 'official');
+    const mask = 'layers.1.blocks.1.attn_mask';
+    userError(() => build(patched('timm_A_old', mask, (b) => b.writeFloatLE(-100, 4))), mask);
   });
 
   it('a tensor the architecture needs but the file lacks is a UserError naming it and the file', () => {
