@@ -502,10 +502,11 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     const y = op('MatMul', [x, wt], s);
     return bias ? op('Add', [w.value(`${key}.bias`, s), y], s) : y;
   };
-  const layerNorm = (x: string, key: string, dim: number): string => {
+  /** `eps`: the config's layer_norm_eps in the blocks and the final norm; nn.LayerNorm's default 1e-5 where the libraries build it without (patch embedding, patch merging). */
+  const layerNorm = (x: string, key: string, dim: number, eps = p.eps): string => {
     const s = sc(key);
     w.shape(`${key}.weight`, [dim], `a width of ${dim}`);
-    return op('LayerNormalization', [x, w.value(`${key}.weight`, s), w.value(`${key}.bias`, s)], s, { axis: -1, epsilon: float(p.eps) });
+    return op('LayerNormalization', [x, w.value(`${key}.weight`, s), w.value(`${key}.bias`, s)], s, { axis: -1, epsilon: float(eps) });
   };
   const activation = (x: string, scope: string): string => {
     switch (p.act) {
@@ -551,7 +552,7 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
   const grid0 = p.stages[0].res;
   const embScope = p.layout === 'hf' ? sc(`${p.prefix}embeddings`) : sc('patch_embed');
   let h = op('Transpose', [op('Reshape', [conv, ints([0, p.embed, grid0 * grid0])], embScope)], embScope, { perm: [0, 2, 1] });
-  if (w.has(`${k.patchNorm}.weight`) || p.layout === 'hf') h = layerNorm(h, k.patchNorm, p.embed);
+  if (w.has(`${k.patchNorm}.weight`) || p.layout === 'hf') h = layerNorm(h, k.patchNorm, p.embed, 1e-5);
 
   const masks = new Map<string, string>();
   const v2 = p.layout === 'hf-v2';
@@ -576,8 +577,8 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     let y = op('Concat', parts, s, { axis: -1 });
     y = op('Reshape', [y, ints([-1, (R / 2) * (R / 2), 4 * C])], s);
     // V1: norm(4C) then reduction; V2 (PatchMergingV2): reduction then norm(2C).
-    if (v2) return layerNorm(linear(y, `${key}.reduction`, false), `${key}.norm`, 2 * C);
-    return linear(layerNorm(y, `${key}.norm`, 4 * C), `${key}.reduction`, false);
+    if (v2) return layerNorm(linear(y, `${key}.reduction`, false), `${key}.norm`, 2 * C, 1e-5);
+    return linear(layerNorm(y, `${key}.norm`, 4 * C, 1e-5), `${key}.reduction`, false);
   }
 
   function block(t: string, s: number, b: number, st: StagePlan): string {

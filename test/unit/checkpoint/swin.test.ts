@@ -16,7 +16,7 @@ import { type SwinCheckpointConfig, swinBuilders } from '../../../src/core/check
 import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
 import { isUserError } from '../../../src/core/errors';
 import { windowGeometry, windowReceivedAttention } from '../../../src/core/inference/attention';
-import type { OnnxModel } from '../../../src/core/onnx/model';
+import { type OnnxModel, attrFloat } from '../../../src/core/onnx/model';
 import { inferShapes } from '../../../src/core/onnx/shapes';
 import { addGraphOutputs, modelToBytes } from '../../../src/core/onnx/writer';
 import { relposOfAnalysis } from '../../../src/core/swin/relposModel';
@@ -195,6 +195,20 @@ describe('Swin checkpoints built into graphs', function () {
     const old = inspectLoadedModel(build(join(FIX, 'timm_A_old')).model);
     assert.equal(path(old.tree, ['layers', 'layers.0', 'downsample', 'reduction'])?.params, 64 * 32);
     assert.equal(hf.macs, timm.macs);
+  });
+
+  it('config read exactly: layer_norm_eps in the blocks and the final norm, nn.LayerNorm\'s 1e-5 in patch embedding and merging (as transformers builds them)', () => {
+    const dir = withConfig('hf_A', (c) => (c.layer_norm_eps = 1e-6));
+    const eps = new Map<string, number>();
+    for (const n of build(dir).model.graph.nodes)
+      if (n.opType === 'LayerNormalization') eps.set(n.name.split('/').slice(0, -1).join('/'), Math.fround(attrFloat(n, 'epsilon', NaN)));
+    assert.equal(eps.get('/swin/embeddings/norm'), Math.fround(1e-5));
+    assert.equal(eps.get('/swin/encoder/layers.0/downsample/norm'), Math.fround(1e-5));
+    assert.equal(eps.get('/swin/encoder/layers.1/blocks.1/layernorm_before'), Math.fround(1e-6));
+    assert.equal(eps.get('/swin/encoder/layers.0/blocks.0/layernorm_after'), Math.fround(1e-6));
+    assert.equal(eps.get('/swin/layernorm'), Math.fround(1e-6));
+    const act = withConfig('hf_A', (c) => (c.hidden_act = 'relu'));
+    assert.ok(build(act).model.graph.nodes.some((n) => n.opType === 'Relu' && n.name.includes('intermediate')));
   });
 
   it('a config that contradicts the tensors is a UserError naming both', () => {
