@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { analyzeGraph } from '../../../src/core/arch/analysis';
 import { countParams, detectArchitecture } from '../../../src/core/arch/detect';
-import { inspectLoadedModel } from '../../../src/core/arch/inspect';
+import { inspectLoadedModel, inspectModel } from '../../../src/core/arch/inspect';
 import { type SwinCheckpointConfig, swinBuilders } from '../../../src/core/checkpoint/swin';
 import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
 import { isUserError } from '../../../src/core/errors';
@@ -123,6 +123,35 @@ describe('Swin checkpoints built into graphs', function () {
       assert.ok(d <= 1e-4, `${name}: max |Δ| ${d}`);
     });
   }
+
+  it('reads as torchvision\'s own ONNX export of the same architecture (tiny_swin.onnx): params, MACs, config, stages', () => {
+    // tiny_swin.onnx: torch.onnx.export of SwinTransformer(patch 2, embed 16, depths [2, 2], heads [2, 4], window 4, 10 classes) at 32², as fixture A.
+    const tv = inspectModel(resolve('test/fixtures/models/tiny_swin.onnx'));
+    for (const name of ['hf_A', 'timm_A', 'timm_A_old']) {
+      const r = inspectLoadedModel(build(join(FIX, name)).model);
+      assert.equal(r.params, tv.params, name);
+      assert.equal(r.macs, tv.macs, name);
+      assert.deepEqual(r.config, tv.config, name);
+      assert.deepEqual(r.stages, tv.stages, name);
+      assert.equal(r.softmax, tv.softmax, name);
+    }
+  });
+
+  it('the batch is dynamic: two images in one run give each image\'s own output', async () => {
+    for (const name of ['hf_B', 'timm_A_old', 'hf_v2_A']) {
+      const want = ref(name);
+      const { model, folder } = build(join(FIX, name));
+      const two = { ...want, input: [...want.input, ...want.input.map((v) => -v)], inputShape: [2, ...want.inputShape.slice(1)] };
+      const neg = { ...want, input: want.input.map((v) => -v) };
+      const both = (await run(model, folder, two))[model.graph.outputs[0].name];
+      const second = (await run(model, folder, neg))[model.graph.outputs[0].name].data as Float32Array;
+      assert.deepEqual(both.dims, [2, want.logits!.length]);
+      const data = both.data as Float32Array;
+      const n = want.logits!.length;
+      assert.ok(maxAbs(data.subarray(0, n), want.logits!) <= 1e-4, name);
+      assert.ok(maxAbs(data.subarray(n), second) <= 1e-5, name);
+    }
+  });
 
   it('the relative position bias view reads each block\'s table B̂ (kept as the initializer, gathered by the official index)', () => {
     for (const name of NAMES) {
