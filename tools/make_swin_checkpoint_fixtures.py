@@ -367,6 +367,17 @@ def main():
         v2cfg = {**hf_cfg, 'architectures': ['Swinv2ForImageClassification'], 'model_type': 'swinv2', 'pretrained_window_sizes': [0] * len(c['depths'])}
         save('hf_v2_A', hf_v2_keys(v2.state_dict(), c['depths']), v2cfg,
              {**base_ref, 'logits': v2_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
+        # pretrained_window_sizes > 0 (HF's window12to16-style fine-tunes): coordinates normalised by the pretrained window − 1.
+        pw = 6
+        with torch.no_grad():
+            for blk in [b for s in range(len(c['depths'])) for b in v2.features[2 * s + 1]]:
+                M = blk.attn.window_size[0]
+                d = torch.arange(-(M - 1), M, dtype=torch.float32)
+                t = torch.stack(torch.meshgrid([d, d], indexing='ij')).permute(1, 2, 0).contiguous().unsqueeze(0) / (pw - 1) * 8
+                blk.attn.relative_coords_table.copy_(torch.sign(t) * torch.log2(torch.abs(t) + 1.0) / 3.0)
+            pw_logits = v2(x)[0].tolist()
+        save('hf_v2_A_pw', hf_v2_keys(v2.state_dict(), c['depths']), {**v2cfg, 'pretrained_window_sizes': [pw] * len(c['depths'])},
+             {**base_ref, 'logits': pw_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
 
 
 if __name__ == '__main__':
