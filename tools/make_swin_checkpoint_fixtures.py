@@ -380,5 +380,27 @@ def main():
              {**base_ref, 'logits': pw_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
 
 
+def timm_clamped():
+    """timm shrinks the window to a map smaller than it (and its table to (2r−1)²), where torchvision
+    would pad: the reference is torchvision's model with the last stage's attention rebuilt with a
+    4×4 window on its 4×4 map (one window, no shift), which is what timm computes."""
+    from torchvision.models.swin_transformer import ShiftedWindowAttention
+    c = dict(image=32, patch=2, embed=8, depths=[2, 2, 2], heads=[2, 2, 4], window=8, classes=4)
+    model = SwinTransformer(patch_size=[2, 2], embed_dim=8, depths=c['depths'], num_heads=c['heads'], window_size=[8, 8], num_classes=4).eval()
+    for blk in model.features[5]:
+        blk.attn = ShiftedWindowAttention(32, [4, 4], [0, 0], 4)
+    model._fixture_grid = 16
+    randomize(model, 3)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(103))
+    with torch.no_grad():
+        logits = model(x)[0].tolist()
+    ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': sum(p.numel() for p in model.parameters()),
+           'relpos': rel_tables(model, c['depths']), 'logits': logits,
+           'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')}, 'torch': torch.__version__}
+    cfg = timm_config(32, 2, 8, c['depths'], c['heads'], 8, 4)
+    save('timm_C_clamped', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
+
+
 if __name__ == '__main__':
     main()
+    timm_clamped()

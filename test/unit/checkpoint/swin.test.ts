@@ -23,7 +23,7 @@ import { relposOfAnalysis } from '../../../src/core/swin/relposModel';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');
-const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw'];
+const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped'];
 
 interface Ref {
   input: number[];
@@ -179,7 +179,7 @@ describe('Swin checkpoints built into graphs', function () {
   });
 
   it('attention capture: every block\'s Softmax, rows summing to 1, mapped back through the partition, padding and shift', async () => {
-    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A']) {
+    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A', 'timm_C_clamped']) {
       const want = ref(name);
       const { model, folder } = build(join(FIX, name));
       const a = analyzeGraph(model, inferShapes(model));
@@ -207,6 +207,11 @@ describe('Swin checkpoints built into graphs', function () {
       if (name === 'hf_B') {
         assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
         assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
+      }
+      // timm_C_clamped: timm shrinks the 8×8 window to the last stage's 4×4 map (one window, no shift).
+      if (name === 'timm_C_clamped') {
+        assert.deepEqual(det.stages.map((s) => s.window), [8, 8, 4]);
+        assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 4], [0, 0], [0, 0]]);
       }
     }
   });
