@@ -258,6 +258,14 @@ describe('Swin checkpoints built into graphs', function () {
     userError(() => build(act), 'hidden_act', 'mish');
     const timmHeads = withConfig('timm_A', (c) => ((c.model_args as Record<string, unknown>).num_heads = [4, 4]));
     userError(() => build(timmHeads), 'model_args.num_heads', 'layers.0.blocks.0.attn.relative_position_bias_table');
+    // Without model_args the architecture name's table applies: swin_tiny has depths [2, 2, 6, 2].
+    const named = withConfig('timm_A', (c) => delete c.model_args);
+    userError(() => build(named), 'swin_tiny_patch4_window7_224', '[2,2,6,2]');
+    const namedHeads = withConfig('timm_A', (c) => {
+      c.architecture = 'swin_base_patch2_window4_32';
+      c.model_args = { depths: [2, 2], embed_dim: 16, img_size: 32 };
+    });
+    userError(() => build(namedHeads), 'swin_base_patch2_window4_32', 'heads', 'model_args.depths');
     const timmWin = withConfig('timm_A_old', (c) => ((c.model_args as Record<string, unknown>).window_size = 2));
     userError(() => build(timmWin), 'model_args.window_size', 'relative_position_bias_table');
   });
