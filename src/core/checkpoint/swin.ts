@@ -69,7 +69,7 @@ interface Plan {
   eps: number;
   act: string;
   qkvBias: boolean;
-  /** HF: 'swin.' or '' (the base model); timm: ''. */
+  /** HF: 'swin.' / 'swinv2.', or '' for the base model; timm: ''. */
   prefix: string;
   head: string | null;
   architecture: string;
@@ -81,18 +81,18 @@ interface Plan {
 function field(cfg: SwinCheckpointConfig, obj: Record<string, unknown>, prefix: string) {
   const where = (f: string): string => `${cfg.file ? path.basename(cfg.file) : 'config.json'} field "${prefix}${f}"`;
   const get = (f: string): unknown => (obj[f] === null ? undefined : obj[f]);
+  const whole = (f: string, v: unknown): number => {
+    if (Array.isArray(v)) throw new UserError(`${where(f)} is ${JSON.stringify(v)}: only square sizes and windows are supported.`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a positive whole number.`);
+    return v;
+  };
   return {
     has: (f: string): boolean => get(f) !== undefined,
+    /** A positive int; a square pair [n, n] (image_size, window_size may be either) reads as n. */
     int(f: string, def?: number): number {
       const v = get(f) ?? def;
       if (v === undefined) throw new UserError(`${where(f)} is missing; the checkpoint cannot be built without it.`);
-      if (Array.isArray(v) && v.length === 2 && v[0] === v[1]) return this.int2(f, v[0]);
-      return this.int2(f, v);
-    },
-    int2(f: string, v: unknown): number {
-      if (Array.isArray(v)) throw new UserError(`${where(f)} is ${JSON.stringify(v)}: only square sizes and windows are supported.`);
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${where(f)} is ${JSON.stringify(v)}, not a positive whole number.`);
-      return v;
+      return whole(f, Array.isArray(v) && v.length === 2 && v[0] === v[1] ? v[0] : v);
     },
     num(f: string, def: number): number {
       const v = get(f) ?? def;
