@@ -29,7 +29,7 @@ from torchvision.models.swin_transformer import SwinTransformer
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'checkpoints', 'swin')
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
-DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.int64: 'I64'}
+DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64'}
 
 
 def write_safetensors(path, tensors):
@@ -38,7 +38,8 @@ def write_safetensors(path, tensors):
     off = 0
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
-        b = t.numpy().tobytes()  # little-endian on this machine (checked below)
+        # little-endian on this machine (checked below); numpy has no bfloat16: its raw 16 bits
+        b = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
         header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
@@ -348,6 +349,16 @@ def main():
         with torch.no_grad():
             logits16 = m16(x)[0].tolist()
         save('hf_A_fp16', half, hf_cfg, {**base_ref, 'logits': logits16, 'relpos': rel_tables(m16, c['depths'])}, preprocessor(c['image']))
+        # bf16, older timm layout (its attn_mask buffers in bf16 too): reference on the rounded weights in float32.
+        mbf = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                              window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        mbf.load_state_dict({k: (v.bfloat16().float() if v.is_floating_point() else v) for k, v in sd.items()})
+        mbf._fixture_grid = model._fixture_grid
+        with torch.no_grad():
+            logits_bf = mbf(x)[0].tolist()
+        tcfg_bf = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save('timm_A_old_bf16', {k: (v.bfloat16() if v.is_floating_point() else v) for k, v in timm_keys(sd, c['depths'], model, False).items()}, tcfg_bf,
+             {**base_ref, 'logits': logits_bf, 'relpos': rel_tables(mbf, c['depths'])})
         tcfg = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
         save('timm_A', timm_keys(sd, c['depths'], model, True), tcfg, {**base_ref, 'logits': logits})
         save('timm_A_old', timm_keys(sd, c['depths'], model, False), tcfg, {**base_ref, 'logits': logits})

@@ -23,7 +23,7 @@ import { relposOfAnalysis } from '../../../src/core/swin/relposModel';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');
-const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped'];
+const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16'];
 
 interface Ref {
   input: number[];
@@ -116,7 +116,7 @@ describe('Swin checkpoints built into graphs', function () {
       assert.equal(r.config.windowSize, want.config.window);
       assert.equal(r.config.shiftSize, Math.floor(want.config.window / 2));
       assert.deepEqual(r.imageSize, [want.config.image, want.config.image]);
-      assert.equal(r.config.precision, name.endsWith('fp16') ? 'fp16' : 'fp32');
+      assert.equal(r.config.precision, name.endsWith('fp16') ? 'fp16' : name.endsWith('bf16') ? 'bf16' : 'fp32');
       const out = await run(model, folder, want);
       const got = out[model.graph.outputs[name.endsWith('base') ? 1 : 0].name].data as Float32Array;
       const d = maxAbs(got, want.logits ?? want.pooled!);
