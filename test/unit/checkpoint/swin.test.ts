@@ -41,7 +41,9 @@ function configOf(dir: string): SwinCheckpointConfig {
   const file = join(dir, 'config.json');
   const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   if (typeof json.architecture === 'string') return { file, kind: 'timm', architecture: json.architecture, json };
-  return { file, kind: 'hf', architecture: (json.architectures as string[])[0], json };
+  const archs = Array.isArray(json.architectures) ? json.architectures.filter((x): x is string => typeof x === 'string') : [];
+  if (archs.length || typeof json.model_type === 'string') return { file, kind: 'hf', architecture: archs[0] ?? (json.model_type as string), json };
+  return { file, kind: 'none', architecture: null, json };
 }
 
 function build(dir: string): { model: OnnxModel; folder: string } {
@@ -268,6 +270,47 @@ describe('Swin checkpoints built into graphs', function () {
     userError(() => build(namedHeads), 'swin_base_patch2_window4_32', 'heads', 'model_args.depths');
     const timmWin = withConfig('timm_A_old', (c) => ((c.model_args as Record<string, unknown>).window_size = 2));
     userError(() => build(timmWin), 'model_args.window_size', 'relative_position_bias_table');
+  });
+
+  it('fuzzed config.json fields give a model or a UserError, never another error (300 cases)', () => {
+    let seed = 12345;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const values = (): unknown => pick([0, -1, 1, 2, 3, 4, 7, 1e9, 0.5, NaN, 'gelu', 'x', true, null, [], [2], [2, 2], [2, 2, 2], [0, 4], [4, 8], {}, [1.5, 2]]);
+    const fields = {
+      hf_A: ['image_size', 'patch_size', 'embed_dim', 'depths', 'num_heads', 'window_size', 'mlp_ratio', 'qkv_bias', 'hidden_act', 'layer_norm_eps', 'num_channels', 'use_absolute_embeddings'],
+      hf_v2_A: ['image_size', 'window_size', 'depths', 'num_heads', 'pretrained_window_sizes', 'layer_norm_eps'],
+      timm_A: ['model_args.img_size', 'model_args.window_size', 'model_args.depths', 'model_args.num_heads', 'model_args.embed_dim', 'model_args.patch_size', 'pretrained_cfg.input_size', 'architecture', 'model_args'],
+    } as Record<string, string[]>;
+    const dirs = new Map<string, string>();
+    for (const name of Object.keys(fields)) {
+      const dir = mkdtempSync(join(tmpdir(), 'swin-fuzz-'));
+      temps.push(dir);
+      cpSync(join(FIX, name), dir, { recursive: true });
+      dirs.set(name, dir);
+    }
+    let built = 0;
+    for (let i = 0; i < 300; i++) {
+      const name = pick(Object.keys(fields));
+      const dir = dirs.get(name)!;
+      const c = JSON.parse(readFileSync(join(FIX, name, 'config.json'), 'utf8'));
+      const f = pick(fields[name]);
+      const [a, b] = f.split('.');
+      const v = values();
+      if (b) (c[a] as Record<string, unknown>)[b] = v;
+      else c[a] = v;
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+      try {
+        const cfg = configOf(dir);
+        const ckpt = readCheckpoint(dir);
+        const builder = swinBuilders.find((x) => x.matches(cfg, ckpt));
+        if (builder) builder.build(ckpt, cfg);
+        built++;
+      } catch (e) {
+        assert.ok(isUserError(e), `${name} ${f} = ${JSON.stringify(v)}: ${(e as Error).stack}`);
+      }
+    }
+    assert.ok(built > 10 && built < 290, `built ${built}`);
   });
 
   it('a saved buffer that is not the official one (relative_position_index, older timm\'s attn_mask) is a UserError naming it', () => {
