@@ -685,6 +685,10 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
   if (p.head) {
     const hs = sc(p.head);
     w.shape(`${p.head}.weight`, [-1, last.dim], `the final width ${last.dim}`);
+    const classes = w.need(`${p.head}.weight`).shape[0];
+    const named = classCount(cfg);
+    if (named && named.count !== classes)
+      throw new UserError(`${cfg.file ? path.basename(cfg.file) : 'config.json'} ${named.field} names ${named.count} classes but tensor ${p.head}.weight has shape [${w.need(`${p.head}.weight`).shape.join(', ')}] (${classes} classes).`);
     const logits = op('Gemm', [pooled, w.value(`${p.head}.weight`, hs), w.value(`${p.head}.bias`, hs)], hs, { alpha: float(1), beta: float(1), transB: 1 });
     g.node('Identity', [logits], ['logits'], {}, '/Identity');
     g.output('logits', DataType.FLOAT, ['batch', w.need(`${p.head}.weight`).shape[0]]);
@@ -748,6 +752,14 @@ function relativeCoordsTable(M: number, norm: number): Float32Array {
       out[(i * L + j) * 2 + 1] = f(j - (M - 1));
     }
   return out;
+}
+
+/** The number of classes config.json names (HF id2label, timm num_classes), if any. */
+function classCount(cfg: SwinCheckpointConfig): { field: string; count: number } | null {
+  const j = cfg.json;
+  if (cfg.kind === 'hf' && j.id2label && typeof j.id2label === 'object' && !Array.isArray(j.id2label)) return { field: 'id2label', count: Object.keys(j.id2label).length };
+  if (cfg.kind === 'timm' && typeof j.num_classes === 'number') return { field: 'num_classes', count: j.num_classes };
+  return null;
 }
 
 /** The official relative_position_index [M², M²] as an int64 initializer named after the buffer. */

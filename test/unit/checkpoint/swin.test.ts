@@ -268,6 +268,10 @@ describe('Swin checkpoints built into graphs', function () {
       c.model_args = { depths: [2, 2], embed_dim: 16, img_size: 32 };
     });
     userError(() => build(namedHeads), 'swin_base_patch2_window4_32', 'heads', 'model_args.depths');
+    const labels = withConfig('hf_A', (c) => ((c.id2label as Record<string, string>)['10'] = 'extra'));
+    userError(() => build(labels), 'id2label', '11 classes', 'classifier.weight', '[10, 32]');
+    const classes = withConfig('timm_A', (c) => (c.num_classes = 1000));
+    userError(() => build(classes), 'num_classes', 'head.fc.weight');
     const timmWin = withConfig('timm_A_old', (c) => ((c.model_args as Record<string, unknown>).window_size = 2));
     userError(() => build(timmWin), 'model_args.window_size', 'relative_position_bias_table');
   });
