@@ -174,12 +174,12 @@ def old_timm_mask(blk, s, model):
     return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
 
 
-def hf_v2_keys(sd, depths):
+def hf_v2_keys(sd, depths, prefix='swinv2.', head=True):
     """torchvision's Swin V2 → Hugging Face Swinv2ForImageClassification: q/k/v split (k has no bias:
     torchvision zeroes that third of qkv.bias at run time), res-post-norm (layernorm_before is applied
     after the attention), patch merging norm after the reduction."""
     out = {}
-    p = 'swinv2.'
+    p = prefix
     out[p + 'embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
     out[p + 'embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
     out[p + 'embeddings.norm.weight'] = sd['features.0.2.weight']
@@ -214,8 +214,9 @@ def hf_v2_keys(sd, depths):
             out[f'{p}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
     out[p + 'layernorm.weight'] = sd['norm.weight']
     out[p + 'layernorm.bias'] = sd['norm.bias']
-    out['classifier.weight'] = sd['head.weight']
-    out['classifier.bias'] = sd['head.bias']
+    if head:
+        out['classifier.weight'] = sd['head.weight']
+        out['classifier.bias'] = sd['head.bias']
     return out
 
 
@@ -378,6 +379,12 @@ def main():
         v2cfg = {**hf_cfg, 'architectures': ['Swinv2ForImageClassification'], 'model_type': 'swinv2', 'pretrained_window_sizes': [0] * len(c['depths'])}
         save('hf_v2_A', hf_v2_keys(v2.state_dict(), c['depths']), v2cfg,
              {**base_ref, 'logits': v2_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
+        with torch.no_grad():
+            v2_feats = pooled(v2, x)[0].tolist()
+        v2_head = v2.head.weight.numel() + v2.head.bias.numel()
+        v2_base_cfg = {k: v for k, v in v2cfg.items() if k not in ('id2label', 'label2id')}
+        save('hf_v2_A_base', hf_v2_keys(v2.state_dict(), c['depths'], '', False), {**v2_base_cfg, 'architectures': ['Swinv2Model']},
+             {**base_ref, 'pooled': v2_feats, 'params': v2_params - v2_head, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
         # pretrained_window_sizes > 0 (HF's window12to16-style fine-tunes): coordinates normalised by the pretrained window − 1.
         pw = 6
         with torch.no_grad():

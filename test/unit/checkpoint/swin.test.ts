@@ -23,7 +23,7 @@ import { relposOfAnalysis } from '../../../src/core/swin/relposModel';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');
-const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16'];
+const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16', 'hf_v2_A_base'];
 
 interface Ref {
   input: number[];
