@@ -294,6 +294,17 @@ def timm_config(image, patch, embed, depths, heads, window, classes):
     }
 
 
+def short(v):
+    """Floats with 9 significant digits: every float32 round-trips, the JSON is ~40% smaller."""
+    if isinstance(v, float):
+        return float(f'{v:.9g}')
+    if isinstance(v, list):
+        return [short(x) for x in v]
+    if isinstance(v, dict):
+        return {k: short(x) for k, x in v.items()}
+    return v
+
+
 def save(name, tensors, config, ref, pre=None):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -304,7 +315,7 @@ def save(name, tensors, config, ref, pre=None):
         with open(os.path.join(d, 'preprocessor_config.json'), 'w') as f:
             json.dump(pre, f, indent=1)
     with open(os.path.join(d, 'reference.json'), 'w') as f:
-        json.dump(ref, f)
+        json.dump(short(ref), f)
     print(name, os.path.getsize(os.path.join(d, 'model.safetensors')), 'bytes')
 
 
