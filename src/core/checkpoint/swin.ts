@@ -770,6 +770,12 @@ function indexTensor(name: string, M: number): TensorInfo {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Buffers Swin checkpoints may hold that PyTorch does not count as parameters: older timm's float
+ * attn_mask, older Hugging Face Swinv2's float relative_coords_table, and the integer indices.
+ */
+export const SWIN_BUFFER = /(^|\.)(attn_mask|relative_coords_table|relative_position_index)$/;
+
 const HF_ARCHS = ['SwinForImageClassification', 'SwinModel'];
 const HF_V2_ARCHS = ['Swinv2ForImageClassification', 'Swinv2Model'];
 
