@@ -241,6 +241,26 @@ def rel_tables(model, depths):
     return out
 
 
+def attention_maps(model, x):
+    """Every block's attention probabilities [B·nW, heads, N, N], in block order: torchvision's
+    shifted_window_attention calls F.softmax once per block, so that call is recorded."""
+    import torchvision.models.swin_transformer as tv
+    maps = []
+    real = tv.F.softmax
+
+    def record(t, *a, **k):
+        out = real(t, *a, **k)
+        maps.append(out.detach().reshape(-1).tolist())
+        return out
+    tv.F.softmax = record
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        tv.F.softmax = real
+    return maps
+
+
 def pooled(model, x):
     f = model.norm(model.features(x))
     return torch.flatten(model.avgpool(f.permute(0, 3, 1, 2)), 1)
@@ -347,7 +367,7 @@ def main():
                     'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')},
                     'torch': torch.__version__}
         hf_cfg = hf_config('SwinForImageClassification', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
-        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, {**base_ref, 'logits': logits}, preprocessor(c['image']))
+        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, {**base_ref, 'logits': logits, 'attention': attention_maps(model, x)}, preprocessor(c['image']))
         if tag != 'A':
             continue
         head_params = sd['head.weight'].numel() + sd['head.bias'].numel()

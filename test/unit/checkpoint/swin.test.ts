@@ -32,6 +32,8 @@ interface Ref {
   logits?: number[];
   pooled?: number[];
   relpos: { name: string; table: number[] }[];
+  /** hf_A, hf_B: torch's attention probabilities of every block, [B·nW, heads, N, N] flattened. */
+  attention?: number[][];
   config: { image: number; patch: number; embed: number; depths: number[]; heads: number[]; window: number };
 }
 const ref = (name: string): Ref => JSON.parse(readFileSync(join(FIX, name, 'reference.json'), 'utf8'));
@@ -197,6 +199,10 @@ describe('Swin checkpoints built into graphs', function () {
       const out = await run(tapped, folder, want, names);
       blocks.forEach(({ st, b }, i) => {
         const t = out[names[i]];
+        if (want.attention) {
+          const d = maxAbs(t.data as Float32Array, want.attention[i]);
+          assert.ok(d < 1e-5, `${name} block ${i}: attention max |Δ| ${d} against torch`);
+        }
         const [G, H, N] = [t.dims[0], t.dims[1], t.dims[2]];
         const data = t.data as Float32Array;
         for (let r = 0; r < G * H * N; r++) {
@@ -210,6 +216,7 @@ describe('Swin checkpoints built into graphs', function () {
         assert.ok(map.every((v) => Number.isFinite(v) && v > 0));
       });
       // hf_B: 14×14 padded to 16, 7×7 padded to 8, then a 4×4 map in one unshifted 4×4 window.
+      if (name.startsWith('hf_')) assert.ok(want.attention || name.includes('v2'), `${name}: the reference has torch's attention maps`);
       if (name === 'hf_B') {
         assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
         assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
