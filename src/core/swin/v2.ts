@@ -79,11 +79,19 @@ export function cpbCoordsTables(a: GraphAnalysis): Set<string> {
     // Every use is the data input (A) of a MatMul/Gemm whose output ends, through the MLP, in a Sigmoid.
     const ok = users.length > 0 && users.every((u) => {
       const n = a.nodes[u];
-      return (n.opType === 'MatMul' || n.opType === 'Gemm') && stack.includes(n.inputs[0]) && !stack.includes(n.inputs[1]) && a.initializers.has(n.inputs[1]) && leadsTo(a, n.outputs[0], 'Sigmoid', 12);
+      return (n.opType === 'MatMul' || n.opType === 'Gemm') && stack.includes(n.inputs[0]) && !stack.includes(n.inputs[1]) && isWeight(a, n.inputs[1]) && leadsTo(a, n.outputs[0], 'Sigmoid', 12);
     });
     if (ok) out.add(name);
   }
   return out;
+}
+
+/** An initializer, directly or through a Transpose/Cast (a checkpoint's nn.Linear weight kept [out, in] in place). */
+function isWeight(a: GraphAnalysis, name: string): boolean {
+  if (a.initializers.has(name)) return true;
+  const p = a.producer.get(name);
+  const n = p === undefined ? null : a.nodes[p];
+  return !!n && (n.opType === 'Transpose' || n.opType === 'Cast') && a.initializers.has(n.inputs[0]);
 }
 
 function leadsTo(a: GraphAnalysis, name: string, op: string, steps: number): boolean {

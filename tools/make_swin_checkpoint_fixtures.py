@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+"""Swin safetensors checkpoint fixtures for test/unit/checkpoint/swin.test.ts.
+
+Run with Debian's torch/torchvision (/usr/bin/python3, no other package):
+
+    /usr/bin/python3 tools/make_swin_checkpoint_fixtures.py
+
+A tiny torchvision SwinTransformer with distinct random weights (bias tables included) is
+key-renamed into the layouts users have:
+  - Hugging Face SwinForImageClassification / SwinModel: `swin.` prefix, q/k/v split by rows,
+    patch merging at the END of stage s (`swin.encoder.layers.{s}.downsample`), the saved
+    relative_position_index buffer;
+  - timm, current layout: patch merging at the START of stage s+1 (`layers.{s+1}.downsample`),
+    no relative_position_index, `head.fc`;
+  - timm, older layout: downsample at the end of the stage, relative_position_index and the
+    shifted blocks' attn_mask buffers saved, `head`.
+torchvision's `features` interleaves [patch embed, stage 1, merging, stage 2, merging, …].
+The safetensors files are written by hand (8-byte LE header length, JSON header, raw LE bytes).
+References come from the torch module itself: logits (or pooled features), the parameter count
+as PyTorch counts it, and each block's relative position table, head-major.
+"""
+import json
+import os
+import struct
+
+import torch
+from torchvision.models.swin_transformer import SwinTransformer
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'checkpoints', 'swin')
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64'}
+
+
+def write_safetensors(path, tensors):
+    header = {'__metadata__': {'format': 'pt'}}
+    blobs = []
+    off = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        # little-endian on this machine (checked below); numpy has no bfloat16: its raw 16 bits
+        b = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
+        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('relative_position_bias_table'):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            elif p.dim() == 1 and ('norm' in name or name.startswith('features.0.2')) and name.endswith('weight'):
+                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            else:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / fan_in ** 0.5)
+
+
+def stage_blocks(sd, stage):
+    """Block indices of a stage in torchvision's features list (features[2s+1])."""
+    pre = f'features.{2 * stage + 1}.'
+    return sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
+
+
+def hf_keys(sd, depths, prefix, head):
+    out = {}
+    out[f'{prefix}embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
+    out[f'{prefix}embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
+    out[f'{prefix}embeddings.norm.weight'] = sd['features.0.2.weight']
+    out[f'{prefix}embeddings.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            hf = f'{prefix}encoder.layers.{s}.blocks.{b}.'
+            C = sd[tv + 'norm1.weight'].shape[0]
+            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
+            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
+            out[hf + 'attention.self.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
+            out[hf + 'attention.self.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5), -1)
+            for i, n in enumerate(['query', 'key', 'value']):
+                out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
+                out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
+            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
+            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
+            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
+            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
+            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
+            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
+            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
+        if s < len(depths) - 1:  # torchvision's merging after stage s is features[2s+2]: HF puts it at the end of stage s
+            pm = f'features.{2 * s + 2}.'
+            out[f'{prefix}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'{prefix}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'{prefix}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out[f'{prefix}layernorm.weight'] = sd['norm.weight']
+    out[f'{prefix}layernorm.bias'] = sd['norm.bias']
+    if head:
+        out['classifier.weight'] = sd['head.weight']
+        out['classifier.bias'] = sd['head.bias']
+    return out
+
+
+def timm_keys(sd, depths, model, new_layout):
+    out = {}
+    out['patch_embed.proj.weight'] = sd['features.0.0.weight']
+    out['patch_embed.proj.bias'] = sd['features.0.0.bias']
+    out['patch_embed.norm.weight'] = sd['features.0.2.weight']
+    out['patch_embed.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        if new_layout and s > 0:  # timm now merges at the start of the next stage
+            pm = f'features.{2 * s}.'
+            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+            out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            tm = f'layers.{s}.blocks.{b}.'
+            out[tm + 'norm1.weight'] = sd[tv + 'norm1.weight']
+            out[tm + 'norm1.bias'] = sd[tv + 'norm1.bias']
+            out[tm + 'attn.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
+            if not new_layout:
+                N = int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5)
+                out[tm + 'attn.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(N, N)
+                blk = model.features[2 * s + 1][b]
+                if blk.attn.shift_size[0] > 0:
+                    out[tm + 'attn_mask'] = old_timm_mask(blk, s, model)
+            out[tm + 'attn.qkv.weight'] = sd[tv + 'attn.qkv.weight']
+            out[tm + 'attn.qkv.bias'] = sd[tv + 'attn.qkv.bias']
+            out[tm + 'attn.proj.weight'] = sd[tv + 'attn.proj.weight']
+            out[tm + 'attn.proj.bias'] = sd[tv + 'attn.proj.bias']
+            out[tm + 'norm2.weight'] = sd[tv + 'norm2.weight']
+            out[tm + 'norm2.bias'] = sd[tv + 'norm2.bias']
+            out[tm + 'mlp.fc1.weight'] = sd[tv + 'mlp.0.weight']
+            out[tm + 'mlp.fc1.bias'] = sd[tv + 'mlp.0.bias']
+            out[tm + 'mlp.fc2.weight'] = sd[tv + 'mlp.3.weight']
+            out[tm + 'mlp.fc2.bias'] = sd[tv + 'mlp.3.bias']
+        if not new_layout and s < len(depths) - 1:
+            pm = f'features.{2 * s + 2}.'
+            out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out['norm.weight'] = sd['norm.weight']
+    out['norm.bias'] = sd['norm.bias']
+    out['head.fc.weight' if new_layout else 'head.weight'] = sd['head.weight']
+    out['head.fc.bias' if new_layout else 'head.bias'] = sd['head.bias']
+    return out
+
+
+def old_timm_mask(blk, s, model):
+    """The [nW, N, N] attn_mask buffer old timm saved for a shifted block (0 / −100), as torchvision computes it."""
+    M = blk.attn.window_size[0]
+    sh = blk.attn.shift_size[0]
+    H = W = model._fixture_grid // (2 ** s)
+    img = torch.zeros(H, W)
+    cnt = 0
+    for h in ((0, -M), (-M, -sh), (-sh, None)):
+        for w in ((0, -M), (-M, -sh), (-sh, None)):
+            img[h[0]:h[1], w[0]:w[1]] = cnt
+            cnt += 1
+    win = img.view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    mask = win.unsqueeze(1) - win.unsqueeze(2)
+    return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
+
+
+def hf_v2_keys(sd, depths, prefix='swinv2.', head=True):
+    """torchvision's Swin V2 → Hugging Face Swinv2ForImageClassification: q/k/v split (k has no bias:
+    torchvision zeroes that third of qkv.bias at run time), res-post-norm (layernorm_before is applied
+    after the attention), patch merging norm after the reduction."""
+    out = {}
+    p = prefix
+    out[p + 'embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
+    out[p + 'embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
+    out[p + 'embeddings.norm.weight'] = sd['features.0.2.weight']
+    out[p + 'embeddings.norm.bias'] = sd['features.0.2.bias']
+    for s in range(len(depths)):
+        for b in stage_blocks(sd, s):
+            tv = f'features.{2 * s + 1}.{b}.'
+            hf = f'{p}encoder.layers.{s}.blocks.{b}.'
+            C = sd[tv + 'norm1.weight'].shape[0]
+            out[hf + 'attention.self.logit_scale'] = sd[tv + 'attn.logit_scale']
+            out[hf + 'attention.self.continuous_position_bias_mlp.0.weight'] = sd[tv + 'attn.cpb_mlp.0.weight']
+            out[hf + 'attention.self.continuous_position_bias_mlp.0.bias'] = sd[tv + 'attn.cpb_mlp.0.bias']
+            out[hf + 'attention.self.continuous_position_bias_mlp.2.weight'] = sd[tv + 'attn.cpb_mlp.2.weight']
+            for i, n in enumerate(['query', 'key', 'value']):
+                out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
+                if n != 'key':
+                    out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
+            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
+            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
+            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
+            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
+            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
+            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
+            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
+            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
+            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
+        if s < len(depths) - 1:
+            pm = f'features.{2 * s + 2}.'
+            out[f'{p}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
+            out[f'{p}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
+            out[f'{p}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+    out[p + 'layernorm.weight'] = sd['norm.weight']
+    out[p + 'layernorm.bias'] = sd['norm.bias']
+    if head:
+        out['classifier.weight'] = sd['head.weight']
+        out['classifier.bias'] = sd['head.bias']
+    return out
+
+
+def v2_tables(model, depths):
+    """Swin V2's table: 16·sigmoid(cpb_mlp(relative_coords_table)) [(2M−1)², heads], head-major."""
+    out = []
+    with torch.no_grad():
+        for s in range(len(depths)):
+            for b, blk in enumerate(model.features[2 * s + 1]):
+                a = blk.attn
+                t = 16 * torch.sigmoid(a.cpb_mlp(a.relative_coords_table).view(-1, a.num_heads))
+                out.append({'name': f'stage{s + 1}.block{b}', 'table': t.t().contiguous().view(-1).tolist()})
+    return out
+
+
+def rel_tables(model, depths):
+    out = []
+    for s in range(len(depths)):
+        for b, blk in enumerate(model.features[2 * s + 1]):
+            t = blk.attn.relative_position_bias_table.detach()  # [(2M−1)², heads]
+            out.append({'name': f'stage{s + 1}.block{b}', 'table': t.t().contiguous().view(-1).tolist()})
+    return out
+
+
+def attention_maps(model, x):
+    """Every block's attention probabilities [B·nW, heads, N, N], in block order: torchvision's
+    shifted_window_attention calls F.softmax once per block, so that call is recorded."""
+    import torchvision.models.swin_transformer as tv
+    maps = []
+    real = tv.F.softmax
+
+    def record(t, *a, **k):
+        out = real(t, *a, **k)
+        maps.append(out.detach().reshape(-1).tolist())
+        return out
+    tv.F.softmax = record
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        tv.F.softmax = real
+    return maps
+
+
+def pooled(model, x):
+    f = model.norm(model.features(x))
+    return torch.flatten(model.avgpool(f.permute(0, 3, 1, 2)), 1)
+
+
+def hf_config(arch, image, patch, embed, depths, heads, window, labels):
+    return {
+        'architectures': [arch],
+        'model_type': 'swin',
+        'image_size': image,
+        'patch_size': patch,
+        'num_channels': 3,
+        'embed_dim': embed,
+        'depths': depths,
+        'num_heads': heads,
+        'window_size': window,
+        'mlp_ratio': 4.0,
+        'qkv_bias': True,
+        'hidden_act': 'gelu',
+        'hidden_dropout_prob': 0.0,
+        'attention_probs_dropout_prob': 0.0,
+        'drop_path_rate': 0.0,
+        'use_absolute_embeddings': False,
+        'layer_norm_eps': 1e-5,
+        'initializer_range': 0.02,
+        'encoder_stride': 32,
+        **({'id2label': {str(i): f'class{i}' for i in range(labels)}, 'label2id': {f'class{i}': i for i in range(labels)}} if labels else {}),
+    }
+
+
+def preprocessor(image):
+    return {
+        'do_normalize': True, 'do_rescale': True, 'do_resize': True, 'image_mean': MEAN, 'image_std': STD,
+        'image_processor_type': 'ViTImageProcessor', 'resample': 3, 'rescale_factor': 1 / 255,
+        'size': {'height': image, 'width': image},
+    }
+
+
+def timm_config(image, patch, embed, depths, heads, window, classes):
+    return {
+        'architecture': 'swin_tiny_patch4_window7_224',
+        'num_classes': classes,
+        'num_features': embed * 2 ** (len(depths) - 1),
+        'global_pool': 'avg',
+        'model_args': {'img_size': image, 'patch_size': patch, 'embed_dim': embed, 'depths': depths, 'num_heads': heads, 'window_size': window},
+        'pretrained_cfg': {
+            'tag': 'fixture', 'input_size': [3, image, image], 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD,
+            'crop_pct': 0.9, 'crop_mode': 'center', 'num_classes': classes, 'first_conv': 'patch_embed.proj', 'classifier': 'head.fc',
+        },
+        'label_names': [f'class{i}' for i in range(classes)],
+    }
+
+
+def short(v):
+    """Floats with 9 significant digits: every float32 round-trips, the JSON is ~40% smaller."""
+    if isinstance(v, float):
+        return float(f'{v:.9g}')
+    if isinstance(v, list):
+        return [short(x) for x in v]
+    if isinstance(v, dict):
+        return {k: short(x) for k, x in v.items()}
+    return v
+
+
+def save(name, tensors, config, ref, pre=None):
+    d = os.path.join(ROOT, name)
+    os.makedirs(d, exist_ok=True)
+    write_safetensors(os.path.join(d, 'model.safetensors'), tensors)
+    with open(os.path.join(d, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=1)
+    if pre:
+        with open(os.path.join(d, 'preprocessor_config.json'), 'w') as f:
+            json.dump(pre, f, indent=1)
+    with open(os.path.join(d, 'reference.json'), 'w') as f:
+        json.dump(short(ref), f)
+    print(name, os.path.getsize(os.path.join(d, 'model.safetensors')), 'bytes')
+
+
+def main():
+    assert struct.pack('=I', 1) == struct.pack('<I', 1), 'little-endian machine needed'
+    torch.manual_seed(0)
+    # A: grids 16 → 8, windows of 4 divide them: W-MSA / SW-MSA in both stages.
+    # B: 14 → 7 → 4 with windows of 4: padding to 16 and 8 (plus the merge of an odd map), then a
+    #    stage whose map equals the window (no shift).
+    specs = [
+        ('A', dict(image=32, patch=2, embed=16, depths=[2, 2], heads=[2, 4], window=4, classes=10), 1),
+        ('B', dict(image=28, patch=2, embed=8, depths=[2, 2, 2], heads=[2, 2, 4], window=4, classes=5), 2),
+    ]
+    for tag, c, seed in specs:
+        model = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                                window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        assert model.features[0][2].eps == 1e-5
+        model._fixture_grid = c['image'] // c['patch']
+        randomize(model, seed)
+        g = torch.Generator().manual_seed(100 + seed)
+        x = torch.randn(1, 3, c['image'], c['image'], generator=g)
+        with torch.no_grad():
+            logits = model(x)[0].tolist()
+            feats = pooled(model, x)[0].tolist()
+        params = sum(p.numel() for p in model.parameters())
+        sd = model.state_dict()
+        tables = rel_tables(model, c['depths'])
+        base_ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': params, 'relpos': tables,
+                    'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')},
+                    'torch': torch.__version__}
+        hf_cfg = hf_config('SwinForImageClassification', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, {**base_ref, 'logits': logits, 'attention': attention_maps(model, x)}, preprocessor(c['image']))
+        if tag != 'A':
+            continue
+        head_params = sd['head.weight'].numel() + sd['head.bias'].numel()
+        base_cfg = hf_config('SwinModel', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], 0)
+        save('hf_A_base', hf_keys(sd, c['depths'], '', False), base_cfg, {**base_ref, 'params': params - head_params, 'pooled': feats}, preprocessor(c['image']))
+        # fp16: the weights rounded to half; the reference runs the rounded weights in float32.
+        half = {k: (v.half() if v.is_floating_point() else v) for k, v in hf_keys(sd, c['depths'], 'swin.', True).items()}
+        m16 = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                              window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        m16.load_state_dict({k: (v.half().float() if v.is_floating_point() else v) for k, v in sd.items()})
+        with torch.no_grad():
+            logits16 = m16(x)[0].tolist()
+        save('hf_A_fp16', half, hf_cfg, {**base_ref, 'logits': logits16, 'relpos': rel_tables(m16, c['depths'])}, preprocessor(c['image']))
+        # bf16, older timm layout (its attn_mask buffers in bf16 too): reference on the rounded weights in float32.
+        mbf = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                              window_size=[c['window']] * 2, num_classes=c['classes']).eval()
+        mbf.load_state_dict({k: (v.bfloat16().float() if v.is_floating_point() else v) for k, v in sd.items()})
+        mbf._fixture_grid = model._fixture_grid
+        with torch.no_grad():
+            logits_bf = mbf(x)[0].tolist()
+        tcfg_bf = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save('timm_A_old_bf16', {k: (v.bfloat16() if v.is_floating_point() else v) for k, v in timm_keys(sd, c['depths'], model, False).items()}, tcfg_bf,
+             {**base_ref, 'logits': logits_bf, 'relpos': rel_tables(mbf, c['depths'])})
+        tcfg = timm_config(c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
+        save('timm_A', timm_keys(sd, c['depths'], model, True), tcfg, {**base_ref, 'logits': logits})
+        save('timm_A_old', timm_keys(sd, c['depths'], model, False), tcfg, {**base_ref, 'logits': logits})
+        # Swin V2 (torchvision's SwinTransformerBlockV2 / PatchMergingV2) → Hugging Face Swinv2.
+        from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformerBlockV2
+        v2 = SwinTransformer(patch_size=[c['patch']] * 2, embed_dim=c['embed'], depths=c['depths'], num_heads=c['heads'],
+                             window_size=[c['window']] * 2, num_classes=c['classes'], block=SwinTransformerBlockV2,
+                             downsample_layer=PatchMergingV2).eval()
+        randomize(v2, 7)
+        with torch.no_grad():
+            for blk in [b for s in range(len(c['depths'])) for b in v2.features[2 * s + 1]]:
+                blk.attn.logit_scale.copy_(torch.log(10 * torch.ones_like(blk.attn.logit_scale)) + 0.3 * torch.randn(blk.attn.logit_scale.shape, generator=g))
+                blk.attn.cpb_mlp[2].weight.mul_(8)  # a bias that varies across offsets
+            v2_logits = v2(x)[0].tolist()
+        # PyTorch's count for the Hugging Face model: torchvision's, less the key third of each qkv.bias (HF's key has no bias).
+        v2_params = sum(p.numel() for p in v2.parameters()) - sum(b.attn.qkv.bias.numel() // 3 for s in range(len(c['depths'])) for b in v2.features[2 * s + 1])
+        v2cfg = {**hf_cfg, 'architectures': ['Swinv2ForImageClassification'], 'model_type': 'swinv2', 'pretrained_window_sizes': [0] * len(c['depths'])}
+        save('hf_v2_A', hf_v2_keys(v2.state_dict(), c['depths']), v2cfg,
+             {**base_ref, 'logits': v2_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
+        with torch.no_grad():
+            v2_feats = pooled(v2, x)[0].tolist()
+        v2_head = v2.head.weight.numel() + v2.head.bias.numel()
+        v2_base_cfg = {k: v for k, v in v2cfg.items() if k not in ('id2label', 'label2id')}
+        save('hf_v2_A_base', hf_v2_keys(v2.state_dict(), c['depths'], '', False), {**v2_base_cfg, 'architectures': ['Swinv2Model']},
+             {**base_ref, 'pooled': v2_feats, 'params': v2_params - v2_head, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
+        # pretrained_window_sizes > 0 (HF's window12to16-style fine-tunes): coordinates normalised by the pretrained window − 1.
+        pw = 6
+        with torch.no_grad():
+            for blk in [b for s in range(len(c['depths'])) for b in v2.features[2 * s + 1]]:
+                M = blk.attn.window_size[0]
+                d = torch.arange(-(M - 1), M, dtype=torch.float32)
+                t = torch.stack(torch.meshgrid([d, d], indexing='ij')).permute(1, 2, 0).contiguous().unsqueeze(0) / (pw - 1) * 8
+                blk.attn.relative_coords_table.copy_(torch.sign(t) * torch.log2(torch.abs(t) + 1.0) / 3.0)
+            pw_logits = v2(x)[0].tolist()
+        save('hf_v2_A_pw', hf_v2_keys(v2.state_dict(), c['depths']), {**v2cfg, 'pretrained_window_sizes': [pw] * len(c['depths'])},
+             {**base_ref, 'logits': pw_logits, 'params': v2_params, 'relpos': v2_tables(v2, c['depths'])}, preprocessor(c['image']))
+
+
+def timm_clamped():
+    """timm shrinks the window to a map smaller than it (and its table to (2r−1)²), where torchvision
+    would pad: the reference is torchvision's model with the last stage's attention rebuilt with a
+    4×4 window on its 4×4 map (one window, no shift), which is what timm computes."""
+    from torchvision.models.swin_transformer import ShiftedWindowAttention
+    c = dict(image=32, patch=2, embed=8, depths=[2, 2, 2], heads=[2, 2, 4], window=8, classes=4)
+    model = SwinTransformer(patch_size=[2, 2], embed_dim=8, depths=c['depths'], num_heads=c['heads'], window_size=[8, 8], num_classes=4).eval()
+    for blk in model.features[5]:
+        blk.attn = ShiftedWindowAttention(32, [4, 4], [0, 0], 4)
+    model._fixture_grid = 16
+    randomize(model, 3)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(103))
+    with torch.no_grad():
+        logits = model(x)[0].tolist()
+    ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': sum(p.numel() for p in model.parameters()),
+           'relpos': rel_tables(model, c['depths']), 'logits': logits,
+           'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')}, 'torch': torch.__version__}
+    cfg = timm_config(32, 2, 8, c['depths'], c['heads'], 8, 4)
+    save('timm_C_clamped', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
+
+
+if __name__ == '__main__':
+    main()
+    timm_clamped()
