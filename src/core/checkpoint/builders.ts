@@ -4,9 +4,9 @@
  */
 import type { CheckpointBuilder } from './config';
 import { vitBuilders } from './vit';
-// Swin (Hugging Face Swin / Swinv2, timm swin_*): `import { swinBuilders } from './swin';` and `...swinBuilders` below.
+import { swinBuilders } from './swin';
 
 export const BUILDERS: readonly CheckpointBuilder[] = [
   ...vitBuilders,
-  // ...swinBuilders,
+  ...swinBuilders,
 ];

@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import type { OnnxModel } from '../onnx/model';
 import { readModel } from '../onnx/reader';
 import { BUILDERS } from './builders';
+import { SWIN_BUFFER } from './swin';
 import { type CheckpointConfig, readConfig } from './config';
 import { type Checkpoint, SAFETENSORS_DTYPES, isPickleCheckpoint, pickleMessage, readCheckpoint } from './safetensors';
 
@@ -137,7 +138,8 @@ export function buildCheckpoint(p: string): BuiltCheckpoint {
   const folders = new Set(ckpt.files.map((f) => path.dirname(f)));
   if (folders.size > 1) throw new UserError(`The shards of ${name} resolve to different folders (${[...folders].join(', ')}); ONNX Runtime reads external data from one folder. Put the shards together.`);
   let torchParams = 0;
-  for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16'].includes(t.dtype)) torchParams += t.length / SAFETENSORS_DTYPES[t.dtype].bytes;
+  // Buffers saved beside the weights (Swin's index, mask, coords table) are not parameters to PyTorch.
+  for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16'].includes(t.dtype) && !SWIN_BUFFER.test(t.name)) torchParams += t.length / SAFETENSORS_DTYPES[t.dtype].bytes;
   const b: BuiltCheckpoint = { ckpt, config, model, folder: [...folders][0], torchParams };
   built.set(key, b);
   while (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
