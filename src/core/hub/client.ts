@@ -89,13 +89,13 @@ export function tokenOf(o: HubOptions): string | undefined {
 const TOKEN_HOWTO = 'Set HF_TOKEN, run `huggingface-cli login` (it writes $HF_HOME/token), or in VS Code run "Hugging Face: Set Access Token"';
 
 /** A non-2xx answer from the Hub as a UserError the user can act on. */
-export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, hadToken: boolean): UserError {
+export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, hadToken: boolean, revision = what): UserError {
   const status = res.statusCode ?? 0;
   const code = String(res.headers['x-error-code'] ?? '');
   const detail = String(res.headers['x-error-message'] ?? '');
   if (status === 404 || code === 'RepoNotFound' || code === 'EntryNotFound' || code === 'RevisionNotFound') {
     if (code === 'EntryNotFound') return new UserError(`${what} is not in ${repo} on ${endpoint}.`, detail);
-    if (code === 'RevisionNotFound') return new UserError(`${repo} has no such revision: ${what}. Give a branch, a tag or a commit that exists.`, detail);
+    if (code === 'RevisionNotFound') return new UserError(`${repo} has no such revision: ${revision}. Give a branch, a tag or a commit that exists.`, detail);
     if (status === 404 && code !== 'RepoNotFound') return new UserError(`${what} was not found in ${repo} on ${endpoint} (404).`, detail);
     return new UserError(`The repo ${repo} was not found on ${endpoint}. Check the id (org/name)${hadToken ? '' : `; if it is private, ${TOKEN_HOWTO}`}.`, detail);
   }
@@ -168,7 +168,7 @@ async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<File
       cur = new URL(loc, cur).toString();
       continue;
     }
-    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, !!token);
+    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, !!token, ref.revision);
     const h = res.headers;
     const commit = String(h['x-repo-commit'] ?? '');
     const linked = normalizeEtag(h['x-linked-etag'] as string | undefined);
@@ -222,8 +222,8 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
     };
     await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
     linkIntoSnapshot(root, ref.repo, listing.commit, file, m.etag);
+    report(m.size);
     done += m.size;
-    report(0);
     out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
   }
   writeRef(root, ref, listing.commit);
