@@ -11,6 +11,7 @@
  * half-written file never appears in a snapshot.
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { UserError } from '../errors';
@@ -182,7 +183,7 @@ export function snapshotFiles(dir: string, prefix = ''): string[] {
   return out.map((f) => f.split(sep).join('/'));
 }
 
-export function safeStat(p: string): ReturnType<typeof statSync> | undefined {
+export function safeStat(p: string): Stats | undefined {
   try {
     return statSync(p);
   } catch {
