@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
 import { UserError } from '../core/errors';
 import type { Services } from './context';
+import { cachedModels, downloadModel, isHfModel, resolveHfSetting } from './hub';
 
 export const EMBEDDED = ['fashion-vit', 'fashion-swin'] as const;
 
@@ -18,6 +19,7 @@ export function configuredModel(services: Services, scope?: vscode.Uri): string 
     const name = cfg.get<string>('embeddedModel', 'fashion-vit');
     return embeddedModelPath(services, EMBEDDED.includes(name as never) ? name : 'fashion-vit');
   }
+  if (isHfModel(set)) return resolveHfSetting(services, set);
   let path = set;
   if (!isAbsolute(set)) {
     const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
@@ -33,7 +35,8 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
   let chosen: string | undefined;
   if (preset) chosen = preset.fsPath;
   else {
-    type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean };
+    type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean; download?: boolean };
+    const cached = cachedModels(services);
     const files = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
     const items: Item[] = [
       { label: 'Embedded models', kind: vscode.QuickPickItemKind.Separator },
@@ -41,7 +44,10 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
       { label: '$(package) Fashion-MNIST Swin', description: 'fashion-swin (embedded)', embedded: 'fashion-swin' },
       { label: 'Workspace', kind: vscode.QuickPickItemKind.Separator },
       ...files.map((f) => ({ label: `$(file-binary) ${basename(f.fsPath)}`, description: vscode.workspace.asRelativePath(f), path: f.fsPath })),
+      ...(cached.length ? [{ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
+      ...cached.map((m) => ({ label: `$(cloud) ${m.repo}`, description: `${m.variant ?? m.format} · ${m.family ?? '?'} · ${(m.bytes / 1e6).toFixed(1)} MB${m.revision && m.revision !== 'main' ? ` · ${m.revision}` : ''}`, detail: m.path, path: m.path })),
       { label: '$(folder-opened) Browse…', browse: true },
+      { label: '$(cloud-download) Download Model from Hugging Face…', download: true },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The ONNX model for Classify Image and Show Attention', matchOnDescription: true });
     if (!pick) return undefined;
@@ -51,6 +57,7 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
       await services.config().update('embeddedModel', pick.embedded, target);
       return embeddedModelPath(services, pick.embedded);
     }
+    if (pick.download) return downloadModel(services).then(() => configuredModel(services));
     if (pick.browse) {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, title: 'Select an ONNX model' });
       chosen = uris?.[0]?.fsPath;
