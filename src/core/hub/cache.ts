@@ -122,7 +122,8 @@ export function linkIntoSnapshot(root: string, repo: string, commit: string, fil
 /**
  * The lock on one blob: `.locks/{repo folder}/{etag}.lock`, made with O_EXCL so a second
  * download of the same blob (another window, the CLI) waits rather than writing the same
- * `.incomplete` file. A lock left by a dead process (its pid gone) is taken over.
+ * `.incomplete` file. A lock left by a dead process (its pid gone) is taken over, and so is
+ * the empty file Python's filelock leaves behind (it does not exclude Python's own flock).
  */
 export async function withBlobLock<T>(root: string, repo: string, etag: string, fn: () => Promise<T>, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<T> {
   const lock = join(root, '.locks', repoFolderName(repo), `${etag}.lock`);
@@ -157,7 +158,8 @@ export async function withBlobLock<T>(root: string, repo: string, etag: string, 
 function staleLock(lock: string): boolean {
   try {
     const pid = Number(readFileSync(lock, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - statSync(lock).mtimeMs > 10 * 60_000;
+    // Python's filelock leaves empty .lock files behind (it locks with flock, not by existence): not ours, not held by us.
+    if (!Number.isInteger(pid) || pid <= 0) return true;
     process.kill(pid, 0);
     return false;
   } catch (e) {

@@ -182,6 +182,15 @@ describe('Hub client against the stand-in Hub', function () {
     assert.ok(!existsSync(join(cache, 'models--acme--vit-tiny', 'snapshots', COMMIT, 'onnx')));
   });
 
+  it('an empty .lock left by Python\'s filelock, or one of a dead process, does not block a pull', async () => {
+    const locks = join(cache, '.locks', 'models--acme--vit-tiny');
+    mkdirSync(locks, { recursive: true });
+    writeFileSync(join(locks, `${sha256(fp32)}.lock`), '');
+    writeFileSync(join(locks, `${gitSha1(config)}.lock`), '999999999');
+    const r = await pull('acme/vit-tiny', opts);
+    assert.ok(readFileSync(r.weights).equals(fp32));
+  });
+
   it('two pulls of one repo at once share the lock: each blob is downloaded once and both succeed', async () => {
     const [a, b] = await Promise.all([pull('acme/vit-tiny', opts), pull('acme/vit-tiny', opts)]);
     assert.equal(a.weights, b.weights);
