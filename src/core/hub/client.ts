@@ -286,9 +286,11 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
     if (existsSync(blob)) return; // another process fetched it while we waited
     const part = `${blob}.incomplete`;
     const retries = o.retries ?? 5;
+    // The sha256 is computed as the bytes arrive (one pass over the file); a resumed part is hashed from disk first.
+    const digest: Digest = { hash: createHash('sha256'), upTo: 0 };
     for (let attempt = 0; ; attempt++) {
       try {
-        await download(m, part, tokenOf(o), o.signal, report);
+        await download(m, part, tokenOf(o), o.signal, report, digest);
         break;
       } catch (e) {
         if (o.signal?.aborted || e instanceof AbortError) throw e;
@@ -306,7 +308,8 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
       throw new UserError(`${file} arrived with ${have} bytes, the Hub said ${m.size}: the file was deleted and nothing entered the snapshot. Try again.`);
     }
     if (m.lfs) {
-      const sha = await sha256Of(part);
+      if (digest.upTo !== have) await catchUp(digest, part, have);
+      const sha = digest.hash.digest('hex');
       if (sha !== m.etag) {
         rmSync(part, { force: true });
         throw new UserError(`${file} of ${repo} failed its checksum: sha256 ${sha}, the Hub's X-Linked-Etag says ${m.etag}. The file was deleted and nothing entered the snapshot. Try again; if it persists, the mirror (HF_ENDPOINT) or a proxy is altering downloads.`);
@@ -321,10 +324,25 @@ class Dropped extends Error {}
 const isNoSpace = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 /** GETs the bytes into `part`, from where it stops (Range); the CDN gets no Authorization header. */
-async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void): Promise<void> {
+interface Digest {
+  hash: ReturnType<typeof createHash>;
+  /** How many leading bytes of the part file are in `hash`. */
+  upTo: number;
+}
+
+/** Brings the digest up to `have` bytes of the part file (after a resume or a restart from 0). */
+async function catchUp(d: Digest, part: string, have: number): Promise<void> {
+  if (d.upTo > have) (d.hash = createHash('sha256')), (d.upTo = 0);
+  if (d.upTo === have) return;
+  for await (const c of createReadStream(part, { start: d.upTo, end: have - 1 })) d.hash.update(c as Buffer);
+  d.upTo = have;
+}
+
+async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (have > m.size) (rmSync(part), (have = 0));
   if (have === m.size) return;
+  await catchUp(digest, part, have);
   let res: IncomingMessage;
   try {
     ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
@@ -333,7 +351,10 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
     if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('reset');
     throw e;
   }
-  if (res.statusCode === 200) have = 0; // the server ignored the Range: start over
+  if (res.statusCode === 200) {
+    // No Range asked, or the server ignored it: start over.
+    if (have > 0) (have = 0), (digest.hash = createHash('sha256')), (digest.upTo = 0);
+  }
   else if (res.statusCode !== 206) {
     res.resume();
     if ((res.statusCode ?? 0) >= 500) throw new Dropped(`status ${res.statusCode}`);
@@ -345,6 +366,8 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
     await new Promise<void>((resolve, reject) => {
       res.on('data', (c: Buffer) => {
         have += c.length;
+        digest.hash.update(c);
+        digest.upTo = have;
         if (!out.write(c)) (res.pause(), out.once('drain', () => res.resume()));
         report(have);
       });
