@@ -12,6 +12,7 @@ import type sharpType from 'sharp';
 import { isUserError, UserError } from './core/errors';
 import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './cli/args';
 import { table, giga, millions } from './cli/table';
+import { hubCommands, resolveHfArgs } from './cli/hub';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
 import { checkpointCommands } from './cli/checkpoint';
@@ -406,6 +407,8 @@ async function measure(args: Args, h: number, w: number, dim: number, heads: num
   process.stderr.write(`measured on ${r.ep}: median of repeats; this machine's dense ${r.matmulN}² MatMul reaches ${r.matmulGflops.toFixed(1)} GFLOP/s\n`);
 }
 
+Object.assign(commands, hubCommands);
+
 function help(): string {
   const lines = ['vit-inspect — look inside ViT and Swin ONNX models', '', 'Commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(11)} ${c.summary}`, `              ${c.usage}`);
@@ -427,6 +430,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const args = parseArgs(rest, new Set(['json', ...(cmd.booleans ?? [])]));
+    if (name !== 'pull') await resolveHfArgs(args);
     await cmd.run(args, args.flags.get('json') === true);
     return 0;
   } catch (e) {

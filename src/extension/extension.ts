@@ -8,6 +8,7 @@ import { RelposPanel } from './panels/relposPanel';
 import { EmbeddingsPanel } from './panels/embeddingsPanel';
 import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
+import { downloadModel, setToken } from './hub';
 import { classifyFolder } from './classifyFolder';
 import { UserError } from '../core/errors';
 import { isCheckpointPath } from '../core/checkpoint';
@@ -56,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
     if (folder) await classifyFolder(services, folder);
   });
   command('vitInspector.selectModel', 'Select Model', (uri?: vscode.Uri) => selectModel(services, uri));
+  command('vitInspector.downloadModel', 'Download Model from Hugging Face', () => downloadModel(services));
+  command('vitInspector.setHfToken', 'Hugging Face: Set Access Token', () => setToken(services));
 
   context.subscriptions.push(vscode.window.registerCustomEditorProvider(ArchitectureEditor.viewType, new ArchitectureEditor(services), { supportsMultipleEditorsPerDocument: true }));
   command('vitInspector.openArchitecture', 'Open Architecture View', async (uri?: vscode.Uri) => {

@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute } from 'node:path';
 import { workspaceCheckpoints } from './checkpoints';
 import { UserError } from '../core/errors';
 import type { Services } from './context';
+import { cachedModels, downloadModel, isHfModel, resolveHfSetting } from './hub';
 
 export const EMBEDDED = ['fashion-vit', 'fashion-swin'] as const;
 
@@ -19,6 +20,7 @@ export function configuredModel(services: Services, scope?: vscode.Uri): string 
     const name = cfg.get<string>('embeddedModel', 'fashion-vit');
     return embeddedModelPath(services, EMBEDDED.includes(name as never) ? name : 'fashion-vit');
   }
+  if (isHfModel(set)) return resolveHfSetting(services, set);
   let path = set;
   if (!isAbsolute(set)) {
     const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
@@ -34,7 +36,8 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
   let chosen: string | undefined;
   if (preset) chosen = preset.fsPath;
   else {
-    type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean };
+    type Item = vscode.QuickPickItem & { path?: string; embedded?: string; browse?: boolean; download?: boolean };
+    const cached = cachedModels(services);
     const files = [...(await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200)), ...(await workspaceCheckpoints())];
     const items: Item[] = [
       { label: 'Embedded models', kind: vscode.QuickPickItemKind.Separator },
@@ -46,7 +49,10 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
         description: vscode.workspace.asRelativePath(f),
         path: f.fsPath,
       })),
+      ...(cached.length ? [{ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
+      ...cached.map((m) => ({ label: `$(cloud) ${m.repo}`, description: `${m.variant ?? m.format} · ${m.family ?? '?'} · ${(m.bytes / 1e6).toFixed(1)} MB${m.revision && m.revision !== 'main' ? ` · ${m.revision}` : ''}`, detail: m.path, path: m.path })),
       { label: '$(folder-opened) Browse…', browse: true },
+      { label: '$(cloud-download) Download Model from Hugging Face…', download: true },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The model (ONNX or safetensors checkpoint) for Classify Image and Show Attention', matchOnDescription: true });
     if (!pick) return undefined;
@@ -56,6 +62,7 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
       await services.config().update('embeddedModel', pick.embedded, target);
       return embeddedModelPath(services, pick.embedded);
     }
+    if (pick.download) return downloadModel(services).then(() => configuredModel(services));
     if (pick.browse) {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'safetensors', 'json'] }, title: 'Select an ONNX model or a safetensors checkpoint' });
       chosen = uris?.[0]?.fsPath;

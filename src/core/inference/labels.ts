@@ -2,11 +2,13 @@
  * Class names for a model's outputs. Looked for, in order: the labels-file setting,
  * the `labels` file named by the model's sidecar, a Hugging Face config.json
  * (id2label), labels.txt / <model>.labels.txt beside the model, the model's metadata.
+ * config.json and labels files of a model in `onnx/` are also looked for one folder up (core/hub/layout).
  * Otherwise class indices are used, and the panel says so.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { UserError } from '../errors';
+import { findSidecar } from '../hub/layout';
 
 export interface Labels {
   names: string[] | null;
@@ -70,18 +72,21 @@ export function resolveLabels(modelPath: string, numClasses: number | null, opts
       if (e instanceof UserError) throw e;
     }
   }
-  const config = join(dir, 'config.json');
-  if (existsSync(config)) {
+  const config = findSidecar(modelPath, 'config.json');
+  if (config) {
     try {
-      const j = JSON.parse(readFileSync(config, 'utf8'));
+      const j = JSON.parse(readFileSync(config.path, 'utf8'));
       // Hugging Face: id2label; timm: label_names (a list in class order).
       const names = fromId2Label(j.id2label) ?? (Array.isArray(j.label_names) && j.label_names.length ? j.label_names.map(String) : null);
-      if (names) return found(names, 'config.json');
+      if (names) return found(names, config.source);
     } catch {
       /* not a Hugging Face config: fall through */
     }
   }
-  for (const name of [`${stem}.labels.txt`, 'labels.txt']) if (existsSync(join(dir, name))) return found(fromText(readFileSync(join(dir, name), 'utf8')), name);
+  for (const name of [`${stem}.labels.txt`, 'labels.txt']) {
+    const f = findSidecar(modelPath, name);
+    if (f) return found(fromText(readFileSync(f.path, 'utf8')), f.source);
+  }
   const meta = opts.metadata ?? {};
   for (const key of ['id2label', 'labels', 'classes', 'names']) {
     const v = meta[key];

@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors';
+import { findSidecar } from '../hub/layout';
 import type { Filter } from './resample';
 
 export type Interpolation = Filter;
@@ -210,19 +211,21 @@ export function resolvePreprocessing(modelPath: string, inputSize: number | null
   let found: Found = { rules: 'torchvision' };
   let source = 'ImageNet defaults';
   const sidecar = readJson(join(dir, `${stem}.json`));
-  const hf = sidecar ? undefined : readJson(join(dir, 'preprocessor_config.json'));
-  const timm = sidecar || hf ? undefined : readJson(join(dir, 'config.json'));
+  const hfFile = sidecar ? undefined : findSidecar(modelPath, 'preprocessor_config.json');
+  const hf = hfFile && readJson(hfFile.path);
+  const timmFile = sidecar || hf ? undefined : findSidecar(modelPath, 'config.json');
+  const timm = timmFile && readJson(timmFile.path);
   if (sidecar) {
     found = fromSidecar(sidecar);
     source = `${stem}.json`;
   } else if (hf) {
-    found = fromHuggingFace(hf, 'preprocessor_config.json');
-    source = 'preprocessor_config.json';
+    found = fromHuggingFace(hf, hfFile!.source);
+    source = hfFile!.source;
   } else if (timm) {
     const t = fromTimm(timm);
     if (t) {
       found = t;
-      source = 'config.json (timm)';
+      source = `${timmFile!.source} (timm)`;
     }
   }
   const configSize = fixedSize(found.resize ?? null, found.crop ?? null);

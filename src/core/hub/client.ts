@@ -1,0 +1,391 @@
+/**
+ * The download client: lists a repo at a revision through the Hub API, fetches only the files
+ * the model needs through the resolve route into the cache (core/hub/cache.ts), and says what
+ * went wrong in the user's terms. Every LFS file's sha256 is checked against X-Linked-Etag
+ * before it enters the snapshot; a dropped connection is resumed with a Range request.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { UserError } from '../errors';
+import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
+import { AbortError, readBody, send } from './http';
+import { selectFiles, type RepoFile, type Selection } from './variants';
+
+export interface Progress {
+  file: string;
+  /** Bytes of the files being fetched that are on disk now, of `total`. */
+  bytes: number;
+  total: number;
+  /** Bytes per second since the start of this pull. */
+  rate: number;
+  /** Seconds left at that rate, or null before a rate is known. */
+  etaSeconds: number | null;
+}
+
+export interface HubOptions {
+  /** Overrides $HF_HUB_CACHE / $HF_HOME/hub (the vitInspector.hfCache setting). */
+  cacheDir?: string;
+  endpoint?: string;
+  token?: string;
+  offline?: boolean;
+  env?: Env;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Attempts per file after a dropped connection (default 5). */
+  retries?: number;
+  /** An ONNX variant (fp32, fp16, quantized, int8, uint8, q4, …) or "safetensors". */
+  variant?: string;
+}
+
+export interface PulledFile {
+  path: string;
+  size: number;
+  sha256?: string;
+}
+
+export interface PullResult {
+  repo: string;
+  revision: string;
+  commit: string;
+  /** The snapshot folder. */
+  path: string;
+  /** The file a model path should point at in the snapshot. */
+  weights: string;
+  format: Selection['format'];
+  variant?: string;
+  files: PulledFile[];
+  /** The network could not be reached and the cache had everything: said here, not thrown. */
+  warning?: string;
+}
+
+export interface RepoListing {
+  commit: string;
+  files: (RepoFile & { sha256?: string })[];
+}
+
+export const endpointOf = (o: HubOptions): string => (o.endpoint ?? (o.env ?? process.env).HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+
+export function isOffline(o: HubOptions): boolean {
+  if (o.offline !== undefined) return o.offline;
+  return /^(1|on|yes|true)$/i.test((o.env ?? process.env).HF_HUB_OFFLINE ?? '');
+}
+
+/** The token: given, else $HF_TOKEN, else the file huggingface-cli login writes ($HF_TOKEN_PATH or $HF_HOME/token). */
+export function tokenOf(o: HubOptions): string | undefined {
+  const env = o.env ?? process.env;
+  if (o.token) return o.token;
+  if (env.HF_TOKEN?.trim()) return env.HF_TOKEN.trim();
+  const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TOKEN_HOWTO = 'Set HF_TOKEN, run `huggingface-cli login` (it writes $HF_HOME/token), or in VS Code run "Hugging Face: Set Access Token"';
+
+/** A non-2xx answer from the Hub as a UserError the user can act on. */
+export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, hadToken: boolean, revision = what): UserError {
+  const status = res.statusCode ?? 0;
+  const code = String(res.headers['x-error-code'] ?? '');
+  const detail = String(res.headers['x-error-message'] ?? '');
+  if (status === 404 || code === 'RepoNotFound' || code === 'EntryNotFound' || code === 'RevisionNotFound') {
+    if (code === 'EntryNotFound') return new UserError(`${what} is not in ${repo} on ${endpoint}.`, detail);
+    if (code === 'RevisionNotFound') return new UserError(`${repo} has no such revision: ${revision}. Give a branch, a tag or a commit that exists.`, detail);
+    if (status === 404 && code !== 'RepoNotFound') return new UserError(`${what} was not found in ${repo} on ${endpoint} (404).`, detail);
+    return new UserError(`The repo ${repo} was not found on ${endpoint}. Check the id (org/name)${hadToken ? '' : `; if it is private, ${TOKEN_HOWTO}`}.`, detail);
+  }
+  if (status === 401)
+    return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
+  if (status === 403)
+    return new UserError(`Access to ${repo} is forbidden (403): the repo is gated and your account has not been granted access, or the token lacks read permission. Accept its conditions at ${endpoint}/${repo}, then try again.`, detail);
+  if (status === 429) {
+    const after = retryAfter(res.headers['retry-after']);
+    return new UserError(`The Hub is rate-limiting requests (429). Try again ${after === null ? 'in a few minutes' : `in ${after} s (after ${new Date(Date.now() + after * 1000).toISOString().slice(11, 19)} UTC)`}${hadToken ? '' : `; a token raises the limit (${TOKEN_HOWTO})`}.`, detail);
+  }
+  if (status >= 500) return new UserError(`The Hub at ${endpoint} failed (${status}) while fetching ${what}. It is a problem on the server side: try again later.`, detail);
+  return new UserError(`The Hub answered ${status} for ${what} of ${repo}.`, detail);
+}
+
+function retryAfter(v: string | string[] | undefined): number | null {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return null;
+  if (/^\d+$/.test(s.trim())) return Number(s.trim());
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : Math.max(0, Math.round((t - Date.now()) / 1000));
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+const isNetworkError = (e: unknown): boolean => !!e && NETWORK_CODES.has((e as NodeJS.ErrnoException).code ?? '');
+
+function unreachable(endpoint: string, e: unknown, cached: boolean): UserError {
+  return new UserError(`Cannot reach the Hub at ${endpoint} (${(e as Error).message})${cached ? '' : ' and the model is not in the Hugging Face cache'}. Check the network or HF_ENDPOINT; to work from the cache only, set HF_HUB_OFFLINE=1.`);
+}
+
+/** The repo's files and sizes at a revision (`/api/models/{repo}/revision/{rev}`), and the commit it is at. */
+export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
+  const endpoint = endpointOf(o);
+  const token = tokenOf(o);
+  const url = `${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(ref.revision)}?blobs=true`;
+  const { res } = await send(url, { token, signal: o.signal });
+  if (res.statusCode !== 200) {
+    res.resume();
+    throw hubError(res, ref.revision, ref.repo, endpoint, !!token);
+  }
+  const info = JSON.parse(await readBody(res)) as { sha?: string; siblings?: { rfilename: string; size?: number; lfs?: { sha256?: string; size?: number } }[] };
+  if (!info.sha || !COMMIT_RE.test(info.sha) || !Array.isArray(info.siblings)) throw new UserError(`${endpoint} did not answer like the Hugging Face Hub for ${ref.repo} (no commit or file list). Check HF_ENDPOINT.`);
+  return { commit: info.sha, files: info.siblings.map((s) => ({ path: s.rfilename, size: s.lfs?.size ?? s.size, sha256: s.lfs?.sha256 })) };
+}
+
+/** What the resolve route says about one file (get_hf_file_metadata). */
+interface FileMeta {
+  commit: string;
+  etag: string;
+  size: number;
+  /** The URL the bytes come from: the CDN's for LFS files. */
+  location: string;
+  lfs: boolean;
+  /** The bytes come from the Hub's own host, so the token goes with them (never to a CDN). */
+  onHub: boolean;
+}
+
+async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<FileMeta> {
+  const endpoint = endpointOf(o);
+  const token = tokenOf(o);
+  const url = `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
+  // Redirects on the Hub's own host (a renamed repo) are followed; the one to the CDN is not: its Location is where to download.
+  let cur = url;
+  for (let hop = 0; ; hop++) {
+    const { res } = await send(cur, { method: 'HEAD', token, signal: o.signal, follow: false });
+    res.resume();
+    const loc = res.headers.location;
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400 && loc && new URL(loc, cur).host === new URL(cur).host && !res.headers['x-linked-etag'] && hop < 5) {
+      cur = new URL(loc, cur).toString();
+      continue;
+    }
+    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, !!token, ref.revision);
+    const h = res.headers;
+    const commit = String(h['x-repo-commit'] ?? '');
+    const linked = normalizeEtag(h['x-linked-etag'] as string | undefined);
+    const etag = linked ?? normalizeEtag(h.etag as string | undefined);
+    const size = Number(h['x-linked-size'] ?? h['content-length']);
+    if (!COMMIT_RE.test(commit) || !etag || !Number.isFinite(size))
+      throw new UserError(`${endpoint} gave no X-Repo-Commit / ETag / size for ${file} of ${ref.repo}: it does not behave like the Hugging Face Hub. Check HF_ENDPOINT.`);
+    const location = loc ? new URL(loc, cur).toString() : cur;
+    return { commit, etag, size, location, lfs: !!linked, onHub: new URL(location).host === new URL(endpoint).host };
+  }
+}
+
+/**
+ * Pulls `spec` (org/name[@revision]) into the cache: configs and the chosen weights only.
+ * HF_HUB_OFFLINE=1 answers from the cache alone.
+ */
+export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult> {
+  const ref = parseRepoRef(spec);
+  const root = cacheRoot(o.cacheDir, o.env);
+  const endpoint = endpointOf(o);
+  if (isOffline(o)) return fromCache(root, ref, o, `HF_HUB_OFFLINE is set, so the Hub is not asked`);
+  let listing: RepoListing;
+  try {
+    listing = await listRepo(ref, o);
+  } catch (e) {
+    if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
+    if (!isNetworkError(e)) throw e;
+    const cached = tryFromCache(root, ref, o);
+    if (cached) return { ...cached, warning: `${unreachable(endpoint, e, true).message} Using the cached snapshot.` };
+    throw unreachable(endpoint, e, false);
+  }
+  const sel = selectFiles(ref.repo, listing.files, o.variant);
+  // The API's commit pins every resolve call, so a push during the download cannot mix revisions.
+  const pinned: RepoRef = { repo: ref.repo, revision: listing.commit };
+  const metas: FileMeta[] = [];
+  for (const f of sel.files) metas.push(await fileMeta(pinned, f.path, o).catch((e) => rethrow(e, endpoint, o)));
+  const total = metas.reduce((s, m) => s + m.size, 0);
+  const started = Date.now();
+  let done = 0;
+  const out: PulledFile[] = [];
+  for (let i = 0; i < sel.files.length; i++) {
+    const file = sel.files[i].path;
+    const m = metas[i];
+    const base = done;
+    const report = (have: number): void => {
+      if (!o.onProgress) return;
+      const bytes = base + have;
+      const secs = (Date.now() - started) / 1000;
+      const rate = secs > 0 ? bytes / secs : 0;
+      o.onProgress({ file, bytes, total, rate, etaSeconds: rate > 0 ? (total - bytes) / rate : null });
+    };
+    await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
+    linkIntoSnapshot(root, ref.repo, listing.commit, file, m.etag);
+    report(m.size);
+    done += m.size;
+    out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
+  }
+  writeRef(root, ref, listing.commit);
+  const path = join(root, `models--${ref.repo.replace('/', '--')}`, 'snapshots', listing.commit);
+  return { repo: ref.repo, revision: ref.revision, commit: listing.commit, path, weights: join(path, ...sel.weights.split('/')), format: sel.format, variant: sel.variant, files: out };
+}
+
+const cancelled = (): UserError => new UserError('Download cancelled. Nothing was added to the snapshot; the part already fetched is kept and resumed next time.');
+
+function rethrow(e: unknown, endpoint: string, o: HubOptions): never {
+  if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
+  if (isNetworkError(e)) throw unreachable(endpoint, e, false);
+  throw e;
+}
+
+/** The cached snapshot of `ref`, with the weights the options ask for, or a UserError saying why not. */
+export function fromCache(root: string, ref: RepoRef, o: HubOptions, why: string): PullResult {
+  const r = tryFromCache(root, ref, o);
+  if (r) return r;
+  const snap = cachedSnapshot(root, ref);
+  throw new UserError(
+    snap
+      ? `${ref.repo}@${ref.revision} is in the Hugging Face cache (${snap.path}) but without ${o.variant ? `the "${o.variant}" variant` : 'an ONNX model or safetensors checkpoint'}, and ${why}. Unset HF_HUB_OFFLINE to download it.`
+      : `${ref.repo}@${ref.revision} is not in the Hugging Face cache (${root}), and ${why}. Unset HF_HUB_OFFLINE (and check the network) to download it, or pull it with \`vit-inspect pull ${ref.repo}\`.`,
+  );
+}
+
+export function tryFromCache(root: string, ref: RepoRef, o: HubOptions): PullResult | undefined {
+  const snap = cachedSnapshot(root, ref);
+  if (!snap) return undefined;
+  const files = snapshotFiles(snap.path).filter((f) => existsSync(join(snap.path, f)));
+  let sel: Selection;
+  try {
+    sel = selectFiles(ref.repo, files.map((path) => ({ path })), o.variant);
+  } catch {
+    return undefined;
+  }
+  if (!sel.files.every((f) => existsSync(join(snap.path, f.path)))) return undefined;
+  return {
+    repo: ref.repo,
+    revision: ref.revision,
+    commit: snap.commit,
+    path: snap.path,
+    weights: join(snap.path, ...sel.weights.split('/')),
+    format: sel.format,
+    variant: sel.variant,
+    files: sel.files.map((f) => ({ path: f.path, size: statSync(join(snap.path, f.path)).size })),
+  };
+}
+
+/**
+ * One blob into blobs/{etag}: skipped when present; else under its lock into
+ * blobs/{etag}.incomplete (resumed from what is there), checked, renamed.
+ */
+async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, o: HubOptions, report: (have: number) => void): Promise<void> {
+  const blob = blobPath(root, repo, m.etag);
+  if (existsSync(blob)) return;
+  await mkdir(dirname(blob), { recursive: true });
+  await withBlobLock(root, repo, m.etag, async () => {
+    if (existsSync(blob)) return; // another process fetched it while we waited
+    const part = `${blob}.incomplete`;
+    const retries = o.retries ?? 5;
+    // The sha256 is computed as the bytes arrive (one pass over the file); a resumed part is hashed from disk first.
+    const digest: Digest = { hash: createHash('sha256'), upTo: 0 };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await download(m, part, tokenOf(o), o.signal, report, digest);
+        break;
+      } catch (e) {
+        if (o.signal?.aborted || e instanceof AbortError) throw e;
+        if (isNoSpace(e)) {
+          rmSync(part, { force: true });
+          throw new UserError(`The disk is full: ${file} (${m.size.toLocaleString('en-US')} bytes) does not fit in ${root}. The partial file was removed. Free some space, or point vitInspector.hfCache / HF_HUB_CACHE at a larger disk.`);
+        }
+        if (!(e instanceof Dropped) || attempt >= retries) throw e instanceof Dropped ? new UserError(`The connection kept dropping while downloading ${file} (${attempt + 1} attempts). Try again; the part fetched is kept and resumed.`) : e;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+    const have = statSync(part).size;
+    if (have !== m.size) {
+      rmSync(part, { force: true });
+      throw new UserError(`${file} arrived with ${have} bytes, the Hub said ${m.size}: the file was deleted and nothing entered the snapshot. Try again.`);
+    }
+    if (m.lfs) {
+      if (digest.upTo !== have) await catchUp(digest, part, have);
+      const sha = digest.hash.digest('hex');
+      if (sha !== m.etag) {
+        rmSync(part, { force: true });
+        throw new UserError(`${file} of ${repo} failed its checksum: sha256 ${sha}, the Hub's X-Linked-Etag says ${m.etag}. The file was deleted and nothing entered the snapshot. Try again; if it persists, the mirror (HF_ENDPOINT) or a proxy is altering downloads.`);
+      }
+    }
+    commitBlob(part, blob);
+  }, { signal: o.signal });
+}
+
+class Dropped extends Error {}
+
+const isNoSpace = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+/** GETs the bytes into `part`, from where it stops (Range); the CDN gets no Authorization header. */
+interface Digest {
+  hash: ReturnType<typeof createHash>;
+  /** How many leading bytes of the part file are in `hash`. */
+  upTo: number;
+}
+
+/** Brings the digest up to `have` bytes of the part file (after a resume or a restart from 0). */
+async function catchUp(d: Digest, part: string, have: number): Promise<void> {
+  if (d.upTo > have) (d.hash = createHash('sha256')), (d.upTo = 0);
+  if (d.upTo === have) return;
+  for await (const c of createReadStream(part, { start: d.upTo, end: have - 1 })) d.hash.update(c as Buffer);
+  d.upTo = have;
+}
+
+async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
+  let have = existsSync(part) ? statSync(part).size : 0;
+  if (have > m.size) (rmSync(part), (have = 0));
+  if (have === m.size) return;
+  await catchUp(digest, part, have);
+  let res: IncomingMessage;
+  try {
+    ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
+  } catch (e) {
+    if (signal?.aborted) throw new AbortError('aborted');
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('reset');
+    throw e;
+  }
+  if (res.statusCode === 200) {
+    // No Range asked, or the server ignored it: start over.
+    if (have > 0) (have = 0), (digest.hash = createHash('sha256')), (digest.upTo = 0);
+  }
+  else if (res.statusCode !== 206) {
+    res.resume();
+    if ((res.statusCode ?? 0) >= 500) throw new Dropped(`status ${res.statusCode}`);
+    throw new UserError(`Downloading failed: the server answered ${res.statusCode} for ${m.location.replace(/\?.*$/, '')}.`);
+  }
+  const out = createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
+  const written = new Promise<void>((resolve, reject) => (out.on('finish', resolve), out.on('error', reject)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (c: Buffer) => {
+        have += c.length;
+        digest.hash.update(c);
+        digest.upTo = have;
+        if (!out.write(c)) (res.pause(), out.once('drain', () => res.resume()));
+        report(have);
+      });
+      res.on('end', () => (res.complete ? resolve() : reject(new Dropped('incomplete'))));
+      res.on('aborted', () => reject(signal?.aborted ? new AbortError('aborted') : new Dropped('aborted')));
+      res.on('error', (e) => reject(signal?.aborted ? new AbortError('aborted') : new Dropped(e.message)));
+      out.on('error', reject);
+    });
+  } finally {
+    out.end();
+    await written.catch((e) => {
+      if (isNoSpace(e)) throw e;
+    });
+  }
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}

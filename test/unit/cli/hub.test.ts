@@ -1,0 +1,81 @@
+// vit-inspect pull / models / --model hf:… against the stand-in Hub, with the real inference process.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { sha256, startStandin, type Standin } from '../hub/standin';
+
+const run = promisify(execFile);
+const cli = resolve('dist/cli.js');
+const fixtures = resolve('test/fixtures');
+const COMMIT = 'c'.repeat(40);
+const onnx = readFileSync(join(fixtures, 'models', 'dynamic_vit.onnx'));
+const names = ['tee', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
+const files = {
+  'config.json': Buffer.from(JSON.stringify({ model_type: 'vit', architectures: ['ViTForImageClassification'], id2label: Object.fromEntries(names.map((n, i) => [i, n])) })),
+  'preprocessor_config.json': Buffer.from(JSON.stringify({ size: { height: 32, width: 32 }, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], resample: 2 })),
+  'onnx/model.onnx': onnx,
+  'onnx/model_quantized.onnx': onnx.subarray(0, 1000),
+};
+
+async function cliRun(args: string[], env: Record<string, string>, cwd = tmpdir()): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
+    return { code: 0, ...r };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+describe('vit-inspect pull, models and hf: models', function () {
+  this.timeout(120_000);
+  let hub: Standin;
+  before(async () => (hub = await startStandin([{ repo: 'Xenova/vit-tiny', commit: COMMIT, files }])));
+  after(async () => hub?.close());
+
+  it('pull --json gives the contract; models lists it; classify --model hf:… runs it with the config\'s labels; offline works from the cache', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-cli-hub-'));
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache };
+    const p = await cliRun(['pull', 'Xenova/vit-tiny', '--json'], env);
+    assert.equal(p.code, 0, p.stderr);
+    const j = JSON.parse(p.stdout);
+    const snap = join(cache, 'models--Xenova--vit-tiny', 'snapshots', COMMIT);
+    assert.deepEqual(j, {
+      repo: 'Xenova/vit-tiny',
+      revision: 'main',
+      commit: COMMIT,
+      path: snap,
+      files: [
+        { path: 'config.json', size: files['config.json'].length },
+        { path: 'preprocessor_config.json', size: files['preprocessor_config.json'].length },
+        { path: 'onnx/model.onnx', size: onnx.length, sha256: sha256(onnx) },
+      ],
+    });
+    const m = await cliRun(['models', '--json'], { HF_HUB_CACHE: cache }, mkdtempSync(join(tmpdir(), 'vit-empty-')));
+    assert.equal(m.code, 0, m.stderr);
+    assert.deepEqual(JSON.parse(m.stdout).models, [{ id: 'hf:Xenova/vit-tiny', repo: 'Xenova/vit-tiny', revision: 'main', commit: COMMIT, path: join(snap, 'onnx', 'model.onnx'), format: 'onnx', variant: 'fp32', family: 'vit', bytes: onnx.length }]);
+    const image = join(fixtures, 'preprocess', 'landscape.jpg');
+    const c = await cliRun(['classify', image, '--model', 'hf:Xenova/vit-tiny', '--ep', 'cpu', '--json'], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+    assert.equal(c.code, 0, c.stderr);
+    const r = JSON.parse(c.stdout);
+    assert.equal(r.model, join(snap, 'onnx', 'model.onnx'));
+    assert.equal(r.preprocessing.source, '../preprocessor_config.json');
+    assert.ok(names.includes(r.results[0].top[0].label), r.results[0].top[0].label);
+  });
+
+  it('--model hf:… downloads what is missing; offline with nothing cached exits 2 naming HF_HUB_OFFLINE; a bad variant exits 2', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-cli-hub-'));
+    const off = await cliRun(['arch', 'hf:Xenova/vit-tiny', '--json'], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+    assert.equal(off.code, 2);
+    assert.match(off.stderr, /not in the Hugging Face cache.*HF_HUB_OFFLINE/);
+    const a = await cliRun(['arch', 'hf:Xenova/vit-tiny', '--json'], { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.endpoint });
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual([JSON.parse(a.stdout).family, JSON.parse(a.stdout).config.patchSize], ['vit', 8]);
+    const bad = await cliRun(['pull', 'Xenova/vit-tiny', '--variant', 'q4'], { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.endpoint });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no "q4" variant\. It offers: fp32, quantized/);
+  });
+});
