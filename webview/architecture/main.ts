@@ -157,7 +157,7 @@ function renderRows(): void {
     );
     // The tooltip keeps the raw graph name beside the paper's term.
     const term = paperTerm(node);
-    el.title = [term && term !== node.name ? `${term} — ${node.name}` : '', node.explain ?? ''].filter(Boolean).join('\n') || node.name;
+    el.title = [node.explain ?? '', term && term !== node.name ? `In the graph: ${node.name}` : ''].filter(Boolean).join('\n') || node.name;
     el.style.top = `${i * ROW}px`;
     el.style.paddingLeft = `${4 + depth * 14}px`;
     el.addEventListener('click', (e) => {
