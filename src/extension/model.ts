@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename, dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { workspaceCheckpoints } from './checkpoints';
-import { UserError } from '../core/errors';
+import { UserError, isUserError } from '../core/errors';
+import { checkExternalData } from '../core/inference/capture';
 import type { Services } from './context';
 import { cachedModels, downloadModel, isHfModel, resolveHfSetting } from './hub';
 
@@ -31,8 +32,38 @@ export function configuredModel(services: Services, scope?: vscode.Uri): string 
   return path;
 }
 
-/** Select Model: embedded models, the workspace's .onnx files, or browse. Stores the choice in the workspace settings. */
-export async function selectModel(services: Services, preset?: vscode.Uri): Promise<string | undefined> {
+/**
+ * How a model is named to the user: embedded ones by name, workspace files by their workspace-relative
+ * path, Hugging Face cache snapshots by their repo, anything else with its folder, so two files that are
+ * both called model.onnx can be told apart.
+ */
+export function modelDisplayName(services: Services, path: string): string {
+  for (const name of EMBEDDED) if (path === embeddedModelPath(services, name)) return `${name} (embedded)`;
+  const hub = /models--([^\\/]+)--([^\\/]+)[\\/]snapshots[\\/][^\\/]+[\\/](.+)$/.exec(path);
+  if (hub) return `${hub[1]}/${hub[2]}: ${hub[3].replace(/\\/g, '/')}`;
+  const uri = vscode.Uri.file(path);
+  if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+  return `${basename(dirname(path))}/${basename(path)}`;
+}
+
+/** The setting's value for a chosen model: workspace-relative inside the (first matching) workspace folder, else absolute. */
+export function settingPath(path: string): string {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path));
+  if (!folder) return path;
+  const rel = relative(folder.uri.fsPath, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
+}
+
+export interface SelectOptions {
+  /** false: only return the choice (a panel that changes its own model); true (default): store it as vitInspector.modelPath. */
+  store?: boolean;
+  /** What the choice changes, shown as the picker's placeholder. */
+  purpose?: string;
+}
+
+/** Select Model: embedded models, the workspace's .onnx files, or browse. Stores the choice in the workspace settings unless told not to. */
+export async function selectModel(services: Services, preset?: vscode.Uri, opts: SelectOptions = {}): Promise<string | undefined> {
+  const store = opts.store ?? true;
   let chosen: string | undefined;
   if (preset) chosen = preset.fsPath;
   else {
@@ -54,12 +85,16 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
       { label: '$(folder-opened) Browse…', browse: true },
       { label: '$(cloud-download) Download Model from Hugging Face…', download: true },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder: 'The model (ONNX or safetensors checkpoint) for Classify Image and Show Attention', matchOnDescription: true });
+    const placeHolder = opts.purpose ?? 'The model (ONNX or safetensors checkpoint) that Classify Image, Show Attention and the other views use (stored in vitInspector.modelPath)';
+    const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder, matchOnDescription: true });
     if (!pick) return undefined;
     if (pick.embedded) {
-      const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-      await services.config().update('modelPath', undefined, target);
-      await services.config().update('embeddedModel', pick.embedded, target);
+      if (store) {
+        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+        await services.config().update('modelPath', undefined, target);
+        await services.config().update('embeddedModel', pick.embedded, target);
+        void vscode.window.showInformationMessage(`ViT Inspector will use ${pick.embedded} (embedded).`);
+      }
       return embeddedModelPath(services, pick.embedded);
     }
     if (pick.download) return downloadModel(services).then(() => configuredModel(services));
@@ -69,8 +104,25 @@ export async function selectModel(services: Services, preset?: vscode.Uri): Prom
     } else chosen = pick.path;
   }
   if (!chosen) return undefined;
-  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  await services.config().update('modelPath', chosen, target);
-  void vscode.window.showInformationMessage(`ViT Inspector will use ${basename(chosen)}.`);
+  const name = modelDisplayName(services, chosen);
+  if (store) {
+    const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await services.config().update('modelPath', settingPath(chosen), target);
+  }
+  // A structure-only model is said so now, not at the first Classify.
+  const missing = missingWeights(chosen);
+  if (missing) void vscode.window.showWarningMessage(store ? `ViT Inspector will use ${name}. ${missing}` : missing);
+  else if (store) void vscode.window.showInformationMessage(`ViT Inspector will use ${name}.`);
   return chosen;
+}
+
+/** Why a model cannot run (its external weights are absent), in the user's terms; null when it can. */
+function missingWeights(path: string): string | null {
+  try {
+    checkExternalData(path);
+    return null;
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    return e.message;
+  }
 }

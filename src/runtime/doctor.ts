@@ -6,7 +6,7 @@
  * and the median warm run against the CPU's. A provider is asked for first in its order (on
  * purpose), so a software adapter is checked too; the report says what it is.
  */
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { synthesizeAttentionLayer, randomInput } from '../core/flops/attentionGraph';
 import { DEFAULT_PROVIDER_ORDER, adapterText, type ProviderOptions, type ProviderStatus } from '../core/inference/providers';
@@ -75,7 +75,9 @@ export async function doctor(p: DoctorParams, probeScript: string, options: Prov
   const o = ort();
   const supported = o.listSupportedBackends();
   const platform = `${process.platform}-${process.arch}`;
-  const providers = await probeProviders(probeScript, [...DEFAULT_PROVIDER_ORDER], supported, platform, undefined, options);
+  // The absolute onnxruntime-node folder, so a fix reads the same as in the providers table.
+  const ortDir = dirname(require.resolve('onnxruntime-node/package.json'));
+  const providers = await probeProviders(probeScript, [...DEFAULT_PROVIDER_ORDER], supported, platform, ortDir, options);
   const repeats = p.repeats ?? 3;
   const layer = synthesizeAttentionLayer({ h: 1, w: 197, dim: 768, heads: 12, window: null, shifted: false });
   const workloads: Workload[] = [
@@ -130,5 +132,7 @@ function verdict(providers: ProviderStatus[], checks: DoctorCheck[]): string[] {
     else lines.push(`${p.name}${what}: works, outputs within ${DOCTOR_TOLERANCE} of cpu${speed}`);
   }
   if (!lines.length) lines.push('only the CPU provider is in this build');
+  // Say why there is no parity or speed figure rather than leaving the reader to infer it.
+  if (!providers.some((p) => p.works && p.name !== 'cpu')) lines.push('No provider other than cpu starts here, so there is nothing to compare the CPU with: no parity or speed result.');
   return lines;
 }

@@ -36,6 +36,8 @@ export interface ClassifyView {
   labelsSource: string;
   labelsWarning?: string;
   preprocessing: string;
+  /** The config file the preprocessing was read from (config.json, preprocessor_config.json, <model>.json); absent for the defaults. */
+  preprocessingFile?: string;
   /** Patch grid and (Swin) first-stage windows, in input pixels. */
   grid: { patch: number; window: number | null; family: string } | null;
 }
@@ -67,8 +69,8 @@ export type HostMessage =
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   | { type: 'busy'; message: string }
-  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. */
-  | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[] }
+  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
+  | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
 /** Webview → host. */

@@ -33,7 +33,7 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.match((await suite.panel.page.textContent('#attention-caption'))!, /encoder\.block1: attention from the class token/);
     await suite.panel.page.check('#query-mode');
     await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
-    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /where patch \(0, 0\) looks/);
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /where the patch at row 0, column 0 looks/);
     await suite.panel.screenshot('classify-vit-attention');
     assert.deepEqual(await suite.panel.cspViolations(), []);
   });
@@ -88,10 +88,36 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await suite.panel.page.check('#query-mode');
     await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
     assert.equal(await attr('#model-view', 'data-query'), 'patch');
-    assert.match((await suite.panel.page.textContent('#model-view-title'))!, /where the patch at input pixel \(0, 0\) looks/);
+    assert.match((await suite.panel.page.textContent('#model-view-title'))!, /where the patch at input pixel x 0, y 0 looks/);
     await suite.panel.screenshot('classify-vit-model-view');
     assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
     assert.deepEqual(await suite.panel.cspViolations(), []);
+  });
+
+  it('a model-view click sets the Head dropdown to that head and scrolls the large view into sight (issue 23)', async () => {
+    await suite.panel.page.setViewportSize({ width: 800, height: 500 });
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    const page = suite.panel.page;
+    // Rollout (the default): the dropdown read "Mean over heads" while the caption said head 2.
+    await page.locator('#model-view .mv-cell[data-layer="1"][data-head="1"]').scrollIntoViewIfNeeded();
+    const inView = () => page.$eval('#image', (el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; });
+    assert.equal(await inView(), false, 'the large view is out of sight before the click');
+    await page.click('#model-view .mv-cell[data-layer="1"][data-head="1"]');
+    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 2/);
+    assert.equal(await page.inputValue('#head'), '1');
+    assert.equal(await page.isDisabled('#head'), false);
+    assert.equal(await inView(), true, 'the large view it changed is on screen');
+    // The dropdown drives the same view: another head, then the mean (the rollout itself).
+    await page.selectOption('#head', '0');
+    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 1/);
+    assert.equal(await attr('#model-view .mv-cell[data-layer="1"][data-head="0"]', 'aria-selected'), 'true');
+    await page.selectOption('#head', 'mean');
+    assert.match((await page.textContent('#attention-caption'))!, /Attention rollout/);
+    // A class-token layer: the click sets layer and head.
+    await page.selectOption('#layer', '0');
+    await page.click('#model-view .mv-cell[data-layer="1"][data-head="0"]');
+    assert.deepEqual([await page.inputValue('#layer'), await page.inputValue('#head')], ['1', '0']);
+    assert.equal(await inView(), true);
   });
 
   it('shows a colour bar with the range of the large map, in viridis or magma', async () => {
@@ -137,6 +163,22 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await suite.panel.page.click('#retry');
     await suite.panel.page.click('#pick-model');
     assert.deepEqual((await suite.panel.posted()).slice(-2), [{ type: 'rerun' }, { type: 'pickModel' }]);
+  });
+
+  it('a corrupt image offers Retry only; the providers that did not start are named, their raw reasons folded; the config file is shown (issue 23)', async () => {
+    const [classified] = messages(vit, 'tiny_vit') as Array<{ view: Record<string, unknown> }>;
+    classified.view.failures = [{ ep: 'webgpu', reason: 'Dawn: Vulkan shaderUniform*ArrayDynamicIndexing required' }];
+    classified.view.preprocessingFile = '/home/user/models/vit/preprocessor_config.json';
+    await suite.panel.send(classified);
+    const page = suite.panel.page;
+    assert.equal(await page.isVisible('text=shaderUniform'), false, 'the library\'s words are folded');
+    assert.match(await page.innerText('#provider'), /webgpu did not start here/);
+    await page.click('#provider summary');
+    assert.equal(await page.isVisible('text=shaderUniform'), true);
+    assert.match(await page.innerText('#preprocessing-file'), /from \/home\/user\/models\/vit\/preprocessor_config\.json/);
+    await suite.panel.send({ type: 'error', message: 'broken.jpg cannot be decoded: the file is truncated or corrupt (the decoder says: premature end of JPEG file).', cause: 'image' });
+    assert.equal(await page.locator('#retry').count(), 1);
+    assert.equal(await page.locator('#pick-model').count(), 0, 'another model cannot fix a corrupt image');
   });
 });
 

@@ -43,6 +43,38 @@ describe('webview: complexity panel', function () {
     assert.match((await suite.panel.page.textContent('#measured-note'))!, /150\.0 GFLOP\/s/);
   });
 
+  it('says where and why W-MSA is dearer (not one crossover the chart contradicts); round ticks; no blank measured row (issue 23)', async () => {
+    await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
+    const page = suite.panel.page;
+    // Bar ticks are round steps (a quarter of the largest bar gave "501M").
+    const ticks = await page.$$eval('#chart-stages svg text[text-anchor="end"]', (ts) => ts.map((t) => t.textContent!));
+    const value = (t: string) => Number(t.replace(/[kMGT]$/, '')) * ({ k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[t.slice(-1)] ?? 1);
+    const steps = ticks.map(value).slice(1).map((v, i) => v - value(ticks[i]));
+    assert.ok(steps.every((d) => Math.abs(d - steps[0]) < 1e-6 * steps[0]), ticks.join(' '));
+    const mant = steps[0] / 10 ** Math.floor(Math.log10(steps[0]));
+    assert.ok([1, 2, 2.5, 5].some((m) => Math.abs(m - mant) < 1e-9), `step ${steps[0]} (${ticks.join(' ')})`);
+    // The placeholders are the values used, short enough to read in the field.
+    assert.equal(await page.getAttribute('#image', 'placeholder'), '224');
+    assert.equal(await page.getAttribute('#window', 'placeholder'), '7');
+    await page.fill('#windows', '7,27,28,32,56');
+    await page.dispatchEvent('#windows', 'change');
+    // Swin-T: the whole model is dearer at M = 27 (stage 1 padded to 81×81) but cheaper again at 28 and 32.
+    const model = (await page.textContent('#model-costlier'))!;
+    assert.doesNotMatch(model, /stops being cheaper/);
+    assert.match(model, /M = 27 \(padded 56×56 → 81×81\)/);
+    assert.doesNotMatch(model, /M = 28\b|M = 32\b/, 'W-MSA is cheaper again at 28 and 32');
+    assert.match(model, /padding the map up to a multiple of M/);
+    const layer = (await page.textContent('#crossover'))!;
+    assert.match(layer, /at M = 56;/);
+    // M = 56 covers the map: the process times it as global attention (window null); the row is not blank.
+    await page.click('#measure');
+    await suite.panel.send({ type: 'measured', h: 56, w: 56, dim: 96, heads: 3, ep: 'cpu', matmulGflops: 150, rows: [null, 7, 27, 28, 32, null].map((w, i) => ({ window: w, ms: 10 + i, gflops: 10, macs: 1 })) });
+    await page.waitForSelector('#layer-table tr[data-window="56"]');
+    const m56 = await page.$$eval('#layer-table tr[data-window="56"] td', (tds) => tds.map((t) => t.textContent));
+    assert.equal(m56[6], '15.00');
+    assert.match((await page.textContent('.measured-gap'))!, /M = 56 covers the whole 56×56 map: one window, timed as global attention/);
+  });
+
   it('says what is wrong with a window larger than the map', async () => {
     await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
     await suite.panel.page.selectOption('#source', 'custom');

@@ -126,6 +126,29 @@ describe('webview: providers panel', function () {
     assert.match((await suite.panel.page.textContent('[role=status]')) ?? '', /runs on:?\s*webgpu\b/i);
   });
 
+  it('after a self-check with only the CPU working: the summary stays, failures are not repeated, it says why there is no parity result (issue 23)', async () => {
+    await suite.panel.send(...messages);
+    const summaryBefore = await suite.panel.page.textContent('#summary');
+    const cuda = result.providers.find((p) => p.name === 'cuda')! as { name: string; reason: string; fix: string };
+    await suite.panel.send({
+      type: 'doctor',
+      report: 'ViT Inspector GPU self-check (vit-inspect doctor)\n' + 'x'.repeat(400),
+      result: {
+        platform: 'linux-x64', ortVersion: '1.30.0', node: 'v20.0.0', env: {},
+        providers: result.providers,
+        checks: [],
+        verdict: [`cuda: does not start (${cuda.reason}). To use it: ${cuda.fix}`, 'No provider other than cpu starts here, so there is nothing to compare the CPU with: no parity or speed result.'],
+      },
+    });
+    assert.equal(await suite.panel.page.textContent('#summary'), summaryBefore);
+    const shown = await suite.panel.page.evaluate(() => document.body.innerText);
+    assert.equal(shown.split(cuda.reason).length - 1, 1, 'the failure is shown once (in the table), not in the verdict and the report as well');
+    assert.match((await suite.panel.page.textContent('#doctor-result ul.verdict'))!, /nothing to compare the CPU with: no parity or speed result/);
+    await suite.panel.page.click('#doctor-result details.report summary');
+    const report = await suite.panel.page.$eval('#doctor-result pre.report', (e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(report[0] <= report[1] + 1, `the report wraps (${report[0]} > ${report[1]} px)`);
+  });
+
   it('asks for the GPU self-check and shows its verdict and the report to copy', async () => {
     await suite.panel.send(...messages);
     await suite.panel.page.click('#doctor');
@@ -144,6 +167,9 @@ describe('webview: providers panel', function () {
     });
     assert.match((await suite.panel.page.textContent('#doctor-result ul.verdict'))!, /works, outputs within 0\.0001 of cpu/);
     assert.equal(await suite.panel.page.textContent('#doctor-result pre.report'), report);
+    // The summary line stays after the self-check (issue 23: it vanished and left a gap).
+    assert.match((await suite.panel.page.textContent('#summary'))!, /^ONNX Runtime \S+ on \S+\. Inference runs on: \w+\.$/);
+    await suite.panel.page.click('#doctor-result details.report summary');
     await suite.panel.page.click('#copy-doctor');
     const after = await suite.panel.posted();
     assert.deepEqual(after[after.length - 1], { type: 'copy', text: report });

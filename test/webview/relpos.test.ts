@@ -81,6 +81,8 @@ describe('webview: relative position bias', function () {
     const p = suite.panel;
     await p.send(message('swin_t'));
     assert.match((await p.page.textContent('#table-message'))!, /weights are missing/);
+    // Said once, not in the block line as well (issue 23).
+    assert.equal((await p.page.evaluate(() => document.body.innerText)).toLowerCase().split('weights are missing').length - 1, 1);
     assert.equal(await p.page.locator('canvas.table').count(), 0);
     await p.page.click('[data-step="3"]');
     assert.match((await p.page.textContent('#index-section h2'))!, /7×7 window/);
@@ -116,13 +118,18 @@ describe('webview: links to the relative position bias', function () {
     await p.send({ type: 'architecture', result: inspectModel(fixture('swin_t'), { details: true }) });
     await p.page.fill('#search', 'patch merging');
     const row = p.page.locator('.tree-row', { hasText: 'patch merging' }).first();
-    assert.match((await row.getAttribute('title'))!, /^Patch merging: each 2×2 group .* 4C → 2C = 192: 56×56 → 28×28 tokens\.$/);
+    assert.match((await row.getAttribute('title'))!, /^Patch merging: each 2×2 group .* 4C → 2C = 192: 56×56 → 28×28 tokens\.\nIn the graph: features\.2$/);
     await p.page.fill('#search', 'stage 3');
     await p.page.locator('.tree-row', { hasText: 'stage 3 (14×14 tokens, 384 channels, window 7, heads 12)' }).first().click();
     assert.match((await p.page.textContent('#explain'))!, /^6 Swin blocks on 14×14 tokens of C = 384/);
+    // The row shows the paper's term; the raw name is found by search and kept in the details (issue 23).
     await p.page.fill('#search', 'Mul_2');
-    await p.page.locator('.tree-row', { hasText: 'Mul_2' }).first().click();
+    await p.page.locator('.tree-row', { hasText: 'Scale' }).first().click();
     assert.match((await p.page.textContent('#explain'))!, /Scale: × 0\.1768 = 1\/√32/);
+    assert.match((await p.page.textContent('#raw-name'))!, /In the graph: Mul_2/);
+    // Search looks through the explanations: "scale" finds the Scale ops.
+    await p.page.fill('#search', 'dot products do not grow');
+    assert.ok((await p.page.locator('.tree-row.kind-op', { hasText: 'Scale' }).count()) > 0);
     assert.deepEqual(p.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 });

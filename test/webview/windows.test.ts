@@ -36,6 +36,30 @@ describe('webview: shifted windows panel', function () {
     assert.deepEqual(suite.panel.errors, []);
   });
 
+  it('a click on a window of the rolled map keeps the scroll, outlines that window and shows its mask (issue 23)', async () => {
+    const page = suite.panel.page;
+    await page.setViewportSize({ width: 900, height: 600 });
+    await suite.panel.send(stages); // 56×56, M = 7: 8×8 windows, cells of 6 px
+    await page.click('[data-step="2"]');
+    await page.locator('#step').scrollIntoViewIfNeeded();
+    const before = await page.evaluate(() => window.scrollY);
+    const box = (await page.locator('#step').boundingBox())!;
+    const k = box.width / (await page.$eval('#step', (c) => (c as HTMLCanvasElement).width));
+    // Window 10 = row 1, column 2 of the 8×8 windows: click the middle of it.
+    await page.mouse.click(box.x + (2 * 7 + 3.5) * 6 * k, box.y + (1 * 7 + 3.5) * 6 * k);
+    assert.equal(await page.inputValue('#window'), '10');
+    assert.equal(await page.getAttribute('#step', 'data-highlight'), '7,14,7,7');
+    // The outline is drawn in the theme's focus colour (#0078d4 in Dark Modern) on the window's left edge.
+    const px = await page.$eval('#step', (c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(14 * 6 + 2, 7 * 6 + 20, 1, 1).data.slice(0, 3)));
+    assert.deepEqual(px, [0, 120, 212]);
+    // The page did not jump away: the rolled map is still on screen, and so is (some of) its mask.
+    const after = await page.evaluate(() => window.scrollY);
+    const onScreen = (sel: string) => page.$eval(sel, (el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; });
+    assert.ok(await onScreen('#mask'), 'the mask is in sight');
+    assert.ok(Math.abs(after - before) < 600, `scrolled from ${before} to ${after}`);
+    assert.ok(await onScreen('#step') || await onScreen('#mask'));
+  });
+
   it('says what is wrong with an impossible size instead of drawing', async () => {
     await suite.panel.send(stages);
     await suite.panel.page.fill('#m', '0');

@@ -10,6 +10,7 @@ import type { HostMessage } from '../../src/shared/protocol';
 import type { InspectResult, NodeDetail } from '../../src/core/arch/inspect';
 import type { TreeNode } from '../../src/core/arch/tree';
 import { isSwinFamily } from '../../src/core/terms';
+import { paperTerm, searchText } from './term';
 
 const ROW = 22;
 const root = app();
@@ -103,7 +104,7 @@ function card(r: InspectResult): HTMLElement {
 function flatten(): void {
   rows = [];
   const q = query.trim().toLowerCase();
-  const matches = (n: TreeNode) => n.name.toLowerCase().includes(q) || (n.op ?? '').toLowerCase().includes(q) || (n.label ?? '').toLowerCase().includes(q);
+  const matches = (n: TreeNode) => searchText(n).includes(q);
   const keep = new Map<TreeNode, boolean>();
   const mark = (n: TreeNode): boolean => {
     let any = matches(n);
@@ -147,14 +148,16 @@ function renderRows(): void {
         'aria-selected': String(node.id === selected),
       },
       h('span', { class: 'twisty' }, twisty),
-      h('span', { class: 'name', title: node.label ? `${node.label} — ${node.name}` : undefined }, node.label ?? node.name),
+      h('span', { class: 'name' }, paperTerm(node) ?? node.name),
       node.repeat && node.repeat > 1 ? h('span', { class: 'badge repeat' }, `× ${node.repeat}`) : null,
       h('span', { class: 'kind' }, node.op ?? node.kind),
       h('span', { class: 'shape' }, fmt.shape(node.outputShape)),
       h('span', { class: 'num params' }, node.params ? fmt.params(node.params) : ''),
       h('span', { class: 'num macs' }, node.macs ? fmt.macs(node.macs) : ''),
     );
-    if (node.explain) el.title = node.explain;
+    // The tooltip keeps the raw graph name beside the paper's term.
+    const term = paperTerm(node);
+    el.title = [node.explain ?? '', term && term !== node.name ? `In the graph: ${node.name}` : ''].filter(Boolean).join('\n') || node.name;
     el.style.top = `${i * ROW}px`;
     el.style.paddingLeft = `${4 + depth * 14}px`;
     el.addEventListener('click', (e) => {
@@ -182,7 +185,9 @@ function select(node: TreeNode): void {
   selected = node.id;
   renderRows();
   clear(details);
-  details.append(h('h2', {}, node.label ?? node.name, node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : ''));
+  const term = paperTerm(node);
+  details.append(h('h2', {}, term ?? node.name, node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : ''));
+  if (term && term !== node.name) details.append(h('p', { class: 'muted raw-name', id: 'raw-name' }, 'In the graph: ', h('code', {}, node.name)));
   if (node.explain) details.append(h('p', { class: 'explain', id: 'explain' }, node.explain));
   const kv = (k: string, v: string) => [h('dt', {}, k), h('dd', {}, v)];
   details.append(h('dl', { class: 'facts' }, ...kv('Kind', node.op ? `${node.op} (${node.role ?? 'other'})` : node.kind), ...kv('Output', fmt.shape(node.outputShape) || '?'), ...kv('Params', node.params.toLocaleString('en-US')), ...kv('MACs', node.macs.toLocaleString('en-US')), ...(node.foldedOps ? kv('Folded', `${node.foldedOps} shape ops folded to constants`) : [])));
@@ -203,8 +208,20 @@ function select(node: TreeNode): void {
   }
 }
 
+/** Inputs/Outputs as a list, one tensor per entry (name, then type and shape below): long graph names wrap and nothing is cut at any width. */
 function ioTable(list: NodeDetail['inputs']): HTMLElement {
-  return h('table', { class: 'grid' }, h('tbody', {}, ...list.map((x) => h('tr', {}, h('td', {}, h('code', {}, x.name || '(none)')), h('td', {}, x.dtype), h('td', {}, fmt.shape(x.shape)), h('td', {}, x.initializer ? `initializer [${x.initializer.dims.join(', ')}] ${x.initializer.location}` : '')))));
+  return h(
+    'ul',
+    { class: 'io-list' },
+    ...list.map((x) =>
+      h(
+        'li',
+        {},
+        h('code', { class: 'io-name' }, x.name || '(none)'),
+        h('span', { class: 'io-type' }, `${x.dtype} ${fmt.shape(x.shape)}`.trim(), x.initializer ? ` · initializer [${x.initializer.dims.join(', ')}] ${x.initializer.location}` : ''),
+      ),
+    ),
+  );
 }
 
 function ensureVisible(): void {
@@ -258,7 +275,7 @@ function render(r: InspectResult): void {
   };
   index(r.tree, 0);
   clear(root);
-  const search = h('input', { id: 'search', type: 'search', placeholder: 'Search by name or op (e.g. Softmax, attn)', class: 'text-input', 'aria-label': 'Search the tree' });
+  const search = h('input', { id: 'search', type: 'search', placeholder: 'Search names, ops and explanations (e.g. Softmax, scale)', class: 'text-input', 'aria-label': 'Search the tree' });
   search.addEventListener('input', () => {
     query = search.value;
     flatten();

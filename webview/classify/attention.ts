@@ -80,13 +80,17 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   let rollout: Float32Array | null | undefined;
   const layerOf = (): CapturedLayer | null => (/^\d+$/.test(view.layer) ? m.layers[Number(view.layer)] : null);
   const fillHeads = () => {
-    const l = layerOf() ?? captured[0];
+    // Rollout: "Mean over heads" is the rollout itself; a head is the model view's rollout ending with that head.
+    const rolloutCell = view.layer === 'rollout' ? rows[view.rolloutCell?.[0] ?? -1] : undefined;
+    const l = rolloutCell ? m.layers[rolloutCell[0].layer] : (layerOf() ?? captured[0]);
     clear(headSel);
-    headSel.append(h('option', { value: 'mean' }, 'Mean over heads'), h('option', { value: 'max' }, 'Max over heads'));
-    for (let k = 0; k < l.heads; k++) headSel.append(h('option', { value: k }, `Head ${k + 1}`));
+    headSel.append(h('option', { value: 'mean' }, 'Mean over heads'));
+    if (view.layer !== 'rollout') headSel.append(h('option', { value: 'max' }, 'Max over heads'));
+    if (view.layer !== 'rollout' || rolloutCell) for (let k = 0; k < l.heads; k++) headSel.append(h('option', { value: k }, `Head ${k + 1}`));
+    if (view.layer === 'rollout') view.head = view.rolloutCell ? String(view.rolloutCell[1]) : 'mean';
     if (view.head !== 'mean' && view.head !== 'max' && Number(view.head) >= l.heads) view.head = 'mean';
     headSel.value = view.head;
-    headSel.disabled = view.layer === 'rollout';
+    headSel.disabled = view.layer === 'rollout' && !rolloutCell;
     const win = layerOf()?.window;
     windowsBox.disabled = !win;
     windowsLabel.classList.toggle('muted', !win);
@@ -112,7 +116,7 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     const head = typeof headValue() === 'number' ? ` (head ${Number(view.head) + 1})` : '';
     if (view.queryMode && view.queryPx) {
       const [r, c] = (view.query = tokenAt(l, view.queryPx[0], view.queryPx[1]));
-      return { map: layerQueryMap(l, r, c, headValue()), grid: l.grid, cell: l.cell, what: `${l.name}: where patch (${r}, ${c}) looks${l.window ? ' (its window only)' : ''}${head}` };
+      return { map: layerQueryMap(l, r, c, headValue()), grid: l.grid, cell: l.cell, what: `${l.name}: where the patch at row ${r}, column ${c} looks${l.window ? ' (its window only)' : ''}${head}` };
     }
     return {
       map: layerMap(l, headValue()),
@@ -183,22 +187,23 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     q.kind === 'rollout'
       ? 'rollout from the class token through the blocks before, ending with each head'
       : q.kind === 'patch'
-        ? `where the patch at input pixel (${Math.floor(q.x)}, ${Math.floor(q.y)}) looks`
+        ? `where the patch at input pixel x ${Math.floor(q.x)}, y ${Math.floor(q.y)} looks`
         : m.family === 'vit'
           ? 'attention from the class token'
           : 'mean attention each token receives in its window';
   const openCell = (r: number, c: number) => {
     const cell = rows[r]?.[c];
     if (!cell) return;
-    if (gridQuery().kind === 'rollout') {
-      view.rolloutCell = [r, c];
-      return draw();
+    if (gridQuery().kind === 'rollout') view.rolloutCell = [r, c];
+    else {
+      view.layer = String(cell.layer);
+      layerSel.value = view.layer;
+      view.head = String(cell.head);
     }
-    view.layer = String(cell.layer);
-    layerSel.value = view.layer;
-    view.head = String(cell.head);
+    // The controls say what the large view shows, and the large view comes into sight.
     fillHeads();
     draw();
+    image.parentElement!.scrollIntoView({ block: 'nearest' });
   };
   const moveFocus = (r: number, c: number) => {
     r = Math.max(0, Math.min(cells.length - 1, r));
@@ -306,7 +311,13 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     draw();
     if (gridQuery().kind !== wasRollout) drawGrid();
   });
-  headSel.addEventListener('change', () => ((view.head = headSel.value), draw()));
+  headSel.addEventListener('change', () => {
+    view.head = headSel.value;
+    // Rollout: a head picks that head's cell on the rollout's last captured row; the mean is the rollout.
+    if (view.layer === 'rollout') view.rolloutCell = view.head === 'mean' || !view.rolloutCell ? null : [view.rolloutCell[0], Number(view.head)];
+    fillHeads();
+    draw();
+  });
   cmapSel.addEventListener('change', () => ((view.colormap = cmapSel.value as ColormapName), refresh()));
   blend.addEventListener('input', () => ((view.blend = Number(blend.value) / 100), draw()));
   windowsBox.addEventListener('change', () => ((view.windows = windowsBox.checked), draw()));

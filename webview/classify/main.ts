@@ -74,7 +74,7 @@ function render(v: ClassifyView, providers: string[]): void {
   copy.addEventListener('click', () => post({ type: 'copy', text: resultsMarkdown(v) }));
   const rerun = h('vscode-button' as 'button', { id: 'rerun', secondary: true }, 'Run again');
   rerun.addEventListener('click', () => post({ type: 'rerun' }));
-  const model = h('vscode-button' as 'button', { id: 'model', secondary: true }, 'Other model…');
+  const model = h('vscode-button' as 'button', { id: 'model', secondary: true, title: 'Select Model: the model Classify Image and every view use (vitInspector.modelPath)' }, 'Other model…');
   model.addEventListener('click', () => post({ type: 'pickModel' }));
 
   const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
@@ -82,10 +82,10 @@ function render(v: ClassifyView, providers: string[]): void {
     'dl',
     { class: 'facts' },
     h('dt', {}, 'Model'), h('dd', { id: 'model-name' }, v.modelName),
-    h('dt', {}, 'Provider'), h('dd', { id: 'provider' }, v.ep, v.failures.length ? h('span', { class: 'muted' }, ` (not used: ${v.failures.map((f) => `${f.ep} — ${f.reason}`).join('; ')})`) : null),
+    h('dt', {}, 'Provider'), h('dd', { id: 'provider' }, v.ep, v.failures.length ? notUsed(v.failures) : null),
     h('dt', {}, 'Timings'), h('dd', { id: 'timings' }, `decode ${ms(v.timings.decode)}, preprocess ${ms(v.timings.preprocess)}, run ${ms(v.timings.run)}${v.timings.load > 0 ? `, model load ${ms(v.timings.load)}` : ''}${v.timings.warmUp ? `, GPU warm-up ${ms(v.timings.warmUp)} (first run only)` : ''}`),
     h('dt', {}, 'Image'), h('dd', {}, `${v.original.width}×${v.original.height} ${v.original.format} → ${v.pixels.width}×${v.pixels.height}`),
-    h('dt', {}, 'Preprocessing'), h('dd', {}, v.preprocessing),
+    h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, v.preprocessing, v.preprocessingFile ? h('div', { class: 'muted', id: 'preprocessing-file' }, 'from ', h('code', {}, v.preprocessingFile)) : null),
     h('dt', {}, 'Labels'), h('dd', { id: 'labels' }, v.labelsSource, v.labelsWarning ? h('div', { class: 'error' }, v.labelsWarning) : null),
   );
   const want = h('vscode-button' as 'button', { id: 'want-attention', secondary: true }, 'Show attention');
@@ -95,6 +95,22 @@ function render(v: ClassifyView, providers: string[]): void {
     h('h1', {}, v.imageName),
     h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
     h('div', { class: 'columns' }, h('div', { class: 'large-view' }, stack, gridBox, attentionHost), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
+  );
+}
+
+/**
+ * The providers that did not start, in the user's terms ("cuda and webgpu did not start"): the
+ * libraries' own reasons (Dawn's Vulkan feature names…) are one click away, not in every panel's text.
+ */
+function notUsed(failures: { ep: string; reason: string }[]): HTMLElement {
+  const names = failures.map((f) => f.ep);
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+  return h(
+    'details',
+    { class: 'not-used' },
+    h('summary', { class: 'muted' }, ` (${list} did not start here; why)`),
+    h('ul', { class: 'muted' }, ...failures.map((f) => h('li', {}, `${f.ep} — ${f.reason}`))),
+    h('p', { class: 'muted' }, 'Show Execution Providers says what to do.'),
   );
 }
 
@@ -120,7 +136,8 @@ onMessage((m) => {
     retry.addEventListener('click', () => post({ type: 'rerun' }));
     const other = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select another model…');
     other.addEventListener('click', () => post({ type: 'pickModel' }));
-    content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry, other));
+    // A corrupt image is not fixed by another model: offer only Retry (after replacing the file).
+    content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry, m.cause === 'image' ? '' : other));
   }
 });
 post({ type: 'ready' });

@@ -42,17 +42,27 @@ function frame(title: string, body: string, legend: { name: string; colour: stri
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}" font-family="sans-serif" font-size="11" fill="var(--vscode-foreground)"><title>${esc(title)}</title>${body}${items}</svg>`;
 }
 
+/** The smallest of 1, 2, 2.5, 5 × 10ᵏ that is ≥ x. */
+export function niceStep(x: number): number {
+  const e = 10 ** Math.floor(Math.log10(x));
+  return ([1, 2, 2.5, 5, 10].find((m) => m * e >= x * (1 - 1e-12)) ?? 10) * e;
+}
+
 /** Grouped bars on a linear axis. groups: stage names; values[s][g]. */
 export function barChart(title: string, groups: string[], series: { name: string; colour: string; values: (number | null)[] }[], fmt: (v: number) => string): string {
-  const max = Math.max(1, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
+  const top = Math.max(1, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
+  // Round ticks (1, 2, 2.5 or 5 × 10ᵏ): a quarter of the largest bar gave labels like "501M".
+  const step = niceStep(top / 4);
+  const ticks = Math.ceil(top / step);
+  const max = step * ticks;
   const plotW = W - PAD.l - PAD.r;
   const plotH = H - PAD.t - PAD.b;
   const gw = plotW / groups.length;
   const bw = Math.min(40, (gw * 0.8) / series.length);
   let body = `<line x1="${PAD.l}" y1="${PAD.t + plotH}" x2="${W - PAD.r}" y2="${PAD.t + plotH}" stroke="var(--vscode-foreground)" stroke-opacity="0.4"/>`;
-  for (let t = 0; t <= 4; t++) {
-    const v = (max * t) / 4;
-    const y = PAD.t + plotH - (plotH * t) / 4;
+  for (let t = 0; t <= ticks; t++) {
+    const v = step * t;
+    const y = PAD.t + plotH - (plotH * t) / ticks;
     body += `<line x1="${PAD.l}" y1="${y}" x2="${W - PAD.r}" y2="${y}" stroke="var(--vscode-foreground)" stroke-opacity="0.1"/><text x="${PAD.l - 6}" y="${y + 4}" text-anchor="end">${esc(fmt(v))}</text>`;
   }
   groups.forEach((g, gi) => {

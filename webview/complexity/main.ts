@@ -83,9 +83,11 @@ function buildControls(): void {
       field('heads', 'heads', state.heads, (v) => update({ heads: v ?? 1 })),
     );
   } else {
-    controls.append(field('image', 'image', state.imageSize, (v) => update({ imageSize: v }), 'default'), field('window', 'window M', state.window, (v) => update({ window: v }), 'default'));
+    // The placeholder is the value used when the field is empty (a number fits the field; "default" was cut).
+    const base = state.source === 'model' && model ? model.config : preset(state.source);
+    controls.append(field('image', 'image', state.imageSize, (v) => update({ imageSize: v }), String(base.imageSize ?? '')), field('window', 'window M', state.window, (v) => update({ window: v }), base.family === 'swin' ? String(base.windowSize ?? '') : '—'));
   }
-  const winInput = h('input', { id: 'windows', type: 'text', value: state.windows, placeholder: 'windows: auto', class: 'text-input', 'aria-label': 'Window sizes to sweep, comma-separated' });
+  const winInput = h('input', { id: 'windows', type: 'text', value: state.windows, placeholder: 'M to sweep: 2, 4, 7…', class: 'text-input', 'aria-label': 'Window sizes to sweep, comma-separated' });
   winInput.addEventListener('change', () => update({ windows: winInput.value }));
   const unit = h('button', { id: 'unit', class: 'link-button', 'aria-pressed': state.unit === 'FLOPs' ? 'true' : 'false', title: 'MACs are the papers\' unit; FLOPs = 2 × MACs' }, `Unit: ${state.unit}`);
   unit.addEventListener('click', () => update({ unit: state.unit === 'MACs' ? 'FLOPs' : 'MACs' }));
@@ -151,7 +153,7 @@ function render(): void {
           { name: 'whole model, global MSA', colour: colours.msa, points: sweep.rows.map((x) => ({ x: x.window ?? -1, y: x.msaMacs, label: `global MSA: ${fmt(x.msaMacs)} ${state.unit}` })) },
           { name: 'whole model, W-MSA', colour: colours.wmsa, points: sweep.rows.map((x) => ({ x: x.window ?? -1, y: x.wmsaMacs, label: `M=${x.window ?? 'global'}: ${fmt(x.wmsaMacs)} ${state.unit} (stages use ${x.stageWindows.join('/')})` })) },
         ];
-        out.append(h('h2', {}, `Whole model across window sizes (${state.unit}, log scale)`), chartBox('model-sweep', lineChart('Whole-model cost across window sizes', xs, series, fmt, (v) => `${v}`, 'window size M (stage 1)')), h('p', { class: 'muted' }, `W-MSA stops being cheaper than global MSA at M = ${sweep.crossover.window}.`));
+        out.append(h('h2', {}, `Whole model across window sizes (${state.unit}, log scale)`), chartBox('model-sweep', lineChart('Whole-model cost across window sizes', xs, series, fmt, (v) => `${v}`, 'window size M (stage 1)')), h('p', { class: 'muted', id: 'model-costlier' }, costlier(sweep.rows, 'The whole model with W-MSA', 'with global MSA', { h: r.stages[0].tokens[0], w: r.stages[0].tokens[1] })));
       }
     } else {
       map = { h: state.h, w: state.w, dim: state.dim, heads: state.heads };
@@ -176,12 +178,18 @@ function layerSection(map: { h: number; w: number; dim: number; heads: number },
   out.append(
     h('h2', {}, `One attention layer on ${map.h}×${map.w}, C = ${map.dim} (log scale${m ? '; right axis: ms' : ''})`),
     chartBox('layer-sweep', lineChart('One attention layer across window sizes', xs, series, fmt, (v) => `${v} ms`, 'window size M')),
-    h('p', { class: 'muted', id: 'crossover' }, `W-MSA stops being cheaper at M = ${sweep.crossover.window} (padding to multiples of M included); the unpadded formulas meet at M = √(hw) = ${sweep.crossover.formula.toFixed(1)}.`),
+    h('p', { class: 'muted', id: 'crossover' }, costlier(sweep.rows, 'W-MSA', 'global MSA', map), ` Without padding the two formulas meet at M = √(hw) = ${sweep.crossover.formula.toFixed(1)}.`),
   );
   const header = ['window', 'padded', 'windows', 'Ω(MSA)', 'Ω(W-MSA)', 'MSA / W-MSA', ...(m ? ['ms', 'GFLOP/s'] : [])];
-  const rows = sweep.rows.map((r) => {
-    const t = m?.rows.find((x) => x.window === r.window);
-    return [r.window ?? 'global', `${r.padded[0]}×${r.padded[1]}`, r.numWindows, r.msaMacs * (state.unit === 'FLOPs' ? 2 : 1), r.wmsaMacs * (state.unit === 'FLOPs' ? 2 : 1), `${r.ratio.toFixed(2)}×`, ...(m ? [t ? t.ms.toFixed(2) : '', t ? t.gflops.toFixed(1) : ''] : [])];
+  // The timed rows come back in the order asked (the first 12 windows); a window that covers the map
+  // is timed as what it is, one window = global attention, and comes back with window null.
+  const asked = xs.slice(0, 12);
+  const notes = new Set<string>();
+  const rows = sweep.rows.map((r, i) => {
+    const t = m && i < asked.length ? m.rows[i] : undefined;
+    if (m && !t) notes.add('Rows without a time were not timed: only the first 12 window sizes are.');
+    if (t && t.window === null && r.window !== null) notes.add(`M = ${r.window} covers the whole ${map.h}×${map.w} map: one window, timed as global attention.`);
+    return [r.window ?? 'global', `${r.padded[0]}×${r.padded[1]}`, r.numWindows, r.msaMacs * (state.unit === 'FLOPs' ? 2 : 1), r.wmsaMacs * (state.unit === 'FLOPs' ? 2 : 1), `${r.ratio.toFixed(2)}×`, ...(m ? [t ? t.ms.toFixed(2) : 'not timed', t ? t.gflops.toFixed(1) : ''] : [])];
   });
   lastTable = { header, rows };
   const table = h('table', { class: 'grid', id: 'layer-table' }, h('thead', {}, h('tr', {}, ...header.map((t) => h('th', {}, t)))));
@@ -198,7 +206,25 @@ function layerSection(map: { h: number; w: number; dim: number; heads: number },
   const md = h('vscode-button' as 'button', { id: 'copy-md', secondary: true }, 'Copy Markdown');
   md.addEventListener('click', () => post({ type: 'copy', text: [`| ${lastTable.header.join(' | ')} |`, `| ${lastTable.header.map(() => '---').join(' | ')} |`, ...lastTable.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') }));
   out.append(h('div', { class: 'toolbar' }, measure, csv, md), h('div', { class: 'table-scroll' }, table));
+  if (m) for (const n of notes) out.append(h('p', { class: 'muted measured-gap' }, n));
   if (m) out.append(h('p', { class: 'muted', id: 'measured-note' }, `Measured on ${m.ep}: median of repeated runs. This machine's dense MatMul reaches ${m.matmulGflops.toFixed(1)} GFLOP/s; a layer far below that is bound by memory or small matrices, not by its MACs.`));
+}
+
+/**
+ * Where and why W-MSA costs at least as much as global MSA, from the rows shown (not one crossover:
+ * padding the map up to a multiple of M makes it dearer at some M and cheaper again at the next).
+ */
+function costlier(all: readonly { window: number | null; msaMacs: number; wmsaMacs: number; padded?: [number, number] }[], what: string, than: string, map?: { h: number; w: number }): string {
+  // The (stage-1) map padded up to a multiple of M, as W-MSA computes it.
+  const windowed = all.filter((r) => r.window !== null).map((r) => ({ ...r, padded: r.padded ?? (map ? ([Math.ceil(map.h / r.window!) * r.window!, Math.ceil(map.w / r.window!) * r.window!] as [number, number]) : undefined) }));
+  const dear = windowed.filter((r) => r.wmsaMacs >= r.msaMacs);
+  if (!windowed.length) return '';
+  if (!dear.length) return `${what} is cheaper than ${than} at every window size shown (M = ${windowed[0].window}…${windowed[windowed.length - 1].window}).`;
+  const padded = map ? dear.filter((r) => r.padded && (r.padded[0] !== map.h || r.padded[1] !== map.w)) : [];
+  const list = dear.map((r) => `M = ${r.window}${map && r.padded && (r.padded[0] !== map.h || r.padded[1] !== map.w) ? ` (padded ${map.h}×${map.w} → ${r.padded[0]}×${r.padded[1]})` : ''}`).join(', ');
+  const cheap = windowed.length - dear.length;
+  const why = ['each window attends over M² tokens, so the 2M²hwC term grows with M', ...(padded.length ? ['padding the map up to a multiple of M adds tokens that are computed too'] : [])].join(', and ');
+  return `${what} costs as much as or more than ${than} at ${list}${cheap ? `; at the other ${cheap} window size${cheap > 1 ? 's' : ''} shown it is cheaper` : ''}. Why: ${why}.`;
 }
 
 function chartBox(id: string, svg: string): HTMLElement {

@@ -23,7 +23,8 @@ const toolbar = h('div', { class: 'toolbar' });
 const body = h('div', { class: 'fig7' });
 root.append(title, toolbar, status, body);
 
-const pick = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select model…');
+const pick = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select model for this panel…');
+pick.title = 'Changes the model of this panel only; Classify Image and the other views keep theirs (ViT Inspector: Select Model changes that).';
 pick.addEventListener('click', () => post({ type: 'pickModel' }));
 const folder = h('vscode-button' as 'button', { id: 'distance-folder', secondary: true }, 'Average distance over a folder…');
 folder.addEventListener('click', () => post({ type: 'distanceFolder' }));

@@ -18,6 +18,9 @@ let last: FolderMessage | undefined;
 
 function sorted(rows: FolderRow[]): FolderRow[] {
   const dir = ascending ? 1 : -1;
+  // By image: the order the host sent, which is the CSV's (folder by folder, names by localeCompare);
+  // comparing whole paths as strings put them in another order than the file beside it.
+  if (sortKey === 'image') return ascending ? [...rows] : [...rows].reverse();
   return [...rows].sort((a, b) => {
     const va = a[sortKey] ?? (sortKey === 'prob' ? -1 : '');
     const vb = b[sortKey] ?? (sortKey === 'prob' ? -1 : '');

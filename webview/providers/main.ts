@@ -6,7 +6,10 @@ import type { HostMessage } from '../../src/shared/protocol';
 type ProvidersMessage = Extract<HostMessage, { type: 'providers' }>;
 
 const root = app();
-const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Probing providers…');
+// The summary ("ONNX Runtime … Inference runs on: cpu.") stays put; the progress line below it is for work in progress.
+const summary = h('p', { id: 'summary' });
+const status = h('p', { class: 'status', id: 'progress' }, 'Probing providers…');
+const live = h('div', { role: 'status', 'aria-live': 'polite' }, summary, status);
 const body = h('div');
 const refresh = h('vscode-button' as 'button', { id: 'refresh' }, 'Probe again');
 refresh.addEventListener('click', () => post({ type: 'refresh' }));
@@ -19,7 +22,7 @@ const doctorBtn = h('vscode-button' as 'button', { id: 'doctor', secondary: true
 doctorBtn.addEventListener('click', () => post({ type: 'doctor' }));
 const doctorHost = h('div', { id: 'doctor-result' });
 copy.addEventListener('click', () => last && post({ type: 'copy', text: markdown(last) }));
-root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy, placementBtn, doctorBtn), status, body, placementHost, doctorHost);
+root.append(h('h1', {}, 'Execution providers'), h('div', { class: 'toolbar' }, refresh, copy, placementBtn, doctorBtn), live, body, placementHost, doctorHost);
 
 /** The self-check's verdict, and its plain-text report to paste into a bug report. */
 function renderDoctor(m: Extract<HostMessage, { type: 'doctor' }>): void {
@@ -27,11 +30,15 @@ function renderDoctor(m: Extract<HostMessage, { type: 'doctor' }>): void {
   status.textContent = '';
   const copyReport = h('vscode-button' as 'button', { id: 'copy-doctor', secondary: true }, 'Copy report');
   copyReport.addEventListener('click', () => post({ type: 'copy', text: m.report }));
+  // A provider that does not start is already in the table with its reason and fix: the verdict
+  // lists what the check found (parity, speed, why there is none); the full report stays folded.
+  const failed = new Set(m.result.providers.filter((p) => !p.works).map((p) => p.name));
+  const lines = m.result.verdict.filter((v) => ![...failed].some((n) => v.startsWith(`${n}: does not start`)));
   doctorHost.append(
     h('h2', {}, 'GPU self-check'),
-    h('ul', { class: 'verdict' }, ...m.result.verdict.map((v) => h('li', {}, v))),
-    h('div', { class: 'toolbar' }, copyReport),
-    h('pre', { class: 'report', tabindex: '0' }, m.report),
+    h('ul', { class: 'verdict' }, ...lines.map((v) => h('li', {}, v))),
+    failed.size ? h('p', { class: 'muted', id: 'doctor-failed' }, `${[...failed].join(', ')}: did not start; the table above says why and what to do.`) : '',
+    h('details', { class: 'report' }, h('summary', {}, 'Plain-text report (for a bug report) '), h('div', { class: 'toolbar' }, copyReport), h('pre', { class: 'report', tabindex: '0' }, m.report)),
   );
 }
 
@@ -68,7 +75,8 @@ function render(m: ProvidersMessage): void {
   last = m;
   clear(body);
   const used = m.order.map((n) => m.providers.find((p) => p.name === n)).find((p) => p?.works);
-  status.textContent = `ONNX Runtime ${m.ortVersion} on ${m.platform}. ${used ? `Inference runs on: ${used.name}.` : 'No provider of the configured order works.'}`;
+  status.textContent = '';
+  summary.textContent = `ONNX Runtime ${m.ortVersion} on ${m.platform}. ${used ? `Inference runs on: ${used.name}.` : 'No provider of the configured order works.'}`;
   const rows = m.providers.map((p) =>
     h(
       'tr',
@@ -93,7 +101,7 @@ onMessage((m) => {
   if (m.type === 'providers') render(m);
   else if (m.type === 'placement') renderPlacement(m);
   else if (m.type === 'doctor') renderDoctor(m);
-  else if (m.type === 'busy') status.textContent = m.message;
-  else if (m.type === 'error') status.textContent = `Error: ${m.message}`;
+  else if (m.type === 'busy') (status.className = 'status'), (status.textContent = m.message);
+  else if (m.type === 'error') (status.className = 'status error'), (status.textContent = m.message);
 });
 post({ type: 'ready' });

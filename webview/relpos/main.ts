@@ -210,7 +210,7 @@ function indexSection(b: RelposBlockView): HTMLElement {
     default: {
       const head = Math.min(saved.head, b.heads - 1);
       const R = tableRows(Mh, Mw);
-      view.append(h('p', {}, `B[i, j] = B̂[index[i, j], head]: the table row each pair names, here for head ${head}${b.table ? '' : ' (the weights are missing, so only the index is known)'}.`));
+      view.append(h('p', {}, `B[i, j] = B̂[index[i, j], head]: the table row each pair names, here for head ${head}${b.table ? '' : ' (without the table values, only the row each pair names)'}.`));
       view.append(matrix(N, N, (i, j) => (b.table ? fmt(b.table[head * R + s.index[i * N + j]]) : `B̂[${s.index[i * N + j]}]`), 'gathered', b.table ? `B for head ${head}` : 'table row per pair'));
     }
   }
@@ -235,7 +235,7 @@ function render(): void {
     render();
   });
   const read = b.source === 'cpb' ? `Swin V2's continuous position bias, the bias the model really adds: 16·sigmoid of its MLP's output on the log-spaced offsets, computed here from the graph's constants (tables below are that, per head; values in 0…16)` : b.source === 'folded' ? `recovered from the folded [1, ${b.heads}, ${b.window[0] * b.window[1]}, ${b.window[0] * b.window[1]}] constant ${b.tensor} by inverting the index (every repeated entry agrees)` : b.source === 'table' ? `read from the table ${b.tensor} that the graph gathers` : 'no bias in this block';
-  root.append(h('div', { class: 'toolbar' }, h('label', { for: 'block' }, 'Block '), sel), h('p', { class: 'muted', id: 'source', 'data-status': b.status }, `${b.name}: ${b.status === 'ok' ? read : (b.message ?? '')}`));
+  root.append(h('div', { class: 'toolbar' }, h('label', { for: 'block' }, 'Block '), sel), h('p', { class: 'muted', id: 'source', 'data-status': b.status }, `${b.name}: ${b.status === 'ok' ? read : b.table ? (b.message ?? '') : 'no table to show (the section below says why)'}`));
   root.append(tablesSection(b));
   const bias = biasSection(b);
   if (bias) root.append(bias);

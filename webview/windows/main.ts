@@ -53,7 +53,12 @@ function buildControls(): void {
 function update(p: Partial<Params>): void {
   params = { ...params, ...p };
   setState(params);
+  // Redrawing replaces the figures: keep the page where the user is (a click must not jump the scroll).
+  const y = window.scrollY;
   render();
+  window.scrollTo({ top: y });
+  // A clicked window: its mask below comes into sight if it is not.
+  if ('selected' in p) document.getElementById('mask')?.scrollIntoView({ block: 'nearest' });
 }
 
 /** A categorical colour for window/region k that works on any theme (hue wheel, mid lightness). */
@@ -69,7 +74,7 @@ function fg(): string {
 /** The image the windows are linked to (Show Shifted Windows on an image), centre-cropped to a square like the model's input. */
 let picture: HTMLImageElement | null = null;
 
-function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c: number) => string, opts: { label?: (r: number, c: number) => string; thick?: (r: number, c: number, right: boolean) => boolean; onClick?: (r: number, c: number) => void; ariaLabel: string; background?: { rows: number; cols: number } }): HTMLCanvasElement {
+function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c: number) => string, opts: { label?: (r: number, c: number) => string; thick?: (r: number, c: number, right: boolean) => boolean; onClick?: (r: number, c: number) => void; ariaLabel: string; background?: { rows: number; cols: number }; highlight?: { r: number; c: number; rows: number; cols: number } }): HTMLCanvasElement {
   const cell = Math.max(6, Math.min(28, Math.floor(336 / Math.max(rows, cols))));
   const canvas = h('canvas', { id, width: cols * cell + 1, height: rows * cell + 1, role: 'img', 'aria-label': opts.ariaLabel, tabindex: opts.onClick ? 0 : undefined });
   const ctx = canvas.getContext('2d')!;
@@ -107,6 +112,14 @@ function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c:
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) ctx.fillText(opts.label(r, c), c * cell + cell / 2, r * cell + cell / 2);
+  }
+  if (opts.highlight) {
+    // The selected window, outlined in the theme's focus colour.
+    const { r, c, rows: hr, cols: hc } = opts.highlight;
+    ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0078d4';
+    ctx.lineWidth = 4;
+    ctx.strokeRect(c * cell + 2, r * cell + 2, hc * cell - 3, hr * cell - 3);
+    canvas.setAttribute('data-highlight', `${r},${c},${hr},${hc}`);
   }
   if (opts.onClick) {
     // The canvas may be drawn smaller than its pixels (narrow panels): scale the click back.
@@ -195,6 +208,7 @@ function render(): void {
       label: (r, c) => REGION[regionOf(r, c)],
       thick: step === 2 ? (r, c, right) => (right ? (c + 1) % M === 0 : (r + 1) % M === 0) : (r, c, right) => (right ? regionOf(r, c) !== regionOf(r, c + 1) : regionOf(r, c) !== regionOf(r + 1, c)),
       onClick: step === 2 ? (r, c) => update({ selected: winOf(r, c) }) : undefined,
+      highlight: step === 2 ? { r: Math.floor(Math.min(params.selected, (Hp / M) * nWc - 1) / nWc) * M, c: (Math.min(params.selected, (Hp / M) * nWc - 1) % nWc) * M, rows: M, cols: M } : undefined,
       ariaLabel: step === 1 ? 'The map rolled by (−s, −s)' : 'The rolled map partitioned into regular windows; click a window to see its mask',
     });
   }

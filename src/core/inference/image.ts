@@ -64,7 +64,8 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
       throw new UserError(`${basename(path)} has more pixels than the limit of ${maxPixels} (setting vitInspector.maxImagePixels); it may be a decompression bomb.`);
     if (/unsupported image format|Input buffer contains unsupported/i.test(msg))
       throw new UserError(`${basename(path)} is not an image format ViT Inspector reads (PNG, JPEG, WebP, GIF, BMP, TIFF, AVIF).`);
-    throw new UserError(`${basename(path)} cannot be decoded: ${msg.split('\n')[0]}. The file may be truncated or corrupt.`);
+    // In the user's terms first; the decoder's own words (without its library's name, e.g. "VipsJpeg: ") after.
+    throw new UserError(`${basename(path)} cannot be decoded: the file is truncated or corrupt (the decoder says: ${msg.split('\n')[0].replace(/^\w+: /, '')}). Open it in an image viewer, or export it again.`, msg);
   }
 }
 

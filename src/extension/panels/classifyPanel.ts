@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
 import type { AttentionResult } from '../../runtime/attention';
@@ -7,7 +7,7 @@ import type { Preprocessing } from '../../core/inference/preprocess';
 import type { TopEntry } from '../../core/inference/topk';
 import type { Services } from '../context';
 import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
-import { configuredModel, selectModel } from '../model';
+import { configuredModel, modelDisplayName, selectModel } from '../model';
 import type { PreprocessingOverrides } from '../../core/inference/preprocess';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
@@ -35,7 +35,8 @@ export class ClassifyPanel extends Panel<Message> {
     const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
     if (existing) {
       existing.state = { ...existing.state, attention: existing.state.attention || attention };
-      existing.panel.reveal(vscode.ViewColumn.Beside);
+      // Where it already is: Show Attention on a classified image must not move it to another column.
+      existing.panel.reveal(existing.panel.viewColumn);
       return existing.run();
     }
     const panel = Panel.create(services, ClassifyPanel.viewType, `Classify: ${basename(image.fsPath)}`, { column: vscode.ViewColumn.Beside, retainContextWhenHidden: true });
@@ -96,6 +97,7 @@ export class ClassifyPanel extends Panel<Message> {
     const image = vscode.Uri.file(this.state.imagePath);
     const cfg = this.services.config(image);
     const order = this.ep ? [this.ep] : this.services.providerOrder(image);
+    let imageFailed = false;
     try {
       this.services.requireTrust(this.state.attention ? 'Show Attention' : 'Classify Image');
       const model = this.state.modelPath ?? configuredModel(this.services, image);
@@ -135,7 +137,10 @@ export class ClassifyPanel extends Panel<Message> {
       else {
         const r = await request((t, progress) => this.services.runtime.request('classify', { ...common, images: [image.fsPath] }, t, progress));
         const x = r.results[0];
-        if (!x.ok) throw new UserError(x.error);
+        if (!x.ok) {
+          imageFailed = true;
+          throw new UserError(x.error);
+        }
         shown = { ...r, top: x.top, timings: x.timings, original: x.original, cropped: x.cropped! };
       }
       this.services.setProvider(shown.ep, shown.failures);
@@ -143,7 +148,7 @@ export class ClassifyPanel extends Panel<Message> {
       const view: ClassifyView = {
         imageName: basename(image.fsPath),
         imagePath: image.fsPath,
-        modelName: basename(model),
+        modelName: modelDisplayName(this.services, model),
         modelPath: model,
         ep: shown.ep,
         failures: shown.failures,
@@ -154,6 +159,7 @@ export class ClassifyPanel extends Panel<Message> {
         labelsSource: shown.labels.source,
         labelsWarning: shown.labels.warning,
         preprocessing: p.summary,
+        preprocessingFile: configFile(model, p.source),
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
@@ -167,7 +173,7 @@ export class ClassifyPanel extends Panel<Message> {
     } catch (e) {
       // A run superseded by a newer one (Run again, another provider) says nothing: the newer one reports.
       if (this.running !== cts) return;
-      this.post({ type: 'error', message: (e as Error).message });
+      this.post({ type: 'error', message: (e as Error).message, ...(imageFailed ? { cause: 'image' as const } : {}) });
       this.services.report(e, 'Classify Image');
     } finally {
       if (this.running === cts) this.running = undefined;
@@ -177,3 +183,9 @@ export class ClassifyPanel extends Panel<Message> {
 }
 
 
+
+/** The config file beside the model that the preprocessing came from ("preprocessor_config.json + settings" → its path); undefined for the defaults. */
+function configFile(model: string, source: string): string | undefined {
+  const file = /^([\w.-]+\.json)\b/.exec(source)?.[1];
+  return file ? join(dirname(model), file) : undefined;
+}

@@ -53,7 +53,8 @@ export class EmbeddingsPanel extends Panel<Message> {
       case 'ready':
         return this.send();
       case 'pickModel': {
-        const chosen = await selectModel(this.services);
+        // This panel's own model: Classify Image and the other views keep vitInspector.modelPath.
+        const chosen = await selectModel(this.services, undefined, { store: false, purpose: 'The model of this panel only (Classify Image keeps its model)' });
         if (chosen && chosen !== this.model) {
           this.model = chosen;
           this.distance.clear();

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
+import { resultsColumn } from './resultsColumn';
 import { parseWebviewMessage, type HostMessage, type PanelKind, type WebviewMessage } from '../../shared/protocol';
 
 /** The messages one panel accepts: a subset of the protocol's, so its `switch` can be exhaustive. */
@@ -42,7 +43,8 @@ export abstract class Panel<M extends WebviewMessage> {
 
   /** A new webview panel with our options. */
   protected static create(services: Services, viewType: string, title: string, at: PanelPlacement): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(viewType, title, { viewColumn: at.column, preserveFocus: at.preserveFocus ?? false }, {
+    const column = at.column === vscode.ViewColumn.Beside ? resultsColumn() : at.column;
+    return vscode.window.createWebviewPanel(viewType, title, { viewColumn: column, preserveFocus: at.preserveFocus ?? false }, {
       ...webviewOptions(services.extensionUri, at.roots),
       retainContextWhenHidden: at.retainContextWhenHidden,
     });
