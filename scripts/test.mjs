@@ -8,7 +8,9 @@
 //   e2e          mocha --config test/e2e/.mocharc.json         (code-server + Chromium)
 //   integration  test/integration/run.mjs (@vscode/test-electron; skipped without a VS Code build)
 // Every suite runs even when an earlier one failed (but nothing runs without setup and build).
-// Exit code 0 only when nothing failed. Ends with one line: `N passed, N failed, N skipped`.
+// Exit code 0 only when nothing failed. Ends with one line: `N passed, N failed, N skipped`, after
+// the list of what was skipped and why. Under CI (CI=true) a skipped mocha test counts as failed:
+// the only skip CI allows is the integration suite (no VS Code build can be downloaded offline).
 //
 // Options: --only unit,webview,e2e,integration   run some suites (setup/build still run)
 //          --skip-setup                          do not run setup-test-env (it is quick when warm)
@@ -21,6 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
 const argv = process.argv.slice(2);
+const CI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
 const onlyArg = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const wants = (suite) => !only || only.has(suite);
@@ -92,8 +95,25 @@ async function mochaSuite(name, config, { env, timeoutMs }) {
   // A crash before or after the run (no summary, or a non-zero exit with no failing test) counts as one failure.
   let failed = c.failed;
   if (c.passed === null || (code !== 0 && failed === 0)) failed += 1;
-  const note = c.passed === null ? `did not run to the end (exit ${code})` : `${c.passed} passing, ${c.failed} failing${c.pending ? `, ${c.pending} pending` : ''}${code !== 0 && c.failed === 0 ? ` (exit ${code})` : ''}`;
-  phases.push({ name, ms: Date.now() - t, note, passed: c.passed ?? 0, failed, skipped: c.pending });
+  let note = c.passed === null ? `did not run to the end (exit ${code})` : `${c.passed} passing, ${c.failed} failing${c.pending ? `, ${c.pending} pending` : ''}${code !== 0 && c.failed === 0 ? ` (exit ${code})` : ''}`;
+  // Under CI nothing in a mocha suite may skip (test/skip.ts already fails those; this catches an `it.skip`).
+  let skipped = c.pending;
+  if (CI && skipped) {
+    note += ` (CI: ${skipped} pending counted as failed)`;
+    failed += skipped;
+    skipped = 0;
+  }
+  phases.push({ name, ms: Date.now() - t, note, passed: c.passed ?? 0, failed, skipped, reasons: skipReasons(out, c.pending) });
+}
+
+/** Why tests were skipped: test/skip.ts prints `SKIPPED: <reason>` for each; the rest gave none. */
+function skipReasons(out, pending) {
+  const text = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const counts = new Map();
+  for (const m of text.matchAll(/^\s*SKIPPED: (.+)$/gm)) counts.set(m[1].trim(), (counts.get(m[1].trim()) ?? 0) + 1);
+  const given = [...counts.values()].reduce((a, n) => a + n, 0);
+  if (pending > given) counts.set('no reason given (it.skip / this.skip without test/skip.ts)', pending - given);
+  return [...counts].map(([why, n]) => ({ why, n }));
 }
 
 async function step(name, fn) {
@@ -118,8 +138,13 @@ function summary() {
   const passed = sum('passed');
   const failed = sum('failed');
   const skipped = sum('skipped');
+  if (skipped) {
+    console.log(`\nskipped (${skipped}):`);
+    for (const p of phases) for (const r of p.reasons ?? []) console.log(`  ${p.name}: ${r.n} × ${r.why}`);
+    if (CI) console.log('  (CI allows only the integration suite to skip: no VS Code build can be downloaded offline)');
+  }
   console.log('');
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   return failed === 0 && passed > 0 ? 0 : 1;
 }
 
@@ -160,7 +185,7 @@ async function main() {
       const r = await runIntegration({ timeoutMs: 10 * 60_000 });
       phases.push(
         r.skipped
-          ? { name: 'integration', ms: Date.now() - t, note: `skipped: ${r.skipped}`, passed: 0, failed: 0, skipped: 1 }
+          ? { name: 'integration', ms: Date.now() - t, note: `skipped: ${r.skipped}`, passed: 0, failed: 0, skipped: 1, reasons: [{ why: r.skipped, n: 1 }] }
           : { name: 'integration', ms: Date.now() - t, note: `${r.passed} passing, ${r.failed} failing${r.pending ? `, ${r.pending} pending` : ''}`, passed: r.passed, failed: r.failed, skipped: r.pending },
       );
     } catch (e) {

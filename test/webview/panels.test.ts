@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { root } from './browser';
 import { browserSuite, bundleExists, openPanel, recording } from './harness';
 
-const recorded = existsSync(join(root, 'test', 'webview', 'recordings'))
-  ? readdirSync(join(root, 'test', 'webview', 'recordings')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
-  : [];
+// Committed: a missing folder fails the load (no panel silently untested).
+const recorded = readdirSync(join(root, 'test', 'webview', 'recordings')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 
 describe('webview: every recorded panel', function () {
   const env = browserSuite();

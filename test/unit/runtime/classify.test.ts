@@ -55,14 +55,20 @@ describe('classify through the inference process (decode → preprocess → ONNX
     assert.equal(r.results[1].ok, false);
   });
 
-  it('falls back past a provider that cannot start and says why', async function () {
+  // Never skipped: each machine has one defined outcome. Linux x64 (CI) has CUDA compiled in and no
+  // NVIDIA GPU, so there the fallback itself is what runs.
+  it('falls back past a provider that cannot start and says why (or runs on CUDA where it starts)', async () => {
     const ort = require('onnxruntime-node');
-    const cuda = ort.listSupportedBackends().find((b: { name: string }) => b.name === 'cuda');
-    if (!cuda) this.skip();
+    const compiled = ort.listSupportedBackends().some((b: { name: string }) => b.name === 'cuda');
     const r = await client.request('classify', { model: resolve(fixtures, 'models', 'tiny_vit.onnx'), images: [resolve(fixtures, 'images', 'checker.png')], topK: 1, order: ['cuda', 'cpu'] });
-    // No GPU here: CUDA fails to start, is recorded, and CPU runs it. (On a CUDA machine, cuda runs it.)
-    if (r.ep === 'cpu') assert.match(r.failures[0].ep, /cuda/);
-    else assert.equal(r.ep, 'cuda');
+    if (!compiled) {
+      // This platform's build has no CUDA: it is passed over without an attempt.
+      assert.equal(r.ep, 'cpu');
+      assert.deepEqual(r.failures, []);
+    } else if (r.ep === 'cpu') {
+      assert.equal(r.failures[0].ep, 'cuda');
+      assert.ok(r.failures[0].reason.length > 0, 'the failure says why');
+    } else assert.equal(r.ep, 'cuda');
   });
 });
 
