@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, copyFileSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { maxRowSumError, windowGeometry, windowQueryAttention } from '../../src/core/inference/attention';
 import { attentionDocument, layerMap, rolloutMap } from '../../src/core/inference/attentionMaps';
 import { makeTensor } from '../../src/core/onnx/builder';

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 
 import { type CancelSignal } from '../../src/runtime/client';
 import { useRuntime } from './useRuntime';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 
-import { resolve } from 'node:path';
 import { isUserError } from '../../src/core/errors';
 import { omegaMsa, omegaWmsa } from '../../src/core/flops/complexity';
 import { useRuntime } from './useRuntime';

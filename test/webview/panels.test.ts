@@ -2,7 +2,7 @@
 // strict CSP, in the dark and the high-contrast-free light theme, with no script error, and draws
 // something into #app. Panel-specific checks live in <panel>.test.ts; this catches the rest.
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './browser';
 import { browserSuite, bundleExists, openPanel, recording } from './harness';
