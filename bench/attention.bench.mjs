@@ -128,7 +128,10 @@ try {
       const out = await sess.run(feeds);
       return [performance.now() - t0, out];
     };
-    for (let i = 0; i < 2; i++) (await time(A), await time(B));
+    for (let i = 0; i < 2; i++) {
+      await time(A);
+      await time(B);
+    }
     const a = [];
     const b = [];
     let outB;

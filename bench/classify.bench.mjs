@@ -148,9 +148,15 @@ try {
       if (!r.results.every((y) => y.ok)) throw new Error(JSON.stringify(r.results.find((y) => !y.ok)));
       return performance.now() - t;
     };
-    for (let i = 0; i < 2; i++) await bare(), await e2e([images[0]]);
+    for (let i = 0; i < 2; i++) {
+      await bare();
+      await e2e([images[0]]);
+    }
     const A = [], B = [];
-    for (let i = 0; i < 10; i++) A.push(await bare()), B.push(await e2e([images[i % images.length]]));
+    for (let i = 0; i < 10; i++) {
+      A.push(await bare());
+      B.push(await e2e([images[i % images.length]]));
+    }
     const ratio = median(B) / median(A);
     console.log(`${name.padEnd(10)} ${median(A).toFixed(1).padStart(11)}   ${median(B).toFixed(1).padStart(11)}${' '.repeat(33)}${ratio.toFixed(3).padStart(6)}   ${ratio <= 1.05 ? 'PASS' : 'FAIL'}`);
     // Folder: 16 images in one request vs 16 bare runs (the exports have a fixed batch of 1).
@@ -176,7 +182,8 @@ try {
     const x8 = new ort.Tensor('float32', new Float32Array(8 * 3 * 224 * 224).map((_, i) => Math.sin(i) * 2), [8, 3, 224, 224]);
     const timed = async (f) => { const t = performance.now(); await f(); return performance.now() - t; };
     const run = (b) => timed(() => client.request('classify', { model: dyn, images, topK: 1, order: ['cpu'], batch: b }));
-    await run(8), await run(1);
+    await run(8);
+    await run(1);
     const one = [], eight = [], bare1 = [], bare8 = [];
     for (let i = 0; i < 2; i++) {
       one.push(await run(1));

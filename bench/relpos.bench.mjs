@@ -41,7 +41,7 @@ try {
   const fixture = path.join(root, 'test', 'fixtures', 'models', 'swin_b.onnx');
   const structure = readModel(fixture);
   const blocks = readRelpos(structure).layers;
-  const biasNames = new Map(blocks.map((l, k) => [l.tensor, l]));
+  const biasNames = new Map(blocks.map((l) => [l.tensor, l]));
   const { model, params } = withRandomWeights(structure);
   let salt = 1;
   model.graph.initializers = model.graph.initializers.map((t) => {

@@ -3,7 +3,7 @@
 // The extension is staged in .cache/package/<target>/ with a hand-picked node_modules:
 // only the two native packages stay external to the esbuild bundles.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const TARGETS = {

@@ -123,7 +123,7 @@ async function aptGet(args, say) {
         await new Promise((r) => setTimeout(r, 10_000));
         continue;
       }
-      throw new Error(`${e.message}\n${e.tail ?? ''}`);
+      throw new Error(`${e.message}\n${e.tail ?? ''}`, { cause: e });
     }
   }
 }
@@ -231,7 +231,7 @@ async function ensureCodeServer(say) {
   try {
     await run('npm', ['install', '--no-package-lock', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: dir, env, log });
   } catch (e) {
-    throw new Error(`code-server install failed: ${e.message}\n--- last lines of ${log} ---\n${e.tail ?? ''}`);
+    throw new Error(`code-server install failed: ${e.message}\n--- last lines of ${log} ---\n${e.tail ?? ''}`, { cause: e });
   }
   const v = spawnSync(p.node24, [p.codeServerEntry, '--version'], { encoding: 'utf8', env: cleanEnv() });
   // "4.139.1 <commit> with Code 1.139.0"

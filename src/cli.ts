@@ -11,7 +11,7 @@ import { embeddingsOfFile } from './core/vit/embeddings';
 import type sharpType from 'sharp';
 import { isUserError, UserError } from './core/errors';
 import { dims, int, intList, parseArgs, str, unknownFlags, type Args } from './cli/args';
-import { table, giga, millions } from './cli/table';
+import { table, giga, millions } from './core/textTable';
 import { hubCommands, resolveHfArgs } from './cli/hub';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from './core/flops';
 import { RuntimeClient } from './runtime/client';
@@ -59,7 +59,10 @@ async function writeHeatmap(out: string, cropped: { width: number; height: numbe
   const size = Math.max(224, cropped.width);
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < map.length; i++) (lo = Math.min(lo, map[i])), (hi = Math.max(hi, map[i]));
+  for (let i = 0; i < map.length; i++) {
+    lo = Math.min(lo, map[i]);
+    hi = Math.max(hi, map[i]);
+  }
   const [gh, gw] = grid;
   const rgba = Buffer.alloc(gh * gw * 4);
   for (let i = 0; i < gh * gw; i++) {
@@ -178,7 +181,10 @@ export const commands: Record<string, Command> = {
           for (let j = 0; j < P; j++) {
             if (i === j) continue;
             const d = Math.abs(Math.floor(i / gw) - Math.floor(j / gw)) + Math.abs((i % gw) - (j % gw));
-            if (d === 1) (near += p.similarity[i * P + j]), nNear++;
+            if (d === 1) {
+              near += p.similarity[i * P + j];
+              nNear++;
+            }
             all += p.similarity[i * P + j];
           }
         }
@@ -313,7 +319,10 @@ export const commands: Record<string, Command> = {
           r.layers.map((l) => {
             let lo = Infinity;
             let hi = -Infinity;
-            for (const v of l.table ?? []) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+            for (const v of l.table ?? []) {
+              lo = Math.min(lo, v);
+              hi = Math.max(hi, v);
+            }
             const ok = l.table !== null;
             return [l.name, l.heads, `${l.window[0]}×${l.window[1]}`, l.shifted ? 'yes' : 'no', `${2 * l.window[0] - 1}×${2 * l.window[1] - 1}`, l.params, ok ? lo.toFixed(4) : '', ok ? hi.toFixed(4) : '', l.source === 'folded' ? `folded [heads, N, N] constant ${l.tensor}` : l.source === 'table' ? `table ${l.tensor} + Gather` : l.source === 'cpb' ? 'Swin V2 CPB: 16·sigmoid(MLP(coords)), computed' : '—'];
           }),

@@ -8,7 +8,7 @@ import { isCheckpointPath, modelFile, tensorRows } from '../core/checkpoint';
 import { readCheckpoint, isPickleCheckpoint, pickleMessage } from '../core/checkpoint/safetensors';
 import { UserError } from '../core/errors';
 import { type Args, str, unknownFlags } from './args';
-import { table } from './table';
+import { table } from '../core/textTable';
 
 type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
 const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');

@@ -9,7 +9,7 @@ import { pull, type Progress } from '../core/hub/client';
 import { resolveModelSpec } from '../core/hub/resolve';
 import { scanCache, scanFolder } from '../core/hub/scan';
 import { str, unknownFlags, type Args } from './args';
-import { table } from './table';
+import { table } from '../core/textTable';
 
 type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
 

@@ -24,11 +24,11 @@ export function activate(context: vscode.ExtensionContext): void {
   services.log.info(`ViT Inspector ${context.extension.packageJSON.version} activated`);
 
   /** Every command reports UserErrors as a notification and logs anything else with its stack. */
-  const command = (id: string, what: string, fn: (...args: any[]) => unknown) =>
+  const command = (id: string, what: string, fn: (...args: never[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
-          await fn(...args);
+          await (fn as (...a: unknown[]) => unknown)(...args);
         } catch (e) {
           services.report(e, what);
         }

@@ -147,9 +147,8 @@ async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<O
         cleanup();
       }
     })();
-    externalSessions.set(k, s);
     const made = s;
-    s.catch(() => externalSessions.deleteIf(k, made));
+    externalSessions.set(k, s).catch(() => externalSessions.deleteIf(k, made));
   }
   return s;
 }
@@ -165,7 +164,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
 
   const decoded = await decodeImage(p.image, p.maxPixels);
   const t2 = performance.now();
-  const tensor = await toTensor(decoded, pre);
+  const tensor = toTensor(decoded, pre);
   const t3 = performance.now();
   const o = ort();
   const fetches = captureFetches(plan, chosen);

@@ -28,6 +28,8 @@ export class RuntimeClient {
   private queue: Promise<unknown> = Promise.resolve();
   /** Process-wide settings, sent first to every process started. */
   private settings: Methods['configure']['params'] | null = null;
+  /** After dispose() nothing starts a process again: a request still queued then fails instead. */
+  private disposed = false;
 
   constructor(
     private readonly script: string,
@@ -52,6 +54,7 @@ export class RuntimeClient {
 
   private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string) => void): Promise<unknown> {
     if (token?.isCancellationRequested) return Promise.reject(new UserError('Cancelled.'));
+    if (this.disposed) return Promise.reject(new UserError(`The inference process was shut down before "${method}" ran.`));
     const fresh = !this.child || !this.child.connected;
     const child = this.ensure();
     // A new process gets the settings first (the IPC channel keeps the order).
@@ -118,7 +121,9 @@ export class RuntimeClient {
     this.child = undefined;
   }
 
+  /** Ends the process for good (a queued request would otherwise start a new one nobody stops). */
   dispose(): void {
+    this.disposed = true;
     this.kill();
   }
 }

@@ -64,7 +64,7 @@ export async function placement(p: PlacementParams): Promise<PlacementResult> {
           throw new UserError(`${basename(p.model)}'s input "${m.name}" is not a float32 tensor; node placement needs a float image input.`);
       // Dynamic dimensions: batch 1, image 224.
       await s.session.run(zeroFeeds(s.session)!);
-      await s.session.endProfiling();
+      s.session.endProfiling();
     } finally {
       await s.session.release();
     }

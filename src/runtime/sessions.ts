@@ -116,8 +116,8 @@ export async function openSession(
     return { ...s, loadMs: 0, warmUpMs: null, failures: [...s.failures] };
   }
   const p = create(model, order, {}, true).then((s) => ({ ...s, cacheKey: key }));
-  cache.set(key, p);
-  p.catch(() => cache.deleteIf(key, p));
+  // A session that failed to open leaves the cache (the next request tries again).
+  cache.set(key, p).catch(() => cache.deleteIf(key, p));
   return p;
 }
 

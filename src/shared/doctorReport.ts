@@ -1,5 +1,5 @@
 /** The GPU self-check as plain text: what `vit-inspect doctor` prints and the providers panel copies. */
-import { table } from '../cli/table';
+import { table } from '../core/textTable';
 import { adapterText } from '../core/inference/providers';
 import type { DoctorResult } from './providers';
 

@@ -2,14 +2,13 @@
 // strict CSP, in the dark and the high-contrast-free light theme, with no script error, and draws
 // something into #app. Panel-specific checks live in <panel>.test.ts; this catches the rest.
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './browser';
 import { browserSuite, bundleExists, openPanel, recording } from './harness';
 
-const recorded = existsSync(join(root, 'test', 'webview', 'recordings'))
-  ? readdirSync(join(root, 'test', 'webview', 'recordings')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
-  : [];
+// Committed: a missing folder fails the load (no panel silently untested).
+const recorded = readdirSync(join(root, 'test', 'webview', 'recordings')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 
 describe('webview: every recorded panel', function () {
   const env = browserSuite();

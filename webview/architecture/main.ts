@@ -18,7 +18,7 @@ const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }
 root.append(status);
 
 let result: InspectResult | undefined;
-let expanded = new Set<string>(getState<{ expanded: string[] }>()?.expanded ?? []);
+const expanded = new Set<string>(getState<{ expanded: string[] }>()?.expanded ?? []);
 let selected: string | undefined;
 let rows: { node: TreeNode; depth: number; parent: number }[] = [];
 let focusIndex = 0;

@@ -37,7 +37,10 @@ function cssVar(name: string, fallback: string): string {
 /** A map as a w×h canvas of coloured pixels (scaled up by the caller with smoothing off: crisp tokens). */
 function tile(map: ArrayLike<number>, grid: [number, number], name: ColormapName, lo: number, hi: number, alpha = 255, into?: HTMLCanvasElement): HTMLCanvasElement {
   const c = into ?? document.createElement('canvas');
-  if (c.width !== grid[1] || c.height !== grid[0]) (c.width = grid[1]), (c.height = grid[0]);
+  if (c.width !== grid[1] || c.height !== grid[0]) {
+    c.width = grid[1];
+    c.height = grid[0];
+  }
   const ctx = c.getContext('2d')!;
   const img = ctx.createImageData(grid[1], grid[0]);
   colour(map, lut(name), lo, hi, alpha, img.data);
@@ -137,8 +140,14 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     ctx.beginPath();
     for (let r = 0; r < g.H; r++)
       for (let c = 0; c < g.W; c++) {
-        if (c + 1 < g.W && win(r, c) !== win(r, c + 1)) (ctx.moveTo((c + 1) * s, r * s), ctx.lineTo((c + 1) * s, (r + 1) * s));
-        if (r + 1 < g.H && win(r, c) !== win(r + 1, c)) (ctx.moveTo(c * s, (r + 1) * s), ctx.lineTo((c + 1) * s, (r + 1) * s));
+        if (c + 1 < g.W && win(r, c) !== win(r, c + 1)) {
+          ctx.moveTo((c + 1) * s, r * s);
+          ctx.lineTo((c + 1) * s, (r + 1) * s);
+        }
+        if (r + 1 < g.H && win(r, c) !== win(r + 1, c)) {
+          ctx.moveTo(c * s, (r + 1) * s);
+          ctx.lineTo((c + 1) * s, (r + 1) * s);
+        }
       }
     ctx.strokeRect(0, 0, g.W * s, g.H * s);
     ctx.stroke();
@@ -225,7 +234,10 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     const S = Math.max(...rows.flatMap((r) => r.map((x) => Math.max(x.grid[0], x.grid[1]))));
     const R = S + 1;
     const heads = Math.max(...rows.map((r) => r.length));
-    if (gridCanvas.width !== heads * R || gridCanvas.height !== rows.length * R) (gridCanvas.width = heads * R), (gridCanvas.height = rows.length * R);
+    if (gridCanvas.width !== heads * R || gridCanvas.height !== rows.length * R) {
+      gridCanvas.width = heads * R;
+      gridCanvas.height = rows.length * R;
+    }
     const ctx = gridCanvas.getContext('2d')!;
     const img = ctx.createImageData(gridCanvas.width, gridCanvas.height);
     const px = img.data;

@@ -91,8 +91,14 @@ function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c:
   ctx.globalAlpha = 0.25;
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let i = 0; i <= rows; i++) (ctx.moveTo(0, i * cell + 0.5), ctx.lineTo(cols * cell, i * cell + 0.5));
-  for (let j = 0; j <= cols; j++) (ctx.moveTo(j * cell + 0.5, 0), ctx.lineTo(j * cell + 0.5, rows * cell));
+  for (let i = 0; i <= rows; i++) {
+    ctx.moveTo(0, i * cell + 0.5);
+    ctx.lineTo(cols * cell, i * cell + 0.5);
+  }
+  for (let j = 0; j <= cols; j++) {
+    ctx.moveTo(j * cell + 0.5, 0);
+    ctx.lineTo(j * cell + 0.5, rows * cell);
+  }
   ctx.stroke();
   ctx.globalAlpha = 1;
   if (opts.thick) {
@@ -100,8 +106,14 @@ function gridCanvas(id: string, rows: number, cols: number, fill: (r: number, c:
     ctx.beginPath();
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cols; c++) {
-        if (c + 1 < cols && opts.thick(r, c, true)) (ctx.moveTo((c + 1) * cell, r * cell), ctx.lineTo((c + 1) * cell, (r + 1) * cell));
-        if (r + 1 < rows && opts.thick(r, c, false)) (ctx.moveTo(c * cell, (r + 1) * cell), ctx.lineTo((c + 1) * cell, (r + 1) * cell));
+        if (c + 1 < cols && opts.thick(r, c, true)) {
+          ctx.moveTo((c + 1) * cell, r * cell);
+          ctx.lineTo((c + 1) * cell, (r + 1) * cell);
+        }
+        if (r + 1 < rows && opts.thick(r, c, false)) {
+          ctx.moveTo(c * cell, (r + 1) * cell);
+          ctx.lineTo((c + 1) * cell, (r + 1) * cell);
+        }
       }
     ctx.strokeRect(1, 1, cols * cell - 1, rows * cell - 1);
     ctx.stroke();

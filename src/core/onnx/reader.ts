@@ -17,7 +17,6 @@ import type {
   OnnxGraph,
   OnnxModel,
   OnnxNode,
-  Span,
   TensorData,
   TensorEncoding,
   TensorInfo,

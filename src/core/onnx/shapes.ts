@@ -9,9 +9,9 @@
  * topological order (topo.ts) live beside it.
  */
 import { UserError } from '../errors';
-import type { OnnxGraph, OnnxModel, OnnxNode, TensorInfo } from './model';
+import type { OnnxModel, OnnxNode, TensorInfo } from './model';
 import { attr, attrFloat, attrInt, attrInts, attrString, attrTensor, defaultOpset, numElements } from './model';
-import { DataType, isFloatType } from './proto';
+import { DataType } from './proto';
 import { loadTensorValues } from './reader';
 import { castValue, foldBroadcast, gatherGrid, isIntType, normAxis, reduceValues, strides, transposeValues } from './fold';
 import { candidateSizes, declaredImageSize, graphInputs, imageChannels, imageInput } from './imageInput';

@@ -180,7 +180,7 @@ export class Cursor {
     }
     let lo = 0;
     let hi = 0;
-    let b = 0;
+    let b: number;
     let i = 0;
     for (; i < 10; i++) {
       b = this.byte();

@@ -15,7 +15,11 @@ export function jacobiEigen(A: ArrayLike<number>, n: number): { values: number[]
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let total = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) (j === i ? (total += a[i * n + j] ** 2) : (off += a[i * n + j] ** 2));
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        if (j === i) total += a[i * n + j] ** 2;
+        else off += a[i * n + j] ** 2;
+      }
     if (off <= 1e-30 * (total + off) || off === 0) break;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {

@@ -106,7 +106,11 @@ export function findPositionEmbedding(a: GraphAnalysis, det: Detection): FoundPo
         if (!CONST_PATH.has(pn.opType)) continue;
         if (pn.opType === 'Resize' || pn.opType === 'Upsample') interpolated = true;
         const ins = pn.opType === 'Resize' || pn.opType === 'Slice' || pn.opType === 'Reshape' || pn.opType === 'Gather' || pn.opType === 'Expand' ? [pn.inputs[0]] : pn.inputs;
-        for (const inp of ins) if (inp && !seen.has(inp)) seen.add(inp), queue.push(inp);
+        for (const inp of ins)
+          if (inp && !seen.has(inp)) {
+            seen.add(inp);
+            queue.push(inp);
+          }
       }
       const rows = (t: TensorInfo): number => (t.dims[t.dims.length - 1] === D ? numElements(t.dims) / D : 0);
       const gridCells = (t: TensorInfo): number => (t.dims.length >= 3 && t.dims[t.dims.length - 3] === D ? t.dims[t.dims.length - 2] * t.dims[t.dims.length - 1] : 0);

@@ -91,7 +91,10 @@ export function patchFilterComponents(weight: ArrayLike<number>, dims: readonly 
 export function componentTile(component: ArrayLike<number>, channels: number, ph: number, pw: number): Uint8ClampedArray<ArrayBuffer> {
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < component.length; i++) (lo = Math.min(lo, component[i])), (hi = Math.max(hi, component[i]));
+  for (let i = 0; i < component.length; i++) {
+    lo = Math.min(lo, component[i]);
+    hi = Math.max(hi, component[i]);
+  }
   const span = hi > lo ? hi - lo : 1;
   const out = new Uint8ClampedArray(new ArrayBuffer(ph * pw * 4));
   for (let y = 0; y < ph; y++) {

@@ -93,7 +93,7 @@ export class EmbeddingsPanel extends Panel<Message> {
 
   /** Reads the two weight tensors (in the inference process) once per model file version. */
   private async embeddings(model: string): Promise<EmbeddingsDocument> {
-    let mtime = 0;
+    let mtime: number;
     try {
       mtime = statSync(model).mtimeMs;
     } catch {

@@ -11,6 +11,7 @@ import { inferShapes } from '../../../src/core/onnx/shapes';
 import { writeModel } from '../../../src/core/onnx/writer';
 import { GraphBuilder } from '../../../src/core/onnx/builder';
 import { DataType } from '../../../src/core/onnx/proto';
+import { fixture } from '../../skip';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 
@@ -25,7 +26,6 @@ function expectedFixtures(): string[] {
     .readdirSync(MODELS)
     .filter((f) => f.endsWith('.expected.json'))
     .map((f) => f.replace('.expected.json', ''))
-    .filter((n) => fs.existsSync(path.join(MODELS, `${n}.onnx`)))
     .sort();
 }
 
@@ -76,8 +76,7 @@ describe('arch detection: family, config and params of every fixture', () => {
   });
 
   it('ResNet-18 is "other", with PyTorch\'s parameter count despite the exporter folding BatchNorm into the convolutions', function () {
-    const f = path.join(MODELS, 'resnet18.onnx');
-    if (!fs.existsSync(f)) this.skip();
+    const f = fixture(path.join(MODELS, 'resnet18.onnx'));
     const { det, params } = detect(readModel(f));
     assert.equal(det.family, 'other');
     assert.equal(params.params, 11689512);

@@ -16,7 +16,6 @@ import { readModelFromBytes } from '../../../src/core/onnx/reader';
 import { inferShapes } from '../../../src/core/onnx/shapes';
 import { modelToBytes } from '../../../src/core/onnx/writer';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort: typeof ortType = require('onnxruntime-node');
 
 const mod = (a: number, n: number): number => ((a % n) + n) % n;

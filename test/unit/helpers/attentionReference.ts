@@ -1,9 +1,10 @@
 /** PyTorch reference attention (test/fixtures/reference/*.json) and an independent Swin mapping, shared by the attention tests. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AttentionTensor } from '../../../src/core/inference/attention';
 import { type CapturedLayer } from '../../../src/core/inference/attentionMaps';
+import { fixture } from '../../skip';
 
 export const fixtures = resolve('test/fixtures');
 export const models = join(fixtures, 'models');
@@ -23,10 +24,9 @@ export interface Reference {
 const refs = new Map<string, Reference>();
 export function reference(name: string): Reference {
   let r = refs.get(name);
-  if (!r) refs.set(name, (r = JSON.parse(readFileSync(join(fixtures, 'reference', `${name}.json`), 'utf8')) as Reference));
+  if (!r) refs.set(name, (r = JSON.parse(readFileSync(fixture(join(fixtures, 'reference', `${name}.json`)), 'utf8')) as Reference));
   return r;
 }
-export const haveRef = (name: string): boolean => existsSync(join(fixtures, 'reference', `${name}.json`));
 export const imagePath = (img: RefImage): string => join(fixtures, 'images', img.image.split('/').pop()!);
 
 /** A reference tensor as [groups, heads, N, N] (PyTorch's MHA gives ViT attention as [heads, N, N] or [1, heads, N, N]). */

@@ -8,13 +8,12 @@ import {
   receivedAttention,
   type AttentionTensor,
 } from '../../../src/core/inference/attention';
-import { haveRef, maxAbs, reference, refTensor } from '../helpers/attentionReference';
+import { maxAbs, reference, refTensor } from '../helpers/attentionReference';
 
 describe('attention maps (pure, from PyTorch reference attention)', () => {
   for (const name of ['tiny_vit', 'tiny_deit']) {
     const extra = name === 'tiny_deit' ? 2 : 1;
     it(`${name}: rollout of the reference attention equals the reference rollout within 1e-5`, function () {
-      if (!haveRef(name)) this.skip();
       for (const img of reference(name).images) {
         const layers = img.attention.map(refTensor);
         const r = attentionRollout(layers, { grid: [4, 4], extraTokens: extra });
@@ -24,7 +23,6 @@ describe('attention maps (pure, from PyTorch reference attention)', () => {
     });
 
     it(`${name}: class-token map is row 0 over the patch columns (after ${extra} extra token(s)), mean over heads`, function () {
-      if (!haveRef(name)) this.skip();
       const img = reference(name).images[0];
       const t = refTensor(img.attention[1]);
       const [, H, N] = t.dims;
@@ -44,7 +42,6 @@ describe('attention maps (pure, from PyTorch reference attention)', () => {
   }
 
   it('tiny_deit: the distillation token (token 1) has its own map and rollout, different from the class token', function () {
-    if (!haveRef('tiny_deit')) this.skip();
     const img = reference('tiny_deit').images[0];
     const layers = img.attention.map(refTensor);
     const L = { grid: [4, 4] as [number, number], extraTokens: 2 };

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { windowGeometry, windowQueryAttention, windowReceivedAttention, type AttentionTensor } from '../../../src/core/inference/attention';
 import { layerMap, stageMaps } from '../../../src/core/inference/attentionMaps';
-import { box, checkMaskPattern, haveRef, maxAbs, receivedByHand, reference, refSwinLayer, refTensor, support } from '../helpers/attentionReference';
+import { box, checkMaskPattern, maxAbs, receivedByHand, reference, refSwinLayer, refTensor, support } from '../helpers/attentionReference';
 
 describe('attention maps (pure, from PyTorch reference attention)', () => {
   describe('tiny_swin: window attention back in image coordinates', () => {
-    before(function () {
-      if (!haveRef('tiny_swin')) this.skip();
-    });
-
     it('reference blocks: stage 1 16×16 and stage 2 8×8, M = 4, SW-MSA blocks shifted by 2', () => {
       const b = reference('tiny_swin').blocks!;
       assert.deepEqual(b.map((x) => [x.grid[0], x.window, x.shift, x.windows]), [[16, 4, 0, 16], [16, 4, 2, 16], [8, 4, 0, 4], [8, 4, 2, 4]]);

@@ -10,6 +10,7 @@ import { readModel } from '../../../src/core/onnx/reader';
 import { inferShapes, type ShapeResult } from '../../../src/core/onnx/shapes';
 import { addGraphOutputs, writeModel } from '../../../src/core/onnx/writer';
 import { dynamicTinySwin } from '../helpers/models';
+import { fixture } from '../../skip';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 
@@ -131,8 +132,7 @@ describe('onnx shapes: static inference equals the runtime', function () {
   });
 
   it('decomposed LayerNorm (opset 13 export) infers without conflicts', function () {
-    const f = path.join(MODELS, 'swin_t_opset13.onnx');
-    if (!fs.existsSync(f)) this.skip();
+    const f = fixture(path.join(MODELS, 'swin_t_opset13.onnx'));
     const m = readModel(f);
     const s = inferShapes(m);
     assert.deepEqual(s.conflicts, []);

@@ -86,8 +86,13 @@ describe('position embeddings and patch-embedding filters (ViT paper, Figure 7)'
     for (let i = 0; i < P; i++)
       for (let j = 0; j < P; j++) {
         const d = Math.abs(Math.floor(i / 7) - Math.floor(j / 7)) + Math.abs((i % 7) - (j % 7));
-        if (d === 1) (near += p.similarity[i * P + j]), n++;
-        else if (d >= 4) (far += p.similarity[i * P + j]), m++;
+        if (d === 1) {
+          near += p.similarity[i * P + j];
+          n++;
+        } else if (d >= 4) {
+          far += p.similarity[i * P + j];
+          m++;
+        }
       }
     assert.ok(near / n > 0.3 && far / m < 0.1, `neighbours ${near / n}, far ${far / m}`);
   });

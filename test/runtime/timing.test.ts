@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { isUserError } from '../../../src/core/errors';
-import { omegaMsa, omegaWmsa } from '../../../src/core/flops/complexity';
-import { RuntimeClient } from '../../../src/runtime/client';
+
+import { isUserError } from '../../src/core/errors';
+import { omegaMsa, omegaWmsa } from '../../src/core/flops/complexity';
+import { useRuntime } from './useRuntime';
 
 describe('timeAttention in the inference process', function () {
   this.timeout(120_000);
-  const script = resolve('dist/runtime.js');
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first: node scripts/build.mjs'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+    const client = useRuntime({ each: true });
 
   it('times global MSA and SW-MSA rows and the MatMul baseline (finite numbers; speed not asserted)', async () => {
     const r = await client.request('timeAttention', { h: 16, w: 16, dim: 32, heads: 2, windows: [null, 4], shifted: true, order: ['cpu'], warmup: 1, repeats: 1, budgetMs: 5000 });

@@ -1,4 +1,4 @@
-/** A plain text table for the CLI's human-readable output. Right-aligns numeric columns. */
+/** A plain text table (the CLI's human-readable output, the GPU self-check report). Right-aligns numeric columns. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));

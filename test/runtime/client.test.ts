@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { RuntimeClient, type CancelSignal } from '../../../src/runtime/client';
 
-const script = resolve('dist/runtime.js');
+import { type CancelSignal } from '../../src/runtime/client';
+import { useRuntime } from './useRuntime';
+
 
 function cancelAfter(ms: number): CancelSignal {
   let cancelled = false;
@@ -22,10 +21,7 @@ function cancelAfter(ms: number): CancelSignal {
 
 describe('inference process', function () {
   this.timeout(60_000);
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first: node scripts/build.mjs'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   it('probes providers for real: cpu works, a provider not in the build is said so', async () => {
     const r = await client.request('providers', { order: ['dml', 'cpu'] });

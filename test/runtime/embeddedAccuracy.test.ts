@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { readIdx } from '../../../src/core/inference/idx';
-import { readModel } from '../../../src/core/onnx/reader';
-import { RuntimeClient } from '../../../src/runtime/client';
+import { readIdx } from '../../src/core/inference/idx';
+import { readModel } from '../../src/core/onnx/reader';
+import { useRuntime } from './useRuntime';
 
 const DATASET = '/usr/share/datasets/fashion-mnist';
 
@@ -18,7 +18,7 @@ describe('embedded models: Fashion-MNIST test accuracy through the TypeScript pi
   let dir: string;
   let files: string[] = [];
   let labels: Uint8Array;
-  let client: RuntimeClient;
+  const client = useRuntime();
 
   before(async function () {
     assert.ok(existsSync(join(DATASET, 't10k-images-idx3-ubyte.gz')), `Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (scripts/setup-test-env.mjs does)`);
@@ -29,10 +29,8 @@ describe('embedded models: Fashion-MNIST test accuracy through the TypeScript pi
     files = Array.from({ length: n }, (_, i) => join(dir, `${String(i).padStart(5, '0')}.png`));
     for (let i = 0; i < n; i += 500)
       await Promise.all(files.slice(i, i + 500).map((f, k) => sharp(Buffer.from(images.data.subarray((i + k) * h * w, (i + k + 1) * h * w)), { raw: { width: w, height: h, channels: 1 } }).png().toFile(f)));
-    client = new RuntimeClient(resolve('dist/runtime.js'));
   });
   after(() => {
-    client?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,14 +5,13 @@
  * the setup found no driver it could provide, they are skipped with its reason printed.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { DEFAULT_PROVIDER_ORDER, SOFTWARE_ADAPTER_LABEL } from '../../../src/core/inference/providers';
-import { readModel } from '../../../src/core/onnx/reader';
-import { RuntimeClient } from '../../../src/runtime/client';
-import { useSoftwareVulkan } from '../../softwareVulkan';
 
-const script = resolve('dist/runtime.js');
+import { resolve } from 'node:path';
+import { DEFAULT_PROVIDER_ORDER, SOFTWARE_ADAPTER_LABEL } from '../../src/core/inference/providers';
+import { readModel } from '../../src/core/onnx/reader';
+import { useRuntime } from './useRuntime';
+import { useSoftwareVulkan } from '../softwareVulkan';
+
 const models = ['fashion-vit', 'fashion-swin'].map((m) => resolve('media/models', `${m}.onnx`));
 const images = ['ankle-boot', 'bag', 'coat'].map((i) => resolve('samples', `${i}.png`));
 const GPU = ['webgpu', 'cpu'];
@@ -31,13 +30,7 @@ const argmax = (a: ArrayLike<number>): number => {
 
 describe('GPU: WebGPU on a software Vulkan device', function () {
   this.timeout(300_000);
-  let client: RuntimeClient;
-  before(function () {
-    assert.ok(existsSync(script), 'build first: node scripts/build.mjs');
-    useSoftwareVulkan(this);
-    client = new RuntimeClient(script);
-  });
-  after(() => client?.dispose());
+  const client = useRuntime({ setup: useSoftwareVulkan });
 
   it('providers: webgpu works and names its adapter, a software one labelled as such', async () => {
     const r = await client.request('providers', { order: ['webgpu', 'cpu'] });

@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { maxRowSumError, windowGeometry, windowQueryAttention } from '../../../src/core/inference/attention';
-import { attentionDocument, layerMap, rolloutMap } from '../../../src/core/inference/attentionMaps';
-import { GraphBuilder, makeTensor } from '../../../src/core/onnx/builder';
-import type { OnnxModel, OnnxNode, TensorInfo, ValueInfo } from '../../../src/core/onnx/model';
-import { DataType } from '../../../src/core/onnx/proto';
-import { readModel } from '../../../src/core/onnx/reader';
-import { writeModel } from '../../../src/core/onnx/writer';
-import { planCapture } from '../../../src/core/inference/capture';
-import { RuntimeClient } from '../../../src/runtime/client';
-import { box, checkMaskPattern, fixtures, haveRef, imagePath, maxAbs, models, receivedByHand, reference, refTensor, support } from '../helpers/attentionReference';
-import { dynamicTinySwin, fusedMhaModel } from '../helpers/models';
+import { join } from 'node:path';
+import { maxRowSumError, windowGeometry, windowQueryAttention } from '../../src/core/inference/attention';
+import { attentionDocument, layerMap, rolloutMap } from '../../src/core/inference/attentionMaps';
+import { makeTensor } from '../../src/core/onnx/builder';
+import type { OnnxModel, OnnxNode, TensorInfo, ValueInfo } from '../../src/core/onnx/model';
+import { DataType } from '../../src/core/onnx/proto';
+import { readModel } from '../../src/core/onnx/reader';
+import { writeModel } from '../../src/core/onnx/writer';
+import { planCapture } from '../../src/core/inference/capture';
+import { useRuntime } from './useRuntime';
+import { box, checkMaskPattern, fixtures, imagePath, maxAbs, models, receivedByHand, reference, refTensor, support } from '../unit/helpers/attentionReference';
+import { dynamicTinySwin, fusedMhaModel } from '../unit/helpers/models';
 
-const script = resolve('dist/runtime.js');
 
 /** A model whose attention is one fused com.microsoft MultiHeadAttention: nothing to tap. */
 function fusedModel(file: string): void {
@@ -66,21 +65,13 @@ function externalModel(dir: string): string {
 
 describe('attention capture through the inference process (ONNX Runtime, cpu)', function () {
   this.timeout(120_000);
-  let client: RuntimeClient;
+  const client = useRuntime();
   let tmp: string;
-  before(() => {
-    assert.ok(existsSync(script), 'build first: node scripts/build.mjs');
-    client = new RuntimeClient(script);
-    tmp = mkdtempSync(join(tmpdir(), 'vit-attention-test-'));
-  });
-  after(() => {
-    client.dispose();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'vit-attention-test-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
 
   for (const name of ['tiny_vit', 'tiny_swin', 'tiny_deit']) {
     it(`${name}: every captured attention tensor equals PyTorch's within 1e-5 and its rows sum to 1`, async function () {
-      if (!haveRef(name)) this.skip();
       const ref = reference(name);
       for (const img of ref.images) {
         const r = await client.request('attention', { model: join(models, `${name}.onnx`), image: imagePath(img), order: ['cpu'] });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { summariseProfile } from '../../../src/runtime/placement';
-import { RuntimeClient } from '../../../src/runtime/client';
+import { summariseProfile } from '../../src/runtime/placement';
+import { useRuntime } from './useRuntime';
 
 describe('node placement (ONNX Runtime profiling)', function () {
   this.timeout(60_000);
+  const client = useRuntime();
 
   it('counts kernels per provider and lists the nodes that fell back from the chosen one', () => {
     const k = (name: string, op: string, provider: string, dur = 1000) => ({ cat: 'Node', name: `${name}_kernel_time`, dur, args: { op_name: op, provider } });
@@ -27,15 +28,10 @@ describe('node placement (ONNX Runtime profiling)', function () {
   });
 
   it('profiles the embedded Swin for real: on CPU every node runs on the CPU provider', async () => {
-    const client = new RuntimeClient(resolve('dist/runtime.js'));
-    try {
-      const r = await client.request('placement', { model: resolve('media/models/fashion-swin.onnx'), order: ['cpu'] });
-      assert.equal(r.ep, 'cpu');
-      assert.ok(r.nodes > 50, `${r.nodes} nodes`);
-      assert.deepEqual(r.byProvider.map((b) => b.provider), ['CPUExecutionProvider']);
-      assert.deepEqual(r.fallback, []);
-    } finally {
-      client.dispose();
-    }
+    const r = await client.request('placement', { model: resolve('media/models/fashion-swin.onnx'), order: ['cpu'] });
+    assert.equal(r.ep, 'cpu');
+    assert.ok(r.nodes > 50, `${r.nodes} nodes`);
+    assert.deepEqual(r.byProvider.map((b) => b.provider), ['CPUExecutionProvider']);
+    assert.deepEqual(r.fallback, []);
   });
 });

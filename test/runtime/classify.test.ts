@@ -1,11 +1,12 @@
-import type sharpType from 'sharp';
+import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { RuntimeClient } from '../../../src/runtime/client';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { useRuntime } from './useRuntime';
 
 const fixtures = resolve('test/fixtures');
-const script = resolve('dist/runtime.js');
 
 interface Reference {
   images: { image: string; input: number[] | number[][][][]; logits: number[] | number[][] }[];
@@ -21,10 +22,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 describe('classify through the inference process (decode → preprocess → ONNX Runtime)', function () {
   this.timeout(60_000);
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   for (const name of ['tiny_vit', 'tiny_swin']) {
     it(`${name}: logits equal PyTorch's for the fixture images within 1e-4`, async () => {
@@ -55,28 +53,27 @@ describe('classify through the inference process (decode → preprocess → ONNX
     assert.equal(r.results[1].ok, false);
   });
 
-  it('falls back past a provider that cannot start and says why', async function () {
-    const ort = require('onnxruntime-node');
-    const cuda = ort.listSupportedBackends().find((b: { name: string }) => b.name === 'cuda');
-    if (!cuda) this.skip();
+  // Never skipped: each machine has one defined outcome. Linux x64 (CI) has CUDA compiled in and no
+  // NVIDIA GPU, so there the fallback itself is what runs.
+  it('falls back past a provider that cannot start and says why (or runs on CUDA where it starts)', async () => {
+    const compiled = ort.listSupportedBackends().some((b) => b.name === 'cuda');
     const r = await client.request('classify', { model: resolve(fixtures, 'models', 'tiny_vit.onnx'), images: [resolve(fixtures, 'images', 'checker.png')], topK: 1, order: ['cuda', 'cpu'] });
-    // No GPU here: CUDA fails to start, is recorded, and CPU runs it. (On a CUDA machine, cuda runs it.)
-    if (r.ep === 'cpu') assert.match(r.failures[0].ep, /cuda/);
-    else assert.equal(r.ep, 'cuda');
+    if (!compiled) {
+      // This platform's build has no CUDA: it is passed over without an attempt.
+      assert.equal(r.ep, 'cpu');
+      assert.deepEqual(r.failures, []);
+    } else if (r.ep === 'cpu') {
+      assert.equal(r.failures[0].ep, 'cuda');
+      assert.ok(r.failures[0].reason.length > 0, 'the failure says why');
+    } else assert.equal(r.ep, 'cuda');
   });
 });
 
 describe('classify: bad input a user can cause', function () {
   this.timeout(60_000);
-  const { mkdtempSync, writeFileSync, copyFileSync } = require('node:fs') as typeof import('node:fs');
-  const { tmpdir } = require('node:os') as typeof import('node:os');
-  const { join } = require('node:path') as typeof import('node:path');
-  const sharp = require('sharp') as typeof sharpType;
-  let client: RuntimeClient;
   const model = resolve(fixtures, 'models', 'tiny_vit.onnx');
   const dir = mkdtempSync(join(tmpdir(), 'vit-bad-'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   it('refuses a PNG whose header claims 30000×30000 pixels without decoding it', async () => {
     // A real PNG signature and IHDR (the CRC is not checked before the size limit).

@@ -2,18 +2,17 @@
 // preprocessing and timings — through the inference process.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodeImage, toTensor } from '../../../src/core/inference/image';
-import { GraphBuilder } from '../../../src/core/onnx/builder';
-import { DataType } from '../../../src/core/onnx/proto';
-import { writeModel } from '../../../src/core/onnx/writer';
-import { RuntimeClient } from '../../../src/runtime/client';
-import type { ClassifyResult } from '../../../src/runtime/rpc';
+import { decodeImage, toTensor } from '../../src/core/inference/image';
+import { GraphBuilder } from '../../src/core/onnx/builder';
+import { DataType } from '../../src/core/onnx/proto';
+import { writeModel } from '../../src/core/onnx/writer';
+import { useRuntime } from './useRuntime';
+import type { ClassifyResult } from '../../src/runtime/rpc';
 
 const fixtures = resolve('test/fixtures');
-const script = resolve('dist/runtime.js');
 const photos = ['landscape.jpg', 'portrait.jpg', 'wide.jpg', 'large.jpg', 'odd.jpg', 'square.png', 'small.png'].map((f) => join(fixtures, 'preprocess', f));
 const images = [...['checker.png', 'disc.png', 'gradient.png'].map((f) => join(fixtures, 'images', f)), ...photos];
 
@@ -25,10 +24,7 @@ const ok = (r: ClassifyResult) =>
 
 describe('classify: dynamic batch, input dtype, per-image steps and timings', function () {
   this.timeout(120_000);
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   it('dynamic_vit: batches of 4 give the same logits and classes as one at a time', async () => {
     const model = join(fixtures, 'models', 'dynamic_vit.onnx');

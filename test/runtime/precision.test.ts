@@ -6,12 +6,11 @@
  * attention cannot be tapped.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RuntimeClient } from '../../../src/runtime/client';
+import { useRuntime } from './useRuntime';
 
 const fixtures = resolve('test/fixtures');
-const script = resolve('dist/runtime.js');
 
 interface Reference {
   images: { image: string; logits: number[] }[];
@@ -34,7 +33,10 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
   let mb = 0;
-  for (let i = 0; i < n; i++) (ma += a[i]), (mb += b[i]);
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
   ma /= n;
   mb /= n;
   let sab = 0;
@@ -70,12 +72,7 @@ const KINDS: [string, string, number | 'relative', number][] = [
 
 describe('fp16, int8, QDQ and ORT-optimised models through the inference process', function () {
   this.timeout(120_000);
-  let client: RuntimeClient;
-  before(() => {
-    assert.ok(existsSync(script), 'build first');
-    client = new RuntimeClient(script);
-  });
-  after(() => client.dispose());
+  const client = useRuntime();
   const model = (n: string): string => resolve(fixtures, 'models', `${n}.onnx`);
   const ref = (n: string): Reference => JSON.parse(readFileSync(resolve(fixtures, 'reference', `${n}.json`), 'utf8'));
   const images = (n: string): string[] => ref(n).images.map((i) => resolve(fixtures, 'images', i.image.split('/').pop()!));

@@ -1,20 +1,16 @@
 // A model whose external data file is absent (issue 9): one message naming the file and saying
 // the structure is still viewable, given before ONNX Runtime is asked, whatever the provider order.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { RuntimeClient } from '../../../src/runtime/client';
 
-const script = resolve('dist/runtime.js');
+import { resolve } from 'node:path';
+import { useRuntime } from './useRuntime';
+
 const models = resolve('test/fixtures/models');
 const image = resolve('test/fixtures/images/disc.png');
 
 describe('missing external data', function () {
   this.timeout(60_000);
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   const expected = (file: string) => new RegExp(`^${file.replace('.', '\\.')}'s weights are missing \\(external data ${file.replace('.', '\\.')}\\.data not found beside it\\): it shows its structure \\(architecture view, vit-inspect arch\\), but cannot be run\\.`);
 

@@ -1,0 +1,45 @@
+/** The window [Mh, Mw] of a Swin attention block (src/core/swin/windowShape.ts): from window_partition's 6-D view, else √N. */
+import assert from 'node:assert/strict';
+import { analyzeGraph, type AttentionInfo } from '../../../src/core/arch/analysis';
+import { GraphBuilder } from '../../../src/core/onnx/builder';
+import { DataType } from '../../../src/core/onnx/proto';
+import { inferShapes } from '../../../src/core/onnx/shapes';
+import { windowShape } from '../../../src/core/swin/windowShape';
+
+const C = 4;
+
+/** x [1, H, W, C] → (the 6-D view and its permute, when `view`) → [windows, N, C] → the QKV MatMul. */
+function block(H: number, W: number, Mh: number, Mw: number, view: boolean) {
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, [1, H, W, C]);
+  let t = x;
+  if (view) {
+    t = g.op('Reshape', [t, g.int64([1, H / Mh, Mh, W / Mw, Mw, C])]);
+    t = g.op('Transpose', [t], { perm: [0, 1, 3, 2, 4, 5] });
+  }
+  t = g.op('Reshape', [t, g.int64([-1, Mh * Mw, C])]);
+  g.node('MatMul', [t, g.float32(new Array(C * 3 * C).fill(0.5), [C, 3 * C], 'qkv.weight')], ['qkv']);
+  g.output('qkv', DataType.FLOAT, null);
+  const model = g.build();
+  const a = analyzeGraph(model, inferShapes(model));
+  const qkv = a.nodes.findIndex((n) => n.opType === 'MatMul');
+  // Only what windowShape reads: the tokens per window and the QKV projection.
+  const at = { tokens: Mh * Mw, qkv: [qkv] } as unknown as AttentionInfo;
+  return windowShape(a, at);
+}
+
+describe('swin: window shape', () => {
+  it('a non-square window is read from the 6-D view: 2×4 (N = 8 alone could be 8×1)', () => {
+    assert.deepEqual(block(4, 8, 2, 4, true), [2, 4]);
+    assert.deepEqual(block(8, 4, 4, 2, true), [4, 2]);
+  });
+
+  it('a square window from the view: 7×7 on 14×14', () => {
+    assert.deepEqual(block(14, 14, 7, 7, true), [7, 7]);
+  });
+
+  it('without the view: √N when N is a square, else null (no guess)', () => {
+    assert.deepEqual(block(8, 8, 4, 4, false), [4, 4]);
+    assert.equal(block(4, 8, 2, 4, false), null);
+  });
+});
