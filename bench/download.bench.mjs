@@ -49,7 +49,7 @@ let rssGrowth = 0;
 try {
   for (let r = 0; r < RUNS; r++) {
     const cache = fs.mkdtempSync(path.join(tmp, 'cache-'));
-    global.gc?.();
+    globalThis.gc?.();
     const rss0 = process.memoryUsage().rss;
     let peak = rss0;
     const t0 = performance.now();

@@ -101,7 +101,12 @@ onMessage((m) => {
   if (m.type === 'providers') render(m);
   else if (m.type === 'placement') renderPlacement(m);
   else if (m.type === 'doctor') renderDoctor(m);
-  else if (m.type === 'busy') (status.className = 'status'), (status.textContent = m.message);
-  else if (m.type === 'error') (status.className = 'status error'), (status.textContent = m.message);
+  else if (m.type === 'busy') {
+    status.className = 'status';
+    status.textContent = m.message;
+  } else if (m.type === 'error') {
+    status.className = 'status error';
+    status.textContent = m.message;
+  }
 });
 post({ type: 'ready' });

@@ -55,7 +55,10 @@ export function findBackbone(a: GraphAnalysis, projection: number): Backbone | n
     if (p === undefined || nodes.has(p)) continue;
     nodes.add(p);
     if (CONV_LIKE.has(a.nodes[p].opType)) convs++;
-    for (const t of a.nodes[p].inputs) if (t && !a.isConst(t) && !seen.has(t)) seen.add(t), queue.push(t);
+    for (const t of a.nodes[p].inputs) if (t && !a.isConst(t) && !seen.has(t)) {
+        seen.add(t);
+        queue.push(t);
+      }
   }
   if (convs === 0) return null;
   // Residual stages: an Add of two computed tensors inside the backbone.

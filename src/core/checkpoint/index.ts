@@ -34,7 +34,7 @@ export function isCheckpointPath(p: string): boolean {
  * config.json, preprocessor_config.json and labels are found beside it); anything else as given.
  */
 export function modelFile(p: string): string {
-  let dir = false;
+  let dir: boolean;
   try {
     dir = fs.statSync(p).isDirectory();
   } catch {

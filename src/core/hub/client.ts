@@ -332,7 +332,10 @@ interface Digest {
 
 /** Brings the digest up to `have` bytes of the part file (after a resume or a restart from 0). */
 async function catchUp(d: Digest, part: string, have: number): Promise<void> {
-  if (d.upTo > have) (d.hash = createHash('sha256')), (d.upTo = 0);
+  if (d.upTo > have) {
+    d.hash = createHash('sha256');
+    d.upTo = 0;
+  }
   if (d.upTo === have) return;
   for await (const c of createReadStream(part, { start: d.upTo, end: have - 1 })) d.hash.update(c as Buffer);
   d.upTo = have;
@@ -340,7 +343,10 @@ async function catchUp(d: Digest, part: string, have: number): Promise<void> {
 
 async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
-  if (have > m.size) (rmSync(part), (have = 0));
+  if (have > m.size) {
+    rmSync(part);
+    have = 0;
+  }
   if (have === m.size) return;
   await catchUp(digest, part, have);
   let res: IncomingMessage;
@@ -353,7 +359,11 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
   }
   if (res.statusCode === 200) {
     // No Range asked, or the server ignored it: start over.
-    if (have > 0) (have = 0), (digest.hash = createHash('sha256')), (digest.upTo = 0);
+    if (have > 0) {
+      have = 0;
+      digest.hash = createHash('sha256');
+      digest.upTo = 0;
+    }
   }
   else if (res.statusCode !== 206) {
     res.resume();
@@ -368,7 +378,10 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
         have += c.length;
         digest.hash.update(c);
         digest.upTo = have;
-        if (!out.write(c)) (res.pause(), out.once('drain', () => res.resume()));
+        if (!out.write(c)) {
+          res.pause();
+          out.once('drain', () => res.resume());
+        }
         report(have);
       });
       res.on('end', () => (res.complete ? resolve() : reject(new Dropped('incomplete'))));

@@ -121,7 +121,7 @@ export function scanFolder(root: string, maxDepth = 4): FoundModel[] {
     for (const e of entries) {
       if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
       const p = join(d, e.name);
-      if (e.isDirectory()) depth < maxDepth && walk(p, depth + 1);
+      if (e.isDirectory() && depth < maxDepth) walk(p, depth + 1);
       else files.push(relative(root, p).split(sep).join('/'));
     }
   };

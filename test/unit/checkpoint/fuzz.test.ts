@@ -123,7 +123,7 @@ describe('safetensors fuzz: mutated headers end in a model or a UserError', func
         assert.ok(b.model.graph.nodes.length > 0);
         counts.ok++;
       } catch (err) {
-        if (!isUserError(err)) throw new Error(`case ${i} (${kind} on ${src.name}/${name}): not a UserError: ${(err as Error).stack}`);
+        if (!isUserError(err)) throw new Error(`case ${i} (${kind} on ${src.name}/${name}): not a UserError: ${(err as Error).stack}`, { cause: err });
         const m = (err as Error).message;
         assert.match(m, /model\.safetensors|config\.json/, `case ${i} (${kind}): the message names no file: ${m}`);
         counts.user++;

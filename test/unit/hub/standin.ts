@@ -65,7 +65,10 @@ export async function startStandin(repos: RepoSpec[]): Promise<Standin> {
     const hit = m && blobs.get(m[1]);
     if (!hit) return void res.writeHead(404).end();
     let body = hit.repo.files[hit.path];
-    if (faults.corrupt === hit.path) (body = Buffer.from(body)), (body[body.length >> 1] ^= 0xff);
+    if (faults.corrupt === hit.path) {
+      body = Buffer.from(body);
+      body[body.length >> 1] ^= 0xff;
+    }
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range) start = Number(range[1]);
