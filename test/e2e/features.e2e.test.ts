@@ -7,6 +7,11 @@ import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
+import { expectedFixture, paramsText, shiftedWindowsText, stageRows, topClasses } from './expected';
+
+/** The stage table's first six cells per row, as shown. */
+const shownStageRows = (frame: Frame): Promise<string[][]> =>
+  frame.locator('#stage-table tbody tr').evaluateAll((rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].slice(0, 6).map((c) => (c.textContent ?? '').trim())));
 
 /** A workspace like a user's: sample images and two models (a runnable tiny ViT, a structure-only Swin-T). */
 function makeWorkspace(): string {
@@ -31,8 +36,10 @@ describe('e2e: the features in code-server', function () {
   it('right-click an image → Classify Image shows the top classes and the provider', async () => {
     await explorerContextMenu(wb.page, 'sneaker.png', 'Classify Image');
     const frame = await findWebviewFrame(wb.page, '#top li', 120_000);
-    const items = await frame.locator('#top li').count();
-    assert.equal(items, 5, 'top-5 classes');
+    // The classes and probabilities the CLI computes for the same image and model, in the panel's format.
+    const want = topClasses(join(ws, 'sneaker.png'), join(ws, 'models', 'tiny_vit.onnx'), 5);
+    const shown = await frame.locator('#top li').evaluateAll((lis) => lis.map((li) => ({ label: li.querySelector('.name')?.textContent?.trim(), prob: li.querySelector('.prob')?.textContent?.trim() })));
+    assert.deepEqual(shown, want, 'top-5 classes with their probabilities');
     assert.equal((await frame.locator('#provider').innerText()).split(' ')[0].trim(), 'cpu');
     assert.match(await frame.locator('#model-name').innerText(), /tiny_vit\.onnx/);
     assert.match(await frame.locator('#labels').innerText(), /labels\.txt/);
@@ -67,9 +74,10 @@ describe('e2e: the features in code-server', function () {
     await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
     await wb.page.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
     const frame = await findWebviewFrame(wb.page, '#family', 120_000);
+    const want = expectedFixture('swin_t');
     assert.equal(await frame.locator('#family').innerText(), 'Swin Transformer');
-    assert.equal(await frame.locator('#depths').innerText(), '2-2-6-2');
-    assert.match(await frame.locator('#params').innerText(), /^28,288,354/);
+    assert.equal(await frame.locator('#depths').innerText(), want.config.depths.join('-'));
+    assert.match(await frame.locator('#params').innerText(), paramsText(want.params));
     assert.ok((await frame.locator('.tree-row').count()) > 5);
     await screenshot(wb.page, 'architecture');
   });
@@ -77,15 +85,20 @@ describe('e2e: the features in code-server', function () {
   it('Show Shifted Windows draws the partitions and a mask', async () => {
     await runCommand(wb.page, 'ViT Inspector: Show Shifted Windows');
     const frame = await findWebviewFrame(wb.page, '#mask', 60_000);
-    assert.ok(await frame.locator('#regular').count());
-    assert.match((await frame.locator('[role=status]').innerText()), /windows/i);
+    // The window counts before and after the shift, as the core counts them for Swin-T's stage 1.
+    const want = shiftedWindowsText();
+    const status = await frame.locator('[role=status]').innerText();
+    assert.ok(status.includes(want.tokens), `${status}\n  lacks: ${want.tokens}`);
+    assert.ok(status.includes(want.windows), `${status}\n  lacks: ${want.windows}`);
     await screenshot(wb.page, 'windows');
   });
 
   it('Compare Window Complexity shows Ω(MSA) against Ω(W-MSA) per stage', async () => {
     await runCommand(wb.page, 'ViT Inspector: Compare Window Complexity');
     const frame = await findWebviewFrame(wb.page, '#stage-table', 60_000);
-    assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
+    // Ω(MSA) and Ω(W-MSA) per stage of what the panel shows (the configured tiny_vit, or a preset), from the core's count.
+    const source = await frame.locator('#source').inputValue();
+    assert.deepEqual(await shownStageRows(frame), stageRows(source, join(ws, 'models', 'tiny_vit.onnx')));
     await screenshot(wb.page, 'complexity');
   });
 
@@ -94,7 +107,9 @@ describe('e2e: the features in code-server', function () {
     const frame = await findWebviewFrame(wb.page, '#source option[value=model]', 90_000);
     await frame.locator('#stage-table').waitFor();
     assert.equal(await frame.locator('#source').inputValue(), 'model');
-    assert.equal(await frame.locator('#stage-table tbody tr').count(), 2);
+    const want = stageRows('model', join(ws, 'models', 'fashion-swin.onnx'));
+    assert.equal(want.length, 2);
+    assert.deepEqual(await shownStageRows(frame), want);
     assert.match(await frame.locator('[role=status]').innerText(), /fashion-swin\.onnx/);
     await screenshot(wb.page, 'complexity-embedded-swin');
   });

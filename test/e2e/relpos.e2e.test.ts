@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
+import { relposFirst } from './expected';
 
 function makeWorkspace(): string {
   const ws = join(resultsDir('e2e'), 'workspace-relpos');
@@ -34,13 +35,16 @@ describe('e2e: relative position bias in code-server', function () {
     assert.equal(await arch.locator('#family').innerText(), 'Swin Transformer');
     await arch.locator('#relpos').click();
     const frame = await findWebviewFrame(wb.page, 'canvas.table', 60_000);
-    assert.equal(await frame.locator('canvas.table').count(), 2, 'stage 1 has 2 heads');
+    const want = relposFirst(join(ws, 'swin_w7.onnx'));
+    assert.equal(await frame.locator('canvas.table').count(), want.heads, `stage 1 has ${want.heads} heads`);
+    // The table's size as the user reads it: (2M−1)×(2M−1) entries per head.
+    assert.match(await frame.locator('#tables h2').innerText(), new RegExp(`^Learned table B̂ per head: ${want.rows}×${want.cols} = \\(2Mh−1\\)×\\(2Mw−1\\) entries`));
     assert.match(await frame.locator('#source').innerText(), /recovered from the folded \[1, 2, 49, 49\] constant/);
     const size = await frame.locator('canvas.table').first().evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
     assert.equal(size[0], size[1]);
-    assert.equal(size[0] % 13, 0, '(2·7−1) = 13 cells a side');
+    assert.equal(size[0] % want.rows, 0, `${want.rows} cells a side`);
     await frame.locator('#block').selectOption({ index: 2 });
-    assert.equal(await frame.locator('canvas.table').count(), 4, 'stage 2 has 4 heads');
+    assert.equal(await frame.locator('canvas.table').count(), want.blocks[2].heads, `stage 2 has ${want.blocks[2].heads} heads`);
     await frame.locator('[data-step="3"]').click();
     await screenshot(wb.page, 'relpos');
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);

@@ -5,7 +5,12 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import type { Frame } from 'playwright-core';
 import { resultsDir } from '../webview/browser';
+import { expectedFixture, paramsText, shiftedWindowsText, stageRows } from './expected';
+
+const shownStageRows = (frame: Frame): Promise<string[][]> =>
+  frame.locator('#stage-table tbody tr').evaluateAll((rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].slice(0, 6).map((c) => (c.textContent ?? '').trim())));
 
 describe('e2e: Restricted Mode', function () {
   this.timeout(180_000);
@@ -17,19 +22,26 @@ describe('e2e: Restricted Mode', function () {
 
   const wb = useWorkbench({ name: 'restricted', folder: ws, restricted: true, failurePrefix: 'failed-restricted-', titleChars: 50, escapeAfterEach: true });
 
-  it('right-click an .onnx file → Open Architecture View shows it', async () => {
+  it('right-click an .onnx file → Open Architecture View shows it: family, depths, params', async () => {
     await explorerContextMenu(wb.page, 'swin_t.onnx', 'Open Architecture View');
     const frame = await findWebviewFrame(wb.page, '#family', 120_000);
+    const want = expectedFixture('swin_t');
     assert.equal(await frame.locator('#family').innerText(), 'Swin Transformer');
+    assert.equal(await frame.locator('#depths').innerText(), want.config.depths.join('-'));
+    assert.match(await frame.locator('#params').innerText(), paramsText(want.params));
     await screenshot(wb.page, 'restricted-architecture');
   });
 
-  it('Show Shifted Windows and Compare Window Complexity work', async () => {
+  it('Show Shifted Windows and Compare Window Complexity show their numbers', async () => {
     await runCommand(wb.page, 'ViT Inspector: Show Shifted Windows');
-    assert.ok(await findWebviewFrame(wb.page, '#mask', 60_000));
+    const windows = await findWebviewFrame(wb.page, '#mask', 60_000);
+    const want = shiftedWindowsText();
+    const status = await windows.locator('[role=status]').innerText();
+    assert.ok(status.includes(want.tokens) && status.includes(want.windows), `${status}\n  lacks: ${want.tokens} … ${want.windows}`);
     await runCommand(wb.page, 'ViT Inspector: Compare Window Complexity');
     const frame = await findWebviewFrame(wb.page, '#stage-table', 60_000);
-    assert.ok((await frame.locator('#stage-table tbody tr').count()) >= 1);
+    const source = await frame.locator('#source').inputValue();
+    assert.deepEqual(await shownStageRows(frame), stageRows(source, join(ws, 'swin_t.onnx')));
   });
 
   it('Classify Image asks for trust: the reason in the panel and one warning with Manage Workspace Trust', async () => {
