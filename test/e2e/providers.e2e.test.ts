@@ -49,7 +49,7 @@ describe('e2e: ViT Inspector in code-server', function () {
   it('with nothing configured, Classify Image on a sample uses the embedded Fashion-MNIST model', async () => {
     await explorerContextMenu(wb.page, 'ankle-boot.png', 'Classify Image');
     const frame = await findWebviewFrame(wb.page, '#top li', 120_000);
-    assert.equal(await frame.locator('#model-name').innerText(), 'fashion-vit.onnx');
+    assert.equal(await frame.locator('#model-name').innerText(), 'fashion-vit (embedded)');
     assert.match(await frame.locator('#labels').innerText(), /fashion-mnist\.labels\.txt/);
     const labels = await frame.locator('#top li .name').allInnerTexts();
     const known = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
