@@ -424,26 +424,21 @@ function indexTensor(name: string, M: number): TensorInfo {
  */
 export const SWIN_BUFFER = /(^|\.)(attn_mask|relative_coords_table|relative_position_index)$/;
 
-const HF_ARCHS = ['SwinForImageClassification', 'SwinModel'];
-const HF_V2_ARCHS = ['Swinv2ForImageClassification', 'Swinv2Model'];
+/** A Hugging Face Swin (V1 or V2): named in `architectures`, or a base model saved with only its `model_type`. */
+function hfSwinBuilder(archs: string[], modelType: string, v2: boolean): SwinCheckpointBuilder {
+  return {
+    supports: archs.map((a) => `Hugging Face ${a}`),
+    matches: (cfg, ckpt) =>
+      cfg.kind === 'hf' &&
+      (archs.includes(cfg.architecture ?? '') || (cfg.json.model_type === modelType && !Array.isArray(cfg.json.architectures))) &&
+      [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
+    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg, v2)),
+  };
+}
 
 export const swinBuilders: SwinCheckpointBuilder[] = [
-  {
-    supports: HF_ARCHS.map((a) => `Hugging Face ${a}`),
-    matches: (cfg, ckpt) =>
-      cfg.kind === 'hf' &&
-      (HF_ARCHS.includes(cfg.architecture ?? '') || (cfg.json.model_type === 'swin' && !Array.isArray(cfg.json.architectures))) &&
-      [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
-    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg, false)),
-  },
-  {
-    supports: HF_V2_ARCHS.map((a) => `Hugging Face ${a}`),
-    matches: (cfg, ckpt) =>
-      cfg.kind === 'hf' &&
-      (HF_V2_ARCHS.includes(cfg.architecture ?? '') || (cfg.json.model_type === 'swinv2' && !Array.isArray(cfg.json.architectures))) &&
-      [...ckpt.tensors.keys()].some((k) => k.endsWith('embeddings.patch_embeddings.projection.weight')),
-    build: (ckpt, cfg) => buildSwin(ckpt, cfg, hfPlan(ckpt, cfg, true)),
-  },
+  hfSwinBuilder(['SwinForImageClassification', 'SwinModel'], 'swin', false),
+  hfSwinBuilder(['Swinv2ForImageClassification', 'Swinv2Model'], 'swinv2', true),
   {
     supports: ['timm swin_* (current and older layouts)'],
     matches: (cfg, ckpt) => cfg.kind === 'timm' && /^swin_/.test(cfg.architecture ?? '') && !/^swinv2/.test(cfg.architecture ?? '') && ckpt.tensors.has('patch_embed.proj.weight'),

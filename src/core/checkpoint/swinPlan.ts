@@ -225,27 +225,16 @@ export function timmPlan(ckpt: Checkpoint, cfg: SwinCheckpointConfig): Plan {
   });
 }
 
-interface PlanInput {
-  layout: Layout;
+/** The plan's fields as read from the config (the stages are resolved from them and the shapes). */
+type PlanInput = Omit<Plan, 'stages'> & {
   pretrainedWindows: number[] | null;
-  inputName: string;
-  imageSize: number;
-  channels: number;
-  patch: number;
-  embed: number;
   depths: number[];
   heads: number[];
   headsFrom: string;
   window: number;
   windowFrom: string;
   mlpRatio: number;
-  eps: number;
-  act: string;
-  qkvBias: boolean;
-  prefix: string;
-  head: string | null;
-  architecture: string;
-}
+};
 
 function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
   const T = (name: string): SafetensorsTensor | undefined => ckpt.tensors.get(name);

@@ -24,6 +24,7 @@ import { attentionMask, relativePositionIndex } from '../swin/mask';
 import { padToWindow, shiftSize } from '../swin/window';
 import { MAX_TOKENS } from './config';
 import { checkWindows } from './sweep';
+import { mulberry32 as rng } from '../random';
 
 export interface AttentionLayerParams {
   h: number;
@@ -140,18 +141,6 @@ export function checkAttentionMemory(g: AttentionLayerGeometry, maxBytes = DEFAU
     );
   }
   return bytes;
-}
-
-/** mulberry32: a small, fast, deterministic PRNG in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function uniform(n: number, bound: number, next: () => number): Float32Array {

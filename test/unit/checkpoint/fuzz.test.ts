@@ -10,22 +10,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildCheckpoint } from '../../../src/core/checkpoint';
 import { isUserError } from '../../../src/core/errors';
+import { mulberry32 as rng } from '../../../src/core/random';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const CASES = Number(process.env.FUZZ_CASES ?? 520);
 const FIX = resolve('test/fixtures/checkpoints');
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Entry = { dtype: unknown; shape: unknown; data_offsets: unknown };
 
