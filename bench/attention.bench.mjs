@@ -2,7 +2,7 @@
 //   1. One run with every attention map captured costs at most 1.3× the plain run, for torchvision
 //      ViT-B/16 and Swin-T. Full-weight copies of the structure-only fixtures are written to a temp
 //      folder (random fp32 weights, as bench/arch.bench.mjs makes them), the capture model is made
-//      by planCapture (src/core/inference/capture.ts, the extension's own path: every attention Softmax
+//      by planCapture (src/core/attention/capture.ts, the extension's own path: every attention Softmax
 //      output added as a graph output), and the plain and the captured session are timed in turns
 //      (A, B, A, B, …) on one random [1,3,224,224] input, so both suffer the same machine load.
 //   2. Switching layer or head in the classify panel redraws within one frame (16 ms) for ViT-B/16
@@ -70,8 +70,8 @@ try {
       entry('node.ts', [
         ['readModel', 'src/core/onnx/reader'],
         ['writeModel', 'src/core/onnx/writer'],
-        ['planCapture', 'src/core/inference/capture'],
-        ['attention', 'src/runtime/attention'],
+        ['planCapture', 'src/core/attention/capture'],
+        ['attention', 'src/runtime/capture'],
         ['startServer, openPanel, launchBrowser, closeBrowser', 'test/webview/harness'],
       ]),
     ],
@@ -85,7 +85,7 @@ try {
   });
   const pageBundle = path.join(tmp, 'maps.js');
   await esbuild.build({
-    entryPoints: [entry('maps.ts', [['layerMap, rolloutMap', 'src/core/inference/attentionMaps']])],
+    entryPoints: [entry('maps.ts', [['layerMap, rolloutMap', 'src/core/attention/document']])],
     bundle: true,
     outfile: pageBundle,
     format: 'iife',

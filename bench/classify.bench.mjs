@@ -44,7 +44,7 @@ try {
     `export { writeModel } from '${path.join(root, 'src/core/onnx/writer')}';`,
     `export { RuntimeClient } from '${path.join(root, 'src/runtime/client')}';`,
     `export { GraphBuilder, float } from '${path.join(root, 'src/core/onnx/builder')}';`,
-    `export { float32ToFloat16 } from '${path.join(root, 'src/core/inference/dtype')}';`,
+    `export { float32ToFloat16 } from '${path.join(root, 'src/core/session/dtype')}';`,
   ].join('\n'));
   await esbuild.build({ entryPoints: [path.join(tmp, 'lib.ts')], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', external: ['onnxruntime-node', 'sharp'], logLevel: 'warning' });
   const { readModel, writeModel, RuntimeClient, GraphBuilder, float, float32ToFloat16 } = req(bundle);

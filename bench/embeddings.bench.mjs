@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-embeddings-bench-'));
 const out = path.join(tmp, 'core.cjs');
 await esbuild.build({
-  stdin: { contents: "export * from './src/core/vit/positionEmbedding'; export * from './src/core/vit/patchFilters'; export * from './src/core/inference/distance';", resolveDir: root, loader: 'ts' },
+  stdin: { contents: "export * from './src/core/vit/positionEmbedding'; export * from './src/core/vit/patchFilters'; export * from './src/core/attention/distance';", resolveDir: root, loader: 'ts' },
   bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'warning',
 });
 const core = createRequire(import.meta.url)(out);

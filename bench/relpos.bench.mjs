@@ -26,7 +26,7 @@ try {
     [
       `export { readModel } from '${path.join(root, 'src/core/onnx/reader')}';`,
       `export { writeModel } from '${path.join(root, 'src/core/onnx/writer')}';`,
-      `export { readRelpos, relposOfAnalysis } from '${path.join(root, 'src/core/swin/relposModel')}';`,
+      `export { readRelpos, relposOfAnalysis } from '${path.join(root, 'src/core/report/relpos')}';`,
       `export { inferShapes } from '${path.join(root, 'src/core/onnx/shapes')}';`,
       `export { analyzeGraph } from '${path.join(root, 'src/core/arch/analysis')}';`,
       `export { detectArchitecture } from '${path.join(root, 'src/core/arch/detect')}';`,

@@ -26,7 +26,7 @@ const node = [
   { entryPoints: ['src/runtime/worker.ts'], outfile: 'dist/runtime.js' },
   // The image-preparation thread of the inference process (decode + preprocess while a run blocks it).
   { entryPoints: ['src/runtime/prepare.ts'], outfile: 'dist/prepare.js' },
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ].filter((c) => existsSync(c.entryPoints[0]));
 
 // One browser bundle per webview panel: webview/<panel>/main.ts -> dist/webview/<panel>.js

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import type { Services } from './context';
 import { configuredModel } from './model';
-import { listImages, resultPaths, toCsv, type FolderResultRow } from '../core/inference/folder';
+import { listImages, resultPaths, toCsv, type FolderResultRow } from '../core/image/folder';
 import { UserError } from '../core/errors';
 import { FolderPanel } from './panels/folderPanel';
 

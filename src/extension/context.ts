@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../runtime/client';
 import { UserError, isUserError } from '../core/errors';
-import { DEFAULT_PROVIDER_ORDER, adapterText, checkProviderOptions, type AdapterInfo } from '../core/inference/providers';
+import { DEFAULT_PROVIDER_ORDER, adapterText, checkProviderOptions, type AdapterInfo } from '../core/session/providers';
 
 /** Running a model loads ONNX Runtime's native code on it and reads the files beside it: a trusted workspace only. */
 export class NeedsTrust extends UserError {}

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { workspaceCheckpoints } from './checkpoints';
 import { UserError, isUserError } from '../core/errors';
-import { checkExternalData } from '../core/inference/capture';
+import { checkExternalData } from '../core/attention/capture';
 import type { Services } from './context';
 import { cachedModels, downloadModel, isHfModel, resolveHfSetting } from './hub';
 

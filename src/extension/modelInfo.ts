@@ -1,4 +1,4 @@
-import { fileKey } from '../core/inference/fileCache';
+import { fileKey } from '../core/session/fileCache';
 import type { Services } from './context';
 import type { ModelConfig } from '../core/flops';
 import type { InspectResult } from '../core/arch/inspect';

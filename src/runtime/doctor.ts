@@ -8,8 +8,8 @@
  */
 import { basename, dirname } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
-import { synthesizeAttentionLayer, randomInput } from '../core/flops/attentionGraph';
-import { DEFAULT_PROVIDER_ORDER, adapterText, type ProviderOptions, type ProviderStatus } from '../core/inference/providers';
+import { synthesizeAttentionLayer, randomInput } from '../core/flops/synthesize';
+import { DEFAULT_PROVIDER_ORDER, adapterText, type ProviderOptions, type ProviderStatus } from '../core/session/providers';
 import { modelToBytes } from '../core/onnx/writer';
 import type { DoctorCheck, DoctorResult } from '../shared/providers';
 

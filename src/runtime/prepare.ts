@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { isUserError } from '../core/errors';
-import { decodeImage, toTensor, type ImageTensor } from '../core/inference/image';
-import type { Preprocessing } from '../core/inference/preprocess';
+import { decodeImage, toTensor, type ImageTensor } from '../core/image/decode';
+import type { Preprocessing } from '../core/image/preprocess';
 
 export type Prepared =
   | { ok: true; tensor: ImageTensor; decode: number; preprocess: number }

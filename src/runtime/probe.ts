@@ -16,7 +16,7 @@ import {
   notCompiledReason,
   type ProviderStatus,
   type SupportedBackend,
-} from '../core/inference/providers';
+} from '../core/session/providers';
 import { probeModel } from './probeModel';
 
 const PROBE_TIMEOUT_MS = 30_000;

@@ -3,18 +3,18 @@
  * inference process. Messages go over Node's IPC channel with 'advanced' serialization,
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
-import type { EmbeddingsDocument } from '../core/vit/embeddings';
-import type { ProviderOptions } from '../core/inference/providers';
+import type { EmbeddingsDocument } from '../core/report/embeddings';
+import type { ProviderOptions } from '../core/session/providers';
 import type { DoctorParams, DoctorResult } from './doctor';
-import type { Preprocessing, PreprocessingOverrides } from '../core/inference/preprocess';
-import type { TopEntry } from '../core/inference/topk';
-import type { ImageTensor } from '../core/inference/image';
-import type { BatchChoice } from '../core/inference/batch';
+import type { Preprocessing, PreprocessingOverrides } from '../core/image/preprocess';
+import type { TopEntry } from '../core/classify/topk';
+import type { ImageTensor } from '../core/image/decode';
+import type { BatchChoice } from '../core/classify/batch';
 import type { InspectResult } from '../core/arch/inspect';
 import type { PlacementParams } from './placement';
 import type { PlacementResult, ProvidersResult } from '../shared/providers';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
-import type { AttentionParams, AttentionResult } from './attention';
+import type { AttentionParams, AttentionResult } from './capture';
 import type { ExportResult } from '../core/checkpoint/export';
 
 export interface ClassifyParams {
@@ -79,7 +79,7 @@ export interface Methods {
   timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
   /** Position-embedding similarity and patch-filter components (reads those two weights): here, so a large model does not stall the editor. */
   embeddings: { params: { model: string }; result: EmbeddingsDocument };
-  /** One run returning the logits and the attention Softmax outputs (see runtime/attention.ts). */
+  /** One run returning the logits and the attention Softmax outputs (see runtime/capture.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };

@@ -9,8 +9,8 @@
 import { basename } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import { UserError, isUserError } from '../core/errors';
-import { checkExternalData } from '../core/inference/capture';
-import { LruCache, fileKey } from '../core/inference/fileCache';
+import { checkExternalData } from '../core/attention/capture';
+import { LruCache, fileKey } from '../core/session/fileCache';
 import {
   type AdapterInfo,
   type ProviderOptions,
@@ -18,7 +18,7 @@ import {
   explainFailure,
   skipSoftwareAdapter,
   usableOrder,
-} from '../core/inference/providers';
+} from '../core/session/providers';
 import { type ModelSource, externalDataOptions, modelSource } from './modelSource';
 
 export interface OpenSession {

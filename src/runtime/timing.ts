@@ -16,7 +16,7 @@ import {
   matmulModel,
   randomInput,
   synthesizeAttentionLayer,
-} from '../core/flops/attentionGraph';
+} from '../core/flops/synthesize';
 import { modelToBytes } from '../core/onnx/writer';
 import { openSession, ort } from './sessions';
 

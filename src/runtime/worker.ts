@@ -13,11 +13,11 @@ import { probeMain, probeProviders } from './probe';
 import { classify } from './classify';
 import { placement } from './placement';
 import { inspectModel } from '../core/arch/inspect';
-import { embeddingsOfFile } from '../core/vit/embeddings';
+import { embeddingsOfFile } from '../core/report/embeddings';
 import { timeAttention } from './timing';
-import { attention } from './attention';
+import { attention } from './capture';
 import { doctor } from './doctor';
-import { checkProviderOptions } from '../core/inference/providers';
+import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
 import { probeWebGpu } from './probe';
 

@@ -1,6 +1,6 @@
 /** The GPU self-check as plain text: what `vit-inspect doctor` prints and the providers panel copies. */
 import { table } from '../core/textTable';
-import { adapterText } from '../core/inference/providers';
+import { adapterText } from '../core/session/providers';
 import type { DoctorResult } from './providers';
 
 /** The self-check as plain text, to paste into a bug report as it is. */

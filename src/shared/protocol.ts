@@ -3,14 +3,14 @@
  * each way. Every message from a webview is checked by `parseWebviewMessage` before use.
  */
 import type { DoctorResult, ProvidersResult, PlacementResult } from './providers';
-import type { TopEntry } from '../core/inference/topk';
+import type { TopEntry } from '../core/classify/topk';
 import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
-import type { CapturedLayer } from '../core/inference/attentionMaps';
-import type { RelposBlockView } from '../core/swin/relposModel';
+import type { CapturedLayer } from '../core/attention/document';
+import type { RelposBlockView } from '../core/report/relpos';
 
 export type { RelposBlockView };
-import type { EmbeddingsDocument } from '../core/vit/embeddings';
+import type { EmbeddingsDocument } from '../core/report/embeddings';
 
 /** Mean attention distance per layer and head (pixels), for one image or averaged over a folder. */
 export interface DistanceSeries {

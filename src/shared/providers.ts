@@ -2,7 +2,7 @@
  * What the inference process reports about execution providers, as the host and the
  * providers panel receive it. Shared by src/runtime (which produces it) and the protocol.
  */
-import type { ProviderStatus } from '../core/inference/providers';
+import type { ProviderStatus } from '../core/session/providers';
 
 /** Show Execution Providers: each provider of the order, whether a session starts on it here, and why not. */
 export interface ProvidersResult {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodeImage, toTensor } from '../../src/core/inference/image';
+import { decodeImage, toTensor } from '../../src/core/image/decode';
 import { GraphBuilder } from '../../src/core/onnx/builder';
 import { DataType } from '../../src/core/onnx/proto';
 import { writeModel } from '../../src/core/onnx/writer';

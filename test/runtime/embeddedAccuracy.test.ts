@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { readIdx } from '../../src/core/inference/idx';
+import { readIdx } from '../../src/core/image/idx';
 import { readModel } from '../../src/core/onnx/reader';
 import { useRuntime } from './useRuntime';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import { resolve } from 'node:path';
-import { DEFAULT_PROVIDER_ORDER, SOFTWARE_ADAPTER_LABEL } from '../../src/core/inference/providers';
+import { DEFAULT_PROVIDER_ORDER, SOFTWARE_ADAPTER_LABEL } from '../../src/core/session/providers';
 import { readModel } from '../../src/core/onnx/reader';
 import { useRuntime } from './useRuntime';
 import { useSoftwareVulkan } from '../softwareVulkan';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { attentionDocument, layerMap } from '../../src/core/inference/attentionMaps';
-import { embeddingsOfFile } from '../../src/core/vit/embeddings';
+import { attentionDocument, layerMap } from '../../src/core/attention/document';
+import { embeddingsOfFile } from '../../src/core/report/embeddings';
 import { useRuntime } from './useRuntime';
 
 const models = resolve('test/fixtures/models');

@@ -1,7 +1,7 @@
 // The classify panel (webview/classify) in real Chromium, fed what the host sends after a real
 // capture of the tiny ViT and Swin fixtures: top-k bars, the patch grid, the attention heatmap.
 import * as assert from 'node:assert/strict';
-import type { AttentionResult } from '../../src/runtime/attention';
+import type { AttentionResult } from '../../src/runtime/capture';
 import { panelSuite } from './harness';
 import { messages, tinyCaptures } from './classifyMessages';
 

@@ -1,6 +1,6 @@
 // What the host sends the classify panel after a real capture of the tiny ViT and Swin fixtures.
 import { join } from 'node:path';
-import { attention, type AttentionResult } from '../../src/runtime/attention';
+import { attention, type AttentionResult } from '../../src/runtime/capture';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { root } from './browser';
 

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { panelSuite } from './harness';
-import { embeddingsOfFile } from '../../src/core/vit/embeddings';
+import { embeddingsOfFile } from '../../src/core/report/embeddings';
 
 const doc = (file: string) => embeddingsOfFile(resolve(file));
 const distance = [

@@ -6,12 +6,12 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectModel } from '../../src/core/arch/inspect';
-import type { AttentionResult } from '../../src/runtime/attention';
+import type { AttentionResult } from '../../src/runtime/capture';
 import { browserSuite, openPanel, recording, type Theme } from './harness';
 import { root } from './browser';
 import { messages, tinyCaptures } from './classifyMessages';
-import { readRelpos, relposViews } from '../../src/core/swin/relposModel';
-import { embeddingsOfFile } from '../../src/core/vit/embeddings';
+import { readRelpos, relposViews } from '../../src/core/report/relpos';
+import { embeddingsOfFile } from '../../src/core/report/embeddings';
 
 const WIDTHS = [420, 800, 1400];
 const THEMES: Theme[] = ['dark', 'light'];

@@ -2,7 +2,7 @@
 // committed tiny Swins (tables read from their weights) and the structure-only Swin-T.
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readRelpos, relposViews } from '../../src/core/swin/relposModel';
+import { readRelpos, relposViews } from '../../src/core/report/relpos';
 import { relativePositionIndex, tableRows } from '../../src/core/swin/relpos';
 import { inspectModel } from '../../src/core/arch/inspect';
 import { panelSuite } from './harness';

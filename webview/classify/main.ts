@@ -6,7 +6,7 @@ import { h, clear, app } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
-import { attentionView } from './attention';
+import { attentionView } from './attentionView';
 
 const root = app();
 const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Classifying…');

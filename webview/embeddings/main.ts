@@ -4,14 +4,14 @@
  * similarity of each patch's position embedding with every other patch's, as a grid of small
  * maps laid out on the patch grid (click one for its map large). Right: the mean attention
  * distance of every head against depth, for the image last shown and averaged over a folder.
- * The numbers come from core/vit and core/inference/distance on the host; this page only draws.
+ * The numbers come from core/report/embeddings and core/attention/distance on the host; this page only draws.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
 import { componentTile } from '../../src/core/vit/patchFilters';
 import type { HostMessage, DistanceSeries } from '../../src/shared/protocol';
-import type { PositionsReport, PatchFiltersReport } from '../../src/core/vit/embeddings';
+import type { PositionsReport, PatchFiltersReport } from '../../src/core/report/embeddings';
 import { lut } from '../shared/colormap';
 
 type Embeddings = Extract<HostMessage, { type: 'embeddings' }>;

@@ -14,8 +14,8 @@ import type { ShapeResult } from '../onnx/shapes';
 import { UNKNOWN } from '../onnx/shapes';
 import { imageInput } from '../onnx/imageInput';
 import type { Role } from '../terms';
-import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW, weightInput } from './ops';
-import { walk, walkAll } from './walk';
+import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW, weightInput } from '../graph/ops';
+import { walk, walkAll } from '../graph/walk';
 
 export interface AttentionInfo {
   softmax: number;

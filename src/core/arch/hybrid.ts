@@ -12,8 +12,8 @@
  */
 import { attrInts, numElements } from '../onnx/model';
 import type { GraphAnalysis } from './analysis';
-import { NORM_OPS, NORM_PARTS, TOKEN_LAYOUT, ARITH_OPS, CONV_LIKE } from './ops';
-import { walk } from './walk';
+import { NORM_OPS, NORM_PARTS, TOKEN_LAYOUT, ARITH_OPS, CONV_LIKE } from '../graph/ops';
+import { walk } from '../graph/walk';
 import type { TreeNode } from './tree';
 
 export interface Backbone {

@@ -13,7 +13,7 @@
 import type { GraphAnalysis } from '../arch/analysis';
 import { type Role, ROLES } from '../terms';
 import { attrInt, attrInts, attrString, numElements } from '../onnx/model';
-import { FUSED_ATTENTION, weightInput } from '../arch/ops';
+import { FUSED_ATTENTION, weightInput } from '../graph/ops';
 
 export interface NodeCost {
   macs: number;

@@ -2,17 +2,17 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
-import type { AttentionResult } from '../../runtime/attention';
-import type { Preprocessing } from '../../core/inference/preprocess';
-import type { TopEntry } from '../../core/inference/topk';
+import type { AttentionResult } from '../../runtime/capture';
+import type { Preprocessing } from '../../core/image/preprocess';
+import type { TopEntry } from '../../core/classify/topk';
 import type { Services } from '../context';
 import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
 import { configuredModel, modelDisplayName, selectModel } from '../model';
-import type { PreprocessingOverrides } from '../../core/inference/preprocess';
+import type { PreprocessingOverrides } from '../../core/image/preprocess';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
 import { EmbeddingsPanel } from './embeddingsPanel';
-import { attentionDistances } from '../../core/inference/distance';
+import { attentionDistances } from '../../core/attention/distance';
 
 interface State {
   imagePath: string;

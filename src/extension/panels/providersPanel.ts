@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Services } from '../context';
 import { configuredModel } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
-import { adapterText } from '../../core/inference/providers';
+import { adapterText } from '../../core/session/providers';
 import { doctorReport } from '../../shared/doctorReport';
 
 type Message = Accepts<'ready' | 'refresh' | 'placement' | 'doctor' | 'copy' | 'openSettings'>;

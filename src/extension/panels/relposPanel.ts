@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError } from '../../core/errors';
-import { readRelpos, relposViews, type RelposReport } from '../../core/swin/relposModel';
+import { readRelpos, relposViews, type RelposReport } from '../../core/report/relpos';
 import { configuredModel, embeddedModelPath } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
 

@@ -8,7 +8,7 @@ import { findBackbone } from '../../../src/core/arch/hybrid';
 import { readModel } from '../../../src/core/onnx/reader';
 import { inferShapes } from '../../../src/core/onnx/shapes';
 import type { TreeNode } from '../../../src/core/arch/tree';
-import { embeddingsOfFile } from '../../../src/core/vit/embeddings';
+import { embeddingsOfFile } from '../../../src/core/report/embeddings';
 
 const models = resolve('test/fixtures/models');
 const expected = JSON.parse(readFileSync(join(models, 'tiny_hybrid.expected.json'), 'utf8'));

@@ -20,11 +20,11 @@ import { type OnnxModel, attrFloat } from '../../../src/core/onnx/model';
 import { DataType } from '../../../src/core/onnx/proto';
 import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
 import { type Spec, safetensors } from '../helpers/safetensors';
-import { planCapture } from '../../../src/core/inference/capture';
-import { attentionDocument } from '../../../src/core/inference/attentionMaps';
+import { planCapture } from '../../../src/core/attention/capture';
+import { attentionDocument } from '../../../src/core/attention/document';
 import { readModel } from '../../../src/core/onnx/reader';
 import { modelToBytes } from '../../../src/core/onnx/writer';
-import { embeddingsOfFile } from '../../../src/core/vit/embeddings';
+import { embeddingsOfFile } from '../../../src/core/report/embeddings';
 import { RuntimeClient } from '../../../src/runtime/client';
 
 const FIX = resolve('test/fixtures/checkpoints');

@@ -15,11 +15,11 @@ import { inspectLoadedModel, inspectModel } from '../../../src/core/arch/inspect
 import { SWIN_BUFFER, type SwinCheckpointConfig, swinBuilders } from '../../../src/core/checkpoint/swin';
 import { readCheckpoint } from '../../../src/core/checkpoint/safetensors';
 import { isUserError } from '../../../src/core/errors';
-import { windowGeometry, windowReceivedAttention } from '../../../src/core/inference/attention';
+import { windowGeometry, windowReceivedAttention } from '../../../src/core/attention/maps';
 import { type OnnxModel, attrFloat } from '../../../src/core/onnx/model';
 import { inferShapes } from '../../../src/core/onnx/shapes';
 import { addGraphOutputs, modelToBytes } from '../../../src/core/onnx/writer';
-import { relposOfAnalysis } from '../../../src/core/swin/relposModel';
+import { relposOfAnalysis } from '../../../src/core/report/relpos';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');

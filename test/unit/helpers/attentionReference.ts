@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AttentionTensor } from '../../../src/core/inference/attention';
-import { type CapturedLayer } from '../../../src/core/inference/attentionMaps';
+import { type AttentionTensor } from '../../../src/core/attention/maps';
+import { type CapturedLayer } from '../../../src/core/attention/document';
 import { fixture } from '../../skip';
 
 export const fixtures = resolve('test/fixtures');

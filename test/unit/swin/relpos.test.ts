@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { biasFromTable, offsetOfRow, relativePositionIndex, relativePositionSteps, tableFromBias, tableRows } from '../../../src/core/swin';
-import { readRelpos, relposDocument } from '../../../src/core/swin/relposModel';
-import { main } from '../../../src/cli';
+import { readRelpos, relposDocument } from '../../../src/core/report/relpos';
+import { main } from '../../../src/cli/main';
 import { inspectModel } from '../../../src/core/arch/inspect';
 import { throwsUserError } from '../helpers/assert';
 
