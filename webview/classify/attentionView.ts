@@ -8,7 +8,8 @@
  * Export either as PNG. The maps come from the core's pure functions.
  */
 import { h, clear } from '../shared/dom';
-import { layerGeometry, layerMap, layerQueryMap, rolloutMap, stageMaps, type CapturedLayer } from '../../src/core/attention/document';
+import { layerGeometry, layerMap, layerQueryMap, rolloutMap, stageMaps } from '../../src/core/attention/document';
+import type { CapturedLayer } from '../../src/core/attention/maps';
 import { canRollout, modelView, tokenAt, type HeadMap, type ModelQuery } from '../../src/core/attention/modelView';
 import type { HeadSelect } from '../../src/core/attention/maps';
 import type { HostMessage } from '../../src/shared/protocol';

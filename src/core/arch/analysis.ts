@@ -1,140 +1,36 @@
 /**
- * Structural analysis of a transformer graph, shared by detection, MAC roles and the tree: the
- * producer/consumer index, which tensors are constants, the weighted (parameter-bearing) MatMul,
- * Gemm and Conv nodes, and every attention block found from its Softmax: the QKᵀ and A·V
+ * Structural analysis of a transformer graph, shared by detection, MAC roles and the tree: on the
+ * graph index (graph/graphIndex.ts: producers, consumers, constants, weights), every attention block found from its Softmax: the QKᵀ and A·V
  * products, the Q/K/V projections feeding them and the output projection after. Nothing here
  * looks at node names, so torchvision, timm and Hugging Face exports are read alike.
  */
-import type { Backbone } from './hybrid';
 import { findBackbone, tokenProjection } from './hybrid';
-import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
+import type { OnnxModel } from '../onnx/model';
 import { attrInt, attrInts, numElements } from '../onnx/model';
-import { isFloatType } from '../onnx/proto';
 import type { ShapeResult } from '../onnx/shapes';
 import { UNKNOWN } from '../onnx/shapes';
 import { imageInput } from '../onnx/imageInput';
-import type { Role } from '../terms';
-import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, WEIGHT_VIEW, weightInput } from '../graph/ops';
+import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, weightInput } from '../graph/ops';
+import { indexGraph } from '../graph/graphIndex';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import { walk, walkAll } from '../graph/walk';
-
-export interface AttentionInfo {
-  softmax: number;
-  /** The QKᵀ MatMul (or Einsum), and the A·V one. */
-  scores: number | null;
-  values: number | null;
-  /** Weighted projections producing Q, K and V (one node when fused). */
-  qkv: number[];
-  /** The output projection. */
-  proj: number | null;
-  heads: number;
-  /** Tokens attended over (per window for window attention). */
-  tokens: number;
-  headDim: number;
-  /** Model width at this block: heads × headDim. */
-  dim: number;
-  /** Attention groups per image: windows for Swin, 1 for global attention. */
-  windows: number;
-  /** Nodes between QKᵀ and the Softmax that add a constant (relative position bias) or a mask. */
-  scoreAdds: number[];
-  /** A fused attention op (com.microsoft Attention, MultiHeadAttention): `softmax` is that node, nothing inside can be tapped. */
-  fused?: boolean;
-}
-
-export interface GraphAnalysis {
-  model: OnnxModel;
-  shapes: ShapeResult;
-  nodes: OnnxNode[];
-  producer: Map<string, number>;
-  consumers: Map<string, number[]>;
-  initializers: Map<string, TensorInfo>;
-  /** Tensors that are constants: initializers, Constant outputs, and everything folded from them. */
-  isConst: (name: string) => boolean;
-  /** For weighted nodes: the initializer holding the weight. */
-  weightOf: Map<number, TensorInfo>;
-  attentions: AttentionInfo[];
-  patchEmbed: number | null;
-  /** Hybrid ViT: the CNN whose feature map the patch embedding (then the token projection) sees. */
-  backbone: Backbone | null;
-  /** Batch size the shapes were computed with. */
-  batch: number;
-  roles: Role[];
-  normNodes: Set<number>;
-  /** One node per normalisation (the fused op, or the first ReduceMean of a decomposed one). */
-  normEntries: Set<number>;
-}
 
 function shapeOf(a: { shapes: ShapeResult }, name: string): number[] | null {
   return a.shapes.tensors.get(name)?.shape ?? null;
 }
 
 export function analyzeGraph(model: OnnxModel, shapes: ShapeResult): GraphAnalysis {
-  const g = model.graph;
-  const nodes = g.nodes;
-  const producer = shapes.producer;
-  const consumers = new Map<string, number[]>();
-  for (let i = 0; i < nodes.length; i++) {
-    for (const inp of nodes[i].inputs) {
-      if (!inp) continue;
-      const c = consumers.get(inp);
-      if (c) c.push(i);
-      else consumers.set(inp, [i]);
-    }
-  }
-  const initializers = new Map(g.initializers.map((t) => [t.name, t]));
-  // Constant tensors, decided once in topological order (no recursion: graphs can be deep).
-  const constSet = new Set<string>(initializers.keys());
-  for (const [name, info] of shapes.tensors) if (info.value) constSet.add(name);
-  for (const i of shapes.order) {
-    const n = nodes[i];
-    const isC = n.opType === 'Constant' || (n.opType !== 'Shape' && n.inputs.length > 0 && n.inputs.every((x) => x === '' || constSet.has(x)));
-    if (isC) for (const o of n.outputs) if (o) constSet.add(o);
-  }
-  const isConst = (name: string): boolean => constSet.has(name);
-
-  /** The initializer behind a weight input: directly, or through Transpose/Reshape/Cast/DequantizeLinear. */
-  const weightInit = (name: string, depth = 0): TensorInfo | null => {
-    const t = initializers.get(name);
-    if (t) return isFloatType(t.dataType) || depth > 0 ? t : t.dims.length >= 2 ? t : null;
-    if (depth > 4) return null;
-    const p = producer.get(name);
-    if (p === undefined) return null;
-    const n = nodes[p];
-    if (n.opType === 'Constant') {
-      const a = n.attributes.find((x) => x.name === 'value');
-      return a && a.type === 'tensor' && a.value.dims.length >= 2 ? a.value : null;
-    }
-    if (WEIGHT_VIEW.has(n.opType)) return weightInit(n.inputs[0], depth + 1);
-    return null;
-  };
-
-  const weightOf = new Map<number, TensorInfo>();
-  nodes.forEach((n, i) => {
-    if (MATMUL_LIKE.has(n.opType)) {
-      const w = weightInit(n.inputs[weightInput(n.opType)]) ?? weightInit(n.inputs[0]);
-      if (w && w.dims.length >= 2) weightOf.set(i, w);
-    } else if (CONV_LIKE.has(n.opType)) {
-      const w = weightInit(n.inputs[weightInput(n.opType)]);
-      if (w) weightOf.set(i, w);
-    }
-  });
-
   const a: GraphAnalysis = {
-    model,
-    shapes,
-    nodes,
-    producer,
-    consumers,
-    initializers,
-    isConst,
-    weightOf,
+    ...indexGraph(model, shapes),
     attentions: [],
     patchEmbed: null,
     backbone: null,
     batch: 1,
-    roles: new Array(nodes.length).fill('other'),
+    roles: new Array(model.graph.nodes.length).fill('other'),
     normNodes: new Set(),
     normEntries: new Set(),
   };
+  const g = model.graph;
   const img = imageInput(g);
   if (img) a.batch = shapes.inputShapes[img.name]?.[0] ?? 1;
   a.patchEmbed = findPatchEmbed(a);

@@ -6,7 +6,7 @@
  * and its patch merging. Only structure is read; nothing here loads weights.
  */
 import { numElements } from '../onnx/model';
-import type { AttentionInfo, GraphAnalysis } from './analysis';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import type { Detection } from './detect';
 import type { TreeNode } from './tree';
 import { MASKED } from '../swin/mask';

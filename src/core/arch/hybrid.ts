@@ -11,25 +11,10 @@
  * learned token concatenated into the sequence; class and distillation tokens come one at a time.
  */
 import { attrInts, numElements } from '../onnx/model';
-import type { GraphAnalysis } from './analysis';
+import type { Backbone, GraphAnalysis } from '../graph/structure';
 import { NORM_OPS, NORM_PARTS, TOKEN_LAYOUT, ARITH_OPS, CONV_LIKE } from '../graph/ops';
 import { walk } from '../graph/walk';
 import type { TreeNode } from './tree';
-
-export interface Backbone {
-  kind: 'resnet' | 'conv';
-  /** Input pixels per feature-map cell, or null when it cannot be resolved (then `why`). */
-  stride: number | null;
-  /** Feature map the projection sees [h, w]. */
-  featureMap: [number, number] | null;
-  /** The token projection (a Conv on the feature map) and its stride there. */
-  projection: number;
-  projectionStride: number;
-  /** Every node computing the feature map (the CNN, and the image's normalisation before it). */
-  nodes: Set<number>;
-  /** Why the stride is unknown. */
-  why?: string;
-}
 
 const TOKEN_PATH = new Set([...TOKEN_LAYOUT, ...ARITH_OPS, ...NORM_OPS, ...NORM_PARTS]);
 

@@ -7,7 +7,7 @@
  * is "mixed" too: its 4-bit weights have no name among the five).
  */
 import { DataType } from '../onnx/proto';
-import type { GraphAnalysis } from './analysis';
+import type { GraphAnalysis } from '../graph/structure';
 
 export type Precision = 'fp32' | 'fp16' | 'bf16' | 'int8' | 'mixed';
 export type Quantization = null | 'dynamic' | 'qdq';

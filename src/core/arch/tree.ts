@@ -6,7 +6,7 @@
  * runtime folds to constants is counted per module (`foldedOps`) but not listed.
  */
 import type { OnnxNode } from '../onnx/model';
-import type { GraphAnalysis } from './analysis';
+import type { GraphAnalysis } from '../graph/structure';
 import type { Role } from '../terms';
 import type { NodeCost } from '../flops/graph';
 

@@ -21,7 +21,7 @@ import { externalDataFolder, loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import { graphInputs, imageInput } from '../onnx/imageInput';
 import { addGraphOutputs } from '../onnx/writer';
-import type { CapturedLayer } from './document';
+import type { CapturedLayer } from './maps';
 import { LruCache, fileKey } from '../session/fileCache';
 import { checkImageInput } from '../image/inputCheck';
 import type { Preprocessing, PreprocessingOverrides } from '../image/preprocess';

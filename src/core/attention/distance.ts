@@ -12,8 +12,7 @@
  * positions after the window partition and the cyclic shift are undone; padding slots are not
  * patches. Keys across a shifted window's wrap-around are masked (≈0 weight) so they add nothing.
  */
-import type { CapturedLayer } from './document';
-import { windowGeometry } from './maps';
+import { type CapturedLayer, windowGeometry } from './maps';
 
 /** Per-head mean attention distance of one captured layer, in input pixels (length = heads). */
 export function meanAttentionDistance(l: CapturedLayer): number[] {

@@ -9,7 +9,7 @@
  * for a Swin the mean attention each token receives within its window, placed back at its image
  * position with the window partition and the cyclic shift undone. rollout is for ViT only.
  */
-import type { AttentionTensor, HeadSelect, RolloutOptions, TokenLayout, WindowGeometry } from './maps';
+import type { AttentionTensor, CapturedLayer, HeadSelect, RolloutOptions, TokenLayout, WindowGeometry } from './maps';
 import { attentionDistances } from './distance';
 import {
   attentionRollout,
@@ -21,35 +21,6 @@ import {
   windowQueryAttention,
   windowReceivedAttention,
 } from './maps';
-
-/** One attention block of a capture. */
-export interface CapturedLayer {
-  /** Readable name: "encoder.block0" (ViT), "stage1.block1" (Swin). */
-  name: string;
-  /** The model's Softmax output tensor that was captured. */
-  output: string;
-  /** Stage (0-based; always 0 for ViT) and block within the stage. */
-  stage: number;
-  block: number;
-  heads: number;
-  /** Tokens attended over: N (ViT, extra tokens included) or M² (Swin, per window). */
-  tokens: number;
-  /** Window size M, or null for global attention. */
-  window: number | null;
-  /** SW-MSA block (its windows are cyclically shifted by `shift`). */
-  shifted: boolean;
-  shift: number;
-  /** Token grid [h, w] of the layer: the patch grid (ViT), the stage's un-padded map (Swin). */
-  grid: [number, number];
-  /** Pixels of the model input per token side (patch size; × 2 per patch merging for Swin). */
-  cell: number;
-  /** Class + distillation + register tokens before the patches (ViT); 0 for Swin. */
-  extraTokens: number;
-  /** [groups, heads, N, N]: groups = windows for Swin, 1 for ViT. */
-  dims: [number, number, number, number];
-  /** The attention, or null when this layer was not captured (too large; see the warnings). */
-  data: Float32Array | null;
-}
 
 export interface CaptureLike {
   family: 'vit' | 'swin';

@@ -10,7 +10,8 @@
  *   rollout   ViT: rollout through the blocks before this one (heads fused by mean) ending with
  *             this block's head h alone: e_cls · Â_l^h · Â_{l−1} · … · Â_0
  */
-import { layerMap, layerQueryMap, layerTensor, type CapturedLayer } from './document';
+import { layerMap, layerQueryMap, layerTensor } from './document';
+import type { CapturedLayer } from './maps';
 import { rolloutFactor, rowTimes, type AttentionTensor } from './maps';
 
 export type ModelQuery = { kind: 'class' } | { kind: 'patch'; x: number; y: number } | { kind: 'rollout' };

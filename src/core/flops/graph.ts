@@ -10,7 +10,7 @@
  * Every node gets a role (qkv, attnScores, attnValues, attnProj, mlp, patchEmbed, merge, head,
  * norm, other) from the structural analysis, and MACs are summed per role.
  */
-import type { GraphAnalysis } from '../arch/analysis';
+import type { GraphAnalysis } from '../graph/structure';
 import { type Role, ROLES } from '../terms';
 import { attrInt, attrInts, attrString, numElements } from '../onnx/model';
 import { FUSED_ATTENTION, weightInput } from '../graph/ops';

@@ -2,9 +2,17 @@
  * Constant folding of small tensors for shape inference: element-wise ops with broadcasting,
  * casts, gathers, transposes and reductions over row-major value arrays.
  */
-import type { ShapeInfo } from './shapes';
 import { numElements } from './model';
 import { DataType } from './proto';
+
+/** What shape inference knows of a tensor (defined here, below shapes.ts, which folds with these helpers). */
+export interface ShapeInfo {
+  dtype: number;
+  /** Dimensions (-1 unknown), or null when even the rank is unknown. */
+  shape: number[] | null;
+  /** Folded values (row-major) when the tensor is a small constant. */
+  value?: number[];
+}
 
 /** A negative axis counted from the end. */
 export function normAxis(a: number, rank: number): number {

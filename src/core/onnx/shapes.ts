@@ -13,6 +13,7 @@ import type { OnnxModel, OnnxNode, TensorInfo } from './model';
 import { attr, attrFloat, attrInt, attrInts, attrString, attrTensor, defaultOpset, numElements } from './model';
 import { DataType } from './proto';
 import { loadTensorValues } from './reader';
+import type { ShapeInfo } from './fold';
 import { castValue, foldBroadcast, gatherGrid, isIntType, normAxis, reduceValues, strides, transposeValues } from './fold';
 import { candidateSizes, declaredImageSize, graphInputs, imageChannels, imageInput } from './imageInput';
 import { topoOrder } from './topo';
@@ -20,14 +21,6 @@ import { topoOrder } from './topo';
 export const UNKNOWN = -1;
 /** No real tensor has more dimensions than this; larger ranks come from damaged files. */
 const MAX_RANK = 64;
-
-export interface ShapeInfo {
-  dtype: number;
-  /** Dimensions (-1 unknown), or null when even the rank is unknown. */
-  shape: number[] | null;
-  /** Folded values (row-major) when the tensor is a small constant. */
-  value?: number[];
-}
 
 export interface ShapeConflict {
   node: number;

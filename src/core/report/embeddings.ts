@@ -18,7 +18,7 @@ import { isFloatType } from '../onnx/proto';
 import { loadTensorValues } from '../onnx/reader';
 import { isCheckpointPath, loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
-import type { GraphAnalysis } from '../arch/analysis';
+import type { GraphAnalysis } from '../graph/structure';
 import { analyzeGraph } from '../arch/analysis';
 import type { Detection } from '../arch/detect';
 import { detectArchitecture } from '../arch/detect';

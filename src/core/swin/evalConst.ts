@@ -5,7 +5,7 @@
  * Reshape, Transpose, (Un)Squeeze, Identity, Gather, Cast); anything else gives null.
  */
 import { attrInt, attrInts, numElements } from '../onnx/model';
-import type { GraphAnalysis } from '../arch/analysis';
+import type { GraphAnalysis } from '../graph/structure';
 import { foldBroadcast, transposeValues } from '../onnx/fold';
 
 export interface Tensor {

@@ -7,7 +7,7 @@
  * Either one marks the block as V2 (V1 scales by the scalar 1/√d and adds a gathered table).
  */
 import { numElements } from '../onnx/model';
-import type { AttentionInfo, GraphAnalysis } from '../arch/analysis';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 
 /** The nodes from QKᵀ to the Softmax (the scores' elementwise chain), at most a few steps. */
 function scoreChain(a: GraphAnalysis, at: AttentionInfo): number[] {

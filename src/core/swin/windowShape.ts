@@ -4,7 +4,7 @@
  * timm and Hugging Face all partition this way), else the square root of the tokens per window.
  * Non-square windows need the view: N = Mh·Mw alone does not say which.
  */
-import type { AttentionInfo, GraphAnalysis } from '../arch/analysis';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 
 export function windowShape(a: GraphAnalysis, at: AttentionInfo): [number, number] | null {
   const N = at.tokens;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CapturedLayer } from '../../../src/core/attention/document';
+import type { CapturedLayer } from '../../../src/core/attention/maps';
 import { DistanceAverage, attentionDistances, meanAttentionDistance } from '../../../src/core/attention/distance';
 
 interface RefImage {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { layerMap, layerQueryMap, rolloutMap, type CapturedLayer } from '../../../src/core/attention/document';
+import { layerMap, layerQueryMap, rolloutMap } from '../../../src/core/attention/document';
+import type { CapturedLayer } from '../../../src/core/attention/maps';
 import { canRollout, modelView, tokenAt } from '../../../src/core/attention/modelView';
 
 /** A ViT-like capture: `depth` blocks of `heads` heads over a class token + g×g patches, rows softmax-normalised. */

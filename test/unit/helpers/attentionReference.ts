@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AttentionTensor } from '../../../src/core/attention/maps';
-import { type CapturedLayer } from '../../../src/core/attention/document';
+import { type CapturedLayer } from '../../../src/core/attention/maps';
 import { fixture } from '../../skip';
 
 export const fixtures = resolve('test/fixtures');

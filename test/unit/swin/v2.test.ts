@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { analyzeGraph } from '../../../src/core/arch/analysis';
-import { countParams, detectArchitecture } from '../../../src/core/arch/detect';
+import { detectArchitecture } from '../../../src/core/arch/detect';
+import { countParams } from '../../../src/core/arch/parameters';
 import { countGraphMacs } from '../../../src/core/flops/graph';
 import { readModel } from '../../../src/core/onnx/reader';
 import { inferShapes } from '../../../src/core/onnx/shapes';
