@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
 import type { ArchConfig } from '../core/arch/detect';
 import { UserError, isUserError } from '../core/errors';
-import type { CapturedLayer } from '../core/attention/document';
+import type { CapturedLayer } from '../core/attention/maps';
 import {
   type CapturePlan,
   DEFAULT_MAX_ATTENTION_BYTES,

@@ -6,7 +6,7 @@ import type { DoctorResult, ProvidersResult, PlacementResult } from './providers
 import type { TopEntry } from '../core/classify/topk';
 import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
-import type { CapturedLayer } from '../core/attention/document';
+import type { CapturedLayer } from '../core/attention/maps';
 import type { RelposBlockView } from '../core/report/relpos';
 
 export type { RelposBlockView };
