@@ -1,6 +1,7 @@
 /** The window [Mh, Mw] of a Swin attention block (src/core/swin/windowShape.ts): from window_partition's 6-D view, else √N. */
 import assert from 'node:assert/strict';
-import { analyzeGraph, type AttentionInfo } from '../../../src/core/arch/analysis';
+import { analyzeGraph } from '../../../src/core/arch/analysis';
+import type { AttentionInfo } from '../../../src/core/graph/structure';
 import { GraphBuilder } from '../../../src/core/onnx/builder';
 import { DataType } from '../../../src/core/onnx/proto';
 import { inferShapes } from '../../../src/core/onnx/shapes';
