@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inspectModel } from '../../src/core/arch/inspect';
 import { toFlopsConfig } from '../../src/core/arch/toFlopsConfig';
 import { analyticFlops, preset, type ModelConfig } from '../../src/core/flops';
-import { readRelpos } from '../../src/core/swin/relposModel';
+import { readRelpos } from '../../src/core/report/relpos';
 import { windowCounts } from '../../src/core/swin/window';
 import { root } from './harness';
 
