@@ -6,7 +6,9 @@
  * and its patch merging. Only structure is read; nothing here loads weights.
  */
 import { numElements } from '../onnx/model';
+import { SCALE_PATH } from '../graph/ops';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
+import { walk } from '../graph/walk';
 import type { Detection } from './detect';
 import type { TreeNode } from './tree';
 import { MASKED } from '../swin/mask';
@@ -147,17 +149,17 @@ export function explainTree(tree: TreeNode, a: GraphAnalysis, det: Detection): v
   // The scale: a Mul/Div by a scalar constant on Q or K (or on the scores) a few view ops before the Softmax.
   for (const at of a.attentions) {
     if (at.scores === null) continue;
-    const queue = [...a.nodes[at.scores].inputs, ...a.nodes[at.softmax].inputs];
-    for (let k = 0; k < queue.length && k < 24; k++) {
-      const p = a.producer.get(queue[k]);
-      if (p === undefined || attnOf.has(p) && p !== at.softmax) continue;
-      const n = a.nodes[p];
-      if ((n.opType === 'Mul' || n.opType === 'Div') && scalarOf(a, p) !== null) {
-        attnOf.set(p, at);
-        scaleNodes.add(p);
-        break;
-      }
-      if (['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Gather', 'Split', 'Slice', 'Identity', 'Cast'].includes(n.opType)) queue.push(n.inputs[0]);
+    // Other attention nodes are neither passed through nor taken (each block finds its own scale).
+    const own = (p: number): boolean => !attnOf.has(p) || p === at.softmax;
+    const scale = walk(a, [...a.nodes[at.scores].inputs, ...a.nodes[at.softmax].inputs].filter((x) => x && !a.isConst(x)), {
+      direction: 'back',
+      through: (p) => own(p) && SCALE_PATH.has(a.nodes[p].opType),
+      stopAt: (p) => own(p) && (a.nodes[p].opType === 'Mul' || a.nodes[p].opType === 'Div') && scalarOf(a, p) !== null,
+      maxSteps: 24,
+    });
+    if (scale !== null) {
+      attnOf.set(scale, at);
+      scaleNodes.add(scale);
     }
   }
   const winOf = new Map<number, { M: number | null; shift: number }>();

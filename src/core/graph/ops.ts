@@ -73,3 +73,9 @@ export const SHIFT_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Split', 'Con
 
 /** Ops a weight goes through on its way to the node that uses it. */
 export const WEIGHT_VIEW = set(PASS_THROUGH, RESHAPE_OPS, ['Expand', 'DequantizeLinear']);
+
+/** From a window's tokens back to window_partition's 6-D view (the roll's Slices and Concats, padding). */
+export const WINDOW_VIEW_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Concat', 'Pad']);
+
+/** From QKᵀ (or the Softmax) back to the attention scale: the view ops between Q or K and their product. */
+export const SCALE_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Gather', 'Split', 'Slice']);
