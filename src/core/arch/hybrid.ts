@@ -12,8 +12,8 @@
  */
 import { attrInts, numElements } from '../onnx/model';
 import type { Backbone, GraphAnalysis } from '../graph/structure';
-import { NORM_OPS, NORM_PARTS, TOKEN_LAYOUT, ARITH_OPS, CONV_LIKE } from '../graph/ops';
-import { walk } from '../graph/walk';
+import { NORM_OPS, NORM_PARTS, TOKEN_LAYOUT, ARITH_OPS, CONV_LIKE, TO_BATCH } from '../graph/ops';
+import { ANY, chain, walk } from '../graph/walk';
 import type { TreeNode } from './tree';
 
 const TOKEN_PATH = new Set([...TOKEN_LAYOUT, ...ARITH_OPS, ...NORM_OPS, ...NORM_PARTS]);
@@ -31,20 +31,10 @@ export function tokenProjection(a: GraphAnalysis): number | null {
 /** The CNN backbone feeding the token projection, or null for a ViT whose projection sees the image. */
 export function findBackbone(a: GraphAnalysis, projection: number): Backbone | null {
   const input = a.nodes[projection].inputs[0];
+  // Everything computed before the projection.
   const nodes = new Set<number>();
-  const queue = [input];
-  const seen = new Set(queue);
-  let convs = 0;
-  for (let k = 0; k < queue.length; k++) {
-    const p = a.producer.get(queue[k]);
-    if (p === undefined || nodes.has(p)) continue;
-    nodes.add(p);
-    if (CONV_LIKE.has(a.nodes[p].opType)) convs++;
-    for (const t of a.nodes[p].inputs) if (t && !a.isConst(t) && !seen.has(t)) {
-        seen.add(t);
-        queue.push(t);
-      }
-  }
+  walk(a, input, { direction: 'back', through: ANY, onPass: (p) => nodes.add(p) });
+  const convs = [...nodes].filter((p) => CONV_LIKE.has(a.nodes[p].opType)).length;
   if (convs === 0) return null;
   // Residual stages: an Add of two computed tensors inside the backbone.
   let residual = false;
@@ -93,10 +83,7 @@ function* sequenceParts(a: GraphAnalysis, dim: number, patches: number): Generat
     if (n.opType !== 'Concat') continue;
     const shape = a.shapes.tensors.get(n.outputs[0])?.shape;
     if (!shape || shape.length !== 3 || shape[2] !== dim || shape[1] < patches) continue;
-    for (const t of n.inputs) {
-      const p = a.producer.get(t);
-      yield p !== undefined && ['Expand', 'Tile', 'Identity', 'Cast'].includes(a.nodes[p].opType) ? a.nodes[p].inputs[0] : t;
-    }
+    for (const t of n.inputs) yield chain(a, t, { direction: 'back', constants: true, through: TO_BATCH, maxSteps: 1 }).tensor;
   }
 }
 

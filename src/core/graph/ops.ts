@@ -79,3 +79,21 @@ export const WINDOW_VIEW_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Concat
 
 /** From QKᵀ (or the Softmax) back to the attention scale: the view ops between Q or K and their product. */
 export const SCALE_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Gather', 'Split', 'Slice']);
+
+/** From V2's relative_coords_table to the CPB MLP's first Linear (a buffer kept or viewed as is). */
+export const COORDS_VIEW = set(['Identity', 'Reshape', 'Cast']);
+
+/**
+ * Ops that hand a constant's values on exactly, rearranged: reading a table through them reads
+ * its values. Not the quantize ops: behind a DequantizeLinear lie integers, not the values.
+ */
+export const VALUE_VIEW = set(RESHAPE_OPS, ['Identity', 'Cast', 'Dropout', 'Contiguous', 'Expand']);
+
+/** From a position embedding added to the tokens back to its tables (cropped, joined, resized). */
+export const POSITION_SOURCE_PATH = set(PASS_THROUGH, RESHAPE_OPS, ['Slice', 'Concat', 'Resize', 'Upsample', 'Gather', 'Expand']);
+
+/** Ops whose inputs after the first are sizes, starts or indices, not data a search follows. */
+export const DATA_INPUT_ONLY = set(['Resize', 'Slice', 'Reshape', 'Gather', 'Expand']);
+
+/** What brings a learned token to the batch before it joins the sequence. */
+export const TO_BATCH = set(['Expand', 'Tile', 'Identity', 'Cast']);

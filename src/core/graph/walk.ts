@@ -4,6 +4,8 @@
  * first node a predicate accepts. Constants are never followed backwards (a weight is not the
  * path of the tokens). The step limit counts tensors taken from the queue: searches are local
  * (a block's few reshapes), so a limit keeps a miss from scanning a 10,000-node graph.
+ * With `constants` the walk goes into a constant subgraph (a relative-position table behind its
+ * Gather, a V2 bias computed through a Sigmoid); `chain` follows one path instead of all.
  */
 import type { OnnxNode } from '../onnx/model';
 import type { OpSet } from './ops';
@@ -29,7 +31,14 @@ export interface WalkOptions {
   maxSteps?: number;
   /** Called for each node passed through. */
   onPass?: (node: number) => void;
+  /** Backwards: follow constant inputs too (the constant subgraph behind a tensor). */
+  constants?: boolean;
+  /** Backwards: the inputs of a passed node to follow (default: all, constants per `constants`). */
+  follow?: (node: number) => readonly (string | undefined)[];
 }
+
+/** Any node: for walks whose `stopAt` says everything. */
+export const ANY: NodeTest = () => true;
 
 function passes(g: WalkGraph, through: OpSet | NodeTest, i: number, via: string): boolean {
   return typeof through === 'function' ? through(i, via) : through.has(g.nodes[i].opType);
@@ -57,8 +66,8 @@ function run(g: WalkGraph, from: string | readonly string[], o: WalkOptions, fou
       const r = visit(p, t);
       if (r === true) return;
       if (r !== 'pass') continue;
-      for (const inp of g.nodes[p].inputs) {
-        if (!inp || g.isConst(inp) || seen.has(inp)) continue;
+      for (const inp of o.follow?.(p) ?? g.nodes[p].inputs) {
+        if (!inp || (!o.constants && g.isConst(inp)) || seen.has(inp)) continue;
         seen.add(inp);
         queue.push(inp);
       }
@@ -90,4 +99,52 @@ export function walkAll(g: WalkGraph, from: string | readonly string[], o: WalkO
   const hits: number[] = [];
   run(g, from, o, (i) => (hits.push(i), false));
   return hits;
+}
+
+export interface ChainOptions {
+  direction: 'back' | 'forward';
+  through: OpSet | NodeTest;
+  stopAt?: NodeTest;
+  maxSteps?: number;
+  /** Backwards: follow a node's first input even when constant (default: its first computed input). */
+  constants?: boolean;
+  /** Backwards: the input of a passed node to follow next (overrides the default). */
+  next?: (node: number) => string | undefined;
+}
+
+export interface Chain {
+  /** The nodes passed through, in order. */
+  path: number[];
+  /** The node stopped at, or null (no producer/consumer, an op not passed, or the step limit). */
+  end: number | null;
+  /** The last tensor reached (the stopped node's `via`, or where the chain ran out). */
+  tensor: string;
+}
+
+/**
+ * A single path: backwards along each node's first computed input (or first input, with
+ * `constants`), forwards along a tensor's only consumer. Stops like walk(); `path` is what it
+ * passed. For chains a few ops long (a score's elementwise steps, a constant behind view ops).
+ */
+export function chain(g: WalkGraph, from: string, o: ChainOptions): Chain {
+  const path: number[] = [];
+  let tensor = from;
+  const max = o.maxSteps ?? Infinity;
+  for (let k = 0; k < max && tensor; k++) {
+    let i: number | undefined;
+    if (o.direction === 'back') i = g.producer.get(tensor);
+    else {
+      const cs = g.consumers.get(tensor) ?? [];
+      i = cs.length === 1 ? cs[0] : undefined;
+    }
+    if (i === undefined) break;
+    if (o.stopAt?.(i, tensor)) return { path, end: i, tensor };
+    if (!passes(g, o.through, i, tensor)) break;
+    path.push(i);
+    const n = g.nodes[i];
+    const next = o.direction === 'forward' ? n.outputs[0] : o.next ? o.next(i) : o.constants ? n.inputs[0] : n.inputs.find((x) => x && !g.isConst(x));
+    if (!next) break;
+    tensor = next;
+  }
+  return { path, end: null, tensor };
 }

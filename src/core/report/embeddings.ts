@@ -18,7 +18,9 @@ import { isFloatType } from '../onnx/proto';
 import { loadTensorValues } from '../onnx/reader';
 import { isCheckpointPath, loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
+import { DATA_INPUT_ONLY, POSITION_SOURCE_PATH } from '../graph/ops';
 import type { GraphAnalysis } from '../graph/structure';
+import { walk } from '../graph/walk';
 import { analyzeGraph } from '../arch/analysis';
 import type { Detection } from '../arch/detect';
 import { detectArchitecture } from '../arch/detect';
@@ -60,8 +62,6 @@ export interface EmbeddingsDocument {
   notes: string[];
 }
 
-/** Ops a constant position embedding may pass through before it is added to the tokens. */
-const CONST_PATH = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'Cast', 'Slice', 'Concat', 'Resize', 'Gather', 'Expand', 'DequantizeLinear', 'Upsample']);
 
 interface FoundPositions {
   /** The initializer holding the patch rows: [.., N, D] rows, or a [.., D, h, w] grid (what an exporter leaves when it folds the reshape before a Resize). */
@@ -92,26 +92,23 @@ export function findPositionEmbedding(a: GraphAnalysis, det: Detection): FoundPo
       // Walk back to the initializers it is made of; note a Resize (run-time interpolation).
       let interpolated = false;
       const leaves: TensorInfo[] = [];
-      const queue = [x];
-      const seen = new Set(queue);
-      for (let k = 0; k < queue.length && k < 64; k++) {
-        const init = a.initializers.get(queue[k]);
-        if (init) {
-          if (isFloatType(init.dataType) && !leaves.includes(init)) leaves.push(init);
-          continue;
-        }
-        const p = a.producer.get(queue[k]);
-        if (p === undefined) continue;
-        const pn = a.nodes[p];
-        if (!CONST_PATH.has(pn.opType)) continue;
-        if (pn.opType === 'Resize' || pn.opType === 'Upsample') interpolated = true;
-        const ins = pn.opType === 'Resize' || pn.opType === 'Slice' || pn.opType === 'Reshape' || pn.opType === 'Gather' || pn.opType === 'Expand' ? [pn.inputs[0]] : pn.inputs;
-        for (const inp of ins)
-          if (inp && !seen.has(inp)) {
-            seen.add(inp);
-            queue.push(inp);
-          }
-      }
+      const take = (name: string | undefined): void => {
+        const init = name ? a.initializers.get(name) : undefined;
+        if (init && isFloatType(init.dataType) && !leaves.includes(init)) leaves.push(init);
+      };
+      take(x);
+      walk(a, x, {
+        direction: 'back',
+        constants: true,
+        through: POSITION_SOURCE_PATH,
+        maxSteps: 64,
+        // Only the data input of a resize, crop, view or lookup: its sizes and indices are no table.
+        follow: (p) => (DATA_INPUT_ONLY.has(a.nodes[p].opType) ? [a.nodes[p].inputs[0]] : a.nodes[p].inputs),
+        onPass: (p) => {
+          if (a.nodes[p].opType === 'Resize' || a.nodes[p].opType === 'Upsample') interpolated = true;
+          for (const inp of DATA_INPUT_ONLY.has(a.nodes[p].opType) ? [a.nodes[p].inputs[0]] : a.nodes[p].inputs) take(inp);
+        },
+      });
       const rows = (t: TensorInfo): number => (t.dims[t.dims.length - 1] === D ? numElements(t.dims) / D : 0);
       const gridCells = (t: TensorInfo): number => (t.dims.length >= 3 && t.dims[t.dims.length - 3] === D ? t.dims[t.dims.length - 2] * t.dims[t.dims.length - 1] : 0);
       const need = interpolated ? 4 : P;

@@ -21,7 +21,9 @@ import { loadTensorValues } from '../onnx/reader';
 import { loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import { analyzeGraph } from '../arch/analysis';
+import { VALUE_VIEW } from '../graph/ops';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
+import { chain } from '../graph/walk';
 import { detectArchitecture, type Detection } from '../arch/detect';
 import { relativePositionIndex, tableFromBias, tableRows } from '../swin/relpos';
 import { evalConst } from '../swin/evalConst';
@@ -76,45 +78,46 @@ export interface RelposReport {
   layers: RelposLayer[];
 }
 
-const VIEW_OPS = new Set(['Reshape', 'Transpose', 'Unsqueeze', 'Squeeze', 'Identity', 'Cast', 'Flatten', 'Expand', 'Contiguous']);
+/**
+ * The tensor behind `name` through value-preserving views: an initializer, a folded value
+ * (onnx/shapes' constant folding), a Constant node's output; `constant` is that node.
+ */
+function behindViews(a: GraphAnalysis, name: string): { tensor: string; constant: number | null } | null {
+  const c = chain(a, name, {
+    direction: 'back',
+    constants: true,
+    through: VALUE_VIEW,
+    stopAt: (p, via) => !!a.shapes.tensors.get(via)?.value || a.nodes[p].opType === 'Constant',
+    maxSteps: 8,
+  });
+  if (c.end === null && c.path.length >= 8) return null;
+  return { tensor: c.tensor, constant: c.end !== null && a.nodes[c.end].opType === 'Constant' && !a.shapes.tensors.get(c.tensor)?.value ? c.end : null };
+}
+
+/** A Constant node's tensor value. */
+function constantValue(a: GraphAnalysis, node: number): TensorInfo | null {
+  const v = a.nodes[node].attributes.find((x) => x.name === 'value');
+  return v && v.type === 'tensor' ? v.value : null;
+}
 
 /** Values of a constant tensor: an initializer, a Constant node, or a folded value, through view ops. */
 function constValues(a: GraphAnalysis, name: string, maxBytes: number): { values: number[] | null; init: TensorInfo | null } {
-  for (let depth = 0; depth < 8; depth++) {
-    const init = a.initializers.get(name);
-    if (init) return { values: loadTensorValues(a.model, init, maxBytes), init };
-    const folded = a.shapes.tensors.get(name)?.value;
-    if (folded) return { values: folded, init: null };
-    const p = a.producer.get(name);
-    if (p === undefined) return { values: null, init: null };
-    const n = a.nodes[p];
-    if (n.opType === 'Constant') {
-      const v = n.attributes.find((x) => x.name === 'value');
-      if (v && v.type === 'tensor') return { values: loadTensorValues(a.model, v.value, maxBytes), init: v.value };
-      return { values: null, init: null };
-    }
-    if (!VIEW_OPS.has(n.opType)) return { values: null, init: null };
-    name = n.inputs[0];
-  }
-  return { values: null, init: null };
+  const b = behindViews(a, name);
+  if (!b) return { values: null, init: null };
+  const init = a.initializers.get(b.tensor);
+  if (init) return { values: loadTensorValues(a.model, init, maxBytes), init };
+  const folded = a.shapes.tensors.get(b.tensor)?.value;
+  if (folded) return { values: folded, init: null };
+  const t = b.constant === null ? null : constantValue(a, b.constant);
+  return t ? { values: loadTensorValues(a.model, t, maxBytes), init: t } : { values: null, init: null };
 }
 
 /** The initializer or Constant behind a tensor name (through view ops), for its dims and data location. */
 function constTensor(a: GraphAnalysis, name: string): TensorInfo | null {
-  for (let depth = 0; depth < 8; depth++) {
-    const init = a.initializers.get(name);
-    if (init) return init;
-    const p = a.producer.get(name);
-    if (p === undefined) return null;
-    const n = a.nodes[p];
-    if (n.opType === 'Constant') {
-      const v = n.attributes.find((x) => x.name === 'value');
-      return v && v.type === 'tensor' ? v.value : null;
-    }
-    if (!VIEW_OPS.has(n.opType)) return null;
-    name = n.inputs[0];
-  }
-  return null;
+  // The folded value does not stop this search: the source's dims and data location are wanted.
+  const c = chain(a, name, { direction: 'back', constants: true, through: VALUE_VIEW, stopAt: (p) => a.nodes[p].opType === 'Constant', maxSteps: 8 });
+  if (c.end !== null) return constantValue(a, c.end);
+  return c.path.length >= 8 ? null : a.initializers.get(c.tensor) ?? null;
 }
 
 /**
@@ -166,16 +169,14 @@ interface Found {
 
 /** Whether a Sigmoid (V2's 16·sigmoid) is among the few nodes producing this tensor. */
 function sigmoidNear(a: GraphAnalysis, name: string): boolean {
-  let cur = name;
-  for (let k = 0; k < 6; k++) {
-    const p = a.producer.get(cur);
-    if (p === undefined) return false;
-    const n = a.nodes[p];
-    if (n.opType === 'Sigmoid') return true;
-    if (!VIEW_OPS.has(n.opType) && n.opType !== 'Mul') return false;
-    cur = n.inputs.find((x) => x && !(a.shapes.tensors.get(x)?.value?.length === 1)) ?? n.inputs[0];
-  }
-  return false;
+  return chain(a, name, {
+    direction: 'back',
+    through: (p) => VALUE_VIEW.has(a.nodes[p].opType) || a.nodes[p].opType === 'Mul',
+    stopAt: (p) => a.nodes[p].opType === 'Sigmoid',
+    // Past the 16 of 16·sigmoid: the input that is not a scalar.
+    next: (p) => a.nodes[p].inputs.find((x) => x && !(a.shapes.tensors.get(x)?.value?.length === 1)) ?? a.nodes[p].inputs[0],
+    maxSteps: 6,
+  }).end !== null;
 }
 
 /** The bias added to one block's scores: a folded [1?, heads, N, N] constant, or a Gather from a table. */
@@ -201,21 +202,14 @@ function findBias(a: GraphAnalysis, at: AttentionInfo, Mh: number, Mw: number): 
         continue;
       }
       // A table and a Gather by the index, behind view ops (Reshape/Transpose/Unsqueeze)?
-      let cur = inp;
-      for (let k = 0; k < 8; k++) {
-        const p = a.producer.get(cur);
-        if (p === undefined) break;
-        const pn = a.nodes[p];
-        if (pn.opType === 'Gather') {
-          const t = constTensor(a, pn.inputs[0]);
-          const tdims = t ? t.dims.filter((d) => d !== 1 || t.dims.length <= 2) : null;
-          if (t && tdims && numElements(t.dims) === R * at.heads && (t.dims[t.dims.length - 1] === at.heads || at.heads === 1)) {
-            return { source: 'table', tensor: t, tensorName: t.name || pn.inputs[0], indices: pn.inputs[1] };
-          }
-          break;
+      const gather = chain(a, inp, { direction: 'back', constants: true, through: VALUE_VIEW, stopAt: (p) => a.nodes[p].opType === 'Gather', maxSteps: 8 }).end;
+      if (gather !== null) {
+        const pn = a.nodes[gather];
+        const t = constTensor(a, pn.inputs[0]);
+        const tdims = t ? t.dims.filter((d) => d !== 1 || t.dims.length <= 2) : null;
+        if (t && tdims && numElements(t.dims) === R * at.heads && (t.dims[t.dims.length - 1] === at.heads || at.heads === 1)) {
+          return { source: 'table', tensor: t, tensorName: t.name || pn.inputs[0], indices: pn.inputs[1] };
         }
-        if (!VIEW_OPS.has(pn.opType)) break;
-        cur = pn.inputs[0];
       }
       const t = constTensor(a, inp);
       if (t && numElements(t.dims) === at.heads * N * N) return { source: 'folded', tensor: t, tensorName: t.name || inp, value: inp };

@@ -7,34 +7,18 @@
  * Either one marks the block as V2 (V1 scales by the scalar 1/√d and adds a gathered table).
  */
 import { numElements } from '../onnx/model';
+import { COORDS_VIEW } from '../graph/ops';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
+import { ANY, chain, walk, walkAll } from '../graph/walk';
 
 /** The nodes from QKᵀ to the Softmax (the scores' elementwise chain), at most a few steps. */
 function scoreChain(a: GraphAnalysis, at: AttentionInfo): number[] {
-  const out: number[] = [];
-  let cur = a.nodes[at.softmax].inputs[0];
-  for (let k = 0; k < 8 && cur; k++) {
-    const p = a.producer.get(cur);
-    if (p === undefined || p === at.scores) break;
-    out.push(p);
-    const n = a.nodes[p];
-    cur = n.inputs.find((x) => x && !a.isConst(x)) ?? '';
-  }
-  return out;
+  return chain(a, a.nodes[at.softmax].inputs[0], { direction: 'back', through: ANY, stopAt: (p) => p === at.scores, maxSteps: 8 }).path;
 }
 
 /** Whether a constant was computed through an op of this type within a few producers. */
 function computedBy(a: GraphAnalysis, name: string, op: string, steps: number): boolean {
-  const queue = [name];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < 4 * steps; k++) {
-    const p = a.producer.get(queue[k]);
-    if (p === undefined) continue;
-    const n = a.nodes[p];
-    if (n.opType === op) return true;
-    for (const x of n.inputs) if (x && !seen.has(x) && !a.initializers.has(x)) { seen.add(x); queue.push(x); }
-  }
-  return false;
+  return walk(a, name, { direction: 'back', constants: true, through: ANY, stopAt: (p) => a.nodes[p].opType === op, maxSteps: 4 * steps }) !== null;
 }
 
 /** Scores multiplied by exp(logit_scale): a per-head constant [heads, 1, 1] (not V1's scalar). */
@@ -67,15 +51,14 @@ export function cpbCoordsTables(a: GraphAnalysis): Set<string> {
   const out = new Set<string>();
   for (const [name, t] of a.initializers) {
     if (t.dims.length < 2 || t.dims[t.dims.length - 1] !== 2) continue;
-    const users: number[] = [];
     const stack = [name];
-    for (let k = 0; k < stack.length && k < 64; k++) {
-      for (const u of a.consumers.get(stack[k]) ?? []) {
-        const n = a.nodes[u];
-        if (n.opType === 'Identity' || n.opType === 'Reshape' || n.opType === 'Cast') stack.push(n.outputs[0]);
-        else users.push(u);
-      }
-    }
+    const users = walkAll(a, name, {
+      direction: 'forward',
+      through: COORDS_VIEW,
+      stopAt: (u) => !COORDS_VIEW.has(a.nodes[u].opType),
+      onPass: (u) => stack.push(a.nodes[u].outputs[0]),
+      maxSteps: 64,
+    });
     // Every use is the data input (A) of a MatMul/Gemm whose output ends, through the MLP, in a Sigmoid.
     const ok = users.length > 0 && users.every((u) => {
       const n = a.nodes[u];
@@ -95,14 +78,5 @@ function isWeight(a: GraphAnalysis, name: string): boolean {
 }
 
 function leadsTo(a: GraphAnalysis, name: string, op: string, steps: number): boolean {
-  const queue = [name];
-  const seen = new Set(queue);
-  for (let k = 0; k < queue.length && k < 4 * steps; k++) {
-    for (const u of a.consumers.get(queue[k]) ?? []) {
-      const n = a.nodes[u];
-      if (n.opType === op) return true;
-      for (const o of n.outputs) if (o && !seen.has(o)) { seen.add(o); queue.push(o); }
-    }
-  }
-  return false;
+  return walk(a, name, { direction: 'forward', through: ANY, stopAt: (u) => a.nodes[u].opType === op, maxSteps: 4 * steps }) !== null;
 }
