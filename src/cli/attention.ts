@@ -1,6 +1,7 @@
 /** `vit-inspect attention`: the model's own attention for an image, and the heat map over it. */
 import { basename, resolve } from 'node:path';
 import type sharpType from 'sharp';
+import { lut, range } from '../core/colormap';
 import { attentionDocument } from '../core/attention/document';
 import { UserError } from '../core/errors';
 import { table } from '../core/textTable';
@@ -42,17 +43,15 @@ export const attentionCommands: Record<string, Command> = {
 async function writeHeatmap(out: string, cropped: { width: number; height: number; rgb: Uint8Array }, map: ArrayLike<number>, grid: [number, number], cell: number): Promise<void> {
   const sharp = require('sharp') as typeof sharpType;
   const size = Math.max(224, cropped.width);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < map.length; i++) {
-    lo = Math.min(lo, map[i]);
-    hi = Math.max(hi, map[i]);
-  }
+  // The panel's colour ramp (viridis), its alpha rising with the value so the image shows through where attention is low.
+  const [lo, hi] = range(map);
+  const ramp = lut('viridis');
   const [gh, gw] = grid;
   const rgba = Buffer.alloc(gh * gw * 4);
   for (let i = 0; i < gh * gw; i++) {
     const t = hi > lo ? (map[i] - lo) / (hi - lo) : 0;
-    rgba.set([Math.round(255 * Math.min(1, 2 * t)), Math.round(255 * Math.max(0, 2 * t - 1)), 32, Math.round(255 * (0.25 + 0.5 * t))], i * 4);
+    const k = Math.round(255 * t) * 3;
+    rgba.set([ramp[k], ramp[k + 1], ramp[k + 2], Math.round(255 * (0.25 + 0.5 * t))], i * 4);
   }
   const scale = size / cropped.width;
   const heat = await sharp(rgba, { raw: { width: gw, height: gh, channels: 4 } }).resize(Math.round(gw * cell * scale), Math.round(gh * cell * scale), { kernel: 'nearest' }).png().toBuffer();
