@@ -1,3 +1,4 @@
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 
 /** Parsed command line: positionals and --flags (a flag without a value is `true`). */
@@ -6,29 +7,31 @@ export interface Args {
   flags: Map<string, string | true>;
 }
 
+/**
+ * node:util's parseArgs, strict: every `--name` given is declared (a string unless it is one of the
+ * command's booleans), so unknown flags reach unknownFlags() with the command's own list of known ones,
+ * and a string flag without a value is a user error in our words.
+ */
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Args {
-  const positionals: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
-      else if (booleanFlags.has(name)) flags.set(name, true);
-      else {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith('--')) throw new UserError(`--${name} needs a value.`);
-        flags.set(name, v);
-        i++;
-      }
-    } else positionals.push(a);
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const a of argv) {
+    if (a === '--') break;
+    if (!a.startsWith('--')) continue;
+    const name = a.slice(2).split('=')[0];
+    options[name] = { type: booleanFlags.has(name) ? 'boolean' : 'string' };
   }
-  return { positionals, flags };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    const m = /'(-{1,2})([^' <]+)/.exec((e as Error).message);
+    if (m?.[1] === '-') throw new UserError(`Unknown option -${m[2]}: options are spelled --name.`);
+    const name = m?.[2] ?? '';
+    throw new UserError(booleanFlags.has(name) ? `--${name} takes no value.` : `--${name} needs a value.`);
+  }
+  const flags = new Map<string, string | true>();
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags.set(k, v === true ? true : String(Array.isArray(v) ? v[v.length - 1] : v));
+  return { positionals: parsed.positionals, flags };
 }
 
 export function str(args: Args, name: string): string | undefined {

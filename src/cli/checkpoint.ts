@@ -9,9 +9,10 @@ import { readCheckpoint, isPickleCheckpoint, pickleMessage } from '../core/check
 import { UserError } from '../core/errors';
 import { type Args, str, unknownFlags } from './args';
 import { table } from '../core/textTable';
+import { print, type Command } from './common';
 
-type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
-const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+
 
 function checkpointArg(args: Args, usage: string): string {
   if (args.positionals.length !== 1) throw new UserError(`Give one checkpoint: ${usage}`);

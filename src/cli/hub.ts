@@ -10,10 +10,11 @@ import { resolveModelSpec } from '../core/hub/resolve';
 import { scanCache, scanFolder } from '../core/hub/scan';
 import { str, unknownFlags, type Args } from './args';
 import { table } from '../core/textTable';
+import { print, type Command } from './common';
 
-type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
 
-const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 
 /** Progress on stderr (stdout stays one JSON document). */

@@ -13,7 +13,7 @@ import type { CapturedLayer } from '../../src/core/attention/maps';
 import { canRollout, modelView, tokenAt, type HeadMap, type ModelQuery } from '../../src/core/attention/modelView';
 import type { HeadSelect } from '../../src/core/attention/maps';
 import type { HostMessage } from '../../src/shared/protocol';
-import { COLORMAPS, colour, lut, range, type ColormapName } from '../shared/colormap';
+import { COLORMAPS, colour, lut, range, type ColormapName } from '../../src/core/colormap';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
 

@@ -12,7 +12,7 @@ import { post, onMessage, getState, setState } from '../shared/host';
 import { componentTile } from '../../src/core/vit/patchFilters';
 import type { HostMessage, DistanceSeries } from '../../src/shared/protocol';
 import type { PositionsReport, PatchFiltersReport } from '../../src/core/report/embeddings';
-import { lut } from '../shared/colormap';
+import { lut } from '../../src/core/colormap';
 
 type Embeddings = Extract<HostMessage, { type: 'embeddings' }>;
 
