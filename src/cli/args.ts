@@ -4,11 +4,15 @@ import { UserError } from '../core/errors';
 export interface Args {
   positionals: string[];
   flags: Map<string, string | true>;
+  /** Every value of a flag given more than once (`--model A --model B`), in order; `flags` keeps the last. */
+  repeated?: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Args {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
+  const keep = (name: string, v: string): void => void repeated.set(name, [...(repeated.get(name) ?? []), v]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -18,17 +22,21 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Ar
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
+      if (eq > 0) {
+        flags.set(name, a.slice(eq + 1));
+        keep(name, a.slice(eq + 1));
+      }
       else if (booleanFlags.has(name)) flags.set(name, true);
       else {
         const v = argv[i + 1];
         if (v === undefined || v.startsWith('--')) throw new UserError(`--${name} needs a value.`);
         flags.set(name, v);
+        keep(name, v);
         i++;
       }
     } else positionals.push(a);
   }
-  return { positionals, flags };
+  return { positionals, flags, repeated };
 }
 
 export function str(args: Args, name: string): string | undefined {

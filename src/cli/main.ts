@@ -16,6 +16,7 @@ import { hubCommands, resolveHfArgs } from './hub';
 import { analyticFlops, layerSweep, omegaMsa, omegaWmsa, preset, PRESET_NAMES, type FlopsReport } from '../core/flops';
 import { RuntimeClient } from '../runtime/client';
 import { checkpointCommands } from './checkpoint';
+import { evaluateCommands } from './evaluate';
 import { doctorReport } from '../shared/doctorReport';
 import { DEFAULT_PROVIDER_ORDER, adapterText } from '../core/session/providers';
 
@@ -416,7 +417,7 @@ async function measure(args: Args, h: number, w: number, dim: number, heads: num
   process.stderr.write(`measured on ${r.ep}: median of repeats; this machine's dense ${r.matmulN}² MatMul reaches ${r.matmulGflops.toFixed(1)} GFLOP/s\n`);
 }
 
-Object.assign(commands, hubCommands);
+Object.assign(commands, hubCommands, evaluateCommands);
 
 function help(): string {
   const lines = ['vit-inspect — look inside ViT and Swin ONNX models', '', 'Commands:'];
