@@ -4,7 +4,7 @@ import { DEFAULT_PROVIDER_ORDER } from '../core/session/providers';
 import { UserError } from '../core/errors';
 import { resolveLabels } from '../core/classify/labels';
 import { readImageFolder, readLabelsCsv, type LabelledFolder } from '../core/evaluate/layout';
-import { evaluateDocument, type ModelRun } from '../core/evaluate/document';
+import { evaluateDocument, type EvaluateDocument, type ModelRun } from '../core/evaluate/document';
 import type { Prediction } from '../core/evaluate/metrics';
 import { RuntimeClient } from '../runtime/client';
 import { str, unknownFlags, type Args } from './args';
@@ -61,6 +61,19 @@ async function runModel(client: RuntimeClient, model: string, dir: string, csv: 
   return { run: { model, labels, predictions, seconds }, folder: folder!, unreadable };
 }
 
+/** Every model on the folder, one after the other; unreadable paths relative to `dir`. */
+export async function evaluateFolder(client: RuntimeClient, models: string[], dir: string, csv: string | undefined, order: string[]): Promise<{ doc: EvaluateDocument; runs: ModelRun[]; note?: string }> {
+  const runs: ModelRun[] = [];
+  let first: { folder: LabelledFolder; unreadable: { path: string; reason: string }[] } | undefined;
+  for (const m of models) {
+    const r = await runModel(client, m, dir, csv, order);
+    runs.push(r.run);
+    first ??= r;
+  }
+  const doc = evaluateDocument(first!.folder.images.length, first!.folder.unmatched, first!.folder.empty, first!.unreadable.map((u) => ({ ...u, path: relative(dir, u.path) })), runs);
+  return { doc, runs, note: first!.folder.note };
+}
+
 export const evaluateCommands: Record<string, Command> = {
   evaluate: {
     summary: 'accuracy, top-5, per-class precision/recall and the confusion matrix of one or more models on a labelled folder',
@@ -74,20 +87,14 @@ export const evaluateCommands: Record<string, Command> = {
       const csv = str(args, 'labels-csv');
       const order = (str(args, 'ep') ?? DEFAULT_PROVIDER_ORDER.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
       const client = new RuntimeClient(join(__dirname, 'runtime.js'));
-      const runs: ModelRun[] = [];
-      let first: { folder: LabelledFolder; unreadable: { path: string; reason: string }[] } | undefined;
+      let result: Awaited<ReturnType<typeof evaluateFolder>>;
       try {
-        for (const m of models) {
-          const r = await runModel(client, m, dir, csv && resolve(csv), order);
-          runs.push(r.run);
-          first ??= r;
-        }
+        result = await evaluateFolder(client, models, dir, csv && resolve(csv), order);
       } finally {
         client.dispose();
       }
-      const rel = (p: string): string => relative(dir, p);
-      const doc = evaluateDocument(first!.folder.images.length, first!.folder.unmatched, first!.folder.empty, first!.unreadable.map((u) => ({ ...u, path: rel(u.path) })), runs);
-      if (first!.folder.note) process.stderr.write(`note: ${first!.folder.note}\n`);
+      const { doc, note } = result;
+      if (note) process.stderr.write(`note: ${note}\n`);
       if (json) return print(JSON.stringify(doc, null, 2));
       print(`${doc.images} images in ${dir}`);
       if (doc.unmatched.length) print(`folders matching no class (skipped): ${doc.unmatched.join(', ')}`);
