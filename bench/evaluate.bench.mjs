@@ -22,7 +22,7 @@ try {
   const bundle = path.join(tmp, 'lib.cjs');
   fs.writeFileSync(path.join(tmp, 'lib.ts'), [
     `export { RuntimeClient } from '${path.join(root, 'src/runtime/client')}';`,
-    `export { evaluateFolder } from '${path.join(root, 'src/cli/evaluate')}';`,
+    `export { evaluateFolder } from '${path.join(root, 'src/runtime/evaluate')}';`,
     `export { listImages } from '${path.join(root, 'src/core/image/folder')}';`,
   ].join('\n'));
   await esbuild.build({ entryPoints: [path.join(tmp, 'lib.ts')], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', external: ['onnxruntime-node', 'sharp'], logLevel: 'warning' });

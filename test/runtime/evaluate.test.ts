@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useRuntime } from './useRuntime';
-import { evaluateFolder } from '../../src/cli/evaluate';
+import { evaluateFolder } from '../../src/runtime/evaluate';
 
 const DIR = resolve('samples/labelled');
 const MODELS = ['fashion-vit', 'fashion-swin'].map((m) => resolve('media/models', `${m}.onnx`));
