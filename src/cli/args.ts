@@ -5,6 +5,8 @@ import { UserError } from '../core/errors';
 export interface Args {
   positionals: string[];
   flags: Map<string, string | true>;
+  /** Every value of a flag given more than once (`--model A --model B`), in order; `flags` keeps the last. */
+  repeated?: Map<string, string[]>;
 }
 
 /**
@@ -13,12 +15,12 @@ export interface Args {
  * and a string flag without a value is a user error in our words.
  */
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Args {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const a of argv) {
     if (a === '--') break;
     if (!a.startsWith('--')) continue;
     const name = a.slice(2).split('=')[0];
-    options[name] = { type: booleanFlags.has(name) ? 'boolean' : 'string' };
+    options[name] = booleanFlags.has(name) ? { type: 'boolean' } : { type: 'string', multiple: true };
   }
   let parsed: ReturnType<typeof nodeParseArgs>;
   try {
@@ -30,8 +32,13 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Ar
     throw new UserError(booleanFlags.has(name) ? `--${name} takes no value.` : `--${name} needs a value.`);
   }
   const flags = new Map<string, string | true>();
-  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags.set(k, v === true ? true : String(Array.isArray(v) ? v[v.length - 1] : v));
-  return { positionals: parsed.positionals, flags };
+  const repeated = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (v === undefined || v === false) continue;
+    if (Array.isArray(v)) repeated.set(k, v.map(String));
+    flags.set(k, v === true ? true : String(Array.isArray(v) ? v[v.length - 1] : v));
+  }
+  return { positionals: parsed.positionals, flags, repeated };
 }
 
 export function str(args: Args, name: string): string | undefined {

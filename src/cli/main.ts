@@ -16,6 +16,7 @@ import { flopsCommands } from './flops';
 import { hubCommands, resolveHfArgs } from './hub';
 import { providersCommands } from './providers';
 import { relposCommands } from './relpos';
+import { evaluateCommands } from './evaluate';
 
 export { embeddedModel } from './common';
 
@@ -31,6 +32,7 @@ export const commands: Record<string, Command> = {
   ...doctorCommands,
   ...checkpointCommands,
   ...hubCommands,
+  ...evaluateCommands,
 };
 
 function help(): string {

@@ -1,0 +1,48 @@
+/** `vit-inspect evaluate`: accuracy, top-5, per-class scores and the confusion matrix on a labelled folder, per model. */
+import { join, resolve } from 'node:path';
+import { DEFAULT_PROVIDER_ORDER } from '../core/session/providers';
+import { UserError } from '../core/errors';
+import { RuntimeClient } from '../runtime/client';
+import { evaluateFolder } from '../runtime/evaluate';
+import { str, unknownFlags, type Args } from './args';
+import { table } from '../core/textTable';
+
+type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
+
+const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+export const evaluateCommands: Record<string, Command> = {
+  evaluate: {
+    summary: 'accuracy, top-5, per-class precision/recall and the confusion matrix of one or more models on a labelled folder',
+    usage: 'vit-inspect evaluate DIR --model A [--model B ...] [--labels-csv F] [--ep cuda,cpu] [--json]',
+    async run(args, json) {
+      unknownFlags(args, ['model', 'labels-csv', 'ep', 'json']);
+      if (args.positionals.length !== 1) throw new UserError('Give one labelled folder: vit-inspect evaluate DIR --model A [--model B ...]');
+      const models = (args.repeated?.get('model') ?? []).map((m) => resolve(m));
+      if (!models.length) models.push(resolve(__dirname, '..', 'media', 'models', 'fashion-vit.onnx'));
+      const dir = resolve(args.positionals[0]);
+      const csv = str(args, 'labels-csv');
+      const order = (str(args, 'ep') ?? DEFAULT_PROVIDER_ORDER.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      const client = new RuntimeClient(join(__dirname, 'runtime.js'));
+      let result: Awaited<ReturnType<typeof evaluateFolder>>;
+      try {
+        result = await evaluateFolder(client, models, dir, csv && resolve(csv), order);
+      } finally {
+        client.dispose();
+      }
+      const { doc, note } = result;
+      if (note) process.stderr.write(`note: ${note}\n`);
+      if (json) return print(JSON.stringify(doc, null, 2));
+      print(`${doc.images} images in ${dir}`);
+      if (doc.unmatched.length) print(`folders matching no class (skipped): ${doc.unmatched.join(', ')}`);
+      if (doc.empty.length) print(`empty classes: ${doc.empty.join(', ')}`);
+      for (const u of doc.unreadable) print(`unreadable: ${u.path}: ${u.reason}`);
+      for (const m of doc.models) {
+        print(`\n${m.model}\naccuracy ${(m.accuracy * 100).toFixed(2)}%, top-5 ${(m.top5 * 100).toFixed(2)}%, ${m.imagesPerSecond.toFixed(1)} images/s`);
+        print(table(['class', 'precision', 'recall', 'support'], m.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.support])));
+        print('confusion (rows = true, columns = predicted):');
+        print(table(['true \\ predicted', ...m.labels.map((_, i) => String(i))], m.confusion.map((row, i) => [`${i} ${m.labels[i]}`, ...row])));
+      }
+      if (doc.agreement !== undefined) print(`\nagreement (same top-1): ${(doc.agreement * 100).toFixed(2)}%`);
+    },
+  },
+};
