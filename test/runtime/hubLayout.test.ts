@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveLabels } from '../../../src/core/classify/labels';
-import { resolvePreprocessing } from '../../../src/core/image/preprocess';
-import { RuntimeClient } from '../../../src/runtime/client';
+import { resolveLabels } from '../../src/core/classify/labels';
+import { resolvePreprocessing } from '../../src/core/image/preprocess';
+import { RuntimeClient } from '../../src/runtime/client';
 
 const fixtures = resolve('test/fixtures');
 const script = resolve('dist/runtime.js');

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { sha256, startStandin, type Standin } from '../hub/standin';
+import { sha256, startStandin, type Standin } from '../unit/hub/standin';
 
 const run = promisify(execFile);
 const cli = resolve('dist/cli.js');
