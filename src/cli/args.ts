@@ -15,20 +15,25 @@ export interface Args {
  * and a string flag without a value is a user error in our words.
  */
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Args {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const a of argv) {
     if (a === '--') break;
     if (!a.startsWith('--')) continue;
     const name = a.slice(2).split('=')[0];
     options[name] = booleanFlags.has(name) ? { type: 'boolean' } : { type: 'string', multiple: true };
   }
+  // The one short option: `-o OUT` is `--out OUT` (export's usage, as compilers spell it).
+  if (argv.includes('-o')) options.out = { type: 'string', multiple: true, short: 'o' };
   let parsed: ReturnType<typeof nodeParseArgs>;
   try {
     parsed = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (e) {
-    const m = /'(-{1,2})([^' <]+)/.exec((e as Error).message);
+    const msg = (e as Error).message;
+    const long = /--([^' <,]+)/.exec(msg)?.[1];
+    if (long && /argument missing/.test(msg)) throw new UserError(`--${long} needs a value.`);
+    const m = /'(-{1,2})([^' <,]+)/.exec(msg);
     if (m?.[1] === '-') throw new UserError(`Unknown option -${m[2]}: options are spelled --name.`);
-    const name = m?.[2] ?? '';
+    const name = long ?? m?.[2] ?? '';
     throw new UserError(booleanFlags.has(name) ? `--${name} takes no value.` : `--${name} needs a value.`);
   }
   const flags = new Map<string, string | true>();

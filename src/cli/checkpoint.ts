@@ -27,13 +27,6 @@ export const checkpointCommands: Record<string, Command> = {
     summary: 'a safetensors checkpoint (Hugging Face or timm) as a standard ONNX file, config.json and preprocessor_config.json copied beside it',
     usage: 'vit-inspect export CHECKPOINT -o OUT.onnx [--json]',
     async run(args, json) {
-      // `-o OUT` (the parser knows only --flags: a short -o arrives as two positionals).
-      const k = args.positionals.indexOf('-o');
-      if (k >= 0) {
-        if (k + 1 >= args.positionals.length) throw new UserError(`-o needs a file name: ${this.usage}`);
-        args.flags.set('out', args.positionals[k + 1]);
-        args.positionals.splice(k, 2);
-      }
       unknownFlags(args, ['out', 'json']);
       const src = checkpointArg(args, this.usage);
       const out = str(args, 'out');
