@@ -22,12 +22,44 @@ interface Expected {
   config: Record<string, unknown>;
 }
 
+/** Every model with committed expectations, named here so that a lost .expected.json fails instead of dropping out. */
+const EXPECTED = [
+  'deit_s_distilled',
+  'dynamic_vit',
+  'resnet18',
+  'swin_b',
+  'swin_s',
+  'swin_t',
+  'swin_t_opset13',
+  'swin_v2_t',
+  'tiny_deit',
+  'tiny_hybrid',
+  'tiny_hybrid_resnet',
+  'tiny_registers',
+  'tiny_swin',
+  'tiny_swin_fp16',
+  'tiny_swin_int8_dyn',
+  'tiny_swin_ort_all',
+  'tiny_swin_ort_extended',
+  'tiny_swin_qdq',
+  'tiny_swin_v2',
+  'tiny_vit',
+  'tiny_vit_fp16',
+  'tiny_vit_fused_attention',
+  'tiny_vit_int4',
+  'tiny_vit_int8_dyn',
+  'tiny_vit_ort_all',
+  'tiny_vit_ort_extended',
+  'tiny_vit_qdq',
+  'vit_b_16',
+  'vit_b_16_int8_dyn',
+  'vit_b_16_qdq',
+  'vit_b_32',
+  'vit_l_16',
+];
+
 function expectedFixtures(): string[] {
-  return fs
-    .readdirSync(MODELS)
-    .filter((f) => f.endsWith('.expected.json'))
-    .map((f) => f.replace('.expected.json', ''))
-    .sort();
+  return [...EXPECTED];
 }
 
 function detect(m: OnnxModel) {
@@ -38,6 +70,11 @@ function detect(m: OnnxModel) {
 describe('arch detection: family, config and params of every fixture', () => {
   const names = expectedFixtures();
 
+  it('names every committed .expected.json (a new one is not silently left out)', () => {
+    const onDisk = fs.readdirSync(MODELS).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace('.expected.json', '')).sort();
+    assert.deepStrictEqual(onDisk, [...EXPECTED].sort());
+  });
+
   it('has the fixtures the issue names', () => {
     for (const n of ['vit_b_16', 'vit_b_32', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'deit_s_distilled', 'tiny_vit', 'tiny_swin', 'tiny_deit', 'dynamic_vit']) {
       assert.ok(names.includes(n), `missing fixture ${n}`);
@@ -46,7 +83,7 @@ describe('arch detection: family, config and params of every fixture', () => {
 
   for (const name of names) {
     it(`${name}: family, params (exactly PyTorch's count) and config`, () => {
-      const exp = JSON.parse(fs.readFileSync(path.join(MODELS, `${name}.expected.json`), 'utf8')) as Expected;
+      const exp = JSON.parse(fs.readFileSync(fixture(path.join(MODELS, `${name}.expected.json`)), 'utf8')) as Expected;
       const { det, params } = detect(readModel(path.join(MODELS, `${name}.onnx`)));
       assert.equal(det.family, exp.family);
       assert.equal(params.params, exp.params, `params: ${JSON.stringify(params.adjusted.slice(0, 3))}`);
