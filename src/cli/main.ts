@@ -69,4 +69,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+if (require.main === module) {
+  // `vit-inspect … | head`: the reader has gone, so there is no one left to tell; stop quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}
