@@ -130,6 +130,8 @@ describe('fp16, int8, QDQ and ORT-optimised models through the inference process
   for (const [name, twin, tol, corr] of KINDS) {
     it(`${name}: top-1 as PyTorch's fp32 ${twin}, logits within ${tol === 'relative' ? '5% of the largest' : tol === 'relative-dyn' ? `${INT8_RELATIVE * 100}% of the largest` : tol}`, async () => {
       const r = await client.request('classify', { model: model(name), images: images(twin), topK: 3, order: ['cpu'] });
+      // The preprocessing is the model's own file, not ImageNet defaults that happen to agree with it.
+      assert.equal(r.preprocessing.source, `${name}.json`);
       ref(twin).images.forEach((img, i) => {
         const res = r.results[i];
         assert.ok(res.ok, res.ok ? '' : res.error);
