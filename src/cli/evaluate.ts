@@ -1,15 +1,11 @@
 /** `vit-inspect evaluate`: accuracy, top-5, per-class scores and the confusion matrix on a labelled folder, per model. */
-import { join, resolve } from 'node:path';
-import { DEFAULT_PROVIDER_ORDER } from '../core/session/providers';
+import { resolve } from 'node:path';
 import { UserError } from '../core/errors';
-import { RuntimeClient } from '../runtime/client';
 import { evaluateFolder } from '../runtime/evaluate';
-import { str, unknownFlags, type Args } from './args';
+import { str, unknownFlags } from './args';
 import { table } from '../core/textTable';
+import { embeddedModel, epOrder, print, printJson, withRuntime, type Command } from './common';
 
-type Command = { summary: string; usage: string; booleans?: string[]; run(args: Args, json: boolean): Promise<void> };
-
-const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 export const evaluateCommands: Record<string, Command> = {
   evaluate: {
     summary: 'accuracy, top-5, per-class precision/recall and the confusion matrix of one or more models on a labelled folder',
@@ -18,20 +14,13 @@ export const evaluateCommands: Record<string, Command> = {
       unknownFlags(args, ['model', 'labels-csv', 'ep', 'json']);
       if (args.positionals.length !== 1) throw new UserError('Give one labelled folder: vit-inspect evaluate DIR --model A [--model B ...]');
       const models = (args.repeated?.get('model') ?? []).map((m) => resolve(m));
-      if (!models.length) models.push(resolve(__dirname, '..', 'media', 'models', 'fashion-vit.onnx'));
+      if (!models.length) models.push(embeddedModel());
       const dir = resolve(args.positionals[0]);
       const csv = str(args, 'labels-csv');
-      const order = (str(args, 'ep') ?? DEFAULT_PROVIDER_ORDER.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-      const client = new RuntimeClient(join(__dirname, 'runtime.js'));
-      let result: Awaited<ReturnType<typeof evaluateFolder>>;
-      try {
-        result = await evaluateFolder(client, models, dir, csv && resolve(csv), order);
-      } finally {
-        client.dispose();
-      }
+      const result = await withRuntime((c) => evaluateFolder(c, models, dir, csv && resolve(csv), epOrder(args)));
       const { doc, note } = result;
       if (note) process.stderr.write(`note: ${note}\n`);
-      if (json) return print(JSON.stringify(doc, null, 2));
+      if (json) return printJson(doc);
       print(`${doc.images} images in ${dir}`);
       if (doc.unmatched.length) print(`folders matching no class (skipped): ${doc.unmatched.join(', ')}`);
       if (doc.empty.length) print(`empty classes: ${doc.empty.join(', ')}`);

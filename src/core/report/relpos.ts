@@ -347,20 +347,10 @@ export function relposDocument(r: RelposReport): { layers: { name: string; heads
 }
 
 /** One block as the relative-position view gets it (plain numbers: at most (2M−1)²·heads per table). */
-export interface RelposBlockView {
-  name: string;
-  scope: string | null;
-  heads: number;
-  window: [number, number];
-  shifted: boolean;
-  source: 'folded' | 'table' | 'cpb' | null;
-  tensor: string | null;
-  status: RelposStatus;
-  message: string | null;
+export type RelposBlockView = Omit<RelposLayer, 'stage' | 'block' | 'table'> & {
   /** Head-major [heads][(2Mh−1)(2Mw−1)], flattened; null unless status is "ok". */
   table: number[] | null;
-  params: number;
-}
+};
 
 export function relposViews(r: RelposReport): RelposBlockView[] {
   return r.layers.map((l) => ({
