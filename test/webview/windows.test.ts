@@ -7,6 +7,12 @@ describe('webview: shifted windows panel', function () {
 
   const suite = panelSuite('windows', { height: 1400 });
 
+  it('draws nothing until the host names the stages: no placeholder size passes for the model\'s (CI run 25)', async () => {
+    // panelSuite reloads the page before each test; nothing has been sent yet.
+    assert.match((await suite.panel.page.textContent('[role=status]'))!, /Reading the model/);
+    assert.equal(await suite.panel.page.$('#mask'), null);
+  });
+
   it('starts on the model\'s first stage and counts the windows before and after the shift', async () => {
     await suite.panel.send(stages);
     // 56×56, M=7: 64 windows; a naive shift would need 9×9 = 81; the cyclic shift keeps 64.

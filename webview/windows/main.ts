@@ -276,6 +276,10 @@ onMessage((m: HostMessage) => {
     render();
   }
 });
-buildControls();
-render();
+// Until the host says which stages (the model's or Swin-T's), nothing is drawn: a placeholder
+// partition would read as the model's numbers for a moment.
+if (saved) {
+  buildControls();
+  render();
+} else message.textContent = 'Reading the model\'s stages…';
 post({ type: 'ready' });
