@@ -4,6 +4,7 @@
  * so typed arrays travel as binary (structured clone), never as JSON number arrays.
  */
 import type { EmbeddingsDocument } from '../core/report/embeddings';
+import type { RelposReport } from '../core/report/relpos';
 import type { ProviderOptions } from '../core/session/providers';
 import type { DoctorParams, DoctorResult } from './doctor';
 import type { Preprocessing, PreprocessingOverrides } from '../core/image/preprocess';
@@ -79,6 +80,8 @@ export interface Methods {
   timeAttention: { params: TimeAttentionParams; result: TimeAttentionResult };
   /** Position-embedding similarity and patch-filter components (reads those two weights): here, so a large model does not stall the editor. */
   embeddings: { params: { model: string }; result: EmbeddingsDocument };
+  /** Swin's relative position bias per block (reads the bias tables, up to 256 MB each): here, like embeddings. */
+  relpos: { params: { model: string }; result: RelposReport };
   /** One run returning the logits and the attention Softmax outputs (see runtime/capture.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
   /** Which provider ran each node (one profiled run). */

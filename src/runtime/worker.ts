@@ -14,6 +14,7 @@ import { classify } from './classify';
 import { placement } from './placement';
 import { inspectModel } from '../core/arch/inspect';
 import { embeddingsOfFile } from '../core/report/embeddings';
+import { readRelpos } from '../core/report/relpos';
 import { timeAttention } from './timing';
 import { attention } from './capture';
 import { doctor } from './doctor';
@@ -49,6 +50,9 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   attention,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
+  },
+  async relpos({ model }) {
+    return readRelpos(model);
   },
   async exportOnnx({ checkpoint, out }) {
     return exportCheckpoint(checkpoint, out);

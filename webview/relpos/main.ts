@@ -257,6 +257,12 @@ onMessage((m: HostMessage) => {
     }
     persist();
     render();
+  } else if (m.type === 'busy') {
+    // Read in the inference process: say so until the tables arrive (a shown model stays shown).
+    if (!blocks.length) {
+      clear(root);
+      root.append(h('h1', {}, 'Relative position bias'), h('p', { id: 'status', role: 'status' }, m.message));
+    }
   } else if (m.type === 'error') {
     clear(root);
     root.append(h('h1', {}, 'Relative position bias'), h('p', { class: 'error', id: 'error', role: 'alert' }, m.message));

@@ -8,6 +8,7 @@
  * to do; malformed input never hangs: every length is checked against its enclosing message.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import type {
@@ -922,6 +923,25 @@ export function loadTensorValues(model: OnnxModel, t: TensorInfo, maxBytes = 1 <
   const v = decodeTensorBytes(t.dataType, encoding, bytes);
   if (!v || v.length !== numElements(t.dims)) return null;
   return v;
+}
+
+/**
+ * A float32 tensor's values as a Float32Array straight from its bytes (one read, no per-value
+ * decoding; little-endian hosts); other types and encodings as loadTensorValues gives them. The
+ * big constants of Swin-B (32 heads × 49²) are why: decoding them value by value was most of the time.
+ */
+export function loadFloatValues(model: OnnxModel, t: TensorInfo, maxBytes = 1 << 20): ArrayLike<number> | null {
+  const d = t.data;
+  const file = d.location === 'external' ? (d.exists ? d.path : null) : d.location === 'inline' && d.encoding === 'raw' ? model.path : null;
+  if (t.values || t.dataType !== DataType.FLOAT || !file || os.endianness() !== 'LE') return loadTensorValues(model, t, maxBytes);
+  const { offset, length } = d as { offset: number; length: number };
+  if (offset < 0 || length > maxBytes || length !== numElements(t.dims) * 4) return null;
+  const bytes = readRange(file, offset, length);
+  if (!bytes) return null;
+  // Copied into a buffer of its own: aligned for Float32Array whatever the read buffer's offset.
+  const out = new Float32Array(length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
 }
 
 function readRange(p: string, offset: number, length: number): Uint8Array | null {

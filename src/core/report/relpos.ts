@@ -10,14 +10,11 @@
  * The window's height and width come from window_partition's 6-D view (B, H/Mh, Mh, W/Mw, Mw, C),
  * so non-square windows are read right; weights are read only here, never to show structure.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { numElements } from '../onnx/model';
-import { DataType } from '../onnx/proto';
-import { loadTensorValues } from '../onnx/reader';
+import { loadFloatValues, loadTensorValues } from '../onnx/reader';
 import { loadModel } from '../checkpoint';
 import { inferShapes } from '../onnx/shapes';
 import { analyzeGraph } from '../arch/analysis';
@@ -118,30 +115,6 @@ function constTensor(a: GraphAnalysis, name: string): TensorInfo | null {
   const c = chain(a, name, { direction: 'back', constants: true, through: VALUE_VIEW, stopAt: (p) => a.nodes[p].opType === 'Constant', maxSteps: 8 });
   if (c.end !== null) return constantValue(a, c.end);
   return c.path.length >= 8 ? null : a.initializers.get(c.tensor) ?? null;
-}
-
-/**
- * A float32 tensor's values straight from its bytes (one read, no per-value decoding); other
- * types and encodings through loadTensorValues. The big constants of Swin-B (32 heads × 49²) are
- * the reason: decoding them value by value was most of the time.
- */
-function floatValues(model: OnnxModel, t: TensorInfo, maxBytes: number): ArrayLike<number> | null {
-  const d = t.data;
-  const file = d.location === 'external' ? (d.exists ? d.path : null) : d.location === 'inline' && d.encoding === 'raw' ? model.path : null;
-  if (t.values || t.dataType !== DataType.FLOAT || !file || os.endianness() !== 'LE') return loadTensorValues(model, t, maxBytes);
-  const { offset, length } = d as { offset: number; length: number };
-  if (length > maxBytes || length !== numElements(t.dims) * 4) return null;
-  const out = new Float32Array(length / 4);
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(file, 'r');
-    const got = fs.readSync(fd, new Uint8Array(out.buffer), 0, length, offset);
-    return got === length ? out : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
 }
 
 const dataMissing = (t: TensorInfo): boolean => (t.data.location === 'external' && !t.data.exists) || t.data.location === 'none';
@@ -263,7 +236,7 @@ function readLayer(a: GraphAnalysis, at: AttentionInfo, stage: number, block: nu
       const t = constTensor(a, name);
       if (t && dataMissing(t)) missing = true;
       if (!t || dataMissing(t)) return null;
-      return floatValues(a.model, t, MAX_BIAS_BYTES);
+      return loadFloatValues(a.model, t, MAX_BIAS_BYTES);
     };
     const v = evalConst(a, found.tensorName, leaf);
     layer.params = 0;
@@ -289,7 +262,7 @@ function readLayer(a: GraphAnalysis, at: AttentionInfo, stage: number, block: nu
     for (let r = 0; r < R; r++) for (let h = 0; h < at.heads; h++) table[h * R + r] = values[r * at.heads + h];
     return { ...layer, status: 'ok', table };
   }
-  const values = found.tensor ? floatValues(a.model, found.tensor, MAX_BIAS_BYTES) : (a.shapes.tensors.get(found.value ?? '')?.value ?? null);
+  const values = found.tensor ? loadFloatValues(a.model, found.tensor, MAX_BIAS_BYTES) : (a.shapes.tensors.get(found.value ?? '')?.value ?? null);
   if (!values) return { ...layer, status: 'missing-weights', message: 'The bias constant\'s values could not be read from the file (weights missing).' };
   const rec = tableFromBias(values, at.heads, Mh, Mw);
   if (!rec.ok) {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError } from '../../core/errors';
-import { readRelpos, relposViews, type RelposReport } from '../../core/report/relpos';
+import { relposViews, type RelposReport } from '../../core/report/relpos';
 import { configuredModel, embeddedModelPath } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
 
@@ -49,15 +49,16 @@ export class RelposPanel extends Panel<Message> {
     const explicit = this.model;
     const file = explicit ?? configuredModel(this.services);
     try {
+      this.post({ type: 'busy', message: `Reading the relative position bias of ${basename(file)}…` });
       let report: RelposReport;
       let note: string | null = null;
       try {
-        report = readRelpos(file);
+        report = await this.read(file);
       } catch (e) {
         // From the palette with a ViT configured: show the embedded Swin instead, and say so.
-        if (explicit || !isUserError(e)) throw e;
+        if (explicit || !isUserError(e) || (e as Error).message === 'Cancelled.') throw e;
         const swin = embeddedModelPath(this.services, 'fashion-swin');
-        report = readRelpos(swin);
+        report = await this.read(swin);
         note = `${(e as Error).message} Showing the embedded ${basename(swin)} instead.`;
       }
       this.services.log.info(`relative position bias of ${report.file}: ${report.layers.length} block(s)`);
@@ -66,5 +67,12 @@ export class RelposPanel extends Panel<Message> {
       this.post({ type: 'error', message: (e as Error).message });
       if (!isUserError(e)) this.services.report(e, 'Show Relative Position Bias');
     }
+  }
+
+  /** The tables are read in the inference process (a Swin-B's are tens of MB): the editor never waits on them. */
+  private async read(model: string): Promise<RelposReport> {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: reading the relative position bias of ${basename(model)}`, cancellable: true }, (_p, token) =>
+      this.services.runtime.request('relpos', { model }, token),
+    );
   }
 }
