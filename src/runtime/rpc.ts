@@ -16,6 +16,7 @@ import type { PlacementResult, ProvidersResult } from '../shared/providers';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './capture';
 import type { ExportResult } from '../core/checkpoint/export';
+import type { ExplainParams, ExplainResult } from './explain';
 
 export interface ClassifyParams {
   model: string;
@@ -81,6 +82,8 @@ export interface Methods {
   embeddings: { params: { model: string }; result: EmbeddingsDocument };
   /** One run returning the logits and the attention Softmax outputs (see runtime/capture.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
+  /** A class-specific occlusion or RISE map (runtime/explain.ts); progress as runs finish. */
+  explain: { params: ExplainParams; result: ExplainResult };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };
   /** A safetensors checkpoint as a standard ONNX file (copies its weights: here, not in the host). */

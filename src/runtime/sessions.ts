@@ -65,6 +65,10 @@ let progress: (message: string) => void = () => undefined;
 export function setProgress(report: (message: string) => void): void {
   progress = report;
 }
+/** A step of the current request for the host (runs done of an explanation). */
+export function reportProgress(message: string): void {
+  progress(message);
+}
 
 /**
  * How the WebGPU adapter is found before a session is tried on it: the worker probes it in a

@@ -16,6 +16,7 @@ import { inspectModel } from '../core/arch/inspect';
 import { embeddingsOfFile } from '../core/report/embeddings';
 import { timeAttention } from './timing';
 import { attention } from './capture';
+import { explain } from './explain';
 import { doctor } from './doctor';
 import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
@@ -47,6 +48,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   },
   timeAttention,
   attention,
+  explain,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
   },
