@@ -14,7 +14,8 @@ import { capturePreprocessing } from '../core/attention/capture';
 import { inspectModel } from '../core/arch/inspect';
 import { defaultWindow, occlude, occlusionGrid, occlusionMap } from '../core/explain/occlusion';
 import { applyMask, RiseMasks, RiseSaliency } from '../core/explain/rise';
-import { chooseClass, softmaxAt } from '../core/explain/classProb';
+import { chooseClass, classByName, softmaxAt } from '../core/explain/classProb';
+import { labelOf, resolveLabels } from '../core/classify/labels';
 import { prepareImage } from './prepare';
 import { openSession, ort, runSession, reportProgress } from './sessions';
 import { freemem } from 'node:os';
@@ -25,6 +26,9 @@ export interface ExplainParams {
   method: 'occlusion' | 'rise';
   order: string[];
   class?: number;
+  /** The class by label (ignoring case, spaces, "_", "-", "/") or index, instead of `class`. */
+  className?: string;
+  labelsFile?: string;
   window?: number;
   stride?: number;
   masks?: number;
@@ -35,6 +39,7 @@ export interface ExplainParams {
 export interface ExplainResult {
   method: 'occlusion' | 'rise';
   class: number;
+  label: string;
   /** p(class) of the clear image. */
   prob: number;
   grid: [number, number];
@@ -43,8 +48,19 @@ export interface ExplainResult {
   runs: number;
   ms: number;
   ep: string;
+  /** gh·gw row-major (occlusion: per window position; RISE: per input pixel, grid = [H, W]). */
   map: Float32Array;
 }
+
+/** What a progress message carries as `data`: the map so far (occlusion: NaN where not yet run). */
+export interface ExplainPartial {
+  done: number;
+  total: number;
+  grid: [number, number];
+  map: Float32Array;
+}
+
+const PARTIAL_EVERY_MS = 150;
 
 export async function explain(p: ExplainParams): Promise<ExplainResult> {
   const s = await openSession(p.model, p.order);
@@ -82,7 +98,8 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   }
 
   const [clearLogits] = await run([clearInput]);
-  const cls = chooseClass(clearLogits, p.class);
+  const labels = resolveLabels(p.model, clearLogits.length, { labelsFile: p.labelsFile });
+  const cls = p.className !== undefined ? classByName(p.className, labels.names, clearLogits.length) : chooseClass(clearLogits, p.class);
   const clearP = softmaxAt(clearLogits, cls);
 
   const t0 = performance.now();
@@ -90,15 +107,19 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   let make: (i: number) => Float32Array;
   let take: (i: number, logits: Float32Array, x: Float32Array) => void;
   let finish: () => { map: number[]; grid: [number, number]; window: number | null; stride: number | null };
+  let partial: () => ExplainPartial['map'];
+  let grid: [number, number];
   if (p.method === 'occlusion') {
     let win = p.window;
     if (win === undefined) {
       const info = inspectModel(p.model, { imageSize: h });
-      win = defaultWindow(info.family, info.config.patchSize);
+      win = defaultWindow(info.family, info.config.patchSize, h, w);
     }
     const g = occlusionGrid(h, w, win, p.stride ?? win);
     total = g.grid[0] * g.grid[1];
-    const probs = new Float64Array(total);
+    grid = g.grid;
+    const probs = new Float64Array(total).fill(NaN);
+    partial = () => Float32Array.from(probs, (q) => clearP - q);
     make = (i) => {
       const x = new Float32Array(per);
       occlude(clearInput, [c, h, w], g, i, x);
@@ -109,6 +130,8 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   } else {
     const masks = new RiseMasks(h, w, { masks: p.masks ?? 1000, seed: p.seed ?? 0 });
     const sal = new RiseSaliency(h * w, masks.keep);
+    grid = [h, w];
+    partial = () => Float32Array.from(sal.map());
     const kept: Float32Array[] = [];
     total = p.masks ?? 1000;
     make = (i) => {
@@ -127,14 +150,19 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
 
   const size = chooseBatchSize({ dynamic, fixed: typeof batchDim === 'number' ? batchDim : null, inputBytes: per * 4, freeMemory: freemem(), images: total, override: p.batch }).size;
   let done = 0;
+  let lastPartial = -Infinity;
   for (const n of batchPlan(total, size)) {
     const xs: Float32Array[] = [];
     for (let k = 0; k < n; k++) xs.push(make(done + k));
     const outs = await run(xs);
     outs.forEach((l, k) => take(done + k, l, xs[k]));
     done += n;
-    reportProgress(`${done}/${total} runs`);
+    // The map so far rides on the progress message a few times a second (progressive drawing), not on every batch.
+    const now = performance.now();
+    const withMap = done < total && now - lastPartial >= PARTIAL_EVERY_MS;
+    if (withMap) lastPartial = now;
+    reportProgress(`${done}/${total} runs`, withMap ? ({ done, total, grid, map: partial() } satisfies ExplainPartial) : undefined);
   }
   const r = finish();
-  return { method: p.method, class: cls, prob: clearP, grid: r.grid, window: r.window, stride: r.stride, runs: total, ms: performance.now() - t0, ep: s.ep, map: Float32Array.from(r.map) };
+  return { method: p.method, class: cls, label: labelOf(labels, cls), prob: clearP, grid: r.grid, window: r.window, stride: r.stride, runs: total, ms: performance.now() - t0, ep: s.ep, map: Float32Array.from(r.map) };
 }

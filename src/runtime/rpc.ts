@@ -109,5 +109,5 @@ export type FromWorker =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; message: string; userError: boolean; stack?: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"). */
-  | { kind: 'progress'; id: number; message: string };
+  /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"); `data`: a partial result (explain's map so far). */
+  | { kind: 'progress'; id: number; message: string; data?: unknown };

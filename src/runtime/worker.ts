@@ -93,7 +93,7 @@ async function serve(): Promise<void> {
     }
     chain = chain.then(async () => {
       if (cancelled.delete(m.id)) return send({ kind: 'error', id: m.id, message: 'Cancelled.', userError: true });
-      setProgress((message) => send({ kind: 'progress', id: m.id, message }));
+      setProgress((message, data) => send({ kind: 'progress', id: m.id, message, ...(data === undefined ? {} : { data }) }));
       try {
         const h = handlers[m.method] as Handler<keyof Methods>;
         if (!h) throw new Error(`unknown method ${m.method}`);

@@ -24,9 +24,15 @@ export function occlusionGrid(height: number, width: number, window: number, str
   return { window, stride, grid: [positions(height, window, stride), positions(width, window, stride)] };
 }
 
-/** The default window: the patch size for ViT (one window = one token), 32 px for Swin. */
-export function defaultWindow(family: string, patchSize: number | null): number {
-  return family.startsWith('swin') || !patchSize ? 32 : patchSize;
+/**
+ * The default window: the patch size for ViT (one window = one token); for Swin 32 px, the
+ * window that gives 224² inputs a 7×7 map, so smaller inputs get ⌊side/7⌋ px (at least the patch)
+ * and keep that map instead of one window covering the whole image.
+ */
+export function defaultWindow(family: string, patchSize: number | null, height: number, width: number): number {
+  const side = Math.min(height, width);
+  if (!family.startsWith('swin') && patchSize && patchSize <= side) return patchSize;
+  return Math.min(side, Math.max(patchSize ?? 1, Math.min(32, Math.floor(side / 7))));
 }
 
 /**

@@ -32,32 +32,38 @@ export class RiseMasks {
   /** The next mask, [H·W] in [0, 1]; the same sequence for the same seed. */
   next(): Float32Array {
     const s = this.cells;
-    const grid = new Float32Array((s + 1) * (s + 1)); // one extra row/column: the shifted crop never leaves it
-    for (let i = 0; i < grid.length; i++) grid[i] = this.random() < this.keep ? 1 : 0;
-    const ch = Math.ceil(this.height / s);
-    const cw = Math.ceil(this.width / s);
-    const dy = Math.floor(this.random() * ch);
-    const dx = Math.floor(this.random() * cw);
-    const out = new Float32Array(this.height * this.width);
-    for (let y = 0; y < this.height; y++) {
-      // Bilinear upsampling of the (s+1)² grid to (s+1)·C pixels, cell centres at (k + ½)·C.
-      const gy = Math.min(s, Math.max(0, (y + dy + 0.5) / ch - 0.5));
-      const y0 = Math.floor(gy);
-      const y1 = Math.min(s, y0 + 1);
-      const fy = gy - y0;
-      for (let x = 0; x < this.width; x++) {
-        const gx = Math.min(s, Math.max(0, (x + dx + 0.5) / cw - 0.5));
-        const x0 = Math.floor(gx);
-        const x1 = Math.min(s, x0 + 1);
-        const fx = gx - x0;
-        const r = s + 1;
-        const top = grid[y0 * r + x0] * (1 - fx) + grid[y0 * r + x1] * fx;
-        const bottom = grid[y1 * r + x0] * (1 - fx) + grid[y1 * r + x1] * fx;
-        out[y * this.width + x] = top * (1 - fy) + bottom * fy;
-      }
-    }
-    return out;
+    const cells = new Float32Array((s + 1) * (s + 1)); // one extra row/column: the shifted crop never leaves it
+    for (let i = 0; i < cells.length; i++) cells[i] = this.random() < this.keep ? 1 : 0;
+    const dy = Math.floor(this.random() * Math.ceil(this.height / s));
+    const dx = Math.floor(this.random() * Math.ceil(this.width / s));
+    return upsampleCells(cells, s + 1, this.height, this.width, Math.ceil(this.height / s), Math.ceil(this.width / s), dy, dx);
   }
+}
+
+/**
+ * A `side`×`side` grid of cells upsampled bilinearly to side·cy × side·cx pixels (cell centres at
+ * (k + ½)·c, edges clamped: PyTorch's interpolate(mode='bilinear', align_corners=False)) and the
+ * height×width crop at (dy, dx) of it.
+ */
+export function upsampleCells(cells: ArrayLike<number>, side: number, height: number, width: number, cy: number, cx: number, dy: number, dx: number): Float32Array {
+  const last = side - 1;
+  const out = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const gy = Math.min(last, Math.max(0, (y + dy + 0.5) / cy - 0.5));
+    const y0 = Math.floor(gy);
+    const y1 = Math.min(last, y0 + 1);
+    const fy = gy - y0;
+    for (let x = 0; x < width; x++) {
+      const gx = Math.min(last, Math.max(0, (x + dx + 0.5) / cx - 0.5));
+      const x0 = Math.floor(gx);
+      const x1 = Math.min(last, x0 + 1);
+      const fx = gx - x0;
+      const top = cells[y0 * side + x0] * (1 - fx) + cells[y0 * side + x1] * fx;
+      const bottom = cells[y1 * side + x0] * (1 - fx) + cells[y1 * side + x1] * fx;
+      out[y * width + x] = top * (1 - fy) + bottom * fy;
+    }
+  }
+  return out;
 }
 
 /** input ⊙ mask over every channel of [C, H, W]. */
