@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { applyMask, RiseMasks, RiseSaliency, upsampleCells } from '../../../src/core/explain/rise';
 import { chooseClass, classByName, softmaxAt } from '../../../src/core/explain/classProb';
 import { isUserError } from '../../../src/core/errors';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fixture } from '../../skip';
+
+interface UpsampleCase { cells: number[]; side: number; height: number; width: number; cy: number; cx: number; dy: number; dx: number; out: number[] }
 
 const take = (m: RiseMasks, n: number) => Array.from({ length: n }, () => Array.from(m.next()));
 
@@ -43,6 +48,18 @@ describe('RISE bilinear upsampling with shifts', () => {
     assert.equal(out[1 * 8 + 1], 1);
     assert.equal(out[7 * 8 + 7], 0);
     assert.equal(upsampleCells([1, 1, 1, 1], 2, 5, 6, 3, 3, 2, 1).every((v) => v === 1), true);
+  });
+
+  it('equals PyTorch\'s F.interpolate(bilinear, align_corners=False) cropped at the shift (tools/make_explain_fixtures.py)', () => {
+    const cases: UpsampleCase[] = JSON.parse(readFileSync(fixture(resolve('test/fixtures/reference/explain.json')), 'utf8')).upsample;
+    assert.ok(cases.length >= 4);
+    for (const c of cases) {
+      const out = upsampleCells(c.cells, c.side, c.height, c.width, c.cy, c.cx, c.dy, c.dx);
+      let d = 0;
+      for (let i = 0; i < out.length; i++) d = Math.max(d, Math.abs(out[i] - c.out[i]));
+      assert.equal(out.length, c.out.length);
+      assert.ok(d < 1e-6, `side ${c.side}, shift (${c.dy}, ${c.dx}): max |Δ| = ${d}`);
+    }
   });
 
   it('a shift of one cell (C pixels) is the grid moved by one cell (away from the clamped edge)', () => {
