@@ -17,6 +17,7 @@ import { hubCommands, resolveHfArgs } from './hub';
 import { providersCommands } from './providers';
 import { relposCommands } from './relpos';
 import { evaluateCommands } from './evaluate';
+import { explainCommands } from './explain';
 
 export { embeddedModel } from './common';
 
@@ -33,6 +34,7 @@ export const commands: Record<string, Command> = {
   ...checkpointCommands,
   ...hubCommands,
   ...evaluateCommands,
+  ...explainCommands,
 };
 
 function help(): string {

@@ -14,7 +14,7 @@ export interface CancelSignal {
 
 interface Pending {
   resolve(v: unknown): void;
-  progress?: (message: string) => void;
+  progress?: (message: string, data?: unknown) => void;
   reject(e: Error): void;
   method: string;
   /** The process it was sent to: when that one dies, only its requests fail. */
@@ -42,9 +42,9 @@ export class RuntimeClient {
 
   /**
    * `progress` hears the steps the process reports while this request runs (e.g. "compiling GPU
-   * kernels on webgpu, first run only").
+   * kernels on webgpu, first run only"), and with `data` a partial result (explain's map so far).
    */
-  request<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string) => void): Promise<Methods[M]['result']> {
+  request<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string, data?: unknown) => void): Promise<Methods[M]['result']> {
     if (method === 'configure') this.settings = params as Methods['configure']['params'];
     const run = () => this.send(method, params, token, progress);
     const p = this.queue.then(run, run);
@@ -52,7 +52,7 @@ export class RuntimeClient {
     return p as Promise<Methods[M]['result']>;
   }
 
-  private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string) => void): Promise<unknown> {
+  private send<M extends keyof Methods>(method: M, params: Methods[M]['params'], token?: CancelSignal, progress?: (message: string, data?: unknown) => void): Promise<unknown> {
     if (token?.isCancellationRequested) return Promise.reject(new UserError('Cancelled.'));
     if (this.disposed) return Promise.reject(new UserError(`The inference process was shut down before "${method}" ran.`));
     const fresh = !this.child || !this.child.connected;
@@ -106,7 +106,7 @@ export class RuntimeClient {
     if (!p) return; // cancelled meanwhile, or the settings sent to a new process
     if (m.kind === 'progress') {
       this.log('info', m.message);
-      return p.progress?.(m.message);
+      return p.progress?.(m.message, m.data);
     }
     this.pending.delete(m.id);
     if (m.kind === 'result') p.resolve(m.result);

@@ -17,6 +17,7 @@ import type { PlacementResult, ProvidersResult } from '../shared/providers';
 import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './capture';
 import type { ExportResult } from '../core/checkpoint/export';
+import type { ExplainParams, ExplainResult } from './explain';
 
 export interface ClassifyParams {
   model: string;
@@ -84,6 +85,8 @@ export interface Methods {
   relpos: { params: { model: string }; result: RelposReport };
   /** One run returning the logits and the attention Softmax outputs (see runtime/capture.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
+  /** A class-specific occlusion or RISE map (runtime/explain.ts); progress as runs finish. */
+  explain: { params: ExplainParams; result: ExplainResult };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };
   /** A safetensors checkpoint as a standard ONNX file (copies its weights: here, not in the host). */
@@ -109,5 +112,5 @@ export type FromWorker =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; message: string; userError: boolean; stack?: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"). */
-  | { kind: 'progress'; id: number; message: string };
+  /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"); `data`: a partial result (explain's map so far). */
+  | { kind: 'progress'; id: number; message: string; data?: unknown };

@@ -60,10 +60,14 @@ export function getProviderOptions(): ProviderOptions {
   return providerOptions;
 }
 
-let progress: (message: string) => void = () => undefined;
+let progress: (message: string, data?: unknown) => void = () => undefined;
 /** Where "compiling GPU kernels" goes while a request runs (the worker sends it to the host). */
-export function setProgress(report: (message: string) => void): void {
+export function setProgress(report: (message: string, data?: unknown) => void): void {
   progress = report;
+}
+/** A step of the current request for the host (runs done of an explanation, with its map so far as `data`). */
+export function reportProgress(message: string, data?: unknown): void {
+  progress(message, data);
 }
 
 /**

@@ -17,6 +17,7 @@ import { embeddingsOfFile } from '../core/report/embeddings';
 import { readRelpos } from '../core/report/relpos';
 import { timeAttention } from './timing';
 import { attention } from './capture';
+import { explain } from './explain';
 import { doctor } from './doctor';
 import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
@@ -48,6 +49,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   },
   timeAttention,
   attention,
+  explain,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
   },
@@ -95,7 +97,7 @@ async function serve(): Promise<void> {
     }
     chain = chain.then(async () => {
       if (cancelled.delete(m.id)) return send({ kind: 'error', id: m.id, message: 'Cancelled.', userError: true });
-      setProgress((message) => send({ kind: 'progress', id: m.id, message }));
+      setProgress((message, data) => send({ kind: 'progress', id: m.id, message, ...(data === undefined ? {} : { data }) }));
       try {
         const h = handlers[m.method] as Handler<keyof Methods>;
         if (!h) throw new Error(`unknown method ${m.method}`);
