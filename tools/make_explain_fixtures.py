@@ -116,7 +116,9 @@ def make_region_model():
     ]
     graph = helper.make_graph(nodes, "explain_region", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 32, 32])],
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 2])], inits)
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tools/make_explain_fixtures.py")
+    opset = onnx.OperatorSetIdProto()
+    opset.version = 13  # domain left unset (not ""), as torch writes it: the project's writer round-trips it byte for byte
+    m = helper.make_model(graph, opset_imports=[opset], producer_name="tools/make_explain_fixtures.py")
     m.ir_version = 8
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(mf.MODELS, "explain_region.onnx"))
