@@ -54,6 +54,12 @@ export interface ExplainResult {
 
 /** What a progress message carries as `data`: the map so far (occlusion: NaN where not yet run). */
 export interface ExplainPartial {
+  class: number;
+  label: string;
+  prob: number;
+  window: number | null;
+  stride: number | null;
+  ep: string;
   done: number;
   total: number;
   grid: [number, number];
@@ -109,6 +115,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   let finish: () => { map: number[]; grid: [number, number]; window: number | null; stride: number | null };
   let partial: () => ExplainPartial['map'];
   let grid: [number, number];
+  let windowStride: [number | null, number | null] = [null, null];
   if (p.method === 'occlusion') {
     let win = p.window;
     if (win === undefined) {
@@ -118,6 +125,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
     const g = occlusionGrid(h, w, win, p.stride ?? win);
     total = g.grid[0] * g.grid[1];
     grid = g.grid;
+    windowStride = [g.window, g.stride];
     const probs = new Float64Array(total).fill(NaN);
     partial = () => Float32Array.from(probs, (q) => clearP - q);
     make = (i) => {
@@ -161,7 +169,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
     const now = performance.now();
     const withMap = done < total && now - lastPartial >= PARTIAL_EVERY_MS;
     if (withMap) lastPartial = now;
-    reportProgress(`${done}/${total} runs`, withMap ? ({ done, total, grid, map: partial() } satisfies ExplainPartial) : undefined);
+    reportProgress(`${done}/${total} runs`, withMap ? ({ class: cls, label: labelOf(labels, cls), prob: clearP, window: windowStride[0], stride: windowStride[1], ep: s.ep, done, total, grid, map: partial() } satisfies ExplainPartial) : undefined);
   }
   const r = finish();
   return { method: p.method, class: cls, label: labelOf(labels, cls), prob: clearP, grid: r.grid, window: r.window, stride: r.stride, runs: total, ms: performance.now() - t0, ep: s.ep, map: Float32Array.from(r.map) };

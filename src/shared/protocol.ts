@@ -68,14 +68,22 @@ export type HostMessage =
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null; image: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
+  /** A class-specific explanation (runtime/explain.ts): `partial` while batches finish (occlusion: NaN where not run yet). */
+  | { type: 'explained'; partial: boolean; method: 'occlusion' | 'rise'; class: number; label: string; prob: number; grid: [number, number]; window: number | null; stride: number | null; runs: number; done: number; total: number; ms: number; ep: string; inputSize: number; map: Float32Array }
+  | { type: 'explainFailed'; message: string }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
   | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
+/** Explain a class (the classify panel's Explain section): by index from the top-k, or by name. */
+export interface ExplainRequest { type: 'explain'; method: 'occlusion' | 'rise'; class?: number; className?: string; window?: number; stride?: number; masks?: number; seed?: number }
+
 /** Webview → host. */
 export type WebviewMessage =
   | { type: 'ready' }
+  | ExplainRequest
+  | { type: 'cancelExplain' }
   | { type: 'refresh' }
   | { type: 'copy'; text: string }
   | { type: 'openSettings'; query: string }
@@ -135,6 +143,17 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings', 'exportOnnx'].includes(m.command as string)) return undefined;
       if (m.block !== undefined && !isStr(m.block, 500)) return undefined;
       return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
+    case 'explain': {
+      const opt = (v: unknown, min: number, max: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
+      if (m.method !== 'occlusion' && m.method !== 'rise') return undefined;
+      if (!opt(m.class, 0, 1e9) || !opt(m.window, 1, 1e5) || !opt(m.stride, 1, 1e5) || !opt(m.masks, 1, 1e6) || !opt(m.seed, 0, 2 ** 32 - 1)) return undefined;
+      if (m.className !== undefined && !isStr(m.className, 200)) return undefined;
+      const out: ExplainRequest = { type: 'explain', method: m.method };
+      for (const k of ['class', 'className', 'window', 'stride', 'masks', 'seed'] as const) if (m[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = m[k];
+      return out;
+    }
+    case 'cancelExplain':
+      return { type: 'cancelExplain' };
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

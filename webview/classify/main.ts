@@ -7,6 +7,7 @@ import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
 import { attentionView } from './attentionView';
+import { explainView, type ExplainSection } from './explainView';
 
 const root = app();
 const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Classifying…');
@@ -19,6 +20,7 @@ let showGrid = true;
 let attentionHost: HTMLElement | undefined;
 let imageCanvas: HTMLCanvasElement | undefined;
 let heatCanvas: HTMLCanvasElement | undefined;
+let explainSection: ExplainSection | undefined;
 
 function pct(p: number): string {
   return p >= 0.9995 ? '100%' : `${(p * 100).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -91,10 +93,11 @@ function render(v: ClassifyView, providers: string[]): void {
   const want = h('vscode-button' as 'button', { id: 'want-attention', secondary: true }, 'Show attention');
   want.addEventListener('click', () => post({ type: 'wantAttention' }));
   attentionHost = h('div', { id: 'attention-host' }, want);
+  explainSection = explainView(v, canvas, post);
   content.append(
     h('h1', {}, v.imageName),
     h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
-    h('div', { class: 'columns' }, h('div', { class: 'large-view' }, stack, gridBox, attentionHost), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
+    h('div', { class: 'columns' }, h('div', { class: 'large-view' }, stack, gridBox, attentionHost, explainSection.element), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
   );
 }
 
@@ -127,6 +130,8 @@ onMessage((m) => {
     clear(attentionHost);
     attentionHost.append(h('p', { class: 'error', id: 'attention-error' }, m.message));
   }
+  else if (m.type === 'explained') explainSection?.show(m);
+  else if (m.type === 'explainFailed') explainSection?.failed(m.message);
   else if (m.type === 'busy') status.textContent = m.message;
   else if (m.type === 'error') {
     // The failure stays on screen with what to do next; the host also shows one notification.

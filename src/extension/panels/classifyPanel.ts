@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
 import type { AttentionResult } from '../../runtime/capture';
+import type { ExplainPartial } from '../../runtime/explain';
 import type { Preprocessing } from '../../core/image/preprocess';
 import type { TopEntry } from '../../core/classify/topk';
 import type { Services } from '../context';
@@ -21,13 +22,16 @@ interface State {
   attention?: boolean;
 }
 
-type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy'>;
+type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
 export class ClassifyPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.classify';
   private ep: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
+  private explaining: vscode.CancellationTokenSource | undefined;
+  /** The model and input size of the last classification: what Explain runs on. */
+  private shownModel: { path: string; inputSize: number } | undefined;
   /** The last capture's mean attention distances, for the Figure 7 panel. */
   private lastDistance: { model: string; series: DistanceSeries } | undefined;
 
@@ -53,11 +57,12 @@ export class ClassifyPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
-    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy'] });
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'explain', 'cancelExplain'] });
   }
 
   protected override disposed(): void {
     this.running?.cancel();
+    this.explaining?.cancel();
   }
 
   protected async handle(m: Message): Promise<void> {
@@ -86,8 +91,44 @@ export class ClassifyPanel extends Panel<Message> {
         return this.save(m, vscode.Uri.joinPath(vscode.Uri.file(this.state.imagePath), '..'));
       case 'copy':
         return this.copy(m.text, 'results copied');
+      case 'explain':
+        return this.explain(m);
+      case 'cancelExplain':
+        return void this.explaining?.cancel();
       default:
         unhandled(m);
+    }
+  }
+
+  /** Explain: occlusion or RISE for the class asked, the map drawn as batches finish; cancellable (notification and panel). */
+  private async explain(m: Extract<Message, { type: 'explain' }>): Promise<void> {
+    this.explaining?.cancel();
+    const cts = (this.explaining = new vscode.CancellationTokenSource());
+    const image = vscode.Uri.file(this.state.imagePath);
+    try {
+      this.services.requireTrust('Explain');
+      if (!this.shownModel) throw new UserError('Classify the image first: Explain runs the model it was classified with.');
+      const { path: model, inputSize } = this.shownModel;
+      const cfg = this.services.config(image);
+      const params = { model, image: image.fsPath, order: this.ep ? [this.ep] : this.services.providerOrder(image), labelsFile: cfg.get<string>('labelsFile', '') || undefined, method: m.method, class: m.class, className: m.className, window: m.window, stride: m.stride, masks: m.masks, seed: m.seed };
+      const t0 = Date.now();
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: explaining ${basename(image.fsPath)} (${m.method})`, cancellable: true }, (p, token) => {
+        token.onCancellationRequested(() => cts.cancel());
+        return this.services.runtime.request('explain', params, cts.token, (message, data) => {
+          p.report({ message });
+          const d = data as ExplainPartial | undefined;
+          if (d) this.post({ type: 'explained', partial: true, method: m.method, ...d, runs: d.done, ms: Date.now() - t0, inputSize });
+        });
+      });
+      this.post({ type: 'explained', partial: false, method: r.method, class: r.class, label: r.label, prob: r.prob, grid: r.grid, window: r.window, stride: r.stride, runs: r.runs, done: r.runs, total: r.runs, ms: r.ms, ep: r.ep, inputSize, map: r.map });
+      this.services.log.info(`explained ${image.fsPath} (${r.method}, class ${r.class} ${r.label}) with ${basename(model)} on ${r.ep}: ${r.runs} runs in ${r.ms.toFixed(0)} ms`);
+    } catch (e) {
+      if (this.explaining !== cts) return;
+      this.post({ type: 'explainFailed', message: (e as Error).message });
+      if (!(isUserError(e) && (e as Error).message === 'Cancelled.')) this.services.report(e, 'Explain');
+    } finally {
+      if (this.explaining === cts) this.explaining = undefined;
+      cts.dispose();
     }
   }
 
@@ -163,6 +204,7 @@ export class ClassifyPanel extends Panel<Message> {
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
+      this.shownModel = { path: model, inputSize: shown.cropped.width };
       this.post({ type: 'classified', view, providers: this.services.knownProviders() });
       this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
       if (att) {

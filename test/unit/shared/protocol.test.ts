@@ -24,6 +24,14 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   },
   wantAttention: { accepts: [[{ type: 'wantAttention', layers: [1] }, { type: 'wantAttention' }]], rejects: [] },
   placement: { accepts: [[{ type: 'placement' }, { type: 'placement' }]], rejects: [] },
+  explain: {
+    accepts: [
+      [{ type: 'explain', method: 'occlusion', class: 3, window: 8, stride: 4 }, { type: 'explain', method: 'occlusion', class: 3, window: 8, stride: 4 }],
+      [{ type: 'explain', method: 'rise', className: 'Ankle boot', masks: 500, seed: 0, extra: 1 }, { type: 'explain', method: 'rise', className: 'Ankle boot', masks: 500, seed: 0 }],
+    ],
+    rejects: [{ type: 'explain' }, { type: 'explain', method: 'gradcam' }, { type: 'explain', method: 'occlusion', window: 0 }, { type: 'explain', method: 'rise', masks: 2.5 }, { type: 'explain', method: 'rise', class: -1 }, { type: 'explain', method: 'rise', className: 7 }],
+  },
+  cancelExplain: { accepts: [[{ type: 'cancelExplain' }, { type: 'cancelExplain' }]], rejects: [] },
   showDistance: { accepts: [[{ type: 'showDistance', layers: 'x' }, { type: 'showDistance' }]], rejects: [] },
   distanceFolder: { accepts: [[{ type: 'distanceFolder', folder: '/etc' }, { type: 'distanceFolder' }]], rejects: [] },
   doctor: { accepts: [[{ type: 'doctor', extra: 1 }, { type: 'doctor' }]], rejects: [] },
