@@ -9,7 +9,7 @@ import { embeddedModel, epOrder, print, printJson, withRuntime, type Command } f
 export const explainCommands: Record<string, Command> = {
   explain: {
     summary: 'which regions drive a class: occlusion sensitivity (one value per window position) or RISE (one value per input pixel: grid = the input\'s H×W); forward passes only',
-    usage: 'vit-inspect explain IMAGE [--model M.onnx] [--method occlusion|rise] [--class K] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]',
+    usage: 'vit-inspect explain IMAGE [--model M.onnx] [--method occlusion|rise] [--class K|NAME] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]',
     async run(args, json) {
       unknownFlags(args, ['model', 'method', 'class', 'window', 'stride', 'masks', 'seed', 'ep', 'batch', 'json']);
       if (args.positionals.length !== 1) throw new UserError(`Give one image: ${this.usage}`);
@@ -18,6 +18,9 @@ export const explainCommands: Record<string, Command> = {
       if (method !== 'occlusion' && method !== 'rise') throw new UserError(`--method is occlusion or rise; got ${method}.`);
       if (method === 'rise' && (str(args, 'window') !== undefined || str(args, 'stride') !== undefined)) throw new UserError('--window and --stride apply to --method occlusion; RISE takes --masks and --seed.');
       if (method === 'occlusion' && (str(args, 'masks') !== undefined || str(args, 'seed') !== undefined)) throw new UserError('--masks and --seed apply to --method rise; occlusion takes --window and --stride.');
+      // --class K: an index, or a label (ignoring case, spaces, "_", "-", "/").
+      const asked = str(args, 'class');
+      const byIndex = asked === undefined || /^\d+$/.test(asked.trim());
       const r = await withRuntime((c) =>
         c.request(
           'explain',
@@ -26,7 +29,8 @@ export const explainCommands: Record<string, Command> = {
             image: resolve(args.positionals[0]),
             method,
             order: epOrder(args),
-            class: int(args, 'class', 0, 1e9),
+            class: byIndex ? int(args, 'class', 0, 1e9) : undefined,
+            className: byIndex ? undefined : asked,
             window: int(args, 'window', 1, 1e5),
             stride: int(args, 'stride', 1, 1e5),
             masks: int(args, 'masks', 1, 1e6),

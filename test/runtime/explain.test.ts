@@ -4,6 +4,7 @@
  * seed, batching, progress with the map so far, and the bad input a user can give.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CancelSignal } from '../../src/runtime/client';
@@ -166,5 +167,27 @@ describe('explain: bad input', function () {
     assert.ok(Date.now() - started < 30_000);
     const r = await client.request('explain', { ...tinyVit(), method: 'occlusion' });
     assert.equal(r.runs, 16);
+  });
+});
+
+describe('vit-inspect explain (dist/cli.js)', function () {
+  this.timeout(120_000);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [resolve('dist/cli.js'), 'explain', ...args], { encoding: 'utf8', timeout: 100_000 });
+
+  it('--json prints the contract\'s document; --class takes a label too', () => {
+    const r = cli(image('images/disc.png'), '--model', model('tiny_vit.onnx'), '--method', 'occlusion', '--class', 'Horse', '--ep', 'cpu', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual([doc.method, doc.class, doc.label, doc.grid, doc.window, doc.stride, doc.runs, doc.map.length], ['occlusion', 7, 'horse', [4, 4], 8, 8, 16, 16]);
+    assert.equal(typeof doc.ms, 'number');
+  });
+
+  it('bad input exits 2 with the reason on stderr', () => {
+    const r = cli(image('images/disc.png'), '--model', model('tiny_vit.onnx'), '--class', '12', '--ep', 'cpu');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /from 0 to 9/);
+    const w = cli(image('images/disc.png'), '--model', model('tiny_vit.onnx'), '--method', 'rise', '--window', '8');
+    assert.equal(w.status, 2);
+    assert.match(w.stderr, /--window and --stride apply to --method occlusion/);
   });
 });
