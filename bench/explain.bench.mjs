@@ -1,0 +1,81 @@
+// Occlusion speed (issue 20), as a ratio measured in the same run, A/B in turns: ViT-B/16 (random
+// full weights made from the structure-only fixture) at 16-pixel windows, 196 runs, through the
+// explain request (perturbation + run + p(class), one request, progress per batch) against 196
+// bare session.run calls on occluded inputs of the same shape (goal ≤ 1.1×; the request also runs
+// the clear image once, as it must for p(class)). Unmeasured so far: the shared
+// 2-core machine gives no trustworthy figure; run it on an idle machine.
+// Run: node scripts/build.mjs && node bench/explain.bench.mjs
+import * as esbuild from 'esbuild';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.mjs';
+import { withRandomWeights } from './lib/weights.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const req = createRequire(path.join(root, 'package.json'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-explain-bench-'));
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+const ROUNDS = Number(process.env.VIT_BENCH_ROUNDS ?? 3);
+
+let client;
+try {
+  const bundle = path.join(tmp, 'lib.cjs');
+  fs.writeFileSync(path.join(tmp, 'lib.ts'), [
+    `export { readModel } from '${path.join(root, 'src/core/onnx/reader')}';`,
+    `export { writeModel } from '${path.join(root, 'src/core/onnx/writer')}';`,
+    `export { RuntimeClient } from '${path.join(root, 'src/runtime/client')}';`,
+    `export { occlude, occlusionGrid } from '${path.join(root, 'src/core/explain/occlusion')}';`,
+  ].join('\n'));
+  await esbuild.build({ entryPoints: [path.join(tmp, 'lib.ts')], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', external: ['onnxruntime-node', 'sharp'], logLevel: 'warning' });
+  const { readModel, writeModel, RuntimeClient, occlude, occlusionGrid } = req(bundle);
+  const ort = req('onnxruntime-node');
+  const sharp = req('sharp');
+
+  const model = path.join(tmp, 'vit_b_16.onnx');
+  writeModel(withRandomWeights(readModel(path.join(root, 'test/fixtures/models/vit_b_16.onnx'))).model, model);
+  const image = path.join(tmp, 'image.png');
+  const rgb = Buffer.alloc(224 * 224 * 3);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 37) % 251;
+  await sharp(rgb, { raw: { width: 224, height: 224, channels: 3 } }).png().toFile(image);
+
+  client = new RuntimeClient(path.join(root, 'dist/runtime.js'));
+  // The same tensor the request feeds: ImageNet normalisation of the 224² image (no resize needed).
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const clear = new Float32Array(3 * 224 * 224);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < 224 * 224; p++) clear[c * 224 * 224 + p] = (rgb[p * 3 + c] / 255 - mean[c]) / std[c];
+  const g = occlusionGrid(224, 224, 16, 16);
+  const inputs = Array.from({ length: g.grid[0] * g.grid[1] }, (_, i) => {
+    const x = new Float32Array(clear.length);
+    occlude(clear, [3, 224, 224], g, i, x);
+    return x;
+  });
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+  const bare = async () => {
+    const t0 = performance.now();
+    for (const x of inputs) await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, 224, 224]) });
+    return performance.now() - t0;
+  };
+  const request = async () => {
+    const t0 = performance.now();
+    const r = await client.request('explain', { model, image, method: 'occlusion', order: ['cpu'], window: 16, stride: 16 });
+    if (r.runs !== 196) throw new Error(`expected 196 runs, got ${r.runs}`);
+    return performance.now() - t0;
+  };
+  await request(); // the session opens (and stays cached) in the inference process
+  await bare();
+  const a = [];
+  const b = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    a.push(await request());
+    b.push(await bare());
+  }
+  const ratio = median(a) / median(b);
+  console.log(`occlusion, ViT-B/16, 196 windows of 16 px: explain request ${median(a).toFixed(0)} ms, 196 bare session.run ${median(b).toFixed(0)} ms, ratio ${ratio.toFixed(3)}× (goal ≤ 1.1×)`);
+} finally {
+  client?.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
