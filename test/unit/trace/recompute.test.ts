@@ -91,7 +91,7 @@ describe('trace: the recomputations against PyTorch', () => {
     const Wt = [1, 4, 2, 5, 3, 6]; // [in 3, out 2]
     assert.deepEqual(linear([1, 0, -1], W, [10, 20], 'outIn'), [8, 18]);
     assert.deepEqual(linear([1, 0, -1], Wt, [10, 20], 'inOut'), [8, 18]);
-    assert.throws(() => linear([1, 2], W, undefined, 'outIn'));
+    assert.throws(() => linear([1, 2, 3, 4], W, undefined, 'outIn'));
   });
 
   it('Swin: the token\'s window and position after torch.roll + the official window_partition, and its keys', () => {
