@@ -153,6 +153,8 @@ export interface TraceResult {
   position?: number;
   /** Swin: the block's shift (0 for W-MSA, ⌊M/2⌋ for SW-MSA) */
   shift?: number;
+  /** Swin (additive): for each key of the window, its stage-grid token index before the shift (−1: padding) */
+  keys?: number[];
   tensors: TraceTensors;
   /** the order the view shows */
   steps: TraceStep[];
