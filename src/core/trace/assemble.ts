@@ -309,7 +309,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
       add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], mean, hin) });
     }
     const hinRow = headIn ? Array.from(headIn.data) : null;
-    add({ id: 'head', title: 'Head', formula: `logits = y·W_head + b: ${Cl} → ${logits.length} classes`, shape: [logits.length], values: logits, check: check(['pool', 'W_head'], lin(t.head, hinRow), logits) });
+    // the head's own output: the logits, or (DeiT) one of the heads the logits average
+    const headOut = t.head ? p.out(t.head.output) : undefined;
+    const own = headOut ? Array.from(headOut.data) : logits;
+    const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
+    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}`, shape: [own.length], values: own, check: check(['pool', 'W_head'], lin(t.head, hinRow), own) });
   } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
   const probs = softmax(logits);
   const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);

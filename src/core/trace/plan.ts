@@ -309,7 +309,7 @@ export function tapTensors(t: TraceTaps): string[] {
   const names = [
     t.patchConv?.output, t.embedding, t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
-    t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input,
+    t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
   ];
   return [...new Set(names.filter((x): x is string => !!x && x !== t.logits))];
 }
