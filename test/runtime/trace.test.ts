@@ -6,7 +6,10 @@
  * official window_partition of the rolled map); and every step's recomputation agreeing with the model.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writeModel } from '../../src/core/onnx/writer';
+import { fusedMhaModel } from '../unit/helpers/models';
 import { join } from 'node:path';
 import type { TraceResult } from '../../src/core/trace/types';
 import { fixture } from '../skip';
@@ -87,5 +90,16 @@ describe('trace: one token step by step, against PyTorch', function () {
   it('a structure-only file says the weights are needed; a model without attention is refused', async () => {
     await assert.rejects(trace({ model: 'vit_b_16.onnx', layer: 0, head: 0, token: 0 }), /weights are missing/);
     await assert.rejects(trace({ model: 'resnet18.onnx', layer: 0, head: 0, token: 0 }), /not a ViT\/Swin|weights are missing/);
+  });
+
+  it('fused attention (com.microsoft.MultiHeadAttention) says which steps it hides and how to export without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-trace-fused-'));
+    try {
+      const file = join(dir, 'fused.onnx');
+      writeModel(fusedMhaModel(), file);
+      await assert.rejects(client.request('trace', { model: file, image, layer: 0, head: 0, token: 0, order: ['cpu'] }), /com\.microsoft\.MultiHeadAttention[\s\S]*hides the steps q, k, v, scores, softmax, context/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@
  * and token, and the Swin bias tables. The taps of one block are added as outputs per layer.
  */
 import { analyzeGraph } from '../arch/analysis';
+import { UserError, isUserError } from '../errors';
 import type { Detection } from '../arch/detect';
 import { detectArchitecture } from '../arch/detect';
 import { type CapturePlan, planCapture } from '../attention/capture';
@@ -33,8 +34,20 @@ export interface TraceModel {
 
 const models = new LruCache<TraceModel>(4);
 
+/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
+export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context', 'concat', 'projectionOut'] as const;
+
 export function traceModel(modelPath: string, imageSize?: number): TraceModel {
-  const capture = planCapture(modelPath, { imageSize });
+  let capture: CapturePlan;
+  try {
+    capture = planCapture(modelPath, { imageSize });
+  } catch (e) {
+    // fused attention: say which steps of the trace it hides (the capture's message says how to export without it)
+    if (isUserError(e) && /fused operators/.test(e.message)) {
+      throw new UserError(`${e.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph).`);
+    }
+    throw e;
+  }
   return models.getOrSet(capture.key, () => {
     const a = analyzeGraph(capture.model, inferShapes(capture.model, { imageSize: capture.imageSize[0] }));
     const det = detectArchitecture(a);
