@@ -18,6 +18,7 @@ import { providersCommands } from './providers';
 import { relposCommands } from './relpos';
 import { evaluateCommands } from './evaluate';
 import { explainCommands } from './explain';
+import { traceCommands } from './trace';
 
 export { embeddedModel } from './common';
 
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   ...flopsCommands,
   ...classifyCommands,
   ...attentionCommands,
+  ...traceCommands,
   ...embeddingsCommands,
   ...relposCommands,
   ...providersCommands,

@@ -122,7 +122,7 @@ function writeForExternalData(plan: CapturePlan): { file: string; cleanup: () =>
 /** Sessions of models with external data (at most one: they are large). */
 const externalSessions = new LruCache<Promise<OpenSession>>(1, (o) => void o.then((x) => x.session.release()).catch(() => undefined));
 
-async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<OpenSession> {
+export async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<OpenSession> {
   if (!plan.external || plan.externalFolder) {
     // Bytes made only if the session is not cached already (openSession reads them to create one).
     let memo: Uint8Array | undefined;

@@ -18,6 +18,7 @@ import { readRelpos } from '../core/report/relpos';
 import { timeAttention } from './timing';
 import { attention } from './capture';
 import { explain } from './explain';
+import { trace } from './trace';
 import { doctor } from './doctor';
 import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
@@ -50,6 +51,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   timeAttention,
   attention,
   explain,
+  trace,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
   },

@@ -1,0 +1,338 @@
+/**
+ * One run's captured tensors (plan.ts's taps) turned into the TraceResult of one token: each step's
+ * values, the paper's formula with this model's numbers, and its recomputation from the previous
+ * steps' tensors in TypeScript (attention.ts, linear.ts, window.ts) with the max |Δ| from the
+ * model's own tensor. A step whose tensor was not found is kept, marked unavailable.
+ */
+import type { TensorInfo } from '../onnx/model';
+import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
+import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
+import type { LinearTap, NormTap, TraceTaps } from './plan';
+import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
+import { biasRow, maskRow, tokenWindow } from './window';
+
+export interface Captured {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+export interface TraceInput {
+  family: TraceFamily;
+  layer: number;
+  head: number;
+  token: number;
+  taps: TraceTaps;
+  /** name → captured tensor (every tap, and the logits) */
+  out: (name: string) => Captured | undefined;
+  /** the preprocessed input [1, 3, H, W] */
+  input: { data: Float32Array; dims: readonly number[] };
+  /** an initializer's values, or null when they cannot be read */
+  weights: (t: TensorInfo) => ArrayLike<number> | null;
+  heads: number;
+  dim: number;
+  headDim: number;
+  /** tokens attended over: ViT N, Swin M² */
+  tokens: number;
+  /** ViT: class/distillation/register tokens; Swin 0 */
+  extraTokens: string[];
+  /** the stage's token grid [h, w] */
+  grid: [number, number];
+  /** Swin: window M, shift, the bias table head-major [heads][(2M−1)²] or null */
+  window: number | null;
+  shift: number;
+  biasTable: Float32Array | null;
+  /** Swin: stage index, the next stage grid (merge) */
+  stage: number;
+  patch: number | null;
+  mlpRatio: number | null;
+  labels: (i: number) => string;
+}
+
+const f = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/0+$/, '').replace(/\.$/, ''));
+const row = (c: Captured | undefined, r: number, width: number): number[] | null => {
+  if (!c || (r + 1) * width > c.data.length) return null;
+  return Array.from(c.data.subarray(r * width, (r + 1) * width));
+};
+
+export function assembleTrace(p: TraceInput): TraceResult {
+  const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
+  const steps: TraceStep[] = [];
+  const warnings: string[] = [...t.missing.map((m) => `Not found in this graph: ${m}.`)];
+  const swin = p.family === 'swin' || p.family === 'swin-v2';
+  const add = (s: TraceStep): void => void steps.push(s);
+  const unavailable = (id: TraceStepId, title: string, why: string): void => add({ id, title, formula: '', shape: [], unavailable: why });
+  const check = (from: string[], a: ArrayLike<number> | null, b: ArrayLike<number> | null): TraceStep['check'] | undefined => (a && b ? { recomputedFrom: from, maxAbsDiff: maxAbsDiff(a, b) } : undefined);
+  const W = (x: TensorInfo | null | undefined): ArrayLike<number> | null => (x ? p.weights(x) : null);
+  const lin = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
+    if (!l || !x) return null;
+    const w = W(l.weight);
+    if (!w) return null;
+    const b = l.bias ? W(l.bias) : undefined;
+    if (l.bias && !b) return null;
+    try {
+      return linear(x, w, b ?? undefined, l.layout);
+    } catch {
+      return null;
+    }
+  };
+  const ln = (n: NormTap | null, x: ArrayLike<number> | null): number[] | null => {
+    if (!n || !x || n.eps === null || !n.gamma) return null;
+    const g = W(n.gamma);
+    const b = n.beta ? W(n.beta) : undefined;
+    return g ? layerNorm(x, g, b ?? undefined, n.eps) : null;
+  };
+
+  // Where the token is: ViT its sequence index; Swin its window after the shift and its place there.
+  let group = 0;
+  let pos = T;
+  let keysOf: number[] | null = null;
+  if (swin) {
+    const win = tokenWindow(p.grid[0], p.grid[1], p.window!, p.shift, T);
+    group = win.window;
+    pos = win.position;
+    keysOf = win.keys;
+  }
+  const streamRow = (name: string | null | undefined, width = C): number[] | null => (name ? row(p.out(name), T, width) : null);
+  // Tensors in window layout ([windows·M², C]) for Swin, sequence layout for ViT.
+  const windowRow = (name: string | null | undefined, width = C): number[] | null => (name ? row(p.out(name), swin ? group * N + pos : T, width) : null);
+
+  // ---- embedding ----
+  const extra = p.extraTokens.length;
+  if (!swin) {
+    const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
+    if (T < extra) {
+      for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${p.extraTokens[T]} token: a learned vector, not a patch of the image.`);
+    } else if (conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4) {
+      const [, , gh, gw] = conv.dims;
+      const k = T - extra;
+      const r = Math.floor(k / gw);
+      const c = k % gw;
+      const [kh, kw] = t.patchConv.kernel;
+      const [, ch, H, Wd] = p.input.dims;
+      const hybrid = p.family === 'vit-hybrid';
+      const pix = !hybrid && kh === kw ? patchPixels(p.input.data, H, Wd, kh, r, c, ch) : null;
+      if (pix) {
+        add({ id: 'patch', title: 'Patch', formula: `patch (${r}, ${c}) of the ${gh}×${gw} grid: ${kh}×${kw}×${ch} pixels after preprocessing`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
+        add({ id: 'flatten', title: 'Flatten', formula: `x_p ∈ ℝ^(P²·C) = ${kh}²·${ch} = ${pix.length}`, shape: [pix.length], values: pix });
+      } else {
+        unavailable('patch', 'Patch', hybrid ? 'A hybrid\'s tokens come from a CNN feature map, not raw pixels.' : 'The patch embedding is not a square Conv on the image.');
+        unavailable('flatten', 'Flatten', 'See the patch step.');
+      }
+      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      const wE = W(t.patchConv.weight);
+      const bE = t.patchConv.bias ? W(t.patchConv.bias) : undefined;
+      const re = pix && wE ? patchEmbedding(pix, wE, bE ?? undefined) : null;
+      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj) });
+      if (T >= extra && t.embedding) {
+        const emb = streamRow(t.embedding);
+        const pe = t.position ? W(t.position) : null;
+        const re2 = pe && emb ? proj.map((v, i) => v + pe[T * C + i]) : null;
+        add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${p.extraTokens.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${gh * gw}E]: ${extra} + ${gh * gw} = ${extra + gh * gw} tokens` : `z₀ = [x_p¹E; …; x_p^${gh * gw}E]`, shape: [extra + gh * gw, C] });
+        add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_p·E + E_pos[${T}], E_pos ∈ ℝ^(${extra + gh * gw}×${C})`, shape: [C], values: emb ?? undefined, check: check(['projection', 'E_pos'], re2, emb) });
+      }
+    } else unavailable('projection', 'Linear projection', 'The patch-embedding Conv was not found.');
+    if (T < extra && t.embedding) {
+      add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${p.extraTokens[T]}, a learned vector prepended to the patches`, shape: [C] });
+      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_${p.extraTokens[T]} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
+    }
+  } else {
+    const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
+    const [kh, kw] = t.patchConv?.kernel ?? [0, 0];
+    if (p.stage === 0 && conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4 && kh === kw) {
+      const [, , gh, gw] = conv.dims;
+      const r = Math.floor(T / gw);
+      const c = T % gw;
+      const [, ch, H, Wd] = p.input.dims;
+      const pix = patchPixels(p.input.data, H, Wd, kh, r, c, ch);
+      add({ id: 'patch', title: 'Patch partition', formula: `patch (${r}, ${c}): ${kh}×${kw}×${ch} pixels`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
+      add({ id: 'flatten', title: 'Flatten', formula: `${kh}²·${ch} = ${pix.length} values`, shape: [pix.length], values: pix });
+      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      const wE = W(t.patchConv.weight);
+      const bE = t.patchConv.bias ? W(t.patchConv.bias) : undefined;
+      add({ id: 'projection', title: 'Linear embedding', formula: `x_p·E + b → C = ${proj.length}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], wE ? patchEmbedding(pix, wE, bE ?? undefined) : null, proj) });
+    }
+    const M = p.window!;
+    const nW = Math.ceil(p.grid[0] / M) * Math.ceil(p.grid[1] / M);
+    add({ id: 'windowPartition', title: 'Window partition', formula: `the ${p.grid[0]}×${p.grid[1]} map in ${nW} windows of M×M = ${M}×${M}; token ${T} (row ${Math.floor(T / p.grid[1])}, col ${T % p.grid[1]}) is in window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { window: M } });
+    if (p.shift > 0) add({ id: 'cyclicShift', title: 'Cyclic shift', formula: `torch.roll(x, (−${p.shift}, −${p.shift})): the map rolled by ⌊M/2⌋ = ${p.shift}; the token moves to window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { shift: p.shift, window: M } });
+  }
+
+  // ---- the chosen block: LayerNorm, q, k, v ----
+  const x = streamRow(t.blockIn);
+  const n1 = streamRow(t.norm1?.output);
+  if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], ln(t.norm1, x), n1) });
+  else unavailable('norm1', 'LayerNorm', 'The LayerNorm before attention was not found.');
+
+  const qIn = p.out(t.qIn);
+  const kIn = p.out(t.kIn);
+  const vIn = p.out(t.vIn);
+  const base = (group * heads + h) * N * d;
+  const scale = t.qFactor * t.kFactor * t.postFactor;
+  const q = qIn ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
+  const k: number[][] = kIn ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
+  const v: number[][] = vIn ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
+  // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
+  const qkvRe = lin(t.qkv, n1);
+  const part = (which: number): number[] | null => (qkvRe && qkvRe.length === 3 * C ? qkvRe.slice(which * C + h * d, which * C + (h + 1) * d) : null);
+  const kSelf = k[pos] ?? null;
+  const vSelf = v[pos] ?? null;
+  const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
+  add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
+  add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
+  add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+
+  // ---- scores, + B, + mask, softmax, context ----
+  const raw = p.out(t.rawScores);
+  const sIn = p.out(t.softmaxIn);
+  const wOut = p.out(t.weights);
+  const srow = (c: Captured | undefined): number[] | null => (c ? Array.from(c.data.subarray((group * heads + h) * N * N + pos * N, (group * heads + h) * N * N + (pos + 1) * N)) : null);
+  const rawRow = srow(raw);
+  const scaled = rawRow ? rawRow.map((s) => s * t.postFactor) : null;
+  const scores = srow(sIn) ?? [];
+  const weightsRow = srow(wOut) ?? [];
+  const re = attentionScores(q, k, scale);
+  const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
+  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale } });
+  let B: number[] | null = null;
+  let mask: number[] | null = null;
+  let bias: TraceTensors['bias'];
+  if (swin) {
+    const M = p.window!;
+    const R = (2 * M - 1) ** 2;
+    if (p.biasTable && p.biasTable.length === heads * R) {
+      const table = new Float32Array(R * heads);
+      for (let hh = 0; hh < heads; hh++) for (let r = 0; r < R; r++) table[r * heads + hh] = p.biasTable[hh * R + r];
+      const b = biasRow(table, heads, h, M, pos);
+      B = b.row;
+      bias = { row: b.row, index: b.index, table: Array.from(p.biasTable.subarray(h * R, (h + 1) * R)) };
+      const biased = t.biased ? srow(p.out(t.biased)) : null;
+      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
+    } else unavailable('bias', '+ relative position bias', 'The relative position bias table could not be read from this graph.');
+    if (p.shift > 0) {
+      mask = maskRow(p.grid[0], p.grid[1], M, p.shift, group, pos);
+      const crossing = mask.filter((m) => m !== 0).length;
+      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
+    } else if (B) {
+      // no mask: the Softmax input is q·kᵀ·scale + B
+      steps[steps.length - 1].check = check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
+    }
+  }
+  add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
+  const ctxC = p.out(t.context);
+  const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
+  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: check(['softmax', 'v'], weightedSum(weightsRow, v), context) });
+
+  // ---- heads concatenated, W_O, residual ----
+  const concat = windowRow(t.proj?.input);
+  const allHeads = ctxC ? Array.from({ length: heads }, (_, hh) => Array.from(ctxC.data.subarray(((group * heads + hh) * N + pos) * d, ((group * heads + hh) * N + pos + 1) * d))).flat() : null;
+  if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
+  else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
+  const projOut = windowRow(t.proj?.output);
+  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });
+  else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
+  const r1 = streamRow(t.residual1);
+  if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i]) : null, r1) });
+  else unavailable('residual1', '+ residual', 'The residual add after attention was not found.');
+
+  // ---- MLP ----
+  const n2 = streamRow(t.norm2?.output);
+  if (n2) add({ id: 'norm2', title: 'LayerNorm', formula: `LN(z') over C = ${C}`, shape: [C], values: n2, check: check(['residual1', 'γ', 'β'], ln(t.norm2, r1), n2) });
+  else unavailable('norm2', 'LayerNorm', 'The LayerNorm before the MLP was not found.');
+  const hidW = t.fc1 ? (t.fc1.layout === 'inOut' ? t.fc1.weight.dims[1] : t.fc1.weight.dims[0]) : 0;
+  const hid = hidW ? streamRow(t.hidden, hidW) : null;
+  const mlpOut = t.fc2 ? streamRow(t.fc2.output) : null;
+  if (mlpOut && hid) {
+    const fc1Re = lin(t.fc1, n2);
+    const fc1Out = streamRow(t.fc1?.output, hidW);
+    const hidRe = fc1Re ? fc1Re.map(gelu) : fc1Out ? fc1Out.map(gelu) : null;
+    const outRe = lin(t.fc2, hidRe);
+    const r = p.mlpRatio ?? hidW / C;
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}`, shape: [C], values: mlpOut, check: outRe ? check(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+  } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
+  const output = streamRow(t.output) ?? [];
+  if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i]) : null, output) });
+  else unavailable('residual2', '+ residual', 'The block output was not found.');
+
+  // ---- Swin patch merging where the stage ends ----
+  let merge: TraceTensors['merge'];
+  if (swin && t.merge && output.length) {
+    const [H, Wg] = p.grid;
+    const r = Math.floor(T / Wg);
+    const c = T % Wg;
+    const r0 = r - (r % 2);
+    const c0 = c - (c % 2);
+    // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1)
+    const group4 = [r0 * Wg + c0, (r0 + 1) * Wg + c0, r0 * Wg + c0 + 1, (r0 + 1) * Wg + c0 + 1] as [number, number, number, number];
+    const mergedToken = (r0 / 2) * Math.ceil(Wg / 2) + c0 / 2;
+    const cat = row(p.out(t.merge.norm.input), mergedToken, 4 * C);
+    const normed = row(p.out(t.merge.norm.output), mergedToken, 4 * C);
+    const out2 = t.merge.reduction.weight.dims;
+    const C2 = t.merge.reduction.layout === 'inOut' ? out2[1] : out2[0];
+    const reduced = row(p.out(t.merge.reduction.output), mergedToken, C2);
+    const outC = p.out(t.output!);
+    const catRe = outC && r0 + 1 < H && c0 + 1 < Wg ? group4.flatMap((g) => Array.from(outC.data.subarray(g * C, (g + 1) * C))) : null;
+    if (cat && normed && reduced) {
+      merge = { group: group4, mergedToken, concat: cat, normed, reduced };
+      add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
+      add({ id: 'mergeNorm', title: 'LayerNorm', formula: `LN over 4C = ${4 * C}`, shape: [4 * C], values: normed, check: check(['mergeGroup', 'γ', 'β'], ln(t.merge.norm, cat), normed) });
+      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: check(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced) });
+    }
+  }
+
+  // ---- the head ----
+  const logitsC = p.out(t.logits);
+  const logits = logitsC ? Array.from(logitsC.data) : [];
+  const fin = t.finalNorm ? p.out(t.finalNorm.output) : undefined;
+  const finIn = t.finalNorm ? p.out(t.finalNorm.input) : undefined;
+  const Cl = t.finalNorm?.gamma?.dims[0] ?? (fin ? fin.dims[fin.dims.length - 1] : 0);
+  const headIn = t.head ? p.out(t.head.input) : undefined;
+  if (fin && finIn && Cl) {
+    const rows = fin.data.length / Cl;
+    if (!swin) {
+      const y = row(fin, 0, Cl)!;
+      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN(z_L) of the class token, C = ${Cl}`, shape: [Cl], values: y, check: check(['last block output', 'γ', 'β'], ln(t.finalNorm, row(finIn, 0, Cl)), y) });
+      const hin = headIn ? Array.from(headIn.data) : null;
+      add({ id: 'pool', title: 'Class token', formula: 'y = LN(z_L⁰): the head reads the class token', shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], y, hin) });
+    } else {
+      let worst = 0;
+      const mean = new Array<number>(Cl).fill(0);
+      let ok = true;
+      for (let i = 0; i < rows; i++) {
+        const y = row(fin, i, Cl)!;
+        const re2 = ln(t.finalNorm, row(finIn, i, Cl));
+        if (re2) worst = Math.max(worst, maxAbsDiff(re2, y));
+        else ok = false;
+        for (let j = 0; j < Cl; j++) mean[j] += y[j] / rows;
+      }
+      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the last stage's ${rows} tokens`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
+      const hin = headIn ? Array.from(headIn.data) : null;
+      add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], mean, hin) });
+    }
+    const hinRow = headIn ? Array.from(headIn.data) : null;
+    // the head's own output: the logits, or (DeiT) one of the heads the logits average
+    const headOut = t.head ? p.out(t.head.output) : undefined;
+    const own = headOut ? Array.from(headOut.data) : logits;
+    const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
+    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}`, shape: [own.length], values: own, check: check(['pool', 'W_head'], lin(t.head, hinRow), own) });
+  } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
+  const probs = softmax(logits);
+  const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);
+  add({ id: 'probabilities', title: 'Softmax over the classes', formula: `softmax(logits): top ${top[0]?.label ?? '?'} ${(100 * (top[0]?.prob ?? 0)).toFixed(1)}%`, shape: [logits.length], values: probs });
+
+  // keys of a Swin window as stage-grid token indices (−1 padding), for the view
+  const tensors: TraceTensors = { q, k, v, scores, weights: weightsRow, context, output, logits };
+  if (!swin && t.embedding) tensors.embedding = streamRow(t.embedding) ?? undefined;
+  if (bias) tensors.bias = bias;
+  if (mask) tensors.mask = mask;
+  if (merge) tensors.merge = merge;
+  const res: TraceResult = { family: p.family, layer: p.layer, head: h, token: T, tensors, steps, extraTokens: p.extraTokens, grid: p.grid, top, warnings };
+  if (swin) {
+    res.window = group;
+    res.position = pos;
+    res.shift = p.shift;
+    res.windowSize = p.window ?? undefined;
+    res.stage = p.stage;
+    if (keysOf) res.keys = keysOf;
+  }
+  return res;
+}

@@ -1,0 +1,84 @@
+/**
+ * What a trace of one model file needs, decided once per file and input size: the attention
+ * capture plan (core/attention/capture.ts: its refusals of fused attention and of models that are
+ * not a ViT/Swin come with it), the graph analysis and detection, the valid ranges of layer, head
+ * and token, and the Swin bias tables. The taps of one block are added as outputs per layer.
+ */
+import { analyzeGraph } from '../arch/analysis';
+import { UserError, isUserError } from '../errors';
+import type { Detection } from '../arch/detect';
+import { detectArchitecture } from '../arch/detect';
+import { type CapturePlan, planCapture } from '../attention/capture';
+import type { GraphAnalysis } from '../graph/structure';
+import { addGraphOutputs } from '../onnx/writer';
+import { DataType } from '../onnx/proto';
+import { inferShapes } from '../onnx/shapes';
+import { relposOfAnalysis } from '../report/relpos';
+import { LruCache } from '../session/fileCache';
+import { isSwinFamily } from '../terms';
+import { type TraceTaps, tapTensors, traceTaps } from './plan';
+import type { TraceFamily } from './types';
+import type { TraceRanges } from './selection';
+
+export interface TraceModel {
+  capture: CapturePlan;
+  a: GraphAnalysis;
+  det: Detection;
+  family: TraceFamily;
+  ranges: TraceRanges;
+  /** ViT: the kind of each token before the patches */
+  extraTokens: string[];
+  /** Swin: each block's bias table, head-major, or null (not readable) */
+  biasTables: (Float32Array | null)[];
+}
+
+const models = new LruCache<TraceModel>(4);
+
+/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
+export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context', 'concat', 'projectionOut'] as const;
+
+export function traceModel(modelPath: string, imageSize?: number): TraceModel {
+  let capture: CapturePlan;
+  try {
+    capture = planCapture(modelPath, { imageSize });
+  } catch (e) {
+    // fused attention: say which steps of the trace it hides (the capture's message says how to export without it)
+    if (isUserError(e) && /fused operators/.test(e.message)) {
+      throw new UserError(`${e.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph).`);
+    }
+    throw e;
+  }
+  return models.getOrSet(capture.key, () => {
+    const a = analyzeGraph(capture.model, inferShapes(capture.model, { imageSize: capture.imageSize[0] }));
+    const det = detectArchitecture(a);
+    const fam = det.family;
+    const family: TraceFamily = fam === 'vit-hybrid' || fam === 'swin' || fam === 'swin-v2' ? fam : 'vit';
+    const layers = capture.layers;
+    const ranges: TraceRanges = {
+      layers: layers.length,
+      heads: layers.map((l) => l.heads),
+      tokens: layers.map((l) => (l.window === null ? l.tokens : l.grid[0] * l.grid[1])),
+    };
+    const extra = capture.config.extraTokens;
+    const registers = capture.config.registers;
+    const named = extra - registers;
+    const extraTokens = isSwinFamily(fam) ? [] : [...['class', 'distillation'].slice(0, Math.max(0, named)), ...Array.from({ length: Math.max(0, named - 2) }, () => 'extra'), ...Array.from({ length: registers }, () => 'register')];
+    let biasTables: (Float32Array | null)[] = layers.map(() => null);
+    if (isSwinFamily(fam)) {
+      try {
+        biasTables = relposOfAnalysis(a, det).layers.map((l) => (l.status === 'ok' ? l.table : null));
+      } catch {
+        // shown as an unavailable step
+      }
+    }
+    return { capture, a, det, family, ranges, extraTokens, biasTables };
+  });
+}
+
+/** The capture plan of one traced block: the block's taps added as graph outputs (a session of its own). */
+export function traceCapture(m: TraceModel, layer: number): { plan: CapturePlan; taps: TraceTaps; fetches: string[] } {
+  const taps = traceTaps(m.capture.model, m.a, m.det, layer);
+  const names = tapTensors(taps);
+  const model = addGraphOutputs(m.capture.model, names.map((name) => ({ name, elemType: m.a.shapes.tensors.get(name)?.dtype ?? DataType.FLOAT })));
+  return { plan: { ...m.capture, key: `${m.capture.key}|trace|${layer}`, model }, taps, fetches: [m.capture.logitsName, ...names] };
+}

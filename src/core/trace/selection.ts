@@ -1,0 +1,17 @@
+/** The user's choice of layer, head and token, checked against the model with the valid ranges in the message. */
+import { UserError } from '../errors';
+
+export interface TraceRanges {
+  layers: number;
+  /** heads of each layer */
+  heads: number[];
+  /** tokens of each layer (ViT: the sequence length; Swin: the stage grid h·w) */
+  tokens: number[];
+}
+
+export function checkSelection(r: TraceRanges, layer: number, head: number, token: number): void {
+  const whole = (v: number) => Number.isInteger(v) && v >= 0;
+  if (!whole(layer) || layer >= r.layers) throw new UserError(`Layer ${layer} does not exist: this model has blocks 0..${r.layers - 1}.`);
+  if (!whole(head) || head >= r.heads[layer]) throw new UserError(`Head ${head} does not exist in block ${layer}: pick 0..${r.heads[layer] - 1}.`);
+  if (!whole(token) || token >= r.tokens[layer]) throw new UserError(`Token ${token} does not exist in block ${layer}: pick 0..${r.tokens[layer] - 1}.`);
+}

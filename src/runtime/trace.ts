@@ -1,0 +1,104 @@
+/**
+ * `trace` in the inference process: one run of the model with the traced block's tensors added as
+ * graph outputs (core/trace/model.ts decides which), then the steps assembled and recomputed
+ * (core/trace/assemble.ts). Sessions are opened and cached as the attention capture's are.
+ */
+import { basename } from 'node:path';
+import type * as ortType from 'onnxruntime-node';
+import { UserError, isUserError } from '../core/errors';
+import { capturePreprocessing, checkWeightsPresent } from '../core/attention/capture';
+import { decodeImage, toTensor } from '../core/image/decode';
+import type { PreprocessingOverrides } from '../core/image/preprocess';
+import { labelOf, resolveLabels } from '../core/classify/labels';
+import { loadTensorValues } from '../core/onnx/reader';
+import type { TensorInfo } from '../core/onnx/model';
+import { outputToFloat32, toInputData } from '../core/session/dtype';
+import { assembleTrace, type Captured } from '../core/trace/assemble';
+import { traceCapture, traceModel } from '../core/trace/model';
+import { checkSelection } from '../core/trace/selection';
+import type { TraceResult } from '../core/trace/types';
+import { DEFAULT_PROVIDER_ORDER } from '../core/session/providers';
+import { openCaptureSession } from './capture';
+import { ort, runSession } from './sessions';
+
+export interface TraceParams {
+  model: string;
+  image: string;
+  layer: number;
+  head: number;
+  token: number;
+  /** execution providers to try, in order (default: the setting's default order) */
+  order?: string[];
+  overrides?: PreprocessingOverrides;
+  labelsFile?: string;
+  maxPixels?: number;
+}
+
+/** Weights read for a recomputation at most (one ViT-L MLP matrix is 16 MiB). */
+const MAX_WEIGHT_BYTES = 256 << 20;
+
+export async function trace(params: TraceParams): Promise<TraceResult> {
+  const p = { ...params, order: params.order ?? [...DEFAULT_PROVIDER_ORDER] };
+  const pre = capturePreprocessing(p.model, p.overrides);
+  const m = traceModel(p.model, pre.size?.[0]);
+  checkWeightsPresent(m.capture);
+  checkSelection(m.ranges, p.layer, p.head, p.token);
+  const { plan, taps, fetches } = traceCapture(m, p.layer);
+  const s = await openCaptureSession(plan, p.order);
+  const decoded = await decodeImage(p.image, p.maxPixels);
+  const tensor = toTensor(decoded, pre);
+  const o = ort();
+  let out: ortType.InferenceSession.ReturnType;
+  try {
+    const meta = s.session.inputMetadata.find((x) => x.name === plan.inputName);
+    const fed = toInputData(tensor.data, meta && meta.isTensor ? meta.type : 'float32', plan.display);
+    out = await runSession(s, { [plan.inputName]: new o.Tensor(fed.type, fed.data, tensor.dims) }, p.order, fetches);
+  } catch (e) {
+    if (isUserError(e)) throw e;
+    throw new UserError(`ONNX Runtime could not run ${plan.display} on ${basename(p.image)}: ${String((e as Error).message ?? e).split('\n')[0]}`);
+  }
+  const cache = new Map<string, Captured>();
+  const get = (name: string): Captured | undefined => {
+    let c = cache.get(name);
+    if (!c) {
+      const t = out[name] as ortType.Tensor | undefined;
+      if (!t) return undefined;
+      c = { data: outputToFloat32(t.type, t.data, plan.display), dims: t.dims };
+      cache.set(name, c);
+    }
+    return c;
+  };
+  const weightCache = new Map<string, ArrayLike<number> | null>();
+  const weights = (t: TensorInfo): ArrayLike<number> | null => {
+    if (!weightCache.has(t.name)) weightCache.set(t.name, loadTensorValues(plan.model, t, MAX_WEIGHT_BYTES));
+    return weightCache.get(t.name)!;
+  };
+  const L = plan.layers[p.layer];
+  const at = m.a.attentions.find((x) => x.softmax === m.det.stages[L.stage].blocks[L.block].softmax)!;
+  const logits = get(taps.logits);
+  const labels = resolveLabels(p.model, logits?.data.length ?? 0, { labelsFile: p.labelsFile });
+  const r = assembleTrace({
+    family: m.family,
+    layer: p.layer,
+    head: p.head,
+    token: p.token,
+    taps,
+    out: get,
+    input: { data: tensor.data, dims: tensor.dims },
+    weights,
+    heads: L.heads,
+    dim: at.dim,
+    headDim: at.headDim,
+    tokens: L.tokens,
+    extraTokens: m.extraTokens,
+    grid: L.grid,
+    window: L.window,
+    shift: L.shift,
+    biasTable: m.biasTables[p.layer] ?? null,
+    stage: L.stage,
+    patch: m.capture.config.patchSize,
+    mlpRatio: m.capture.config.mlpRatio,
+    labels: (i) => labelOf(labels, i),
+  });
+  return { ...r, model: p.model, ep: s.ep, ranges: m.ranges, warnings: [...(r.warnings ?? []), ...plan.warnings] };
+}

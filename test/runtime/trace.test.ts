@@ -1,0 +1,105 @@
+/**
+ * The step-through against PyTorch (test/fixtures/reference/trace_tiny.json, tools/make_trace_refs.py):
+ * one run of each tiny fixture through the inference process, q, k, v, the scores, the softmax row,
+ * the context and the block output of the traced token ≤ 1e-4 from PyTorch's, for ViT, DeiT (its
+ * distillation token) and Swin on unshifted and shifted blocks (window, position and keys equal to the
+ * official window_partition of the rolled map); and every step's recomputation agreeing with the model.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writeModel } from '../../src/core/onnx/writer';
+import { fusedMhaModel } from '../unit/helpers/models';
+import { join } from 'node:path';
+import type { TraceResult } from '../../src/core/trace/types';
+import { fixture } from '../skip';
+import { fixtures, models } from '../unit/helpers/attentionReference';
+import { useRuntime } from './useRuntime';
+
+interface Case { model: string; layer: number; head: number; token: number; window?: number; position?: number; shift?: number; keys?: number[]; logits: number[]; q: number[]; k: number[][]; v: number[][]; scores: number[]; weights: number[]; context: number[]; output: number[] }
+const ref = JSON.parse(readFileSync(fixture(join(fixtures, 'reference', 'trace_tiny.json')), 'utf8')) as { image: string; cases: Case[] };
+const image = join(fixtures, 'images', 'disc.png');
+
+const maxAbs = (a: readonly number[], b: readonly number[]): number => {
+  assert.equal(a.length, b.length, 'lengths differ');
+  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+};
+
+describe('trace: one token step by step, against PyTorch', function () {
+  this.timeout(120_000);
+  const client = useRuntime();
+  const trace = (c: Pick<Case, 'model' | 'layer' | 'head' | 'token'>): Promise<TraceResult> =>
+    client.request('trace', { model: join(models, c.model), image, layer: c.layer, head: c.head, token: c.token, order: ['cpu'] });
+
+  for (const c of ref.cases) {
+    it(`${c.model} block ${c.layer} head ${c.head} token ${c.token}${c.shift ? ` (shifted by ${c.shift})` : c.window !== undefined ? ' (unshifted)' : ''}: q, k, v, scores, weights, context, output ≤ 1e-4`, async () => {
+      const r = await trace(c);
+      const t = r.tensors;
+      const diffs = {
+        q: maxAbs(t.q, c.q),
+        k: Math.max(...c.k.map((row, j) => maxAbs(t.k[j], row))),
+        v: Math.max(...c.v.map((row, j) => maxAbs(t.v[j], row))),
+        scores: maxAbs(t.scores, c.scores),
+        weights: maxAbs(t.weights, c.weights),
+        context: maxAbs(t.context, c.context),
+        output: maxAbs(t.output, c.output),
+        logits: maxAbs(t.logits!, c.logits),
+      };
+      for (const [k, d] of Object.entries(diffs)) assert.ok(d <= 1e-4, `${k}: max |Δ| ${d} from PyTorch`);
+      assert.equal(t.k.length, c.k.length);
+      if (c.window !== undefined) {
+        assert.equal(r.window, c.window, 'window after the shift');
+        assert.equal(r.position, c.position, 'position in the window');
+        assert.equal(r.shift, c.shift, 'the block\'s shift');
+        assert.deepEqual(r.keys, c.keys, 'the window\'s tokens, row-major in the rolled map');
+      }
+      // every recomputation shown agrees with the model's own tensor
+      const checks = r.steps.filter((s) => s.check);
+      assert.ok(checks.length >= 12, `only ${checks.length} steps checked`);
+      for (const s of checks) assert.ok(s.check!.maxAbsDiff <= 1e-4, `${s.id}: recomputed from ${s.check!.recomputedFrom.join(', ')}: max |Δ| ${s.check!.maxAbsDiff}`);
+      assert.deepEqual(r.steps.filter((s) => s.unavailable && !/learned vector/.test(s.unavailable)).map((s) => s.id), [], 'steps unavailable');
+    });
+  }
+
+  it('Swin: the shifted block shows + B and + mask (−100 across sub-windows), the last block of a stage the patch merging', async () => {
+    const shifted = ref.cases.find((c) => c.shift && c.layer === 1)!;
+    const r = await trace(shifted);
+    const ids = r.steps.map((s) => s.id);
+    for (const id of ['windowPartition', 'cyclicShift', 'scores', 'bias', 'mask', 'softmax', 'mergeGroup', 'mergeNorm', 'mergeReduction', 'head'] as const) assert.ok(ids.includes(id), `no ${id} step`);
+    assert.ok(r.tensors.mask!.includes(-100), 'token 255 sits where the rolled map joins sub-windows');
+    assert.equal(r.tensors.bias!.row.length, 16);
+    assert.deepEqual(r.tensors.merge!.group, [238, 254, 239, 255]);
+    const unshifted = await trace(ref.cases.find((c) => c.model === 'tiny_swin.onnx' && !c.shift)!);
+    assert.ok(!unshifted.steps.some((s) => s.id === 'mask' || s.id === 'cyclicShift'));
+  });
+
+  it('ViT: the scale is read from the graph (1/√16), the class and distillation tokens are named', async () => {
+    const r = await trace({ model: 'tiny_deit.onnx', layer: 0, head: 0, token: 1 });
+    assert.deepEqual(r.extraTokens, ['class', 'distillation']);
+    assert.equal(r.steps.find((s) => s.id === 'scores')!.numbers!.scale, 0.25);
+    assert.ok(r.steps.find((s) => s.id === 'projection')!.unavailable);
+  });
+
+  it('a layer, head or token out of range names the valid ranges (a UserError)', async () => {
+    await assert.rejects(trace({ model: 'tiny_vit.onnx', layer: 2, head: 0, token: 0 }), /blocks 0\.\.1/);
+    await assert.rejects(trace({ model: 'tiny_vit.onnx', layer: 0, head: 2, token: 0 }), /pick 0\.\.1/);
+    await assert.rejects(trace({ model: 'tiny_vit.onnx', layer: 0, head: 0, token: 17 }), /pick 0\.\.16/);
+    await assert.rejects(trace({ model: 'tiny_swin.onnx', layer: 2, head: 0, token: 64 }), /pick 0\.\.63/);
+  });
+
+  it('a structure-only file says the weights are needed; a model without attention is refused', async () => {
+    await assert.rejects(trace({ model: 'vit_b_16.onnx', layer: 0, head: 0, token: 0 }), /weights are missing/);
+    await assert.rejects(trace({ model: 'resnet18.onnx', layer: 0, head: 0, token: 0 }), /not a ViT\/Swin|weights are missing/);
+  });
+
+  it('fused attention (com.microsoft.MultiHeadAttention) says which steps it hides and how to export without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-trace-fused-'));
+    try {
+      const file = join(dir, 'fused.onnx');
+      writeModel(fusedMhaModel(), file);
+      await assert.rejects(client.request('trace', { model: file, image, layer: 0, head: 0, token: 0, order: ['cpu'] }), /com\.microsoft\.MultiHeadAttention[\s\S]*hides the steps q, k, v, scores, softmax, context/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
