@@ -19,6 +19,7 @@ import { timeAttention } from './timing';
 import { attention } from './capture';
 import { explain } from './explain';
 import { doctor } from './doctor';
+import { latency } from './latency';
 import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
 import { probeWebGpu } from './probe';
@@ -50,6 +51,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   timeAttention,
   attention,
   explain,
+  latency,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
   },
