@@ -47,7 +47,11 @@ export async function compareModels(services: Services, clicked?: vscode.Uri, se
 
 async function compare(services: Services, models: string[], folder?: string): Promise<void> {
   const names = models.map((m) => modelDisplayName(services, m));
-  let doc: CompareDocument | undefined;
+  // Structure first (the inference process reads the graphs; weights stay on disk).
+  const archs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) =>
+    Promise.all(models.map((m) => inspect(services, m, {}, token))),
+  );
+  const doc: CompareDocument = compareDocument(models.map((m, i) => ({ name: names[i], arch: archs[i] })));
   let latencyError: string | null = null;
   const panel = ComparePanel.show(services, {
     addModel: async () => {
@@ -60,12 +64,8 @@ async function compare(services: Services, models: string[], folder?: string): P
     },
     remeasure: () => measure(),
   });
-  const send = (pending: string | null) => doc && panel.update({ type: 'compare', doc, pending, latencyError });
+  const send = (pending: string | null) => panel.update({ type: 'compare', doc, pending, latencyError });
 
-  const archs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) =>
-    Promise.all(models.map((m) => inspect(services, m, {}, token))),
-  );
-  doc = compareDocument(models.map((m, i) => ({ name: names[i], arch: archs[i] })));
   send('latency');
 
   async function measure(): Promise<void> {
@@ -77,7 +77,7 @@ async function compare(services: Services, models: string[], folder?: string): P
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: timing ${models.length} models on ${images.length} images, ${ROUNDS} alternated rounds`, cancellable: true }, (_p, token) =>
         services.runtime.request('latency', { models, images, order: services.providerOrder(), rounds: ROUNDS }, token),
       );
-      doc!.latency = latencyRows(r.models.map((x, i) => ({ model: names[i], ep: x.ep, ms: x.ms })));
+      doc.latency = latencyRows(r.models.map((x, i) => ({ model: names[i], ep: x.ep, ms: x.ms })));
       latencyError = null;
       services.setProvider(r.models[0].ep, []);
     } catch (e) {
@@ -99,7 +99,7 @@ async function compare(services: Services, models: string[], folder?: string): P
         }),
       );
       const labels = r.runs[0].labels;
-      doc!.evaluation = {
+      doc.evaluation = {
         folder: dir,
         images: r.doc.images,
         accuracy: r.doc.models.map((m, i) => ({ model: names[i], accuracy: m.accuracy, top5: m.top5 })),
