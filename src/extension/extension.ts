@@ -10,6 +10,8 @@ import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
 import { downloadModel, setToken } from './hub';
 import { classifyFolder } from './classifyFolder';
+import { evaluateModelOnFolder } from './evaluateFolder';
+import { compareModels } from './compareModels';
 import { UserError } from '../core/errors';
 import { isCheckpointPath } from '../core/checkpoint';
 import { editorTarget, exportToOnnx, watchCheckpointFolders } from './checkpoints';
@@ -56,6 +58,11 @@ export function activate(context: vscode.ExtensionContext): void {
     const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Classify every image in a folder' }))?.[0];
     if (folder) await classifyFolder(services, folder);
   });
+  command('vitInspector.evaluateFolder', 'Evaluate Model on Folder', async (uri?: vscode.Uri) => {
+    const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Evaluate on a labelled folder (one subfolder per class)' }))?.[0];
+    if (folder) await evaluateModelOnFolder(services, folder);
+  });
+  command('vitInspector.compareModels', 'Compare Models', (uri?: vscode.Uri, uris?: vscode.Uri[]) => compareModels(services, uri, uris));
   command('vitInspector.selectModel', 'Select Model', (uri?: vscode.Uri) => selectModel(services, uri));
   command('vitInspector.downloadModel', 'Download Model from Hugging Face', () => downloadModel(services));
   command('vitInspector.setHfToken', 'Hugging Face: Set Access Token', () => setToken(services));

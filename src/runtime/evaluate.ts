@@ -38,12 +38,14 @@ async function runModel(client: RuntimeClient, model: string, dir: string, csv: 
   const predictions: Prediction[] = [];
   const unreadable: { path: string; reason: string }[] = [];
   let seconds = 0;
+  let ep = '';
   let images: string[] = [];
   for (let i = 0; ; ) {
     const chunk = folder ? images.slice(i, i + CHUNK) : null;
     if (chunk && chunk.length === 0) break;
     const t0 = performance.now();
     const r = await client.request('classify', { model, images: chunk ?? probe(dir, csv), topK: 5, order, labelsFile: opts.labelsFile, maxPixels: opts.maxPixels }, opts.token);
+    ep = r.ep;
     if (!folder) {
       const n = r.numClasses ?? r.labels.count;
       const named = resolveLabels(model, n, { labelsFile: opts.labelsFile });
@@ -55,7 +57,7 @@ async function runModel(client: RuntimeClient, model: string, dir: string, csv: 
     seconds += (performance.now() - t0) / 1000;
     for (const x of r.results) {
       const truth = folder.images[i + r.results.indexOf(x)].truth;
-      if (x.ok) predictions.push({ path: x.image, truth, top: x.top.map((t) => t.index) });
+      if (x.ok) predictions.push({ path: x.image, truth, top: x.top.map((t) => t.index), probs: x.top.map((t) => t.prob) });
       else {
         predictions.push({ path: x.image, truth, top: [] });
         unreadable.push({ path: x.image, reason: x.error });
@@ -64,7 +66,7 @@ async function runModel(client: RuntimeClient, model: string, dir: string, csv: 
     i += chunk!.length;
     opts.onProgress?.(model, i, images.length);
   }
-  return { run: { model, labels, predictions, seconds }, folder: folder!, unreadable };
+  return { run: { model, labels, predictions, seconds, ep }, folder: folder!, unreadable };
 }
 
 /** Every model on the folder, one after the other; unreadable paths relative to `dir`. */

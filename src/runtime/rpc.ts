@@ -20,6 +20,7 @@ import type { ExportResult } from '../core/checkpoint/export';
 import type { ExplainParams, ExplainResult } from './explain';
 import type { TraceParams } from './trace';
 import type { TraceResult } from '../core/trace/types';
+import type { LatencyParams, LatencyResult } from './latency';
 
 export interface ClassifyParams {
   model: string;
@@ -95,6 +96,8 @@ export interface Methods {
   placement: { params: PlacementParams; result: PlacementResult };
   /** A safetensors checkpoint as a standard ONNX file (copies its weights: here, not in the host). */
   exportOnnx: { params: { checkpoint: string; out: string }; result: ExportResult };
+  /** Compare Models: per-image session.run times of several models on the same images, alternated rounds. */
+  latency: { params: LatencyParams; result: LatencyResult };
   /** Process-wide settings; the client sends them again to a restarted process. */
   configure: { params: ConfigureParams; result: { pid: number } };
   /** GPU self-check: every provider probed, models and an attention layer run, parity and speed against cpu. */

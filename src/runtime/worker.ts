@@ -20,6 +20,7 @@ import { attention } from './capture';
 import { explain } from './explain';
 import { trace } from './trace';
 import { doctor } from './doctor';
+import { latency } from './latency';
 import { checkProviderOptions } from '../core/session/providers';
 import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
 import { probeWebGpu } from './probe';
@@ -52,6 +53,7 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   attention,
   explain,
   trace,
+  latency,
   async embeddings({ model }) {
     return embeddingsOfFile(model);
   },

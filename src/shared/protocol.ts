@@ -11,6 +11,8 @@ import type { RelposBlockView } from '../core/report/relpos';
 
 export type { RelposBlockView };
 import type { EmbeddingsDocument } from '../core/report/embeddings';
+import type { ClassScore, Prediction } from '../core/evaluate/metrics';
+import type { CompareDocument } from '../core/compare/document';
 
 /** Mean attention distance per layer and head (pixels), for one image or averaged over a folder. */
 export interface DistanceSeries {
@@ -50,7 +52,37 @@ export interface FolderRow {
   error?: string;
 }
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings';
+/** One model's scores on a labelled folder, with its per-image predictions (paths relative to the folder). */
+export interface EvaluateModelView {
+  name: string;
+  path: string;
+  labels: string[];
+  accuracy: number;
+  top5: number;
+  perClass: ClassScore[];
+  confusion: number[][];
+  imagesPerSecond: number;
+  predictions: Prediction[];
+}
+
+/** What Evaluate Model on Folder shows. */
+export interface EvaluateView {
+  folder: string;
+  /** The folder as a webview URI (thumbnails of the images under it); null when not shown. */
+  imageBase: string | null;
+  images: number;
+  models: EvaluateModelView[];
+  unmatched: string[];
+  empty: string[];
+  unreadable: { path: string; reason: string }[];
+  note: string | null;
+  agreement: number | null;
+  ep: string;
+  /** The CSV and JSON written beside the folder. */
+  written: string[];
+}
+
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings' | 'evaluate' | 'compare';
 
 /** Host → webview. */
 export type HostMessage =
@@ -71,6 +103,11 @@ export type HostMessage =
   /** A class-specific explanation (runtime/explain.ts): `partial` while batches finish (occlusion: NaN where not run yet). */
   | { type: 'explained'; partial: boolean; method: 'occlusion' | 'rise'; class: number; label: string; prob: number; grid: [number, number]; window: number | null; stride: number | null; runs: number; done: number; total: number; ms: number; ep: string; inputSize: number; map: Float32Array }
   | { type: 'explainFailed'; message: string }
+  | { type: 'evaluate'; view: EvaluateView }
+  /** Evaluate Model on Folder is running: `model` (index of `models`) has classified `done` of `total` images. */
+  | { type: 'evaluateProgress'; folder: string; model: string; index: number; models: number; done: number; total: number }
+  /** Compare Models; `pending`: what is still being measured (latency, a folder), null when all is in. */
+  | { type: 'compare'; doc: CompareDocument; pending: string | null; latencyError: string | null }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
   | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
@@ -98,6 +135,13 @@ export type WebviewMessage =
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
   | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings' | 'exportOnnx'; block?: string }
+  | { type: 'cancel' }
+  /** Evaluate / Compare: add a model (a quick pick) and run again. */
+  | { type: 'addModel' }
+  /** Evaluate: an image of the folder in the classify panel (attention: with its maps). */
+  | { type: 'showImage'; path: string; attention: boolean }
+  /** Compare: pick a labelled folder to score every model on. */
+  | { type: 'pickFolder' }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -156,6 +200,12 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: 'cancelExplain' };
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
+    case 'cancel':
+    case 'addModel':
+    case 'pickFolder':
+      return { type: m.type };
+    case 'showImage':
+      return isStr(m.path, 4096) && typeof m.attention === 'boolean' ? { type: 'showImage', path: m.path, attention: m.attention } : undefined;
     default:
       return undefined;
   }

@@ -7,6 +7,8 @@ export interface ModelRun {
   labels: string[];
   predictions: Prediction[];
   seconds: number;
+  /** The execution provider the runs used (the last one, after any fallback). */
+  ep?: string;
 }
 
 export interface EvaluateDocument {

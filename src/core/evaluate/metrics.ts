@@ -9,6 +9,8 @@ export interface Prediction {
   truth: number;
   /** Class indices, most probable first (at least the top-1); empty when the image was not scored. */
   top: number[];
+  /** The probabilities of `top`, when the classifier gave them (the worst mistakes are the surest wrong ones). */
+  probs?: number[];
 }
 
 export interface ClassScore {
@@ -72,4 +74,19 @@ export function disagreements(runs: readonly (readonly Prediction[])[]): { path:
     out.push({ path: runs[0][i].path, truth: runs[0][i].truth, top1: tops as number[] });
   }
   return out;
+}
+
+/** The images of one confusion cell (true class `truth`, predicted `predicted`), in folder order. */
+export function cellImages(predictions: readonly Prediction[], truth: number, predicted: number): Prediction[] {
+  return predictions.filter((p) => p.top.length && p.truth === truth && p.top[0] === predicted);
+}
+
+/** The mistakes, worst first: the surest wrong top-1, then the least probability left for the true class among the top. */
+export function worstMistakes(predictions: readonly Prediction[]): Prediction[] {
+  const wrong = predictions.filter((p) => p.top.length && p.top[0] !== p.truth);
+  const trueProb = (p: Prediction) => {
+    const k = p.top.indexOf(p.truth);
+    return k >= 0 ? (p.probs?.[k] ?? 0) : 0;
+  };
+  return wrong.sort((a, b) => (b.probs?.[0] ?? 0) - (a.probs?.[0] ?? 0) || trueProb(a) - trueProb(b));
 }

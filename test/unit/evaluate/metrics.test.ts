@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { agreement, disagreements, score } from '../../../src/core/evaluate/metrics';
+import { agreement, cellImages, disagreements, score, worstMistakes } from '../../../src/core/evaluate/metrics';
 
 describe('evaluate: metrics', () => {
   const labels = ['a', 'b', 'c'];
@@ -28,5 +28,23 @@ describe('evaluate: metrics', () => {
     const q = p.map((x, i) => ({ ...x, top: i === 1 ? [0] : x.top }));
     assert.equal(agreement([p, q]), 4 / 5);
     assert.deepEqual(disagreements([p, q]), [{ path: '2', truth: 0, top1: [1, 0] }]);
+  });
+});
+
+describe('evaluate: a confusion cell and the worst mistakes', () => {
+  const p = [
+    { path: '1', truth: 0, top: [1, 0], probs: [0.6, 0.3] },
+    { path: '2', truth: 0, top: [1, 2], probs: [0.9, 0.05] },
+    { path: '3', truth: 1, top: [1, 0], probs: [0.8, 0.1] },
+    { path: '4', truth: 2, top: [0, 2], probs: [0.6, 0.35] },
+    { path: '5', truth: 2, top: [] },
+  ];
+  it("a cell's images are those with that truth and that top-1, in folder order", () => {
+    assert.deepEqual(cellImages(p, 0, 1).map((x) => x.path), ['1', '2']);
+    assert.deepEqual(cellImages(p, 1, 1).map((x) => x.path), ['3']);
+    assert.deepEqual(cellImages(p, 2, 2), []);
+  });
+  it('mistakes worst first: the surest wrong top-1, ties broken by the least left for the truth', () => {
+    assert.deepEqual(worstMistakes(p).map((x) => x.path), ['2', '1', '4']);
   });
 });

@@ -40,6 +40,13 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
     rejects: [{ type: 'openFile' }, { type: 'openFile', path: 7 }, { type: 'openFile', path: 'p'.repeat(4097) }],
   },
+  cancel: { accepts: [[{ type: 'cancel', x: 1 }, { type: 'cancel' }]], rejects: [] },
+  addModel: { accepts: [[{ type: 'addModel', path: '/etc/passwd' }, { type: 'addModel' }]], rejects: [] },
+  pickFolder: { accepts: [[{ type: 'pickFolder', folder: '/etc' }, { type: 'pickFolder' }]], rejects: [] },
+  showImage: {
+    accepts: [[{ type: 'showImage', path: 'coat/a.png', attention: true, x: 1 }, { type: 'showImage', path: 'coat/a.png', attention: true }]],
+    rejects: [{ type: 'showImage', path: 'a.png' }, { type: 'showImage', path: 3, attention: false }, { type: 'showImage', path: 'p'.repeat(4097), attention: false }],
+  },
   measure: {
     accepts: [
       [

@@ -1,0 +1,90 @@
+import * as vscode from 'vscode';
+import { isAbsolute, join, relative } from 'node:path';
+import type { Services } from '../context';
+import type { HostMessage } from '../../shared/protocol';
+import { Panel, unhandled, type Accepts } from './panel';
+import { ClassifyPanel } from './classifyPanel';
+import { evaluatePaths } from '../../core/evaluate/document';
+
+type Message = Accepts<'ready' | 'openFile' | 'showImage' | 'addModel' | 'rerun' | 'cancel' | 'copy'>;
+
+export interface EvaluateActions {
+  /** Run again with the same models (Retry). */
+  again(): Promise<void>;
+  /** Pick another model and run with it added. */
+  addModel(): Promise<void>;
+  /** Stop the run in progress. */
+  cancel(): void;
+}
+
+/** Evaluate Model on Folder: scores, the confusion matrix, the worst mistakes. One panel per folder. */
+export class EvaluatePanel extends Panel<Message> {
+  static readonly viewType = 'vitInspector.evaluate';
+  private last: HostMessage[] = [];
+  private ready = false;
+
+  /** The folder's panel (a new one, or the open one shown again) with `actions` for its buttons. */
+  static show(services: Services, folder: vscode.Uri, actions: EvaluateActions): EvaluatePanel {
+    const open = Panel.find<EvaluatePanel>(EvaluatePanel.viewType, folder.fsPath);
+    if (open) {
+      open.actions = actions;
+      open.reveal();
+      return open;
+    }
+    const panel = Panel.create(services, EvaluatePanel.viewType, `Evaluate: ${folder.path.split('/').pop()}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true, roots: [folder] });
+    return new EvaluatePanel(panel, services, folder, actions);
+  }
+
+  private constructor(panel: vscode.WebviewPanel, services: Services, private readonly folder: vscode.Uri, private actions: EvaluateActions) {
+    super(panel, services, { kind: 'evaluate', title: 'Evaluate Model on Folder', what: 'Evaluate Model on Folder', key: folder.fsPath, roots: [folder], accepts: ['ready', 'openFile', 'showImage', 'addModel', 'rerun', 'cancel', 'copy'] });
+  }
+
+  /** The folder as the page loads its images from. */
+  imageBase(): string {
+    return this.panel.webview.asWebviewUri(this.folder).toString();
+  }
+
+  /** A path the page names, if it is under the folder or one of the results beside it. */
+  private inside(p: string): string | undefined {
+    const abs = isAbsolute(p) ? p : join(this.folder.fsPath, p);
+    const rel = relative(this.folder.fsPath, abs);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) return abs;
+    const out = evaluatePaths(this.folder.fsPath);
+    return abs === out.csv || abs === out.json ? abs : undefined;
+  }
+
+  protected async handle(m: Message): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        for (const x of this.last) this.post(x);
+        return;
+      case 'openFile': {
+        const p = this.inside(m.path);
+        if (p) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(p), vscode.ViewColumn.Beside);
+        return;
+      }
+      case 'showImage': {
+        const p = this.inside(m.path);
+        if (p) await ClassifyPanel.show(this.services, vscode.Uri.file(p), m.attention);
+        return;
+      }
+      case 'addModel':
+        return this.actions.addModel();
+      case 'rerun':
+        return this.actions.again();
+      case 'cancel':
+        return this.actions.cancel();
+      case 'copy':
+        return this.copy(m.text);
+      default:
+        unhandled(m);
+    }
+  }
+
+  /** What the page shows now (progress, the result or why it stopped); replayed when the page (re)loads. */
+  update(m: HostMessage): void {
+    this.last = [m];
+    if (this.ready) this.post(m);
+  }
+}
