@@ -30,6 +30,10 @@ describe('e2e: relative position bias in code-server', function () {
   });
 
   it('Open Architecture View on a Swin → "Relative position bias" shows each head\'s 13×13 table from the weights', async () => {
+    // The panel of the test before would pass every check below even if the button did nothing: close it.
+    await runCommand(wb.page, 'View: Close All Editors');
+    await wb.page.locator('.tabs-container .tab', { hasText: 'Relative Position Bias' }).waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await findWebviewFrame(wb.page, 'canvas.table', 1_000).catch(() => null), null, 'the relative position panel is closed');
     await explorerContextMenu(wb.page, 'swin_w7.onnx', 'Open Architecture View');
     const arch = await findWebviewFrame(wb.page, '#relpos', 120_000);
     assert.equal(await arch.locator('#family').innerText(), 'Swin Transformer');

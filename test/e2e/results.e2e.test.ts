@@ -25,13 +25,14 @@ describe('e2e: one results column; Select Model warns of a structure-only model 
   it('three Classify Image from the Explorer and a Show Attention share one column beside the editor', async () => {
     for (const img of ['bag.png', 'sneaker.png', 'shirt.png']) {
       await explorerContextMenu(wb.page, img, 'Classify Image');
-      await findWebviewFrame(wb.page, '#top li', 120_000);
+      // This image's result: the panels of the images before it also have `#top li`.
+      await findWebviewFrame(wb.page, `[data-image="${img}"] #top li`, 120_000);
     }
     assert.ok((await groups()) <= 2, `${await groups()} editor groups after three images`);
     const tabs = () => wb.page.locator('.tab', { hasText: 'Classify:' }).count();
     assert.equal(await tabs(), 3);
     await explorerContextMenu(wb.page, 'bag.png', 'Show Attention');
-    await findWebviewFrame(wb.page, '#attention #layer', 120_000);
+    await findWebviewFrame(wb.page, '[data-image="bag.png"] #attention #layer', 120_000);
     assert.ok((await groups()) <= 2, `${await groups()} editor groups after Show Attention`);
     assert.equal(await tabs(), 3, 'Show Attention reused the image\'s panel');
     await screenshot(wb.page, 'results-one-column');

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { readIdx } from '../../src/core/image/idx';
 import { readModel } from '../../src/core/onnx/reader';
 import { useRuntime } from './useRuntime';
+import { fixture } from '../skip';
 
 const DATASET = '/usr/share/datasets/fashion-mnist';
 
@@ -34,9 +35,10 @@ describe('embedded models: Fashion-MNIST test accuracy through the TypeScript pi
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const name of ['fashion-vit', 'fashion-swin']) {
+  // The reference files by their whole names, so that scripts/fixture-sweep.mjs finds the test that reads them.
+  for (const [name, logitsFile] of [['fashion-vit', 'fashion-vit.logits.json'], ['fashion-swin', 'fashion-swin.logits.json']]) {
     it(`${name}: logits of the first 100 test images equal PyTorch's within 1e-4`, async () => {
-      const ref = JSON.parse(readFileSync(resolve('test', 'fixtures', 'reference', `${name}.logits.json`), 'utf8')) as { indices: number[]; logits: number[][] };
+      const ref = JSON.parse(readFileSync(fixture(resolve('test', 'fixtures', 'reference', logitsFile)), 'utf8')) as { indices: number[]; logits: number[][] };
       const r = await client.request('classify', { model: resolve('media', 'models', `${name}.onnx`), images: ref.indices.map((i) => files[i]), topK: 1, order: ['cpu'] });
       let worst = 0;
       r.results.forEach((x, k) => {

@@ -14,7 +14,7 @@ import { useRuntime } from './useRuntime';
 const fixtures = resolve('test/fixtures');
 
 interface Reference {
-  images: { image: string; logits: number[] }[];
+  images: { image: string; logits: number[]; attention?: { shape: number[]; data: number[] }[] }[];
 }
 
 const argmax = (a: ArrayLike<number>): number => {
@@ -120,7 +120,7 @@ describe('fp16, int8, QDQ and ORT-optimised models through the inference process
   const twinMaps = new Map<string, Promise<Float32Array[][]>>();
   const maps = async (n: string): Promise<Float32Array[][]> => {
     const out: Float32Array[][] = [];
-    for (const image of images(n.replace(/_(fp16|int8_dyn|qdq|ort_extended|ort_all)$/, ''))) {
+    for (const image of images(n.replace(/_(fp16|int8_dyn|qdq|ort_extended|ort_all|int4)$/, ''))) {
       const r = await client.request('attention', { model: model(n), image, order: ['cpu'] });
       out.push(r.layers.map((l: { data: Float32Array | null }) => l.data!));
     }
@@ -159,6 +159,33 @@ describe('fp16, int8, QDQ and ORT-optimised models through the inference process
       assert.ok(worst.c >= corr, `${worst.at}: correlation ${worst.c} (the lowest)`);
     });
   }
+
+  it('tiny_vit_int4 (com.microsoft.MatMulNBits, 4-bit weights): logits and attention equal PyTorch\'s on its dequantized weights, top-1 as its fp32 twin\'s', async () => {
+    const want = ref('tiny_vit_int4');
+    const fp32 = ref('tiny_vit');
+    assert.deepEqual(want.images.map((i) => i.image), fp32.images.map((i) => i.image));
+    const r = await client.request('classify', { model: model('tiny_vit_int4'), images: images('tiny_vit'), topK: 3, order: ['cpu'] });
+    assert.equal(r.preprocessing.source, 'tiny_vit_int4.json');
+    want.images.forEach((img, i) => {
+      const res = r.results[i];
+      assert.ok(res.ok, res.ok ? '' : res.error);
+      // The 4-bit weights are what runs: the fp32 twin's logits are far off the reference (0.1–0.4 here).
+      assert.ok(maxAbs(img.logits, fp32.images[i].logits) > 1e-2, `${img.image}: the int4 reference is no different from fp32`);
+      const d = maxAbs(res.logits, img.logits);
+      assert.ok(d <= 1e-4, `${img.image}: max |Δlogit| = ${d} against PyTorch on the dequantized weights`);
+      assert.equal(argmax(res.logits), argmax(fp32.images[i].logits), `${img.image}: top-1 as fp32 tiny_vit`);
+    });
+    // Attention: both blocks' maps found, equal to PyTorch's softmax on the dequantized weights.
+    const got = await maps('tiny_vit_int4');
+    assert.equal(got.length, want.images.length);
+    want.images.forEach((img, i) => {
+      assert.equal(got[i].length, img.attention!.length, 'blocks');
+      img.attention!.forEach((a, l) => {
+        const d = maxAbs(got[i][l], a.data);
+        assert.ok(d <= 1e-5, `${img.image} block ${l}: max |Δ| = ${d} against PyTorch's attention`);
+      });
+    });
+  });
 
   it('the attention of a ViT layer leaves the class token out and keeps the twin\'s grid (QDQ)', async () => {
     const image = images('tiny_vit')[0];

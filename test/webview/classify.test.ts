@@ -19,6 +19,8 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await suite.panel.send(messages(vit, 'tiny_vit')[0]);
     assert.equal(await suite.panel.page.locator('#top li').count(), 5);
     assert.equal(await suite.panel.page.getAttribute('#top li:first-child', 'data-index'), String(vit.top![0].index));
+    // Whose result it is, for a reader (the e2e tests) that has several classify panels to tell apart.
+    assert.equal(await suite.panel.page.getAttribute('.classify', 'data-image'), 'disc.png');
     assert.match((await suite.panel.page.textContent('#provider'))!, /^cpu.*cuda — the CUDA provider libraries/);
     assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });

@@ -6,6 +6,20 @@ describe('webview: complexity panel', function () {
 
   const suite = panelSuite('complexity', { height: 1800 });
 
+  it('counts nothing until the host says which model: Swin-T\'s figures drawn meanwhile would pass for the model\'s', async () => {
+    // panelSuite loads a fresh page per test; nothing has been sent yet.
+    const page = suite.panel.page;
+    assert.match((await page.textContent('[role=status]'))!, /Reading the model/);
+    assert.equal(await page.$('#stage-table'), null);
+    assert.equal(await page.$('#source'), null);
+    // The model's table says whose it is (the e2e tests wait for it, not for any table).
+    const config = { family: 'swin', imageSize: 224, patchSize: 4, embedDim: 96, depths: [2, 2], heads: [3, 6], windowSize: 7, mlpRatio: 4 };
+    await suite.panel.send({ type: 'complexity', model: { name: 'two-stage.onnx', config }, unit: 'MACs' });
+    assert.equal(await page.getAttribute('#stage-table', 'data-source'), 'two-stage.onnx');
+    assert.equal(await page.locator('#stage-table tbody tr').count(), 2);
+    assert.equal(await page.inputValue('#source'), 'model');
+  });
+
   it('shows Swin-T\'s stages with the paper\'s Ω(MSA) and Ω(W-MSA), and the whole-model total', async () => {
     await suite.panel.send({ type: 'complexity', model: null, unit: 'MACs' });
     assert.match((await suite.panel.page.textContent('[role=status]'))!, /swin-t: 4\.49G MACs/);

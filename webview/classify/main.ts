@@ -40,6 +40,8 @@ function render(v: ClassifyView, providers: string[]): void {
   view = v;
   setState({ imagePath: v.imagePath, modelPath: v.modelPath });
   clear(content);
+  // Whose result this is: panels of other images look the same to a reader that only finds `#top li`.
+  content.dataset.image = v.imageName;
   status.textContent = '';
   const canvas = h('canvas', { id: 'image', role: 'img', 'aria-label': `${v.imageName} as the model sees it (${v.pixels.width}×${v.pixels.height})` });
   const heat = h('canvas', { id: 'heat', 'aria-hidden': 'true' });
@@ -137,6 +139,7 @@ onMessage((m) => {
     // The failure stays on screen with what to do next; the host also shows one notification.
     status.textContent = '';
     clear(content);
+    delete content.dataset.image;
     const retry = h('vscode-button' as 'button', { id: 'retry' }, 'Retry');
     retry.addEventListener('click', () => post({ type: 'rerun' }));
     const other = h('vscode-button' as 'button', { id: 'pick-model', secondary: true }, 'Select another model…');

@@ -136,7 +136,8 @@ function render(): void {
         (v) => fmt(v),
       );
       out.append(h('h2', {}, `Per stage (${state.unit} of one block's attention)`), chartBox('stages', bars));
-      const stageTable = h('table', { class: 'grid', id: 'stage-table' }, h('thead', {}, h('tr', {}, ...['stage', 'tokens h×w', 'C', 'M', 'Ω(MSA)', 'Ω(W-MSA)', 'MSA / W-MSA', 'QKᵀ+AV share of a block'].map((t) => h('th', {}, t)))));
+      // data-source: what the table counts, so a reader can tell the model's table from an earlier one's.
+      const stageTable = h('table', { class: 'grid', id: 'stage-table', 'data-source': state.source === 'model' ? model!.name : state.source }, h('thead', {}, h('tr', {}, ...['stage', 'tokens h×w', 'C', 'M', 'Ω(MSA)', 'Ω(W-MSA)', 'MSA / W-MSA', 'QKᵀ+AV share of a block'].map((t) => h('th', {}, t)))));
       const tb = h('tbody');
       for (const s of r.stages) {
         const t = termLines(s.tokens[0], s.tokens[1], s.dim, s.window, k);
@@ -258,6 +259,8 @@ onMessage((m) => {
     model = m.model;
     // A model sent by the host is the one the user just asked about: show it.
     if (model) state = { ...state, source: 'model', imageSize: null, window: null };
+    // A revived panel's saved "model" has no model behind it now: back to the default preset.
+    else if (state.source === 'model') state = { ...state, source: 'swin-t', imageSize: null, window: null };
     if (!getState<State>()) state = { ...state, unit: m.unit };
     setState(state);
     buildControls();
@@ -270,6 +273,7 @@ onMessage((m) => {
     status.className = 'status error';
   } else if (m.type === 'busy') status.textContent = m.message;
 });
-buildControls();
-render();
+// Until the host says which model (or none: the presets), nothing is counted: Swin-T's figures drawn
+// meanwhile would read as the model's (and a saved 'model' source has no config before the host's).
+status.textContent = 'Reading the model…';
 post({ type: 'ready' });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jacobiEigen, topEigenpairs, tridiagonalEigen } from '../../../src/core/vit/eigen';
 import { embeddingsOfFile } from '../../../src/core/report/embeddings';
+import { inspectModel } from '../../../src/core/arch/inspect';
 import { componentTile, patchFilterComponents } from '../../../src/core/vit/patchFilters';
 import { positionEmbeddingKind, positionSimilarity, sincos1d, sincos2d } from '../../../src/core/vit/positionEmbedding';
 
@@ -63,6 +64,10 @@ describe('position embeddings and patch-embedding filters (ViT paper, Figure 7)'
     });
   }
 
+  it('the reference names both position-embedding variants (a lost one would drop its test silently)', () => {
+    assert.deepEqual(ref.positionVariants.map((v) => v.model), ['tiny_sincos.onnx', 'tiny_interpolated.onnx']);
+  });
+
   for (const v of ref.positionVariants) {
     it(`${v.model}: a ${v.interpolatedFrom ? 'run-time interpolated' : v.kind} position embedding is found, said, and its similarity equals numpy's on the PyTorch module (≤ 1e-5)`, () => {
       const doc = embeddingsOfFile(join(models, v.model));
@@ -71,6 +76,10 @@ describe('position embeddings and patch-embedding filters (ViT paper, Figure 7)'
       assert.deepEqual([p.grid, p.extraRows, p.kind, p.interpolatedFrom], [v.grid, v.extraRows, v.kind, v.interpolatedFrom]);
       assert.ok(maxAbs(p.similarity, v.similarity) <= 1e-5, `similarity off by ${maxAbs(p.similarity, v.similarity)}`);
       assert.match(doc.notes.join(' '), v.interpolatedFrom ? /stored for a 2×2 grid and interpolated to 4×4/ : /fixed sin-cos 2-D table, not learned/);
+      // Detected as the one-block ViT it is (tools/make_vit_fixtures.py): the patch grid the model runs on, not the stored one.
+      const r = inspectModel(join(models, v.model));
+      assert.equal(r.family, 'vit');
+      assert.deepEqual([r.config.imageSize, r.config.patchSize, r.config.embedDim, r.config.depths, r.config.heads, r.config.extraTokens, r.config.numClasses], [32, 8, 32, [1], [2], 1, 10]);
     });
   }
 
