@@ -13,7 +13,7 @@ import { imageInput } from '../onnx/imageInput';
 import { CONV_LIKE, FUSED_ATTENTION, IMAGE_PREP, MATMUL_LIKE, NORM_OPS, NORM_PARTS, OUT_PROJECTION_PATH, PASS_THROUGH, PROJECTION_PATH, SCORE_PATH, VALUES_PATH, weightInput } from '../graph/ops';
 import { indexGraph } from '../graph/graphIndex';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
-import { walk, walkAll } from '../graph/walk';
+import { chain, sourceOf, walk, walkAll } from '../graph/walk';
 
 function shapeOf(a: { shapes: ShapeResult }, name: string): number[] | null {
   return a.shapes.tensors.get(name)?.shape ?? null;
@@ -98,16 +98,12 @@ function findNorms(a: GraphAnalysis): void {
     const div = divs[0];
     group.add(div);
     // Affine part: Mul by a constant then Add a constant.
-    let cur = div;
-    for (let step = 0; step < 2; step++) {
-      const next = a.consumers.get(a.nodes[cur].outputs[0]) ?? [];
-      if (next.length !== 1) break;
-      const nn = a.nodes[next[0]];
-      if ((nn.opType === 'Mul' || nn.opType === 'Add') && nn.inputs.some((q) => a.isConst(q))) {
-        group.add(next[0]);
-        cur = next[0];
-      } else break;
-    }
+    const affine = chain(a, a.nodes[div].outputs[0], {
+      direction: 'forward',
+      through: (c) => (a.nodes[c].opType === 'Mul' || a.nodes[c].opType === 'Add') && a.nodes[c].inputs.some((q) => a.isConst(q)),
+      maxSteps: 2,
+    });
+    for (const k of affine.path) group.add(k);
     for (const k of group) a.normNodes.add(k);
     a.normEntries.add(i);
   });
@@ -206,36 +202,33 @@ function findAttentions(a: GraphAnalysis): void {
   }
 }
 
-/** True when the node reorganises 2×2 neighbourhoods into channels (patch merging). */
-function isSpaceToDepth(a: GraphAnalysis, name: string, depth = 0): boolean {
-  const p = a.producer.get(name);
-  if (p === undefined || depth > 8) return false;
-  const n = a.nodes[p];
-  if (a.normNodes.has(p) || n.opType === 'Reshape' || n.opType === 'Flatten' || PASS_THROUGH.has(n.opType)) {
-    if (n.opType === 'Reshape' || n.opType === 'Flatten') {
-      // timm: reshape(B, H/2, 2, W/2, 2, C).permute(...).flatten(3)
-      const src = a.producer.get(n.inputs[0]);
-      if (src !== undefined && a.nodes[src].opType === 'Transpose') {
-        const inS = shapeOf(a, a.nodes[src].inputs[0]);
-        if (inS && inS.length >= 6 && inS.filter((d) => d === 2).length >= 2) return true;
-      }
-    }
-    const first = n.inputs.find((x) => x && !a.isConst(x));
-    return first ? isSpaceToDepth(a, first, depth + 1) : false;
+/**
+ * True when the tensor comes from 2×2 neighbourhoods reorganised into channels (patch merging):
+ * back through norms and views to timm's reshape(B, H/2, 2, W/2, 2, C).permute(...), or to the
+ * official Concat of the four x[:, i::2, j::2] Slices.
+ */
+function isSpaceToDepth(a: GraphAnalysis, name: string): boolean {
+  const c = chain(a, name, {
+    direction: 'back',
+    through: (p) => a.normNodes.has(p) || a.nodes[p].opType === 'Reshape' || a.nodes[p].opType === 'Flatten' || PASS_THROUGH.has(a.nodes[p].opType),
+    stopAt: (p) => a.nodes[p].opType === 'Transpose' || a.nodes[p].opType === 'Concat',
+    maxSteps: 9,
+  });
+  if (c.end === null) return false;
+  const n = a.nodes[c.end];
+  if (n.opType === 'Transpose') {
+    // timm: the permute of the 6-D view, read by a Reshape/Flatten (flatten(3)).
+    const last = c.path.length ? a.nodes[c.path[c.path.length - 1]].opType : '';
+    const inS = shapeOf(a, n.inputs[0]);
+    return (last === 'Reshape' || last === 'Flatten') && !!inS && inS.length >= 6 && inS.filter((d) => d === 2).length >= 2;
   }
-  if (n.opType === 'Concat') {
-    const ins = n.inputs.filter((x) => x && !a.isConst(x));
-    if (ins.length !== 4) return false;
-    return ins.every((x) => {
-      const q = a.producer.get(x);
-      if (q === undefined) return false;
-      const qn = a.nodes[q];
-      if (qn.opType !== 'Slice') return false;
-      const steps = qn.inputs[4] ? a.shapes.tensors.get(qn.inputs[4])?.value : undefined;
-      return !!steps && steps.some((v) => v === 2);
-    });
-  }
-  return false;
+  const ins = n.inputs.filter((x) => x && !a.isConst(x));
+  return ins.length === 4 && ins.every((x) => {
+    const q = sourceOf(a, x).node;
+    if (q === null || a.nodes[q].opType !== 'Slice') return false;
+    const steps = a.nodes[q].inputs[4] ? a.shapes.tensors.get(a.nodes[q].inputs[4])?.value : undefined;
+    return !!steps && steps.some((v) => v === 2);
+  });
 }
 
 function assignRoles(a: GraphAnalysis): void {

@@ -12,10 +12,10 @@ import { UNKNOWN } from '../onnx/shapes';
 import type { AttentionInfo, Backbone, GraphAnalysis } from '../graph/structure';
 import { patchGrid } from './analysis';
 import { SHIFT_PATH } from '../graph/ops';
-import { walk } from '../graph/walk';
+import { sourceOf, walk } from '../graph/walk';
 import { countRegisters } from './hybrid';
 import { countGraphMacs } from '../flops/graph';
-import { countParams } from './parameters';
+import { countParams, usesOf } from './parameters';
 import { type Precision, type Quantization, modelPrecision } from './precision';
 
 import type { Family } from '../terms';
@@ -76,9 +76,11 @@ export function rollShift(a: GraphAnalysis, concat: number): number | null {
   if (n.opType !== 'Concat') return null;
   const ins = n.inputs.filter((x) => x);
   if (ins.length !== 2) return null;
-  const slices = ins.map((x) => a.producer.get(x));
-  if (slices[0] !== undefined && slices[0] === slices[1] && a.nodes[slices[0]].opType === 'Split') return splitRollShift(a, concat, slices[0]);
-  if (slices.some((p) => p === undefined || a.nodes[p].opType !== 'Slice')) return null;
+  // The two parts, past Q/DQ and other pass-through ops (a QDQ export quantizes around the Concat).
+  const parts = ins.map((x) => sourceOf(a, x));
+  const slices = parts.map((p) => p.node);
+  if (slices[0] !== null && slices[0] === slices[1] && a.nodes[slices[0]].opType === 'Split') return splitRollShift(a, concat, slices[0], parts.map((p) => p.tensor));
+  if (slices.some((p) => p === null || a.nodes[p].opType !== 'Slice')) return null;
   const [s0, s1] = slices.map((p) => a.nodes[p as number]);
   if (s0.inputs[0] !== s1.inputs[0]) return null;
   const val = (name: string | undefined): number[] | undefined => (name ? a.shapes.tensors.get(name)?.value : undefined);
@@ -105,10 +107,9 @@ export function rollShift(a: GraphAnalysis, concat: number): number | null {
 }
 
 /** ONNX Runtime's form of the roll: Concat(second, first) of a two-way Split along the same axis. */
-function splitRollShift(a: GraphAnalysis, concat: number, split: number): number | null {
-  const c = a.nodes[concat];
+function splitRollShift(a: GraphAnalysis, concat: number, split: number, parts: string[]): number | null {
   const sp = a.nodes[split];
-  if (sp.outputs.length !== 2 || c.inputs[0] !== sp.outputs[1] || c.inputs[1] !== sp.outputs[0]) return null;
+  if (sp.outputs.length !== 2 || parts[0] !== sp.outputs[1] || parts[1] !== sp.outputs[0]) return null;
   const data = a.shapes.tensors.get(sp.inputs[0])?.shape;
   if (!data) return null;
   const rank = data.length;
@@ -268,7 +269,7 @@ function backboneConfig(a: GraphAnalysis, bb: Backbone): BackboneConfig {
   for (const i of bb.nodes) macs += costs.nodes[i].macs;
   let params = 0;
   for (const [name, n] of pc.perTensor) {
-    const users = a.consumers.get(name) ?? [];
+    const users = usesOf(a, name);
     if (users.length && users.every((u) => bb.nodes.has(u))) params += n;
   }
   return { kind: bb.kind, stride: bb.stride, featureMap: bb.featureMap, params, macs };

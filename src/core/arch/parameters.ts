@@ -24,8 +24,8 @@ export interface ParamCount {
   perTensor: Map<string, number>;
 }
 
-/** Follows an initializer through layout ops to the nodes that use it. */
-function usesOf(a: GraphAnalysis, name: string): number[] {
+/** Follows an initializer through layout ops (and its DequantizeLinear) to the nodes that use it. */
+export function usesOf(a: GraphAnalysis, name: string): number[] {
   return walkAll(a, name, {
     direction: 'forward',
     through: WEIGHT_VIEW,
@@ -178,7 +178,7 @@ function countOne(
   // leaving a new weight and bias both named `onnx::Conv_N`: PyTorch counts the BatchNorm's
   // weight and bias (2·C) where the fused bias has C elements.
   if (/^onnx::Conv_\d+$/.test(t.name)) {
-    const conv = (a.consumers.get(t.name) ?? []).find((c) => a.nodes[c].opType === 'Conv' && a.nodes[c].inputs[2] === t.name);
+    const conv = uses.find((c) => a.nodes[c].opType === 'Conv' && a.nodes[c].inputs[2] === t.name);
     if (conv !== undefined && /^onnx::Conv_\d+$/.test(a.nodes[conv].inputs[1]) && t.dims.length === 1) {
       adjusted.push({ name: t.name, elements: n, counted: 2 * n, reason: 'bias of a Conv with a BatchNorm folded in by the exporter: counted as the BatchNorm weight and bias it came from' });
       return 2 * n;

@@ -9,6 +9,7 @@ import type { OnnxNode } from '../onnx/model';
 import type { GraphAnalysis } from '../graph/structure';
 import type { Role } from '../terms';
 import type { NodeCost } from '../flops/graph';
+import { ANY, walk } from '../graph/walk';
 
 export type TreeKind = 'model' | 'stage' | 'block' | 'attention' | 'mlp' | 'norm' | 'embed' | 'backbone' | 'head' | 'op' | 'module';
 
@@ -74,26 +75,17 @@ export function buildTree(a: GraphAnalysis, costs: NodeCost[], paramsOf: Map<str
 
   // 1. Scope of every node; unscoped nodes take their consumers' (else producers') scope.
   const scopes: (string[] | null)[] = nodes.map((n) => scopeOf(n.name));
-  const resolve = (i: number, depth: number, seen: Set<number>): string[] | null => {
-    if (scopes[i]) return scopes[i];
-    if (depth > 8 || seen.has(i)) return null;
-    seen.add(i);
-    for (const o of nodes[i].outputs) {
-      for (const c of a.consumers.get(o) ?? []) {
-        const s = resolve(c, depth + 1, seen);
-        if (s) return s;
-      }
-    }
-    for (const inp of nodes[i].inputs) {
-      const p = a.producer.get(inp);
-      if (p !== undefined) {
-        const s = resolve(p, depth + 1, seen);
-        if (s) return s;
-      }
-    }
-    return null;
+  // The nearest scoped node downstream, else upstream of it (a head's weight DequantizeLinear
+  // takes the scope of what feeds its Gemm); constants too (a Constant feeding a Reshape).
+  const scoped = (p: number): boolean => scopes[p] !== null;
+  const resolve = (i: number): string[] | null => {
+    const passed = [i];
+    const hit =
+      walk(a, nodes[i].outputs.filter(Boolean), { direction: 'forward', through: ANY, stopAt: scoped, maxSteps: 64, onPass: (c) => passed.push(c) }) ??
+      walk(a, passed.flatMap((p) => nodes[p].inputs.filter(Boolean)), { direction: 'back', through: ANY, stopAt: scoped, constants: true, maxSteps: 64 });
+    return hit === null ? null : scopes[hit];
   };
-  const resolved = nodes.map((_, i) => scopes[i] ?? resolve(i, 0, new Set()) ?? []);
+  const resolved = nodes.map((_, i) => scopes[i] ?? resolve(i) ?? []);
 
   // 2. Attribute initializers to their first user.
   const initOwner = new Map<string, number>();

@@ -9,7 +9,7 @@
  */
 import type { OnnxNode } from '../onnx/model';
 import type { OpSet } from './ops';
-import { QUANTIZE_OPS } from './ops';
+import { PASS_THROUGH, QUANTIZE_OPS } from './ops';
 
 export interface WalkGraph {
   nodes: readonly OnnxNode[];
@@ -147,4 +147,14 @@ export function chain(g: WalkGraph, from: string, o: ChainOptions): Chain {
     tensor = next;
   }
   return { path, end: null, tensor };
+}
+
+/**
+ * The node that makes a tensor, past the ops that hand a value on unchanged (Identity, Dropout,
+ * Cast, Q/DQ: ops.ts's PASS_THROUGH), and the tensor it hands on: what a pattern test (a roll's
+ * Slices, a merge's Concat) reads, whatever an exporter or a quantizer put between.
+ */
+export function sourceOf(g: WalkGraph, tensor: string): { node: number | null; tensor: string } {
+  const c = chain(g, tensor, { direction: 'back', through: PASS_THROUGH, stopAt: (p) => !PASS_THROUGH.has(g.nodes[p].opType), maxSteps: 8 });
+  return { node: c.end, tensor: c.tensor };
 }

@@ -86,9 +86,6 @@ export function attentionMask(H: number, W: number, M: number, shift: number): A
   return { numWindows: nW, tokens: N, values };
 }
 
-/** Kept here for existing importers; built step by step in relpos.ts. */
-export { relativePositionIndex } from './relpos';
-
 export interface TokenPositions {
   numWindows: number;
   /** Tokens per window, M². */

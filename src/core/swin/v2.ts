@@ -7,7 +7,7 @@
  * Either one marks the block as V2 (V1 scales by the scalar 1/√d and adds a gathered table).
  */
 import { numElements } from '../onnx/model';
-import { COORDS_VIEW } from '../graph/ops';
+import { COORDS_VIEW, WEIGHT_VIEW } from '../graph/ops';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import { ANY, chain, walk, walkAll } from '../graph/walk';
 
@@ -69,12 +69,10 @@ export function cpbCoordsTables(a: GraphAnalysis): Set<string> {
   return out;
 }
 
-/** An initializer, directly or through a Transpose/Cast (a checkpoint's nn.Linear weight kept [out, in] in place). */
+/** An initializer, directly or through view ops (a checkpoint's nn.Linear weight kept [out, in] and transposed in place, a DequantizeLinear). */
 function isWeight(a: GraphAnalysis, name: string): boolean {
-  if (a.initializers.has(name)) return true;
-  const p = a.producer.get(name);
-  const n = p === undefined ? null : a.nodes[p];
-  return !!n && (n.opType === 'Transpose' || n.opType === 'Cast') && a.initializers.has(n.inputs[0]);
+  const c = chain(a, name, { direction: 'back', constants: true, through: WEIGHT_VIEW, maxSteps: 4 });
+  return c.end === null && a.initializers.has(c.tensor);
 }
 
 function leadsTo(a: GraphAnalysis, name: string, op: string, steps: number): boolean {

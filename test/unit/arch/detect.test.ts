@@ -64,7 +64,7 @@ function expectedFixtures(): string[] {
 
 function detect(m: OnnxModel) {
   const a = analyzeGraph(m, inferShapes(m));
-  return { det: detectArchitecture(a), params: countParams(a) };
+  return { a, det: detectArchitecture(a), params: countParams(a) };
 }
 
 describe('arch detection: family, config and params of every fixture', () => {
@@ -214,6 +214,22 @@ describe('arch detection: family, config and params of every fixture', () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('a QDQ export: every attention block is found through QuantizeLinear/DequantizeLinear as in its float twin (QKᵀ, A·V, projections, shifts)', () => {
+    for (const [qdq, twin] of [['tiny_vit_qdq', 'tiny_vit'], ['tiny_swin_qdq', 'tiny_swin']]) {
+      const q = detect(readModel(fixture(path.join(MODELS, `${qdq}.onnx`))));
+      const t = detect(readModel(path.join(MODELS, `${twin}.onnx`)));
+      // Q/DQ pairs sit between the scaled Q, Kᵀ and their product, and around every projection's input.
+      assert.ok(q.a.nodes.filter((n) => n.opType === 'DequantizeLinear').length > 20, qdq);
+      const shape = (r: typeof q) => r.a.attentions.map((at) => ({
+        ops: [at.scores, at.values, at.proj].map((i) => (i === null ? null : r.a.nodes[i].opType)),
+        qkv: at.qkv.map((i) => r.a.nodes[i].opType),
+        sizes: [at.heads, at.tokens, at.headDim, at.dim, at.windows],
+      }));
+      assert.deepEqual(shape(q), shape(t), qdq);
+      assert.ok(shape(q).every((b) => b.ops[0] === 'MatMul' && b.ops[1] === 'MatMul' && b.ops[2] !== null && b.qkv.length > 0), qdq);
+      assert.deepEqual(q.det.stages.map((s) => s.blocks.map((b) => b.shift)), t.det.stages.map((s) => s.blocks.map((b) => b.shift)), qdq);
     }
   });
 });

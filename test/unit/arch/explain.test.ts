@@ -43,4 +43,10 @@ describe('arch/explain: every number explained, with this model\'s values', () =
     assert.ok(lines.some((l) => /^Multi-head self-attention SoftMax\(QKᵀ\/√d\)V over all 18 tokens: 2 heads of d = 16/.test(l)), 'attention');
     assert.ok(lines.some((l) => /^Scale: × 0\.25 = 1\/√16/.test(l)), 'scale');
   });
+  it('a QDQ export: the 1/√d scale is found behind the QuantizeLinear/DequantizeLinear pair before QKᵀ, in every block', () => {
+    const nodes = all(inspectModel(path.join(MODELS, 'tiny_vit_qdq.onnx')).tree);
+    const scales = nodes.filter((t) => /^Scale: × 0\.25 = 1\/√16 \(d = 16\)/.test(t.explain ?? ''));
+    assert.equal(scales.length, 2);
+    assert.ok(scales.every((t) => t.op === 'Div'), scales.map((t) => t.op).join());
+  });
 });
