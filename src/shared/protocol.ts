@@ -69,8 +69,8 @@ export type HostMessage =
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   | { type: 'busy'; message: string }
-  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
-  | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
+  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). `detail`: the library's raw words behind the message. */
+  | { type: 'error'; message: string; detail?: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
 /** Webview → host. */
