@@ -228,3 +228,32 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
         assert.deepEqual(problems, []);
       });
 });
+
+// Issue 23: the classify panel's Provider dropdown (a vscode-single-select) drew Dark Modern's
+// #313131 in the light theme because the harness lacked the variables it reads; what it shows
+// must be the theme's own dropdown colours, as VS Code gives them.
+describe('webview: the Provider dropdown follows the theme', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  let vit: AttentionResult;
+  before(async function () {
+    this.timeout(90_000);
+    [vit] = await tinyCaptures();
+  });
+  const expected: Record<string, { bg: string; fg: string }> = { dark: { bg: 'rgb(49, 49, 49)', fg: 'rgb(204, 204, 204)' }, light: { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' }, hc: { bg: 'rgb(0, 0, 0)', fg: 'rgb(255, 255, 255)' } };
+  for (const theme of [...THEMES, 'hc'] as Theme[])
+    it(`${theme}: the dropdown's face has the theme's dropdown background and foreground`, async () => {
+      const p = await openPanel(env.browser, env.server, 'classify', { width: 800, height: 900, theme });
+      try {
+        for (const m of messages(vit, 'tiny_vit')) await p.send(m);
+        const face = await p.page.locator('#ep').evaluate((el) => {
+          const f = el.shadowRoot?.querySelector('.select-face');
+          const cs = f ? getComputedStyle(f) : null;
+          return cs ? { bg: cs.backgroundColor, fg: cs.color } : null;
+        });
+        assert.deepEqual(face, expected[theme]);
+      } finally {
+        await p.close();
+      }
+    });
+});
