@@ -202,7 +202,8 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
             if (then) await then(p.page);
             await p.page.waitForTimeout(50);
             // At 420 px a wide number table may scroll sideways inside its box; from 800 px on, nothing scrolls.
-            const cut = await clipped(p.page, [...allow, ...(width < 800 ? ['.table-scroll', 'pre.report'] : [])]);
+            // (not the complexity tables: their Ω(W-MSA) column scrolled out of sight at 420 px — issue 23).
+            const cut = await clipped(p.page, [...allow, ...(width < 800 ? [panel === 'complexity' ? '.none' : '.table-scroll', 'pre.report'] : [])]);
             problems.push(...cut.map((c) => `${panel}: cut: ${c}`));
             const { bad } = await lowContrast(p.page);
             problems.push(...bad.map((b) => `${panel}: contrast ${b}`));
