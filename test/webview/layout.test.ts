@@ -258,3 +258,24 @@ describe('webview: the Provider dropdown follows the theme', function () {
       }
     });
 });
+
+// Issue 23: at 1600 px the tree used ~1100 px and an empty details column kept the rest.
+describe('webview: the module tree takes the width while nothing is selected', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
+  for (const width of [694, 1600])
+    it(`${width} px: the tree is as wide as its row, the details appear on selection`, async () => {
+      const p = await openPanel(env.browser, env.server, 'architecture', { width, height: 900, theme: 'light' });
+      try {
+        await p.send({ type: 'architecture', result: swin });
+        const layout = (await p.page.locator('.arch-layout').boundingBox())!;
+        const tree = (await p.page.locator('.tree-pane').boundingBox())!;
+        assert.ok(tree.width >= layout.width - 2, `the tree is ${tree.width.toFixed(0)} px of ${layout.width.toFixed(0)}`);
+        await p.page.locator('.tree-row.kind-stage').first().click();
+        assert.ok(((await p.page.locator('#details').boundingBox())?.width ?? 0) > 200, 'the details pane shows the selected stage');
+      } finally {
+        await p.close();
+      }
+    });
+});
