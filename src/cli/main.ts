@@ -3,7 +3,7 @@
  * then prints one JSON document. Exit codes: 0 ok, 2 user error (stderr), 1 bug.
  * Each command lives in a module of its own; this file only registers and dispatches them.
  */
-import { isUserError, UserError } from '../core/errors';
+import { isUserError, UserError, userMessage } from '../core/errors';
 import { parseArgs } from './args';
 import { archCommands } from './arch';
 import { attentionCommands } from './attention';
@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`vit-inspect: ${e.message}\n`);
+      process.stderr.write(`vit-inspect: ${userMessage(e)}\n`);
       return 2;
     }
     process.stderr.write(`vit-inspect: internal error (a bug, please report): ${(e as Error)?.stack ?? e}\n`);

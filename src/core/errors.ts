@@ -17,6 +17,16 @@ export function checkPositiveInt(value: unknown, what: string): number {
   return value;
 }
 
+/**
+ * A UserError's message with its detail (the raw words of a library or a server, e.g. the Hub's
+ * X-Error-Message) after it when the message does not already carry them: what the CLI prints and
+ * what the host writes to its log.
+ */
+export function userMessage(e: UserError): string {
+  const d = e.detail?.trim();
+  return d && !e.message.includes(d) ? `${e.message}\n  ${d.split('\n').join('\n  ')}` : e.message;
+}
+
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && (e as Error).name === 'UserError';
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../runtime/client';
-import { UserError, isUserError } from '../core/errors';
+import { UserError, isUserError, userMessage } from '../core/errors';
 import { DEFAULT_PROVIDER_ORDER, adapterText, checkProviderOptions, type AdapterInfo } from '../core/session/providers';
 
 /** Running a model loads ONNX Runtime's native code on it and reads the files beside it: a trusted workspace only. */
@@ -94,7 +94,11 @@ export class Services implements vscode.Disposable {
       return;
     }
     if (isUserError(e)) {
-      if (e.message !== 'Cancelled.') void vscode.window.showErrorMessage(e.message);
+      if (e.message === 'Cancelled.') return;
+      // The sentence is in the user's terms; the raw words behind it go to the log, one click away.
+      if (!e.detail) return void vscode.window.showErrorMessage(e.message);
+      this.log.warn(`${what}: ${userMessage(e)}`);
+      void vscode.window.showErrorMessage(e.message, 'Show Details').then((a) => a && this.log.show());
       return;
     }
     const err = e as Error;

@@ -72,7 +72,7 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
     for (let i = at; i < at + size; i++) {
       const prepared = await queued[i];
       delete queued[i];
-      if (!prepared.ok) results[i] = { image: p.images[i], ok: false, error: prepared.error };
+      if (!prepared.ok) results[i] = { image: p.images[i], ok: false, error: prepared.error, detail: prepared.detail };
       else group.push({ index: i, prepared });
     }
     at += size;

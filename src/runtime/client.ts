@@ -112,7 +112,7 @@ export class RuntimeClient {
     if (m.kind === 'result') p.resolve(m.result);
     else {
       if (!m.userError) this.log('error', m.stack ?? m.message);
-      p.reject(m.userError ? new UserError(m.message) : new Error(m.message));
+      p.reject(m.userError ? new UserError(m.message, m.detail) : new Error(m.message));
     }
   }
 

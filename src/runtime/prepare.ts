@@ -13,7 +13,7 @@ import type { Preprocessing } from '../core/image/preprocess';
 
 export type Prepared =
   | { ok: true; tensor: ImageTensor; decode: number; preprocess: number }
-  | { ok: false; error: string };
+  | { ok: false; error: string; detail?: string };
 
 interface Job {
   id: number;
@@ -35,7 +35,7 @@ export async function prepareImage(image: string, pre: Preprocessing, maxPixels:
     return { ok: true, tensor, decode: t1 - t0, preprocess: performance.now() - t1 };
   } catch (e) {
     if (!isUserError(e)) throw e;
-    return { ok: false, error: e.message };
+    return { ok: false, error: e.message, detail: e.detail };
   }
 }
 

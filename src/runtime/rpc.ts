@@ -49,7 +49,8 @@ export type ImageResult =
       steps: ImageTensor['steps'];
       cropped?: { width: number; height: number; rgb: Uint8Array };
     }
-  | { image: string; ok: false; error: string };
+  /** `detail`: the library's own words behind `error` (e.g. the decoder's), for the details and the log. */
+  | { image: string; ok: false; error: string; detail?: string };
 
 export interface ClassifyResult {
   model: string;
@@ -117,7 +118,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { kind: 'result'; id: number; result: unknown }
-  | { kind: 'error'; id: number; message: string; userError: boolean; stack?: string }
+  /** `detail`: a UserError's raw text (the library's own words), kept for the user's message and the log. */
+  | { kind: 'error'; id: number; message: string; userError: boolean; detail?: string; stack?: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** A step of a long request the user should see (e.g. "compiling GPU kernels, first run only"); `data`: a partial result (explain's map so far). */
   | { kind: 'progress'; id: number; message: string; data?: unknown };

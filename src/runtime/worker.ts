@@ -108,7 +108,7 @@ async function serve(): Promise<void> {
         send({ kind: 'result', id: m.id, result: await h(withModelFile(m.params) as never) });
       } catch (e) {
         const err = e as Error;
-        send({ kind: 'error', id: m.id, message: err.message ?? String(e), userError: isUserError(e), stack: err.stack });
+        send({ kind: 'error', id: m.id, message: err.message ?? String(e), userError: isUserError(e), detail: isUserError(e) ? e.detail : undefined, stack: err.stack });
       }
     });
   });

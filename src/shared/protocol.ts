@@ -109,8 +109,8 @@ export type HostMessage =
   /** Compare Models; `pending`: what is still being measured (latency, a folder), null when all is in. */
   | { type: 'compare'; doc: CompareDocument; pending: string | null; latencyError: string | null }
   | { type: 'busy'; message: string }
-  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
-  | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
+  /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). `detail`: the library's raw words behind the message. */
+  | { type: 'error'; message: string; detail?: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
 /** Explain a class (the classify panel's Explain section): by index from the top-k, or by name. */

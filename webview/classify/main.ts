@@ -146,6 +146,8 @@ onMessage((m) => {
     other.addEventListener('click', () => post({ type: 'pickModel' }));
     // A corrupt image is not fixed by another model: offer only Retry (after replacing the file).
     content.append(h('p', { class: 'error', id: 'error', role: 'alert' }, m.message), h('div', { class: 'toolbar' }, retry, m.cause === 'image' ? '' : other));
+    // The library's own words (a decoder's, the Hub's) stay one click away, not in the sentence.
+    if (m.detail) content.append(h('details', { class: 'raw-detail', id: 'error-detail' }, h('summary', {}, 'Details'), h('pre', {}, m.detail)));
   }
 });
 post({ type: 'ready' });

@@ -226,6 +226,13 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
   if (a.attentions.some((x) => x.fused)) {
     warnings.push('Attention is computed by fused operators (com.microsoft Attention/MultiHeadAttention): heads, tokens and MACs come from their attributes and shapes; the attention weights inside cannot be tapped.');
   }
+  // ORT's 'all' level rewrites convolutions into blocked layouts sized for the CPU that saved the file.
+  const nchwc = [...new Set(g.nodes.filter((n) => n.domain === 'com.microsoft.nchwc').map((n) => n.opType))];
+  if (nchwc.length) {
+    warnings.push(
+      `${display} was saved by ONNX Runtime after its CPU layout optimisations (com.microsoft.nchwc operators: ${nchwc.join(', ')}). Such a file is tied to the CPU provider and to the vector width of the machine that optimised it: it does not run on a GPU provider, and on a CPU with other vector instructions it may fail to load or run slowly. Open the model as exported instead, or save the optimised file with graph_optimization_level = ORT_ENABLE_EXTENDED (no layout changes). Structure, parameters and MACs below are still exact.`,
+    );
+  }
   if (costs.uncounted.length) {
     warnings.push(`${costs.uncounted.length} Conv/MatMul/Gemm node(s) have unknown shapes; their MACs are not counted.`);
   }

@@ -180,7 +180,7 @@ export class ClassifyPanel extends Panel<Message> {
         const x = r.results[0];
         if (!x.ok) {
           imageFailed = true;
-          throw new UserError(x.error);
+          throw new UserError(x.error, x.detail);
         }
         shown = { ...r, top: x.top, timings: x.timings, original: x.original, cropped: x.cropped! };
       }
@@ -215,7 +215,7 @@ export class ClassifyPanel extends Panel<Message> {
     } catch (e) {
       // A run superseded by a newer one (Run again, another provider) says nothing: the newer one reports.
       if (this.running !== cts) return;
-      this.post({ type: 'error', message: (e as Error).message, ...(imageFailed ? { cause: 'image' as const } : {}) });
+      this.post({ type: 'error', message: (e as Error).message, detail: isUserError(e) ? e.detail : undefined, ...(imageFailed ? { cause: 'image' as const } : {}) });
       this.services.report(e, 'Classify Image');
     } finally {
       if (this.running === cts) this.running = undefined;

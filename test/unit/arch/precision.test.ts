@@ -104,6 +104,17 @@ describe('arch: fp16, int8, QDQ, ORT-optimised and fused graphs read as their fp
     assert.equal(r.macs, 16 * 32 * 3 * 64 + 2 * 16 * 16 * 32 + 32 * 10);
   });
 
+  it('an ONNX Runtime "all"-level file (com.microsoft.nchwc ops) says it is tied to one CPU layout and what to open instead; "extended" (no layout ops) says nothing of it', () => {
+    for (const n of ['tiny_vit_ort_all', 'tiny_swin_ort_all']) {
+      const w = inspectModel(fixture(n)).warnings.filter((x) => /nchwc/.test(x));
+      assert.equal(w.length, 1, `${n}: ${JSON.stringify(w)}`);
+      assert.match(w[0], new RegExp(`^${n}\\.onnx was saved by ONNX Runtime after its CPU layout optimisations \\(com\\.microsoft\\.nchwc operators: Conv, ReorderOutput\\)`));
+      assert.match(w[0], /does not run on a GPU provider/);
+      assert.match(w[0], /ORT_ENABLE_EXTENDED/);
+    }
+    assert.deepEqual(inspectModel(fixture('tiny_vit_ort_extended')).warnings.filter((x) => /nchwc|layout/.test(x)), []);
+  });
+
   it('int4 MatMulNBits: counted as its K·N weights, with a line saying what the 4-bit weights are', () => {
     const r = inspectModel(fixture('tiny_vit_int4'));
     assert.equal(r.params, expected('tiny_vit').params);
