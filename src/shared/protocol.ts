@@ -8,6 +8,7 @@ import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/attention/maps';
 import type { RelposBlockView } from '../core/report/relpos';
+import type { TraceDocument } from './traceDocument';
 
 export type { RelposBlockView };
 import type { EmbeddingsDocument } from '../core/report/embeddings';
@@ -50,7 +51,7 @@ export interface FolderRow {
   error?: string;
 }
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings';
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings' | 'trace';
 
 /** Host → webview. */
 export type HostMessage =
@@ -68,6 +69,8 @@ export type HostMessage =
   | { type: 'windows'; stages: { name: string; H: number; W: number; M: number }[]; model: string | null; image: string | null }
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
+  /** The forward-pass step-through: `prefix` tokens before the patches (ViT), `grid` the patch grid (ViT) or window (Swin). */
+  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceDocument }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
   | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
@@ -90,6 +93,8 @@ export type WebviewMessage =
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
   | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings' | 'exportOnnx'; block?: string }
+  | { type: 'trace'; layer: number; head: number; token: number }
+  | { type: 'cancel' }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -135,6 +140,12 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       if (!['compareComplexity', 'showShiftedWindows', 'selectModel', 'showRelativePositionBias', 'showEmbeddings', 'exportOnnx'].includes(m.command as string)) return undefined;
       if (m.block !== undefined && !isStr(m.block, 500)) return undefined;
       return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
+    case 'trace': {
+      const ok = [m.layer, m.head, m.token].every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1e6);
+      return ok ? { type: 'trace', layer: m.layer as number, head: m.head as number, token: m.token as number } : undefined;
+    }
+    case 'cancel':
+      return { type: 'cancel' };
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

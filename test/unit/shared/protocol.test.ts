@@ -28,6 +28,14 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   distanceFolder: { accepts: [[{ type: 'distanceFolder', folder: '/etc' }, { type: 'distanceFolder' }]], rejects: [] },
   doctor: { accepts: [[{ type: 'doctor', extra: 1 }, { type: 'doctor' }]], rejects: [] },
   pickModel: { accepts: [[{ type: 'pickModel', path: '/etc/passwd' }, { type: 'pickModel' }]], rejects: [] },
+  trace: {
+    accepts: [[{ type: 'trace', layer: 2, head: 1, token: 17, extra: 1 }, { type: 'trace', layer: 2, head: 1, token: 17 }]],
+    rejects: [{ type: 'trace', layer: -1, head: 0, token: 0 }, { type: 'trace', layer: 0, head: 0.5, token: 0 }, { type: 'trace', layer: 0, head: 0 }],
+  },
+  cancel: {
+    accepts: [[{ type: 'cancel', x: 1 }, { type: 'cancel' }]],
+    rejects: [],
+  },
   openFile: {
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
     rejects: [{ type: 'openFile' }, { type: 'openFile', path: 7 }, { type: 'openFile', path: 'p'.repeat(4097) }],
