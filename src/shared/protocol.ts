@@ -8,7 +8,7 @@ import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/attention/maps';
 import type { RelposBlockView } from '../core/report/relpos';
-import type { TraceDocument } from './traceDocument';
+import type { TraceResult } from '../core/trace/types';
 
 export type { RelposBlockView };
 import type { EmbeddingsDocument } from '../core/report/embeddings';
@@ -70,7 +70,7 @@ export type HostMessage =
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   /** The forward-pass step-through: `prefix` tokens before the patches (ViT), `grid` the patch grid (ViT) or window (Swin). */
-  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceDocument }
+  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceResult }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
   | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }

@@ -1,11 +1,11 @@
 // A hand-made `vit-inspect trace --json` document (DESIGN.md) for a tiny ViT: 1 class token and
 // 4×4 patches (N = 17), d = 4, C = 8. Scores, weights and context are computed from q, k, v here,
 // so the numbers the view shows are consistent the way a real trace's are.
-import type { TraceDocument } from '../../src/shared/traceDocument';
+import type { TraceResult } from '../../src/core/trace/types';
 
 const val = (i: number, j: number, s: number): number => Math.round(Math.sin(i * 1.7 + j * 0.9 + s) * 1e4) / 1e4;
 
-export function sampleTrace(token = 5, layer = 1, head = 0): TraceDocument {
+export function sampleTrace(token = 5, layer = 1, head = 0): TraceResult {
   const N = 17;
   const d = 4;
   const C = 8;
@@ -20,19 +20,20 @@ export function sampleTrace(token = 5, layer = 1, head = 0): TraceDocument {
   const weights = e.map((x) => x / z);
   const context = Array.from({ length: d }, (_, j) => weights.reduce((a, w, i) => a + w * v[i][j], 0));
   return {
-    family: 'vit', layer, head, token,
+    family: 'vit', layer, head, token, grid: [4, 4], extraTokens: ['class'], ranges: { layers: 2, heads: [2, 2], tokens: [17, 17] },
     tensors: {
       embedding: Array.from({ length: C }, (_, j) => val(token, j, 0)),
       q, k, v, scores, weights, context,
       output: Array.from({ length: C }, (_, j) => val(token, j, 5)),
     },
     steps: [
-      { id: 'embedding', title: 'Patch + position embedding', formula: 'z₀ = [x_class; x¹E; …; x¹⁶E] + E_pos', shape: '[17, 8]' },
-      { id: 'qkv', title: 'Query, keys, values', formula: '[q, k, v] = z·U_qkv, head 0 of 2: d_k = 4', shape: 'q [4], K [17, 4], V [17, 4]', check: { recomputedFrom: 'the block input and W_qkv', maxAbsDiff: 2e-7 } },
-      { id: 'scores', title: 'Scores', formula: 'q·Kᵀ / √d_k, scale = 1/√4 = 0.5', shape: '[17]', check: { recomputedFrom: 'q and K', maxAbsDiff: 6e-8 } },
-      { id: 'softmax', title: 'Softmax', formula: 'A = softmax(q·Kᵀ / √d_k)', shape: '[17]', check: { recomputedFrom: 'these scores', maxAbsDiff: 3e-8 } },
-      { id: 'context', title: 'Weighted values', formula: 'A·V', shape: '[4]', check: { recomputedFrom: 'the weights and V', maxAbsDiff: 1e-7 } },
-      { id: 'output', title: 'Block output', formula: 'z′ = MSA(LN(z)) + z; z_out = MLP(LN(z′)) + z′', shape: '[8]' },
+      { id: 'position', title: 'Patch + position embedding', formula: 'z₀ = [x_class; x¹E; …; x¹⁶E] + E_pos', shape: [8] },
+      { id: 'q', title: 'Query', formula: 'q = LN(z)·W_Q, head 0 of 2: d_k = 4', shape: [4], check: { recomputedFrom: ['norm1'], maxAbsDiff: 2e-7 } },
+      { id: 'k', title: 'Keys', formula: 'K = LN(z)·W_K', shape: [17, 4] },
+      { id: 'scores', title: 'Scores', formula: 'q·Kᵀ / √d_k, scale = 1/√4 = 0.5', shape: [17], check: { recomputedFrom: ['q', 'k'], maxAbsDiff: 6e-8 } },
+      { id: 'softmax', title: 'Softmax', formula: 'A = softmax(q·Kᵀ / √d_k)', shape: [17], check: { recomputedFrom: ['scores'], maxAbsDiff: 3e-8 } },
+      { id: 'context', title: 'Weighted values', formula: 'A·V', shape: [4], check: { recomputedFrom: ['softmax', 'v'], maxAbsDiff: 1e-7 } },
+      { id: 'residual2', title: 'Block output', formula: 'z′ = MSA(LN(z)) + z; z_out = MLP(LN(z′)) + z′', shape: [8] },
     ],
   };
 }

@@ -8,7 +8,7 @@ import { h, clear, app } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
 import { lut, range, colour } from '../shared/colormap';
 import type { HostMessage } from '../../src/shared/protocol';
-import type { TraceStep } from '../../src/shared/traceDocument';
+import type { TraceStep } from '../../src/core/trace/types';
 
 type TraceMessage = Extract<HostMessage, { type: 'trace' }>;
 
@@ -19,23 +19,60 @@ let working = false;
 
 const fmt = (v: number): string => (v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(4));
 
-/** The tensor a step shows, by its id (DESIGN.md's step ids name the tensors). */
+/** The tensor a step shows: the document's named tensors for the attention steps, else the step's own values. */
 function tensorOf(m: TraceMessage, s: TraceStep): { name: string; values: number[]; grid: boolean } | null {
   const t = m.doc.tensors;
-  const id = s.id.toLowerCase();
-  if (id.includes('embed') && t.embedding) return { name: 'embedding', values: t.embedding, grid: false };
-  if (id.includes('score')) return { name: 'scores', values: t.scores, grid: true };
-  if (id.includes('softmax') || id.includes('weight')) return { name: 'weights', values: t.weights, grid: true };
-  if (id.includes('context')) return { name: 'context', values: t.context, grid: false };
-  if (id.includes('out')) return { name: 'output', values: t.output, grid: false };
-  if (id === 'k' || id.includes('key')) return { name: `k[${m.doc.token}]`, values: t.k[keyIndex(m)] ?? [], grid: false };
-  if (id === 'v' || id.includes('value')) return { name: `v[${m.doc.token}]`, values: t.v[keyIndex(m)] ?? [], grid: false };
-  if (id === 'q' || id.includes('quer') || id.includes('qkv')) return { name: 'q', values: t.q, grid: false };
-  return null;
+  const own = keyIndex(m);
+  switch (s.id) {
+    case 'position':
+      if (t.embedding) return { name: 'embedding', values: t.embedding, grid: false };
+      break;
+    case 'q':
+      return { name: 'q', values: t.q, grid: false };
+    case 'k':
+      return { name: `k[${own}]`, values: t.k[own] ?? [], grid: false };
+    case 'v':
+      return { name: `v[${own}]`, values: t.v[own] ?? [], grid: false };
+    case 'scores':
+      return { name: 'scores', values: t.scores, grid: true };
+    case 'bias':
+      if (t.bias) return { name: 'B', values: t.bias.row, grid: true };
+      break;
+    case 'mask':
+      if (t.mask) return { name: 'mask', values: t.mask, grid: true };
+      break;
+    case 'softmax':
+      return { name: 'weights', values: t.weights, grid: true };
+    case 'context':
+      return { name: 'context', values: t.context, grid: false };
+    case 'residual2':
+      return { name: 'output', values: t.output, grid: false };
+    default:
+      break;
+  }
+  return s.values ? { name: s.id, values: s.values.length > 4096 ? s.values.slice(0, 4096) : s.values, grid: false } : null;
+}
+
+const isSwin = (m: TraceMessage): boolean => m.doc.family.startsWith('swin');
+
+/**
+ * Swin: the stage-grid token (before any shift) at `position` of the token's window. The shifted
+ * map is the stage map rolled by −shift, so shifted (r, c) holds stage ((r + shift) mod H, (c + shift) mod W).
+ */
+export function swinToken(m: TraceMessage, position: number): number | null {
+  const d = m.doc;
+  const M = m.grid[0];
+  if (!d.grid || d.window === undefined) return null;
+  const [H, W] = d.grid;
+  const perRow = Math.max(1, Math.floor(W / M));
+  const r = Math.floor(d.window / perRow) * M + Math.floor(position / M);
+  const c = (d.window % perRow) * M + (position % M);
+  const s = d.shift ?? 0;
+  return ((r + s) % H) * W + ((c + s) % W);
 }
 
 /** The token's own row among the keys: its sequence index (ViT) or its position in the window (Swin). */
-const keyIndex = (m: TraceMessage): number => (m.doc.family === 'swin' ? m.doc.position ?? 0 : m.doc.token);
+const keyIndex = (m: TraceMessage): number => (isSwin(m) ? m.doc.position ?? 0 : m.doc.token);
 
 /** A vector as a colour strip; each cell is focusable and tells its value on hover/focus. */
 function strip(name: string, values: number[], out: HTMLElement): HTMLElement {
@@ -57,15 +94,15 @@ function strip(name: string, values: number[], out: HTMLElement): HTMLElement {
 /** Score/weight rows drawn over the patch grid (ViT) or the token's window (Swin); click a patch to trace it. */
 function grid(m: TraceMessage, values: number[] | null, out: HTMLElement): HTMLElement {
   const [gh, gw] = m.grid;
-  const prefix = m.doc.family === 'swin' ? 0 : m.prefix.length;
+  const prefix = isSwin(m) ? 0 : m.prefix.length;
   const cell = Math.max(8, Math.floor(288 / Math.max(gh, gw)));
-  const c = h('canvas', { id: 'patches', width: gw * cell, height: gh * cell, tabindex: 0, 'aria-label': `${gh}×${gw} ${m.doc.family === 'swin' ? 'window' : 'patch grid'}: click a patch to trace that token` });
+  const c = h('canvas', { id: 'patches', width: gw * cell, height: gh * cell, tabindex: 0, 'aria-label': `${gh}×${gw} ${isSwin(m) ? 'window after the cyclic shift' : 'patch grid'}: click a patch to trace that token` });
   const g = c.getContext('2d')!;
   const patch = values ? values.slice(prefix, prefix + gh * gw) : new Array<number>(gh * gw).fill(0);
   const [lo, hi] = values ? range(patch) : [0, 1];
   const px = new Uint8ClampedArray(patch.length * 4);
   colour(patch, lut('magma'), lo, hi, 255, px);
-  const own = m.doc.family === 'swin' ? m.doc.position ?? -1 : m.doc.token - prefix;
+  const own = isSwin(m) ? m.doc.position ?? -1 : m.doc.token - prefix;
   for (let i = 0; i < patch.length; i++) {
     g.fillStyle = values ? `rgb(${px[i * 4]},${px[i * 4 + 1]},${px[i * 4 + 2]})` : 'rgba(128,128,128,0.25)';
     g.fillRect((i % gw) * cell, Math.floor(i / gw) * cell, cell - 1, cell - 1);
@@ -89,8 +126,9 @@ function grid(m: TraceMessage, values: number[] | null, out: HTMLElement): HTMLE
   });
   c.addEventListener('click', (e) => {
     const i = at(e);
-    // Swin: the grid is the window; the core's token is the stage-grid index, so only ViT patches map directly.
-    if (i !== null && m.doc.family === 'vit') request(m.doc.layer, m.doc.head, prefix + i);
+    if (i === null) return;
+    const token = isSwin(m) ? swinToken(m, i) : prefix + i;
+    if (token !== null) request(m.doc.layer, m.doc.head, token);
   });
   return c;
 }
@@ -131,8 +169,8 @@ function pickers(m: TraceMessage): HTMLElement {
 
 function where(m: TraceMessage): string {
   const d = m.doc;
-  const name = d.family === 'vit' && d.token < m.prefix.length ? `${m.prefix[d.token]} token` : `token ${d.token}`;
-  const swin = d.family === 'swin' ? `, window ${d.window} (after the cyclic shift of ${d.shift ?? 0}), position ${d.position} in it` : '';
+  const name = !isSwin(m) && d.token < m.prefix.length ? `${m.prefix[d.token]} token` : `token ${d.token}`;
+  const swin = isSwin(m) ? `, window ${d.window} (after the cyclic shift of ${d.shift ?? 0}), position ${d.position} in it` : '';
   return `${m.model} · ${m.image} · block ${d.layer}, head ${d.head}, ${name}${swin}`;
 }
 
@@ -157,9 +195,11 @@ function render(): void {
   prev.addEventListener('click', () => go(k - 1));
   next.addEventListener('click', () => go(k + 1));
   const t = tensorOf(m, s);
-  const verdict = s.check
-    ? h('p', { id: 'verdict', class: s.check.maxAbsDiff < 1e-4 ? 'ok' : 'bad', 'data-maxdiff': s.check.maxAbsDiff }, `${s.check.maxAbsDiff < 1e-4 ? '✓' : '✗'} ${s.title} recomputed from ${s.check.recomputedFrom}: max |Δ| ${s.check.maxAbsDiff.toExponential(0)}`)
-    : h('p', { id: 'verdict', class: 'muted' }, 'No recomputation at this step: these are the model\'s own tensors.');
+  const verdict = s.unavailable
+    ? h('p', { id: 'verdict', class: 'bad' }, `Not shown on this graph: ${s.unavailable}`)
+    : s.check
+      ? h('p', { id: 'verdict', class: s.check.maxAbsDiff < 1e-4 ? 'ok' : 'bad', 'data-maxdiff': s.check.maxAbsDiff }, `${s.check.maxAbsDiff < 1e-4 ? '✓' : '✗'} ${s.title} recomputed from ${s.check.recomputedFrom.join(', ')}: max |Δ| ${s.check.maxAbsDiff.toExponential(0)}`)
+      : h('p', { id: 'verdict', class: 'muted' }, 'No recomputation at this step: these are the model\'s own tensors.');
   root.append(
     h('h1', {}, 'Step Through the Forward Pass'),
     h('p', { id: 'where', 'data-token': m.doc.token }, where(m)),
@@ -169,7 +209,7 @@ function render(): void {
     h('section', { id: 'step', 'data-id': s.id, 'aria-label': s.title },
       h('h2', {}, `Step ${k + 1} of ${steps.length}: ${s.title}`),
       h('pre', { id: 'formula' }, s.formula),
-      h('p', { id: 'shape' }, `Shape: ${s.shape}`),
+      h('p', { id: 'shape' }, `Shape: [${s.shape.join(', ')}]`),
       verdict,
       t && !t.grid ? strip(t.name, t.values, hover) : null,
       grid(m, t && t.grid ? t.values : null, hover),

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError, UserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
-import type { TraceDocument } from '../../shared/traceDocument';
+import type { TraceResult } from '../../core/trace/types';
 import { configuredModel } from '../model';
 import { inspect } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
@@ -13,7 +13,7 @@ type Message = Accepts<'ready' | 'trace' | 'cancel'>;
 interface Pick { layer: number; head: number; token: number }
 
 /** The `trace` request of the inference process (branch trace); typed here until it is in rpc.ts's Methods. */
-type TraceRequest = (method: 'trace', params: { model: string; image: string } & Pick, token?: CancelSignal, progress?: (m: string) => void) => Promise<TraceDocument>;
+type TraceRequest = (method: 'trace', params: { model: string; image: string } & Pick, token?: CancelSignal, progress?: (m: string) => void) => Promise<TraceResult>;
 
 /** Names of the tokens before the patches: class, then distillation (DeiT) or registers. */
 export function prefixNames(extra: number, registers: number): string[] {
@@ -91,14 +91,16 @@ export class TracePanel extends Panel<Message> {
       if (this.running !== cts) return;
       const n = doc.tensors.weights.length;
       const c = info.config;
-      const extra = doc.family === 'swin' ? 0 : c.extraTokens;
+      const swin = doc.family.startsWith('swin');
+      const extra = swin ? 0 : doc.extraTokens?.length ?? c.extraTokens;
       const side = Math.round(Math.sqrt(n - extra));
-      if (side * side !== n - extra) throw new UserError(`The trace has ${n} keys, not ${extra} extra tokens and a square grid of patches: this model's token layout is not one the step-through draws.`);
+      const grid: [number, number] = swin ? [side, side] : doc.grid ?? [side, side];
+      if (grid[0] * grid[1] !== n - extra) throw new UserError(`The trace has ${n} keys, not ${extra} extra tokens and a square grid of patches: this model's token layout is not one the step-through draws.`);
       this.post({
         type: 'trace', model: basename(model), image: basename(this.image),
-        layers: (c.depths ?? [doc.layer + 1]).reduce((a, b) => a + b, 0),
-        heads: Math.max(...(c.heads ?? [doc.head + 1])),
-        grid: [side, side], prefix: doc.family === 'swin' ? [] : prefixNames(c.extraTokens, c.registers), doc,
+        layers: doc.ranges?.layers ?? (c.depths ?? [doc.layer + 1]).reduce((a, b) => a + b, 0),
+        heads: doc.ranges?.heads[doc.layer] ?? Math.max(...(c.heads ?? [doc.head + 1])),
+        grid, prefix: swin ? [] : doc.extraTokens ?? prefixNames(c.extraTokens, c.registers), doc,
       });
     } catch (e) {
       if (this.running !== cts && !cts.token.isCancellationRequested) return;
