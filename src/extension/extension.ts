@@ -80,10 +80,11 @@ export function activate(context: vscode.ExtensionContext): void {
   command('vitInspector.stepThroughForwardPass', 'Step Through the Forward Pass', async (uri?: vscode.Uri, pick?: { model?: string; layer?: number; head?: number; token?: number }) => {
     const image = await imageArg(uri && IMAGE.test(uri.fsPath) ? uri : undefined, 'Image to trace through the model');
     if (!image) return;
-    const model = pick?.model ?? (uri && !IMAGE.test(uri.fsPath) ? onnxArg(uri) : undefined) ?? (await selectModel(services));
-    if (model) TracePanel.show(services, image.fsPath, model, pick ?? {});
+    // The model given (a panel's, a right-clicked .onnx), else the one Classify Image uses.
+    const model = pick?.model ?? (uri && !IMAGE.test(uri.fsPath) ? onnxArg(uri) : undefined);
+    TracePanel.show(services, image.fsPath, model, { layer: pick?.layer, head: pick?.head, token: pick?.token });
   });
-  revive(TracePanel.viewType, (panel) => TracePanel.revive(panel, services));
+  revive(TracePanel.viewType, (panel, state) => TracePanel.revive(panel, services, state));
 }
 
 /** The right-clicked image, else the image in the active tab, else one the user picks. */

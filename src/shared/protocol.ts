@@ -9,6 +9,7 @@ import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/attention/maps';
 import type { RelposBlockView } from '../core/report/relpos';
 import type { TraceResult } from '../core/trace/types';
+import type { TracePick, TracePickRanges } from './tracePick';
 
 export type { RelposBlockView };
 import type { EmbeddingsDocument } from '../core/report/embeddings';
@@ -71,6 +72,8 @@ export type HostMessage =
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   /** The forward-pass step-through: `prefix` tokens before the patches (ViT), `grid` the patch grid (ViT) or window (Swin). */
   | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceResult }
+  /** Before each trace: what is asked and what the model has (null: not known before the run), so the pickers work even when it fails. */
+  | { type: 'tracePick'; pick: TracePick; ranges: TracePickRanges | null; prefix: string[]; imagePath: string; modelPath: string }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). */
   | { type: 'error'; message: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
@@ -95,6 +98,8 @@ export type WebviewMessage =
   | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings' | 'exportOnnx'; block?: string }
   | { type: 'trace'; layer: number; head: number; token: number }
   | { type: 'cancel' }
+  /** Open the step-through from the classify panel (the layer, head and query patch shown) or a block of the architecture view. */
+  | { type: 'stepThrough'; layer?: number; head?: number; token?: number }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
 
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -146,6 +151,16 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     }
     case 'cancel':
       return { type: 'cancel' };
+    case 'stepThrough': {
+      const out: { type: 'stepThrough'; layer?: number; head?: number; token?: number } = { type: 'stepThrough' };
+      for (const k of ['layer', 'head', 'token'] as const) {
+        const v = m[k];
+        if (v === undefined) continue;
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 1e6) return undefined;
+        out[k] = v as number;
+      }
+      return out;
+    }
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     default:

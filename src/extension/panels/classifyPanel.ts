@@ -12,6 +12,7 @@ import type { PreprocessingOverrides } from '../../core/image/preprocess';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
 import { EmbeddingsPanel } from './embeddingsPanel';
+import { TracePanel } from './tracePanel';
 import { attentionDistances } from '../../core/attention/distance';
 
 interface State {
@@ -21,7 +22,7 @@ interface State {
   attention?: boolean;
 }
 
-type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy'>;
+type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'stepThrough'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
 export class ClassifyPanel extends Panel<Message> {
@@ -53,7 +54,7 @@ export class ClassifyPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
-    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy'] });
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'stepThrough'] });
   }
 
   protected override disposed(): void {
@@ -86,6 +87,10 @@ export class ClassifyPanel extends Panel<Message> {
         return this.save(m, vscode.Uri.joinPath(vscode.Uri.file(this.state.imagePath), '..'));
       case 'copy':
         return this.copy(m.text, 'results copied');
+      case 'stepThrough':
+        // The image and model shown, the layer, head and query patch of the attention view.
+        TracePanel.show(this.services, this.state.imagePath, this.state.modelPath ?? configuredModel(this.services, vscode.Uri.file(this.state.imagePath)), m);
+        return;
       default:
         unhandled(m);
     }

@@ -6,11 +6,11 @@ import type { CancelSignal } from '../../runtime/client';
 import type { TraceResult } from '../../core/trace/types';
 import { configuredModel } from '../model';
 import { inspect } from '../modelInfo';
+import { isSwinFamily } from '../../core/terms';
+import { pickProblem, pickRanges, type TracePick as Pick } from '../../shared/tracePick';
 import { Panel, unhandled, type Accepts } from './panel';
 
 type Message = Accepts<'ready' | 'trace' | 'cancel'>;
-
-interface Pick { layer: number; head: number; token: number }
 
 /** The `trace` request of the inference process (branch trace); typed here until it is in rpc.ts's Methods. */
 type TraceRequest = (method: 'trace', params: { model: string; image: string } & Pick, token?: CancelSignal, progress?: (m: string) => void) => Promise<TraceResult>;
@@ -43,9 +43,12 @@ export class TracePanel extends Panel<Message> {
     new TracePanel(Panel.create(services, TracePanel.viewType, `Step Through: ${basename(image)}`, { column: vscode.ViewColumn.Beside, retainContextWhenHidden: true }), services, image, model, p);
   }
 
-  static revive(panel: vscode.WebviewPanel, _services: Services): void {
-    // The image is not in the webview's state: ask again from where it was opened.
-    panel.dispose();
+  /** After a window reload: the webview's state keeps the image, the model and the pick (webview/trace). */
+  static revive(panel: vscode.WebviewPanel, services: Services, state: unknown): void {
+    const s = state as { imagePath?: unknown; modelPath?: unknown; pick?: Partial<Pick> } | undefined;
+    if (!s || typeof s.imagePath !== 'string' || typeof s.modelPath !== 'string') return panel.dispose();
+    const n = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
+    new TracePanel(panel, services, s.imagePath, s.modelPath, { layer: n(s.pick?.layer), head: n(s.pick?.head), token: n(s.pick?.token) });
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private readonly image: string, private model: string | undefined, private pick: Pick) {
@@ -78,8 +81,18 @@ export class TracePanel extends Panel<Message> {
     const { layer, head, token } = this.pick;
     try {
       this.services.requireTrust('Step Through the Forward Pass');
-      this.post({ type: 'busy', message: `Tracing block ${layer}, head ${head}, token ${token} of ${basename(model)}…` });
+      this.post({ type: 'busy', message: `Reading ${basename(model)}…` });
       const info = await inspect(this.services, model);
+      if (this.running !== cts) return;
+      const c = info.config;
+      const swin = isSwinFamily(info.family);
+      const ranges = pickRanges(info);
+      const prefix = swin ? [] : prefixNames(c.extraTokens, c.registers);
+      this.post({ type: 'tracePick', pick: this.pick, ranges, prefix, imagePath: this.image, modelPath: model });
+      if (!ranges) throw new UserError(`${basename(model)} is not a ViT or Swin model (detected: ${info.family}). Step Through the Forward Pass follows a token through ViT, DeiT, hybrid ViT and Swin models: select one with ViT Inspector: Select Model.`);
+      const problem = pickProblem(ranges, this.pick);
+      if (problem) throw new UserError(problem);
+      this.post({ type: 'busy', message: `Tracing block ${layer}, head ${head}, token ${token} of ${basename(model)}…` });
       const trace = this.services.runtime.request as unknown as TraceRequest;
       const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: tracing ${basename(this.image)}`, cancellable: true }, (p, t) => {
         t.onCancellationRequested(() => cts.cancel());
@@ -89,24 +102,33 @@ export class TracePanel extends Panel<Message> {
         });
       });
       if (this.running !== cts) return;
-      const n = doc.tensors.weights.length;
-      const c = info.config;
-      const swin = doc.family.startsWith('swin');
-      const extra = swin ? 0 : doc.extraTokens?.length ?? c.extraTokens;
-      const side = Math.round(Math.sqrt(n - extra));
-      const grid: [number, number] = swin ? [side, side] : doc.grid ?? [side, side];
-      if (grid[0] * grid[1] !== n - extra) throw new UserError(`The trace has ${n} keys, not ${extra} extra tokens and a square grid of patches: this model's token layout is not one the step-through draws.`);
+      // The grid the rows are drawn on: the block's patch grid (ViT) or the token's M×M window (Swin).
+      const stage = stageOf(info.stages, doc.layer);
+      const grid: [number, number] | undefined = swin
+        ? ((M) => (M ? ([M, M] as [number, number]) : undefined))(doc.windowSize ?? stage?.window ?? null)
+        : doc.grid ?? stage?.tokens;
+      if (!grid) throw new UserError(`The trace of ${basename(model)} does not say its token grid: the step-through cannot draw it.`);
       this.post({
         type: 'trace', model: basename(model), image: basename(this.image),
-        layers: doc.ranges?.layers ?? (c.depths ?? [doc.layer + 1]).reduce((a, b) => a + b, 0),
-        heads: doc.ranges?.heads[doc.layer] ?? Math.max(...(c.heads ?? [doc.head + 1])),
-        grid, prefix: swin ? [] : doc.extraTokens ?? prefixNames(c.extraTokens, c.registers), doc,
+        layers: doc.ranges?.layers ?? ranges.layers,
+        heads: doc.ranges?.heads[doc.layer] ?? ranges.heads[doc.layer],
+        grid, prefix: swin ? [] : doc.extraTokens ?? prefix, doc,
       });
     } catch (e) {
-      if (this.running !== cts && !cts.token.isCancellationRequested) return;
-      const msg = cts.token.isCancellationRequested ? 'Cancelled: the trace was stopped. Pick a token and press Trace to run it again.' : (e as Error).message;
-      this.post({ type: 'error', message: msg });
-      if (!isUserError(e) && !cts.token.isCancellationRequested) this.services.report(e, 'Step Through the Forward Pass');
+      // A run superseded by a newer pick says nothing: the newer one reports.
+      if (this.running !== cts) return;
+      const cancelled = cts.token.isCancellationRequested;
+      this.post({ type: 'error', message: cancelled ? 'Cancelled: the trace was stopped. Pick a token and press Trace to run it again.' : (e as Error).message });
+      if (!isUserError(e) && !cancelled) this.services.report(e, 'Step Through the Forward Pass');
+    } finally {
+      if (this.running === cts) this.running = undefined;
+      cts.dispose();
     }
   }
+}
+
+/** The stage a block (counted across stages) belongs to. */
+function stageOf<S extends { depth: number }>(stages: S[], layer: number): S | undefined {
+  let n = 0;
+  return stages.find((s) => (n += s.depth) > layer);
 }

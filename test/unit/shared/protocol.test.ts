@@ -36,6 +36,14 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
     accepts: [[{ type: 'cancel', x: 1 }, { type: 'cancel' }]],
     rejects: [],
   },
+  stepThrough: {
+    accepts: [
+      [{ type: 'stepThrough' }, { type: 'stepThrough' }],
+      [{ type: 'stepThrough', layer: 3, head: 1, token: 50, model: '/etc/passwd' }, { type: 'stepThrough', layer: 3, head: 1, token: 50 }],
+      [{ type: 'stepThrough', layer: 0 }, { type: 'stepThrough', layer: 0 }],
+    ],
+    rejects: [{ type: 'stepThrough', layer: -1 }, { type: 'stepThrough', head: 1.5 }, { type: 'stepThrough', token: '3' }, { type: 'stepThrough', layer: 1e7 }],
+  },
   openFile: {
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
     rejects: [{ type: 'openFile' }, { type: 'openFile', path: 7 }, { type: 'openFile', path: 'p'.repeat(4097) }],
