@@ -78,6 +78,65 @@ describe('webview: step through the forward pass', function () {
   });
 });
 
+describe('webview: step through — keyboard, ranges, a failed first trace', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('trace', { height: 1200, width: 1000 });
+  const pick = (token = 5) => ({ type: 'tracePick', pick: { layer: 1, head: 0, token }, ranges: { layers: 2, heads: [2, 2], tokens: [17, 17] }, prefix: ['class'], imagePath: '/w/shoe.png', modelPath: '/w/tiny_vit.onnx' });
+
+  it('the patch grid by keyboard: arrows move the cursor, Enter traces that patch', async () => {
+    const p = suite.panel;
+    await p.send(pick(), sampleMessage());
+    await p.page.click('[data-step="4"]');
+    await p.page.focus('#patches');
+    // The token is 5 = patch 4 (row 1, column 0); → and ↓ go to patch 9.
+    assert.equal(await p.page.getAttribute('#patches', 'data-cursor'), '4');
+    await p.page.keyboard.press('ArrowRight');
+    await p.page.keyboard.press('ArrowDown');
+    assert.match((await p.page.textContent('#hover'))!, /patch 9 \(row 2, column 1\)/);
+    assert.equal(await p.page.getAttribute('#step', 'data-id'), 'softmax', 'arrows on the grid do not change the step');
+    await p.page.keyboard.press('Enter');
+    assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 10 });
+  });
+
+  it('an out-of-range pick says the valid ranges and asks the host nothing', async () => {
+    const p = suite.panel;
+    await p.send(pick(), sampleMessage());
+    const before = (await p.posted()).length;
+    await p.page.fill('#head', '7');
+    await p.page.click('#go');
+    assert.match((await p.page.textContent('#status'))!, /Head 7 does not exist in block 1: it has heads 0\.\.1/);
+    assert.equal(await p.page.getAttribute('#status', 'aria-busy'), 'false');
+    assert.equal((await p.posted()).length, before);
+  });
+
+  it('a first trace that fails leaves the pickers to try again, not "working"', async () => {
+    const p = suite.panel;
+    await p.send(pick(99), { type: 'busy', message: 'Tracing block 1, head 0, token 99…' });
+    assert.equal(await p.page.getAttribute('#status', 'aria-busy'), 'true');
+    await p.send({ type: 'error', message: 'Token 99 does not exist in block 1: it has tokens 0..16.' });
+    assert.equal(await p.page.getAttribute('#status', 'aria-busy'), 'false');
+    assert.match((await p.page.textContent('#status'))!, /tokens 0\.\.16/);
+    await p.page.fill('#token', '3');
+    await p.page.click('#go');
+    assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 3 });
+  });
+
+  it('a fused-attention graph: the unavailable steps say so, the warning shows, the rest draws', async () => {
+    const p = suite.panel;
+    const m = sampleMessage();
+    m.doc.warnings = ['Attention is computed by a fused com.microsoft.Attention node: q, k, v, the scores and the softmax are not in the graph.'];
+    for (const s of m.doc.steps) if (['q', 'k', 'scores', 'softmax'].includes(s.id)) s.unavailable = 'fused attention (com.microsoft.Attention): no q, k, v tensors';
+    await p.send(pick(), m);
+    assert.match((await p.page.textContent('#warnings'))!, /fused com\.microsoft\.Attention/);
+    await p.page.click('[data-step="3"]');
+    assert.equal(await p.page.getAttribute('#verdict', 'data-unavailable'), 'true');
+    assert.match((await p.page.textContent('#verdict'))!, /Not shown on this graph: fused attention/);
+    await p.page.click('[data-step="5"]');
+    assert.equal(await p.page.locator('.strip .cell').count(), 4);
+    assert.deepEqual(p.errors, []);
+  });
+});
+
 describe('webview: step through at 360 px, light theme', function () {
   this.timeout(60_000);
   const suite = panelSuite('trace', { height: 1200, width: 360, theme: 'light' });
