@@ -2,8 +2,6 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError, UserError } from '../../core/errors';
-import type { CancelSignal } from '../../runtime/client';
-import type { TraceResult } from '../../core/trace/types';
 import { configuredModel } from '../model';
 import { inspect } from '../modelInfo';
 import { isSwinFamily } from '../../core/terms';
@@ -12,8 +10,6 @@ import { Panel, unhandled, type Accepts } from './panel';
 
 type Message = Accepts<'ready' | 'trace' | 'cancel'>;
 
-/** The `trace` request of the inference process (branch trace); typed here until it is in rpc.ts's Methods. */
-type TraceRequest = (method: 'trace', params: { model: string; image: string } & Pick, token?: CancelSignal, progress?: (m: string) => void) => Promise<TraceResult>;
 
 /** Names of the tokens before the patches: class, then distillation (DeiT) or registers. */
 export function prefixNames(extra: number, registers: number): string[] {
@@ -93,10 +89,11 @@ export class TracePanel extends Panel<Message> {
       const problem = pickProblem(ranges, this.pick);
       if (problem) throw new UserError(problem);
       this.post({ type: 'busy', message: `Tracing block ${layer}, head ${head}, token ${token} of ${basename(model)}…` });
-      const trace = this.services.runtime.request as unknown as TraceRequest;
       const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: tracing ${basename(this.image)}`, cancellable: true }, (p, t) => {
         t.onCancellationRequested(() => cts.cancel());
-        return trace.call(this.services.runtime, 'trace', { model, image: this.image, layer, head, token }, cts.token, (message) => {
+        const cfg = this.services.config(vscode.Uri.file(this.image));
+        const params = { model, image: this.image, layer, head, token, order: this.services.providerOrder(vscode.Uri.file(this.image)), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000) };
+        return this.services.runtime.request('trace', params, cts.token, (message) => {
           p.report({ message });
           this.post({ type: 'busy', message: `${message[0].toUpperCase()}${message.slice(1)}…` });
         });
