@@ -32,7 +32,7 @@ export class ArchitectureEditor implements vscode.CustomReadonlyEditorProvider {
   }
 }
 
-type Message = Accepts<'ready' | 'refresh' | 'reinspect' | 'copy' | 'command'>;
+type Message = Accepts<'ready' | 'refresh' | 'reinspect' | 'copy' | 'command' | 'stepThrough'>;
 
 /** One editor of a model file: reads it again when the file changes on disk. */
 class ArchitectureView extends Panel<Message> {
@@ -40,7 +40,7 @@ class ArchitectureView extends Panel<Message> {
   private readonly file: string;
 
   constructor(panel: vscode.WebviewPanel, services: Services, private readonly uri: vscode.Uri) {
-    super(panel, services, { kind: 'architecture', title: basename(uri.fsPath), what: 'Architecture View', key: null, accepts: ['ready', 'refresh', 'reinspect', 'copy', 'command'] });
+    super(panel, services, { kind: 'architecture', title: basename(uri.fsPath), what: 'Architecture View', key: null, accepts: ['ready', 'refresh', 'reinspect', 'copy', 'command', 'stepThrough'] });
     this.file = uri.fsPath;
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(uri.with({ path: uri.path.replace(/\/[^/]*$/, '') }), basename(this.file)));
     watcher.onDidChange(() => void this.load());
@@ -64,6 +64,10 @@ class ArchitectureView extends Panel<Message> {
         else if (m.command === 'showEmbeddings') EmbeddingsPanel.show(this.services, this.file);
         else if (m.command === 'exportOnnx') await exportToOnnx(this.services, this.uri);
         else await selectModel(this.services, this.uri);
+        return;
+      case 'stepThrough':
+        // A block of this model: the image comes from the active tab or a dialog (the command's own choice).
+        await vscode.commands.executeCommand('vitInspector.stepThroughForwardPass', undefined, { model: this.file, layer: m.layer, head: m.head, token: m.token });
         return;
       default:
         unhandled(m);

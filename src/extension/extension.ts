@@ -5,6 +5,7 @@ import { ClassifyPanel } from './panels/classifyPanel';
 import { WindowsPanel } from './panels/windowsPanel';
 import { ComplexityPanel } from './panels/complexityPanel';
 import { RelposPanel } from './panels/relposPanel';
+import { TracePanel } from './panels/tracePanel';
 import { EmbeddingsPanel } from './panels/embeddingsPanel';
 import { ArchitectureEditor } from './architectureEditor';
 import { selectModel } from './model';
@@ -83,6 +84,14 @@ export function activate(context: vscode.ExtensionContext): void {
   revive(ComplexityPanel.viewType, (panel) => ComplexityPanel.revive(panel, services));
   command('vitInspector.showRelativePositionBias', 'Show Relative Position Bias', (uri?: vscode.Uri) => RelposPanel.show(services, onnxArg(uri)));
   revive(RelposPanel.viewType, (panel) => RelposPanel.revive(panel, services));
+  command('vitInspector.stepThroughForwardPass', 'Step Through the Forward Pass', async (uri?: vscode.Uri, pick?: { model?: string; layer?: number; head?: number; token?: number }) => {
+    const image = await imageArg(uri && IMAGE.test(uri.fsPath) ? uri : undefined, 'Image to trace through the model');
+    if (!image) return;
+    // The model given (a panel's, a right-clicked .onnx), else the one Classify Image uses.
+    const model = pick?.model ?? (uri && !IMAGE.test(uri.fsPath) ? onnxArg(uri) : undefined);
+    TracePanel.show(services, image.fsPath, model, { layer: pick?.layer, head: pick?.head, token: pick?.token });
+  });
+  revive(TracePanel.viewType, (panel, state) => TracePanel.revive(panel, services, state));
 }
 
 /** The right-clicked image, else the image in the active tab, else one the user picks. */

@@ -8,6 +8,8 @@ import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/attention/maps';
 import type { RelposBlockView } from '../core/report/relpos';
+import type { TraceResult } from '../core/trace/types';
+import type { TracePick, TracePickRanges } from './tracePick';
 
 export type { RelposBlockView };
 import type { EmbeddingsDocument } from '../core/report/embeddings';
@@ -82,7 +84,7 @@ export interface EvaluateView {
   written: string[];
 }
 
-export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings' | 'evaluate' | 'compare';
+export type PanelKind = 'providers' | 'architecture' | 'classify' | 'folder' | 'windows' | 'complexity' | 'relpos' | 'embeddings' | 'evaluate' | 'compare' | 'trace';
 
 /** Host → webview. */
 export type HostMessage =
@@ -108,6 +110,10 @@ export type HostMessage =
   | { type: 'evaluateProgress'; folder: string; model: string; index: number; models: number; done: number; total: number }
   /** Compare Models; `pending`: what is still being measured (latency, a folder), null when all is in. */
   | { type: 'compare'; doc: CompareDocument; pending: string | null; latencyError: string | null }
+  /** The forward-pass step-through: `prefix` tokens before the patches (ViT), `grid` the patch grid (ViT) or window (Swin). */
+  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceResult }
+  /** Before each trace: what is asked and what the model has (null: not known before the run), so the pickers work even when it fails. */
+  | { type: 'tracePick'; pick: TracePick; ranges: TracePickRanges | null; prefix: string[]; imagePath: string; modelPath: string }
   | { type: 'busy'; message: string }
   /** `tensors`: a checkpoint whose architecture is not built still lists its tensors. cause 'image': the image is at fault (another model cannot help). `detail`: the library's raw words behind the message. */
   | { type: 'error'; message: string; detail?: string; tensors?: { name: string; dtype: string; shape: number[]; bytes: number }[]; cause?: 'image' }
@@ -135,6 +141,9 @@ export type WebviewMessage =
   | { type: 'measure'; h: number; w: number; dim: number; heads: number; windows: (number | null)[] }
   | { type: 'reinspect'; imageSize: number | null }
   | { type: 'command'; command: 'compareComplexity' | 'showShiftedWindows' | 'selectModel' | 'showRelativePositionBias' | 'showEmbeddings' | 'exportOnnx'; block?: string }
+  | { type: 'trace'; layer: number; head: number; token: number }
+  /** Open the step-through from the classify panel (the layer, head and query patch shown) or a block of the architecture view. */
+  | { type: 'stepThrough'; layer?: number; head?: number; token?: number }
   | { type: 'cancel' }
   /** Evaluate / Compare: add a model (a quick pick) and run again. */
   | { type: 'addModel' }
@@ -198,6 +207,20 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     }
     case 'cancelExplain':
       return { type: 'cancelExplain' };
+    case 'trace': {
+      const ok = [m.layer, m.head, m.token].every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1e6);
+      return ok ? { type: 'trace', layer: m.layer as number, head: m.head as number, token: m.token as number } : undefined;
+    }
+    case 'stepThrough': {
+      const out: { type: 'stepThrough'; layer?: number; head?: number; token?: number } = { type: 'stepThrough' };
+      for (const k of ['layer', 'head', 'token'] as const) {
+        const v = m[k];
+        if (v === undefined) continue;
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 1e6) return undefined;
+        out[k] = v as number;
+      }
+      return out;
+    }
     case 'openFile':
       return isStr(m.path, 4096) ? { type: 'openFile', path: m.path } : undefined;
     case 'cancel':

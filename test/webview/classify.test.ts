@@ -40,6 +40,20 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.deepEqual(await suite.panel.cspViolations(), []);
   });
 
+  it('Step through… carries the attention view’s layer, head and clicked patch over (ViT: after the class token)', async () => {
+    for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
+    await suite.panel.page.selectOption('#layer', '1');
+    await suite.panel.page.selectOption('#head', '1');
+    await suite.panel.page.click('#step-through');
+    assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'stepThrough', layer: 1, head: 1 });
+    await suite.panel.page.check('#query-mode');
+    // The 4×4 grid: the bottom-right patch is patch 15, sequence index 16.
+    const box = (await suite.panel.page.locator('#image').boundingBox())!;
+    await suite.panel.page.click('#image', { position: { x: box.width - 5, y: box.height - 5 } });
+    await suite.panel.page.click('#step-through');
+    assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'stepThrough', layer: 1, head: 1, token: 16 });
+  });
+
   it('Swin: per-block maps with the shift undone, stage means, and a window-bounded query', async () => {
     for (const m of messages(swin, 'tiny_swin')) await suite.panel.send(m);
     const options = await suite.panel.page.$$eval('#layer option', (os) => os.map((o) => (o as HTMLOptionElement).textContent));

@@ -12,6 +12,7 @@ import { root } from './browser';
 import { messages, tinyCaptures } from './classifyMessages';
 import { readRelpos, relposViews } from '../../src/core/report/relpos';
 import { embeddingsOfFile } from '../../src/core/report/embeddings';
+import { sampleMessage } from './traceSample';
 
 const WIDTHS = [420, 800, 1400];
 const THEMES: Theme[] = ['dark', 'light'];
@@ -94,6 +95,7 @@ describe('webview: every panel at 360 px (the narrowest editor group)', function
   const pages: Record<string, unknown[]> = {
     complexity: [{ type: 'complexity', model: null, unit: 'MACs' }],
     windows: [{ type: 'windows', stages: [{ name: 'Swin-T stage1', H: 56, W: 56, M: 7 }, { name: 'Swin-T stage2', H: 28, W: 28, M: 7 }], model: null, image: null }],
+    trace: [sampleMessage()],
     folder: [{ type: 'folder', folder: '/home/user/photos/a-folder-with-a-long-name', model: 'fashion-vit.onnx', ep: 'cpu', rows: [{ image: 'sub/dir/a-rather-long-image-file-name-0001.png', label: 'Ankle boot', index: 9, prob: 0.93 }, { image: 'broken.png', error: 'broken.png is not an image ViT Inspector can decode (truncated PNG).' }], written: ['/home/user/photos/a-folder-with-a-long-name.vit-inspector.csv'], done: true }],
   };
   for (const [panel, msgs] of Object.entries(pages))
@@ -185,6 +187,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
     { panel: 'relpos', msgs: () => [{ type: 'relpos', model: 'swin_t.onnx', path: fixture('swin_t'), blocks: relposViews(readRelpos(fixture('swin_t'))), select: null, note: null }], allow: ['figure.matrix'] },
     { panel: 'embeddings', msgs: () => [{ type: 'embeddings', model: 'fashion-vit.onnx', doc: embeddingsOfFile(join(root, 'media', 'models', 'fashion-vit.onnx')), error: null, imageSize: 28, distance: [] }] },
     { panel: 'complexity', msgs: () => [{ type: 'complexity', model: null, unit: 'MACs' }] },
+    { panel: 'trace', msgs: () => [sampleMessage()], then: async (p) => p.click('[data-step="4"]') },
     { panel: 'windows', msgs: () => [{ type: 'windows', stages: [{ name: 'Swin-T stage 1', H: 56, W: 56, M: 7 }], model: null, image: null }] },
     {
       panel: 'folder',

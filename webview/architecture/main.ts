@@ -10,6 +10,7 @@ import type { HostMessage } from '../../src/shared/protocol';
 import type { InspectResult, NodeDetail } from '../../src/core/arch/inspect';
 import type { TreeNode } from '../../src/core/arch/tree';
 import { isSwinFamily } from '../../src/core/terms';
+import { blockLayer, TRACE_FAMILIES } from '../../src/shared/tracePick';
 import { paperTerm, searchText } from './term';
 
 const ROW = 22;
@@ -205,6 +206,13 @@ function select(node: TreeNode): void {
     const block = node.kind === 'attention' ? scope[scope.length - 2] : scope[scope.length - 1];
     link.addEventListener('click', () => post({ type: 'command', command: 'showRelativePositionBias', block }));
     details.append(link);
+  }
+  // A stage, block or attention module: follow one token through that block (its first block for a stage).
+  const layer = result && TRACE_FAMILIES.includes(result.family) && ['stage', 'block', 'attention'].includes(node.kind) ? blockLayer(result, node.id) : null;
+  if (layer !== null) {
+    const step = h('vscode-button' as 'button', { id: 'block-trace', secondary: true, 'data-layer': layer, title: 'Step Through the Forward Pass: one token of an image through this block, step by step' }, `Step through block ${layer}…`);
+    step.addEventListener('click', () => post({ type: 'stepThrough', layer }));
+    details.append(step);
   }
 }
 

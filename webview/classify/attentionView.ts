@@ -49,7 +49,14 @@ function tile(map: ArrayLike<number>, grid: [number, number], name: ColormapName
   return c;
 }
 
-export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, heat: HTMLCanvasElement, onExport: (png: string, what: 'view' | 'grid') => void): HTMLElement {
+/** What the step-through is opened on from this view: `vit-inspect trace`'s layer, head and token. */
+export interface TraceSelection {
+  layer: number;
+  head: number;
+  token?: number;
+}
+
+export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, heat: HTMLCanvasElement, onExport: (png: string, what: 'view' | 'grid') => void, handle: { selection?: () => TraceSelection } = {}): HTMLElement {
   const captured = m.layers.filter((l) => l.data);
   const rolloutOk = m.family === 'vit' && canRollout(m.layers);
   const lastCaptured = String(m.layers.indexOf(captured[captured.length - 1]));
@@ -397,6 +404,22 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     ctx.drawImage(gridCanvas, labelW, top, gridCanvas.width * s, gridCanvas.height * s);
     onExport(out.toDataURL('image/png').split(',')[1], 'grid');
   });
+
+  /**
+   * The block shown (a rollout cell's block; a stage's first block; the full rollout: the last
+   * block), its head (0 for mean/max) and, in query mode, the clicked patch: ViT its sequence index
+   * after the class/distillation/register tokens, Swin its index in the stage grid before any shift.
+   */
+  handle.selection = (): TraceSelection => {
+    const cell = view.layer === 'rollout' && view.rolloutCell ? rows[view.rolloutCell[0]]?.[view.rolloutCell[1]] : undefined;
+    const stage = view.layer.startsWith('stage:') ? m.layers.findIndex((l) => l.stage === Number(view.layer.slice(6))) : -1;
+    const layer = cell ? cell.layer : /^\d+$/.test(view.layer) ? Number(view.layer) : stage >= 0 ? stage : m.layers.length - 1;
+    const l = m.layers[layer];
+    const head = /^\d+$/.test(view.head) && Number(view.head) < l.heads ? Number(view.head) : 0;
+    if (!view.queryMode || !view.queryPx) return { layer, head };
+    const [r, c] = tokenAt(l, view.queryPx[0], view.queryPx[1]);
+    return { layer, head, token: (l.window ? 0 : l.extraTokens) + r * l.grid[1] + c };
+  };
 
   fillHeads();
   root.append(

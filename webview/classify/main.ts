@@ -6,7 +6,7 @@ import { h, clear, app } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
-import { attentionView } from './attentionView';
+import { attentionView, type TraceSelection } from './attentionView';
 import { explainView, type ExplainSection } from './explainView';
 
 const root = app();
@@ -21,6 +21,8 @@ let attentionHost: HTMLElement | undefined;
 let imageCanvas: HTMLCanvasElement | undefined;
 let heatCanvas: HTMLCanvasElement | undefined;
 let explainSection: ExplainSection | undefined;
+/** The attention view's layer/head/patch once it is shown: Step through carries them over. */
+const attention: { selection?: () => TraceSelection } = {};
 
 function pct(p: number): string {
   return p >= 0.9995 ? '100%' : `${(p * 100).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -38,6 +40,7 @@ function resultsMarkdown(v: ClassifyView): string {
 
 function render(v: ClassifyView, providers: string[]): void {
   view = v;
+  attention.selection = undefined;
   setState({ imagePath: v.imagePath, modelPath: v.modelPath });
   clear(content);
   // Whose result this is: panels of other images look the same to a reader that only finds `#top li`.
@@ -80,6 +83,8 @@ function render(v: ClassifyView, providers: string[]): void {
   rerun.addEventListener('click', () => post({ type: 'rerun' }));
   const model = h('vscode-button' as 'button', { id: 'model', secondary: true, title: 'Select Model: the model Classify Image and every view use (vitInspector.modelPath)' }, 'Other model…');
   model.addEventListener('click', () => post({ type: 'pickModel' }));
+  const step = h('vscode-button' as 'button', { id: 'step-through', secondary: true, title: 'Step Through the Forward Pass: one token of this image through the model, each step recomputed (the layer, head and clicked patch of the attention view carried over)' }, 'Step through…');
+  step.addEventListener('click', () => post({ type: 'stepThrough', ...(attention.selection?.() ?? {}) }));
 
   const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
   const facts = h(
@@ -98,7 +103,7 @@ function render(v: ClassifyView, providers: string[]): void {
   explainSection = explainView(v, canvas, post);
   content.append(
     h('h1', {}, v.imageName),
-    h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy),
+    h('div', { class: 'toolbar' }, h('label', { for: 'ep' }, 'Provider'), epSelect, rerun, model, copy, step),
     h('div', { class: 'columns' }, h('div', { class: 'large-view' }, stack, gridBox, attentionHost, explainSection.element), h('div', { class: 'results' }, h('h2', {}, 'Top classes'), bars, facts)),
   );
 }
@@ -123,7 +128,7 @@ onMessage((m) => {
   if (m.type === 'classified') render(m.view, m.providers);
   else if (m.type === 'attention' && attentionHost && imageCanvas && heatCanvas) {
     clear(attentionHost);
-    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png })));
+    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png }), attention));
     // The ViT paper's Figure 7 (right) for this image, in its own panel.
     const dist = h('vscode-button' as 'button', { id: 'show-distance', secondary: true }, 'Mean attention distance…');
     dist.addEventListener('click', () => post({ type: 'showDistance' }));

@@ -13,6 +13,7 @@ import type { PreprocessingOverrides } from '../../core/image/preprocess';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
 import { EmbeddingsPanel } from './embeddingsPanel';
+import { TracePanel } from './tracePanel';
 import { attentionDistances } from '../../core/attention/distance';
 
 interface State {
@@ -22,7 +23,7 @@ interface State {
   attention?: boolean;
 }
 
-type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain'>;
+type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain' | 'stepThrough'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
 export class ClassifyPanel extends Panel<Message> {
@@ -57,7 +58,7 @@ export class ClassifyPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
-    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'explain', 'cancelExplain'] });
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'explain', 'cancelExplain', 'stepThrough'] });
   }
 
   protected override disposed(): void {
@@ -95,6 +96,10 @@ export class ClassifyPanel extends Panel<Message> {
         return this.explain(m);
       case 'cancelExplain':
         return void this.explaining?.cancel();
+      case 'stepThrough':
+        // The image and model shown, the layer, head and query patch of the attention view.
+        TracePanel.show(this.services, this.state.imagePath, this.state.modelPath ?? configuredModel(this.services, vscode.Uri.file(this.state.imagePath)), m);
+        return;
       default:
         unhandled(m);
     }

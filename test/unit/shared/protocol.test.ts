@@ -36,6 +36,18 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   distanceFolder: { accepts: [[{ type: 'distanceFolder', folder: '/etc' }, { type: 'distanceFolder' }]], rejects: [] },
   doctor: { accepts: [[{ type: 'doctor', extra: 1 }, { type: 'doctor' }]], rejects: [] },
   pickModel: { accepts: [[{ type: 'pickModel', path: '/etc/passwd' }, { type: 'pickModel' }]], rejects: [] },
+  trace: {
+    accepts: [[{ type: 'trace', layer: 2, head: 1, token: 17, extra: 1 }, { type: 'trace', layer: 2, head: 1, token: 17 }]],
+    rejects: [{ type: 'trace', layer: -1, head: 0, token: 0 }, { type: 'trace', layer: 0, head: 0.5, token: 0 }, { type: 'trace', layer: 0, head: 0 }],
+  },
+  stepThrough: {
+    accepts: [
+      [{ type: 'stepThrough' }, { type: 'stepThrough' }],
+      [{ type: 'stepThrough', layer: 3, head: 1, token: 50, model: '/etc/passwd' }, { type: 'stepThrough', layer: 3, head: 1, token: 50 }],
+      [{ type: 'stepThrough', layer: 0 }, { type: 'stepThrough', layer: 0 }],
+    ],
+    rejects: [{ type: 'stepThrough', layer: -1 }, { type: 'stepThrough', head: 1.5 }, { type: 'stepThrough', token: '3' }, { type: 'stepThrough', layer: 1e7 }],
+  },
   openFile: {
     accepts: [[{ type: 'openFile', path: '/w/out.csv' }, { type: 'openFile', path: '/w/out.csv' }]],
     rejects: [{ type: 'openFile' }, { type: 'openFile', path: 7 }, { type: 'openFile', path: 'p'.repeat(4097) }],
