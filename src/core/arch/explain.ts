@@ -19,7 +19,7 @@ const shapeOf = (a: GraphAnalysis, name: string | undefined): number[] | null =>
 const last = (s: number[] | null): number => (s && s.length ? s[s.length - 1] : -1);
 
 /** The scalar constant of a Mul/Div (the attention scale), read from the graph's folded values. */
-function scalarOf(a: GraphAnalysis, node: number): number | null {
+export function scalarOf(a: GraphAnalysis, node: number): number | null {
   for (const inp of a.nodes[node].inputs) {
     if (!inp || !a.isConst(inp)) continue;
     const v = a.shapes.tensors.get(inp)?.value ?? a.initializers.get(inp)?.values;

@@ -6,6 +6,7 @@
  * the attention maps, so one run returns them all. Nothing here runs the model or reads weights.
  */
 import type { Detection } from '../arch/detect';
+import { scalarOf } from '../arch/explain';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt } from '../onnx/model';
 import type { GraphAnalysis } from '../graph/structure';
@@ -74,16 +75,6 @@ export interface TraceTaps {
 }
 
 const isLinear = (a: GraphAnalysis, i: number): boolean => a.weightOf.has(i) && MATMUL_LIKE.has(a.nodes[i].opType);
-
-/** A scalar constant of a node's inputs (the 1/√d of a Mul, the √d of a Div). */
-function scalarOf(a: GraphAnalysis, node: number): number | null {
-  for (const inp of a.nodes[node].inputs) {
-    if (!inp || !a.isConst(inp)) continue;
-    const v = a.shapes.tensors.get(inp)?.value ?? a.initializers.get(inp)?.values;
-    if (v && v.length === 1) return v[0];
-  }
-  return null;
-}
 
 /** The factor a Mul/Div by a scalar constant applies, else null. */
 function factorOf(a: GraphAnalysis, node: number): number | null {
