@@ -31,8 +31,9 @@ export const traceCommands: Record<string, Command> = {
 };
 
 /** The JSON document: the contract's fields (DESIGN.md), then the additive ones. */
-export function traceDocument(r: TraceResult): TraceResult {
-  return r;
+export function traceDocument(r: TraceResult & { cropped?: unknown }): TraceResult {
+  const { cropped: _image, ...doc } = r; // the panel's image, never asked for here
+  return doc;
 }
 
 const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(4));

@@ -18,8 +18,7 @@ import type { TimeAttentionParams, TimeAttentionResult } from './timing';
 import type { AttentionParams, AttentionResult } from './capture';
 import type { ExportResult } from '../core/checkpoint/export';
 import type { ExplainParams, ExplainResult } from './explain';
-import type { TraceParams } from './trace';
-import type { TraceResult } from '../core/trace/types';
+import type { TraceParams, TraceReply } from './trace';
 import type { LatencyParams, LatencyResult } from './latency';
 
 export interface ClassifyParams {
@@ -92,7 +91,7 @@ export interface Methods {
   /** A class-specific occlusion or RISE map (runtime/explain.ts); progress as runs finish. */
   explain: { params: ExplainParams; result: ExplainResult };
   /** One token through one forward pass, step by step, each step recomputed (see runtime/trace.ts). */
-  trace: { params: TraceParams; result: TraceResult };
+  trace: { params: TraceParams; result: TraceReply };
   /** Which provider ran each node (one profiled run). */
   placement: { params: PlacementParams; result: PlacementResult };
   /** A safetensors checkpoint as a standard ONNX file (copies its weights: here, not in the host). */

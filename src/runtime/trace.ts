@@ -32,12 +32,22 @@ export interface TraceParams {
   overrides?: PreprocessingOverrides;
   labelsFile?: string;
   maxPixels?: number;
+  /** Also return the cropped RGB image the model saw (the panel draws the rows over it). */
+  withImage?: boolean;
+}
+
+/** The trace document, with what the panel shows beside it (not part of `vit-inspect trace --json`). */
+export interface TraceReply extends TraceResult {
+  /** the preprocessing applied (resize, crop, mean, std and where they came from) */
+  preprocessing?: string;
+  /** withImage: the image the model saw, after resize and crop */
+  cropped?: { width: number; height: number; rgb: Uint8Array };
 }
 
 /** Weights read for a recomputation at most (one ViT-L MLP matrix is 16 MiB). */
 const MAX_WEIGHT_BYTES = 256 << 20;
 
-export async function trace(params: TraceParams): Promise<TraceResult> {
+export async function trace(params: TraceParams): Promise<TraceReply> {
   const p = { ...params, order: params.order ?? [...DEFAULT_PROVIDER_ORDER] };
   const pre = capturePreprocessing(p.model, p.overrides);
   const m = traceModel(p.model, pre.size?.[0]);
@@ -100,5 +110,8 @@ export async function trace(params: TraceParams): Promise<TraceResult> {
     mlpRatio: m.capture.config.mlpRatio,
     labels: (i) => labelOf(labels, i),
   });
-  return { ...r, model: p.model, ep: s.ep, ranges: m.ranges, warnings: [...(r.warnings ?? []), ...plan.warnings] };
+  return {
+    ...r, model: p.model, ep: s.ep, ranges: m.ranges, warnings: [...(r.warnings ?? []), ...plan.warnings],
+    preprocessing: pre.summary, ...(p.withImage ? { cropped: tensor.cropped } : {}),
+  };
 }

@@ -111,7 +111,9 @@ export type HostMessage =
   /** Compare Models; `pending`: what is still being measured (latency, a folder), null when all is in. */
   | { type: 'compare'; doc: CompareDocument; pending: string | null; latencyError: string | null }
   /** The forward-pass step-through: `prefix` tokens before the patches (ViT), `grid` the patch grid (ViT) or window (Swin). */
-  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceResult }
+  | { type: 'trace'; model: string; image: string; layers: number; heads: number; grid: [number, number]; prefix: string[]; doc: TraceResult
+      /** the image the model saw (after resize and crop): the rows are drawn over it; the preprocessing that made it */
+      pixels?: { width: number; height: number; rgb: Uint8Array }; preprocessing?: string }
   /** Before each trace: what is asked and what the model has (null: not known before the run), so the pickers work even when it fails. */
   | { type: 'tracePick'; pick: TracePick; ranges: TracePickRanges | null; prefix: string[]; imagePath: string; modelPath: string }
   | { type: 'busy'; message: string }

@@ -2,7 +2,7 @@
 // `vit-inspect trace --json` (test/webview/traceSample.ts).
 import * as assert from 'node:assert/strict';
 import { panelSuite } from './harness';
-import { sampleMessage } from './traceSample';
+import { halfImage, sampleMessage, sampleSwinMessage } from './traceSample';
 
 describe('webview: step through the forward pass', function () {
   this.timeout(60_000);
@@ -148,6 +148,96 @@ describe('webview: step through at 360 px, light theme', function () {
     const wide = await p.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 360, `page is ${wide} px wide`);
     await p.screenshot('trace-360-light');
+    assert.deepEqual(p.errors, []);
+  });
+});
+
+/** The colour drawn at the centre of a grid cell of #patches (canvas pixels). */
+async function cellColour(page: import('playwright-core').Page, cell: number, gw: number): Promise<number[]> {
+  return page.evaluate(([i, n]) => {
+    const c = document.getElementById('patches') as HTMLCanvasElement;
+    const size = c.width / n;
+    return [...c.getContext('2d')!.getImageData(Math.floor(((i % n) + 0.5) * size), Math.floor((Math.floor(i / n) + 0.5) * size), 1, 1).data].slice(0, 3);
+  }, [cell, gw]);
+}
+const brightness = (c: number[]): number => c[0] + c[1] + c[2];
+
+describe('webview: step through — the rows over the image the model saw', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('trace', { height: 1200, width: 1000 });
+
+  it('ViT: the crop under the patch grid, the softmax row coloured on its patches, the class token listed', async () => {
+    const p = suite.panel;
+    const m = { ...sampleMessage(), pixels: halfImage() };
+    await p.send(m);
+    // The query step has no row: the image itself shows (left half black, right half white).
+    await p.page.click('[data-step="1"]');
+    assert.ok(brightness(await cellColour(p.page, 8, 4)) < 60, 'patch 8 (left half) is the black of the image');
+    assert.ok(brightness(await cellColour(p.page, 11, 4)) > 600, 'patch 11 (right half) is the white of the image');
+    // The softmax: on the same half of the image, the most attended patch is drawn brighter than the least.
+    await p.page.click('[data-step="4"]');
+    const w = m.doc.tensors.weights.slice(1);
+    const left = [0, 1, 4, 5, 8, 9, 12, 13].filter((i) => i !== 4);
+    const hi = left.reduce((a, b) => (w[b] > w[a] ? b : a));
+    const lo = left.reduce((a, b) => (w[b] < w[a] ? b : a));
+    assert.ok(brightness(await cellColour(p.page, hi, 4)) > brightness(await cellColour(p.page, lo, 4)) + 40, `patch ${hi} (${w[hi]}) brighter than patch ${lo} (${w[lo]})`);
+    const box = (await p.page.locator('#patches').boundingBox())!;
+    await p.page.mouse.move(box.x + box.width * (2.5 / 4), box.y + box.height * (1.5 / 4));
+    assert.match((await p.page.textContent('#hover'))!, /patch 6 \(row 1, column 2\): weights\[7\] = /);
+    assert.match((await p.page.textContent('#prefix-values'))!, new RegExp(`class token: weights\\[0\\] = ${m.doc.tensors.weights[0].toFixed(4)}`));
+    assert.deepEqual(p.errors, []);
+  });
+
+  it('Swin: the token\'s window after the cyclic shift drawn on the image, wrapping round its edges; another token moves it', async () => {
+    const p = suite.panel;
+    const m = sampleSwinMessage(0);
+    await p.send(m);
+    await p.page.click('[data-step="5"]'); // the softmax
+    // Token 0 (row 0, column 0), shift 2: rolled to (6, 6), window 3 — on the image rows 6, 7, 0, 1 × columns 6, 7, 0, 1.
+    const expected = [0, 1, 6, 7, 8, 9, 14, 15, 48, 49, 54, 55, 56, 57, 62, 63];
+    assert.equal(await p.page.getAttribute('#patches', 'data-window'), expected.join(','));
+    assert.deepEqual([...m.doc.keys!].sort((a, b) => a - b), expected, 'the sample\'s keys are the official window of the rolled map');
+    // Inside the window the image (half black, half white) is coloured by the weights; outside it is dimmed.
+    const outside = await cellColour(p.page, 3 * 8 + 6, 8); // white half, not in the window
+    assert.ok(brightness(outside) < 400, `a token outside the window is dimmed: ${outside}`);
+    // Hover: a key of the window tells its weight (by its slot in the window), another token says it is outside.
+    const box = (await p.page.locator('#patches').boundingBox())!;
+    const at = (r: number, c: number) => p.page.mouse.move(box.x + box.width * ((c + 0.5) / 8), box.y + box.height * ((r + 0.5) / 8));
+    await at(7, 7);
+    const slot = m.doc.keys!.indexOf(63);
+    assert.match((await p.page.textContent('#hover'))!, new RegExp(`token 63 \\(row 7, column 7\\): weights\\[${slot}\\] = `));
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), m.doc.tensors.weights[slot]);
+    await at(3, 3);
+    assert.match((await p.page.textContent('#hover'))!, /token 27 \(row 3, column 3\): outside this token's window/);
+    // The window as attention sees it (the rolled map's 4×4) is drawn beside the image.
+    assert.equal(await p.page.locator('#window').count(), 1);
+    // A click on the image traces that token of the stage grid (row-major, before the shift).
+    await p.page.mouse.click(box.x + box.width * (4.5 / 8), box.y + box.height * (4.5 / 8));
+    assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 36 });
+    await p.send(sampleSwinMessage(36));
+    const moved = await p.page.getAttribute('#patches', 'data-window');
+    assert.equal(moved, [18, 19, 20, 21, 26, 27, 28, 29, 34, 35, 36, 37, 42, 43, 44, 45].join(','), 'token 36: rolled to (2, 2), window 0 — rows and columns 2..5 on the image');
+    // The keyboard: Enter on the cursor traces it.
+    await p.page.focus('#patches');
+    assert.equal(await p.page.getAttribute('#patches', 'data-cursor'), '36');
+    await p.page.keyboard.press('ArrowUp');
+    await p.page.keyboard.press('Enter');
+    assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 28 });
+    assert.deepEqual(p.errors, []);
+  });
+});
+
+describe('webview: step through over the image, light theme', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('trace', { height: 1200, width: 1000, theme: 'light' });
+
+  it('the dimming outside the Swin window follows the theme (light: toward white)', async () => {
+    const p = suite.panel;
+    await p.send(sampleSwinMessage(0));
+    await p.page.click('[data-step="5"]');
+    const black = await cellColour(p.page, 3 * 8 + 1, 8); // black half, outside the window
+    assert.ok(brightness(black) > 300, `a black token outside the window is dimmed toward the light background: ${black}`);
+    await p.screenshot('trace-swin-light');
     assert.deepEqual(p.errors, []);
   });
 });

@@ -12,6 +12,7 @@ import { lut, range, colour } from '../../src/core/colormap';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { TraceStep } from '../../src/core/trace/types';
 import { pickProblem, type TracePick, type TracePickRanges } from '../../src/shared/tracePick';
+import { fmt, patchGrid } from './patchGrid';
 
 type TraceMessage = Extract<HostMessage, { type: 'trace' }>;
 type PickMessage = Extract<HostMessage, { type: 'tracePick' }>;
@@ -32,7 +33,6 @@ let working = false;
 /** The patch under the keyboard cursor on the grid (index in the grid, row-major). */
 let cursor: number | null = null;
 
-const fmt = (v: number): string => (v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(4));
 
 function save(): void {
   setState(saved);
@@ -128,15 +128,16 @@ function strip(name: string, values: number[], out: HTMLElement): HTMLElement {
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 /**
- * Score/weight rows drawn over the patch grid (ViT) or the token's window (Swin). A click, or
- * Enter on the keyboard cursor (arrows move it), traces that patch.
+ * Swin: the token's M×M window as attention computes it — row-major in the rolled map, the order of
+ * k, the scores and the mask — with the step's row. A click, or Enter on the keyboard cursor
+ * (arrows move it), traces that token.
  */
-function grid(m: TraceMessage, values: number[] | null, name: string, out: HTMLElement): HTMLElement {
+function windowGrid(m: TraceMessage, values: number[] | null, name: string, out: HTMLElement): HTMLElement {
   const [gh, gw] = m.grid;
   const prefix = isSwin(m) ? 0 : m.prefix.length;
-  const size = Math.max(8, Math.floor(288 / Math.max(gh, gw)));
+  const size = Math.max(8, Math.floor(168 / Math.max(gh, gw)));
   const c = h('canvas', {
-    id: 'patches', width: gw * size, height: gh * size, tabindex: 0, role: 'application', 'aria-roledescription': 'patch grid',
+    id: 'window', width: gw * size, height: gh * size, tabindex: 0, role: 'application', 'aria-roledescription': 'window grid',
     'aria-label': `${gh}×${gw} ${isSwin(m) ? 'window after the cyclic shift' : 'patch grid'}${values ? `, ${name} of each key` : ''}: click a patch, or move with the arrow keys and press Enter, to trace that token`,
   });
   const g = c.getContext('2d')!;
@@ -159,8 +160,8 @@ function grid(m: TraceMessage, values: number[] | null, name: string, out: HTMLE
       g.strokeRect((i % gw) * size + 1.5, Math.floor(i / gw) * size + 1.5, size - 4, size - 4);
       g.setLineDash([]);
     };
-    if (own >= 0 && own < gh * gw) frame(own, cssVar('--vscode-focusBorder', '#0078d4'), []);
-    if (cursor !== null && cursor !== own && document.activeElement === c) frame(cursor, cssVar('--vscode-editor-foreground', '#ccc'), [4, 3]);
+    if (own >= 0 && own < gh * gw) frame(own, cssVar('--vscode-editor-foreground', '#ccc'), []);
+    if (cursor !== null && cursor !== own && document.activeElement === c) frame(cursor, cssVar('--vscode-focusBorder', '#0078d4'), [4, 3]);
   };
   const tell = (i: number): void => {
     out.textContent = `patch ${i} (row ${Math.floor(i / gw)}, column ${i % gw})${values ? ` = ${fmt(patch[i])}` : ''}`;
@@ -213,6 +214,41 @@ function grid(m: TraceMessage, values: number[] | null, name: string, out: HTMLE
   });
   paint();
   return c;
+}
+
+/** The cursor of the image's grid, kept across re-renders of the same trace. */
+const imageCursor: { cell: number | null } = { cell: null };
+
+/**
+ * The step's row over the image the model saw: ViT every patch (the class/distillation/register
+ * tokens' entries listed beside it), Swin the token's window where it sits on the image, with the
+ * window as attention computes it (the rolled map's M×M) beside it.
+ */
+function overImage(m: TraceMessage, t: { name: string; values: number[] } | null, out: HTMLElement): HTMLElement {
+  const d = m.doc;
+  if (!isSwin(m)) {
+    const prefix = m.prefix.length;
+    const [gh, gw] = m.grid;
+    const cells = t ? t.values.slice(prefix, prefix + gh * gw) : null;
+    const view = patchGrid({ pixels: m.pixels, grid: m.grid, values: cells, name: t?.name ?? '', slot: (i) => prefix + i, own: d.token - prefix, noun: 'patch' }, out, (i) => request({ layer: d.layer, head: d.head, token: prefix + i }), imageCursor);
+    const named = t && prefix ? h('p', { id: 'prefix-values', class: 'muted' }, ...m.prefix.map((n, i) => `${i ? ', ' : ''}${n} token: ${t.name}[${i}] = ${fmt(t.values[i])}`)) : null;
+    return h('div', { class: 'over-image' }, view, named);
+  }
+  const M = m.grid[0];
+  const keys = d.keys ?? Array.from({ length: M * M }, (_, j) => swinToken(m, j) ?? -1);
+  const stage = d.grid;
+  const win = windowGrid(m, t ? t.values : null, t?.name ?? '', out);
+  if (!stage) return win;
+  const cells = t ? new Array<number>(stage[0] * stage[1]).fill(NaN) : null;
+  if (cells && t) keys.forEach((cell, j) => { if (cell >= 0) cells[cell] = t.values[j]; });
+  const slotOf = new Map(keys.map((cell, j) => [cell, j]));
+  const view = patchGrid({
+    pixels: m.pixels, grid: stage, values: cells, name: t?.name ?? '', slot: (i) => slotOf.get(i) ?? -1, own: d.token,
+    window: { cells: keys, M, shift: d.shift ?? 0 }, noun: 'token',
+  }, out, (i) => request({ layer: d.layer, head: d.head, token: i }), imageCursor);
+  return h('div', { class: 'over-image' },
+    h('figure', {}, view, h('figcaption', { class: 'muted' }, `The ${stage[0]}×${stage[1]} tokens of stage ${(d.stage ?? 0) + 1} on the image; the token's window outlined${d.shift ? `, the partition shifted by ${d.shift}` : ''}`)),
+    h('figure', {}, win, h('figcaption', { class: 'muted' }, `Its ${M}×${M} window as attention sees it${d.shift ? ' (the rolled map)' : ''}`)));
 }
 
 function request(p: TracePick): void {
@@ -326,7 +362,7 @@ function render(): void {
       verdict(s),
       top,
       t && !t.grid ? strip(t.name, t.values, hover) : null,
-      grid(m, t && t.grid ? t.values : null, t?.name ?? '', hover),
+      overImage(m, t && t.grid ? t : null, hover),
       hover),
     h('div', { class: 'toolbar' }, prev, next),
     h('p', { class: 'muted', id: 'keys' }, '← → move between steps, Home/End jump; on the grid the arrow keys move and Enter traces that patch.'),
@@ -363,6 +399,7 @@ onMessage((m) => {
     cur = m;
     working = false;
     cursor = null;
+    imageCursor.cell = null;
     saved = { ...saved, pick: { layer: m.doc.layer, head: m.doc.head, token: m.doc.token } };
     save();
     render();

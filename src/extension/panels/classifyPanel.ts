@@ -9,7 +9,7 @@ import type { TopEntry } from '../../core/classify/topk';
 import type { Services } from '../context';
 import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
 import { configuredModel, modelDisplayName, selectModel } from '../model';
-import type { PreprocessingOverrides } from '../../core/image/preprocess';
+import { preprocessingOverrides } from '../preprocessing';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
 import { EmbeddingsPanel } from './embeddingsPanel';
@@ -148,13 +148,7 @@ export class ClassifyPanel extends Panel<Message> {
       this.services.requireTrust(this.state.attention ? 'Show Attention' : 'Classify Image');
       const model = this.state.modelPath ?? configuredModel(this.services, image);
       this.post({ type: 'busy', message: `Classifying with ${basename(model)}…` });
-      const overrides: PreprocessingOverrides = {
-        resize: cfg.get<number | null>('preprocessing.resize') ?? undefined,
-        crop: cfg.get<number | null>('preprocessing.crop') ?? undefined,
-        mean: (cfg.get<number[] | null>('preprocessing.mean') as [number, number, number] | null) ?? undefined,
-        std: (cfg.get<number[] | null>('preprocessing.std') as [number, number, number] | null) ?? undefined,
-        interpolation: cfg.get('preprocessing.interpolation', 'auto'),
-      };
+      const overrides = preprocessingOverrides(cfg);
       const common = { model, order, overrides, topK: cfg.get('topK', 5), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000), withImage: true };
       // The inference process reports steps worth seeing, such as the one-time GPU shader compilation.
       const request = <T>(what: (token: CancelSignal, progress: (message: string) => void) => Promise<T>) =>

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError, UserError } from '../../core/errors';
 import { configuredModel } from '../model';
+import { preprocessingOverrides } from '../preprocessing';
 import { inspect } from '../modelInfo';
 import { isSwinFamily } from '../../core/terms';
 import { pickProblem, pickRanges, type TracePick as Pick } from '../../shared/tracePick';
@@ -89,10 +90,11 @@ export class TracePanel extends Panel<Message> {
       const problem = pickProblem(ranges, this.pick);
       if (problem) throw new UserError(problem);
       this.post({ type: 'busy', message: `Tracing block ${layer}, head ${head}, token ${token} of ${basename(model)}…` });
-      const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: tracing ${basename(this.image)}`, cancellable: true }, (p, t) => {
+      const { cropped, preprocessing, ...doc } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ViT Inspector: tracing ${basename(this.image)}`, cancellable: true }, (p, t) => {
         t.onCancellationRequested(() => cts.cancel());
         const cfg = this.services.config(vscode.Uri.file(this.image));
-        const params = { model, image: this.image, layer, head, token, order: this.services.providerOrder(vscode.Uri.file(this.image)), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000) };
+        // The classify panel's preprocessing settings: the traced image is the one it classified.
+        const params = { model, image: this.image, layer, head, token, order: this.services.providerOrder(vscode.Uri.file(this.image)), overrides: preprocessingOverrides(cfg), labelsFile: cfg.get<string>('labelsFile', '') || undefined, maxPixels: cfg.get('maxImagePixels', 100_000_000), withImage: true };
         return this.services.runtime.request('trace', params, cts.token, (message) => {
           p.report({ message });
           this.post({ type: 'busy', message: `${message[0].toUpperCase()}${message.slice(1)}…` });
@@ -109,7 +111,7 @@ export class TracePanel extends Panel<Message> {
         type: 'trace', model: basename(model), image: basename(this.image),
         layers: doc.ranges?.layers ?? ranges.layers,
         heads: doc.ranges?.heads[doc.layer] ?? ranges.heads[doc.layer],
-        grid, prefix: swin ? [] : doc.extraTokens ?? prefix, doc,
+        grid, prefix: swin ? [] : doc.extraTokens ?? prefix, doc, pixels: cropped, preprocessing,
       });
     } catch (e) {
       // A run superseded by a newer pick says nothing: the newer one reports.
