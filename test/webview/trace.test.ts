@@ -168,8 +168,9 @@ describe('webview: step through — the rows over the image the model saw', func
 
   it('ViT: the crop under the patch grid, the softmax row coloured on its patches, the class token listed', async () => {
     const p = suite.panel;
-    const m = { ...sampleMessage(), pixels: halfImage() };
+    const m = { ...sampleMessage(), pixels: halfImage(), preprocessing: 'shorter side 16 (bilinear), centre crop 16×16, ÷255, mean [0, 0, 0] std [1, 1, 1] — settings' };
     await p.send(m);
+    assert.equal(await p.page.textContent('#preprocessing'), `Preprocessing: ${m.preprocessing}`);
     // The query step has no row: the image itself shows (left half black, right half white).
     await p.page.click('[data-step="1"]');
     assert.ok(brightness(await cellColour(p.page, 8, 4)) < 60, 'patch 8 (left half) is the black of the image');

@@ -351,6 +351,7 @@ function render(): void {
   root.append(
     h('h1', {}, 'Step Through the Forward Pass'),
     h('p', { id: 'where', 'data-token': m.doc.token, 'data-layer': m.doc.layer, 'data-head': m.doc.head }, where(m)),
+    m.preprocessing ? h('p', { id: 'preprocessing', class: 'muted' }, `Preprocessing: ${m.preprocessing}`) : '',
     warnings ?? '',
     pickers(pick, asked?.ranges ?? { layers: m.layers, heads: new Array<number>(m.layers).fill(m.heads), tokens: m.doc.ranges?.tokens ?? new Array<number>(m.layers).fill(1e6) }, m.prefix),
     h('p', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
