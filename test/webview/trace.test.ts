@@ -185,6 +185,14 @@ describe('webview: step through — the rows over the image the model saw', func
     const box = (await p.page.locator('#patches').boundingBox())!;
     await p.page.mouse.move(box.x + box.width * (2.5 / 4), box.y + box.height * (1.5 / 4));
     assert.match((await p.page.textContent('#hover'))!, /patch 6 \(row 1, column 2\): weights\[7\] = /);
+    // The colour scale says what dark and bright mean.
+    assert.equal(await p.page.textContent('#colorscale [data-end="high"]'), Math.max(...w).toFixed(4));
+    // Blend 0: the image alone shows through the row; 100: the row alone.
+    await p.page.locator('#blend').fill('0');
+    assert.ok(brightness(await cellColour(p.page, 11, 4)) > 740, 'blend 0: patch 11 is the white of the image');
+    await p.page.locator('#blend').fill('100');
+    assert.ok(brightness(await cellColour(p.page, 11, 4)) < 740, 'blend 100: the row covers the white of the image (magma\'s brightest is 696)');
+    await p.page.locator('#blend').fill('60');
     assert.match((await p.page.textContent('#prefix-values'))!, new RegExp(`class token: weights\\[0\\] = ${m.doc.tensors.weights[0].toFixed(4)}`));
     assert.deepEqual(p.errors, []);
   });
@@ -210,6 +218,13 @@ describe('webview: step through — the rows over the image the model saw', func
     assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), m.doc.tensors.weights[slot]);
     await at(3, 3);
     assert.match((await p.page.textContent('#hover'))!, /token 27 \(row 3, column 3\): outside this token's window/);
+    // The scores step shows q·kᵀ·scale, before + B and + mask (no −100 in it): its own row, not the sum.
+    await p.page.click('[data-step="2"]');
+    await at(7, 7);
+    const raw = m.doc.steps.find((x) => x.id === 'scores')!.values!;
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), raw[slot]);
+    assert.ok(Number(await p.page.textContent('#colorscale [data-end="low"]')) > -50, 'no mask in the scores step');
+    await p.page.click('[data-step="5"]');
     // The window as attention sees it (the rolled map's 4×4) is drawn beside the image.
     assert.equal(await p.page.locator('#window').count(), 1);
     // A click on the image traces that token of the stage grid (row-major, before the shift).

@@ -84,7 +84,7 @@ export function sampleSwinTrace(token = 0, layer = 1, head = 0): TraceResult {
     steps: [
       { id: 'windowPartition', title: 'Window partition', formula: `the 8×8 map in 4 windows of M×M = 4×4; token ${token} is in window ${window}`, shape: [4, 4], numbers: { window: M } },
       { id: 'cyclicShift', title: 'Cyclic shift', formula: 'torch.roll(x, (−2, −2)): the map rolled by ⌊M/2⌋ = 2', shape: [8, 8], numbers: { shift: s, window: M } },
-      { id: 'scores', title: 'Scores', formula: 'q·kᵀ·scale against the 16 tokens of its 4×4 window, scale 1/√4 = 0.5', shape: [16], check: { recomputedFrom: ['q', 'k'], maxAbsDiff: 6e-8 } },
+      { id: 'scores', title: 'Scores', formula: 'q·kᵀ·scale against the 16 tokens of its 4×4 window, scale 1/√4 = 0.5', shape: [16], values: raw, check: { recomputedFrom: ['q', 'k'], maxAbsDiff: 6e-8 } },
       { id: 'bias', title: '+ relative position bias', formula: '+ B, B = B̂[relative_position_index[position], head]', shape: [16], check: { recomputedFrom: ['scores', 'B̂', 'index'], maxAbsDiff: 4e-8 } },
       { id: 'mask', title: '+ mask', formula: '+ mask: −100 for keys in another sub-window of the rolled map (shift 2)', shape: [16], check: { recomputedFrom: ['scores', 'bias', 'mask'], maxAbsDiff: 3e-6 } },
       { id: 'softmax', title: 'Softmax', formula: 'softmax over the 16 scores', shape: [16], check: { recomputedFrom: ['scores'], maxAbsDiff: 1e-8 } },

@@ -20,6 +20,8 @@ type PickMessage = Extract<HostMessage, { type: 'tracePick' }>;
 /** Kept across reloads: the step shown, and what the host needs to open the panel again (TracePanel.revive). */
 interface Saved {
   step: number;
+  /** the Blend slider: how much of the row covers the image, 0..1 */
+  blend?: number;
   imagePath?: string;
   modelPath?: string;
   pick?: TracePick;
@@ -57,6 +59,8 @@ function tensorOf(m: TraceMessage, s: TraceStep): { name: string; values: number
       if (t.v[own]) return { name: `v[${own}]`, values: t.v[own], grid: false };
       break;
     case 'scores':
+      // Swin: the step's own row is q·kᵀ·scale before + B and + mask; `scores` is the sum the softmax takes.
+      if (s.values?.length) return { name: 'scores', values: s.values, grid: true };
       if (t.scores.length) return { name: 'scores', values: t.scores, grid: true };
       break;
     case 'bias':
@@ -218,6 +222,19 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
 
 /** The cursor of the image's grid, kept across re-renders of the same trace. */
 const imageCursor: { cell: number | null } = { cell: null };
+const blend = { value: saved.blend ?? 0.6 };
+
+/** Blend: image to row, as the attention view's; repaints the grid in place (the slider keeps focus). */
+function blendSlider(): HTMLElement {
+  const input = h('input', { id: 'blend', type: 'range', min: 0, max: 100, value: Math.round(blend.value * 100), 'aria-label': 'Blend: image to the step\'s row' });
+  input.addEventListener('input', () => {
+    blend.value = Number(input.value) / 100;
+    saved.blend = blend.value;
+    save();
+    document.getElementById('patches')?.dispatchEvent(new Event('repaint'));
+  });
+  return h('label', { class: 'check', id: 'blend-label' }, 'Blend ', input);
+}
 
 /**
  * The step's row over the image the model saw: ViT every patch (the class/distillation/register
@@ -230,9 +247,9 @@ function overImage(m: TraceMessage, t: { name: string; values: number[] } | null
     const prefix = m.prefix.length;
     const [gh, gw] = m.grid;
     const cells = t ? t.values.slice(prefix, prefix + gh * gw) : null;
-    const view = patchGrid({ pixels: m.pixels, grid: m.grid, values: cells, name: t?.name ?? '', slot: (i) => prefix + i, own: d.token - prefix, noun: 'patch' }, out, (i) => request({ layer: d.layer, head: d.head, token: prefix + i }), imageCursor);
+    const view = patchGrid({ pixels: m.pixels, grid: m.grid, values: cells, name: t?.name ?? '', slot: (i) => prefix + i, own: d.token - prefix, noun: 'patch', blend }, out, (i) => request({ layer: d.layer, head: d.head, token: prefix + i }), imageCursor);
     const named = t && prefix ? h('p', { id: 'prefix-values', class: 'muted' }, ...m.prefix.map((n, i) => `${i ? ', ' : ''}${n} token: ${t.name}[${i}] = ${fmt(t.values[i])}`)) : null;
-    return h('div', { class: 'over-image' }, view, named);
+    return h('div', { class: 'over-image' }, h('figure', {}, view, t && m.pixels ? blendSlider() : null), named);
   }
   const M = m.grid[0];
   const keys = d.keys ?? Array.from({ length: M * M }, (_, j) => swinToken(m, j) ?? -1);
@@ -244,10 +261,10 @@ function overImage(m: TraceMessage, t: { name: string; values: number[] } | null
   const slotOf = new Map(keys.map((cell, j) => [cell, j]));
   const view = patchGrid({
     pixels: m.pixels, grid: stage, values: cells, name: t?.name ?? '', slot: (i) => slotOf.get(i) ?? -1, own: d.token,
-    window: { cells: keys, M, shift: d.shift ?? 0 }, noun: 'token',
+    window: { cells: keys, M, shift: d.shift ?? 0 }, noun: 'token', blend,
   }, out, (i) => request({ layer: d.layer, head: d.head, token: i }), imageCursor);
   return h('div', { class: 'over-image' },
-    h('figure', {}, view, h('figcaption', { class: 'muted' }, `The ${stage[0]}×${stage[1]} tokens of stage ${(d.stage ?? 0) + 1} on the image; the token's window outlined${d.shift ? `, the partition shifted by ${d.shift}` : ''}`)),
+    h('figure', {}, view, t && m.pixels ? blendSlider() : null, h('figcaption', { class: 'muted' }, `The ${stage[0]}×${stage[1]} tokens of stage ${(d.stage ?? 0) + 1} on the image; the token's window outlined${d.shift ? `, the partition shifted by ${d.shift}` : ''}`)),
     h('figure', {}, win, h('figcaption', { class: 'muted' }, `Its ${M}×${M} window as attention sees it${d.shift ? ' (the rolled map)' : ''}`)));
 }
 
@@ -356,6 +373,7 @@ function render(): void {
     pickers(pick, asked?.ranges ?? { layers: m.layers, heads: new Array<number>(m.layers).fill(m.heads), tokens: m.doc.ranges?.tokens ?? new Array<number>(m.layers).fill(1e6) }, m.prefix),
     h('p', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
     nav,
+    h('div', { class: 'toolbar', id: 'step-buttons' }, prev, next),
     h('section', { id: 'step', 'data-id': s.id, 'aria-label': s.title },
       h('h2', {}, `Step ${k + 1} of ${steps.length}: ${s.title}`),
       h('pre', { id: 'formula' }, s.formula),
@@ -365,7 +383,6 @@ function render(): void {
       t && !t.grid ? strip(t.name, t.values, hover) : null,
       overImage(m, t && t.grid ? t : null, hover),
       hover),
-    h('div', { class: 'toolbar' }, prev, next),
     h('p', { class: 'muted', id: 'keys' }, '← → move between steps, Home/End jump; on the grid the arrow keys move and Enter traces that patch.'),
   );
   if (working) status('Tracing…', true);

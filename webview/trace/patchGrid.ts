@@ -26,6 +26,8 @@ export interface PatchGridView {
   window?: { cells: number[]; M: number; shift: number };
   /** ViT "patch", Swin "token": what a cell is called in the hover text */
   noun: string;
+  /** how much of the row covers the image, 0..1 (the attention view's Blend); read at each paint */
+  blend: { value: number };
 }
 
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -56,7 +58,21 @@ function finiteRange(values: number[]): [number, number] {
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
-export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: number) => void, cursorAt: { cell: number | null }): HTMLCanvasElement {
+/** The colour scale of a row: low → high, with the values at its ends. */
+function legend(name: string, lo: number, hi: number): HTMLElement {
+  const bar = h('canvas', { width: 256, height: 1, 'aria-hidden': 'true' });
+  const px = new Uint8ClampedArray(256 * 4);
+  colour(Array.from({ length: 256 }, (_, i) => i), lut('magma'), 0, 255, 255, px);
+  bar.getContext('2d')!.putImageData(new ImageData(px, 256, 1), 0, 0);
+  return h('div', { class: 'colorbar', id: 'colorscale', role: 'img', 'aria-label': `${name}: dark ${fmt(lo)} to bright ${fmt(hi)}` },
+    h('span', { 'data-end': 'low' }, fmt(lo)), bar, h('span', { 'data-end': 'high' }, fmt(hi)));
+}
+
+/**
+ * The grid canvas (#patches) and, when the step has a row, its colour scale. The canvas repaints on
+ * a `repaint` event (the Blend slider) without being rebuilt.
+ */
+export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: number) => void, cursorAt: { cell: number | null }): HTMLElement {
   const [gh, gw] = v.grid;
   const n = gh * gw;
   // Whole device pixels per token, the canvas about 336 px wide (CSS fits it to the panel).
@@ -98,7 +114,7 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
         g.fillStyle = dim;
         g.fillRect(x, y, size, size);
       } else if (v.values && Number.isFinite(v.values[i])) {
-        g.globalAlpha = src ? 0.62 : 1;
+        g.globalAlpha = src ? v.blend.value : 1;
         g.fillStyle = `rgb(${heat[i * 4]},${heat[i * 4 + 1]},${heat[i * 4 + 2]})`;
         g.fillRect(x, y, size, size);
       } else if (!src) {
@@ -204,6 +220,7 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     paint();
   });
   c.addEventListener('blur', paint);
+  c.addEventListener('repaint', paint);
   c.addEventListener('keydown', (e) => {
     const i = cursorAt.cell ?? 0;
     const [r, col] = [Math.floor(i / gw), i % gw];
@@ -221,5 +238,5 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     e.stopPropagation();
   });
   paint();
-  return c;
+  return h('div', { class: 'patch-grid' }, c, v.values ? legend(v.name, lo, hi) : null);
 }
