@@ -96,6 +96,10 @@ describe('webview: step through — keyboard, ranges, a failed first trace', fun
     assert.equal(await p.page.getAttribute('#step', 'data-id'), 'softmax', 'arrows on the grid do not change the step');
     await p.page.keyboard.press('Enter');
     assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 10 });
+    // The new trace keeps the keyboard on the grid, its cursor on the new token.
+    await p.send(sampleMessage(10));
+    assert.equal(await p.page.evaluate(() => document.activeElement?.id), 'patches');
+    assert.equal(await p.page.getAttribute('#patches', 'data-cursor'), '9');
   });
 
   it('an out-of-range pick says the valid ranges and asks the host nothing', async () => {

@@ -338,6 +338,9 @@ function verdict(s: TraceStep): HTMLElement {
 }
 
 function render(): void {
+  // A new trace rebuilds the page: the control that had the focus (the grid after Enter, the
+  // pickers) gets it back, so a keyboard user goes on from where they were.
+  const focused = document.activeElement?.id;
   clear(root);
   if (!cur) {
     root.append(h('h1', {}, 'Step Through the Forward Pass'));
@@ -386,6 +389,7 @@ function render(): void {
     h('p', { class: 'muted', id: 'keys' }, '← → move between steps, Home/End jump; on the grid the arrow keys move and Enter traces that patch.'),
   );
   if (working) status('Tracing…', true);
+  if (focused) document.getElementById(focused)?.focus();
 }
 
 function go(i: number): void {
