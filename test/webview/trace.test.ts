@@ -151,6 +151,9 @@ describe('webview: step through at 360 px, light theme', function () {
     await p.page.click('[data-step="3"]');
     const wide = await p.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 360, `page is ${wide} px wide`);
+    // The step list as numbers: the image is not pushed below the fold by 20+ titles.
+    assert.equal(await p.page.isVisible('[data-step="3"] .step-title'), false);
+    assert.equal(await p.page.getAttribute('[data-step="3"]', 'aria-label'), '4. Scores');
     await p.screenshot('trace-360-light');
     assert.deepEqual(p.errors, []);
   });

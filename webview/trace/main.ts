@@ -354,7 +354,9 @@ function render(): void {
   const s = steps[k];
   const hover = h('p', { id: 'hover', class: 'status', role: 'status', 'aria-live': 'polite' });
   const nav = h('ol', { class: 'steps', id: 'steps', 'aria-label': 'steps' }, ...steps.map((st, i) => {
-    const b = h('button', { 'data-step': i, class: i === k ? '' : 'secondary', 'aria-current': i === k ? 'step' : undefined, title: st.unavailable ? `not shown on this graph: ${st.unavailable}` : st.formula }, `${i + 1}. ${st.title}${st.unavailable ? ' (n/a)' : ''}`);
+    const label = `${i + 1}. ${st.title}${st.unavailable ? ' (n/a)' : ''}`;
+    const b = h('button', { 'data-step': i, class: i === k ? '' : 'secondary', 'aria-current': i === k ? 'step' : undefined, 'aria-label': label, title: `${label}: ${st.unavailable ? `not shown on this graph: ${st.unavailable}` : st.formula}` },
+      `${i + 1}`, h('span', { class: 'step-title' }, `. ${st.title}${st.unavailable ? ' (n/a)' : ''}`));
     b.addEventListener('click', () => go(i));
     return h('li', {}, b);
   }));
