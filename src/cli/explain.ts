@@ -8,14 +8,15 @@ import { embeddedModel, epOrder, print, printJson, withRuntime, type Command } f
 
 export const explainCommands: Record<string, Command> = {
   explain: {
-    summary: 'which regions drive a class: occlusion sensitivity (one value per window position) or RISE (one value per input pixel: grid = the input\'s H×W); forward passes only',
-    usage: 'vit-inspect explain IMAGE [--model M.onnx] [--method occlusion|rise] [--class K|NAME] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]',
+    summary: 'which regions drive a class: occlusion sensitivity (one value per window position) RISE (one value per input pixel: grid = the input\'s H×W) or token dropping (ViT: one value per patch token removed from the sequence); forward passes only',
+    usage: 'vit-inspect explain IMAGE [--model M.onnx] [--method occlusion|rise|drop] [--class K|NAME] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]',
     async run(args, json) {
       unknownFlags(args, ['model', 'method', 'class', 'window', 'stride', 'masks', 'seed', 'ep', 'batch', 'json']);
       if (args.positionals.length !== 1) throw new UserError(`Give one image: ${this.usage}`);
       const model = resolve(str(args, 'model') ?? embeddedModel());
       const method = str(args, 'method') ?? 'occlusion';
-      if (method !== 'occlusion' && method !== 'rise') throw new UserError(`--method is occlusion or rise; got ${method}.`);
+      if (method !== 'occlusion' && method !== 'rise' && method !== 'drop') throw new UserError(`--method is occlusion, rise or drop; got ${method}.`);
+      if (method === 'drop' && ['window', 'stride', 'masks', 'seed'].some((k) => str(args, k) !== undefined)) throw new UserError('--method drop removes one patch token per run (the window is the patch): it takes no --window, --stride, --masks or --seed.');
       if (method === 'rise' && (str(args, 'window') !== undefined || str(args, 'stride') !== undefined)) throw new UserError('--window and --stride apply to --method occlusion; RISE takes --masks and --seed.');
       if (method === 'occlusion' && (str(args, 'masks') !== undefined || str(args, 'seed') !== undefined)) throw new UserError('--masks and --seed apply to --method rise; occlusion takes --window and --stride.');
       // --class K: an index, or a label (ignoring case, spaces, "_", "-", "/").
@@ -45,7 +46,7 @@ export const explainCommands: Record<string, Command> = {
       if (json) return printJson(doc);
       if (process.stderr.isTTY) process.stderr.write('\n');
       print(`${basename(model)}: ${r.method} map for class ${r.class}${r.label ? ` (${r.label})` : ''}, p = ${r.prob.toFixed(4)}, on ${r.ep}`);
-      print(r.method === 'occlusion' ? `${r.grid[0]}×${r.grid[1]} window positions (window ${r.window} px, stride ${r.stride} px)` : `${r.grid[0]}×${r.grid[1]} pixels (the input's H×W)`);
+      print(r.method === 'drop' ? `${r.grid[0]}×${r.grid[1]} patch tokens (${r.window} px), each removed from the sequence in turn` : r.method === 'occlusion' ? `${r.grid[0]}×${r.grid[1]} window positions (window ${r.window} px, stride ${r.stride} px)` : `${r.grid[0]}×${r.grid[1]} pixels (the input's H×W)`);
       print(`${r.runs} runs in ${r.ms.toFixed(0)} ms`);
       let best = 0;
       r.map.forEach((v, i) => void (v > r.map[best] && (best = i)));

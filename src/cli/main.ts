@@ -9,6 +9,7 @@ import { archCommands } from './arch';
 import { attentionCommands } from './attention';
 import { checkpointCommands } from './checkpoint';
 import { classifyCommands } from './classify';
+import { compareCommands } from './compare';
 import { print, type Command } from './common';
 import { doctorCommands } from './doctor';
 import { embeddingsCommands } from './embeddings';
@@ -37,6 +38,7 @@ export const commands: Record<string, Command> = {
   ...hubCommands,
   ...evaluateCommands,
   ...explainCommands,
+  ...compareCommands,
 };
 
 function help(): string {

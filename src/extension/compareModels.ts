@@ -11,8 +11,7 @@ import type { Services } from './context';
 import { EMBEDDED, embeddedModelPath, modelDisplayName, selectModel } from './model';
 import { inspect } from './modelInfo';
 import { workspaceCheckpoints } from './checkpoints';
-import { compareDocument, latencyRows, type CompareDocument } from '../core/compare/document';
-import { disagreements } from '../core/evaluate/metrics';
+import { compareDocument, compareEvaluation, latencyRows, type CompareDocument } from '../core/compare/document';
 import { UserError, isUserError } from '../core/errors';
 import { IMAGE_EXTENSIONS } from '../core/image/folder';
 import { evaluateFolder } from '../runtime/evaluate';
@@ -98,14 +97,7 @@ async function compare(services: Services, models: string[], folder?: string): P
           onProgress: (m, done, total) => progress.report({ message: `${names[models.indexOf(m)]}: ${done}/${total}` }),
         }),
       );
-      const labels = r.runs[0].labels;
-      doc.evaluation = {
-        folder: dir,
-        images: r.doc.images,
-        accuracy: r.doc.models.map((m, i) => ({ model: names[i], accuracy: m.accuracy, top5: m.top5 })),
-        agreement: r.doc.agreement ?? 1,
-        disagreements: disagreements(r.runs.map((x) => x.predictions)).map((d) => ({ path: relative(dir, d.path), truth: labels[d.truth], top1: d.top1.map((k, i) => r.runs[i].labels[k]) })),
-      };
+      doc.evaluation = compareEvaluation(dir, names, r.doc, r.runs, (p) => relative(dir, p));
       send(null);
     } catch (e) {
       send(null);

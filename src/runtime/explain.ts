@@ -17,13 +17,14 @@ import { applyMask, RiseMasks, RiseSaliency } from '../core/explain/rise';
 import { chooseClass, classByName, softmaxAt } from '../core/explain/classProb';
 import { labelOf, resolveLabels } from '../core/classify/labels';
 import { prepareImage } from './prepare';
+import { tokenDropProbs } from './tokenDrop';
 import { openSession, ort, runSession, reportProgress } from './sessions';
 import { freemem } from 'node:os';
 
 export interface ExplainParams {
   model: string;
   image: string;
-  method: 'occlusion' | 'rise';
+  method: 'occlusion' | 'rise' | 'drop';
   order: string[];
   class?: number;
   /** The class by label (ignoring case, spaces, "_", "-", "/") or index, instead of `class`. */
@@ -37,7 +38,7 @@ export interface ExplainParams {
 }
 
 export interface ExplainResult {
-  method: 'occlusion' | 'rise';
+  method: 'occlusion' | 'rise' | 'drop';
   class: number;
   label: string;
   /** p(class) of the clear image. */
@@ -48,7 +49,7 @@ export interface ExplainResult {
   runs: number;
   ms: number;
   ep: string;
-  /** gh·gw row-major (occlusion: per window position; RISE: per input pixel, grid = [H, W]). */
+  /** gh·gw row-major (occlusion: per window position; RISE: per input pixel, grid = [H, W]; drop: per patch token). */
   map: Float32Array;
 }
 
@@ -109,6 +110,31 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   const clearP = softmaxAt(clearLogits, cls);
 
   const t0 = performance.now();
+  const size0 = (images: number) => chooseBatchSize({ dynamic, fixed: typeof batchDim === 'number' ? batchDim : null, inputBytes: per * 4, freeMemory: freemem(), images, override: p.batch }).size;
+  if (p.method === 'drop') {
+    // One value per patch token: the window is the patch, so the map lines up as occlusion's default does.
+    const fed = toInputData(clearInput, inputType, display);
+    let lastAt = -Infinity;
+    const r = await tokenDropProbs({
+      model: p.model,
+      order: p.order,
+      session: s,
+      info: inspectModel(p.model, { imageSize: h }),
+      clearFeeds: { [inputName]: new o.Tensor(fed.type, fed.data, [1, c, h, w]) },
+      clearLogits,
+      height: h,
+      width: w,
+      batch: size0(h * w),
+      prob: (l) => softmaxAt(l, cls),
+      onBatch: (done, total, probs, grid) => {
+        const now = performance.now();
+        const withMap = done < total && now - lastAt >= PARTIAL_EVERY_MS;
+        if (withMap) lastAt = now;
+        reportProgress(`${done}/${total} runs`, withMap ? ({ class: cls, label: labelOf(labels, cls), prob: clearP, window: grid[0] ? Math.floor(h / grid[0]) : null, stride: grid[0] ? Math.floor(h / grid[0]) : null, ep: s.ep, done, total, grid, map: Float32Array.from(probs, (q) => clearP - q) } satisfies ExplainPartial) : undefined);
+      },
+    });
+    return { method: 'drop', class: cls, label: labelOf(labels, cls), prob: clearP, grid: r.grid, window: r.patch, stride: r.patch, runs: r.probs.length, ms: performance.now() - t0, ep: s.ep, map: Float32Array.from(occlusionMap(clearP, r.probs)) };
+  }
   let total: number;
   let make: (i: number) => Float32Array;
   let take: (i: number, logits: Float32Array, x: Float32Array) => void;
@@ -156,7 +182,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
     finish = () => ({ map: sal.map(), grid: [h, w], window: null, stride: null });
   }
 
-  const size = chooseBatchSize({ dynamic, fixed: typeof batchDim === 'number' ? batchDim : null, inputBytes: per * 4, freeMemory: freemem(), images: total, override: p.batch }).size;
+  const size = size0(total);
   let done = 0;
   let lastPartial = -Infinity;
   for (const n of batchPlan(total, size)) {

@@ -103,7 +103,7 @@ export type HostMessage =
   | { type: 'folder'; folder: string; model: string; ep: string; rows: FolderRow[]; written: string[]; done: boolean }
   | { type: 'embeddings'; model: string; doc: EmbeddingsDocument | null; error: string | null; imageSize: number | null; distance: DistanceSeries[] }
   /** A class-specific explanation (runtime/explain.ts): `partial` while batches finish (occlusion: NaN where not run yet). */
-  | { type: 'explained'; partial: boolean; method: 'occlusion' | 'rise'; class: number; label: string; prob: number; grid: [number, number]; window: number | null; stride: number | null; runs: number; done: number; total: number; ms: number; ep: string; inputSize: number; map: Float32Array }
+  | { type: 'explained'; partial: boolean; method: ExplainMethod; class: number; label: string; prob: number; grid: [number, number]; window: number | null; stride: number | null; runs: number; done: number; total: number; ms: number; ep: string; inputSize: number; map: Float32Array }
   | { type: 'explainFailed'; message: string }
   | { type: 'evaluate'; view: EvaluateView }
   /** Evaluate Model on Folder is running: `model` (index of `models`) has classified `done` of `total` images. */
@@ -122,7 +122,9 @@ export type HostMessage =
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
 /** Explain a class (the classify panel's Explain section): by index from the top-k, or by name. */
-export interface ExplainRequest { type: 'explain'; method: 'occlusion' | 'rise'; class?: number; className?: string; window?: number; stride?: number; masks?: number; seed?: number }
+/** Occlusion sensitivity, RISE, or (ViT/DeiT with a dynamic sequence length) token dropping. */
+export type ExplainMethod = 'occlusion' | 'rise' | 'drop';
+export interface ExplainRequest { type: 'explain'; method: ExplainMethod; class?: number; className?: string; window?: number; stride?: number; masks?: number; seed?: number }
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -200,7 +202,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return m.block === undefined ? { type: 'command', command: m.command as 'selectModel' } : { type: 'command', command: m.command as 'selectModel', block: m.block as string };
     case 'explain': {
       const opt = (v: unknown, min: number, max: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
-      if (m.method !== 'occlusion' && m.method !== 'rise') return undefined;
+      if (m.method !== 'occlusion' && m.method !== 'rise' && m.method !== 'drop') return undefined;
       if (!opt(m.class, 0, 1e9) || !opt(m.window, 1, 1e5) || !opt(m.stride, 1, 1e5) || !opt(m.masks, 1, 1e6) || !opt(m.seed, 0, 2 ** 32 - 1)) return undefined;
       if (m.className !== undefined && !isStr(m.className, 200)) return undefined;
       const out: ExplainRequest = { type: 'explain', method: m.method };

@@ -17,7 +17,7 @@ export interface ExplainSection {
 }
 
 export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m: ExplainRequest | { type: 'cancelExplain' }) => void): ExplainSection {
-  const method = h('select', { id: 'explain-method', 'aria-label': 'Explanation method' }, h('option', { value: 'occlusion' }, 'Occlusion sensitivity'), h('option', { value: 'rise' }, 'RISE (random masks)'));
+  const method = h('select', { id: 'explain-method', 'aria-label': 'Explanation method' }, h('option', { value: 'occlusion' }, 'Occlusion sensitivity'), h('option', { value: 'rise' }, 'RISE (random masks)'), h('option', { value: 'drop' }, 'Token dropping (ViT)'));
   const cls = h('select', { id: 'explain-class', 'aria-label': 'Class to explain' }, ...v.top.map((t) => h('option', { value: String(t.index) }, `${t.label} (${t.index})`)), h('option', { value: 'name' }, 'Other class by name or index…'));
   const byName = h('input', { id: 'explain-name', type: 'text', placeholder: 'class name or index', 'aria-label': 'Class name or index', hidden: true });
   const num = (id: string, label: string, title: string) => h('input', { id, type: 'number', min: '1', step: '1', placeholder: 'default', 'aria-label': label, title, class: 'narrow' });
@@ -26,6 +26,8 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
   const masks = num('explain-masks', 'Masks', 'N random masks (default 1000)');
   const seed = h('input', { id: 'explain-seed', type: 'number', min: '0', step: '1', value: '0', 'aria-label': 'Seed', class: 'narrow' });
   const occl = h('span', { class: 'explain-occlusion' }, h('label', { for: 'explain-window' }, 'Window '), window, h('label', { for: 'explain-stride' }, ' Stride '), stride);
+  // Token dropping removes one patch token from the sequence per run: only ViT/DeiT graphs that take any sequence length allow it.
+  const drop = h('span', { class: 'explain-drop muted', hidden: true }, 'One value per patch token, removed from the sequence (ViT/DeiT exported with a dynamic sequence length; Swin, hybrid and fixed-shape graphs: use occlusion).');
   const rise = h('span', { class: 'explain-rise', hidden: true }, h('label', { for: 'explain-masks' }, 'Masks '), masks, h('label', { for: 'explain-seed' }, ' Seed '), seed);
   const run = h('vscode-button' as 'button', { id: 'explain-run' }, 'Explain');
   const cancel = h('vscode-button' as 'button', { id: 'explain-cancel', secondary: true, hidden: true }, 'Cancel');
@@ -39,11 +41,12 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
   method.addEventListener('change', () => {
     occl.hidden = method.value !== 'occlusion';
     rise.hidden = method.value !== 'rise';
+    drop.hidden = method.value !== 'drop';
   });
   cls.addEventListener('change', () => (byName.hidden = cls.value !== 'name'));
   const int = (el: HTMLInputElement) => (el.value.trim() === '' ? undefined : Math.round(Number(el.value)));
   const start = () => {
-    const m: ExplainRequest = { type: 'explain', method: method.value as 'occlusion' | 'rise' };
+    const m: ExplainRequest = { type: 'explain', method: method.value as ExplainRequest['method'] };
     if (cls.value === 'name') {
       if (!byName.value.trim()) return void ((status.textContent = 'Type a class name or index.'), byName.focus());
       m.className = byName.value.trim();
@@ -82,7 +85,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
     const px = size / m.inputSize;
     ctx.imageSmoothingEnabled = false;
     ctx.globalAlpha = 0.6;
-    if (m.method === 'occlusion' && m.window !== null && m.stride !== null) {
+    if ((m.method === 'occlusion' || m.method === 'drop') && m.window !== null && m.stride !== null) {
       // One cell of S px per window position, centred on its window.
       const off = ((m.window - m.stride) / 2) * px;
       ctx.drawImage(cells, off, off, gw * m.stride * px, gh * m.stride * px);
@@ -95,7 +98,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
     highLabel.textContent = hi.toPrecision(3);
     scale.hidden = false;
     scale.setAttribute('aria-label', `Colour scale (viridis) from ${lo.toPrecision(3)} to ${hi.toPrecision(3)}`);
-    const what = m.method === 'occlusion' ? `occlusion: p(${m.label}) − p(${m.label} | window at the mean colour), ${gh}×${gw} positions of a ${m.window}px window, stride ${m.stride}px` : `RISE: the mask average weighted by p(${m.label}), per input pixel`;
+    const what = m.method === 'drop' ? `token dropping: p(${m.label}) − p(${m.label} | patch token removed), ${gh}×${gw} patches of ${m.window}px` : m.method === 'occlusion' ? `occlusion: p(${m.label}) − p(${m.label} | window at the mean colour), ${gh}×${gw} positions of a ${m.window}px window, stride ${m.stride}px` : `RISE: the mask average weighted by p(${m.label}), per input pixel`;
     canvas.setAttribute('aria-label', `Explanation map, ${what}`);
     canvas.setAttribute('data-grid', `${gh}x${gw}`);
     canvas.setAttribute('data-done', String(m.done));
@@ -108,7 +111,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
       h('h2', {}, 'Explain a class'),
       h('p', { class: 'muted' }, 'Which regions drive the chosen class, from forward passes only (any model, any provider).'),
       h('div', { class: 'toolbar' }, h('label', { for: 'explain-method' }, 'Method '), method, h('label', { for: 'explain-class' }, ' Class '), cls, byName),
-      h('div', { class: 'toolbar' }, occl, rise, run, cancel),
+      h('div', { class: 'toolbar' }, occl, rise, drop, run, cancel),
       status,
       h('div', { class: 'stack pixelated' }, canvas),
       scale,
@@ -118,7 +121,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
       const time = `${m.ms < 10 ? m.ms.toFixed(1) : m.ms.toFixed(0)} ms`;
       status.textContent = m.partial
         ? `${m.done}/${m.total} runs…`
-        : `${m.method === 'occlusion' ? 'Occlusion' : 'RISE'} for ${m.label} (class ${m.class}, p = ${m.prob.toFixed(4)}): ${m.runs} runs in ${time} on ${m.ep}.`;
+        : `${m.method === 'occlusion' ? 'Occlusion' : m.method === 'drop' ? 'Token dropping' : 'RISE'} for ${m.label} (class ${m.class}, p = ${m.prob.toFixed(4)}): ${m.runs} runs in ${time} on ${m.ep}.`;
       if (!m.partial) idle();
     },
     failed(message) {

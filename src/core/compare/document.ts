@@ -9,6 +9,8 @@ import type { InspectResult } from '../arch/inspect';
 import type { TreeNode } from '../arch/tree';
 import type { ByRole, Family } from '../terms';
 import { omegaMsa, omegaWmsa } from '../flops/complexity';
+import type { EvaluateDocument, ModelRun } from '../evaluate/document';
+import { disagreements } from '../evaluate/metrics';
 
 /** The roles a comparison groups MACs into (the attention terms of Swin's eq. 1 are one role here). */
 export const COMPARE_ROLES = ['patchEmbed', 'attention', 'mlp', 'merge', 'head', 'other'] as const;
@@ -182,4 +184,19 @@ export function latencyRows(times: { model: string; ep: string; ms: number[] }[]
   const first = rows[0]?.msPerImage || 1;
   for (const r of rows) r.ratio = r.msPerImage / first;
   return rows;
+}
+
+/**
+ * The comparison's accuracy section from an evaluation of every model on one folder (the Compare
+ * Models panel and `vit-inspect compare --folder` both build it here, so they cannot disagree).
+ */
+export function compareEvaluation(folder: string, names: readonly string[], doc: EvaluateDocument, runs: readonly ModelRun[], relativePath: (p: string) => string): CompareEvaluation {
+  const labels = runs[0].labels;
+  return {
+    folder,
+    images: doc.images,
+    accuracy: doc.models.map((m, i) => ({ model: names[i], accuracy: m.accuracy, top5: m.top5 })),
+    agreement: doc.agreement ?? 1,
+    disagreements: disagreements(runs.map((x) => x.predictions)).map((d) => ({ path: relativePath(d.path), truth: labels[d.truth], top1: d.top1.map((k, i) => runs[i].labels[k]) })),
+  };
 }
