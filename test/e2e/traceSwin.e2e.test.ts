@@ -47,7 +47,7 @@ describe('e2e: step through a shifted Swin block in code-server (Light Modern)',
     await tr.locator('#where[data-layer="1"]').waitFor({ timeout: 120_000 });
     assert.match((await tr.locator('#where').textContent())!, /token 0, window 3 \(after the cyclic shift of 3\), position 32/);
     const read = async (id: string): Promise<string> => {
-      await tr.locator(`#steps button:text-matches("${id}", "i")`).first().click();
+      await tr.locator(`#steps button[aria-label*="${id}"]`).first().click();
       return (await tr.locator('#formula').textContent())!;
     };
     assert.match(await read('Window partition'), /M×M = 7×7/);
