@@ -153,6 +153,26 @@ export async function openCaptureSession(plan: CapturePlan, order: string[]): Pr
   return s;
 }
 
+/**
+ * Opens the capture session of `model` in the background, so that Show Attention after a
+ * Classify Image finds it warm (issue 22 item 6: loading it on demand was most of the 4.7 s).
+ * Speculative: a model without attention, or with external data (large: one session of it at a
+ * time), is skipped, and any failure is left for attention() to report when it is asked for.
+ */
+export function warmCapture(model: string, order: string[], overrides?: PreprocessingOverrides): void {
+  setImmediate(() => {
+    try {
+      const pre = capturePreprocessing(model, overrides);
+      const plan = planCapture(model, { imageSize: pre.size?.[0] });
+      if (plan.external && !plan.externalFolder) return;
+      checkWeightsPresent(plan);
+      openCaptureSession(plan, order).catch(() => undefined);
+    } catch {
+      // Not a model with attention (or not one capture can plan): nothing to warm.
+    }
+  });
+}
+
 export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t0 = performance.now();
   const pre = capturePreprocessing(p.model, p.overrides);

@@ -16,6 +16,7 @@ import { topK } from '../core/classify/topk';
 import { Preparer, prepareImage, type Prepared } from './prepare';
 import type { ClassifyParams, ClassifyResult, ImageResult } from './rpc';
 import { openSession, ort, runSession } from './sessions';
+import { warmCapture } from './capture';
 
 let preparer: Preparer | undefined;
 
@@ -120,6 +121,9 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
     });
   }
 
+  // Classify Image is usually followed by Show Attention: its capture session opens meanwhile.
+  // Not for a folder (it would compete with the runs) and not for a checkpoint source.
+  if (p.images.length === 1 && typeof p.model === 'string' && p.model.endsWith('.onnx')) warmCapture(p.model, p.order, p.overrides);
   return {
     model: p.model,
     ep: s.ep,
