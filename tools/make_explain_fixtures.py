@@ -11,6 +11,9 @@ Writes:
                                          logit depends only on the region rows 8..15, columns 20..27
                                          of a 32x32 input, class 1's is a constant
   test/fixtures/images/explain_region.png  grey with a white square on that region
+  (in explain.json) "drop": token dropping on dynamic_vit (the timm-style ViT exported with a dynamic
+                                         sequence length): p(class) − p(class | patch token j removed
+                                         from the position-embedded sequence), one value per patch
 
 The tiny models are rebuilt exactly as tools/make_fixtures.py builds them (same seeds) and checked
 against the committed reference logits before anything is written.
@@ -96,6 +99,52 @@ def make_upsample():
     return cases
 
 
+def dynamic_vit():
+    """dynamic_vit as tools/make_fixtures.py make_dynamic builds it, checked against the committed ONNX weights."""
+    import onnx
+    from onnx import numpy_helper
+    torch.manual_seed(91)
+    model = mf.TimmViT(32, 8, 32, 2, 2, 4.0, 10, distilled=False).eval()
+    mf.randomize(model, seed=900, tiny=True)
+    inits = {t.name: numpy_helper.to_array(t) for t in onnx.load(os.path.join(mf.MODELS, "dynamic_vit.onnx")).graph.initializer}
+    checked = 0
+    for k, v in model.state_dict().items():
+        if k in inits:
+            assert np.array_equal(inits[k], v.numpy()), f"dynamic_vit rebuilt: {k} differs from the committed model"
+            checked += 1
+    assert checked >= 4, f"only {checked} weights matched by name"
+    return model
+
+
+def make_drop():
+    """Token dropping on dynamic_vit: the position-embedded sequence with patch token j removed, run
+    through the blocks, norm and head; p(class) − p(class | token dropped), row-major over the 4×4 patches."""
+    model = dynamic_vit()
+    # tiny_vit's inputs: ImageNet mean/std at 32², no resize (the test gives dynamic_vit that config beside a copy)
+    refs = json.load(open(os.path.join(mf.REF, "tiny_vit.json")))
+    cases = []
+    for img, cls in [(2, None), (0, 4)]:
+        entry = refs["images"][img]
+        x = torch.tensor(entry["input"], dtype=torch.float32).unsqueeze(0)
+        with torch.no_grad():
+            t = model.patch_embed(x)
+            seq = torch.cat([model.cls_token.expand(1, -1, -1), t], dim=1) + model.pos_embed
+            rest = lambda s: model.head(model.norm(model.blocks(s))[:, 0])
+            logits = rest(seq)[0]
+            d = (logits - model(x)[0]).abs().max().item()
+            assert d < 1e-6, d
+            k = int(logits.argmax()) if cls is None else cls
+            clear = F.softmax(logits, -1)[k].item()
+            m = []
+            for j in range(seq.shape[1] - 1):
+                keep = [i for i in range(seq.shape[1]) if i != 1 + j]
+                m.append(clear - F.softmax(rest(seq[:, keep]), -1)[0, k].item())
+        cases.append({"model": "dynamic_vit.onnx", "image": entry["image"], "class": cls, "explained": k, "prob": float(f"{clear:.9g}"),
+                      "grid": [4, 4], "patch": 8, "map": [float(f"{v:.9g}") for v in m]})
+        print(f"drop dynamic_vit {entry['image']} class {k}: p {clear:.4f}, max {max(m):.4f} min {min(m):.4f}")
+    return cases
+
+
 def make_region_model():
     """logit0 = 12 · mean(x[:, :, 8:16, 20:28]), logit1 = 6: p(class 0) = σ(12·mean − 6) depends on that
     region only, from ≈ 0 with the region at the mean colour (0) to ≈ 1 with it white (1)."""
@@ -135,7 +184,7 @@ def main():
     torch.set_num_threads(1)
     make_region_model()
     doc = {"about": "made by tools/make_explain_fixtures.py with PyTorch on the models tools/make_fixtures.py builds",
-           "occlusion": make_occlusion(), "upsample": make_upsample(),
+           "occlusion": make_occlusion(), "drop": make_drop(), "upsample": make_upsample(),
            "region": {"model": "explain_region.onnx", "image": "images/explain_region.png", "rows": [REGION[0], REGION[1]],
                       "columns": [REGION[2], REGION[3]], "class": 0}}
     mf.dump_json(os.path.join(mf.REF, "explain.json"), doc)

@@ -79,6 +79,20 @@ describe('webview: the Explain section of the classify panel', function () {
     assert.deepEqual(await suite.panel.cspViolations(), []);
   });
 
+  it('token dropping is on the method list, says where it applies, and draws one value per patch', async () => {
+    const page = suite.panel.page;
+    await suite.panel.send(messages(vit, 'tiny_vit')[0]);
+    await page.selectOption('#explain-method', 'drop');
+    assert.deepEqual([await page.isVisible('#explain-window'), await page.isVisible('#explain-masks'), await page.isVisible('#explain-drop-note')], [false, false, true]);
+    assert.match((await page.textContent('#explain-drop-note'))!, /dynamic sequence length.*Swin, hybrid and fixed-shape graphs: use occlusion/);
+    await page.click('#explain-run');
+    const posted = (await suite.panel.posted()).filter((m) => m.type === 'explain');
+    assert.deepEqual(posted.at(-1), { type: 'explain', method: 'drop', class: vit.top![0].index }, 'no window, stride, masks or seed');
+    await suite.panel.send({ ...explained(false, occ.runs), method: 'drop' });
+    assert.match((await page.textContent('#explain-status'))!, /^Token dropping for /);
+    assert.match((await page.getAttribute('#explain-map', 'aria-label'))!, /token dropping: p\(.+\) − p\(.+ \| patch token removed\), 4×4 patches of 8px/);
+  });
+
   it('a failure (a class out of range, a cancel) is said in the section and Explain can run again', async () => {
     const page = suite.panel.page;
     await suite.panel.send(messages(vit, 'tiny_vit')[0]);

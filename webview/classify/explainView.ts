@@ -27,7 +27,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
   const seed = h('input', { id: 'explain-seed', type: 'number', min: '0', step: '1', value: '0', 'aria-label': 'Seed', class: 'narrow' });
   const occl = h('span', { class: 'explain-occlusion' }, h('label', { for: 'explain-window' }, 'Window '), window, h('label', { for: 'explain-stride' }, ' Stride '), stride);
   // Token dropping removes one patch token from the sequence per run: only ViT/DeiT graphs that take any sequence length allow it.
-  const drop = h('span', { class: 'explain-drop muted', hidden: true }, 'One value per patch token, removed from the sequence (ViT/DeiT exported with a dynamic sequence length; Swin, hybrid and fixed-shape graphs: use occlusion).');
+  const drop = h('span', { id: 'explain-drop-note', class: 'explain-drop muted', hidden: true }, 'One value per patch token, removed from the sequence (ViT/DeiT exported with a dynamic sequence length; Swin, hybrid and fixed-shape graphs: use occlusion).');
   const rise = h('span', { class: 'explain-rise', hidden: true }, h('label', { for: 'explain-masks' }, 'Masks '), masks, h('label', { for: 'explain-seed' }, ' Seed '), seed);
   const run = h('vscode-button' as 'button', { id: 'explain-run' }, 'Explain');
   const cancel = h('vscode-button' as 'button', { id: 'explain-cancel', secondary: true, hidden: true }, 'Cancel');
@@ -52,7 +52,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
       m.className = byName.value.trim();
     } else m.class = Number(cls.value);
     if (m.method === 'occlusion') Object.assign(m, { window: int(window), stride: int(stride) });
-    else Object.assign(m, { masks: int(masks), seed: int(seed) ?? 0 });
+    else if (m.method === 'rise') Object.assign(m, { masks: int(masks), seed: int(seed) ?? 0 });
     status.textContent = 'Starting…';
     status.classList.remove('error');
     cancel.hidden = false;
