@@ -14,10 +14,11 @@ import { classifyFolder } from './classifyFolder';
 import { evaluateModelOnFolder } from './evaluateFolder';
 import { compareModels } from './compareModels';
 import { UserError } from '../core/errors';
+import { IMAGE_EXTENSIONS, IMAGE_EXTENSION_LIST, IMAGE_KINDS } from '../core/image/folder';
 import { isCheckpointPath } from '../core/checkpoint';
 import { editorTarget, exportToOnnx, watchCheckpointFolders } from './checkpoints';
 
-const IMAGE = /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i;
+const IMAGE = IMAGE_EXTENSIONS;
 /** A model argument: an ONNX file or a safetensors checkpoint (file, index, or folder: isCheckpointPath). */
 const ONNX = /\.(onnx|safetensors)$|\.safetensors\.index\.json$/i;
 
@@ -98,12 +99,12 @@ export function activate(context: vscode.ExtensionContext): void {
 async function imageArg(uri: vscode.Uri | undefined, title: string): Promise<vscode.Uri | undefined> {
   if (uri) {
     if (uri.scheme !== 'file') throw new UserError(`${uri.path.split('/').pop()} is not on the local disk (${uri.scheme}:). ViT Inspector reads images from local files: open a local folder.`);
-    if (!IMAGE.test(uri.fsPath)) throw new UserError(`${uri.fsPath.split(/[\\/]/).pop()} is not an image ViT Inspector reads (png, jpg, webp, bmp, gif, tiff).`);
+    if (!IMAGE.test(uri.fsPath)) throw new UserError(`${uri.fsPath.split(/[\\/]/).pop()} is not an image ViT Inspector reads (${IMAGE_KINDS}).`);
     return uri;
   }
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
   if (tab?.uri && IMAGE.test(tab.uri.fsPath)) return tab.uri;
-  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff'] }, title });
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: [...IMAGE_EXTENSION_LIST] }, title });
   return files?.[0];
 }
 

@@ -74,14 +74,16 @@ export function resolveLabels(modelPath: string, numClasses: number | null, opts
   }
   const config = findSidecar(modelPath, 'config.json');
   if (config) {
+    let j;
     try {
-      const j = JSON.parse(readFileSync(config.path, 'utf8'));
-      // Hugging Face: id2label; timm: label_names (a list in class order).
-      const names = fromId2Label(j.id2label) ?? (Array.isArray(j.label_names) && j.label_names.length ? j.label_names.map(String) : null);
-      if (names) return found(names, config.source);
-    } catch {
-      /* not a Hugging Face config: fall through */
+      j = JSON.parse(readFileSync(config.path, 'utf8'));
+    } catch (e) {
+      // A broken config.json would otherwise silently lose the class names.
+      throw new UserError(`${config.path} is not valid JSON (${(e as Error).message}); fix or download it again.`);
     }
+    // Hugging Face: id2label; timm: label_names (a list in class order).
+    const names = j && typeof j === 'object' ? (fromId2Label(j.id2label) ?? (Array.isArray(j.label_names) && j.label_names.length ? j.label_names.map(String) : null)) : null;
+    if (names) return found(names, config.source);
   }
   for (const name of [`${stem}.labels.txt`, 'labels.txt']) {
     const f = findSidecar(modelPath, name);

@@ -2,7 +2,11 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 
-export const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|bmp|gif|tiff?|avif)$/i;
+/** The one list of image extensions ViT Inspector decodes (core/image/decode.ts); package.json's menu `when` regex is checked against it by a unit test. */
+export const IMAGE_EXTENSION_LIST = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff', 'avif'] as const;
+export const IMAGE_EXTENSIONS = new RegExp(`\\.(${IMAGE_EXTENSION_LIST.join('|')})$`, 'i');
+/** For messages: "png, jpg, webp, bmp, gif, tiff, avif". */
+export const IMAGE_KINDS = 'png, jpg, webp, bmp, gif, tiff, avif';
 
 /** Every image under `dir`, sorted, depth-first; stops at `limit` files. Skips dot-folders and node_modules. */
 export function listImages(dir: string, limit = 100_000): string[] {

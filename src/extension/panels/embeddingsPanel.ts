@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError, UserError } from '../../core/errors';
-import { listImages } from '../../core/image/folder';
+import { IMAGE_KINDS, listImages } from '../../core/image/folder';
 import { attentionDistances, DistanceAverage } from '../../core/attention/distance';
 import type { EmbeddingsDocument } from '../../core/report/embeddings';
 import type { DistanceSeries } from '../../shared/protocol';
@@ -115,7 +115,7 @@ export class EmbeddingsPanel extends Panel<Message> {
     const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Average the mean attention distance over the images of a folder' }))?.[0];
     if (!folder) return;
     const all = listImages(folder.fsPath);
-    if (!all.length) throw new UserError(`No images (png, jpg, webp, bmp, gif, tiff) under ${folder.fsPath}.`);
+    if (!all.length) throw new UserError(`No images (${IMAGE_KINDS}) under ${folder.fsPath}.`);
     const images = all.slice(0, FOLDER_LIMIT);
     const model = this.currentModel();
     const order = this.services.providerOrder(folder);
