@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import type { Services } from '../context';
-import type { HostMessage } from '../../shared/protocol';
 import { Panel, unhandled, type Accepts } from './panel';
 
 type Message = Accepts<'ready' | 'addModel' | 'pickFolder' | 'rerun' | 'copy' | 'save'>;
@@ -15,8 +14,6 @@ export interface CompareActions {
 /** Compare Models: config, params, MACs per stage and role, Ω at chosen resolutions, latency, accuracy. One panel, reused. */
 export class ComparePanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.compare';
-  private last: HostMessage | undefined;
-  private ready = false;
 
   static show(services: Services, actions: CompareActions): ComparePanel {
     const open = Panel.find<ComparePanel>(ComparePanel.viewType);
@@ -35,9 +32,7 @@ export class ComparePanel extends Panel<Message> {
   protected async handle(m: Message): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        if (this.last) this.post(this.last);
-        return;
+        return; // the base posts what update() holds
       case 'addModel':
         return this.actions.addModel();
       case 'pickFolder':
@@ -51,10 +46,5 @@ export class ComparePanel extends Panel<Message> {
       default:
         unhandled(m);
     }
-  }
-
-  update(m: HostMessage): void {
-    this.last = m;
-    if (this.ready) this.post(m);
   }
 }

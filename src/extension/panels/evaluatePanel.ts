@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Services } from '../context';
-import type { HostMessage } from '../../shared/protocol';
 import { Panel, unhandled, type Accepts } from './panel';
 import { ClassifyPanel } from './classifyPanel';
 import { evaluatePaths } from '../../core/evaluate/document';
@@ -20,8 +19,6 @@ export interface EvaluateActions {
 /** Evaluate Model on Folder: scores, the confusion matrix, the worst mistakes. One panel per folder. */
 export class EvaluatePanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.evaluate';
-  private last: HostMessage[] = [];
-  private ready = false;
 
   /** The folder's panel (a new one, or the open one shown again) with `actions` for its buttons. */
   static show(services: Services, folder: vscode.Uri, actions: EvaluateActions): EvaluatePanel {
@@ -56,9 +53,7 @@ export class EvaluatePanel extends Panel<Message> {
   protected async handle(m: Message): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        for (const x of this.last) this.post(x);
-        return;
+        return; // the base posts what update() holds
       case 'openFile': {
         const p = this.inside(m.path);
         if (p) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(p), vscode.ViewColumn.Beside);
@@ -80,11 +75,5 @@ export class EvaluatePanel extends Panel<Message> {
       default:
         unhandled(m);
     }
-  }
-
-  /** What the page shows now (progress, the result or why it stopped); replayed when the page (re)loads. */
-  update(m: HostMessage): void {
-    this.last = [m];
-    if (this.ready) this.post(m);
   }
 }

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { basename, join, isAbsolute } from 'node:path';
 import type { Services } from '../context';
-import type { HostMessage } from '../../shared/protocol';
 import { Panel, unhandled, type Accepts } from './panel';
 import { selectModel } from '../model';
 
@@ -10,8 +9,6 @@ type Message = Accepts<'ready' | 'openFile' | 'copy' | 'rerun' | 'pickModel'>;
 /** The sortable results table of Classify Folder. */
 export class FolderPanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.folder';
-  private last: HostMessage | undefined;
-  private ready = false;
 
   /** `again`: run the folder again (Retry; after Select another model). */
   static show(services: Services, folder: string, again: () => Promise<void>): FolderPanel {
@@ -25,9 +22,7 @@ export class FolderPanel extends Panel<Message> {
   protected async handle(m: Message): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        if (this.last) this.post(this.last);
-        return;
+        return; // the base posts what update() holds
       case 'openFile': {
         const p = isAbsolute(m.path) ? m.path : join(this.folder, m.path);
         if (!p.startsWith(this.folder) && !m.path.endsWith('.vit-inspector.csv') && !m.path.endsWith('.vit-inspector.json')) return;
@@ -46,10 +41,5 @@ export class FolderPanel extends Panel<Message> {
       default:
         unhandled(m);
     }
-  }
-
-  update(m: HostMessage): void {
-    this.last = m;
-    if (this.ready) this.post(m);
   }
 }

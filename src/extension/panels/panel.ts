@@ -35,6 +35,9 @@ export interface PanelPlacement {
  */
 export abstract class Panel<M extends WebviewMessage> {
   private static readonly open = new Map<string, Panel<WebviewMessage>>();
+  /** What the page shows now (see update); posted once it is ready, again whenever it reloads. */
+  private held: HostMessage | undefined;
+  private pageReady = false;
 
   /** The open panel of a view type (and key), if any. */
   protected static find<T>(viewType: string, key = ''): T | undefined {
@@ -63,6 +66,10 @@ export abstract class Panel<M extends WebviewMessage> {
     panel.webview.onDidReceiveMessage(async (raw) => {
       const m = parseWebviewMessage(raw);
       if (!m || !(spec.accepts as readonly string[]).includes(m.type)) return services.log.warn(`ignored an invalid message from the ${spec.what} panel`);
+      if (m.type === 'ready') {
+        this.pageReady = true;
+        if (this.held) this.post(this.held);
+      }
       try {
         await this.handle(m as M);
       } catch (e) {
@@ -84,6 +91,12 @@ export abstract class Panel<M extends WebviewMessage> {
 
   post(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /** What the page shows now (progress, a result, why it stopped): held until the webview is ready, replayed when it reloads. */
+  update(m: HostMessage): void {
+    this.held = m;
+    if (this.pageReady) this.post(m);
   }
 
   reveal(): void {

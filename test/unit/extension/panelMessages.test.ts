@@ -29,18 +29,19 @@ function open() {
   let receive: ((raw: unknown) => Promise<void>) | undefined;
   const warnings: string[] = [];
   const reported: unknown[] = [];
+  const posted: unknown[] = [];
   const webview = {
     options: {},
     html: '',
     cspSource: 'vscode-resource:',
     asWebviewUri: (u: unknown) => u,
     onDidReceiveMessage: (f: (raw: unknown) => Promise<void>) => ((receive = f), { dispose() {} }),
-    postMessage: async () => true,
+    postMessage: async (m: unknown) => (posted.push(m), true),
   };
   const panel = { viewType: 'vitInspector.probe', webview, onDidDispose: () => ({ dispose() {} }), reveal() {} };
   const services = { extensionUri: { path: '/ext' }, log: { warn: (m: string) => warnings.push(m) }, report: (e: unknown) => reported.push(e) } as unknown as Services;
   const probe = new Probe(panel as never, services);
-  return { probe, warnings, reported, send: (raw: unknown) => receive!(raw) };
+  return { probe, warnings, reported, posted, send: (raw: unknown) => receive!(raw) };
 }
 
 const huge = 'x'.repeat(60_000_000);
@@ -87,5 +88,29 @@ describe('a webview sending malformed or hostile messages', () => {
     assert.equal(reported.length, 1);
     assert.match((reported[0] as Error).message, /handler failed/);
     assert.deepEqual(probe.handled, [{ type: 'refresh' }, { type: 'ready' }]);
+  });
+});
+
+describe('what a panel shows is held until its webview is ready', () => {
+  const progress = (done: number) => ({ type: 'evaluateProgress', folder: '/f', model: 'vit', index: 0, models: 1, done, total: 6 }) as const;
+
+  it('an update before the page is ready is posted once it is, only the latest, and again when the page reloads', async () => {
+    const { probe, posted, send } = open();
+    probe.update(progress(1));
+    probe.update(progress(2));
+    assert.deepEqual(posted, [], 'nothing is posted to a page that is still loading');
+    await send({ type: 'ready' });
+    assert.deepEqual(posted, [progress(2)]);
+    await send({ type: 'ready' });
+    assert.deepEqual(posted, [progress(2), progress(2)]);
+    assert.deepEqual(probe.handled, [{ type: 'ready' }, { type: 'ready' }], 'the panel still sees ready');
+  });
+
+  it('an update after the page is ready is posted at once', async () => {
+    const { probe, posted, send } = open();
+    await send({ type: 'ready' });
+    assert.deepEqual(posted, [], 'nothing held, nothing posted');
+    probe.update(progress(3));
+    assert.deepEqual(posted, [progress(3)]);
   });
 });
