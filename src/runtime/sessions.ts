@@ -210,7 +210,11 @@ async function warmUp(session: ortType.InferenceSession, ep: string): Promise<nu
   try {
     await session.run(feeds);
     return performance.now() - t;
-  } catch {
+  } catch (e) {
+    // Not fatal (the first real run compiles instead, or fails with its own message), but the user is told why
+    // in the progress notification and the log rather than left with a silently slow or failing first run.
+    const reason = String((e as Error)?.message ?? e).split('\n')[0];
+    progress(`warm-up on ${ep} failed (${reason}); the first run compiles the GPU kernels instead`);
     return null;
   }
 }
