@@ -277,6 +277,11 @@ describe('webview: the module tree takes the width while nothing is selected', f
         assert.ok(tree.width >= layout.width - 2, `the tree is ${tree.width.toFixed(0)} px of ${layout.width.toFixed(0)}`);
         await p.page.locator('.tree-row.kind-stage').first().click();
         assert.ok(((await p.page.locator('#details').boundingBox())?.width ?? 0) > 200, 'the details pane shows the selected stage');
+        // Issue 23: with the details open at 694 px the Swin stage names were cut ("stage 1 (56×56 tokens, 96…").
+        const cut = await p.page.$$eval('.tree-row.kind-stage .name', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+        const geo = await p.page.$eval('.tree-row.kind-stage .name', (e) => `name ${e.clientWidth}/${e.scrollWidth} px in a ${(e.closest('.tree-pane') as HTMLElement).clientWidth} px tree`);
+        assert.deepEqual(cut, [], `stage names cut with a row selected (${geo})`);
+        await p.screenshot(`issue23-architecture-selected-${width}-light`);
       } finally {
         await p.close();
       }
