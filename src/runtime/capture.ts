@@ -30,7 +30,7 @@ import type { TopEntry } from '../core/classify/topk';
 import { topK } from '../core/classify/topk';
 import { outputToFloat32, toInputData } from '../core/session/dtype';
 import { modelToBytes, writeModel } from '../core/onnx/writer';
-import { type OpenSession, openSession, ort, runSession } from './sessions';
+import { type OpenSession, type SessionSummary, firstLine, openSession, ort, runFailure, runSession, sessionSummary } from './sessions';
 
 export { DEFAULT_MAX_ATTENTION_BYTES } from '../core/attention/capture';
 
@@ -54,13 +54,8 @@ export interface AttentionParams {
   withImage?: boolean;
 }
 
-export interface AttentionResult {
+export interface AttentionResult extends SessionSummary {
   model: string;
-  ep: string;
-  failures: { ep: string; reason: string }[];
-  loadMs: number;
-  /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
-  warmUpMs: number | null;
   family: 'vit' | 'swin';
   config: ArchConfig;
   /** Model input size [height, width]. */
@@ -173,6 +168,30 @@ export function warmCapture(model: string, order: string[], overrides?: Preproce
   });
 }
 
+/**
+ * One run of a capture plan's session on an image tensor, fed in the model's own input type (an
+ * fp16 export takes float16); a failure in the user's terms (attention and trace share it).
+ */
+export async function runCapture(
+  s: OpenSession,
+  plan: CapturePlan,
+  tensor: { data: Float32Array; dims: number[] },
+  image: string,
+  order: string[],
+  fetches: string[],
+): Promise<ortType.InferenceSession.ReturnType> {
+  const o = ort();
+  const meta = s.session.inputMetadata.find((m) => m.name === plan.inputName);
+  try {
+    const fed = toInputData(tensor.data, meta && meta.isTensor ? meta.type : 'float32', plan.display);
+    return await runSession(s, { [plan.inputName]: new o.Tensor(fed.type, fed.data, tensor.dims) }, order, fetches);
+  } catch (e) {
+    if (plan.batchWas !== null && !isUserError(e))
+      throw new UserError(`${plan.display} was exported for a fixed batch of ${plan.batchWas} images and cannot run on one (${firstLine(e)}). Export it with batch 1 or a dynamic batch axis.`);
+    throw runFailure(e, plan.display, basename(image));
+  }
+}
+
 export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t0 = performance.now();
   const pre = capturePreprocessing(p.model, p.overrides);
@@ -186,20 +205,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t2 = performance.now();
   const tensor = toTensor(decoded, pre);
   const t3 = performance.now();
-  const o = ort();
-  const fetches = captureFetches(plan, chosen);
-  let out: ortType.InferenceSession.ReturnType;
-  try {
-    // Fed in the model's own input type (an fp16 export takes float16).
-    const meta = s.session.inputMetadata.find((m) => m.name === plan.inputName);
-    const fed = toInputData(tensor.data, meta && meta.isTensor ? meta.type : 'float32', plan.display);
-    out = await runSession(s, { [plan.inputName]: new o.Tensor(fed.type, fed.data, tensor.dims) }, p.order, fetches);
-  } catch (e) {
-    if (isUserError(e)) throw e;
-    const msg = String((e as Error).message ?? e).split('\n')[0];
-    if (plan.batchWas !== null) throw new UserError(`${plan.display} was exported for a fixed batch of ${plan.batchWas} images and cannot run on one (${msg}). Export it with batch 1 or a dynamic batch axis.`);
-    throw new UserError(`ONNX Runtime could not run ${plan.display} on ${basename(p.image)}: ${msg}`);
-  }
+  const out = await runCapture(s, plan, tensor, p.image, p.order, captureFetches(plan, chosen));
   const t4 = performance.now();
 
   const toFloat32 = (t: ortType.Tensor): Float32Array => outputToFloat32(t.type, t.data, plan.display);
@@ -219,10 +225,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   }
   return {
     model: p.model,
-    ep: s.ep,
-    failures: s.failures,
-    loadMs: s.loadMs,
-    warmUpMs: s.warmUpMs,
+    ...sessionSummary(s),
     family: plan.family,
     config: plan.config,
     imageSize: plan.imageSize,

@@ -15,7 +15,7 @@ import { resolvePreprocessing } from '../core/image/preprocess';
 import { topK } from '../core/classify/topk';
 import { Preparer, prepareImage, type Prepared } from './prepare';
 import type { ClassifyParams, ClassifyResult, ImageResult } from './rpc';
-import { openSession, ort, runSession } from './sessions';
+import { openSession, ort, runFailure, runSession, sessionSummary } from './sessions';
 import { warmCapture } from './capture';
 
 let preparer: Preparer | undefined;
@@ -97,8 +97,7 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
     try {
       out = await runSession(s, { [input.name]: new o.Tensor(fed.type, fed.data, [group.length, c, h, w]) }, p.order);
     } catch (e) {
-      const msg = String((e as Error).message ?? e).split('\n')[0];
-      throw new UserError(`ONNX Runtime could not run ${display} on ${group.length === 1 ? basename(p.images[group[0].index]) : `a batch of ${group.length} images`}: ${msg}`);
+      throw runFailure(e, display, group.length === 1 ? basename(p.images[group[0].index]) : `a batch of ${group.length} images`);
     }
     const run = performance.now() - t0;
     const t = out[outName];
@@ -126,10 +125,7 @@ export async function classify(p: ClassifyParams): Promise<ClassifyResult> {
   if (p.images.length === 1 && typeof p.model === 'string' && p.model.endsWith('.onnx')) warmCapture(p.model, p.order, p.overrides);
   return {
     model: p.model,
-    ep: s.ep,
-    failures: s.failures,
-    loadMs: s.loadMs,
-    warmUpMs: s.warmUpMs,
+    ...sessionSummary(s),
     preprocessing: pre,
     labels: { source: labels.source, warning: labels.warning, count: labels.names?.length ?? 0 },
     inputName: input.name,

@@ -18,7 +18,7 @@ import { chooseClass, classByName, softmaxAt } from '../core/explain/classProb';
 import { labelOf, resolveLabels } from '../core/classify/labels';
 import { prepareImage } from './prepare';
 import { tokenDropProbs } from './tokenDrop';
-import { openSession, ort, runSession, reportProgress } from './sessions';
+import { openSession, ort, runFailure, runSession, reportProgress } from './sessions';
 import { freemem } from 'node:os';
 
 export interface ExplainParams {
@@ -96,7 +96,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
     try {
       out = await runSession(s, { [inputName]: new o.Tensor(fed.type, fed.data, [inputs.length, c, h, w]) }, p.order);
     } catch (e) {
-      throw new UserError(`ONNX Runtime could not run ${display}: ${String((e as Error).message ?? e).split('\n')[0]}`);
+      throw runFailure(e, display);
     }
     const t = out[outName];
     const all = outputToFloat32(t.type, t.data, display);

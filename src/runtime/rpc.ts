@@ -20,6 +20,7 @@ import type { ExportResult } from '../core/checkpoint/export';
 import type { ExplainParams, ExplainResult } from './explain';
 import type { TraceParams, TraceReply } from './trace';
 import type { LatencyParams, LatencyResult } from './latency';
+import type { SessionSummary } from './sessions';
 
 export interface ClassifyParams {
   model: string;
@@ -51,13 +52,8 @@ export type ImageResult =
   /** `detail`: the library's own words behind `error` (e.g. the decoder's), for the details and the log. */
   | { image: string; ok: false; error: string; detail?: string };
 
-export interface ClassifyResult {
+export interface ClassifyResult extends SessionSummary {
   model: string;
-  ep: string;
-  failures: { ep: string; reason: string }[];
-  loadMs: number;
-  /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
-  warmUpMs: number | null;
   preprocessing: Preprocessing;
   labels: { source: string; warning?: string; count: number };
   inputName: string;

@@ -38,6 +38,33 @@ export interface OpenSession {
   cacheKey: string | null;
 }
 
+/** What a result says of the session that ran it: the provider, why the others failed, its load and warm-up times. */
+export interface SessionSummary {
+  ep: string;
+  failures: { ep: string; reason: string }[];
+  loadMs: number;
+  /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
+  warmUpMs: number | null;
+}
+
+export function sessionSummary(s: OpenSession): SessionSummary {
+  return { ep: s.ep, failures: s.failures, loadMs: s.loadMs, warmUpMs: s.warmUpMs };
+}
+
+/** The first line of an error's message: ONNX Runtime's go on with a C++ stack the user cannot act on. */
+export function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+/**
+ * A failed session.run in the user's terms: what could not run (on what), in ONNX Runtime's first
+ * line. A UserError (the fallback provider could not load the model either) already is: passed on.
+ */
+export function runFailure(e: unknown, display: string, on?: string): UserError {
+  if (isUserError(e)) return e;
+  return new UserError(`ONNX Runtime could not run ${display}${on ? ` on ${on}` : ''}: ${firstLine(e)}`);
+}
+
 
 const MAX_SESSIONS = 3;
 const release = (s: Promise<OpenSession>): void => void s.then((o) => o.session.release()).catch(() => undefined);
@@ -213,7 +240,7 @@ async function warmUp(session: ortType.InferenceSession, ep: string): Promise<nu
   } catch (e) {
     // Not fatal (the first real run compiles instead, or fails with its own message), but the user is told why
     // in the progress notification and the log rather than left with a silently slow or failing first run.
-    const reason = String((e as Error)?.message ?? e).split('\n')[0];
+    const reason = firstLine(e);
     progress(`warm-up on ${ep} failed (${reason}); the first run compiles the GPU kernels instead`);
     return null;
   }
@@ -242,7 +269,7 @@ export async function runSession(
       return fetches ? await s.session.run(feeds, fetches) : await s.session.run(feeds);
     } catch (e) {
       if (s.ep === 'cpu' || isUserError(e)) throw e;
-      const reason = `failed while running: ${String((e as Error).message ?? e).split('\n')[0]}`;
+      const reason = `failed while running: ${firstLine(e)}`;
       const failed = s.ep;
       if (s.cacheKey) cache.delete(s.cacheKey);
       else void s.session.release().catch(() => undefined);

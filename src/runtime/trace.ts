@@ -3,23 +3,20 @@
  * graph outputs (core/trace/model.ts decides which), then the steps assembled and recomputed
  * (core/trace/assemble.ts). Sessions are opened and cached as the attention capture's are.
  */
-import { basename } from 'node:path';
 import type * as ortType from 'onnxruntime-node';
-import { UserError, isUserError } from '../core/errors';
 import { capturePreprocessing, checkWeightsPresent } from '../core/attention/capture';
 import { decodeImage, toTensor } from '../core/image/decode';
 import type { PreprocessingOverrides } from '../core/image/preprocess';
 import { labelOf, resolveLabels } from '../core/classify/labels';
 import { loadTensorValues } from '../core/onnx/reader';
 import type { TensorInfo } from '../core/onnx/model';
-import { outputToFloat32, toInputData } from '../core/session/dtype';
+import { outputToFloat32 } from '../core/session/dtype';
 import { assembleTrace, type Captured } from '../core/trace/assemble';
 import { traceCapture, traceModel } from '../core/trace/model';
 import { checkSelection } from '../core/trace/selection';
 import type { TraceResult } from '../core/trace/types';
 import { DEFAULT_PROVIDER_ORDER } from '../core/session/providers';
-import { openCaptureSession } from './capture';
-import { ort, runSession } from './sessions';
+import { openCaptureSession, runCapture } from './capture';
 
 export interface TraceParams {
   model: string;
@@ -57,16 +54,7 @@ export async function trace(params: TraceParams): Promise<TraceReply> {
   const s = await openCaptureSession(plan, p.order);
   const decoded = await decodeImage(p.image, p.maxPixels);
   const tensor = toTensor(decoded, pre);
-  const o = ort();
-  let out: ortType.InferenceSession.ReturnType;
-  try {
-    const meta = s.session.inputMetadata.find((x) => x.name === plan.inputName);
-    const fed = toInputData(tensor.data, meta && meta.isTensor ? meta.type : 'float32', plan.display);
-    out = await runSession(s, { [plan.inputName]: new o.Tensor(fed.type, fed.data, tensor.dims) }, p.order, fetches);
-  } catch (e) {
-    if (isUserError(e)) throw e;
-    throw new UserError(`ONNX Runtime could not run ${plan.display} on ${basename(p.image)}: ${String((e as Error).message ?? e).split('\n')[0]}`);
-  }
+  const out = await runCapture(s, plan, tensor, p.image, p.order, fetches);
   const cache = new Map<string, Captured>();
   const get = (name: string): Captured | undefined => {
     let c = cache.get(name);

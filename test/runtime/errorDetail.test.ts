@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError, isUserError, userMessage } from '../../src/core/errors';
+import { runFailure } from '../../src/runtime/sessions';
 import { useRuntime } from './useRuntime';
 
 describe('inference process: UserError.detail reaches the host', function () {
@@ -37,6 +38,16 @@ describe('inference process: UserError.detail reaches the host', function () {
     const x = r.results[0];
     assert.equal(x.ok, false);
     assert.match(!x.ok ? (x.detail ?? '') : '', /^VipsJpeg: premature end of JPEG/);
+  });
+
+  it('a failed run is said in the user terms, with ONNX Runtime first line only; a UserError passes as it is', () => {
+    const ort = new Error('[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got invalid dimensions for input: x\n  at frame 1\n  at frame 2');
+    const e = runFailure(ort, 'tiny_vit.onnx', 'disc.png');
+    assert.ok(isUserError(e));
+    assert.equal(e.message, 'ONNX Runtime could not run tiny_vit.onnx on disc.png: [ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got invalid dimensions for input: x');
+    assert.equal(runFailure('lost', 'm.onnx').message, 'ONNX Runtime could not run m.onnx: lost');
+    const user = new UserError('ONNX Runtime cannot load m.onnx: no execution provider available.');
+    assert.equal(runFailure(user, 'm.onnx', 'a batch of 4 images'), user);
   });
 
   it('the CLI and the log print the detail after the message, once', () => {
