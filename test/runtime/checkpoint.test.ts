@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { inspectModel } from '../../src/core/arch/inspect';
 import { attentionDocument } from '../../src/core/attention/document';
 import { exportCheckpoint } from '../../src/core/checkpoint/export';
-import { RuntimeClient } from '../../src/runtime/client';
+import { useRuntime } from './useRuntime';
 
 const FIX = resolve('test/fixtures/checkpoints');
 const ref: { fixtures: Record<string, { params: number }> } = JSON.parse(readFileSync(resolve('test/fixtures/reference/checkpoints.json'), 'utf8'));
@@ -23,9 +23,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 
 describe('checkpoints through the inference process', function () {
   this.timeout(120_000);
-  let client: RuntimeClient;
-  before(() => (client = new RuntimeClient(resolve('dist/runtime.js'))));
-  after(() => client.dispose());
+  const client = useRuntime();
 
   it('classify a checkpoint folder: labels from config.json, preprocessing from preprocessor_config.json, the same logits as its ONNX export', async () => {
     const image = resolve('test/fixtures/images/checker.png');

@@ -1,15 +1,14 @@
 // The Transformers.js repo layout: onnx/model*.onnx with config.json and preprocessor_config.json
 // at the repo root. The root's preprocessing and labels must be used, through the inference process.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveLabels } from '../../src/core/classify/labels';
 import { resolvePreprocessing } from '../../src/core/image/preprocess';
-import { RuntimeClient } from '../../src/runtime/client';
+import { useRuntime } from './useRuntime';
 
 const fixtures = resolve('test/fixtures');
-const script = resolve('dist/runtime.js');
 const model = join(fixtures, 'models', 'dynamic_vit.onnx');
 const photo = join(fixtures, 'preprocess', 'landscape.jpg');
 const names = ['tee', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
@@ -29,10 +28,7 @@ function repo(layout: 'transformers.js' | 'flat', file = 'model_quantized.onnx')
 
 describe('Transformers.js layout: configs and labels one folder up from onnx/', function () {
   this.timeout(120_000);
-  let client: RuntimeClient;
-  before(() => assert.ok(existsSync(script), 'build first'));
-  beforeEach(() => (client = new RuntimeClient(script)));
-  afterEach(() => client.dispose());
+  const client = useRuntime({ each: true });
 
   it('every variant name in onnx/ finds the root preprocessor_config.json and config.json', () => {
     for (const f of ['model.onnx', 'model_fp16.onnx', 'model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'model_q4.onnx']) {
