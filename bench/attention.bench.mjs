@@ -17,22 +17,14 @@
 // esbuild; needs dist/webview/classify.js from `node scripts/build.mjs`; temp files are removed)
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
 import { median, p95 } from './lib/stats.mjs';
 import { randomFloats, withRandomWeights } from './lib/weights.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root); // the harness finds the repository from the working directory
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-attention-bench-'));
-const keep = process.argv.includes('--keep');
-const req = createRequire(path.join(root, 'package.json'));
-const cleanup = () => {
-  if (!keep) fs.rmSync(tmp, { recursive: true, force: true });
-};
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(130)));
+const { dir: tmp, keep, cleanup } = benchTemp('attention');
 
 const PAIRS = 12; // timed A/B pairs per model (after 2 warm-ups each)
 const LIMIT_RATIO = 1.3;
@@ -44,19 +36,6 @@ const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const f1 = (x) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
 const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
 
-// Native packages stay external, required by absolute path (the bundles live in the temp folder).
-const natives = {
-  name: 'natives',
-  setup(b) {
-    b.onResolve({ filter: /^(onnxruntime-node|sharp|playwright-core|vscode)$/ }, (a) => ({ path: req.resolve(a.path), external: true }));
-  },
-};
-const entry = (name, lines) => {
-  const f = path.join(tmp, name);
-  fs.writeFileSync(f, lines.map(([what, from]) => `export { ${what} } from ${JSON.stringify(path.join(root, from))};`).join('\n'));
-  return f;
-};
-
 console.log(`load average ${load()} on ${os.cpus().length} cores (ratios below are measured in this run, both sides in turns)`);
 
 let browser;
@@ -64,28 +43,16 @@ let server;
 let closeBrowser = async () => undefined;
 try {
   // --- bundles -------------------------------------------------------------------------------
-  const nodeBundle = path.join(tmp, 'node.cjs');
-  await esbuild.build({
-    entryPoints: [
-      entry('node.ts', [
-        ['readModel', 'src/core/onnx/reader'],
-        ['writeModel', 'src/core/onnx/writer'],
-        ['planCapture', 'src/core/attention/capture'],
-        ['attention', 'src/runtime/capture'],
-        ['startServer, openPanel, launchBrowser, closeBrowser', 'test/webview/harness'],
-      ]),
-    ],
-    bundle: true,
-    outfile: nodeBundle,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    plugins: [natives],
-    logLevel: 'warning',
-  });
+  const lib = await bundleExports(tmp, 'node', [
+    ['readModel', 'src/core/onnx/reader'],
+    ['writeModel', 'src/core/onnx/writer'],
+    ['planCapture', 'src/core/attention/capture'],
+    ['attention', 'src/runtime/capture'],
+    ['startServer, openPanel, launchBrowser, closeBrowser', 'test/webview/harness'],
+  ]);
   const pageBundle = path.join(tmp, 'maps.js');
   await esbuild.build({
-    entryPoints: [entry('maps.ts', [['layerMap, rolloutMap', 'src/core/attention/document']])],
+    stdin: { contents: `export { layerMap, rolloutMap } from ${JSON.stringify(path.join(root, 'src/core/attention/document'))};`, resolveDir: root, loader: 'ts' },
     bundle: true,
     outfile: pageBundle,
     format: 'iife',
@@ -94,7 +61,6 @@ try {
     target: 'es2022',
     logLevel: 'warning',
   });
-  const lib = (await import(nodeBundle)).default;
   const { readModel, writeModel, planCapture, attention, startServer, openPanel, launchBrowser } = lib;
   closeBrowser = lib.closeBrowser;
   const ort = req('onnxruntime-node');

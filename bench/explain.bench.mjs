@@ -5,32 +5,24 @@
 // the clear image once, as it must for p(class)). Unmeasured so far: the shared
 // 2-core machine gives no trustworthy figure; run it on an idle machine.
 // Run: node scripts/build.mjs && node bench/explain.bench.mjs
-import * as esbuild from 'esbuild';
-import { createRequire } from 'node:module';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
 import { median } from './lib/stats.mjs';
 import { withRandomWeights } from './lib/weights.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const req = createRequire(path.join(root, 'package.json'));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-explain-bench-'));
+const { dir: tmp, cleanup } = benchTemp('explain');
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
 const ROUNDS = Number(process.env.VIT_BENCH_ROUNDS ?? 3);
 
 let client;
 try {
-  const bundle = path.join(tmp, 'lib.cjs');
-  fs.writeFileSync(path.join(tmp, 'lib.ts'), [
-    `export { readModel } from '${path.join(root, 'src/core/onnx/reader')}';`,
-    `export { writeModel } from '${path.join(root, 'src/core/onnx/writer')}';`,
-    `export { RuntimeClient } from '${path.join(root, 'src/runtime/client')}';`,
-    `export { occlude, occlusionGrid } from '${path.join(root, 'src/core/explain/occlusion')}';`,
-  ].join('\n'));
-  await esbuild.build({ entryPoints: [path.join(tmp, 'lib.ts')], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', external: ['onnxruntime-node', 'sharp'], logLevel: 'warning' });
-  const { readModel, writeModel, RuntimeClient, occlude, occlusionGrid } = req(bundle);
+  const { readModel, writeModel, RuntimeClient, occlude, occlusionGrid } = await bundleExports(tmp, 'lib', [
+    ['readModel', 'src/core/onnx/reader'],
+    ['writeModel', 'src/core/onnx/writer'],
+    ['RuntimeClient', 'src/runtime/client'],
+    ['occlude, occlusionGrid', 'src/core/explain/occlusion'],
+  ]);
   const ort = req('onnxruntime-node');
   const sharp = req('sharp');
 
@@ -77,5 +69,5 @@ try {
   console.log(`occlusion, ViT-B/16, 196 windows of 16 px: explain request ${median(a).toFixed(0)} ms, 196 bare session.run ${median(b).toFixed(0)} ms, ratio ${ratio.toFixed(3)}× (goal ≤ 1.1×)`);
 } finally {
   client?.dispose();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  cleanup();
 }

@@ -7,18 +7,14 @@
 // Figures: the panel's own data-draw-ms (JS time of the grid draw) and the time from the input
 // event to the next frame's requestAnimationFrame callback (what a user waits for).
 // Run: node bench/modelview.bench.mjs   (needs dist/webview/classify.js from `node scripts/build.mjs`)
-import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchTemp, bundleExports, root } from './lib/bundle.mjs';
 import { median } from './lib/stats.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
-const req = createRequire(path.join(root, 'package.json'));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-modelview-bench-'));
+const { dir: tmp, cleanup } = benchTemp('modelview');
 const GRID_MS = 100;
 const QUERY_MS = 33;
 const RUNS = 15;
@@ -30,18 +26,7 @@ console.log(`load average ${load()} on ${os.cpus().length} cores`);
 const bundleFile = path.join(root, 'dist/webview/classify.js');
 if (!fs.existsSync(bundleFile)) throw new Error('dist/webview/classify.js is missing: run `node scripts/build.mjs` first');
 
-const harness = path.join(tmp, 'harness.cjs');
-await esbuild.build({
-  stdin: { contents: `export { startServer, openPanel, launchBrowser, closeBrowser } from ${JSON.stringify(path.join(root, 'test/webview/harness'))};`, resolveDir: root, loader: 'ts' },
-  bundle: true,
-  outfile: harness,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  plugins: [{ name: 'natives', setup: (b) => b.onResolve({ filter: /^(playwright-core)$/ }, (a) => ({ path: req.resolve(a.path), external: true })) }],
-  logLevel: 'warning',
-});
-const { startServer, openPanel, launchBrowser, closeBrowser } = (await import(harness)).default;
+const { startServer, openPanel, launchBrowser, closeBrowser } = await bundleExports(tmp, 'harness', [['startServer, openPanel, launchBrowser, closeBrowser', 'test/webview/harness']]);
 
 // ViT-B/16: 224², patch 16 → 14×14 patches + the class token = 197 tokens, 12 heads, 12 blocks.
 const L = 12, H = 12, G = 14, N = 1 + G * G;
@@ -149,5 +134,5 @@ try {
 } finally {
   if (browser) await closeBrowser(browser);
   await server?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  cleanup();
 }

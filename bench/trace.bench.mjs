@@ -6,44 +6,24 @@
 // same machine load; the ratio of the medians is printed. Also timed: assembling the steps of
 // another token from the finished run's tensors (core/trace/assemble.ts), against one frame (16 ms).
 // Run: node bench/trace.bench.mjs [--keep]   (bundles src/ itself with esbuild; temp files are removed)
-import * as esbuild from 'esbuild';
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
 import { median } from './lib/stats.mjs';
 import { randomFloats, withRandomWeights } from './lib/weights.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-trace-bench-'));
-const keep = process.argv.includes('--keep');
-const req = createRequire(path.join(root, 'package.json'));
+const { dir: tmp, cleanup } = benchTemp('trace');
 const PAIRS = 12;
 const LIMIT_RATIO = 1.3;
 const FRAME_MS = 16;
-const cleanup = () => {
-  if (!keep) fs.rmSync(tmp, { recursive: true, force: true });
-};
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(130)));
 
-const natives = {
-  name: 'natives',
-  setup(b) {
-    b.onResolve({ filter: /^(onnxruntime-node|sharp|vscode)$/ }, (a) => ({ path: req.resolve(a.path), external: true }));
-  },
-};
 try {
-  const src = path.join(tmp, 'node.ts');
-  fs.writeFileSync(src, [
+  const { readModel, writeModel, traceModel, traceCapture, assembleTrace } = await bundleExports(tmp, 'node', [
     ['readModel', 'src/core/onnx/reader'],
     ['writeModel', 'src/core/onnx/writer'],
     ['traceModel, traceCapture', 'src/core/trace/model'],
     ['assembleTrace', 'src/core/trace/assemble'],
-  ].map(([what, from]) => `export { ${what} } from ${JSON.stringify(path.join(root, from))};`).join('\n'));
-  const bundle = path.join(tmp, 'node.cjs');
-  await esbuild.build({ entryPoints: [src], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', plugins: [natives], logLevel: 'warning' });
-  const { readModel, writeModel, traceModel, traceCapture, assembleTrace } = (await import(bundle)).default;
+  ]);
   const ort = req('onnxruntime-node');
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (the ratio is measured in this run, both sides in turns)`);
 
