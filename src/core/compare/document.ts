@@ -5,7 +5,7 @@
  * Pure: built from each model's `arch` (InspectResult), so its params and MACs are `arch`'s;
  * measured latency and a labelled folder's accuracy are added by the caller.
  */
-import type { InspectResult } from '../arch/inspect';
+import type { InspectResult, StageSummary } from '../arch/inspect';
 import type { TreeNode } from '../arch/tree';
 import type { ByRole, Family } from '../terms';
 import { omegaMsa, omegaWmsa } from '../flops/complexity';
@@ -25,16 +25,11 @@ export const COMPARE_ROLE_NAMES: Record<CompareRole, string> = {
   other: 'other (norms, backbone, rest)',
 };
 
-export interface CompareStage {
-  name: string;
-  tokens: [number, number];
-  dim: number;
-  heads: number;
-  depth: number;
-  window: number | null;
+/** A stage as `arch` gives it (without its count of shifted blocks), with its MACs. */
+export type CompareStage = Pick<StageSummary, 'name' | 'tokens' | 'dim' | 'heads' | 'depth' | 'window'> & {
   /** MACs of the stage's module in the graph (its blocks), null when the tree has no stage module for it. */
   macs: number | null;
-}
+};
 
 export interface CompareModel {
   name: string;
