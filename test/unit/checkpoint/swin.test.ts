@@ -24,7 +24,7 @@ import { relposOfAnalysis } from '../../../src/core/report/relpos';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');
-const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16', 'hf_v2_A_base'];
+const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16', 'hf_v2_A_base', 'timm_B_padded'];
 
 interface Ref {
   input: number[];
@@ -33,7 +33,7 @@ interface Ref {
   logits?: number[];
   pooled?: number[];
   relpos: { name: string; table: number[] }[];
-  /** hf_A, hf_B: torch's attention probabilities of every block, [B·nW, heads, N, N] flattened. */
+  /** hf_A, hf_B, timm_B_padded: torch's attention probabilities of every block, [B·nW, heads, N, N] flattened. */
   attention?: number[][];
   config: { image: number; patch: number; embed: number; depths: number[]; heads: number[]; window: number };
 }
@@ -188,7 +188,7 @@ describe('Swin checkpoints built into graphs', function () {
   });
 
   it('attention capture: every block\'s Softmax, rows summing to 1, mapped back through the partition, padding and shift', async () => {
-    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A', 'timm_C_clamped']) {
+    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A', 'timm_C_clamped', 'timm_B_padded']) {
       const want = ref(name);
       const { model, folder } = build(join(FIX, name));
       const a = analyzeGraph(model, inferShapes(model));
@@ -220,6 +220,12 @@ describe('Swin checkpoints built into graphs', function () {
       if (name.startsWith('hf_')) assert.ok(want.attention || name.includes('v2'), `${name}: the reference has torch's attention maps`);
       if (name === 'hf_B') {
         assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
+        assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
+      }
+      // timm_B_padded: the same maps as hf_B, but timm decides stage 3's window from input_resolution 14 // 4 = 3 (a 3×3 window, no shift) and pads the 4×4 map to 6×6.
+      if (name === 'timm_B_padded') {
+        assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
+        assert.deepEqual(det.stages.map((s) => s.window), [4, 4, 3]);
         assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
       }
       // timm_C_clamped: timm shrinks the 8×8 window to the last stage's 4×4 map (one window, no shift).
