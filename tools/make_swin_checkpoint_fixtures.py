@@ -450,7 +450,7 @@ def timm_clamped():
     save('timm_C_clamped', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
 
 
-def timm_block_attention(attn, window, shift, mask_res):
+def timm_block_attention(attn, window, shift, mask_res, slots=None):
     """timm 1.0's SwinTransformerBlock._attn + WindowAttention.forward on a torchvision
     ShiftedWindowAttention's weights. Where torchvision and Hugging Face pad the map and then roll
     it, timm rolls the unpadded H×W map and pads after; its mask is get_attn_mask's, built for the
@@ -480,6 +480,12 @@ def timm_block_attention(attn, window, shift, mask_res):
         _, Hp, Wp, _ = shifted.shape
         xw = shifted.view(B, Hp // M, M, Wp // M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, M * M, C)
         B_, N, _ = xw.shape
+        if slots is not None:
+            # The same roll, pad and partition applied to the token indices: which token each window slot holds (−1: padding).
+            idx = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
+            idx = torch.roll(idx, shifts=(-s, -s), dims=(1, 2)) if s else idx
+            idx = F.pad(idx, (0, 0, 0, pad_w, 0, pad_h), value=-1.0)
+            slots.append(idx.view(1, Hp // M, M, Wp // M, M, 1).permute(0, 1, 3, 2, 4, 5).reshape(-1).long().tolist())
         heads = attn.num_heads
         qkv = attn.qkv(xw).reshape(B_, N, 3, heads, -1).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)
@@ -519,15 +525,17 @@ def timm_padded():
                 blk.attn = ShiftedWindowAttention(blk.attn.qkv.in_features, [window, window], [0, 0], c['heads'][s])
             plan.append((blk, window, shift, f))
     randomize(model, 4)
+    slots = []
     for blk, window, shift, f in plan:
-        blk.attn.forward = timm_block_attention(blk.attn, window, shift, f)
+        blk.attn.forward = timm_block_attention(blk.attn, window, shift, f, slots)
     model._fixture_grid = grid
     x = torch.randn(1, 3, 28, 28, generator=torch.Generator().manual_seed(104))
     with torch.no_grad():
         logits = model(x)[0].tolist()
+    block_slots = list(slots)  # one forward's worth, in block order
     ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': sum(p.numel() for p in model.parameters()),
            'relpos': rel_tables(model, c['depths']), 'logits': logits, 'attention': attention_maps(model, x),
-           'windows': [w for _, w, _, _ in plan], 'shifts': [sh for _, _, sh, _ in plan],
+           'windows': [w for _, w, _, _ in plan], 'shifts': [sh for _, _, sh, _ in plan], 'slots': block_slots,
            'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')}, 'torch': torch.__version__}
     cfg = timm_config(28, 2, 8, c['depths'], c['heads'], 4, 5)
     save('timm_B_padded', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
