@@ -450,6 +450,98 @@ def timm_clamped():
     save('timm_C_clamped', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
 
 
+def timm_block_attention(attn, window, shift, mask_res, slots=None):
+    """timm 1.0's SwinTransformerBlock._attn + WindowAttention.forward on a torchvision
+    ShiftedWindowAttention's weights. Where torchvision and Hugging Face pad the map and then roll
+    it, timm rolls the unpadded H×W map and pads after; its mask is get_attn_mask's, built for the
+    block's input_resolution (floor(grid / 2^s)) rounded up to whole windows."""
+    import torch.nn.functional as F
+    import torchvision.models.swin_transformer as tv
+    M, s = window, shift
+    mask = None
+    if s:
+        Hm = -(-mask_res // M) * M
+        img = torch.zeros(1, Hm, Hm, 1)
+        cnt = 0
+        for h in ((0, -M), (-M, -s), (-s, None)):
+            for w in ((0, -M), (-M, -s), (-s, None)):
+                img[:, h[0]:h[1], w[0]:w[1], :] = cnt
+                cnt += 1
+        win = img.view(1, Hm // M, M, Hm // M, M, 1).permute(0, 1, 3, 2, 4, 5).reshape(-1, M * M)
+        mask = win.unsqueeze(1) - win.unsqueeze(2)
+        mask = mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
+
+    def forward(x):
+        B, H, W, C = x.shape
+        shifted = torch.roll(x, shifts=(-s, -s), dims=(1, 2)) if s else x
+        pad_h = (M - H % M) % M
+        pad_w = (M - W % M) % M
+        shifted = F.pad(shifted, (0, 0, 0, pad_w, 0, pad_h))
+        _, Hp, Wp, _ = shifted.shape
+        xw = shifted.view(B, Hp // M, M, Wp // M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, M * M, C)
+        B_, N, _ = xw.shape
+        if slots is not None:
+            # The same roll, pad and partition applied to the token indices: which token each window slot holds (−1: padding).
+            idx = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
+            idx = torch.roll(idx, shifts=(-s, -s), dims=(1, 2)) if s else idx
+            idx = F.pad(idx, (0, 0, 0, pad_w, 0, pad_h), value=-1.0)
+            slots.append(idx.view(1, Hp // M, M, Wp // M, M, 1).permute(0, 1, 3, 2, 4, 5).reshape(-1).long().tolist())
+        heads = attn.num_heads
+        qkv = attn.qkv(xw).reshape(B_, N, 3, heads, -1).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        q = q * (C // heads) ** -0.5
+        a = q @ k.transpose(-2, -1) + attn.get_relative_position_bias()
+        if mask is not None:
+            nw = mask.shape[0]
+            assert nw == (Hp // M) * (Wp // M), 'timm itself fails here: its static mask is for another number of windows'
+            a = a.view(B_ // nw, nw, heads, N, N) + mask.unsqueeze(1).unsqueeze(0)
+            a = a.view(-1, heads, N, N)
+        a = tv.F.softmax(a, dim=-1)  # tv.F.softmax: attention_maps records it
+        y = attn.proj((a @ v).transpose(1, 2).reshape(B_, N, -1))
+        y = y.view(B, Hp // M, Wp // M, M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(B, Hp, Wp, C)
+        y = y[:, :H, :W, :].contiguous()
+        return torch.roll(y, shifts=(s, s), dims=(1, 2)) if s else y
+    return forward
+
+
+def timm_padded():
+    """timm's Swin on maps that are not whole windows (timm 1.0, strict_img_size): a 28² image in
+    patches of 2 gives maps 14, 7 and 4 (patch merging pads the odd 7), windows of 4. timm decides
+    each stage's window and shift from input_resolution = grid // 2^s = 14, 7, 3, so stage 3 takes a
+    3×3 window (table 5² = 25 rows) and no shift, and runs it on the real 4×4 map padded to 6×6.
+    Stages 1 and 2 pad 14 → 16 and 7 → 8 after the cyclic shift. The reference is torchvision's
+    module with each block's attention computed as timm computes it (timm_block_attention)."""
+    from torchvision.models.swin_transformer import ShiftedWindowAttention
+    c = dict(image=28, patch=2, embed=8, depths=[2, 2, 2], heads=[2, 2, 4], window=4, classes=5)
+    model = SwinTransformer(patch_size=[2, 2], embed_dim=8, depths=c['depths'], num_heads=c['heads'], window_size=[4, 4], num_classes=5).eval()
+    grid = c['image'] // c['patch']
+    plan = []
+    for s in range(len(c['depths'])):
+        f = grid // 2 ** s  # timm's input_resolution of the stage
+        for b, blk in enumerate(model.features[2 * s + 1]):
+            window = f if f <= c['window'] else c['window']
+            shift = 0 if f <= window or b % 2 == 0 else c['window'] // 2
+            if window != c['window']:
+                blk.attn = ShiftedWindowAttention(blk.attn.qkv.in_features, [window, window], [0, 0], c['heads'][s])
+            plan.append((blk, window, shift, f))
+    randomize(model, 4)
+    slots = []
+    for blk, window, shift, f in plan:
+        blk.attn.forward = timm_block_attention(blk.attn, window, shift, f, slots)
+    model._fixture_grid = grid
+    x = torch.randn(1, 3, 28, 28, generator=torch.Generator().manual_seed(104))
+    with torch.no_grad():
+        logits = model(x)[0].tolist()
+    block_slots = list(slots)  # one forward's worth, in block order
+    ref = {'input': x.view(-1).tolist(), 'inputShape': list(x.shape), 'params': sum(p.numel() for p in model.parameters()),
+           'relpos': rel_tables(model, c['depths']), 'logits': logits, 'attention': attention_maps(model, x),
+           'windows': [w for _, w, _, _ in plan], 'shifts': [sh for _, _, sh, _ in plan], 'slots': block_slots,
+           'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')}, 'torch': torch.__version__}
+    cfg = timm_config(28, 2, 8, c['depths'], c['heads'], 4, 5)
+    save('timm_B_padded', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
+
+
 if __name__ == '__main__':
     main()
     timm_clamped()
+    timm_padded()

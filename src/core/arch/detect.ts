@@ -60,8 +60,11 @@ export interface StageInfo {
   depth: number;
   /** Window size M, or null for global attention. */
   window: number | null;
-  /** Softmax node of each block, and whether the block's windows are shifted. */
-  blocks: { softmax: number; shifted: boolean; shift: number }[];
+  /**
+   * Softmax node of each block, and whether the block's windows are shifted; shiftBeforePad: the
+   * roll runs on the map before it is padded to whole windows (timm), not on the padded map.
+   */
+  blocks: { softmax: number; shifted: boolean; shift: number; shiftBeforePad?: boolean }[];
 }
 
 export interface Detection {
@@ -123,12 +126,21 @@ function splitRollShift(a: GraphAnalysis, concat: number, split: number, parts: 
   return shift > 0 ? shift : null;
 }
 
-/** Whether the attention block's input passes through a cyclic shift, and by how much. */
-function blockShift(a: GraphAnalysis, at: AttentionInfo): number {
+/**
+ * Whether the attention block's input passes through a cyclic shift, by how much, and the length of
+ * the rolled axis: a whole number of windows when the map is padded first (HF, torchvision), the
+ * un-padded map when it is rolled first (timm).
+ */
+function blockShift(a: GraphAnalysis, at: AttentionInfo): { shift: number; rolled: number } {
   const start = at.qkv.length ? a.nodes[at.qkv[0]].inputs.find((x) => x && !a.isConst(x)) : undefined;
-  if (!start) return 0;
+  if (!start) return { shift: 0, rolled: 0 };
   const roll = walk(a, start, { direction: 'back', through: SHIFT_PATH, stopAt: (p) => rollShift(a, p) !== null, maxSteps: 60 });
-  return roll === null ? 0 : (rollShift(a, roll) ?? 0);
+  if (roll === null) return { shift: 0, rolled: 0 };
+  const n = a.nodes[roll];
+  const shape = a.shapes.tensors.get(n.outputs[0])?.shape;
+  const axis = attrInt(n, 'axis', 0);
+  const rolled = shape ? (shape[axis < 0 ? axis + shape.length : axis] ?? 0) : 0;
+  return { shift: rollShift(a, roll) ?? 0, rolled };
 }
 
 function lastDim(a: GraphAnalysis, name: string | undefined): number {
@@ -219,13 +231,14 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
   const stages: StageInfo[] = [];
   let shiftSize: number | null = null;
   for (const at of ats) {
-    const shift = blockShift(a, at);
+    const { shift, rolled } = blockShift(a, at);
     if (shift > 0 && (shiftSize === null || shift < shiftSize)) shiftSize = shift;
     const M = Math.round(Math.sqrt(at.tokens));
+    const block = { softmax: at.softmax, shifted: shift > 0, shift, ...(shift > 0 && rolled > 0 && rolled % M !== 0 ? { shiftBeforePad: true } : {}) };
     const last = stages[stages.length - 1];
     if (last && last.dim === at.dim) {
       last.depth++;
-      last.blocks.push({ softmax: at.softmax, shifted: shift > 0, shift });
+      last.blocks.push(block);
     } else {
       const side = at.windows > 0 ? Math.round(Math.sqrt(at.windows * at.tokens)) : UNKNOWN;
       let tokens: [number, number] = [side, side];
@@ -235,7 +248,7 @@ export function detectArchitecture(a: GraphAnalysis): Detection {
         const w = Math.ceil(grid[1] / f);
         tokens = [h, w];
       }
-      stages.push({ tokens, dim: at.dim, heads: at.heads, depth: 1, window: M * M === at.tokens ? M : null, blocks: [{ softmax: at.softmax, shifted: shift > 0, shift }] });
+      stages.push({ tokens, dim: at.dim, heads: at.heads, depth: 1, window: M * M === at.tokens ? M : null, blocks: [block] });
     }
   }
   const first = ats[0];

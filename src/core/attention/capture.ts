@@ -220,6 +220,7 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
         window,
         shifted: bk.shifted && bk.shift > 0,
         shift: bk.shifted ? bk.shift : 0,
+        ...(bk.shifted && bk.shiftBeforePad ? { shiftBeforePad: true } : {}),
         grid,
         cell: family === 'vit' ? patch : patch * 2 ** si,
         extraTokens,

@@ -23,7 +23,7 @@ export function meanAttentionDistance(l: CapturedLayer): number[] {
   const rows = new Int32Array(G * N).fill(-1);
   const cols = new Int32Array(G * N).fill(-1);
   if (l.window !== null) {
-    const g = windowGeometry(l.grid[0], l.grid[1], l.window, l.shift);
+    const g = windowGeometry(l.grid[0], l.grid[1], l.window, l.shift, l.shiftBeforePad);
     rows.set(g.row);
     cols.set(g.col);
   } else {

@@ -63,7 +63,7 @@ export function layerTokenLayout(l: CapturedLayer): TokenLayout {
 /** Window geometry of a Swin layer (where each window slot sits in the layer's grid). */
 export function layerGeometry(l: CapturedLayer): WindowGeometry {
   if (l.window === null) throw new Error(`layer ${l.name} has global attention, not windows`);
-  return windowGeometry(l.grid[0], l.grid[1], l.window, l.shift);
+  return windowGeometry(l.grid[0], l.grid[1], l.window, l.shift, l.shiftBeforePad);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface CapturedLayer {
   /** SW-MSA block (its windows are cyclically shifted by `shift`). */
   shifted: boolean;
   shift: number;
+  /** The map rolled before it is padded to whole windows (timm), not after (HF, torchvision); absent: after. */
+  shiftBeforePad?: boolean;
   /** Token grid [h, w] of the layer: the patch grid (ViT), the stage's un-padded map (Swin). */
   grid: [number, number];
   /** Pixels of the model input per token side (patch size; × 2 per patch merging for Swin). */
@@ -295,6 +297,8 @@ export interface WindowGeometry {
   M: number;
   /** Cyclic shift s (0 for W-MSA). */
   shift: number;
+  /** timm's order: the H×W map rolled, then padded (HF / torchvision pad first); see tokenPositions. */
+  shiftBeforePad: boolean;
   numWindows: number;
   /** [nW·M²]: image row / column of each window slot, −1 for padding. */
   row: Int32Array;
@@ -304,11 +308,11 @@ export interface WindowGeometry {
 }
 
 /** Geometry of a block: pad to multiples of M, roll by −s, partition; inverted for lookups. */
-export function windowGeometry(H: number, W: number, M: number, shift: number): WindowGeometry {
-  const tp = tokenPositions(H, W, M, shift);
+export function windowGeometry(H: number, W: number, M: number, shift: number, shiftBeforePad = false): WindowGeometry {
+  const tp = tokenPositions(H, W, M, shift, shiftBeforePad);
   const slotOf = new Int32Array(H * W).fill(-1);
   for (let k = 0; k < tp.row.length; k++) if (tp.row[k] >= 0) slotOf[tp.row[k] * W + tp.col[k]] = k;
-  return { H, W, M, shift, numWindows: tp.numWindows, row: tp.row, col: tp.col, slotOf };
+  return { H, W, M, shift, shiftBeforePad, numWindows: tp.numWindows, row: tp.row, col: tp.col, slotOf };
 }
 
 function checkWindows(t: AttentionTensor, g: WindowGeometry): { H: number } {

@@ -15,6 +15,7 @@
  * partition (the 6-D view) → attention with the relative position bias B̂[index] (the table stays an
  * initializer, gathered by the official index: src/core/swin/relpos.ts) and the −100 mask of the
  * shifted windows → window reverse → shift back → crop → residual; then LayerNorm → MLP → residual.
+ * timm rolls before it pads (and crops before it rolls back): the same unless the map is padded.
  * When a stage's map is no larger than the window there is one window and no shift (HF and timm
  * alike); timm then also shrinks the window (and its table) to the map. What each stage is comes
  * from ./swinPlan (config read exactly, checked against the shapes); this module writes the nodes.
@@ -27,7 +28,7 @@ import { DataType } from '../onnx/proto';
 import { attentionMask } from '../swin/mask';
 import { relativePositionIndex, tableRows } from '../swin/relpos';
 import { type Checkpoint, type SafetensorsTensor, externalTensor, readTensorBytes } from './safetensors';
-import { type Plan, type StagePlan, type SwinCheckpointConfig, classCount, hfPlan, keys, timmPlan } from './swinPlan';
+import { type Plan, type StagePlan, type SwinCheckpointConfig, classCount, hfPlan, isHf, keys, timmPlan } from './swinPlan';
 
 export type { SwinCheckpointConfig } from './swinPlan';
 export { TIMM_SWIN_SIZES } from './swinPlan';
@@ -196,7 +197,8 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
   const peScope = sc(k.patch);
   w.shape(`${k.patch}.weight`, [p.embed, p.channels, p.patch, p.patch], `embed_dim ${p.embed}, patch_size ${p.patch}`);
   let img = x;
-  const padPix = (p.patch - (p.imageSize % p.patch)) % p.patch;
+  // Hugging Face pads the image to whole patches; timm's conv drops the remainder (swinPlan's grid).
+  const padPix = isHf(p.layout) ? (p.patch - (p.imageSize % p.patch)) % p.patch : 0;
   if (padPix) img = op('Pad', [img, ints([0, 0, 0, 0, 0, 0, padPix, padPix])], peScope, { mode: 'constant' });
   const conv = op('Conv', [img, w.value(`${k.patch}.weight`, peScope), w.value(`${k.patch}.bias`, peScope)], peScope, {
     kernel_shape: [p.patch, p.patch],
@@ -255,8 +257,10 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     // V1 normalises before the attention; V2 (res-post-norm) after it, on the branch.
     let x = v2 ? t : layerNorm(t, `${key}.${k.norm1}`, C);
     x = op('Reshape', [x, ints([-1, H, H, C])], bs);
-    if (Hp !== H) x = op('Pad', [x, ints([0, 0, 0, 0, 0, Hp - H, Hp - H, 0])], bs, { mode: 'constant' });
-    if (shift) x = roll(roll(x, 1, Hp, -shift, bs), 2, Hp, -shift, bs);
+    const pad = (y: string): string => (Hp !== H ? op('Pad', [y, ints([0, 0, 0, 0, 0, Hp - H, Hp - H, 0])], bs, { mode: 'constant' }) : y);
+    const cyclic = (y: string, L: number, by: number): string => (shift ? roll(roll(y, 1, L, by, bs), 2, L, by, bs) : y);
+    // HF / torchvision: F.pad, then torch.roll of the padded map. timm: torch.roll of the H×W map, then F.pad.
+    x = st.shiftBeforePad ? pad(cyclic(x, H, -shift)) : cyclic(pad(x), Hp, -shift);
     // window_partition: view(B, Hp/M, M, Wp/M, M, C).permute(0, 1, 3, 2, 4, 5) → [B·nW, M², C]
     x = op('Reshape', [x, ints([-1, Hp / M, M, Hp / M, M, C])], bs);
     x = op('Reshape', [op('Transpose', [x], bs, { perm: [0, 1, 3, 2, 4, 5] }), ints([-1, N, C])], bs);
@@ -321,8 +325,8 @@ function buildSwin(ckpt: Checkpoint, cfg: SwinCheckpointConfig, p: Plan): OnnxMo
     // window_reverse → [B, Hp, Wp, C], shift back, crop the padding, back to tokens.
     y = op('Reshape', [y, ints([-1, Hp / M, Hp / M, M, M, C])], bs);
     y = op('Reshape', [op('Transpose', [y], bs, { perm: [0, 1, 3, 2, 4, 5] }), ints([-1, Hp, Hp, C])], bs);
-    if (shift) y = roll(roll(y, 1, Hp, shift, bs), 2, Hp, shift, bs);
-    if (Hp !== H) y = op('Slice', [y, ints([0, 0]), ints([H, H]), ints([1, 2])], bs);
+    const crop = (z: string): string => (Hp !== H ? op('Slice', [z, ints([0, 0]), ints([H, H]), ints([1, 2])], bs) : z);
+    y = st.shiftBeforePad ? cyclic(crop(y), H, shift) : crop(cyclic(y, Hp, shift));
     y = op('Reshape', [y, ints([-1, H * H, C])], bs);
     if (v2) y = layerNorm(y, `${key}.${k.norm1}`, C);
     const h1 = op('Add', [t, y], bs);

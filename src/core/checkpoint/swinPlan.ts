@@ -31,6 +31,11 @@ export interface StagePlan {
   /** Window used (timm clamps it to the map), and the shift of the odd blocks. */
   window: number;
   shift: number;
+  /**
+   * timm rolls the H×W map and pads it after (SwinTransformerBlock._attn); Hugging Face and
+   * torchvision pad to whole windows first and roll the padded map. Equal unless the map is padded.
+   */
+  shiftBeforePad: boolean;
   mlpHidden: number;
   /** Swin V2: the window the continuous position bias's coordinates are normalised by (pretrained_window_sizes, else the window). */
   coordsWindow: number;
@@ -244,23 +249,35 @@ function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
     throw new UserError(
       `Tensor ${k.patch}.weight has shape [${conv.shape.join(', ')}] but the config gives embed_dim ${p.embed}, ${p.channels} channels and patch_size ${p.patch} ([${p.embed}, ${p.channels}, ${p.patch}, ${p.patch}]).`,
     );
-  let res = Math.ceil(p.imageSize / p.patch);
+  const timm = !isHf(p.layout);
+  // Hugging Face pads the image to whole patches (SwinPatchEmbeddings.maybe_pad); timm's PatchEmbed
+  // (strict_img_size, no dynamic_img_pad) does not, and its stride-p conv drops the remainder.
+  const grid = timm ? Math.floor(p.imageSize / p.patch) : Math.ceil(p.imageSize / p.patch);
+  if (grid < 1) throw new UserError(`${p.architecture || 'The model'}'s image size ${p.imageSize} is smaller than its patch size ${p.patch}.`);
+  let res = grid;
   const stages: StagePlan[] = [];
   for (let s = 0; s < p.depths.length; s++) {
+    // The map after patch merging, which pads an odd map (HF, timm and torchvision alike).
     if (s > 0) res = Math.ceil(res / 2);
     const dim = p.embed * 2 ** s;
-    const small = res <= p.window;
+    // The map a block's window and shift are decided from: HF uses the map itself (set_shift_and_window_size);
+    // timm its input_resolution, grid // 2^s, one less than the map after an odd map was merged.
+    const decided = timm ? Math.floor(grid / 2 ** s) : res;
+    if (decided < 1)
+      throw new UserError(`Stage ${s + 1} of a ${p.imageSize}×${p.imageSize} image in patches of ${p.patch} has no tokens left in timm (input_resolution ${grid} // 2^${s} = 0): timm cannot build this model either.`);
+    const small = decided <= p.window;
     // HF Swin keeps the config's window (its bias is [heads, M², M²]); timm and HF Swinv2 shrink the window (and table) to the map.
-    const window = small ? (p.layout === 'hf' ? p.window : res) : p.window;
+    const window = small ? (p.layout === 'hf' ? p.window : decided) : p.window;
     if (small && p.layout === 'hf' && res < p.window)
       throw new UserError(
         `Stage ${s + 1}'s token map is ${res}×${res}, smaller than ${p.windowFrom} = ${p.window}: Hugging Face's Swin cannot run this configuration either (its bias is for ${p.window}×${p.window} windows). Use a larger image_size or a smaller window.`,
       );
-    if (!small && res % window !== 0 && !isHf(p.layout))
-      throw new UserError(
-        `Stage ${s + 1}'s token map (${res}×${res}) is not a whole number of ${window}×${window} windows: timm pads it after the cyclic shift, which this builder does not reproduce yet. Use an image size whose maps divide by the window.`,
-      );
     const shift = small ? 0 : Math.floor(p.window / 2);
+    // timm's shifted-window mask is built for input_resolution in whole windows; on a larger real map it fits only when that is the same number of windows.
+    if (timm && shift && Math.ceil(decided / window) !== Math.ceil(res / window))
+      throw new UserError(
+        `Stage ${s + 1}'s token map is ${res}×${res} but timm builds its shifted-window mask for ${decided}×${decided} (input_resolution ${grid} // 2^${s}), ${Math.ceil(decided / window) ** 2} windows of ${window}×${window} where the map has ${Math.ceil(res / window) ** 2}: timm cannot run this image size either. Use an image size whose token maps stay even before each patch merging.`,
+      );
     // The bias table fixes heads and window: [(2m−1)², heads].
     const tname = `${k.block(s, 0)}.${k.table}`;
     const table = T(tname);
@@ -284,7 +301,7 @@ function commonPlan(ckpt: Checkpoint, p: PlanInput): Plan {
     if (fc1 && Math.abs(fc1.shape[0] - dim * p.mlpRatio) >= 1 && isHf(p.layout))
       throw new UserError(`config.json mlp_ratio ${p.mlpRatio} gives an MLP of ${Math.round(dim * p.mlpRatio)} for stage ${s + 1} but tensor ${k.block(s, 0)}.${k.fc1}.weight has shape [${fc1.shape.join(', ')}].`);
     const pw = p.pretrainedWindows?.[s] ?? 0;
-    stages.push({ dim, heads: p.heads[s], depth: p.depths[s], res, window, shift, mlpHidden, coordsWindow: pw > 0 ? pw : window });
+    stages.push({ dim, heads: p.heads[s], depth: p.depths[s], res, window, shift, shiftBeforePad: timm, mlpHidden, coordsWindow: pw > 0 ? pw : window });
   }
   return { ...p, stages };
 }

@@ -100,9 +100,11 @@ export interface TokenPositions {
  * Where each (window, position-in-window) slot of a (S)W-MSA block sits in the un-shifted,
  * un-padded H×W map: pad to multiples of M, roll by −s, partition; so slot (p, q) of window
  * (a, b) holds padded position ((aM + p + s) mod Hp, (bM + q + s) mod Wp). Padding slots are −1.
+ * `shiftBeforePad` is timm's order (roll the H×W map, then pad): slot (i, j) = (aM + p, bM + q)
+ * holds ((i + s) mod H, (j + s) mod W) when i < H and j < W, padding otherwise.
  * This is what puts per-window attention back onto the image.
  */
-export function tokenPositions(H: number, W: number, M: number, shift: number): TokenPositions {
+export function tokenPositions(H: number, W: number, M: number, shift: number, shiftBeforePad = false): TokenPositions {
   checkWindow(H, W, M, shift);
   const { Hp, Wp } = padToWindow(H, W, M);
   const N = M * M;
@@ -113,9 +115,11 @@ export function tokenPositions(H: number, W: number, M: number, shift: number): 
   for (let a = 0; a < Hp / M; a++) {
     for (let b = 0; b < Wp / M; b++) {
       for (let p = 0; p < M; p++) {
-        const r = (a * M + p + shift) % Hp;
+        const i = a * M + p;
+        const r = shiftBeforePad ? (i < H ? (i + shift) % H : H) : (i + shift) % Hp;
         for (let q = 0; q < M; q++) {
-          const c = (b * M + q + shift) % Wp;
+          const j = b * M + q;
+          const c = shiftBeforePad ? (j < W ? (j + shift) % W : W) : (j + shift) % Wp;
           const inside = r < H && c < W;
           row[k] = inside ? r : -1;
           col[k] = inside ? c : -1;

@@ -24,7 +24,7 @@ import { relposOfAnalysis } from '../../../src/core/report/relpos';
 
 const ort = require('onnxruntime-node') as typeof ortType;
 const FIX = resolve('test/fixtures/checkpoints/swin');
-const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16', 'hf_v2_A_base'];
+const NAMES = ['hf_A', 'hf_A_base', 'hf_A_fp16', 'hf_B', 'timm_A', 'timm_A_old', 'hf_v2_A', 'hf_v2_A_pw', 'timm_C_clamped', 'timm_A_old_bf16', 'hf_v2_A_base', 'timm_B_padded'];
 
 interface Ref {
   input: number[];
@@ -33,8 +33,10 @@ interface Ref {
   logits?: number[];
   pooled?: number[];
   relpos: { name: string; table: number[] }[];
-  /** hf_A, hf_B: torch's attention probabilities of every block, [B·nW, heads, N, N] flattened. */
+  /** hf_A, hf_B, timm_B_padded: torch's attention probabilities of every block, [B·nW, heads, N, N] flattened. */
   attention?: number[][];
+  /** timm_B_padded: per block, the stage token (row-major) each window slot holds, −1 for padding, from torch's ops on the indices. */
+  slots?: number[][];
   config: { image: number; patch: number; embed: number; depths: number[]; heads: number[]; window: number };
 }
 const ref = (name: string): Ref => JSON.parse(readFileSync(join(FIX, name, 'reference.json'), 'utf8'));
@@ -188,7 +190,7 @@ describe('Swin checkpoints built into graphs', function () {
   });
 
   it('attention capture: every block\'s Softmax, rows summing to 1, mapped back through the partition, padding and shift', async () => {
-    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A', 'timm_C_clamped']) {
+    for (const name of ['hf_A', 'hf_B', 'timm_A', 'hf_v2_A', 'timm_C_clamped', 'timm_B_padded']) {
       const want = ref(name);
       const { model, folder } = build(join(FIX, name));
       const a = analyzeGraph(model, inferShapes(model));
@@ -211,7 +213,12 @@ describe('Swin checkpoints built into graphs', function () {
           for (let j = 0; j < N; j++) s += data[r * N + j];
           assert.ok(Math.abs(s - 1) < 1e-5, `${name} block ${i} row ${r}: Σ = ${s}`);
         }
-        const g = windowGeometry(st.tokens[0], st.tokens[1], st.window!, b.shift);
+        const g = windowGeometry(st.tokens[0], st.tokens[1], st.window!, b.shift, b.shiftBeforePad);
+        if (want.slots) {
+          // Which token each window slot holds, from torch's own roll, pad and partition of the token indices (−1: padding).
+          const slots = Array.from(g.row, (r, k) => (r < 0 ? -1 : r * st.tokens[1] + g.col[k]));
+          assert.deepEqual(slots, want.slots[i], `${name} block ${i}: window slots`);
+        }
         const map = windowReceivedAttention({ data, dims: [...t.dims] as [number, number, number, number] }, g);
         assert.equal(map.length, st.tokens[0] * st.tokens[1]);
         assert.ok(map.every((v) => Number.isFinite(v) && v > 0));
@@ -222,6 +229,15 @@ describe('Swin checkpoints built into graphs', function () {
         assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
         assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
       }
+      // timm_B_padded: the same maps as hf_B, but timm decides stage 3's window from input_resolution 14 // 4 = 3 (a 3×3 window, no shift) and pads the 4×4 map to 6×6.
+      if (name === 'timm_B_padded') {
+        assert.deepEqual(det.stages.map((s) => s.tokens), [[14, 14], [7, 7], [4, 4]]);
+        assert.deepEqual(det.stages.map((s) => s.window), [4, 4, 3]);
+        assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shift)), [[0, 2], [0, 2], [0, 0]]);
+        // The roll of the shifted blocks runs on the 14×14 and 7×7 maps before they are padded: timm's order.
+        assert.deepEqual(det.stages.map((s) => s.blocks.map((b) => b.shiftBeforePad ?? false)), [[false, true], [false, true], [false, false]]);
+      }
+      if (name === 'hf_B') assert.ok(det.stages.every((s) => s.blocks.every((b) => !b.shiftBeforePad)), 'hf_B pads before it rolls');
       // timm_C_clamped: timm shrinks the 8×8 window to the last stage's 4×4 map (one window, no shift).
       if (name === 'timm_C_clamped') {
         assert.deepEqual(det.stages.map((s) => s.window), [8, 8, 4]);
