@@ -4,7 +4,8 @@
 // the captured run itself (runtime/capture.ts attention() on the same image in this process).
 // Goal: ≤ 1.5 s; the ratio says what the host, the webview and the transfer add over the run.
 // Full weights: random fp32 copies of the structure-only fixture (bench/lib/weights.mjs).
-// Run: node scripts/build.mjs && node bench/attention-e2e.bench.mjs [--keep]   (UNMEASURED so far)
+// Run: node scripts/build.mjs && node bench/attention-e2e.bench.mjs [--keep]   (packages the .vsix first, as
+// the e2e tests do, unless VIT_E2E_VSIX names one; UNMEASURED so far)
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,7 +35,7 @@ fs.writeFileSync(entryFile, [
   from('readModel', 'src/core/onnx/reader'),
   from('writeModel', 'src/core/onnx/writer'),
   from('attention', 'src/runtime/capture'),
-  from('startCodeServer, openWorkbench, explorerContextMenu, findWebviewFrame, launchBrowser, closeBrowser', 'test/e2e/harness'),
+  from('startCodeServer, ensureVsix, openWorkbench, explorerContextMenu, findWebviewFrame, launchBrowser, closeBrowser', 'test/e2e/harness'),
 ].join('\n'));
 const bundle = path.join(tmp, 'node.cjs');
 await esbuild.build({ entryPoints: [entryFile], bundle: true, outfile: bundle, format: 'cjs', platform: 'node', target: 'node20', plugins: [natives], logLevel: 'warning' });
@@ -61,7 +62,9 @@ try {
   const bare = [];
   for (let i = 0; i < ROUNDS; i++) bare.push(await runOnce());
 
-  cs = await lib.startCodeServer({ name: 'attention-bench', settings: { 'vitInspector.modelPath': modelFile } });
+  // The extension under test is the packaged .vsix, as in test/e2e (useWorkbench): without it the
+  // Explorer's context menu has no ViT Inspector entries at all.
+  cs = await lib.startCodeServer({ vsix: lib.ensureVsix(), name: 'attention-bench', settings: { 'vitInspector.modelPath': modelFile } });
   browser = await lib.launchBrowser();
   const page = await lib.openWorkbench(browser, cs, ws);
   await lib.explorerContextMenu(page, 'bag.png', 'Classify Image');
