@@ -208,19 +208,23 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const kIn = p.out(t.kIn);
   const vIn = p.out(t.vIn);
   const base = (group * heads + h) * N * d;
-  const scale = t.qFactor * t.kFactor * t.postFactor;
-  const q = qIn ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
-  const k: number[][] = kIn ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
-  const v: number[][] = vIn ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
+  const scale = t.qFactor * t.kFactor * t.postFactor * t.scoresAlpha;
+  const fused = t.attentionUnsound;
+  const q = qIn && !fused ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
+  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
+  const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
   // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
   const qkvRe = lin(t.qkv, n1);
   const part = (which: number): number[] | null => (qkvRe && qkvRe.length === 3 * C ? qkvRe.slice(which * C + h * d, which * C + (h + 1) * d) : null);
   const kSelf = k[pos] ?? null;
   const vSelf = v[pos] ?? null;
   const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
-  add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
-  add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
-  add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+  if (fused) for (const [id, title] of [['q', 'Query'], ['k', 'Keys'], ['v', 'Values']] as const) unavailable(id, title, fused);
+  else {
+    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
+    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+  }
 
   // ---- scores, + B, + mask, softmax, context ----
   const raw = p.out(t.rawScores);
@@ -231,9 +235,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const scaled = rawRow ? rawRow.map((s) => s * t.postFactor) : null;
   const scores = srow(sIn) ?? [];
   const weightsRow = srow(wOut) ?? [];
-  const re = attentionScores(q, k, scale);
+  const re = fused ? null : attentionScores(q, k, scale);
   const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
-  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale } });
+  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
@@ -247,21 +251,21 @@ export function assembleTrace(p: TraceInput): TraceResult {
       B = b.row;
       bias = { row: b.row, index: b.index, table: Array.from(p.biasTable.subarray(h * R, (h + 1) * R)) };
       const biased = t.biased ? srow(p.out(t.biased)) : null;
-      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
+      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: fused ? undefined : check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
     } else unavailable('bias', '+ relative position bias', 'The relative position bias table could not be read from this graph.');
     if (p.shift > 0) {
       mask = maskRow(p.grid[0], p.grid[1], M, p.shift, group, pos);
       const crossing = mask.filter((m) => m !== 0).length;
-      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
+      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? undefined : check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
     } else if (B) {
       // no mask: the Softmax input is q·kᵀ·scale + B
-      steps[steps.length - 1].check = check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
+      steps[steps.length - 1].check = fused ? undefined : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
     }
   }
   add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context) });
+  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);
@@ -347,7 +351,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
       }
       add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the last stage's ${rows} tokens`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
       const hin = headIn ? Array.from(headIn.data) : null;
-      add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], mean, hin) });
+      // the head may read something else than the mean of the final norm's rows (a pooler): then no check
+      const same = hin !== null && hin.length === mean.length;
+      add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: same ? check(['finalNorm'], mean, hin) : undefined, ...(hin && !same ? { checkUnavailable: `The head reads ${hin.length} values, not the mean of the final LayerNorm's ${Cl}: the pooling is not recomputed.` } : {}) });
     }
     const hinRow = headIn ? Array.from(headIn.data) : null;
     // the head's own output: the logits, or (DeiT) one of the heads the logits average

@@ -68,11 +68,15 @@ export interface TraceTaps {
   qFactor: number;
   kFactor: number;
   postFactor: number;
+  /** a factor QKᵀ's own op applies (FusedMatMul's alpha): already in rawScores */
+  scoresAlpha: number;
   /** after + B (the first add on the scores), and the Softmax input and output */
   biased: string | null;
   softmaxIn: string;
   weights: string;
   vIn: string;
+  /** set when QKᵀ or A·V is an op whose operand layout the recomputation does not read (ONNX Runtime's FusedMatMul): why */
+  attentionUnsound: string | null;
   /** QDQ: the attention weights are quantized before · V */
   weightsQuant: QuantTap | null;
   context: string;
@@ -423,11 +427,15 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     qFactor,
     kFactor,
     postFactor,
+    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
     biased,
     softmaxIn: sm.inputs[0],
     weights: sm.outputs[0],
     vIn: values.inputs[1],
     weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
+    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
+      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
+      : null,
     context: values.outputs[0],
     proj,
     residual1,
