@@ -61,7 +61,9 @@ export async function trace(params: TraceParams): Promise<TraceReply> {
     if (!c) {
       const t = out[name] as ortType.Tensor | undefined;
       if (!t) return undefined;
-      c = { data: outputToFloat32(t.type, t.data, plan.display), dims: t.dims };
+      // a dynamic quantization's zero point is an 8-bit integer tap, not logits
+      const ints = t.type === 'uint8' || t.type === 'int8';
+      c = { data: ints ? Float32Array.from(t.data as ArrayLike<number>) : outputToFloat32(t.type, t.data, plan.display), dims: t.dims };
       cache.set(name, c);
     }
     return c;

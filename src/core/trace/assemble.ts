@@ -7,7 +7,8 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import type { LinearTap, NormTap, TraceTaps } from './plan';
+import type { LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
 
@@ -49,6 +50,15 @@ export interface TraceInput {
 }
 
 const f = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/0+$/, '').replace(/\.$/, ''));
+const typeName = (q: QuantTap): string => (q.signed ? 'int8' : 'uint8');
+/** What a recomputation of a quantized op does, in the formula: the user compares against a dequantized computation, not a float one. */
+function quantNote(l: { weightQuant: QuantTap | null; inputQuant: QuantTap | null } | null | undefined): string {
+  if (!l || (!l.weightQuant && !l.inputQuant)) return '';
+  const parts: string[] = [];
+  if (l.weightQuant) parts.push(`the weight is stored ${typeName(l.weightQuant)} and recomputed dequantized, (W_q − zp)·scale`);
+  if (l.inputQuant) parts.push(`the input is rounded to ${typeName(l.inputQuant)} first${typeof l.inputQuant.scale === 'string' ? ' with the scale computed at run time (dynamic quantization)' : ''}, as the graph does`);
+  return ` — quantized: ${parts.join('; ')}`;
+}
 const row = (c: Captured | undefined, r: number, width: number): number[] | null => {
   if (!c || (r + 1) * width > c.data.length) return null;
   return Array.from(c.data.subarray(r * width, (r + 1) * width));
@@ -63,14 +73,38 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const unavailable = (id: TraceStepId, title: string, why: string): void => add({ id, title, formula: '', shape: [], unavailable: why });
   const check = (from: string[], a: ArrayLike<number> | null, b: ArrayLike<number> | null): TraceStep['check'] | undefined => (a && b ? { recomputedFrom: from, maxAbsDiff: maxAbsDiff(a, b) } : undefined);
   const W = (x: TensorInfo | null | undefined): ArrayLike<number> | null => (x ? p.weights(x) : null);
+  // a quantization parameter: an initializer, or a tensor computed at run time (captured)
+  const Q = (x: TensorInfo | string | null): ArrayLike<number> | null => (x === null ? null : typeof x === 'string' ? p.out(x)?.data ?? null : W(x));
+  /** the weight as the op applies it: dequantized when stored quantized */
+  const Wq = (w: TensorInfo | null, q: QuantTap | null): ArrayLike<number> | null => {
+    const v = W(w);
+    if (!v || !q) return v;
+    const s = Q(q.scale);
+    const z = q.zeroPoint === null ? null : Q(q.zeroPoint);
+    if (!s || (q.zeroPoint !== null && !z)) return null;
+    try {
+      return dequantizeLinear(v, w!.dims, s, z, q.axis);
+    } catch {
+      return null;
+    }
+  };
+  /** the input as the op sees it: rounded to the graph's quantization grid first (one scale per tensor) */
+  const Xq = (x: ArrayLike<number> | null, q: QuantTap | null): ArrayLike<number> | null => {
+    if (!x || !q) return x;
+    const s = Q(q.scale);
+    const z = q.zeroPoint === null ? [0] : Q(q.zeroPoint);
+    if (!s || !z || s.length !== 1 || z.length !== 1) return null;
+    return fakeQuantize(x, s[0], z[0], q.signed ? INT8 : UINT8);
+  };
   const lin = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
     if (!l || !x) return null;
-    const w = W(l.weight);
-    if (!w) return null;
+    const w = Wq(l.weight, l.weightQuant);
+    const xin = Xq(x, l.inputQuant);
+    if (!w || !xin) return null;
     const b = l.bias ? W(l.bias) : undefined;
     if (l.bias && !b) return null;
     try {
-      return linear(x, w, b ?? undefined, l.layout);
+      return linear(xin, w, b ?? undefined, l.layout);
     } catch {
       return null;
     }
@@ -80,6 +114,17 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const g = W(n.gamma);
     const b = n.beta ? W(n.beta) : undefined;
     return g ? layerNorm(x, g, b ?? undefined, n.eps) : null;
+  };
+
+  /** patch · E + b with E and the pixels as the Conv applies them (dequantized, rounded), or null (no sound recomputation) */
+  const embed = (pix: number[]): number[] | null => {
+    const pc = t.patchConv;
+    if (!pc || pc.unsound) return null;
+    const wE = Wq(pc.weight, pc.weightQuant);
+    const x = Xq(pix, pc.inputQuant);
+    const bE = pc.bias ? W(pc.bias) : undefined;
+    if (!wE || !x || (pc.bias && !bE)) return null;
+    return patchEmbedding(x, wE, bE ?? undefined);
   };
 
   // Where the token is: ViT its sequence index; Swin its window after the shift and its place there.
@@ -119,10 +164,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
         unavailable('flatten', 'Flatten', 'See the patch step.');
       }
       const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
-      const wE = W(t.patchConv.weight);
-      const bE = t.patchConv.bias ? W(t.patchConv.bias) : undefined;
-      const re = pix && wE ? patchEmbedding(pix, wE, bE ?? undefined) : null;
-      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj) });
+      const re = pix ? embed(pix) : null;
+      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
       if (T >= extra && t.embedding) {
         const emb = streamRow(t.embedding);
         const pe = t.position ? W(t.position) : null;
@@ -147,9 +190,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
       add({ id: 'patch', title: 'Patch partition', formula: `patch (${r}, ${c}): ${kh}×${kw}×${ch} pixels`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
       add({ id: 'flatten', title: 'Flatten', formula: `${kh}²·${ch} = ${pix.length} values`, shape: [pix.length], values: pix });
       const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
-      const wE = W(t.patchConv.weight);
-      const bE = t.patchConv.bias ? W(t.patchConv.bias) : undefined;
-      add({ id: 'projection', title: 'Linear embedding', formula: `x_p·E + b → C = ${proj.length}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], wE ? patchEmbedding(pix, wE, bE ?? undefined) : null, proj) });
+      add({ id: 'projection', title: 'Linear embedding', formula: `x_p·E + b → C = ${proj.length}${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], embed(pix), proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
     }
     const M = p.window!;
     const nW = Math.ceil(p.grid[0] / M) * Math.ceil(p.grid[1] / M);
@@ -167,19 +208,23 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const kIn = p.out(t.kIn);
   const vIn = p.out(t.vIn);
   const base = (group * heads + h) * N * d;
-  const scale = t.qFactor * t.kFactor * t.postFactor;
-  const q = qIn ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
-  const k: number[][] = kIn ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
-  const v: number[][] = vIn ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
+  const scale = t.qFactor * t.kFactor * t.postFactor * t.scoresAlpha;
+  const fused = t.attentionUnsound;
+  const q = qIn && !fused ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
+  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
+  const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
   // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
   const qkvRe = lin(t.qkv, n1);
   const part = (which: number): number[] | null => (qkvRe && qkvRe.length === 3 * C ? qkvRe.slice(which * C + h * d, which * C + (h + 1) * d) : null);
   const kSelf = k[pos] ?? null;
   const vSelf = v[pos] ?? null;
   const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
-  add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
-  add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
-  add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+  if (fused) for (const [id, title] of [['q', 'Query'], ['k', 'Keys'], ['v', 'Values']] as const) unavailable(id, title, fused);
+  else {
+    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
+    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+  }
 
   // ---- scores, + B, + mask, softmax, context ----
   const raw = p.out(t.rawScores);
@@ -190,9 +235,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const scaled = rawRow ? rawRow.map((s) => s * t.postFactor) : null;
   const scores = srow(sIn) ?? [];
   const weightsRow = srow(wOut) ?? [];
-  const re = attentionScores(q, k, scale);
+  const re = fused ? null : attentionScores(q, k, scale);
   const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
-  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale } });
+  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
@@ -206,21 +251,21 @@ export function assembleTrace(p: TraceInput): TraceResult {
       B = b.row;
       bias = { row: b.row, index: b.index, table: Array.from(p.biasTable.subarray(h * R, (h + 1) * R)) };
       const biased = t.biased ? srow(p.out(t.biased)) : null;
-      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
+      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: fused ? undefined : check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
     } else unavailable('bias', '+ relative position bias', 'The relative position bias table could not be read from this graph.');
     if (p.shift > 0) {
       mask = maskRow(p.grid[0], p.grid[1], M, p.shift, group, pos);
       const crossing = mask.filter((m) => m !== 0).length;
-      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
+      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? undefined : check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
     } else if (B) {
       // no mask: the Softmax input is q·kᵀ·scale + B
-      steps[steps.length - 1].check = check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
+      steps[steps.length - 1].check = fused ? undefined : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
     }
   }
   add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: check(['softmax', 'v'], weightedSum(weightsRow, v), context) });
+  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);
@@ -228,7 +273,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
   const projOut = windowRow(t.proj?.output);
-  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });
+  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });
   else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
   const r1 = streamRow(t.residual1);
   if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i]) : null, r1) });
@@ -247,7 +292,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const hidRe = fc1Re ? fc1Re.map(gelu) : fc1Out ? fc1Out.map(gelu) : null;
     const outRe = lin(t.fc2, hidRe);
     const r = p.mlpRatio ?? hidW / C;
-    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}`, shape: [C], values: mlpOut, check: outRe ? check(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? check(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
   } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
   const output = streamRow(t.output) ?? [];
   if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i]) : null, output) });
@@ -306,14 +351,16 @@ export function assembleTrace(p: TraceInput): TraceResult {
       }
       add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the last stage's ${rows} tokens`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
       const hin = headIn ? Array.from(headIn.data) : null;
-      add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], mean, hin) });
+      // the head may read something else than the mean of the final norm's rows (a pooler): then no check
+      const same = hin !== null && hin.length === mean.length;
+      add({ id: 'pool', title: 'Average pooling', formula: `the mean over the ${rows} tokens`, shape: [Cl], values: hin ?? undefined, check: same ? check(['finalNorm'], mean, hin) : undefined, ...(hin && !same ? { checkUnavailable: `The head reads ${hin.length} values, not the mean of the final LayerNorm's ${Cl}: the pooling is not recomputed.` } : {}) });
     }
     const hinRow = headIn ? Array.from(headIn.data) : null;
     // the head's own output: the logits, or (DeiT) one of the heads the logits average
     const headOut = t.head ? p.out(t.head.output) : undefined;
     const own = headOut ? Array.from(headOut.data) : logits;
     const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
-    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}`, shape: [own.length], values: own, check: check(['pool', 'W_head'], lin(t.head, hinRow), own) });
+    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: check(['pool', 'W_head'], lin(t.head, hinRow), own) });
   } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
   const probs = softmax(logits);
   const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);

@@ -8,10 +8,23 @@
 import type { Detection } from '../arch/detect';
 import { scalarOf } from '../arch/explain';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
-import { attrFloat, attrInt } from '../onnx/model';
+import { attrFloat, attrInt, attrInts } from '../onnx/model';
+import { DataType } from '../onnx/proto';
 import type { GraphAnalysis } from '../graph/structure';
 import { chain, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
+
+/**
+ * How the graph quantizes an operand before an op (core/trace/quantize.ts): a constant scale and zero
+ * point (initializers), or ones computed at run time (DynamicQuantizeLinear's outputs: tensor names,
+ * captured with the taps).
+ */
+export interface QuantTap {
+  scale: TensorInfo | string;
+  zeroPoint: TensorInfo | string | null;
+  axis: number;
+  signed: boolean;
+}
 
 /** A weighted linear layer: its weight (layout as stored), bias and output (after the bias add). */
 export interface LinearTap {
@@ -19,6 +32,10 @@ export interface LinearTap {
   weight: TensorInfo;
   /** "outIn": [out, in] (Gemm transB=1, Conv); "inOut": [in, out] (MatMul). */
   layout: 'outIn' | 'inOut';
+  /** the weight is stored quantized: the op applies (W_q − zp)·scale */
+  weightQuant: QuantTap | null;
+  /** the op's input is quantized first (QDQ, DynamicQuantizeLinear): the op sees fakeQuantize(input) */
+  inputQuant: QuantTap | null;
   bias: TensorInfo | null;
   /** the layer's input and its output (after the bias add when the bias is a separate Add) */
   input: string;
@@ -36,7 +53,7 @@ export interface NormTap {
 
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
-  patchConv: { node: number; output: string; weight: TensorInfo | null; bias: TensorInfo | null; kernel: [number, number] } | null;
+  patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null } | null;
   /** block 0's input: the tokens after embedding (+ position) */
   embedding: string | null;
   /** the additive position embedding (ViT), when one initializer is added to the tokens */
@@ -51,11 +68,17 @@ export interface TraceTaps {
   qFactor: number;
   kFactor: number;
   postFactor: number;
+  /** a factor QKᵀ's own op applies (FusedMatMul's alpha): already in rawScores */
+  scoresAlpha: number;
   /** after + B (the first add on the scores), and the Softmax input and output */
   biased: string | null;
   softmaxIn: string;
   weights: string;
   vIn: string;
+  /** set when QKᵀ or A·V is an op whose operand layout the recomputation does not read (ONNX Runtime's FusedMatMul): why */
+  attentionUnsound: string | null;
+  /** QDQ: the attention weights are quantized before · V */
+  weightsQuant: QuantTap | null;
   context: string;
   proj: LinearTap | null;
   residual1: string | null;
@@ -109,8 +132,8 @@ function normAt(a: GraphAnalysis, node: number): NormTap {
     return {
       input: n.inputs[0],
       output: n.outputs[0],
-      gamma: a.initializers.get(n.inputs[1]) ?? null,
-      beta: n.inputs[2] ? a.initializers.get(n.inputs[2]) ?? null : null,
+      gamma: constBehind(a, n.inputs[1]),
+      beta: n.inputs[2] ? constBehind(a, n.inputs[2]) : null,
       eps: attrFloat(n, 'epsilon', 1e-5),
     };
   }
@@ -125,34 +148,148 @@ function normBefore(a: GraphAnalysis, from: string, through = TOKEN_LAYOUT): Nor
   return i === null ? null : normAt(a, i);
 }
 
+/** Casts between float types (fp16/bf16 → fp32 is exact) and Identity: the values are the initializer's. */
+const VALUE_SAME = (a: GraphAnalysis, i: number): boolean => {
+  const n = a.nodes[i];
+  return n.opType === 'Identity' || (n.opType === 'Cast' && attrInt(n, 'to', 0) === DataType.FLOAT);
+};
+
+/** A constant the op reads (bias, γ, β, a position embedding): the initializer behind Casts to float. */
+function constBehind(a: GraphAnalysis, name: string | undefined): TensorInfo | null {
+  for (let depth = 0; name && depth < 4; depth++) {
+    const t = a.initializers.get(name);
+    if (t) return t;
+    const p = a.producer.get(name);
+    if (p === undefined || !VALUE_SAME(a, p)) return null;
+    name = a.nodes[p].inputs[0];
+  }
+  return null;
+}
+
+const SIGNED = new Set<number>([DataType.INT8]);
+
+/** A constant scale / zero point of a Q or DQ node, or undefined when it is not an initializer (no sound recomputation). */
+function quantOf(a: GraphAnalysis, node: number, quantized: TensorInfo | null): QuantTap | undefined {
+  const n = a.nodes[node];
+  const scale = constBehind(a, n.inputs[1]);
+  const zp = n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
+  if (!scale || (n.inputs[2] && !zp)) return undefined;
+  const type = zp?.dataType ?? quantized?.dataType ?? DataType.UINT8;
+  return { scale, zeroPoint: zp, axis: attrInt(n, 'axis', 1), signed: SIGNED.has(type) };
+}
+
+/**
+ * The weight as the op applies it: the initializer, read through Casts to float, a DequantizeLinear
+ * (its scale and zero point) and a 2-D Transpose (the layout flips). Null when the path is anything
+ * else (the op would not apply the values as stored).
+ */
+function appliedWeight(a: GraphAnalysis, name: string): { tensor: TensorInfo; quant: QuantTap | null; transposed: boolean } | null {
+  let quant: QuantTap | null = null;
+  let transposed = false;
+  for (let depth = 0; depth < 6; depth++) {
+    const t = a.initializers.get(name);
+    if (t) return { tensor: t, quant, transposed };
+    const p = a.producer.get(name);
+    if (p === undefined) return null;
+    const n = a.nodes[p];
+    if (VALUE_SAME(a, p)) name = n.inputs[0];
+    else if (n.opType === 'DequantizeLinear' && !quant) {
+      const q = quantOf(a, p, a.initializers.get(n.inputs[0]) ?? null);
+      if (!q) return null;
+      quant = q;
+      name = n.inputs[0];
+    } else if (n.opType === 'Transpose' && !quant && String(attrInts(n, 'perm') ?? []) === '1,0') {
+      transposed = !transposed;
+      name = n.inputs[0];
+    } else return null;
+  }
+  return null;
+}
+
+/**
+ * An activation as the op receives it: DequantizeLinear(QuantizeLinear(x)) with constant scales (QDQ)
+ * or DynamicQuantizeLinear(x) (the scale and zero point are its outputs, captured): the float x the
+ * graph rounds, and how. Anything else: the tensor itself, unquantized.
+ */
+function appliedInput(a: GraphAnalysis, name: string): { input: string; quant: QuantTap | null } | null {
+  const p = a.producer.get(name);
+  if (p === undefined) return { input: name, quant: null };
+  const n = a.nodes[p];
+  if (n.opType === 'DynamicQuantizeLinear') return { input: n.inputs[0], quant: { scale: n.outputs[1], zeroPoint: n.outputs[2], axis: 1, signed: false } };
+  if (n.opType === 'QuantizeLinear') return null; // integer codes fed straight to a float op: not a layer we recompute
+  if (n.opType !== 'DequantizeLinear') return { input: name, quant: null };
+  const qn = a.producer.get(n.inputs[0]);
+  if (qn === undefined || a.nodes[qn].opType !== 'QuantizeLinear') return null;
+  const dq = quantOf(a, p, null);
+  const q = quantOf(a, qn, null);
+  // the same scale and zero point on both sides, per tensor: what the next op sees is fakeQuantize(x)
+  if (!dq || !q || dq.scale !== q.scale || dq.zeroPoint !== q.zeroPoint || (q.scale as TensorInfo).dims.some((x) => x !== 1)) return null;
+  return { input: a.nodes[qn].inputs[0], quant: q };
+}
+
+/** QDQ: how the attention weights are rounded before · V (null: not quantized, or A·V reads the Softmax as is). */
+function weightsQuantOf(a: GraphAnalysis, vA: string, softmaxOut: string): QuantTap | null {
+  if (vA === softmaxOut) return null;
+  const inp = appliedInput(a, vA);
+  return inp && inp.input === softmaxOut ? inp.quant : null;
+}
+
 /** The linear layer at node i: weight, layout and bias (a Gemm's C, or the Add after a MatMul). */
 function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
   const n = a.nodes[i];
-  const w = a.weightOf.get(i);
-  if (!w) return null;
-  const wIn = n.inputs[1];
-  // a weight seen through a Transpose/Reshape is not in the layout stored: no recomputation
-  const direct = wIn === w.name;
+  if (!a.weightOf.get(i)) return null;
   let layout: 'outIn' | 'inOut';
   let bias: TensorInfo | null = null;
   let output = n.outputs[0];
-  if (n.opType === 'Gemm') {
-    if (attrInt(n, 'transA', 0) || attrFloat(n, 'alpha', 1) !== 1) return null;
-    layout = attrInt(n, 'transB', 0) ? 'outIn' : 'inOut';
-    bias = n.inputs[2] ? a.initializers.get(n.inputs[2]) ?? null : null;
-  } else if (n.opType === 'MatMul') {
-    layout = 'inOut';
+  const biasAfter = (): void => {
     const cs = a.consumers.get(output) ?? [];
     if (cs.length === 1 && a.nodes[cs[0]].opType === 'Add') {
-      const b = a.nodes[cs[0]].inputs.find((x) => x && x !== output && a.initializers.has(x));
+      const b = a.nodes[cs[0]].inputs.find((x) => x && x !== output && constBehind(a, x));
       if (b) {
-        bias = a.initializers.get(b)!;
+        bias = constBehind(a, b);
         output = a.nodes[cs[0]].outputs[0];
       }
     }
+  };
+  let w: ReturnType<typeof appliedWeight>;
+  if (n.opType === 'Gemm') {
+    if (attrInt(n, 'transA', 0) || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1) return null;
+    layout = attrInt(n, 'transB', 0) ? 'outIn' : 'inOut';
+    w = appliedWeight(a, n.inputs[1]);
+    if (n.inputs[2]) {
+      bias = constBehind(a, n.inputs[2]);
+      if (!bias) return null;
+    }
+  } else if (n.opType === 'MatMul') {
+    layout = 'inOut';
+    w = appliedWeight(a, n.inputs[1]);
+    biasAfter();
+  } else if (n.opType === 'MatMulInteger') {
+    // (A − a_zp)·(B − b_zp) → Cast → × (a_scale · b_scale) [→ + bias]: B dequantized with b_scale, b_zp
+    layout = 'inOut';
+    const init = a.initializers.get(n.inputs[1]);
+    const bzp = n.inputs[3] ? a.initializers.get(n.inputs[3]) : null;
+    const cast = (a.consumers.get(output) ?? []).map((c) => a.nodes[c]);
+    if (!init || (n.inputs[3] && !bzp) || cast.length !== 1 || cast[0].opType !== 'Cast') return null;
+    const mul = (a.consumers.get(cast[0].outputs[0]) ?? []).map((c) => a.nodes[c]);
+    if (mul.length !== 1 || mul[0].opType !== 'Mul') return null;
+    const other = mul[0].inputs.find((x) => x !== cast[0].outputs[0])!;
+    const sp = a.producer.get(other);
+    const scaleIn = sp !== undefined && a.nodes[sp].opType === 'Mul' ? a.nodes[sp].inputs : [];
+    const dql = a.producer.get(n.inputs[0]);
+    const aScale = dql !== undefined && a.nodes[dql].opType === 'DynamicQuantizeLinear' ? a.nodes[dql].outputs[1] : null;
+    const bScale = scaleIn.length === 2 && aScale && scaleIn.includes(aScale) ? constBehind(a, scaleIn.find((x) => x !== aScale)) : null;
+    if (!bScale) return null;
+    w = { tensor: init, quant: { scale: bScale, zeroPoint: bzp ?? null, axis: 1, signed: SIGNED.has(init.dataType) }, transposed: false };
+    output = mul[0].outputs[0];
+    biasAfter();
   } else return null;
-  if (!direct) return null;
-  return { node: i, weight: w, layout, bias, input: n.inputs[0], output };
+  if (!w) return null;
+  if (w.transposed) layout = layout === 'outIn' ? 'inOut' : 'outIn';
+  const inp = appliedInput(a, n.inputs[0]);
+  if (!inp) return null;
+  if (n.opType === 'MatMulInteger' && !inp.quant) return null;
+  return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, bias, input: inp.input, output };
 }
 
 /** An Add joining two computed tensors (a residual connection). */
@@ -248,8 +385,23 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   let patchConv: TraceTaps['patchConv'] = null;
   if (a.patchEmbed !== null && CONV_LIKE.has(a.nodes[a.patchEmbed].opType)) {
     const n = a.nodes[a.patchEmbed];
-    const w = a.weightOf.get(a.patchEmbed) ?? null;
-    patchConv = { node: a.patchEmbed, output: n.outputs[0], weight: w, bias: n.inputs[2] ? a.initializers.get(n.inputs[2]) ?? null : null, kernel: [w?.dims[2] ?? 0, w?.dims[3] ?? 0] };
+    const w = appliedWeight(a, n.inputs[1]);
+    const inp = appliedInput(a, n.inputs[0]);
+    const dims = w?.tensor.dims ?? a.weightOf.get(a.patchEmbed)?.dims ?? [];
+    let out = n.outputs[0];
+    let unsound: string | null = null;
+    if (n.domain === 'com.microsoft.nchwc') {
+      // ONNX Runtime's NCHWc Conv: its output is blocked by channel until ReorderOutput; its weight is
+      // stored reordered for those kernels, not as the model's [C, 3, p, p]
+      const ro = (a.consumers.get(out) ?? []).find((c) => a.nodes[c].opType === 'ReorderOutput');
+      if (ro !== undefined && attrInt(a.nodes[ro], 'channels_last', 0) === 0) out = a.nodes[ro].outputs[0];
+      else out = '';
+      unsound = 'ONNX Runtime stores this Conv\'s weight reordered for its blocked NCHWc kernels, not as E: the recomputation is not shown.';
+    }
+    if (!w || w.transposed || !inp) unsound ??= 'The patch-embedding Conv does not apply its weight as stored (or its input is quantized in a way not recomputed): the recomputation is not shown.';
+    const bias = n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
+    if (n.inputs[2] && !bias) unsound ??= 'The patch-embedding Conv\'s bias is not a constant: the recomputation is not shown.';
+    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel: [dims[2] ?? 0, dims[3] ?? 0], unsound };
   }
   const first = a.attentions.find((x) => x.softmax === blocks[0].softmax)!;
   const firstNorm = first.qkv[0] !== undefined ? normBefore(a, a.nodes[first.qkv[0]].inputs[0]) : null;
@@ -258,8 +410,8 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   if (embedding !== null) {
     const p = a.producer.get(embedding);
     if (p !== undefined && a.nodes[p].opType === 'Add') {
-      const init = a.nodes[p].inputs.find((x) => x && a.initializers.has(x));
-      if (init) position = a.initializers.get(init)!;
+      const init = a.nodes[p].inputs.find((x) => x && constBehind(a, x));
+      if (init) position = constBehind(a, init);
     }
   }
   return {
@@ -275,10 +427,15 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     qFactor,
     kFactor,
     postFactor,
+    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
     biased,
     softmaxIn: sm.inputs[0],
     weights: sm.outputs[0],
     vIn: values.inputs[1],
+    weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
+    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
+      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
+      : null,
     context: values.outputs[0],
     proj,
     residual1,
@@ -302,5 +459,9 @@ export function tapTensors(t: TraceTaps): string[] {
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
     t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
   ];
+  // run-time quantization scales and zero points (DynamicQuantizeLinear's outputs)
+  for (const l of [t.qkv, t.proj, t.fc1, t.fc2, t.merge?.reduction, t.head]) {
+    for (const x of [l?.inputQuant?.scale, l?.inputQuant?.zeroPoint]) if (typeof x === 'string') names.push(x);
+  }
   return [...new Set(names.filter((x): x is string => !!x && x !== t.logits))];
 }

@@ -69,6 +69,8 @@ export interface TraceStep {
   shape: number[];
   check?: TraceCheck;
   // ---- additive ----
+  /** set when the step's values are shown but recomputing them is not sound on this graph, and why */
+  checkUnavailable?: string;
   /** set when the step cannot be shown on this graph (fused attention, a tensor not found); no values */
   unavailable?: string;
   /** the step's values for the token, row-major over `shape` (only when not in `tensors`) */

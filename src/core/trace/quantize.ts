@@ -1,0 +1,71 @@
+/**
+ * Quantized weights and activations as ONNX applies them, for the step-through's recomputations:
+ * DequantizeLinear  y = (x − zero_point)·scale            (per tensor, or per channel along `axis`)
+ * QuantizeLinear    y = saturate(round(x / scale) + zero_point), round half to even
+ * DynamicQuantizeLinear is QuantizeLinear to uint8 with a scale and zero point computed at run time;
+ * MatMulInteger (A − a_zp)·(B − b_zp), cast and times a_scale·b_scale, is the float product of the two
+ * dequantized operands. A recomputation from the weights as stored (the int8 codes) or from the float
+ * activation the graph rounded first would be a different computation, not a check of this one.
+ */
+
+/** The integer range a quantized tensor saturates to. */
+export interface QuantRange {
+  min: number;
+  max: number;
+}
+export const UINT8: QuantRange = { min: 0, max: 255 };
+export const INT8: QuantRange = { min: -128, max: 127 };
+
+/** Round half to even, as ONNX QuantizeLinear (and std::nearbyint in its default mode) rounds. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds .5 up: on an exact tie take the even neighbour
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Which channel element i of a row-major tensor of `dims` belongs to along `axis`. */
+function channelOf(i: number, dims: readonly number[], axis: number): number {
+  let stride = 1;
+  for (let k = dims.length - 1; k > axis; k--) stride *= dims[k];
+  return Math.floor(i / stride) % dims[axis];
+}
+
+function axisOf(dims: readonly number[], axis: number): number {
+  const ax = axis < 0 ? axis + dims.length : axis;
+  if (ax < 0 || ax >= dims.length) throw new Error(`Quantization axis ${axis} is outside a tensor of rank ${dims.length}.`);
+  return ax;
+}
+
+/**
+ * DequantizeLinear: (q − zp)·scale. `scale` has one value (per tensor) or dims[axis] values (per
+ * channel); `zeroPoint` the same count, or null for 0.
+ */
+export function dequantizeLinear(q: ArrayLike<number>, dims: readonly number[], scale: ArrayLike<number>, zeroPoint: ArrayLike<number> | null, axis = 1): Float32Array {
+  const out = new Float32Array(q.length);
+  if (zeroPoint && zeroPoint.length !== scale.length) throw new Error(`A zero point of ${zeroPoint.length} values does not match a scale of ${scale.length}.`);
+  if (scale.length === 1) {
+    const s = scale[0];
+    const z = zeroPoint ? zeroPoint[0] : 0;
+    for (let i = 0; i < q.length; i++) out[i] = (q[i] - z) * s;
+    return out;
+  }
+  const ax = axisOf(dims, axis);
+  if (dims[ax] !== scale.length) throw new Error(`A per-channel scale of ${scale.length} values does not match axis ${axis} of [${dims.join(', ')}].`);
+  for (let i = 0; i < q.length; i++) {
+    const c = channelOf(i, dims, ax);
+    out[i] = (q[i] - (zeroPoint ? zeroPoint[c] : 0)) * scale[c];
+  }
+  return out;
+}
+
+/** QuantizeLinear with one scale and zero point: saturate(round(x / scale) + zp) — the integer codes. */
+export function quantizeLinear(x: ArrayLike<number>, scale: number, zeroPoint: number, range: QuantRange): number[] {
+  if (!(scale > 0)) throw new Error(`A quantization scale must be positive, got ${scale}.`);
+  // x / scale in float32, as ONNX Runtime divides: the tie cases round the same way
+  return Array.from(x, (v) => Math.min(range.max, Math.max(range.min, roundHalfEven(Math.fround(v / scale)) + zeroPoint)));
+}
+
+/** QuantizeLinear then DequantizeLinear with the same scale and zero point: the value the next op sees. */
+export function fakeQuantize(x: ArrayLike<number>, scale: number, zeroPoint: number, range: QuantRange): number[] {
+  return quantizeLinear(x, scale, zeroPoint, range).map((q) => Math.fround((q - zeroPoint) * scale));
+}

@@ -1,0 +1,46 @@
+/**
+ * The dequantization the step-through recomputes quantized graphs with (core/trace/quantize.ts):
+ * the ONNX operator spec's own examples for QuantizeLinear and DequantizeLinear, per-channel axes,
+ * round half to even, saturation, and MatMulInteger's integer product equal to the float product of
+ * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
+ */
+import assert from 'node:assert/strict';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { linear } from '../../../src/core/trace/linear';
+
+describe('trace: quantize and dequantize as ONNX does', () => {
+  it('QuantizeLinear: the spec example (scale 2, zero point 128, uint8) — ties to even, saturation at 0 and 255', () => {
+    assert.deepEqual(quantizeLinear([0, 2, 3, 1000, -254, -1000], 2, 128, UINT8), [128, 129, 130, 255, 1, 0]);
+    assert.deepEqual(quantizeLinear([1, 3, 5, -1, -3], 2, 0, INT8), [0, 2, 2, 0, -2]);
+    assert.deepEqual(quantizeLinear([1e6, -1e6], 0.5, 0, INT8), [127, -128]);
+    assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven), [0, 2, 2, -0, -2, 2, 3]);
+    assert.throws(() => quantizeLinear([1], 0, 0, UINT8), /positive/);
+  });
+
+  it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {
+    assert.deepEqual(Array.from(dequantizeLinear([0, 3, 128, 255], [4], [2], [128])), [-256, -250, 0, 254]);
+    // [2, 3] weight, one scale per row (axis 0) with zero points, then one per column (axis 1)
+    assert.deepEqual(Array.from(dequantizeLinear([1, 2, 3, 4, 5, 6], [2, 3], [0.5, 2], [1, 0], 0)), [0, 0.5, 1, 8, 10, 12]);
+    assert.deepEqual(Array.from(dequantizeLinear([1, 2, 3, 4, 5, 6], [2, 3], [1, 2, 3], null, 1)), [1, 4, 9, 4, 10, 18]);
+    assert.deepEqual(Array.from(dequantizeLinear([1, 2, 3, 4, 5, 6], [2, 3], [1, 2, 3], null, -1)), [1, 4, 9, 4, 10, 18]);
+    assert.throws(() => dequantizeLinear([1, 2, 3, 4], [2, 2], [1, 2, 3], null, 1), /does not match axis/);
+  });
+
+  it('MatMulInteger (x_q − x_zp)·(W_q − W_zp)·x_s·W_s is the float product of fake-quantized x and dequantized W', () => {
+    const x = [0.31, -1.7, 2.25, 0.004];
+    const xs = 4 / 255;
+    const xz = 110;
+    const wq = [12, -7, 100, -128, 3, 55, -20, 9]; // [in 4, out 2], int8
+    const wz = [0];
+    const ws = [0.013];
+    const xq = quantizeLinear(x, xs, xz, UINT8);
+    const integer = [0, 1].map((o) => xq.reduce((s, q, i) => s + (q - xz) * (wq[i * 2 + o] - wz[0]), 0) * (xs * ws[0]));
+    const float = linear(fakeQuantize(x, xs, xz, UINT8), dequantizeLinear(wq, [4, 2], ws, wz), undefined, 'inOut');
+    for (let o = 0; o < 2; o++) assert.ok(Math.abs(integer[o] - float[o]) < 1e-6, `output ${o}: ${integer[o]} vs ${float[o]}`);
+    // and not the product of the raw codes, nor of the unrounded x
+    const raw = linear(x, wq, undefined, 'inOut');
+    assert.ok(Math.abs(raw[0] - integer[0]) > 1);
+    const unrounded = linear(x, dequantizeLinear(wq, [4, 2], ws, wz), undefined, 'inOut');
+    assert.ok(Math.max(...unrounded.map((v, o) => Math.abs(v - integer[o]))) > 1e-4);
+  });
+});
