@@ -325,6 +325,44 @@ def short(v):
     return v
 
 
+def torchvision_slots(model, depths):
+    """Per block, the stage token (row-major) each window slot holds, −1 for padding: torchvision's
+    shifted_window_attention (F.pad, shift 0 when the window covers the padded map, torch.roll,
+    partition) applied to the token indices. Hugging Face's SwinLayer does the same."""
+    import torch.nn.functional as F
+    out = []
+    H = model._fixture_grid
+    for s in range(len(depths)):
+        if s:
+            H = -(-H // 2)
+        for blk in model.features[2 * s + 1]:
+            M = blk.attn.window_size[0]
+            sh = blk.attn.shift_size[0]
+            idx = torch.arange(H * H, dtype=torch.float32).view(1, H, H, 1)
+            p = (M - H % M) % M
+            idx = F.pad(idx, (0, 0, 0, p, 0, p), value=-1.0)
+            Hp = H + p
+            if M >= Hp:
+                sh = 0
+            if sh:
+                idx = torch.roll(idx, shifts=(-sh, -sh), dims=(1, 2))
+            out.append(idx.view(1, Hp // M, M, Hp // M, M, 1).permute(0, 1, 3, 2, 4, 5).reshape(-1).long().tolist())
+    return out
+
+
+def image_reference(model, name, size, seed):
+    """A size×size PNG of seeded random pixels beside the checkpoint (image.png), and torch's logits
+    and attention for it. At the model's own size the configs here neither resize nor crop it, so
+    the input is (px/255 − mean)/std, what the inference process computes from the file."""
+    from PIL import Image
+    px = torch.randint(0, 256, (size, size, 3), generator=torch.Generator().manual_seed(seed), dtype=torch.uint8)
+    Image.fromarray(px.numpy(), 'RGB').save(os.path.join(ROOT, name, 'image.png'))
+    x = ((px.double() / 255 - torch.tensor(MEAN, dtype=torch.float64)) / torch.tensor(STD, dtype=torch.float64)).float().permute(2, 0, 1).unsqueeze(0)
+    with torch.no_grad():
+        logits = model(x)[0].tolist()
+    return {'file': 'image.png', 'logits': logits, 'attention': attention_maps(model, x)}
+
+
 def save(name, tensors, config, ref, pre=None):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -367,7 +405,14 @@ def main():
                     'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')},
                     'torch': torch.__version__}
         hf_cfg = hf_config('SwinForImageClassification', c['image'], c['patch'], c['embed'], c['depths'], c['heads'], c['window'], c['classes'])
-        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, {**base_ref, 'logits': logits, 'attention': attention_maps(model, x)}, preprocessor(c['image']))
+        hf_ref = {**base_ref, 'logits': logits, 'attention': attention_maps(model, x)}
+        if tag == 'B':
+            hf_ref['slots'] = torchvision_slots(model, c['depths'])
+        save(f'hf_{tag}', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, hf_ref, preprocessor(c['image']))
+        if tag == 'B':  # the padded maps through the inference process, from an image file
+            os.makedirs(os.path.join(ROOT, 'hf_B'), exist_ok=True)
+            hf_ref['image'] = image_reference(model, 'hf_B', c['image'], 202)
+            save('hf_B', hf_keys(sd, c['depths'], 'swin.', True), hf_cfg, hf_ref, preprocessor(c['image']))
         if tag != 'A':
             continue
         head_params = sd['head.weight'].numel() + sd['head.bias'].numel()
@@ -538,6 +583,9 @@ def timm_padded():
            'windows': [w for _, w, _, _ in plan], 'shifts': [sh for _, _, sh, _ in plan], 'slots': block_slots,
            'config': {k: c[k] for k in ('image', 'patch', 'embed', 'depths', 'heads', 'window')}, 'torch': torch.__version__}
     cfg = timm_config(28, 2, 8, c['depths'], c['heads'], 4, 5)
+    cfg['pretrained_cfg']['crop_pct'] = 1.0  # resize to 28 // 1.0 and crop 28: image.png is used as it is
+    save('timm_B_padded', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
+    ref['image'] = image_reference(model, 'timm_B_padded', 28, 204)
     save('timm_B_padded', timm_keys(model.state_dict(), c['depths'], model, True), cfg, ref)
 
 

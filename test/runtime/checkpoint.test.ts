@@ -62,6 +62,46 @@ describe('checkpoints through the inference process', function () {
     assert.equal(attentionDocument(r).rollout?.length, 16);
   });
 
+  // Swin maps that are not whole windows: hf_B pads 14→16 and 7→8 and then rolls (torchvision, HF); timm_B_padded rolls
+  // and then pads, and takes stage 3's window from timm's input_resolution 14 // 4 = 3. References: the torch modules
+  // run on image.png (tools/make_swin_checkpoint_fixtures.py), and torch's own roll/pad/partition of the token indices.
+  const padded: Record<string, { windows: number[]; shifts: number[] }> = {
+    hf_B: { windows: [4, 4, 4, 4, 4, 4], shifts: [0, 2, 0, 2, 0, 0] },
+    timm_B_padded: { windows: [4, 4, 4, 4, 3, 3], shifts: [0, 2, 0, 2, 0, 0] },
+  };
+  for (const [name, plan] of Object.entries(padded)) {
+    it(`${name}: a Swin checkpoint on padded maps gives torch's logits and attention, each map placed back where torch's roll and pad put its tokens`, async () => {
+      const dir = join(FIX, 'swin', name);
+      const want: { slots: number[][]; image: { file: string; logits: number[]; attention: number[][] } } = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+      const r = await client.request('attention', { model: dir, image: join(dir, want.image.file), order: ['cpu'] });
+      assert.equal(r.family, 'swin');
+      assert.deepEqual(r.warnings, []);
+      const dl = maxAbs(r.logits, want.image.logits);
+      assert.ok(dl <= 1e-4, `${name}: logits max |Δ| ${dl}`);
+      assert.deepEqual(r.layers.map((l) => [l.grid, l.window, l.shift]), plan.windows.map((m, i) => [[[14, 14], [7, 7], [4, 4]][Math.floor(i / 2)], m, plan.shifts[i]]));
+      const doc = attentionDocument(r);
+      r.layers.forEach((l, i) => {
+        const d = maxAbs(l.data!, want.image.attention[i]);
+        assert.ok(d < 1e-5, `${name} ${l.name}: attention max |Δ| ${d}`);
+        // Mean attention each token receives in its window (padding queries left out), placed by torch's slots.
+        const [G, H, N] = l.dims;
+        const slots = want.slots[i];
+        const exp = new Float64Array(l.grid[0] * l.grid[1]);
+        for (let w = 0; w < G; w++) {
+          const q = [...Array(N).keys()].filter((k) => slots[w * N + k] >= 0);
+          for (let j = 0; j < N; j++) {
+            if (slots[w * N + j] < 0) continue;
+            let sum = 0;
+            for (let h = 0; h < H; h++) for (const k of q) sum += l.data![((w * H + h) * N + k) * N + j];
+            exp[slots[w * N + j]] = sum / (q.length * H);
+          }
+        }
+        const dm = maxAbs(doc.layers[i].map, exp);
+        assert.ok(dm < 1e-6, `${name} ${l.name}: map max |Δ| ${dm} against torch's placement`);
+      });
+    });
+  }
+
   it('classify refuses a base model (no head) and says what it is', async () => {
     await assert.rejects(client.request('classify', { model: join(FIX, 'hf-vit-base'), images: [resolve('test/fixtures/images/checker.png')], topK: 5, order: ['cpu'] }), {
       name: 'UserError',

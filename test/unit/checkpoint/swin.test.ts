@@ -345,6 +345,18 @@ describe('Swin checkpoints built into graphs', function () {
     assert.ok(built > 10 && built < 290, `built ${built}`);
   });
 
+  it('a map the library itself cannot run is a UserError saying so: HF Swin\'s window larger than a map, timm\'s mask for another number of windows', () => {
+    // hf_B at 20²: stage 3's map is 3×3 under a 4×4 window whose bias is [heads, 16, 16] (HF clamps the partition, not the bias).
+    const hf = withConfig('hf_B', (c) => (c.image_size = 20));
+    userError(() => build(hf), 'Stage 3', '3×3', 'window_size', 'cannot run');
+    // timm_B_padded at 68²: maps 34, 17, 9, but timm builds stage 3 for input_resolution 34 // 4 = 8: a shifted mask for 4 windows on a map of 9.
+    const timm = withConfig('timm_B_padded', (c) => {
+      (c.model_args as Record<string, unknown>).img_size = 68;
+      (c.pretrained_cfg as Record<string, unknown>).input_size = [3, 68, 68];
+    });
+    userError(() => build(timm), 'Stage 3', '9×9', '8×8', 'timm cannot run');
+  });
+
   it('a saved buffer that is not the official one (relative_position_index, older timm\'s attn_mask) is a UserError naming it', () => {
     const patched = (name: string, tensor: string, edit: (b: Buffer) => void): string => {
       const dir = mkdtempSync(join(tmpdir(), 'swin-ckpt-'));
