@@ -5,6 +5,7 @@
  * Pure: built from each model's `arch` (InspectResult), so its params and MACs are `arch`'s;
  * measured latency and a labelled folder's accuracy are added by the caller.
  */
+import type { ArchConfig } from '../arch/detect';
 import type { InspectResult, StageSummary } from '../arch/inspect';
 import type { TreeNode } from '../arch/tree';
 import type { ByRole, Family } from '../terms';
@@ -31,18 +32,11 @@ export type CompareStage = Pick<StageSummary, 'name' | 'tokens' | 'dim' | 'heads
   macs: number | null;
 };
 
-export interface CompareModel {
+/** A model's column: the config `arch` found (these fields of it), params, MACs by role and per stage. */
+export interface CompareModel extends Pick<ArchConfig, 'imageSize' | 'patchSize' | 'embedDim' | 'depths' | 'heads' | 'windowSize' | 'numClasses' | 'precision'> {
   name: string;
   path: string;
   family: Family;
-  imageSize: number | null;
-  patchSize: number | null;
-  embedDim: number | null;
-  depths: number[] | null;
-  heads: number[] | null;
-  windowSize: number | null;
-  numClasses: number | null;
-  precision: string;
   params: number;
   macs: number;
   byRole: Record<CompareRole, number>;
