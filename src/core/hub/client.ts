@@ -221,11 +221,12 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
       o.onProgress({ file, bytes, total, rate, etaSeconds: rate > 0 ? (total - bytes) / rate : null });
     };
     await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
-    linkIntoSnapshot(root, ref.repo, listing.commit, file, m.etag);
     report(m.size);
     done += m.size;
     out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
   }
+  // Linked only once every blob is in: a cancel or a fault leaves no snapshot with configs but no weights.
+  for (let i = 0; i < sel.files.length; i++) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag);
   writeRef(root, ref, listing.commit);
   const path = join(root, `models--${ref.repo.replace('/', '--')}`, 'snapshots', listing.commit);
   return { repo: ref.repo, revision: ref.revision, commit: listing.commit, path, weights: join(path, ...sel.weights.split('/')), format: sel.format, variant: sel.variant, files: out };
