@@ -141,6 +141,21 @@ export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoLi
   return { commit: info.sha, files: info.siblings.map((s) => ({ path: s.rfilename, size: s.lfs?.size ?? s.size, sha256: s.lfs?.sha256 })) };
 }
 
+/** listRepo for someone about to choose what to download (Download Model…): offline, unreachable and cancelled as UserErrors. */
+export async function listForDownload(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
+  if (isOffline(o)) throw offlineNoDownload();
+  try {
+    return await listRepo(ref, o);
+  } catch (e) {
+    if (o.signal?.aborted || e instanceof AbortError) throw new UserError('Download cancelled.');
+    if (isNetworkError(e)) throw unreachable(endpointOf(o), e, true);
+    throw e;
+  }
+}
+
+export const offlineNoDownload = (): UserError =>
+  new UserError('HF_HUB_OFFLINE is set, so nothing is downloaded: the models already in the Hugging Face cache are listed in Select Model. Unset HF_HUB_OFFLINE to download.');
+
 /** What the resolve route says about one file (get_hf_file_metadata). */
 interface FileMeta {
   commit: string;

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, parseRepoRef } from '../../../src/core/hub/cache';
-import { pull, type HubOptions } from '../../../src/core/hub/client';
+import { listForDownload, pull, type HubOptions } from '../../../src/core/hub/client';
 import { resolveModelSpec } from '../../../src/core/hub/resolve';
 import { gitSha1, sha256, startStandin, type Standin } from './standin';
 
@@ -152,6 +152,13 @@ describe('Hub client against the stand-in Hub', function () {
     assert.deepEqual(hub.log, []);
     const fallback = await pull('acme/vit-tiny', down);
     assert.match(fallback.warning ?? '', /Using the cached snapshot/);
+  });
+
+  it('the listing for Download Model…: HF_HUB_OFFLINE=1 asks nothing and says so; an unreachable Hub names the network, as UserErrors', async () => {
+    await rejects(listForDownload(parseRepoRef('acme/vit-tiny'), { ...opts, env: { HF_HUB_OFFLINE: '1' } }), /HF_HUB_OFFLINE is set, so nothing is downloaded/);
+    assert.deepEqual(hub.log, []);
+    await rejects(listForDownload(parseRepoRef('acme/vit-tiny'), { ...opts, endpoint: 'http://127.0.0.1:9' }), /Cannot reach the Hub at http:\/\/127\.0\.0\.1:9 .*Check the network or HF_ENDPOINT/);
+    assert.equal((await listForDownload(parseRepoRef('acme/vit-tiny'), opts)).commit, COMMIT);
   });
 
   it('cancel: an AbortSignal stops the download, nothing half-written in the snapshot; the next pull resumes', async () => {
