@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
 import { cacheRoot, isHfSpec, parseRepoRef } from '../core/hub/cache';
-import { fromCache, listRepo, pull, tryFromCache, type HubOptions } from '../core/hub/client';
+import { fromCache, isOffline, listForDownload, offlineNoDownload, pull, tryFromCache, type HubOptions } from '../core/hub/client';
 import { scanCache, type FoundModel } from '../core/hub/scan';
 import { onnxVariants } from '../core/hub/variants';
 import type { Services } from './context';
@@ -57,6 +57,7 @@ export async function downloadModel(services: Services): Promise<string | undefi
     if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
     return undefined;
   }
+  if (isOffline({})) throw offlineNoDownload();
   type Item = vscode.QuickPickItem & { repo?: string };
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = 'Download Model from Hugging Face';
@@ -73,7 +74,11 @@ export async function downloadModel(services: Services): Promise<string | undefi
   if (!spec) return undefined;
   const ref = parseRepoRef(spec);
   const opts = await hubOptions(services);
-  const listing = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing ${ref.repo}…` }, () => listRepo(ref, opts));
+  const listing = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing ${ref.repo}…`, cancellable: true }, (_, cancel) => {
+    const ac = new AbortController();
+    cancel.onCancellationRequested(() => ac.abort());
+    return listForDownload(ref, { ...opts, signal: ac.signal });
+  });
   const variants = onnxVariants(listing.files);
   const hasSt = listing.files.some((f) => f.path === 'model.safetensors' || f.path === 'model.safetensors.index.json');
   const choices = [...variants.map((v) => ({ label: v.variant, description: `${v.path} · ${mb(v.size)}`, variant: v.variant })), ...(hasSt ? [{ label: 'safetensors', description: 'the checkpoint', variant: 'safetensors' }] : [])];

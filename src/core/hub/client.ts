@@ -141,6 +141,21 @@ export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoLi
   return { commit: info.sha, files: info.siblings.map((s) => ({ path: s.rfilename, size: s.lfs?.size ?? s.size, sha256: s.lfs?.sha256 })) };
 }
 
+/** listRepo for someone about to choose what to download (Download Model…): offline, unreachable and cancelled as UserErrors. */
+export async function listForDownload(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
+  if (isOffline(o)) throw offlineNoDownload();
+  try {
+    return await listRepo(ref, o);
+  } catch (e) {
+    if (o.signal?.aborted || e instanceof AbortError) throw new UserError('Download cancelled.');
+    if (isNetworkError(e)) throw unreachable(endpointOf(o), e, true);
+    throw e;
+  }
+}
+
+export const offlineNoDownload = (): UserError =>
+  new UserError('HF_HUB_OFFLINE is set, so nothing is downloaded: the models already in the Hugging Face cache are listed in Select Model. Unset HF_HUB_OFFLINE to download.');
+
 /** What the resolve route says about one file (get_hf_file_metadata). */
 interface FileMeta {
   commit: string;
@@ -221,11 +236,12 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
       o.onProgress({ file, bytes, total, rate, etaSeconds: rate > 0 ? (total - bytes) / rate : null });
     };
     await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
-    linkIntoSnapshot(root, ref.repo, listing.commit, file, m.etag);
     report(m.size);
     done += m.size;
     out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
   }
+  // Linked only once every blob is in: a cancel or a fault leaves no snapshot with configs but no weights.
+  for (let i = 0; i < sel.files.length; i++) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag);
   writeRef(root, ref, listing.commit);
   const path = join(root, `models--${ref.repo.replace('/', '--')}`, 'snapshots', listing.commit);
   return { repo: ref.repo, revision: ref.revision, commit: listing.commit, path, weights: join(path, ...sel.weights.split('/')), format: sel.format, variant: sel.variant, files: out };

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, parseRepoRef } from '../../../src/core/hub/cache';
-import { pull, type HubOptions } from '../../../src/core/hub/client';
+import { listForDownload, pull, type HubOptions } from '../../../src/core/hub/client';
 import { resolveModelSpec } from '../../../src/core/hub/resolve';
 import { gitSha1, sha256, startStandin, type Standin } from './standin';
 
@@ -117,7 +117,7 @@ describe('Hub client against the stand-in Hub', function () {
     hub.faults.corrupt = 'onnx/model.onnx';
     await rejects(pull('acme/vit-tiny', opts), /onnx\/model\.onnx of acme\/vit-tiny failed its checksum.*X-Linked-Etag.*deleted and nothing entered the snapshot/);
     const repo = join(cache, 'models--acme--vit-tiny');
-    assert.ok(!existsSync(join(repo, 'snapshots', COMMIT, 'onnx')));
+    assert.ok(!existsSync(join(repo, 'snapshots', COMMIT)), 'nothing in the snapshot, not even the configs');
     assert.deepEqual(readdirSync(join(repo, 'blobs')).filter((f) => f.startsWith(sha256(fp32))), []);
     assert.equal(existsSync(join(repo, 'refs', 'main')), false);
   });
@@ -154,13 +154,20 @@ describe('Hub client against the stand-in Hub', function () {
     assert.match(fallback.warning ?? '', /Using the cached snapshot/);
   });
 
+  it('the listing for Download Model…: HF_HUB_OFFLINE=1 asks nothing and says so; an unreachable Hub names the network, as UserErrors', async () => {
+    await rejects(listForDownload(parseRepoRef('acme/vit-tiny'), { ...opts, env: { HF_HUB_OFFLINE: '1' } }), /HF_HUB_OFFLINE is set, so nothing is downloaded/);
+    assert.deepEqual(hub.log, []);
+    await rejects(listForDownload(parseRepoRef('acme/vit-tiny'), { ...opts, endpoint: 'http://127.0.0.1:9' }), /Cannot reach the Hub at http:\/\/127\.0\.0\.1:9 .*Check the network or HF_ENDPOINT/);
+    assert.equal((await listForDownload(parseRepoRef('acme/vit-tiny'), opts)).commit, COMMIT);
+  });
+
   it('cancel: an AbortSignal stops the download, nothing half-written in the snapshot; the next pull resumes', async () => {
     hub.faults.slowMs = 40;
     const ac = new AbortController();
     const p = pull('acme/vit-tiny', { ...opts, signal: ac.signal, onProgress: (x) => x.file === 'onnx/model.onnx' && x.bytes > config.length + pre.length + 100_000 && ac.abort() });
     await rejects(p, /Download cancelled\. Nothing was added to the snapshot/);
     const snap = join(cache, 'models--acme--vit-tiny', 'snapshots', COMMIT);
-    assert.ok(!existsSync(join(snap, 'onnx', 'model.onnx')));
+    assert.ok(!existsSync(snap), 'nothing in the snapshot, not even the configs fetched before the weights');
     const part = join(cache, 'models--acme--vit-tiny', 'blobs', `${sha256(fp32)}.incomplete`);
     assert.ok(existsSync(part) && lstatSync(part).size < fp32.length);
     delete hub.faults.slowMs;

@@ -1,0 +1,164 @@
+// Download Model from Hugging Face… in a real VS Code (code-server) with the packaged .vsix,
+// against the local stand-in Hub (HF_ENDPOINT → 127.0.0.1, HF_HUB_CACHE → a temp folder): a
+// repo in the Transformers.js layout built from the embedded Fashion-MNIST ViT; cancel mid-file,
+// then a download whose connection drops (resumed with Range); the cache as huggingface_hub lays
+// it out; Classify Image with the downloaded model gives what the CLI gives. No internet.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import { resultsDir } from '../webview/browser';
+import { topClasses } from './expected';
+import { gitSha1, sha256, startStandin, type Standin } from '../unit/hub/standin';
+import type { Page } from 'playwright-core';
+
+const REPO = 'vit-inspector/fashion-mnist-vit';
+const COMMIT = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c';
+const labels = readFileSync(join(root, 'media', 'models', 'fashion-mnist.labels.txt'), 'utf8').trim().split('\n');
+const weights = readFileSync(join(root, 'media', 'models', 'fashion-vit.onnx'));
+const embedded = JSON.parse(readFileSync(join(root, 'media', 'models', 'fashion-vit.json'), 'utf8')) as { resize: number; mean: number[]; std: number[] };
+const files: Record<string, Buffer> = {
+  'config.json': Buffer.from(JSON.stringify({ model_type: 'vit', architectures: ['ViTForImageClassification'], image_size: 28, patch_size: 4, id2label: Object.fromEntries(labels.map((l, i) => [i, l])) })),
+  // The embedded model's own preprocessing, written as a Transformers.js repo writes it.
+  'preprocessor_config.json': Buffer.from(JSON.stringify({ do_resize: true, size: { height: embedded.resize, width: embedded.resize }, resample: 2, do_normalize: true, image_mean: embedded.mean, image_std: embedded.std })),
+  'onnx/model.onnx': weights,
+  // A second variant for the pick; it must never be fetched.
+  'onnx/model_fp16.onnx': readFileSync(join(root, 'test', 'fixtures', 'models', 'tiny_swin_fp16.onnx')),
+  'README.md': Buffer.from('# Fashion-MNIST ViT (test repo)\n'),
+};
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Everything under a folder: files with their size, symlinks with their target. */
+function tree(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) out.push(`${prefix}${name} -> ${readlinkSync(p)}`);
+    else if (st.isDirectory()) out.push(...tree(p, `${prefix}${name}/`));
+    else out.push(`${prefix}${name} (${st.size})`);
+  }
+  return out;
+}
+
+/** Runs the command, types the repo id, picks the variant by its label. */
+async function startDownload(page: Page, variant: string): Promise<void> {
+  await runCommand(page, 'ViT Inspector: Download Model from Hugging Face…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(REPO);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'typed id' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  // The variant pick: each ONNX variant with its file and size from the Hub API.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'onnx/model.onnx' }).first();
+  await row.waitFor({ timeout: 30_000 });
+  const shown = await page.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label')));
+  assert.deepEqual(shown, [`fp32, onnx/model.onnx · ${mb(weights.length)}`, `fp16, onnx/model_fp16.onnx · ${mb(files['onnx/model_fp16.onnx'].length)}`]);
+  await page.locator(`.quick-input-list .monaco-list-row[aria-label^="${variant}, "]`).first().click();
+}
+
+describe('e2e: Download Model from Hugging Face (stand-in Hub) in code-server', function () {
+  this.timeout(240_000);
+  const ws = join(resultsDir('e2e'), 'workspace-hub');
+  const cache = join(resultsDir('e2e'), 'hub-cache');
+  rmSync(ws, { recursive: true, force: true });
+  rmSync(cache, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  mkdirSync(cache, { recursive: true });
+  copyFileSync(join(root, 'samples', 'bag.png'), join(ws, 'bag.png'));
+  const repoDir = join(cache, `models--${REPO.replace('/', '--')}`);
+  const blob = join(repoDir, 'blobs', sha256(weights));
+
+  let hub: Standin;
+  const saved = { endpoint: process.env.HF_ENDPOINT, cache: process.env.HF_HUB_CACHE };
+  // Before code-server starts (useWorkbench's hook): it and its extension host inherit this env.
+  before(async () => {
+    hub = await startStandin([{ repo: REPO, commit: COMMIT, files }]);
+    process.env.HF_ENDPOINT = hub.endpoint;
+    process.env.HF_HUB_CACHE = cache;
+  });
+  after(async () => {
+    await hub?.close();
+    for (const [k, v] of [['HF_ENDPOINT', saved.endpoint], ['HF_HUB_CACHE', saved.cache]] as const) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  });
+  const wb = useWorkbench({ name: 'hub', folder: ws, escapeAfterEach: true });
+
+  it('cancel mid-download (progress shows bytes): nothing enters the snapshot, no ref; the part fetched is kept for resuming', async () => {
+    hub.faults.slowMs = 400; // 64 KiB every 0.4 s: ~8 s for the weights
+    await startDownload(wb.page, 'fp32');
+    const progress = wb.page.locator('.notification-list-item', { hasText: `Downloading ${REPO} (fp32)` }).first();
+    await progress.waitFor({ timeout: 30_000 });
+    // Wait until the weights are arriving (more than the configs' bytes shown).
+    const configs = files['config.json'].length + files['preprocessor_config.json'].length;
+    let text = '';
+    for (let i = 0; i < 100; i++) {
+      text = (await progress.innerText()).replace(/\s+/g, ' ');
+      const m = /([\d.]+) MB of ([\d.]+) MB/.exec(text);
+      if (m && Number(m[1]) * 1e6 > configs + 200_000) break;
+      await sleep(200);
+    }
+    const m = /([\d.]+) MB of ([\d.]+) MB · [\d.]+ MB\/s · \d+ s left/.exec(text);
+    assert.ok(m, `the progress shows bytes, rate and time left: ${text}`);
+    assert.equal(m[2], (( configs + weights.length) / 1e6).toFixed(1), 'the total is the configs + the chosen weights only');
+    await screenshot(wb.page, 'hub-progress');
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const gone = wb.page.locator('.notification-list-item', { hasText: 'Download cancelled' }).first();
+    await gone.waitFor({ timeout: 30_000 });
+    assert.match(await gone.innerText(), /Nothing was added to the snapshot/);
+    assert.ok(!existsSync(join(repoDir, 'snapshots', COMMIT)), `nothing in the snapshot: ${existsSync(repoDir) ? tree(repoDir).join('\n') : ''}`);
+    assert.ok(!existsSync(join(repoDir, 'refs', 'main')), 'no ref for an unfinished download');
+    assert.ok(!existsSync(blob), 'the weights blob is not complete');
+    // Kept as huggingface_hub keeps it: the next download resumes from it (next test).
+    const part = `${blob}.incomplete`;
+    assert.ok(existsSync(part) && lstatSync(part).size > 0 && lstatSync(part).size < weights.length, 'the part fetched is kept as .incomplete');
+    await gone.locator('.codicon-notifications-clear, .clear-notification-action').first().click().catch(() => undefined);
+  });
+
+  it('download again with a dropped connection: resumed with Range requests; the cache laid out as huggingface_hub lays it out; sha256 checks', async () => {
+    delete hub.faults.slowMs;
+    const kept = lstatSync(`${blob}.incomplete`).size;
+    hub.faults.drop = { path: 'onnx/model.onnx', after: 300_000, times: 1 };
+    hub.log.length = 0;
+    await startDownload(wb.page, 'fp32');
+    const done = wb.page.locator('.notification-list-item', { hasText: 'is in the Hugging Face cache' }).first();
+    await done.waitFor({ timeout: 60_000 });
+    // The cancelled part was resumed, then the drop was resumed where it broke off.
+    const ranges = hub.log.filter((l) => l.server === 'cdn').map((l) => l.range);
+    assert.deepEqual(ranges, [`bytes=${kept}-`, `bytes=${kept + 300_000}-`]);
+    // Only what the model needs was asked for: no fp16 weights, no README.
+    const asked = hub.log.filter((l) => l.server === 'hub' && /\/resolve\//.test(l.url)).map((l) => decodeURIComponent(l.url.replace(/^.*\/resolve\/[^/]+\//, '')));
+    assert.deepEqual([...new Set(asked)].sort(), ['config.json', 'onnx/model.onnx', 'preprocessor_config.json']);
+    const cfg = gitSha1(files['config.json']);
+    const pre = gitSha1(files['preprocessor_config.json']);
+    const lfs = sha256(weights);
+    assert.deepEqual(tree(repoDir), [
+      ...[`blobs/${cfg} (${files['config.json'].length})`, `blobs/${lfs} (${weights.length})`, `blobs/${pre} (${files['preprocessor_config.json'].length})`].sort(),
+      `refs/main (${COMMIT.length})`,
+      `snapshots/${COMMIT}/config.json -> ../../blobs/${cfg}`,
+      `snapshots/${COMMIT}/onnx/model.onnx -> ../../../blobs/${lfs}`,
+      `snapshots/${COMMIT}/preprocessor_config.json -> ../../blobs/${pre}`,
+    ]);
+    assert.equal(readFileSync(join(repoDir, 'refs', 'main'), 'utf8'), COMMIT);
+    assert.equal(sha256(readFileSync(join(repoDir, 'snapshots', COMMIT, 'onnx', 'model.onnx'))), lfs, 'the weights are the Hub\'s bytes');
+    await screenshot(wb.page, 'hub-downloaded');
+    await done.locator('.monaco-button', { hasText: 'Use for Classify Image' }).click();
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('Classify Image with the downloaded model: the top classes and probabilities the CLI gives, labels from its config.json', async () => {
+    const model = join(repoDir, 'snapshots', COMMIT, 'onnx', 'model.onnx');
+    for (let i = 0; i < 50 && !existsSync(join(ws, '.vscode', 'settings.json')); i++) await sleep(200);
+    assert.equal(JSON.parse(readFileSync(join(ws, '.vscode', 'settings.json'), 'utf8'))['vitInspector.modelPath'], model);
+    await explorerContextMenu(wb.page, 'bag.png', 'Classify Image');
+    const frame = await findWebviewFrame(wb.page, '[data-image="bag.png"] #top li', 120_000);
+    const want = topClasses(join(ws, 'bag.png'), model, 5);
+    const shown = await frame.locator('#top li').evaluateAll((lis) => lis.map((li) => ({ label: li.querySelector('.name')?.textContent?.trim(), prob: li.querySelector('.prob')?.textContent?.trim() })));
+    assert.deepEqual(shown, want, 'top-5 classes with their probabilities');
+    assert.equal(want[0].label, 'Bag');
+    assert.match(await frame.locator('#labels').innerText(), /config\.json/);
+    await screenshot(wb.page, 'hub-classify');
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+});
