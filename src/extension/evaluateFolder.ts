@@ -11,6 +11,7 @@ import type { Services } from './context';
 import { configuredModel, modelDisplayName, selectModel } from './model';
 import { evaluateFolder } from '../runtime/evaluate';
 import { evaluateCsv, evaluatePaths } from '../core/evaluate/document';
+import { evaluateSource } from '../core/evaluate/layout';
 import { isUserError } from '../core/errors';
 import { EvaluatePanel } from './panels/evaluatePanel';
 import type { EvaluateView } from '../shared/protocol';
@@ -19,7 +20,8 @@ import type { EvaluateView } from '../shared/protocol';
 export async function evaluateModelOnFolder(services: Services, folder: vscode.Uri, models?: string[]): Promise<void> {
   services.requireTrust('Evaluate Model on Folder');
   const list = models?.length ? models : [configuredModel(services, folder)];
-  const dir = folder.fsPath;
+  // A labels CSV (right-clicked, or the one with a file,label header in the folder) names the classes; else the subfolders do.
+  const { dir, csv } = evaluateSource(folder.fsPath);
   const cfg = services.config(folder);
   const stop = new vscode.CancellationTokenSource();
   const panel = EvaluatePanel.show(services, folder, {
@@ -39,7 +41,7 @@ export async function evaluateModelOnFolder(services: Services, folder: vscode.U
         token.onCancellationRequested(() => stop.cancel());
         let lastModel = '';
         let lastDone = 0;
-        return evaluateFolder(services.runtime, list, dir, undefined, services.providerOrder(folder), {
+        return evaluateFolder(services.runtime, list, dir, csv, services.providerOrder(folder), {
           token: stop.token,
           labelsFile: cfg.get<string>('labelsFile', '') || undefined,
           maxPixels: cfg.get('maxImagePixels', 100_000_000),

@@ -9,7 +9,7 @@ import { UserError } from '../core/errors';
 import { batchPlan, chooseBatchSize } from '../core/classify/batch';
 import { outputToFloat32, toInputData } from '../core/session/dtype';
 import { checkImageInput } from '../core/image/inputCheck';
-import { resolvePreprocessing } from '../core/image/preprocess';
+import { resolvePreprocessing, type PreprocessingOverrides } from '../core/image/preprocess';
 import { capturePreprocessing } from '../core/attention/capture';
 import { inspectModel } from '../core/arch/inspect';
 import { defaultWindow, occlude, occlusionGrid, occlusionMap } from '../core/explain/occlusion';
@@ -35,6 +35,8 @@ export interface ExplainParams {
   masks?: number;
   seed?: number;
   batch?: number;
+  /** The vitInspector.preprocessing.* settings: Explain perturbs the input Classify showed. */
+  overrides?: PreprocessingOverrides;
 }
 
 export interface ExplainResult {
@@ -77,7 +79,7 @@ export async function explain(p: ExplainParams): Promise<ExplainResult> {
   const inputType = input.type;
   const inputName = input.name;
   const { channels, height: inputSize } = checkImageInput(display, s.session.inputNames, input.name, input.shape);
-  const pre = inputSize !== null ? resolvePreprocessing(p.model, inputSize, channels, {}) : capturePreprocessing(p.model, {});
+  const pre = inputSize !== null ? resolvePreprocessing(p.model, inputSize, channels, p.overrides ?? {}) : capturePreprocessing(p.model, p.overrides ?? {});
   const prepared = await prepareImage(p.image, pre, undefined, false);
   if (!prepared.ok) throw new UserError(prepared.error);
   const [, c, h, w] = prepared.tensor.dims;

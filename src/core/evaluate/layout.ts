@@ -118,3 +118,22 @@ export function readLabelsCsv(csv: string, dir: string | undefined, labels: read
   // A CSV names only the classes it uses: no class folder can be empty.
   return { images, unmatched: [...unmatched], empty: [], note: labels ? undefined : noLabelsNote(numClasses) };
 }
+
+const CSV_HEADER = /^\s*"?(file|image|path|filename)"?\s*,\s*"?(label|class)"?\s*$/i;
+
+/**
+ * What Evaluate Model on Folder was pointed at: a `.csv` itself (its folder is the base of its
+ * paths), or a folder — with the one CSV in it whose first line is a `file,label` header, else its
+ * class subfolders. The header is asked of a CSV found by looking, so an unrelated CSV beside the
+ * images is not mistaken for labels.
+ */
+export function evaluateSource(target: string): { dir: string; csv: string | undefined } {
+  if (/\.csv$/i.test(target) && existsSync(target) && statSync(target).isFile()) return { dir: dirname(target), csv: target };
+  const found = readdirSync(target, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.csv$/i.test(e.name))
+    .map((e) => join(target, e.name))
+    .filter((f) => CSV_HEADER.test(readFileSync(f, 'utf8').split(/\r?\n/, 1)[0] ?? ''))
+    .sort();
+  if (found.length > 1) throw new UserError(`${target} holds ${found.length} labels CSVs (${found.map((f) => f.slice(target.length + 1)).join(', ')}): right-click the one to use → Evaluate Model on Folder.`);
+  return { dir: target, csv: found[0] };
+}

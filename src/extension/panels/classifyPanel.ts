@@ -115,7 +115,7 @@ export class ClassifyPanel extends Panel<Message> {
       if (!this.shownModel) throw new UserError('Classify the image first: Explain runs the model it was classified with.');
       const { path: model, inputSize } = this.shownModel;
       const cfg = this.services.config(image);
-      const params = { model, image: image.fsPath, order: this.ep ? [this.ep] : this.services.providerOrder(image), labelsFile: cfg.get<string>('labelsFile', '') || undefined, method: m.method, class: m.class, className: m.className, window: m.window, stride: m.stride, masks: m.masks, seed: m.seed };
+      const params = { model, image: image.fsPath, order: this.ep ? [this.ep] : this.services.providerOrder(image), overrides: preprocessingOverrides(cfg), labelsFile: cfg.get<string>('labelsFile', '') || undefined, method: m.method, class: m.class, className: m.className, window: m.window, stride: m.stride, masks: m.masks, seed: m.seed };
       const t0 = Date.now();
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: explaining ${basename(image.fsPath)} (${m.method})`, cancellable: true }, (p, token) => {
         token.onCancellationRequested(() => cts.cancel());
