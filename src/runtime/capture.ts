@@ -11,6 +11,7 @@ import type * as ortType from 'onnxruntime-node';
 import type { ArchConfig } from '../core/arch/detect';
 import { UserError, isUserError } from '../core/errors';
 import type { CapturedLayer } from '../core/attention/maps';
+import { type AttentionSummary, attentionSummary } from '../core/attention/summary';
 import {
   type CapturePlan,
   DEFAULT_MAX_ATTENTION_BYTES,
@@ -52,6 +53,8 @@ export interface AttentionParams {
   labelsFile?: string;
   /** Also return the cropped RGB image the model saw (for drawing the maps over). */
   withImage?: boolean;
+  /** Also return the maps the attention view draws first (core/attention/summary.ts), computed here, off the editor's threads. */
+  summary?: boolean;
 }
 
 export interface AttentionResult extends SessionSummary {
@@ -68,6 +71,8 @@ export interface AttentionResult extends SessionSummary {
   labels?: { source: string; warning?: string };
   /** Every attention block in block order; `data` is null for those not captured. */
   layers: CapturedLayer[];
+  /** With `summary`: every layer's maps, the rollout and the model view's rollout rows. */
+  summary?: AttentionSummary;
   /** Bytes of all the attention tensors (float32), and of those returned. */
   totalBytes: number;
   capturedBytes: number;
@@ -235,6 +240,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
     top,
     labels: labelsFound,
     layers,
+    summary: p.summary ? attentionSummary(plan.family, layers) : undefined,
     totalBytes: plan.bytes.reduce((x, y) => x + y, 0),
     capturedBytes: chosen.reduce((x, i) => x + plan.bytes[i], 0),
     warnings,

@@ -7,6 +7,7 @@ import type { TopEntry } from '../core/classify/topk';
 import type { ModelConfig } from '../core/flops/config';
 import type { InspectResult } from '../core/arch/inspect';
 import type { CapturedLayer } from '../core/attention/maps';
+import type { AttentionSummary } from '../core/attention/summary';
 import type { RelposBlockView } from '../core/report/relpos';
 import type { TraceResult } from '../core/trace/types';
 import type { TracePick, TracePickRanges } from './tracePick';
@@ -94,7 +95,13 @@ export type HostMessage =
   | { type: 'doctor'; result: DoctorResult; report: string }
   | { type: 'classified'; view: ClassifyView; providers: string[] }
   | { type: 'attentionUnavailable'; message: string }
-  | { type: 'attention'; family: 'vit' | 'swin'; ep: string; inputSize: number; layers: CapturedLayer[]; warnings: string[] }
+  /**
+   * `summary` (core/attention/summary.ts): the maps every view but "click a patch" draws; then each
+   * layer's `data` is null here and `summary.layers[i]` says whether it was captured. The tensors
+   * follow on demand (wantAttentionLayers → attentionLayers), one message per request.
+   */
+  | { type: 'attention'; family: 'vit' | 'swin'; ep: string; inputSize: number; layers: CapturedLayer[]; warnings: string[]; summary?: AttentionSummary }
+  | { type: 'attentionLayers'; layers: { index: number; data: Float32Array }[] }
   | { type: 'complexity'; model: { name: string; config: ModelConfig } | null; unit: 'MACs' | 'FLOPs' }
   | { type: 'measured'; h: number; w: number; dim: number; heads: number; ep: string; matmulGflops: number; rows: { window: number | null; ms: number; gflops: number; macs: number }[] }
   | { type: 'architecture'; result: InspectResult }
@@ -136,6 +143,8 @@ export type WebviewMessage =
   | { type: 'openSettings'; query: string }
   | { type: 'rerun'; ep?: string }
   | { type: 'wantAttention' }
+  /** The attention tensors of these layers (indices into the attention message's layers). */
+  | { type: 'wantAttentionLayers'; layers: number[] }
   | { type: 'showDistance' }
   | { type: 'distanceFolder' }
   | { type: 'placement' }
@@ -177,6 +186,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: 'pickModel' };
     case 'wantAttention':
       return { type: 'wantAttention' };
+    case 'wantAttentionLayers':
+      return Array.isArray(m.layers) && m.layers.length <= 10_000 && m.layers.every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 10_000)
+        ? { type: 'wantAttentionLayers', layers: m.layers as number[] }
+        : undefined;
     case 'showDistance':
       return { type: 'showDistance' };
     case 'distanceFolder':

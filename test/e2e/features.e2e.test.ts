@@ -68,6 +68,11 @@ describe('e2e: the features in code-server', function () {
     assert.notEqual(await heat(), before, 'the large map changed');
     await frame.locator('#model-view').scrollIntoViewIfNeeded();
     await screenshot(wb.page, 'attention-model-view');
+    // A patch query: the panel was sent the maps, not the tensors; it asks the host for them (issue 22 item 6).
+    await frame.locator('#query-mode').check();
+    await frame.locator('#image').click({ position: { x: 10, y: 10 } });
+    await frame.waitForFunction(() => /where the patch at row 0, column 0 looks/.test(document.querySelector('#attention-caption')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await frame.waitForFunction(() => document.querySelector('#model-view')?.getAttribute('data-query') === 'patch', undefined, { timeout: 30_000 });
   });
 
   it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {

@@ -3,7 +3,8 @@
 import * as assert from 'node:assert/strict';
 import type { AttentionResult } from '../../src/runtime/capture';
 import { panelSuite } from './harness';
-import { messages, tinyCaptures } from './classifyMessages';
+import { fullMessages, messages, serveLayers, tinyCaptures } from './classifyMessages';
+import { typedBytes } from '../../src/core/attention/summary';
 
 describe('webview: classify panel with attention, the model view and errors', function () {
   this.timeout(60_000);
@@ -35,6 +36,9 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.match((await suite.panel.page.textContent('#attention-caption'))!, /encoder\.block1: attention from the class token/);
     await suite.panel.page.check('#query-mode');
     await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
+    // A patch query needs the tensors: the layer shown is asked for first, then the model view's others.
+    assert.match((await suite.panel.page.textContent('#attention-caption'))!, /Loading the attention of encoder\.block1/);
+    assert.deepEqual(await serveLayers(suite.panel, vit), [[1], vit.layers.flatMap((l, i) => (l.data && i !== 1 ? [i] : []))]);
     assert.match((await suite.panel.page.textContent('#attention-caption'))!, /where the patch at row 0, column 0 looks/);
     await suite.panel.screenshot('classify-vit-attention');
     assert.deepEqual(await suite.panel.cspViolations(), []);
@@ -64,6 +68,7 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.match((await suite.panel.page.textContent('#attention-caption'))!, /shifted window \(partition and cyclic shift undone\)/);
     await suite.panel.page.check('#query-mode');
     await suite.panel.page.click('#image', { position: { x: 5, y: 5 } });
+    await serveLayers(suite.panel, swin);
     assert.match((await suite.panel.page.textContent('#attention-caption'))!, /its window only/);
     await suite.panel.screenshot('classify-swin-attention');
   });
@@ -103,6 +108,7 @@ describe('webview: classify panel with attention, the model view and errors', fu
     // Patch query: the grid answers the clicked patch.
     await suite.panel.page.check('#query-mode');
     await suite.panel.page.click('#image', { position: { x: 10, y: 10 } });
+    await serveLayers(suite.panel, vit);
     assert.equal(await attr('#model-view', 'data-query'), 'patch');
     assert.match((await suite.panel.page.textContent('#model-view-title'))!, /where the patch at input pixel x 0, y 0 looks/);
     await suite.panel.screenshot('classify-vit-model-view');
@@ -134,6 +140,47 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await page.click('#model-view .mv-cell[data-layer="1"][data-head="0"]');
     assert.deepEqual([await page.inputValue('#layer'), await page.inputValue('#head')], ['1', '0']);
     assert.equal(await inView(), true);
+  });
+
+  it('the summary draws what the tensors draw, pixel for pixel, from a fraction of the bytes (issue 22 item 6)', async () => {
+    const page = suite.panel.page;
+    const pixels = () => Promise.all(['#heat', '.mv-canvas'].map((sel) => page.$eval(sel, (c) => (c as HTMLCanvasElement).toDataURL())));
+    // Every kind of view: ViT rollout (and a rollout cell), class-token maps (mean, max, a head), a patch query; Swin's block and stage maps.
+    const steps: Record<'vit' | 'swin', [string, (() => Promise<unknown>)][]> = {
+      vit: [
+        ['rollout', async () => undefined],
+        ['rollout cell', () => page.click('#model-view .mv-cell[data-layer="1"][data-head="1"]')],
+        ['layer 0', () => page.selectOption('#layer', '0')],
+        ['layer 0 max', () => page.selectOption('#head', 'max')],
+        ['layer 1 head 2', async () => (await page.selectOption('#layer', '1'), await page.selectOption('#head', '1'))],
+        ['patch query', async () => (await page.check('#query-mode'), await page.click('#image', { position: { x: 20, y: 12 } }))],
+      ],
+      swin: [
+        ['last block', async () => undefined],
+        ['stage 1 mean', () => page.selectOption('#layer', 'stage:0')],
+        ['stage 1 head 2', () => page.selectOption('#head', '1')],
+        ['block 1 max', async () => (await page.selectOption('#layer', '1'), await page.selectOption('#head', 'max'))],
+        ['patch query', async () => (await page.check('#query-mode'), await page.click('#image', { position: { x: 20, y: 12 } }))],
+      ],
+    };
+    for (const [r, name] of [[vit, 'tiny_vit'], [swin, 'tiny_swin']] as const) {
+      const shots: Record<string, string[]>[] = [];
+      for (const msgs of [fullMessages(r, name), messages(r, name)]) {
+        const got: Record<string, string[]> = {};
+        for (const m of msgs) await suite.panel.send(m);
+        for (const [what, act] of steps[r.family]) {
+          await act();
+          await serveLayers(suite.panel, r);
+          got[what] = await pixels();
+        }
+        shots.push(got);
+      }
+      assert.deepEqual(shots[1], shots[0], `${name}: the same maps drawn`);
+      const [full, compact] = [fullMessages(r, name)[1], messages(r, name)[1]].map((m) => typedBytes(m));
+      assert.equal(full, r.layers.reduce((n, l) => n + (l.data?.byteLength ?? 0), 0));
+      assert.ok(compact < full / 3, `${name}: ${compact} bytes posted first, against ${full} for the tensors`);
+    }
+    assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
   it('shows a colour bar with the range of the large map, in viridis or magma', async () => {

@@ -11,11 +11,13 @@ import { h, clear } from '../shared/dom';
 import { layerGeometry, layerMap, layerQueryMap, rolloutMap, stageMaps } from '../../src/core/attention/document';
 import type { CapturedLayer } from '../../src/core/attention/maps';
 import { canRollout, modelView, tokenAt, type HeadMap, type ModelQuery } from '../../src/core/attention/modelView';
+import { summaryMap } from '../../src/core/attention/summary';
 import type { HeadSelect } from '../../src/core/attention/maps';
 import type { HostMessage } from '../../src/shared/protocol';
 import { COLORMAPS, colour, lut, range, type ColormapName } from '../../src/core/colormap';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
+type LayersMessage = Extract<HostMessage, { type: 'attentionLayers' }>;
 
 interface View {
   layer: string; // layer index, 'rollout' or 'stage:N'
@@ -56,16 +58,56 @@ export interface TraceSelection {
   token?: number;
 }
 
-export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, heat: HTMLCanvasElement, onExport: (png: string, what: 'view' | 'grid') => void, handle: { selection?: () => TraceSelection } = {}): HTMLElement {
-  const captured = m.layers.filter((l) => l.data);
-  const rolloutOk = m.family === 'vit' && canRollout(m.layers);
-  const lastCaptured = String(m.layers.indexOf(captured[captured.length - 1]));
+/**
+ * What the view asks of the host and what it gives it: `want` asks for layers' tensors (a message
+ * with a summary has none: they come on demand, for a patch query); `layers` is where they arrive.
+ */
+export interface AttentionHandle {
+  selection?: () => TraceSelection;
+  layers?: (m: LayersMessage) => void;
+}
+
+export function attentionView(
+  m: AttentionMessage,
+  image: HTMLCanvasElement,
+  heat: HTMLCanvasElement,
+  onExport: (png: string, what: 'view' | 'grid') => void,
+  handle: AttentionHandle = {},
+  want: (layers: number[]) => void = () => undefined,
+): HTMLElement {
+  // Our own copies: the tensors asked for are filled in as they arrive.
+  const layers: CapturedLayer[] = m.layers.map((l) => ({ ...l }));
+  const summary = m.summary;
+  const isCaptured = (i: number): boolean => (summary ? summary.layers[i] != null : layers[i].data !== null);
+  const capturedIdx = layers.flatMap((_, i) => (isCaptured(i) ? [i] : []));
+  /** layerMap of layer i: from the summary when there is one (the same numbers), else from its tensor. */
+  const mapOf = (l: CapturedLayer, i: number, head: HeadSelect): Float32Array | null => (summary ? summaryMap(summary, i, head) : l.data ? layerMap(l, head) : null);
+  const rolloutOk = m.family === 'vit' && (summary ? summary.rollout !== null : canRollout(layers));
+  const lastCaptured = String(capturedIdx[capturedIdx.length - 1]);
+  /** Layers whose tensors were asked for and have not come yet. */
+  const asked = new Set<number>();
+  /** Whether the tensors of these layers are here; if not, they are asked for (once) and false returned. */
+  const have = (idx: number[]): boolean => {
+    const missing = idx.filter((i) => isCaptured(i) && !layers[i].data);
+    const ask = missing.filter((i) => !asked.has(i));
+    for (const i of ask) asked.add(i);
+    if (ask.length) want(ask);
+    return missing.length === 0;
+  };
+  handle.layers = (r) => {
+    for (const { index, data } of r.layers)
+      if (layers[index] && data.length === layers[index].dims.reduce((a, b) => a * b, 1)) {
+        layers[index].data = data;
+        asked.delete(index);
+      }
+    refresh();
+  };
   const view: View = { layer: rolloutOk ? 'rollout' : lastCaptured, head: 'mean', blend: 0.6, queryPx: null, query: null, queryMode: false, colormap: 'viridis', windows: false, rolloutCell: null };
   const root = h('div', { class: 'attention', id: 'attention' });
   const layerSel = h('select', { id: 'layer', 'aria-label': 'Layer' });
   if (rolloutOk) layerSel.append(h('option', { value: 'rollout' }, 'Rollout (all layers)'));
-  if (m.family === 'swin') for (const s of stageMaps(captured)) layerSel.append(h('option', { value: `stage:${s.stage}` }, `Stage ${s.stage + 1} mean (${s.grid[0]}×${s.grid[1]})`));
-  m.layers.forEach((l, i) => layerSel.append(h('option', { value: i, disabled: !l.data }, `${l.name}${l.window ? (l.shifted ? ` SW-MSA M=${l.window}` : ` W-MSA M=${l.window}`) : ''}${l.data ? '' : ' (not captured)'}`)));
+  if (m.family === 'swin') for (const s of stageMaps(layers, 'mean', mapOf)) layerSel.append(h('option', { value: `stage:${s.stage}` }, `Stage ${s.stage + 1} mean (${s.grid[0]}×${s.grid[1]})`));
+  layers.forEach((l, i) => layerSel.append(h('option', { value: i, disabled: !isCaptured(i) }, `${l.name}${l.window ? (l.shifted ? ` SW-MSA M=${l.window}` : ` W-MSA M=${l.window}`) : ''}${isCaptured(i) ? '' : ' (not captured)'}`)));
   layerSel.value = view.layer;
   const headSel = h('select', { id: 'head', 'aria-label': 'Head' });
   const cmapSel = h('select', { id: 'colormap', 'aria-label': 'Colour map' }, ...COLORMAPS.map((c) => h('option', { value: c }, c)));
@@ -89,11 +131,11 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   let rows: HeadMap[][] = [];
   // Rollout multiplies through every layer (≈12 ms for ViT-B/16): compute it once per capture.
   let rollout: Float32Array | null | undefined;
-  const layerOf = (): CapturedLayer | null => (/^\d+$/.test(view.layer) ? m.layers[Number(view.layer)] : null);
+  const layerOf = (): CapturedLayer | null => (/^\d+$/.test(view.layer) ? layers[Number(view.layer)] : null);
   const fillHeads = () => {
     // Rollout: "Mean over heads" is the rollout itself; a head is the model view's rollout ending with that head.
     const rolloutCell = view.layer === 'rollout' ? rows[view.rolloutCell?.[0] ?? -1] : undefined;
-    const l = rolloutCell ? m.layers[rolloutCell[0].layer] : (layerOf() ?? captured[0]);
+    const l = rolloutCell ? layers[rolloutCell[0].layer] : (layerOf() ?? layers[capturedIdx[0]]);
     clear(headSel);
     headSel.append(h('option', { value: 'mean' }, 'Mean over heads'));
     if (view.layer !== 'rollout') headSel.append(h('option', { value: 'max' }, 'Max over heads'));
@@ -108,29 +150,32 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   };
   const headValue = (): HeadSelect => (view.head === 'mean' || view.head === 'max' ? view.head : Number(view.head));
 
-  /** The map of the large view, its grid and the input pixels per cell. */
-  const current = (): { map: Float32Array; grid: [number, number]; cell: number; what: string } | null => {
+  /** The map of the large view, its grid and the input pixels per cell ('loading': its tensor was asked for). */
+  const current = (): { map: Float32Array; grid: [number, number]; cell: number; what: string } | 'loading' | null => {
     if (view.layer === 'rollout' && view.rolloutCell) {
       const hm = rows[view.rolloutCell[0]]?.[view.rolloutCell[1]];
-      if (hm) return { map: hm.map, grid: hm.grid, cell: hm.cell, what: `Rollout from the class token ending with ${m.layers[hm.layer].name}, head ${hm.head + 1}` };
+      if (hm) return { map: hm.map, grid: hm.grid, cell: hm.cell, what: `Rollout from the class token ending with ${layers[hm.layer].name}, head ${hm.head + 1}` };
     }
     if (view.layer === 'rollout') {
-      const map = rollout === undefined ? (rollout = rolloutMap(m.layers)) : rollout;
-      return map && { map, grid: m.layers[0].grid, cell: m.layers[0].cell, what: 'Attention rollout (Abnar & Zuidema 2020) from the class token over all layers' };
+      const map = rollout === undefined ? (rollout = summary ? summary.rollout : rolloutMap(layers)) : rollout;
+      return map && { map, grid: layers[0].grid, cell: layers[0].cell, what: 'Attention rollout (Abnar & Zuidema 2020) from the class token over all layers' };
     }
     if (view.layer.startsWith('stage:')) {
-      const s = stageMaps(captured, headValue()).find((x) => x.stage === Number(view.layer.slice(6)));
+      const s = stageMaps(layers, headValue(), mapOf).find((x) => x.stage === Number(view.layer.slice(6)));
       return s ? { map: s.map, grid: s.grid, cell: s.cell, what: `Stage ${s.stage + 1}: mean attention each patch receives within its window, over ${s.blocks} blocks (shift undone)` } : null;
     }
     const l = layerOf();
-    if (!l?.data) return null;
+    const li = Number(view.layer);
+    const map = l && mapOf(l, li, headValue());
+    if (!l || !map) return null;
     const head = typeof headValue() === 'number' ? ` (head ${Number(view.head) + 1})` : '';
     if (view.queryMode && view.queryPx) {
       const [r, c] = (view.query = tokenAt(l, view.queryPx[0], view.queryPx[1]));
+      if (!have([li])) return 'loading';
       return { map: layerQueryMap(l, r, c, headValue()), grid: l.grid, cell: l.cell, what: `${l.name}: where the patch at row ${r}, column ${c} looks${l.window ? ' (its window only)' : ''}${head}` };
     }
     return {
-      map: layerMap(l, headValue()),
+      map,
       grid: l.grid,
       cell: l.cell,
       what: (l.window ? `${l.name}: mean attention each patch receives within its ${l.shifted ? 'shifted ' : ''}window (partition${l.shifted ? ' and cyclic shift' : ''} undone)` : `${l.name}: attention from the class token to each patch`) + head,
@@ -168,8 +213,9 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     if (heat.width !== size || heat.height !== size) heat.width = heat.height = size;
     const ctx = heat.getContext('2d')!;
     ctx.clearRect(0, 0, size, size);
-    if (!cur) {
-      caption.textContent = 'Nothing to show for this choice.';
+    if (!cur || cur === 'loading') {
+      caption.textContent = cur ? `Loading the attention of ${layerOf()?.name}…` : 'Nothing to show for this choice.';
+      heat.removeAttribute('data-draw-ms');
       return;
     }
     const [gh, gw] = cur.grid;
@@ -276,8 +322,17 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
   const drawGrid = () => {
     const t0 = performance.now();
     const q = gridQuery();
-    // Rollout rows do not depend on anything the user picks: computed once per capture.
-    rows = q.kind === 'rollout' ? (rolloutRows ??= modelView(m.layers, q)) : modelView(m.layers, q);
+    // Rollout rows do not depend on anything the user picks: computed once per capture (or given by the summary).
+    if (q.kind === 'rollout') rows = rolloutRows ??= summary?.rolloutRows ?? modelView(layers, q);
+    else if (q.kind === 'class' && summary)
+      rows = capturedIdx.map((li) => summary.layers[li]!.heads.map((map, head) => ({ layer: li, head, grid: layers[li].grid, cell: layers[li].cell, map })));
+    else if (have(capturedIdx)) rows = modelView(layers, q);
+    else {
+      // A patch query needs every layer's tensor: the large view's was asked for first.
+      gridTitle.textContent = `Model view: loading the attention of ${capturedIdx.length} layers…`;
+      grid.removeAttribute('data-draw-ms');
+      return;
+    }
     const key = rows.map((r) => r.length).join(',');
     if (key !== gridKey || cells.length !== rows.length) {
       // The cells (focus, click, names) are built once; a new query only repaints the canvas.
@@ -288,7 +343,7 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
       grid.style.setProperty('--rows', String(rows.length));
       const body = h('div', { class: 'mv-body' }, gridCanvas);
       cells = rows.map((row, r) => {
-        const l = m.layers[row[0].layer];
+        const l = layers[row[0].layer];
         const label = h('div', { class: 'mv-label', role: 'rowheader', title: l.name }, l.window ? `${l.name}${l.shifted ? ' SW' : ' W'}` : l.name);
         const els = row.map((hm, c) => {
           const el = h('div', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head + 1}` });
@@ -400,7 +455,7 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
     const R = gridCanvas.height / rows.length;
     const heads = Math.max(...rows.map((r) => r.length));
     for (let k = 0; k < heads; k++) ctx.fillText(`head ${k + 1}`, labelW + k * R * s, top / 2);
-    rows.forEach((row, r) => ctx.fillText(m.layers[row[0].layer].name, 4, top + (r + 0.5) * R * s));
+    rows.forEach((row, r) => ctx.fillText(layers[row[0].layer].name, 4, top + (r + 0.5) * R * s));
     ctx.drawImage(gridCanvas, labelW, top, gridCanvas.width * s, gridCanvas.height * s);
     onExport(out.toDataURL('image/png').split(',')[1], 'grid');
   });
@@ -412,9 +467,9 @@ export function attentionView(m: AttentionMessage, image: HTMLCanvasElement, hea
    */
   handle.selection = (): TraceSelection => {
     const cell = view.layer === 'rollout' && view.rolloutCell ? rows[view.rolloutCell[0]]?.[view.rolloutCell[1]] : undefined;
-    const stage = view.layer.startsWith('stage:') ? m.layers.findIndex((l) => l.stage === Number(view.layer.slice(6))) : -1;
-    const layer = cell ? cell.layer : /^\d+$/.test(view.layer) ? Number(view.layer) : stage >= 0 ? stage : m.layers.length - 1;
-    const l = m.layers[layer];
+    const stage = view.layer.startsWith('stage:') ? layers.findIndex((l) => l.stage === Number(view.layer.slice(6))) : -1;
+    const layer = cell ? cell.layer : /^\d+$/.test(view.layer) ? Number(view.layer) : stage >= 0 ? stage : layers.length - 1;
+    const l = layers[layer];
     const head = /^\d+$/.test(view.head) && Number(view.head) < l.heads ? Number(view.head) : 0;
     if (!view.queryMode || !view.queryPx) return { layer, head };
     const [r, c] = tokenAt(l, view.queryPx[0], view.queryPx[1]);

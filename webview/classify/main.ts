@@ -6,7 +6,7 @@ import { h, clear, app } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
-import { attentionView, type TraceSelection } from './attentionView';
+import { attentionView, type AttentionHandle } from './attentionView';
 import { explainView, type ExplainSection } from './explainView';
 
 const root = app();
@@ -22,7 +22,7 @@ let imageCanvas: HTMLCanvasElement | undefined;
 let heatCanvas: HTMLCanvasElement | undefined;
 let explainSection: ExplainSection | undefined;
 /** The attention view's layer/head/patch once it is shown: Step through carries them over. */
-const attention: { selection?: () => TraceSelection } = {};
+const attention: AttentionHandle = {};
 
 function pct(p: number): string {
   return p >= 0.9995 ? '100%' : `${(p * 100).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -41,6 +41,7 @@ function resultsMarkdown(v: ClassifyView): string {
 function render(v: ClassifyView, providers: string[]): void {
   view = v;
   attention.selection = undefined;
+  attention.layers = undefined;
   setState({ imagePath: v.imagePath, modelPath: v.modelPath });
   clear(content);
   // Whose result this is: panels of other images look the same to a reader that only finds `#top li`.
@@ -128,12 +129,13 @@ onMessage((m) => {
   if (m.type === 'classified') render(m.view, m.providers);
   else if (m.type === 'attention' && attentionHost && imageCanvas && heatCanvas) {
     clear(attentionHost);
-    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png }), attention));
+    attentionHost.append(attentionView(m, imageCanvas, heatCanvas, (png, what) => post({ type: 'save', format: 'png', name: `${view?.imageName.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '_') ?? 'attention'}-${what === 'grid' ? 'model-view' : 'attention'}.png`, data: png }), attention, (layers) => post({ type: 'wantAttentionLayers', layers })));
     // The ViT paper's Figure 7 (right) for this image, in its own panel.
     const dist = h('vscode-button' as 'button', { id: 'show-distance', secondary: true }, 'Mean attention distance…');
     dist.addEventListener('click', () => post({ type: 'showDistance' }));
     attentionHost.append(dist);
-  } else if (m.type === 'attentionUnavailable' && attentionHost) {
+  } else if (m.type === 'attentionLayers') attention.layers?.(m);
+  else if (m.type === 'attentionUnavailable' && attentionHost) {
     clear(attentionHost);
     attentionHost.append(h('p', { class: 'error', id: 'attention-error' }, m.message));
   }

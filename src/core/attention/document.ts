@@ -94,13 +94,24 @@ export interface StageMap {
   map: Float32Array;
 }
 
-/** Per stage, the mean over its captured blocks of layerMap (Swin: mean attention received per token). */
-export function stageMaps(layers: readonly CapturedLayer[], head: HeadSelect = 'mean'): StageMap[] {
-  const by = new Map<number, CapturedLayer[]>();
-  for (const l of layers) if (l.data) by.set(l.stage, [...(by.get(l.stage) ?? []), l]);
+/**
+ * Per stage, the mean over its captured blocks of layerMap (Swin: mean attention received per token).
+ * `mapOf` gives a layer's map (null: not captured); by default layerMap of its tensor (the webview
+ * passes the maps of a capture's summary, core/attention/summary.ts).
+ */
+export function stageMaps(
+  layers: readonly CapturedLayer[],
+  head: HeadSelect = 'mean',
+  mapOf: (l: CapturedLayer, index: number, head: HeadSelect) => Float32Array | null = (l, _i, h) => (l.data ? layerMap(l, h) : null),
+): StageMap[] {
+  const by = new Map<number, { l: CapturedLayer; map: Float32Array }[]>();
+  layers.forEach((l, i) => {
+    const map = mapOf(l, i, head);
+    if (map) by.set(l.stage, [...(by.get(l.stage) ?? []), { l, map }]);
+  });
   return [...by.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([stage, ls]) => ({ stage, grid: ls[0].grid, cell: ls[0].cell, blocks: ls.length, map: meanMaps(ls.map((l) => layerMap(l, head))) }));
+    .map(([stage, ls]) => ({ stage, grid: ls[0].l.grid, cell: ls[0].l.cell, blocks: ls.length, map: meanMaps(ls.map((x) => x.map)) }));
 }
 
 /** ViT rollout over the patch grid, or null when not every layer was captured or the layers are windowed. */

@@ -8,6 +8,7 @@ import type { Preprocessing } from '../../core/image/preprocess';
 import type { TopEntry } from '../../core/classify/topk';
 import type { Services } from '../context';
 import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
+import type { CapturedLayer } from '../../core/attention/maps';
 import { configuredModel, modelDisplayName, selectModel } from '../model';
 import { preprocessingOverrides } from '../preprocessing';
 import { describeForGrid } from '../modelInfo';
@@ -23,7 +24,7 @@ interface State {
   attention?: boolean;
 }
 
-type Message = Accepts<'ready' | 'wantAttention' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain' | 'stepThrough'>;
+type Message = Accepts<'ready' | 'wantAttention' | 'wantAttentionLayers' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain' | 'stepThrough'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
 export class ClassifyPanel extends Panel<Message> {
@@ -35,6 +36,8 @@ export class ClassifyPanel extends Panel<Message> {
   private shownModel: { path: string; inputSize: number } | undefined;
   /** The last capture's mean attention distances, for the Figure 7 panel. */
   private lastDistance: { model: string; series: DistanceSeries } | undefined;
+  /** The last capture's tensors: the webview gets its summary first and asks for these when a patch query needs them. */
+  private lastLayers: CapturedLayer[] | undefined;
 
   static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
     const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
@@ -58,7 +61,7 @@ export class ClassifyPanel extends Panel<Message> {
   }
 
   private constructor(panel: vscode.WebviewPanel, services: Services, private state: State) {
-    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'explain', 'cancelExplain', 'stepThrough'] });
+    super(panel, services, { kind: 'classify', title: 'Classify', what: 'Classify Image', key: state.imagePath, accepts: ['ready', 'wantAttention', 'wantAttentionLayers', 'showDistance', 'rerun', 'pickModel', 'save', 'copy', 'explain', 'cancelExplain', 'stepThrough'] });
   }
 
   protected override disposed(): void {
@@ -73,6 +76,12 @@ export class ClassifyPanel extends Panel<Message> {
       case 'wantAttention':
         this.state = { ...this.state, attention: true };
         return this.run();
+      case 'wantAttentionLayers': {
+        const layers = this.lastLayers;
+        if (!layers) return;
+        this.post({ type: 'attentionLayers', layers: m.layers.flatMap((index) => (layers[index]?.data ? [{ index, data: layers[index].data! }] : [])) });
+        return;
+      }
       case 'showDistance':
         if (!this.lastDistance) throw new UserError('Show the attention first: the mean attention distance is computed from it.');
         EmbeddingsPanel.show(this.services, this.lastDistance.model, this.lastDistance.series);
@@ -166,7 +175,7 @@ export class ClassifyPanel extends Panel<Message> {
       if (this.state.attention) {
         this.post({ type: 'busy', message: `Running ${basename(model)} and capturing the attention of every block…` });
         try {
-          att = await request((t, progress) => this.services.runtime.request('attention', { ...common, image: image.fsPath }, t, progress));
+          att = await request((t, progress) => this.services.runtime.request('attention', { ...common, image: image.fsPath, summary: true }, t, progress));
         } catch (e) {
           if (!isUserError(e)) throw e;
           noAttention = e.message;
@@ -209,7 +218,10 @@ export class ClassifyPanel extends Panel<Message> {
       if (att) {
         for (const w of att.warnings) this.services.log.warn(`attention: ${w}`);
         this.lastDistance = { model, series: { label: basename(image.fsPath), images: 1, layers: attentionDistances(att.layers) } };
-        this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers: att.layers, warnings: att.warnings });
+        this.lastLayers = att.layers;
+        // What is drawn first (the summary's maps), not the tensors (22 MB for ViT-B/16): those on demand.
+        const layers = att.layers.map((l) => ({ ...l, data: null }));
+        this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers, warnings: att.warnings, summary: att.summary });
       } else if (noAttention) this.post({ type: 'attentionUnavailable', message: noAttention });
     } catch (e) {
       // A run superseded by a newer one (Run again, another provider) says nothing: the newer one reports.

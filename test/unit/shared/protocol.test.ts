@@ -23,6 +23,10 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
     rejects: [{ type: 'rerun', ep: 'CUDA' }, { type: 'rerun', ep: 'cpu; rm -rf' }, { type: 'rerun', ep: 'a'.repeat(21) }, { type: 'rerun', ep: 3 }, { type: 'rerun', ep: null }],
   },
   wantAttention: { accepts: [[{ type: 'wantAttention', layers: [1] }, { type: 'wantAttention' }]], rejects: [] },
+  wantAttentionLayers: {
+    accepts: [[{ type: 'wantAttentionLayers', layers: [0, 11], extra: 1 }, { type: 'wantAttentionLayers', layers: [0, 11] }]],
+    rejects: [{ type: 'wantAttentionLayers' }, { type: 'wantAttentionLayers', layers: [-1] }, { type: 'wantAttentionLayers', layers: [1.5] }, { type: 'wantAttentionLayers', layers: '1' }, { type: 'wantAttentionLayers', layers: new Array(10_001).fill(0) }],
+  },
   placement: { accepts: [[{ type: 'placement' }, { type: 'placement' }]], rejects: [] },
   explain: {
     accepts: [
