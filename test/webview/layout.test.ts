@@ -13,6 +13,12 @@ import { messages, tinyCaptures } from './classifyMessages';
 import { readRelpos, relposViews } from '../../src/core/report/relpos';
 import { embeddingsOfFile } from '../../src/core/report/embeddings';
 import { sampleMessage } from './traceSample';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { readImageFolder } from '../../src/core/evaluate/layout';
+import { score, type Prediction } from '../../src/core/evaluate/metrics';
+import { compareDocument, latencyRows } from '../../src/core/compare/document';
+import type { EvaluateView } from '../../src/shared/protocol';
 
 const WIDTHS = [420, 800, 1400];
 const THEMES: Theme[] = ['dark', 'light'];
@@ -155,6 +161,35 @@ const lowContrast = (page: Page) =>
     return { n, bad };
   });
 
+
+// The panels that landed after issue 23 was filed (Evaluate, Compare Models, Explain), fed what the host sends.
+const fashionLabels = readFileSync(join(root, 'media', 'models', 'fashion-mnist.labels.txt'), 'utf8').split(/\r?\n/).filter(Boolean);
+/** Evaluate on samples/labelled: every image right but the first Shirt (taken for a T-shirt/top) — full-strength diagonal shades. */
+function evaluateView(): EvaluateView {
+  const dir = join(root, 'samples', 'labelled');
+  const folder = readImageFolder(dir, fashionLabels, 10);
+  const firstShirt = folder.images.findIndex((x) => x.truth === 6);
+  const predictions: Prediction[] = folder.images.map((x, i) => {
+    const top = i === firstShirt ? [0, 6, 2, 3, 4] : [x.truth, ...[0, 1, 2, 3, 4, 5].filter((c) => c !== x.truth).slice(0, 4)];
+    return { path: relative(dir, x.path), truth: x.truth, top, probs: [0.9, 0.04, 0.03, 0.02, 0.01] };
+  });
+  const s = score(predictions, fashionLabels);
+  return {
+    folder: dir, imageBase: null, images: predictions.length, unmatched: ['not-a-class'], empty: [], note: null, agreement: null, ep: 'cpu',
+    models: [{ name: 'fashion-vit (embedded)', path: 'fashion-vit.onnx', labels: fashionLabels, accuracy: s.accuracy, top5: s.top5, perClass: s.perClass, confusion: s.confusion, imagesPerSecond: 123.4, predictions }],
+    unreadable: [{ path: 'Bag/broken.png', reason: 'broken.png cannot be decoded: the file is truncated or corrupt.' }],
+    written: [`${dir}.evaluate.csv`, `${dir}.evaluate.json`],
+  };
+}
+function compareMessage(): unknown {
+  const fx = (n: string) => inspectModel(join(root, 'media', 'models', `${n}.onnx`));
+  const doc = compareDocument([{ name: 'fashion-vit (embedded)', arch: fx('fashion-vit') }, { name: 'fashion-swin (embedded)', arch: fx('fashion-swin') }]);
+  doc.latency = latencyRows([{ model: 'fashion-vit (embedded)', ep: 'cpu', ms: [1, 1.2, 1.1] }, { model: 'fashion-swin (embedded)', ep: 'cpu', ms: [2.2, 2.4, 2.3] }]);
+  return { type: 'compare', doc, pending: null, latencyError: 'webgpu did not start here: no usable GPU adapter.' };
+}
+/** An occlusion map over the tiny ViT's 4×4 grid, as the Explain section draws it when every run is in. */
+const explained = (classIndex: number) => ({ type: 'explained', partial: false, method: 'occlusion', class: classIndex, label: 'disc', prob: 0.8, grid: [4, 4], window: 8, stride: 8, runs: 16, done: 16, total: 16, ms: 12.5, ep: 'cpu', inputSize: 32, map: Array.from({ length: 16 }, (_, i) => (i - 5) / 40) });
+
 describe('webview: every panel at 420, 800 and 1400 px in dark, light and high contrast (issue 23)', function () {
   this.timeout(600_000);
   const env = browserSuite();
@@ -171,7 +206,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
     result: { platform: 'linux-x64', ortVersion: '1.30.0', node: 'v20.0.0', env: {}, providers: [], checks: [], verdict: ['No provider other than cpu starts here, so there is nothing to compare the CPU with: no parity or speed result.'] },
   };
   /** Each panel with what a user would see in it; `then` clicks into the state to check. */
-  const panels: Array<{ panel: string; msgs: () => unknown[]; then?: (p: Page) => Promise<void>; allow?: string[] }> = [
+  const panels: Array<{ panel: string; name?: string; msgs: () => unknown[]; then?: (p: Page) => Promise<void>; allow?: string[] }> = [
     {
       panel: 'architecture',
       msgs: () => [{ type: 'architecture', result: swin }],
@@ -183,6 +218,9 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
       allow: ['.tree-row .name', '.tree-row .kind', '.tree-row .shape', '.tree-viewport'],
     },
     { panel: 'classify', msgs: () => messages(vit, 'tiny_vit'), allow: ['.mv-label', '.model-view-scroll'] },
+    { panel: 'classify', name: 'explain', msgs: () => [...messages(vit, 'tiny_vit'), explained(vit.top![0].index)], then: async (p) => p.locator('#explain').scrollIntoViewIfNeeded(), allow: ['.mv-label', '.model-view-scroll'] },
+    { panel: 'evaluate', msgs: () => [{ type: 'evaluate', view: evaluateView() }], then: async (p) => p.click('button.cell[data-row="6"][data-col="0"]') },
+    { panel: 'compare', msgs: () => [compareMessage()] },
     { panel: 'providers', msgs: () => [...recording('providers'), doctor], then: async (p) => p.click('#doctor-result details.report summary') },
     { panel: 'relpos', msgs: () => [{ type: 'relpos', model: 'swin_t.onnx', path: fixture('swin_t'), blocks: relposViews(readRelpos(fixture('swin_t'))), select: null, note: null }], allow: ['figure.matrix'] },
     { panel: 'embeddings', msgs: () => [{ type: 'embeddings', model: 'fashion-vit.onnx', doc: embeddingsOfFile(join(root, 'media', 'models', 'fashion-vit.onnx')), error: null, imageSize: 28, distance: [] }] },
@@ -198,7 +236,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
     for (const theme of [...THEMES, 'hc'] as Theme[])
       it(`${width} px, ${theme}: no text cut, warnings/errors ≥ 4.5:1, the tree uses the width`, async () => {
         const problems: string[] = [];
-        for (const { panel, msgs, then, allow = [] } of panels) {
+        for (const { panel, name = panel, msgs, then, allow = [] } of panels) {
           const p = await openPanel(env.browser, env.server, panel, { width, height: 900, theme });
           try {
             await p.send(...msgs());
@@ -207,11 +245,11 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
             // At 420 px a wide number table may scroll sideways inside its box; from 800 px on, nothing scrolls.
             // (not the complexity tables: their Ω(W-MSA) column scrolled out of sight at 420 px — issue 23).
             const cut = await clipped(p.page, [...allow, ...(width < 800 ? [panel === 'complexity' ? '.none' : '.table-scroll', 'pre.report'] : [])]);
-            problems.push(...cut.map((c) => `${panel}: cut: ${c}`));
+            problems.push(...cut.map((c) => `${name}: cut: ${c}`));
             const { bad } = await lowContrast(p.page);
-            problems.push(...bad.map((b) => `${panel}: contrast ${b}`));
+            problems.push(...bad.map((b) => `${name}: contrast ${b}`));
             const sw = await p.page.evaluate(() => document.documentElement.scrollWidth);
-            if (sw > width) problems.push(`${panel}: page ${sw} px wide in ${width} px`);
+            if (sw > width) problems.push(`${name}: page ${sw} px wide in ${width} px`);
             if (panel === 'architecture') {
               const tree = (await p.page.locator('.tree-pane').boundingBox())!;
               // Side by side with the details (≤ 400 px) from 800 px on: the tree takes the rest.
@@ -224,7 +262,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
                 problems.push(...stages.map((s) => `architecture: stage name cut: ${s}`));
               }
             }
-            if (width !== 800) await p.screenshot(`issue23-${panel}-${width}-${theme}`);
+            if (width !== 800) await p.screenshot(`issue23-${name}-${width}-${theme}`);
           } finally {
             await p.close();
           }
@@ -282,6 +320,92 @@ describe('webview: the module tree takes the width while nothing is selected', f
         const geo = await p.page.$eval('.tree-row.kind-stage .name', (e) => `name ${e.clientWidth}/${e.scrollWidth} px in a ${(e.closest('.tree-pane') as HTMLElement).clientWidth} px tree`);
         assert.deepEqual(cut, [], `stage names cut with a row selected (${geo})`);
         await p.screenshot(`issue23-architecture-selected-${width}-light`);
+      } finally {
+        await p.close();
+      }
+    });
+});
+
+/** WCAG contrast of each element's text against what is behind it, translucent backgrounds composited (rgb() and color(srgb …)). */
+const textContrast = (page: Page, sel: string) =>
+  page.$$eval(sel, (els) => {
+    const parse = (c: string): number[] => {
+      const n = (c.match(/-?[\d.]+(e-?\d+)?/g) ?? []).map(Number);
+      if (c.startsWith('color(')) return [n[0] * 255, n[1] * 255, n[2] * 255, n.length > 3 ? n[3] : 1];
+      return [n[0] ?? 0, n[1] ?? 0, n[2] ?? 0, n.length > 3 ? n[3] : c === 'transparent' ? 0 : 1];
+    };
+    const behind = (el: Element | null): number[] => {
+      const layers: number[][] = [];
+      for (; el; el = el.parentElement) {
+        const c = parse(getComputedStyle(el).backgroundColor);
+        if (c[3] > 0) layers.push(c);
+        if (c[3] >= 1) break;
+      }
+      let out = [255, 255, 255];
+      for (const [r, g, b, a] of layers.reverse()) out = [r * a + out[0] * (1 - a), g * a + out[1] * (1 - a), b * a + out[2] * (1 - a)];
+      return out;
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    return els.map((el) => {
+      const [a, b] = [lum(parse(getComputedStyle(el).color)), lum(behind(el))];
+      return { text: (el.textContent ?? '').trim(), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+    });
+  });
+
+// Issue 23, the panels that landed after it: the confusion matrix drew the theme's text on full-strength
+// chart blue (#1a85ff in Light Modern, #3794ff in Dark Modern: about 2.5:1), so a class's own count — the
+// number a user reads first — was the hardest to read. Every count must read at ≥ 4.5:1 in every theme.
+describe('webview: the confusion matrix counts are readable in every theme', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  for (const theme of [...THEMES, 'hc'] as Theme[])
+    it(`${theme}: every cell's count ≥ 4.5:1 against its shade (a full diagonal included)`, async () => {
+      const p = await openPanel(env.browser, env.server, 'evaluate', { width: 1000, height: 900, theme });
+      try {
+        await p.send({ type: 'evaluate', view: evaluateView() });
+        const cells = await textContrast(p.page, '#confusion button.cell');
+        assert.equal(cells.length, 100);
+        assert.ok(cells.some((c) => c.text === '4'), 'a class with all 4 images right: the darkest shade');
+        assert.deepEqual(cells.filter((c) => c.ratio < 4.5).map((c) => `"${c.text}" ${c.ratio.toFixed(2)}:1`), []);
+        await p.screenshot(`issue23-confusion-${theme}`);
+      } finally {
+        await p.close();
+      }
+    });
+});
+
+// Issue 23, the step-through: its buttons were Chromium's own (light grey in a dark editor, the step shown
+// marked by nothing but the focus ring). The step shown and Trace are the theme's primary button, the
+// other steps, Previous and Next its secondary button; a disabled button reads as disabled.
+describe('webview: Step Through\'s buttons follow the theme', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  const expected: Record<string, { primary: string; secondary: string; fg: string }> = {
+    dark: { primary: 'rgb(0, 120, 212)', secondary: 'rgb(49, 49, 49)', fg: 'rgb(204, 204, 204)' },
+    light: { primary: 'rgb(0, 95, 184)', secondary: 'rgb(229, 229, 229)', fg: 'rgb(59, 59, 59)' },
+    hc: { primary: 'rgb(0, 0, 0)', secondary: 'rgb(0, 0, 0)', fg: 'rgb(255, 255, 255)' },
+  };
+  for (const theme of [...THEMES, 'hc'] as Theme[])
+    it(`${theme}: the step shown and Trace primary, the other steps secondary, Previous disabled on step 1`, async () => {
+      const p = await openPanel(env.browser, env.server, 'trace', { width: 1000, height: 900, theme });
+      try {
+        await p.send(sampleMessage());
+        const look = (sel: string) => p.page.$eval(sel, (e) => ({ bg: getComputedStyle(e).backgroundColor, fg: getComputedStyle(e).color, opacity: getComputedStyle(e).opacity }));
+        const want = expected[theme];
+        const current = await look('#steps button[aria-current="step"]');
+        assert.equal(current.bg, want.primary, 'the step shown');
+        assert.equal((await look('#go')).bg, want.primary, 'Trace');
+        const other = await look('#steps button:not([aria-current])');
+        assert.deepEqual([other.bg, other.fg], [want.secondary, want.fg], 'another step');
+        assert.equal((await look('#next')).bg, want.secondary, 'Next');
+        assert.equal((await look('#prev')).opacity, '0.5', 'Previous on the first step');
+        // The step buttons' text reads at ≥ 4.5:1 on their own face.
+        const low = (await textContrast(p.page, '#steps button, #go, #next')).filter((c) => c.ratio < 4.5);
+        assert.deepEqual(low.map((c) => `"${c.text}" ${c.ratio.toFixed(2)}:1`), []);
+        await p.screenshot(`issue23-trace-buttons-${theme}`);
       } finally {
         await p.close();
       }
