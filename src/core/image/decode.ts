@@ -83,7 +83,6 @@ export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
     for (let i = 0; i < px.length; i++) px[i] = (img.rgb[i * 3] * 19595 + img.rgb[i * 3 + 1] * 38470 + img.rgb[i * 3 + 2] * 7471 + 0x8000) >>> 16;
   }
   const [w, h] = resizedSize(p.resize, img.width, img.height);
-  if (w !== img.width || h !== img.height) px = resize(px, img.width, img.height, ch, w, h, p.interpolation);
   let cw = w, chh = h, left = 0, top = 0;
   if (p.crop) {
     cw = p.crop.width;
@@ -91,13 +90,21 @@ export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
     left = cropOffset(w, cw, p.rules);
     top = cropOffset(h, chh, p.rules);
   }
+  // The part of the resized image inside the crop box (all of it without a crop; a crop may overhang: black there).
+  const x0 = Math.max(0, left), y0 = Math.max(0, top);
+  const inside = { left: x0, top: y0, width: Math.min(w, left + cw) - x0, height: Math.min(h, top + chh) - y0 };
   const n = cw * chh;
   const cropped = new Uint8Array(n * ch);
-  for (let y = 0; y < chh; y++) {
-    const sy = top + y;
-    if (sy < 0 || sy >= h) continue;
-    const x0 = Math.max(0, -left), x1 = Math.min(cw, w - left);
-    if (x1 > x0) cropped.set(px.subarray((sy * w + left + x0) * ch, (sy * w + left + x1) * ch), (y * cw + x0) * ch);
+  if (inside.width > 0 && inside.height > 0) {
+    // Only the pixels the crop keeps are resampled (the same values as resizing all, then cropping).
+    const resized = w !== img.width || h !== img.height;
+    const part = resized ? resize(px, img.width, img.height, ch, w, h, p.interpolation, inside) : px;
+    const pw = resized ? inside.width : w;
+    const [px0, py0] = resized ? [0, 0] : [inside.left, inside.top];
+    for (let y = 0; y < inside.height; y++) {
+      const src = ((py0 + y) * pw + px0) * ch;
+      cropped.set(part.subarray(src, src + inside.width * ch), ((inside.top - top + y) * cw + inside.left - left) * ch);
+    }
   }
   const data = new Float32Array(n * ch);
   for (let c = 0; c < ch; c++) {

@@ -91,31 +91,46 @@ const clip8 = (v: number) => {
   return r < 0 ? 0 : r > 255 ? 255 : r;
 };
 
+/** A rectangle of the output image, in output pixels. */
+export interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /**
  * Resize an interleaved 8-bit image (`channels` per pixel, row-major) to outW×outH with
- * Pillow's result, bit for bit.
+ * Pillow's result, bit for bit. With `region`, only that part of the output is computed and
+ * returned (region.width × region.height): each output pixel depends only on its own taps, so a
+ * centre crop taken from it is the crop of the full resize, for ~half the work at 256 → 224.
  */
-export function resize(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number, filter: Filter): Uint8Array {
+export function resize(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number, filter: Filter, region?: Region): Uint8Array {
   if (outW <= 0 || outH <= 0) throw new Error(`resize to ${outW}×${outH}`);
-  if (outW === w && outH === h) return src.slice();
-  if (filter === 'nearest') return nearest(src, w, h, channels, outW, outH);
+  const R = region ?? { left: 0, top: 0, width: outW, height: outH };
+  if (R.left < 0 || R.top < 0 || R.width <= 0 || R.height <= 0 || R.left + R.width > outW || R.top + R.height > outH)
+    throw new Error(`region ${R.width}×${R.height} at (${R.left}, ${R.top}) is not inside the ${outW}×${outH} output`);
+  if (outW === w && outH === h) return cut(src, w, channels, R);
+  if (filter === 'nearest') return nearest(src, w, h, channels, outW, outH, R);
   const k = KERNELS[filter];
+  const vert = coefficients(h, outH, k);
+  // The intermediate image: `rows` rows from source row `y0`, `iw` pixels wide, the region's first column at `cx`.
   let img = src;
   let iw = w;
-  const vert = coefficients(h, outH, k);
+  let cx = R.left;
+  let y0 = 0;
   if (outW !== w) {
-    // Only the source rows the vertical pass reads are resampled horizontally.
-    const first = vert.bounds[0];
-    const last = vert.bounds[(outH - 1) * 2] + vert.bounds[(outH - 1) * 2 + 1];
-    const rows = outH !== h ? last - first : h;
-    const y0 = outH !== h ? first : 0;
+    // Only the source rows the vertical pass reads, and only the region's columns, are resampled horizontally.
+    const lastRow = R.top + R.height - 1;
+    y0 = outH !== h ? vert.bounds[R.top * 2] : R.top;
+    const rows = outH !== h ? vert.bounds[lastRow * 2] + vert.bounds[lastRow * 2 + 1] - y0 : R.height;
     const { bounds, weights, ksize } = coefficients(w, outW, k);
-    const out = new Uint8Array(outW * rows * channels);
+    const out = new Uint8Array(R.width * rows * channels);
     for (let y = 0; y < rows; y++) {
       const row = (y + y0) * w * channels;
-      for (let xx = 0; xx < outW; xx++) {
+      for (let xx = R.left; xx < R.left + R.width; xx++) {
         const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1], kb = xx * ksize;
-        const o = (y * outW + xx) * channels;
+        const o = (y * R.width + xx - R.left) * channels;
         if (channels === 3) {
           // All three channels in one pass over the taps (the hot loop of a resize).
           let s0 = HALF, s1 = HALF, s2 = HALF;
@@ -137,39 +152,47 @@ export function resize(src: Uint8Array, w: number, h: number, channels: number, 
         }
       }
     }
-    if (outH !== h) for (let i = 0; i < outH; i++) vert.bounds[i * 2] -= y0;
     img = out;
-    iw = outW;
+    iw = R.width;
+    cx = 0;
+    if (outH === h) return img;
   }
-  if (outH === h) return img;
   const { bounds, weights, ksize } = vert;
-  const out = new Uint8Array(outW * outH * channels);
+  const width = R.width * channels;
+  const out = new Uint8Array(width * R.height);
   const stride = iw * channels;
   // Row by row: each tap adds a whole source row to the accumulators (sequential memory).
-  const acc = new Float64Array(stride);
-  for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2], n = bounds[yy * 2 + 1], kb = yy * ksize;
+  const acc = new Float64Array(width);
+  for (let yy = R.top; yy < R.top + R.height; yy++) {
+    const ymin = bounds[yy * 2] - y0, n = bounds[yy * 2 + 1], kb = yy * ksize;
     acc.fill(HALF);
     for (let y = 0; y < n; y++) {
       const k = weights[kb + y];
-      const r = (ymin + y) * stride;
-      for (let i = 0; i < stride; i++) acc[i] += img[r + i] * k;
+      const r = (ymin + y) * stride + cx * channels;
+      for (let i = 0; i < width; i++) acc[i] += img[r + i] * k;
     }
-    const o = yy * stride;
-    for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i]);
+    const o = (yy - R.top) * width;
+    for (let i = 0; i < width; i++) out[o + i] = clip8(acc[i]);
   }
   return out;
 }
 
-/** Pillow's NEAREST resize: an affine transform sampling floor((x + 0.5) · in/out). */
-function nearest(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number): Uint8Array {
-  const out = new Uint8Array(outW * outH * channels);
+/** The region of an image as its own image (a copy). */
+function cut(src: Uint8Array, w: number, channels: number, R: Region): Uint8Array {
+  const out = new Uint8Array(R.width * R.height * channels);
+  for (let y = 0; y < R.height; y++) out.set(src.subarray(((R.top + y) * w + R.left) * channels, ((R.top + y) * w + R.left + R.width) * channels), y * R.width * channels);
+  return out;
+}
+
+/** Pillow's NEAREST resize: an affine transform sampling floor((x + 0.5) · in/out); the region's pixels only. */
+function nearest(src: Uint8Array, w: number, h: number, channels: number, outW: number, outH: number, R: Region): Uint8Array {
+  const out = new Uint8Array(R.width * R.height * channels);
   const sx = w / outW, sy = h / outH;
-  for (let y = 0; y < outH; y++) {
-    const iy = Math.min(h - 1, Math.floor((y + 0.5) * sy));
-    for (let x = 0; x < outW; x++) {
-      const ix = Math.min(w - 1, Math.floor((x + 0.5) * sx));
-      for (let c = 0; c < channels; c++) out[(y * outW + x) * channels + c] = src[(iy * w + ix) * channels + c];
+  for (let y = 0; y < R.height; y++) {
+    const iy = Math.min(h - 1, Math.floor((y + R.top + 0.5) * sy));
+    for (let x = 0; x < R.width; x++) {
+      const ix = Math.min(w - 1, Math.floor((x + R.left + 0.5) * sx));
+      for (let c = 0; c < channels; c++) out[(y * R.width + x) * channels + c] = src[(iy * w + ix) * channels + c];
     }
   }
   return out;
