@@ -10,16 +10,10 @@ import { inspectModel } from '../../src/core/arch/inspect';
 import { attentionDocument } from '../../src/core/attention/document';
 import { exportCheckpoint } from '../../src/core/checkpoint/export';
 import { useRuntime } from './useRuntime';
+import { maxAbs } from '../unit/helpers/maxAbs';
 
 const FIX = resolve('test/fixtures/checkpoints');
 const ref: { fixtures: Record<string, { params: number }> } = JSON.parse(readFileSync(resolve('test/fixtures/reference/checkpoints.json'), 'utf8'));
-
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 describe('checkpoints through the inference process', function () {
   this.timeout(120_000);

@@ -5,6 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useRuntime } from './useRuntime';
+import { maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 
@@ -13,13 +14,6 @@ interface Reference {
 }
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? (v as unknown[]).flatMap(flat) : [v as number]);
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
-
 describe('classify through the inference process (decode → preprocess → ONNX Runtime)', function () {
   this.timeout(60_000);
   const client = useRuntime({ each: true });

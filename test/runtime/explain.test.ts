@@ -11,6 +11,7 @@ import type { CancelSignal } from '../../src/runtime/client';
 import type { ExplainPartial } from '../../src/runtime/explain';
 import { fixture } from '../skip';
 import { useRuntime } from './useRuntime';
+import { maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 const model = (name: string) => fixture(resolve(fixtures, 'models', name));
@@ -20,12 +21,6 @@ interface OcclusionCase { model: string; image: string; class: number | null; ex
 interface Reference { occlusion: OcclusionCase[]; region: { model: string; image: string; rows: [number, number]; columns: [number, number]; class: number } }
 const ref = (): Reference => JSON.parse(readFileSync(fixture(resolve(fixtures, 'reference', 'explain.json')), 'utf8'));
 
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 const argmax = (a: ArrayLike<number>) => {
   let k = 0;
   for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;

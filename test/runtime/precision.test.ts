@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useRuntime } from './useRuntime';
+import { maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 
@@ -21,12 +22,6 @@ const argmax = (a: ArrayLike<number>): number => {
   let k = 0;
   for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
   return k;
-};
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 };
 /** Pearson correlation. */
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {

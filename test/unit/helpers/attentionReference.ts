@@ -37,12 +37,7 @@ export function refTensor(a: { shape: number[]; data: number[] }): AttentionTens
   return { data: Float32Array.from(a.data), dims };
 }
 
-export const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
+export { maxAbs } from './maxAbs';
 
 /** A CapturedLayer made from reference data (for the pure maps, no inference process). */
 export function refSwinLayer(name: string, img: RefImage, i: number): CapturedLayer {

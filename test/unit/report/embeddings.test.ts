@@ -7,6 +7,7 @@ import { embeddingsOfFile } from '../../../src/core/report/embeddings';
 import { inspectModel } from '../../../src/core/arch/inspect';
 import { componentTile, patchFilterComponents } from '../../../src/core/vit/patchFilters';
 import { positionEmbeddingKind, positionSimilarity, sincos1d, sincos2d } from '../../../src/core/vit/positionEmbedding';
+import { maxAbs } from '../helpers/maxAbs';
 
 const models = resolve('test/fixtures/models');
 interface EmbRef {
@@ -24,13 +25,6 @@ const ref = JSON.parse(readFileSync(resolve('test/fixtures/reference/vit_embeddi
   embeddings: EmbRef[];
   sincos2d: { dim: number; grid: [number, number]; table: number[] };
   positionVariants: { model: string; grid: [number, number]; extraRows: number; kind: string; interpolatedFrom: [number, number] | null; similarity: number[] }[];
-};
-
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 };
 
 function rng(seed: number): () => number {
