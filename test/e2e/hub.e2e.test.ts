@@ -162,3 +162,51 @@ describe('e2e: Download Model from Hugging Face (stand-in Hub) in code-server', 
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 });
+
+/** A workbench whose code-server runs with `env` (set before useWorkbench's hook starts it), and a stand-in that must not be asked. */
+function hubSuite(name: string, env: Record<string, string>, restricted: boolean): { wb: ReturnType<typeof useWorkbench>; hub: () => Standin } {
+  const ws = join(resultsDir('e2e'), `workspace-${name}`);
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  let hub: Standin;
+  const saved: Record<string, string | undefined> = {};
+  before(async () => {
+    hub = await startStandin([{ repo: REPO, commit: COMMIT, files }]);
+    for (const [k, v] of Object.entries({ HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(resultsDir('e2e'), `hub-cache-${name}`), ...env })) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  after(async () => {
+    await hub?.close();
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  });
+  return { wb: useWorkbench({ name, folder: ws, restricted, escapeAfterEach: true }), hub: () => hub };
+}
+
+describe('e2e: Download Model in Restricted Mode', function () {
+  this.timeout(180_000);
+  const s = hubSuite('hub-restricted', {}, true);
+  it('asks for trust first (a modal with Manage Workspace Trust) and asks the Hub nothing', async () => {
+    await runCommand(s.wb.page, 'ViT Inspector: Download Model from Hugging Face…');
+    const dialog = s.wb.page.locator('.monaco-dialog-box', { hasText: 'trust this workspace first' }).first();
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.ok((await dialog.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).count()) > 0);
+    await screenshot(s.wb.page, 'hub-restricted');
+    await s.wb.page.keyboard.press('Escape');
+    assert.deepEqual(s.hub().log, []);
+  });
+});
+
+describe('e2e: Download Model with HF_HUB_OFFLINE=1', function () {
+  this.timeout(180_000);
+  const s = hubSuite('hub-offline', { HF_HUB_OFFLINE: '1' }, false);
+  it('says HF_HUB_OFFLINE is set and nothing is downloaded; asks the Hub nothing', async () => {
+    await runCommand(s.wb.page, 'ViT Inspector: Download Model from Hugging Face…');
+    const msg = s.wb.page.locator('.notification-list-item', { hasText: 'HF_HUB_OFFLINE is set' }).first();
+    await msg.waitFor({ timeout: 30_000 });
+    assert.match(await msg.innerText(), /nothing is downloaded.*Select Model/s);
+    assert.deepEqual(s.hub().log, []);
+  });
+});
