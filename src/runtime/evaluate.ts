@@ -11,11 +11,14 @@ import { readImageFolder, readLabelsCsv, type LabelledFolder } from '../core/eva
 import { evaluateDocument, type EvaluateDocument, type ModelRun } from '../core/evaluate/document';
 import type { Prediction } from '../core/evaluate/metrics';
 import type { CancelSignal, RuntimeClient } from './client';
+import type { PreprocessingOverrides } from '../core/image/preprocess';
 
 export interface EvaluateOptions {
   token?: CancelSignal;
   labelsFile?: string;
   maxPixels?: number;
+  /** The vitInspector.preprocessing.* settings: the folder is scored on the input Classify would show. */
+  overrides?: PreprocessingOverrides;
   onProgress?: (model: string, done: number, total: number) => void;
 }
 
@@ -44,7 +47,7 @@ async function runModel(client: RuntimeClient, model: string, dir: string, csv: 
     const chunk = folder ? images.slice(i, i + CHUNK) : null;
     if (chunk && chunk.length === 0) break;
     const t0 = performance.now();
-    const r = await client.request('classify', { model, images: chunk ?? probe(dir, csv), topK: 5, order, labelsFile: opts.labelsFile, maxPixels: opts.maxPixels }, opts.token);
+    const r = await client.request('classify', { model, images: chunk ?? probe(dir, csv), topK: 5, order, overrides: opts.overrides, labelsFile: opts.labelsFile, maxPixels: opts.maxPixels }, opts.token);
     ep = r.ep;
     if (!folder) {
       const n = r.numClasses ?? r.labels.count;
