@@ -28,6 +28,8 @@ export interface PatchGridView {
   noun: string;
   /** how much of the row covers the image, 0..1 (the attention view's Blend); read at each paint */
   blend: { value: number };
+  /** more about a slot's value for the hover text (Swin's + B: the scores and B it sums) */
+  detail?: (slot: number) => string;
 }
 
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -195,7 +197,7 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
       out.textContent = `${where}: outside this token's window — it does not attend to it in this block`;
       out.removeAttribute('data-value');
     } else {
-      out.textContent = `${where}: ${v.name}[${v.slot(i)}] = ${fmt(value)}`;
+      out.textContent = `${where}: ${v.name}[${v.slot(i)}] = ${fmt(value)}${v.detail?.(v.slot(i)) ?? ''}`;
       out.setAttribute('data-value', String(value));
     }
     c.setAttribute('data-cursor', String(i));
