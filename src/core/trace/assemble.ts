@@ -41,6 +41,8 @@ export interface TraceInput {
   /** Swin: window M, shift, the bias table head-major [heads][(2M−1)²] or null */
   window: number | null;
   shift: number;
+  /** Swin: timm's roll-then-pad order (the maps differ from pad-then-roll when the grid is not a multiple of M) */
+  shiftBeforePad?: boolean;
   biasTable: Float32Array | null;
   /** Swin: stage index, the next stage grid (merge) */
   stage: number;
@@ -132,7 +134,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   let pos = T;
   let keysOf: number[] | null = null;
   if (swin) {
-    const win = tokenWindow(p.grid[0], p.grid[1], p.window!, p.shift, T);
+    const win = tokenWindow(p.grid[0], p.grid[1], p.window!, p.shift, T, p.shiftBeforePad);
     group = win.window;
     pos = win.position;
     keysOf = win.keys;
