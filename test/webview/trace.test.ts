@@ -157,6 +157,16 @@ describe('webview: step through at 360 px, light theme', function () {
     await p.screenshot('trace-360-light');
     assert.deepEqual(p.errors, []);
   });
+
+  it('Swin\'s + B with the table B̂ beside the grids fits 360 px too', async () => {
+    const p = suite.panel;
+    await p.send(sampleSwinMessage(0));
+    await p.page.click('[data-step="3"]');
+    assert.equal(await p.page.locator('#bias-table').count(), 1);
+    const wide = await p.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `page is ${wide} px wide`);
+    assert.deepEqual(p.errors, []);
+  });
 });
 
 /** The colour drawn at the centre of a grid cell of #patches (canvas pixels). */
