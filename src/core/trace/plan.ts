@@ -377,13 +377,14 @@ function logitScaleAt(a: GraphAnalysis, mul: number, scoresIn: string): { tau: s
   if (p !== undefined && a.nodes[p].opType === 'Exp') {
     const q = a.producer.get(a.nodes[p].inputs[0]);
     const qn = q !== undefined ? a.nodes[q] : null;
-    if (qn?.opType === 'Clip' && !scalarConst(a, qn.inputs[1])) {
-      clampMax = scalarConst(a, qn.inputs[2]);
-      logitScale = constBehind(a, qn.inputs[0]);
+    // torch.clamp(logit_scale, max=ln 100): a Clip without a minimum, or a Min; otherwise τ is only read, not recomputed
+    if (qn?.opType === 'Clip') {
+      clampMax = qn.inputs[1] ? null : scalarConst(a, qn.inputs[2]);
+      logitScale = clampMax !== null ? constBehind(a, qn.inputs[0]) : null;
     } else if (qn?.opType === 'Min') {
       const c = qn.inputs.find((x) => x && scalarConst(a, x) !== null);
       clampMax = scalarConst(a, c);
-      logitScale = constBehind(a, qn.inputs.find((x) => x && x !== c));
+      logitScale = clampMax !== null ? constBehind(a, qn.inputs.find((x) => x && x !== c)) : null;
     } else logitScale = constBehind(a, a.nodes[p].inputs[0]);
   }
   return { tau, logitScale, clampMax };
