@@ -6,15 +6,17 @@
  */
 import * as vscode from 'vscode';
 import { readdirSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Services } from './context';
 import { EMBEDDED, embeddedModelPath, modelDisplayName, selectModel } from './model';
 import { inspect } from './modelInfo';
 import { workspaceCheckpoints } from './checkpoints';
-import { compareDocument, compareEvaluation, latencyRows, type CompareDocument } from '../core/compare/document';
+import { compareDocument, latencyRows, type CompareDocument } from '../core/compare/document';
 import { UserError, isUserError } from '../core/errors';
 import { IMAGE_EXTENSIONS } from '../core/image/folder';
-import { evaluateFolder } from '../runtime/evaluate';
+import { evaluateSource } from '../core/evaluate/layout';
+import { compareOnFolder } from '../runtime/evaluate';
+import { scoringSettings } from './preprocessing';
 import { ComparePanel } from './panels/comparePanel';
 
 const MODEL = /\.(onnx|safetensors)$|\.safetensors\.index\.json$/i;
@@ -91,13 +93,17 @@ async function compare(services: Services, models: string[], folder?: string): P
     send(`accuracy on ${basename(dir)}`);
     try {
       services.requireTrust('Scoring on a labelled folder');
+      // As Evaluate Model on Folder scores it: the folder's labels CSV if it holds one, Classify's settings.
+      const source = evaluateSource(dir);
+      const settings = scoringSettings(services.config(vscode.Uri.file(dir)));
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: scoring ${models.length} models on ${basename(dir)}`, cancellable: true }, (progress, token) =>
-        evaluateFolder(services.runtime, models, dir, undefined, services.providerOrder(), {
+        compareOnFolder(services.runtime, models, names, source.dir, source.csv, services.providerOrder(vscode.Uri.file(dir)), {
+          ...settings,
           token,
           onProgress: (m, done, total) => progress.report({ message: `${names[models.indexOf(m)]}: ${done}/${total}` }),
         }),
       );
-      doc.evaluation = compareEvaluation(dir, names, r.doc, r.runs, (p) => relative(dir, p));
+      doc.evaluation = r.evaluation;
       send(null);
     } catch (e) {
       send(null);

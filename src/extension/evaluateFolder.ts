@@ -14,7 +14,7 @@ import { evaluateCsv, evaluatePaths } from '../core/evaluate/document';
 import { evaluateSource } from '../core/evaluate/layout';
 import { isUserError } from '../core/errors';
 import { EvaluatePanel } from './panels/evaluatePanel';
-import { preprocessingOverrides } from './preprocessing';
+import { scoringSettings } from './preprocessing';
 import type { EvaluateView } from '../shared/protocol';
 
 /** Right-click a folder (or the palette, then a folder): evaluate `models` (default: the model in use) on it. */
@@ -43,10 +43,8 @@ export async function evaluateModelOnFolder(services: Services, folder: vscode.U
         let lastModel = '';
         let lastDone = 0;
         return evaluateFolder(services.runtime, list, dir, csv, services.providerOrder(folder), {
+          ...scoringSettings(cfg),
           token: stop.token,
-          labelsFile: cfg.get<string>('labelsFile', '') || undefined,
-          overrides: preprocessingOverrides(cfg),
-          maxPixels: cfg.get('maxImagePixels', 100_000_000),
           onProgress: (model, done, total) => {
             const index = list.indexOf(model);
             if (model !== lastModel) lastDone = 0;
