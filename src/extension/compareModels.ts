@@ -46,13 +46,19 @@ export async function compareModels(services: Services, clicked?: vscode.Uri, se
   if (models) await compare(services, models);
 }
 
-async function compare(services: Services, models: string[], folder?: string): Promise<void> {
-  const names = models.map((m) => modelDisplayName(services, m));
+/** A revived Compare Models panel: the document it showed before the reload, its buttons on the same models and folder (nothing re-run). */
+export function restoreComparison(services: Services, doc: CompareDocument): Promise<void> {
+  return compare(services, doc.models.map((m) => m.path), doc.evaluation?.folder, doc);
+}
+
+async function compare(services: Services, models: string[], folder?: string, saved?: CompareDocument): Promise<void> {
+  const names = saved?.models.map((m) => m.name) ?? models.map((m) => modelDisplayName(services, m));
   // Structure first (the inference process reads the graphs; weights stay on disk).
-  const archs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) =>
-    Promise.all(models.map((m) => inspect(services, m, {}, token))),
-  );
-  const doc: CompareDocument = compareDocument(models.map((m, i) => ({ name: names[i], arch: archs[i] })));
+  const doc: CompareDocument =
+    saved ??
+    compareDocument(
+      (await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) => Promise.all(models.map((m) => inspect(services, m, {}, token))))).map((arch, i) => ({ name: names[i], arch })),
+    );
   let latencyError: string | null = null;
   const panel = ComparePanel.show(services, {
     addModel: async () => {
@@ -67,6 +73,7 @@ async function compare(services: Services, models: string[], folder?: string): P
   });
   const send = (pending: string | null) => panel.update({ type: 'compare', doc, pending, latencyError });
 
+  if (saved) return send(null);
   send('latency');
 
   async function measure(): Promise<void> {
