@@ -6,7 +6,7 @@
 // accuracy and agreement on the folder = `evaluate`/`classify`); after a window reload both panels
 // come back with their results, not re-run, and their buttons still work.
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
@@ -32,6 +32,15 @@ function makeWorkspace(): string {
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(ws, { recursive: true });
   cpSync(join(root, 'samples', 'labelled'), join(ws, 'labelled'), { recursive: true });
+  // The other layout users keep: the images side by side, their classes in a file,label CSV.
+  mkdirSync(join(ws, 'flat'));
+  const lines = ['file,label'];
+  for (const cls of ['bag', 'DRESS', 'sneaker'])
+    for (const f of readdirSync(join(root, 'samples', 'labelled', cls)).sort()) {
+      copyFileSync(join(root, 'samples', 'labelled', cls, f), join(ws, 'flat', `${cls}-${f}`));
+      lines.push(`${cls}-${f},${cls}`);
+    }
+  writeFileSync(join(ws, 'flat', 'labels.csv'), lines.join('\n') + '\n');
   return ws;
 }
 
@@ -245,6 +254,29 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     assert.deepEqual(again.models.map((m) => m.model.split('/').pop()), ['fashion-vit.onnx', 'fashion-swin.onnx'], 'the same two models');
     assert.equal(again.models[0].accuracy, evaluated.accuracy);
     assert.deepEqual(await shownConfusion(frame), evaluated.confusion);
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('right-click a labels CSV → Evaluate Model on Folder: scored by the CSV as the CLI scores it; the images under its folder are shown and open', async () => {
+    const flat = join(ws, 'flat');
+    const want = cliJson<EvaluateDocument>(['evaluate', flat, '--labels-csv', join(flat, 'labels.csv'), '--model', VIT, '--ep', 'cpu']).models[0];
+    await wb.page.locator('.explorer-item', { hasText: 'flat' }).first().click();
+    await explorerContextMenu(wb.page, 'labels.csv', 'Evaluate Model on Folder');
+    await showTab(wb.page, 'Evaluate: labels.csv');
+    // This panel's frame (the folder's own panel is open too): its results are written as flat.evaluate.*.
+    const frame = await findWebviewFrame(wb.page, '#status:has-text("flat.evaluate.json")', 120_000);
+    assert.match(text(await frame.locator('#status').innerText()), /^12 images in 10 classes, on cpu\./);
+    assert.deepEqual((await rows(frame, '#summary')).map((r) => r.slice(0, 3)), [['fashion-vit (embedded)', pct(want.accuracy), pct(want.top5)]]);
+    assert.deepEqual(await shownConfusion(frame), want.confusion);
+    // Bag (8) is a diagonal cell with images: their thumbnails load from the CSV's folder.
+    await frame.locator('#confusion button.cell[data-row="8"][data-col="8"]').click();
+    const thumb = frame.locator('#cell-images img.thumb').first();
+    await thumb.waitFor();
+    await frame.waitForFunction(() => (document.querySelector('#cell-images img.thumb') as HTMLImageElement | null)?.naturalWidth === 28, undefined, { timeout: 30_000 });
+    const first = await frame.locator('#cell-images li').first().getAttribute('data-path');
+    assert.match(first!, /^bag-test-\d+\.png$/);
+    await frame.locator('#cell-images li').first().locator('a').first().click();
+    await wb.page.locator('.tabs-container .tab', { hasText: first! }).first().waitFor({ timeout: 30_000 });
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 });
