@@ -41,6 +41,10 @@ function makeWorkspace(): string {
       lines.push(`${cls}-${f},${cls}`);
     }
   writeFileSync(join(ws, 'flat', 'labels.csv'), lines.join('\n') + '\n');
+  // The embedded models as a user's own files, for the Explorer's multi-select.
+  mkdirSync(join(ws, 'models'));
+  for (const m of [VIT, SWIN]) copyFileSync(m, join(ws, 'models', m.split('/').pop()!));
+  copyFileSync(join(root, 'media', 'models', 'fashion-mnist.labels.txt'), join(ws, 'models', 'labels.txt'));
   return ws;
 }
 
@@ -277,6 +281,22 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     assert.match(first!, /^bag-test-\d+\.png$/);
     await frame.locator('#cell-images li').first().locator('a').first().click();
     await wb.page.locator('.tabs-container .tab', { hasText: first! }).first().waitFor({ timeout: 30_000 });
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('select the two models in the Explorer → right-click → Compare Models: the panel compares those files, params and MACs their `arch`', async () => {
+    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    const swin = wb.page.locator('.explorer-item', { hasText: 'fashion-swin.onnx' }).first();
+    await swin.waitFor();
+    await wb.page.locator('.explorer-item', { hasText: 'fashion-vit.onnx' }).first().click();
+    await swin.click({ modifiers: ['Control'] });
+    assert.equal(await wb.page.locator('.explorer-folders-view .monaco-list-row.selected').count(), 2, 'both models selected');
+    await explorerContextMenu(wb.page, 'fashion-swin.onnx', 'Compare Models');
+    const frame = await findWebviewFrame(wb.page, 'h1:has-text("models/fashion-vit.onnx")', 120_000);
+    assert.equal(text(await frame.locator('h1').innerText()), 'Compare Models: models/fashion-vit.onnx · models/fashion-swin.onnx');
+    const arch = [VIT, SWIN].map((m) => cliJson<{ params: number; macs: number }>(['arch', m]));
+    assert.deepEqual((await frame.locator('#config tr[data-row="params"] td').allInnerTexts()).map(text), arch.map((a) => a.params.toLocaleString('en-US')));
+    assert.deepEqual((await frame.locator('#config tr[data-row="MACs"] td').allInnerTexts()).map(text), arch.map((a) => a.macs.toLocaleString('en-US')));
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 });
