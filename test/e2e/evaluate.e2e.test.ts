@@ -123,7 +123,7 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     cellImage = want[0];
   });
 
-  it("Explain in the classify panel: occlusion and RISE maps for the image's second class, drawn, with the CLI's class, p, runs and range", async () => {
+  it("Explain in the classify panel: occlusion and RISE maps for the image's second class, drawn, with the CLI's class, p, runs and range; the cell's Attention shows the maps", async () => {
     const name = cellImage.split('/').pop()!;
     await evaluateFrame.locator('#cell-images li').first().locator('button[data-action="classify"]').click();
     const frame = await findWebviewFrame(wb.page, `[data-image="${name}"] #top li`, 120_000);
@@ -166,6 +166,14 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await runAndWait();
     await check(cliJson<Explained>(['explain', cellImage, '--model', VIT, '--method', 'rise', '--class', String(second.index), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE');
     await screenshot(wb.page, 'explain-rise');
+
+    // The cell's other way to the image: Attention, in the same panel, with the model's maps.
+    await showTab(wb.page, 'Evaluate: labelled');
+    await evaluateFrame.locator('#cell-images li').first().locator('button[data-action="attention"]').click();
+    const att = await findWebviewFrame(wb.page, `[data-image="${name}"] #attention #layer`, 120_000);
+    assert.equal(await att.locator('#layer').inputValue(), 'rollout');
+    assert.equal(await att.locator('#heat').getAttribute('data-grid'), '7x7', "the embedded ViT's 7×7 patch grid");
+    assert.equal(await wb.page.locator('.tabs-container .tab', { hasText: `Classify: ${name}` }).count(), 1, 'the image\'s panel reused');
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 
