@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { UserError } from '../errors';
-import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
+import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, inSnapshot, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
 import { AbortError, readBody, send } from './http';
 import { selectFiles, type RepoFile, type Selection } from './variants';
 
@@ -224,6 +224,7 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
   const started = Date.now();
   let done = 0;
   const out: PulledFile[] = [];
+  const fetched: boolean[] = [];
   for (let i = 0; i < sel.files.length; i++) {
     const file = sel.files[i].path;
     const m = metas[i];
@@ -235,13 +236,14 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
       const rate = secs > 0 ? bytes / secs : 0;
       o.onProgress({ file, bytes, total, rate, etaSeconds: rate > 0 ? (total - bytes) / rate : null });
     };
-    await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
+    // In the snapshot already (huggingface_hub's first check): also what a cache without symlinks holds, its blob moved there.
+    if (!inSnapshot(root, ref.repo, listing.commit, file)) fetched[i] = await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
     report(m.size);
     done += m.size;
     out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
   }
   // Linked only once every blob is in: a cancel or a fault leaves no snapshot with configs but no weights.
-  for (let i = 0; i < sel.files.length; i++) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag);
+  for (let i = 0; i < sel.files.length; i++) if (!inSnapshot(root, ref.repo, listing.commit, sel.files[i].path)) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag, fetched[i]);
   writeRef(root, ref, listing.commit);
   const path = join(root, `models--${ref.repo.replace('/', '--')}`, 'snapshots', listing.commit);
   return { repo: ref.repo, revision: ref.revision, commit: listing.commit, path, weights: join(path, ...sel.weights.split('/')), format: sel.format, variant: sel.variant, files: out };
@@ -292,14 +294,15 @@ export function tryFromCache(root: string, ref: RepoRef, o: HubOptions): PullRes
 
 /**
  * One blob into blobs/{etag}: skipped when present; else under its lock into
- * blobs/{etag}.incomplete (resumed from what is there), checked, renamed.
+ * blobs/{etag}.incomplete (resumed from what is there), checked, renamed. True when this call
+ * fetched it (a cache without symlinks then moves it into the snapshot).
  */
-async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, o: HubOptions, report: (have: number) => void): Promise<void> {
+async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, o: HubOptions, report: (have: number) => void): Promise<boolean> {
   const blob = blobPath(root, repo, m.etag);
-  if (existsSync(blob)) return;
+  if (existsSync(blob)) return false;
   await mkdir(dirname(blob), { recursive: true });
-  await withBlobLock(root, repo, m.etag, async () => {
-    if (existsSync(blob)) return; // another process fetched it while we waited
+  return withBlobLock(root, repo, m.etag, async () => {
+    if (existsSync(blob)) return false; // another process fetched it while we waited
     const part = `${blob}.incomplete`;
     const retries = o.retries ?? 5;
     // The sha256 is computed as the bytes arrive (one pass over the file); a resumed part is hashed from disk first.
@@ -332,6 +335,7 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
       }
     }
     commitBlob(part, blob);
+    return true;
   }, { signal: o.signal });
 }
 

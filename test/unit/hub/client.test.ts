@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, parseRepoRef } from '../../../src/core/hub/cache';
 import { listForDownload, pull, type HubOptions } from '../../../src/core/hub/client';
 import { resolveModelSpec } from '../../../src/core/hub/resolve';
+import { scanCache } from '../../../src/core/hub/scan';
 import { gitSha1, sha256, startStandin, type Standin } from './standin';
 
 const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
@@ -261,5 +263,68 @@ describe('the Hub cache Python\'s huggingface_hub made', () => {
   it('parses repo ids as the Hub writes them', () => {
     assert.deepEqual(parseRepoRef('hf:Xenova/vit-base-patch16-224@refs/pr/1'), { repo: 'Xenova/vit-base-patch16-224', revision: 'refs/pr/1' });
     assert.throws(() => parseRepoRef('hf:../../etc'), /not a Hugging Face model id/);
+  });
+});
+
+describe('a cache where symlinks cannot be made (Windows without developer mode, FAT, some network drives)', function () {
+  this.timeout(60_000);
+  // fs as the compiled modules see it: symlink() failing with EPERM, as Windows fails it.
+  const realFs = createRequire(__filename)('node:fs') as typeof import('node:fs');
+  const symlink = realFs.symlinkSync;
+  let hub: Standin;
+  before(async () => {
+    hub = await startStandin([{ repo: 'acme/vit-tiny', commit: COMMIT, refs: { v1: OLD }, files }]);
+    realFs.symlinkSync = () => {
+      throw Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' });
+    };
+  });
+  after(async () => {
+    realFs.symlinkSync = symlink;
+    await hub?.close();
+  });
+
+  it('files are moved into the snapshot as huggingface_hub does (no second copy); a blob another revision shares is copied; nothing is fetched twice', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const opts: HubOptions = { cacheDir: cache, endpoint: hub.endpoint, env: {} };
+    const r = await pull('acme/vit-tiny', opts);
+    const repo = join(cache, 'models--acme--vit-tiny');
+    // huggingface_hub's _create_symlink without symlink support: shutil.move(new blob → pointer); blobs/ keeps nothing.
+    assert.deepEqual(tree(repo), [
+      'refs/main (40)',
+      `snapshots/${COMMIT}/config.json (${config.length})`,
+      `snapshots/${COMMIT}/onnx/model.onnx (${fp32.length})`,
+      `snapshots/${COMMIT}/preprocessor_config.json (${pre.length})`,
+    ]);
+    assert.ok(readFileSync(r.weights).equals(fp32));
+    assert.ok(readFileSync(join(r.path, 'config.json')).equals(config));
+    // The snapshot entry is what is checked first, as in hf_hub_download: a second pull downloads nothing.
+    hub.log.length = 0;
+    const again = await pull('acme/vit-tiny', opts);
+    assert.equal(again.weights, r.weights);
+    assert.deepEqual(hub.log.filter((l) => l.server === 'cdn'), []);
+    // A blob already in blobs/ (another revision fetched it) is copied, and stays for the next revision.
+    const shared = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const blobs = join(shared, 'models--acme--vit-tiny', 'blobs');
+    realFs.mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, sha256(fp32)), fp32);
+    hub.log.length = 0;
+    const c = await pull('acme/vit-tiny', { ...opts, cacheDir: shared });
+    assert.ok(readFileSync(c.weights).equals(fp32) && !lstatSync(c.weights).isSymbolicLink());
+    assert.ok(existsSync(join(blobs, sha256(fp32))), 'the shared blob is copied, not moved');
+    assert.ok(!hub.log.some((l) => l.server === 'cdn'), 'the blob in blobs/ was not fetched again');
+    // Found and resolved from the cache, offline, as Select Model and hf: do.
+    const off = await resolveModelSpec('hf:acme/vit-tiny', { cacheDir: cache, env: { HF_HUB_OFFLINE: '1' } });
+    assert.equal(off.path, r.weights);
+    assert.deepEqual(scanCache(cache, {}).map((m) => [m.id, m.path, m.variant, m.bytes]), [['hf:acme/vit-tiny', r.weights, 'fp32', fp32.length]]);
+  });
+
+  it('two pulls at once still each end with the whole snapshot (one moves the blob, the other finds it there)', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const opts: HubOptions = { cacheDir: cache, endpoint: hub.endpoint, env: {} };
+    hub.log.length = 0;
+    const [a, b] = await Promise.all([pull('acme/vit-tiny', opts), pull('acme/vit-tiny', opts)]);
+    assert.equal(a.weights, b.weights);
+    assert.ok(readFileSync(a.weights).equals(fp32));
+    assert.equal(hub.log.filter((l) => l.server === 'cdn').length, 1);
   });
 });
