@@ -29,7 +29,10 @@ export interface HubOptions {
   /** Overrides $HF_HUB_CACHE / $HF_HOME/hub (the vitInspector.hfCache setting). */
   cacheDir?: string;
   endpoint?: string;
+  /** A token that wins over every other (tests, callers that asked for one). */
   token?: string;
+  /** The token kept in VS Code's SecretStorage: used when neither $HF_TOKEN nor the token file gives one. */
+  storedToken?: string;
   offline?: boolean;
   env?: Env;
   signal?: AbortSignal;
@@ -73,23 +76,34 @@ export function isOffline(o: HubOptions): boolean {
   return /^(1|on|yes|true)$/i.test((o.env ?? process.env).HF_HUB_OFFLINE ?? '');
 }
 
-/** The token: given, else $HF_TOKEN, else the file huggingface-cli login writes ($HF_TOKEN_PATH or $HF_HOME/token). */
-export function tokenOf(o: HubOptions): string | undefined {
+/**
+ * The token and where it came from, in huggingface_hub's order — $HF_TOKEN, else the file
+ * `huggingface-cli login` writes ($HF_TOKEN_PATH or $HF_HOME/token) — then the one kept by
+ * "Hugging Face: Set Access Token" (VS Code's SecretStorage), so what Python uses wins in VS Code too.
+ */
+export function tokenSource(o: HubOptions): { value: string; from: string } | undefined {
   const env = o.env ?? process.env;
-  if (o.token) return o.token;
-  if (env.HF_TOKEN?.trim()) return env.HF_TOKEN.trim();
+  if (o.token) return { value: o.token, from: 'the token given' };
+  if (env.HF_TOKEN?.trim()) return { value: env.HF_TOKEN.trim(), from: 'HF_TOKEN' };
   const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    const t = readFileSync(file, 'utf8').trim();
+    if (t) return { value: t, from: file };
   } catch {
-    return undefined;
+    /* no token file */
   }
+  if (o.storedToken?.trim()) return { value: o.storedToken.trim(), from: 'the token saved by "Hugging Face: Set Access Token"' };
+  return undefined;
 }
+
+export const tokenOf = (o: HubOptions): string | undefined => tokenSource(o)?.value;
 
 const TOKEN_HOWTO = 'Set HF_TOKEN, run `huggingface-cli login` (it writes $HF_HOME/token), or in VS Code run "Hugging Face: Set Access Token"';
 
 /** A non-2xx answer from the Hub as a UserError the user can act on. */
-export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, hadToken: boolean, revision = what): UserError {
+/** `tokenFrom`: where the token sent came from (tokenSource), undefined when none was sent. */
+export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, tokenFrom: string | undefined, revision = what): UserError {
+  const hadToken = tokenFrom !== undefined;
   const status = res.statusCode ?? 0;
   const code = String(res.headers['x-error-code'] ?? '');
   const detail = String(res.headers['x-error-message'] ?? '');
@@ -100,7 +114,7 @@ export function hubError(res: IncomingMessage, what: string, repo: string, endpo
     return new UserError(`The repo ${repo} was not found on ${endpoint}. Check the id (org/name)${hadToken ? '' : `; if it is private, ${TOKEN_HOWTO}`}.`, detail);
   }
   if (status === 401)
-    return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
+    return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401; the token from ${tokenFrom}): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
   if (status === 403)
     return new UserError(`Access to ${repo} is forbidden (403): the repo is gated and your account has not been granted access, or the token lacks read permission. Accept its conditions at ${endpoint}/${repo}, then try again.`, detail);
   if (status === 429) {
@@ -129,12 +143,13 @@ function unreachable(endpoint: string, e: unknown, cached: boolean): UserError {
 /** The repo's files and sizes at a revision (`/api/models/{repo}/revision/{rev}`), and the commit it is at. */
 export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
   const endpoint = endpointOf(o);
-  const token = tokenOf(o);
+  const src = tokenSource(o);
+  const token = src?.value;
   const url = `${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(ref.revision)}?blobs=true`;
   const { res } = await send(url, { token, signal: o.signal });
   if (res.statusCode !== 200) {
     res.resume();
-    throw hubError(res, ref.revision, ref.repo, endpoint, !!token);
+    throw hubError(res, ref.revision, ref.repo, endpoint, src?.from);
   }
   const info = JSON.parse(await readBody(res)) as { sha?: string; siblings?: { rfilename: string; size?: number; lfs?: { sha256?: string; size?: number } }[] };
   if (!info.sha || !COMMIT_RE.test(info.sha) || !Array.isArray(info.siblings)) throw new UserError(`${endpoint} did not answer like the Hugging Face Hub for ${ref.repo} (no commit or file list). Check HF_ENDPOINT.`);
@@ -170,7 +185,8 @@ interface FileMeta {
 
 async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<FileMeta> {
   const endpoint = endpointOf(o);
-  const token = tokenOf(o);
+  const src = tokenSource(o);
+  const token = src?.value;
   const url = `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   // Redirects on the Hub's own host (a renamed repo) are followed; the one to the CDN is not: its Location is where to download.
   let cur = url;
@@ -183,7 +199,7 @@ async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<File
       cur = new URL(loc, cur).toString();
       continue;
     }
-    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, !!token, ref.revision);
+    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, src?.from, ref.revision);
     const h = res.headers;
     const commit = String(h['x-repo-commit'] ?? '');
     const linked = normalizeEtag(h['x-linked-etag'] as string | undefined);

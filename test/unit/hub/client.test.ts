@@ -105,6 +105,25 @@ describe('Hub client against the stand-in Hub', function () {
     assert.ok(existsSync(r.weights));
   });
 
+  it('the token kept by "Set Access Token" (SecretStorage) goes to the API and the resolve route, not to the CDN; HF_TOKEN, then the token file, win over it', async () => {
+    hub.faults.token = 'hf_secret';
+    await pull('acme/vit-tiny', { ...opts, storedToken: 'hf_secret' });
+    const byRoute = (re: RegExp): (string | undefined)[] => [...new Set(hub.log.filter((l) => re.test(l.url)).map((l) => l.authorization))];
+    assert.deepEqual(byRoute(/^\/api\/models\//), ['Bearer hf_secret']);
+    assert.deepEqual(byRoute(/\/resolve\//), ['Bearer hf_secret']);
+    assert.ok(hub.log.some((l) => l.server === 'cdn'));
+    assert.deepEqual(hub.log.filter((l) => l.server === 'cdn').map((l) => l.authorization ?? null), hub.log.filter((l) => l.server === 'cdn').map(() => null));
+    // huggingface_hub's order first: $HF_TOKEN, then $HF_HOME/token; the message names the one that was refused.
+    const fresh = (): HubOptions => ({ ...opts, cacheDir: mkdtempSync(join(tmpdir(), 'vit-hub-')) });
+    await rejects(pull('acme/vit-tiny', { ...fresh(), env: { HF_TOKEN: 'hf_old' }, storedToken: 'hf_secret' }), /refused the access token for acme\/vit-tiny \(401; the token from HF_TOKEN\)/);
+    const home = mkdtempSync(join(tmpdir(), 'vit-hfhome-'));
+    writeFileSync(join(home, 'token'), 'hf_old\n');
+    await rejects(pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: home }, storedToken: 'hf_secret' }), new RegExp(`\\(401; the token from ${join(home, 'token').replace(/[/.]/g, '\\$&')}\\)`));
+    writeFileSync(join(home, 'token'), 'hf_secret\n');
+    assert.ok(existsSync((await pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: home, HF_TOKEN: ' ' }, storedToken: 'hf_old' })).weights));
+    await rejects(pull('acme/vit-tiny', { ...fresh(), storedToken: 'hf_old' }), /\(401; the token from the token saved by "Hugging Face: Set Access Token"\)/);
+  });
+
   it('a connection dropped mid-file is resumed with a Range request and the file checks out', async () => {
     hub.faults.drop = { path: 'onnx/model.onnx', after: 200_000, times: 2 };
     const seen: number[] = [];
