@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { sha256, startStandin, type Standin } from '../unit/hub/standin';
+import { sha256, startProxy, startStandin, type Standin } from '../unit/hub/standin';
 
 const run = promisify(execFile);
 const cli = resolve('dist/cli.js');
@@ -77,5 +77,36 @@ describe('vit-inspect pull, models and hf: models', function () {
     const bad = await cliRun(['pull', 'Xenova/vit-tiny', '--variant', 'q4'], { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.endpoint });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /no "q4" variant\. It offers: fp32, quantized/);
+  });
+
+  it('HTTPS_PROXY: an https:// Hub and its CDN reached only through the proxy\'s CONNECT tunnels (TLS checked against the stand-in\'s certificate)', async () => {
+    const tls = { key: readFileSync(join(fixtures, 'tls', 'standin.key')), cert: readFileSync(join(fixtures, 'tls', 'standin.crt')) };
+    const secure = await startStandin([{ repo: 'Xenova/vit-tiny', commit: COMMIT, files }], { tls, cdnHost: 'cdn.invalid' });
+    const [hubPort, cdnPort] = [secure.endpoint, secure.cdn].map((u) => Number(new URL(u).port));
+    const proxy = await startProxy({ 'hub.invalid': hubPort, 'cdn.invalid': cdnPort });
+    try {
+      const cache = mkdtempSync(join(tmpdir(), 'vit-cli-hub-'));
+      const env = { HF_ENDPOINT: `https://hub.invalid:${hubPort}`, HF_HUB_CACHE: cache, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: join(fixtures, 'tls', 'standin.crt') };
+      const p = await cliRun(['pull', 'Xenova/vit-tiny', '--json'], env);
+      assert.equal(p.code, 0, p.stderr);
+      const j = JSON.parse(p.stdout);
+      assert.equal(sha256(readFileSync(join(j.path, 'onnx', 'model.onnx'))), sha256(onnx));
+      // Every connection was a tunnel through the proxy: to the Hub, then to the CDN the 302 named.
+      assert.deepEqual([...new Set(proxy.log.map((l) => `${l.method} ${l.target}`))], [`CONNECT hub.invalid:${hubPort}`, `CONNECT cdn.invalid:${cdnPort}`]);
+      assert.ok(secure.log.some((l) => l.server === 'cdn' && l.authorization === undefined));
+      // Without the stand-in's certificate trusted: TLS is checked through the tunnel, and the message says how to trust a proxy's CA.
+      const { NODE_EXTRA_CA_CERTS: _, ...untrusted } = env;
+      const refused = await cliRun(['pull', 'Xenova/vit-tiny', '--json'], { ...untrusted, HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'vit-cli-hub-')) });
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /TLS certificate could not be verified \(self[- ]signed certificate\).*NODE_EXTRA_CA_CERTS/);
+      // NO_PROXY naming the Hub: asked directly; the CDN the 302 names is not on the list, so it is still tunnelled.
+      proxy.log.length = 0;
+      const direct = await cliRun(['pull', 'Xenova/vit-tiny', '--json'], { ...env, HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'vit-cli-hub-')), NO_PROXY: '127.0.0.1', HF_ENDPOINT: secure.endpoint });
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.deepEqual([...new Set(proxy.log.map((l) => `${l.method} ${l.target}`))], [`CONNECT cdn.invalid:${cdnPort}`]);
+    } finally {
+      await proxy.close();
+      await secure.close();
+    }
   });
 });

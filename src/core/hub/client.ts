@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { UserError } from '../errors';
 import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, inSnapshot, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
 import { AbortError, readBody, send } from './http';
+import type { ProxyFor } from './proxy';
 import { selectFiles, type RepoFile, type Selection } from './variants';
 
 export interface Progress {
@@ -37,6 +38,8 @@ export interface HubOptions {
   env?: Env;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** The proxy for each URL (the CLI: envProxy(), HTTPS_PROXY …); none in VS Code, whose own patch of http/https applies http.proxy. */
+  proxy?: ProxyFor;
   /** Attempts per file after a dropped connection (default 5). */
   retries?: number;
   /** An ONNX variant (fp32, fp16, quantized, int8, uint8, q4, …) or "safetensors". */
@@ -115,6 +118,8 @@ export function hubError(res: IncomingMessage, what: string, repo: string, endpo
   }
   if (status === 401)
     return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401; the token from ${tokenFrom}): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
+  if (status === 407)
+    return new UserError(`The proxy asks for credentials (407) while fetching ${what} of ${repo}: put them in the proxy URL (http://user:password@host:port) in HTTPS_PROXY / HTTP_PROXY, or in VS Code set http.proxyAuthorization.`, detail);
   if (status === 403)
     return new UserError(`Access to ${repo} is forbidden (403): the repo is gated and your account has not been granted access, or the token lacks read permission. Accept its conditions at ${endpoint}/${repo}, then try again.`, detail);
   if (status === 429) {
@@ -140,13 +145,19 @@ function unreachable(endpoint: string, e: unknown, cached: boolean): UserError {
   return new UserError(`Cannot reach the Hub at ${endpoint} (${(e as Error).message})${cached ? '' : ' and the model is not in the Hugging Face cache'}. Check the network or HF_ENDPOINT; to work from the cache only, set HF_HUB_OFFLINE=1.`);
 }
 
+/** Node's codes for a certificate it cannot verify (a proxy that inspects HTTPS presents its own). */
+const isTlsError = (e: unknown): boolean => /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID)/.test((e as NodeJS.ErrnoException)?.code ?? '');
+
+const untrusted = (e: unknown): UserError =>
+  new UserError(`The Hub's TLS certificate could not be verified (${(e as Error).message}). A proxy that inspects HTTPS presents its own certificate: give its CA to Node with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (in VS Code, http.systemCertificates uses the system's store).`);
+
 /** The repo's files and sizes at a revision (`/api/models/{repo}/revision/{rev}`), and the commit it is at. */
 export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
   const endpoint = endpointOf(o);
   const src = tokenSource(o);
   const token = src?.value;
   const url = `${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(ref.revision)}?blobs=true`;
-  const { res } = await send(url, { token, signal: o.signal });
+  const { res } = await send(url, { token, signal: o.signal, proxy: o.proxy });
   if (res.statusCode !== 200) {
     res.resume();
     throw hubError(res, ref.revision, ref.repo, endpoint, src?.from);
@@ -164,6 +175,7 @@ export async function listForDownload(ref: RepoRef, o: HubOptions = {}): Promise
   } catch (e) {
     if (o.signal?.aborted || e instanceof AbortError) throw new UserError('Download cancelled.');
     if (isNetworkError(e)) throw unreachable(endpointOf(o), e, true);
+    if (isTlsError(e)) throw untrusted(e);
     throw e;
   }
 }
@@ -191,7 +203,7 @@ async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<File
   // Redirects on the Hub's own host (a renamed repo) are followed; the one to the CDN is not: its Location is where to download.
   let cur = url;
   for (let hop = 0; ; hop++) {
-    const { res } = await send(cur, { method: 'HEAD', token, signal: o.signal, follow: false });
+    const { res } = await send(cur, { method: 'HEAD', token, signal: o.signal, follow: false, proxy: o.proxy });
     res.resume();
     const loc = res.headers.location;
     const status = res.statusCode ?? 0;
@@ -226,6 +238,7 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
     listing = await listRepo(ref, o);
   } catch (e) {
     if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
+    if (isTlsError(e)) throw untrusted(e);
     if (!isNetworkError(e)) throw e;
     const cached = tryFromCache(root, ref, o);
     if (cached) return { ...cached, warning: `${unreachable(endpoint, e, true).message} Using the cached snapshot.` };
@@ -270,6 +283,7 @@ const cancelled = (): UserError => new UserError('Download cancelled. Nothing wa
 function rethrow(e: unknown, endpoint: string, o: HubOptions): never {
   if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
   if (isNetworkError(e)) throw unreachable(endpoint, e, false);
+  if (isTlsError(e)) throw untrusted(e);
   throw e;
 }
 
@@ -325,7 +339,7 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
     const digest: Digest = { hash: createHash('sha256'), upTo: 0 };
     for (let attempt = 0; ; attempt++) {
       try {
-        await download(m, part, tokenOf(o), o.signal, report, digest);
+        await download(m, part, tokenOf(o), o.signal, o.proxy, report, digest);
         break;
       } catch (e) {
         if (o.signal?.aborted || e instanceof AbortError) throw e;
@@ -377,7 +391,7 @@ async function catchUp(d: Digest, part: string, have: number): Promise<void> {
   d.upTo = have;
 }
 
-async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
+async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, proxy: ProxyFor | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (have > m.size) {
     rmSync(part);
@@ -387,7 +401,7 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
   await catchUp(digest, part, have);
   let res: IncomingMessage;
   try {
-    ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
+    ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, proxy, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
   } catch (e) {
     if (signal?.aborted) throw new AbortError('aborted');
     if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('reset');
