@@ -109,4 +109,26 @@ describe('vit-inspect pull, models and hf: models', function () {
       await secure.close();
     }
   });
+
+  it('the cache Python\'s huggingface_hub wrote (test/fixtures/hf-cache): models lists it; classify runs both models with HF_HUB_OFFLINE=1, the checkpoint\'s logits equal to its own folder\'s', async () => {
+    const cache = join(fixtures, 'hf-cache');
+    const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' };
+    const m = await cliRun(['models', '--json'], env, mkdtempSync(join(tmpdir(), 'vit-empty-')));
+    assert.equal(m.code, 0, m.stderr);
+    assert.deepEqual(JSON.parse(m.stdout).models.map((x: { id: string; format: string }) => `${x.id} ${x.format}`), ['hf:Xenova/vit-fixture onnx', 'hf:google/vit-fixture safetensors']);
+    const image = join(fixtures, 'images', 'checker.png');
+    const viaCache = await cliRun(['classify', image, '--model', 'hf:google/vit-fixture', '--ep', 'cpu', '--json'], env);
+    assert.equal(viaCache.code, 0, viaCache.stderr);
+    const direct = await cliRun(['classify', image, '--model', join(fixtures, 'checkpoints', 'hf-vit'), '--ep', 'cpu', '--json'], {});
+    assert.equal(direct.code, 0, direct.stderr);
+    const [a, b] = [JSON.parse(viaCache.stdout), JSON.parse(direct.stdout)];
+    assert.equal(a.model, join(cache, 'models--google--vit-fixture', 'snapshots', '5afe7e05afe7e05afe7e05afe7e05afe7e05afe7', 'model.safetensors'));
+    assert.deepEqual(a.results[0].logits, b.results[0].logits);
+    assert.deepEqual(a.results[0].top.map((t: { label: string }) => t.label).sort(), ['goldfish', 'great white shark', 'hammerhead', 'tench', 'tiger shark']);
+    const tjs = await cliRun(['classify', join(fixtures, 'preprocess', 'landscape.jpg'), '--model', 'hf:Xenova/vit-fixture', '--ep', 'cpu', '--json'], env);
+    assert.equal(tjs.code, 0, tjs.stderr);
+    const t = JSON.parse(tjs.stdout);
+    assert.deepEqual([t.preprocessing.source, t.results[0].preprocessing.resized, t.results[0].preprocessing.crop], ['../preprocessor_config.json', [32, 32], null]);
+    assert.ok(names.includes(t.results[0].top[0].label), t.results[0].top[0].label);
+  });
 });
