@@ -1,7 +1,7 @@
 // vit-inspect pull / models / --model hf:… against the stand-in Hub, with the real inference process.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -131,4 +131,28 @@ describe('vit-inspect pull, models and hf: models', function () {
     assert.deepEqual([t.preprocessing.source, t.results[0].preprocessing.resized, t.results[0].preprocessing.crop], ['../preprocessor_config.json', [32, 32], null]);
     assert.ok(names.includes(t.results[0].top[0].label), t.results[0].top[0].label);
   });
+
+  it('two vit-inspect pull processes of one repo at once: the blob lock keeps them apart, the weights are fetched once, both exit 0 with the same snapshot', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-cli-hub-'));
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache };
+    hub.log.length = 0;
+    hub.faults.slowMs = 1000; // the weights take ≥ 2 s (3 chunks), so the second process reaches the lock while the first downloads
+    try {
+      const [a, b] = await Promise.all([cliRun(['pull', 'Xenova/vit-tiny', '--json'], env), cliRun(['pull', 'Xenova/vit-tiny', '--json'], env)]);
+      assert.deepEqual([a.code, b.code], [0, 0], a.stderr + b.stderr);
+      assert.equal(JSON.parse(a.stdout).path, JSON.parse(b.stdout).path);
+    } finally {
+      delete hub.faults.slowMs;
+    }
+    const cdn = hub.log.filter((l) => l.server === 'cdn');
+    assert.equal(cdn.length, 1, JSON.stringify(cdn));
+    // Both processes listed the repo while the one download was still streaming: the second waited on the lock, it did not find a finished file.
+    const listed = hub.log.filter((l) => l.url.startsWith('/api/models/')).map((l) => l.at);
+    assert.equal(listed.length, 2);
+    assert.ok(Math.max(...listed) < cdn[0].at + 2000, `the second pull started ${Math.max(...listed) - cdn[0].at} ms after the download began`);
+    assert.equal(sha256(readFileSync(join(cache, 'models--Xenova--vit-tiny', 'snapshots', COMMIT, 'onnx', 'model.onnx'))), sha256(onnx));
+    assert.deepEqual(readdirSync(join(cache, '.locks', 'models--Xenova--vit-tiny')), [], 'no lock left behind');
+    assert.deepEqual(readdirSync(join(cache, 'models--Xenova--vit-tiny', 'blobs')).filter((f) => f.endsWith('.incomplete')), []);
+  });
 });
+

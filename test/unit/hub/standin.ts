@@ -35,6 +35,8 @@ export interface Logged {
   url: string;
   authorization?: string;
   range?: string;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -65,7 +67,7 @@ export async function startStandin(repos: RepoSpec[], opts: StandinOptions = {})
   const blobs = new Map<string, { repo: RepoSpec; path: string }>();
   for (const r of repos) for (const [p, b] of Object.entries(r.files)) if (isLfs(p)) blobs.set(sha256(b), { repo: r, path: p });
   const record = (server: Logged['server'], req: IncomingMessage): void =>
-    void log.push({ server, method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, range: req.headers.range });
+    void log.push({ server, method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, range: req.headers.range, at: Date.now() });
 
   const serve = (handler: RequestListener): Server => (opts.tls ? createTlsServer(opts.tls, handler) : createServer(handler));
   const cdnServer = serve((req, res) => {
