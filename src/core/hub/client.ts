@@ -123,11 +123,16 @@ export function hubError(res: IncomingMessage, what: string, repo: string, endpo
   if (status === 403)
     return new UserError(`Access to ${repo} is forbidden (403): the repo is gated and your account has not been granted access, or the token lacks read permission. Accept its conditions at ${endpoint}/${repo}, then try again.`, detail);
   if (status === 429) {
-    const after = retryAfter(res.headers['retry-after']);
-    return new UserError(`The Hub is rate-limiting requests (429). Try again ${after === null ? 'in a few minutes' : `in ${after} s (after ${new Date(Date.now() + after * 1000).toISOString().slice(11, 19)} UTC)`}${hadToken ? '' : `; a token raises the limit (${TOKEN_HOWTO})`}.`, detail);
+    return new UserError(`The Hub is rate-limiting requests (429). Try again ${retryWhen(res)}${hadToken ? '' : `; a token raises the limit (${TOKEN_HOWTO})`}.`, detail);
   }
   if (status >= 500) return new UserError(`The Hub at ${endpoint} failed (${status}) while fetching ${what}. It is a problem on the server side: try again later.`, detail);
   return new UserError(`The Hub answered ${status} for ${what} of ${repo}.`, detail);
+}
+
+/** "in 30 s (after 12:34:56 UTC)" from Retry-After (seconds or an HTTP date), else "in a few minutes". */
+function retryWhen(res: IncomingMessage): string {
+  const after = retryAfter(res.headers['retry-after']);
+  return after === null ? 'in a few minutes' : `in ${after} s (after ${new Date(Date.now() + after * 1000).toISOString().slice(11, 19)} UTC)`;
 }
 
 function retryAfter(v: string | string[] | undefined): number | null {
@@ -347,7 +352,7 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
           rmSync(part, { force: true });
           throw new UserError(`The disk is full: ${file} (${m.size.toLocaleString('en-US')} bytes) does not fit in ${root}. The partial file was removed. Free some space, or point vitInspector.hfCache / HF_HUB_CACHE at a larger disk.`);
         }
-        if (!(e instanceof Dropped) || attempt >= retries) throw e instanceof Dropped ? new UserError(`The connection kept dropping while downloading ${file} (${attempt + 1} attempts). Try again; the part fetched is kept and resumed.`) : e;
+        if (!(e instanceof Dropped) || attempt >= retries) throw e instanceof Dropped ? new UserError(`The download of ${file} kept failing (${attempt + 1} attempts; last: ${e.message}). Try again later; the part fetched is kept and resumed.`) : e;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
@@ -404,7 +409,7 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
     ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, proxy, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
   } catch (e) {
     if (signal?.aborted) throw new AbortError('aborted');
-    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('reset');
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('the connection was reset');
     throw e;
   }
   if (res.statusCode === 200) {
@@ -417,8 +422,13 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
   }
   else if (res.statusCode !== 206) {
     res.resume();
-    if ((res.statusCode ?? 0) >= 500) throw new Dropped(`status ${res.statusCode}`);
-    throw new UserError(`Downloading failed: the server answered ${res.statusCode} for ${m.location.replace(/\?.*$/, '')}.`);
+    const status = res.statusCode ?? 0;
+    if (status >= 500) throw new Dropped(`the download server answered ${status}`);
+    const host = new URL(m.location).host;
+    if (status === 429) throw new UserError(`The download server ${host} is rate-limiting (429). Try again ${retryWhen(res)}; the part fetched is kept and resumed.`);
+    // A signed CDN link that expired or was refused: a new download asks the Hub for a fresh one.
+    if (status === 401 || status === 403) throw new UserError(`The download server ${host} refused the file (${status}): its signed link expired or was refused. Try again; the part fetched is kept and resumed.`);
+    throw new UserError(`Downloading failed: the server answered ${status} for ${m.location.replace(/\?.*$/, '')}.`);
   }
   const out = createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
   const written = new Promise<void>((resolve, reject) => (out.on('finish', resolve), out.on('error', reject)));
@@ -434,8 +444,8 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
         }
         report(have);
       });
-      res.on('end', () => (res.complete ? resolve() : reject(new Dropped('incomplete'))));
-      res.on('aborted', () => reject(signal?.aborted ? new AbortError('aborted') : new Dropped('aborted')));
+      res.on('end', () => (res.complete ? resolve() : reject(new Dropped('the connection closed before the end'))));
+      res.on('aborted', () => reject(signal?.aborted ? new AbortError('aborted') : new Dropped('the connection dropped')));
       res.on('error', (e) => reject(signal?.aborted ? new AbortError('aborted') : new Dropped(e.message)));
       out.on('error', reject);
     });

@@ -161,6 +161,20 @@ describe('Hub client against the stand-in Hub', function () {
     assert.equal(existsSync(join(cache, 'models--acme--vit-tiny', 'snapshots')), false);
   });
 
+  it('faults on the CDN after the 302: 429 says when to retry, 403 (an expired signed link) says try again, a 503 is retried and then named; none enters the snapshot', async () => {
+    const snap = join(cache, 'models--acme--vit-tiny', 'snapshots', COMMIT);
+    hub.faults.cdnStatus = { code: 429, headers: { 'retry-after': '120' }, times: 1 };
+    await rejects(pull('acme/vit-tiny', opts), /download server 127\.0\.0\.1:\d+ is rate-limiting \(429\)\. Try again in 120 s \(after \d\d:\d\d:\d\d UTC\)/);
+    hub.faults.cdnStatus = { code: 403, times: 1 };
+    await rejects(pull('acme/vit-tiny', opts), /refused the file \(403\): its signed link expired or was refused\. Try again/);
+    hub.faults.cdnStatus = { code: 503, times: 10 };
+    await rejects(pull('acme/vit-tiny', { ...opts, retries: 2 }), /download of onnx\/model\.onnx kept failing \(3 attempts; last: the download server answered 503\)/);
+    assert.ok(!existsSync(snap));
+    // A 503 that passes is retried without the user seeing it.
+    hub.faults.cdnStatus = { code: 503, times: 1 };
+    assert.ok(readFileSync((await pull('acme/vit-tiny', opts)).weights).equals(fp32));
+  });
+
   it('offline: HF_HUB_OFFLINE=1 answers from the cache only; nothing cached names HF_HUB_OFFLINE; an unreachable Hub names the network', async () => {
     await rejects(pull('acme/vit-tiny', { ...opts, env: { HF_HUB_OFFLINE: '1' } }), /not in the Hugging Face cache.*HF_HUB_OFFLINE/);
     assert.deepEqual(hub.log, []);

@@ -25,6 +25,8 @@ export interface Faults {
   drop?: { path: string; after: number; times: number };
   /** The CDN serves the file with one byte changed. */
   corrupt?: string;
+  /** The CDN answers this status (with these headers) `times` times, then serves again. */
+  cdnStatus?: { code: number; headers?: Record<string, string>; times: number };
   /** The CDN waits this long between 64 KiB chunks (for cancel tests). */
   slowMs?: number;
 }
@@ -75,6 +77,11 @@ export async function startStandin(repos: RepoSpec[], opts: StandinOptions = {})
     const m = /^\/blob\/([0-9a-f]{64})$/.exec((req.url ?? '').replace(/\?.*$/, ''));
     const hit = m && blobs.get(m[1]);
     if (!hit) return void res.writeHead(404).end();
+    const st = faults.cdnStatus;
+    if (st && st.times > 0) {
+      st.times--;
+      return void res.writeHead(st.code, st.headers ?? {}).end();
+    }
     let body = hit.repo.files[hit.path];
     if (faults.corrupt === hit.path) {
       body = Buffer.from(body);
