@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, parseRepoRef } from '../../../src/core/hub/cache';
 import { listForDownload, pull, type HubOptions } from '../../../src/core/hub/client';
@@ -122,6 +122,10 @@ describe('Hub client against the stand-in Hub', function () {
     writeFileSync(join(home, 'token'), 'hf_secret\n');
     assert.ok(existsSync((await pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: home, HF_TOKEN: ' ' }, storedToken: 'hf_old' })).weights));
     await rejects(pull('acme/vit-tiny', { ...fresh(), storedToken: 'hf_old' }), /\(401; the token from the token saved by "Hugging Face: Set Access Token"\)/);
+    // $HF_TOKEN_PATH moves the token file, as in huggingface_hub.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'vit-tok-')), 'hf-token');
+    writeFileSync(elsewhere, 'hf_secret');
+    assert.ok(existsSync((await pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: mkdtempSync(join(tmpdir(), 'vit-hfhome-')), HF_TOKEN_PATH: elsewhere } })).weights));
   });
 
   it('a connection dropped mid-file is resumed with a Range request and the file checks out', async () => {
@@ -291,6 +295,16 @@ describe('the Hub cache Python\'s huggingface_hub made', () => {
     } finally {
       await hub.close();
     }
+  });
+
+  it('the cache folder in huggingface_hub\'s order: the setting, $HF_HUB_CACHE, $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub', () => {
+    const env = { HF_HUB_CACHE: '/a/hub', HF_HOME: '/b', XDG_CACHE_HOME: '/c' };
+    assert.equal(cacheRoot('/setting', env), '/setting');
+    assert.equal(cacheRoot('  ', env), '/a/hub');
+    assert.equal(cacheRoot(undefined, { HF_HOME: '/b', XDG_CACHE_HOME: '/c' }), join('/b', 'hub'));
+    assert.equal(cacheRoot(undefined, { XDG_CACHE_HOME: '/c' }), join('/c', 'huggingface', 'hub'));
+    assert.equal(cacheRoot(undefined, {}), join(homedir(), '.cache', 'huggingface', 'hub'));
+    assert.equal(cacheRoot('~/models', {}), join(homedir(), 'models'));
   });
 
   it('parses repo ids as the Hub writes them', () => {
