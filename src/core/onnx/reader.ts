@@ -27,6 +27,7 @@ import type {
 import { numElements, subgraphsOf } from './model';
 import {
   AttributeField,
+  ATTRIBUTE_KINDS,
   AttributeType,
   DataLocation,
   DataType,
@@ -475,8 +476,6 @@ const readInts = (c: Cursor, wt: number, end: number, into: number[]): void => r
 /** A repeated float field, packed or not. */
 const readFloats = (c: Cursor, wt: number, end: number, into: number[]): void => readRepeated(c, wt, end, WireType.I32, () => c.float(), into);
 
-/** The value kinds of AttributeProto.type FLOAT (1) … GRAPHS (10), in code order. */
-const ATTRIBUTE_KINDS = ['float', 'int', 'string', 'tensor', 'graph', 'floats', 'ints', 'strings', 'tensors', 'graphs'] as const;
 type AttributeKind = (typeof ATTRIBUTE_KINDS)[number];
 type Held = { [K in AttributeKind]?: Extract<AttributeValue, { type: K }>['value'] };
 
