@@ -183,14 +183,10 @@ const VALUE_SAME = (a: GraphAnalysis, i: number): boolean => {
 
 /** A constant the op reads (bias, γ, β, a position embedding): the initializer behind Casts to float. */
 function constBehind(a: GraphAnalysis, name: string | undefined): TensorInfo | null {
-  for (let depth = 0; name && depth < 4; depth++) {
-    const t = a.initializers.get(name);
-    if (t) return t;
-    const p = a.producer.get(name);
-    if (p === undefined || !VALUE_SAME(a, p)) return null;
-    name = a.nodes[p].inputs[0];
-  }
-  return null;
+  if (!name) return null;
+  // At most three Casts/Identities between the op and the initializer.
+  const c = chain(a, name, { direction: 'back', constants: true, through: (p) => VALUE_SAME(a, p), maxSteps: 3 });
+  return a.initializers.get(c.tensor) ?? null;
 }
 
 const SIGNED = new Set<number>([DataType.INT8]);
