@@ -7,7 +7,7 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import type { LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
+import type { EmbedNode, LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
 import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
@@ -45,6 +45,8 @@ export interface TraceInput {
   /** Swin: stage index, the next stage grid (merge) */
   stage: number;
   patch: number | null;
+  /** a hybrid's CNN: its kind and input pixels per feature-map cell */
+  backbone?: { kind: 'resnet' | 'conv'; stride: number | null } | null;
   mlpRatio: number | null;
   labels: (i: number) => string;
 }
@@ -141,42 +143,129 @@ export function assembleTrace(p: TraceInput): TraceResult {
   // Tensors in window layout ([windows·M², C]) for Swin, sequence layout for ViT.
   const windowRow = (name: string | null | undefined, width = C): number[] | null => (name ? row(p.out(name), swin ? group * N + pos : T, width) : null);
 
+  /**
+   * The embedding steps as the graph applies them (plan.ts's EmbedNode): the token's path from its
+   * origin (a patch or a learned token) through each Concat and the position Add to block 0's input,
+   * each step checked against the row before it. False when the token's path cannot be resolved.
+   */
+  const embeddingSteps = (tree: EmbedNode, proj: number[] | null): boolean => {
+    const hops: { node: EmbedNode; index: number; part?: number }[] = [];
+    let node = tree;
+    let index = T;
+    for (let guard = 0; guard < 32; guard++) {
+      const hop: (typeof hops)[number] = { node, index };
+      hops.push(hop);
+      if (node.op === 'learned' || node.op === 'patches') break;
+      if (node.op === 'concat') {
+        let off = 0;
+        let j = 0;
+        while (j < node.lengths.length && index >= off + node.lengths[j]) off += node.lengths[j++];
+        if (j === node.lengths.length) return false;
+        hop.part = j;
+        index -= off;
+        node = node.parts[j];
+      } else {
+        if (node.op === 'slice') index += node.start;
+        node = node.part;
+      }
+    }
+    const leaf = hops[hops.length - 1];
+    if (leaf.node.op !== 'learned' && leaf.node.op !== 'patches') return false;
+    if (!hops.some((x) => x.node.op === 'concat' || x.node.op === 'position')) return false;
+    const who = T < extra ? `x_${p.extraTokens[T]}` : 'x_p·E';
+    const rowsOf = (x: TensorInfo): number => (x.dims.length >= 2 ? x.dims[x.dims.length - 2] : 1);
+    const kind = (x: TensorInfo): string => (/reg/i.test(x.name) ? 'register' : /dist/i.test(x.name) ? 'distillation' : /cls|class/i.test(x.name) ? 'class' : 'token');
+    const label = (e: EmbedNode, len: number): string =>
+      e.op === 'learned' ? (len === 1 ? `x_${kind(e.table)}` : `x_${kind(e.table)}¹ … x_${kind(e.table)}^${len}`)
+        : e.op === 'patches' ? `x_p¹E; …; x_p^${len}E`
+          : e.op === 'slice' ? `z[${e.start}:${e.start + len}]` : `${len} tokens`;
+    const hasPosition = (e: EmbedNode): boolean => e.op === 'position' || (e.op === 'slice' && hasPosition(e.part)) || (e.op === 'concat' && e.parts.some(hasPosition));
+    // where the token starts: its learned vector, or its patch's projection (the flattened Conv output)
+    let prev: number[] | null;
+    let from: string;
+    if (leaf.node.op === 'learned') {
+      const tab = W(leaf.node.table);
+      const rows = rowsOf(leaf.node.table);
+      const r = rows === 1 ? 0 : leaf.index;
+      prev = tab && r < rows && tab.length === rows * C ? Array.from({ length: C }, (_, i) => tab[r * C + i]) : null;
+      from = `${leaf.node.table.name}${rows > 1 ? `[${r}]` : ''}`;
+    } else {
+      prev = proj && leaf.index === T - extra ? proj : row(p.out(leaf.node.output), leaf.index, C);
+      from = 'projection';
+    }
+    for (let i = hops.length - 2; i >= 0; i--) {
+      const { node: e, index: at, part } = hops[i];
+      if (e.op === 'slice' || e.op === 'learned' || e.op === 'patches') continue;
+      const out = row(p.out(e.output), at, C);
+      if (e.op === 'concat') {
+        const parts = e.parts.map((x, j) => label(x, e.lengths[j]));
+        const total = e.lengths.reduce((s, x) => s + x, 0);
+        const src = e.parts[part!];
+        // registers inserted once the position embedding is added (DINOv2): they get no position of their own
+        const registers = e.parts.some((x) => x.op === 'learned' && kind(x.table) === 'register') && e.parts.some(hasPosition);
+        const where = src.op === 'learned' ? `token ${T} is ${T < extra ? `the ${p.extraTokens[T]} token` : 'a learned token'}, a learned vector (${from})` : `the token is index ${at} of the ${total}`;
+        add({
+          id: registers ? 'registers' : 'prepend',
+          title: registers ? 'Register tokens inserted' : 'Extra tokens prepended',
+          formula: `[${parts.join('; ')}]: ${e.lengths.join(' + ')} = ${total} tokens${registers ? ', the registers inserted after the position embedding (none of their own)' : ''}; ${where}`,
+          shape: [C], values: out ?? undefined, check: check([from], prev, out),
+        });
+        from = registers ? 'registers' : 'prepend';
+      } else {
+        const tab = W(e.table);
+        const rows = rowsOf(e.table);
+        const r = rows === 1 ? 0 : at;
+        const pe = tab && r < rows && tab.length === rows * C ? Array.from({ length: C }, (_, j) => tab[r * C + j]) : null;
+        add({ id: 'position', title: '+ position embedding', formula: `z₀[${at}] = ${who} + E_pos[${r}], E_pos ∈ ℝ^(${rows}×${C})`, shape: [C], values: out ?? undefined, check: check([from, 'E_pos'], prev && pe ? prev.map((v, j) => v + pe[j]) : null, out) });
+        from = 'position';
+      }
+      prev = out;
+    }
+    return true;
+  };
+
   // ---- embedding ----
   const extra = p.extraTokens.length;
   if (!swin) {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
+    let proj: number[] | null = null;
+    let grid: [number, number] | null = null;
     if (T < extra) {
       for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${p.extraTokens[T]} token: a learned vector, not a patch of the image.`);
-    } else if (conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4) {
+    } else if (conv && t.patchConv && conv.dims.length === 4) {
       const [, , gh, gw] = conv.dims;
+      grid = [gh, gw];
       const k = T - extra;
       const r = Math.floor(k / gw);
       const c = k % gw;
       const [kh, kw] = t.patchConv.kernel;
-      const [, ch, H, Wd] = p.input.dims;
+      // what the Conv reads: the image as preprocessed, or the tensor inside the graph it is (a hybrid's feature map)
+      const src = t.patchConv.source ? p.out(t.patchConv.source) : p.input;
       const hybrid = p.family === 'vit-hybrid';
-      const pix = !hybrid && kh === kw ? patchPixels(p.input.data, H, Wd, kh, r, c, ch) : null;
-      if (pix) {
+      const fits = !!src && src.dims.length === 4 && kh === kw && t.patchConv.separate && src.dims[2] >= gh * kh && src.dims[3] >= gw * kw;
+      const [, ch, H, Wd] = src?.dims ?? [];
+      const pix = fits ? patchPixels(src.data, H, Wd, kh, r, c, ch) : null;
+      if (pix && hybrid) {
+        const bb = p.backbone ? ` (${p.backbone.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone${p.backbone.stride ? `, ${p.backbone.stride} input pixels per cell` : ''})` : '';
+        add({ id: 'patch', title: 'Feature-map cell', formula: `cell (${r}, ${c}) of the backbone's ${H}×${Wd} feature map${bb}: C_b×p×p = ${ch}×${kh}×${kw} values, the CNN's output where a plain ViT has pixels`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
+        add({ id: 'flatten', title: 'Flatten', formula: `x_p ∈ ℝ^(p²·C_b) = ${kh}²·${ch} = ${pix.length}`, shape: [pix.length], values: pix });
+      } else if (pix) {
         add({ id: 'patch', title: 'Patch', formula: `patch (${r}, ${c}) of the ${gh}×${gw} grid: ${kh}×${kw}×${ch} pixels after preprocessing`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
         add({ id: 'flatten', title: 'Flatten', formula: `x_p ∈ ℝ^(P²·C) = ${kh}²·${ch} = ${pix.length}`, shape: [pix.length], values: pix });
       } else {
-        unavailable('patch', 'Patch', hybrid ? 'A hybrid\'s tokens come from a CNN feature map, not raw pixels.' : 'The patch embedding is not a square Conv on the image.');
+        unavailable('patch', hybrid ? 'Feature-map cell' : 'Patch', hybrid ? 'The backbone\'s feature map is not read by the projection as separate cells (a square Conv with stride = kernel).' : 'The patch embedding is not a square Conv on the image with stride = kernel.');
         unavailable('flatten', 'Flatten', 'See the patch step.');
       }
-      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
       const re = pix ? embed(pix) : null;
-      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
-      if (T >= extra && t.embedding) {
-        const emb = streamRow(t.embedding);
-        const pe = t.position ? W(t.position) : null;
-        const re2 = pe && emb ? proj.map((v, i) => v + pe[T * C + i]) : null;
-        add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${p.extraTokens.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${gh * gw}E]: ${extra} + ${gh * gw} = ${extra + gh * gw} tokens` : `z₀ = [x_p¹E; …; x_p^${gh * gw}E]`, shape: [extra + gh * gw, C] });
-        add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_p·E + E_pos[${T}], E_pos ∈ ℝ^(${extra + gh * gw}×${C})`, shape: [C], values: emb ?? undefined, check: check(['projection', 'E_pos'], re2, emb) });
-      }
+      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? (hybrid ? 'p²·C_b' : '3P²')}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh}${hybrid ? ' on the feature map' : ''})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
     } else unavailable('projection', 'Linear projection', 'The patch-embedding Conv was not found.');
-    if (T < extra && t.embedding) {
-      add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${p.extraTokens[T]}, a learned vector prepended to the patches`, shape: [C] });
-      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_${p.extraTokens[T]} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
+    if (t.embedding && !(t.embedTree && embeddingSteps(t.embedTree, proj))) {
+      // not assembled as the tree reads it: the two steps, the position unchecked
+      const n = grid ? grid[0] * grid[1] : null;
+      if (T < extra) add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${p.extraTokens[T]}, a learned vector prepended to the patches`, shape: [C] });
+      else add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${p.extraTokens.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${n ?? 'N'}E]` : `z₀ = [x_p¹E; …; x_p^${n ?? 'N'}E]`, shape: [C] });
+      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = ${T < extra ? `x_${p.extraTokens[T]}` : 'x_p·E'} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
     }
   } else {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;

@@ -18,7 +18,7 @@ import { LruCache } from '../session/fileCache';
 import { isSwinFamily } from '../terms';
 import { type TraceTaps, tapTensors, traceTaps } from './plan';
 import type { TraceFamily } from './types';
-import type { TraceRanges } from './selection';
+import { type TraceRanges, extraTokenNames } from './selection';
 
 export interface TraceModel {
   capture: CapturePlan;
@@ -59,10 +59,7 @@ export function traceModel(modelPath: string, imageSize?: number): TraceModel {
       heads: layers.map((l) => l.heads),
       tokens: layers.map((l) => (l.window === null ? l.tokens : l.grid[0] * l.grid[1])),
     };
-    const extra = capture.config.extraTokens;
-    const registers = capture.config.registers;
-    const named = extra - registers;
-    const extraTokens = isSwinFamily(fam) ? [] : [...['class', 'distillation'].slice(0, Math.max(0, named)), ...Array.from({ length: Math.max(0, named - 2) }, () => 'extra'), ...Array.from({ length: registers }, () => 'register')];
+    const extraTokens = isSwinFamily(fam) ? [] : extraTokenNames(capture.config.extraTokens, capture.config.registers);
     let biasTables: (Float32Array | null)[] = layers.map(() => null);
     if (isSwinFamily(fam)) {
       try {

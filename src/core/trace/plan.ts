@@ -10,6 +10,7 @@ import { scalarOf } from '../arch/explain';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
+import { normAxis } from '../onnx/fold';
 import type { GraphAnalysis } from '../graph/structure';
 import { chain, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
@@ -51,11 +52,34 @@ export interface NormTap {
   eps: number | null;
 }
 
+/**
+ * How block 0's input is assembled on the token axis, as the graph does it (ViT): Concats of learned
+ * tokens and the patches, Slices, and the Add of the position embedding, in whatever order the model
+ * applies them (DINOv2 inserts its registers after the position add). A token's path through it is
+ * resolved per token (assemble.ts).
+ */
+export type EmbedNode =
+  | { op: 'concat'; output: string; parts: EmbedNode[]; lengths: number[] }
+  | { op: 'slice'; output: string; start: number; part: EmbedNode }
+  | { op: 'position'; output: string; table: TensorInfo; part: EmbedNode }
+  /** a learned token (class, distillation, registers): an initializer, maybe expanded to the batch */
+  | { op: 'learned'; table: TensorInfo }
+  /** anything else: the patch tokens (the patch embedding's output, flattened) */
+  | { op: 'patches'; output: string };
+
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
-  patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null } | null;
+  patchConv: {
+    node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null;
+    /** the tensor the Conv reads when it is not the graph's input (a hybrid's backbone feature map, an in-graph normalisation), else null */
+    source: string | null;
+    /** the Conv reads separate p×p patches (stride = kernel, no padding, groups or dilation) */
+    separate: boolean;
+  } | null;
   /** block 0's input: the tokens after embedding (+ position) */
   embedding: string | null;
+  /** how `embedding` is assembled (null: Swin, or not found) */
+  embedTree: EmbedNode | null;
   /** the additive position embedding (ViT), when one initializer is added to the tokens */
   position: TensorInfo | null;
   blockIn: string;
@@ -401,7 +425,16 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     if (!w || w.transposed || !inp) unsound ??= 'The patch-embedding Conv does not apply its weight as stored (or its input is quantized in a way not recomputed): the recomputation is not shown.';
     const bias = n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
     if (n.inputs[2] && !bias) unsound ??= 'The patch-embedding Conv\'s bias is not a constant: the recomputation is not shown.';
-    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel: [dims[2] ?? 0, dims[3] ?? 0], unsound };
+    // patch · E + b is the Conv only when the patches do not overlap: stride = kernel, no padding, no groups or dilation
+    const kernel: [number, number] = [dims[2] ?? 0, dims[3] ?? 0];
+    const strides = attrInts(n, 'strides') ?? [1, 1];
+    const separate = String(strides) === String(kernel) && !(attrInts(n, 'pads') ?? []).some((x) => x !== 0) && attrInt(n, 'group', 1) === 1 && !(attrInts(n, 'dilations') ?? []).some((x) => x !== 1);
+    if (!separate) {
+      unsound ??= `The patch-embedding Conv's patches overlap or are padded (kernel ${kernel.join('×')}, stride ${strides.join('×')}): it is not patch · E + b of separate patches, so the recomputation is not shown.`;
+    }
+    const read = inp?.input ?? n.inputs[0];
+    const source = model.graph.inputs.some((x) => x.name === read) ? null : read;
+    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel, unsound, source, separate };
   }
   const first = a.attentions.find((x) => x.softmax === blocks[0].softmax)!;
   const firstNorm = first.qkv[0] !== undefined ? normBefore(a, a.nodes[first.qkv[0]].inputs[0]) : null;
@@ -417,6 +450,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   return {
     patchConv,
     embedding,
+    embedTree: embedding !== null && !det.stages.some((st) => st.window !== null) ? embedTree(a, embedding) : null,
     position,
     blockIn,
     norm1,
@@ -452,10 +486,60 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   };
 }
 
+const dimsOf = (a: GraphAnalysis, name: string): number[] | null => a.shapes.tensors.get(name)?.shape ?? null;
+
+/** The constant ints a Slice reads (starts, ends, axes, steps), folded by shape inference. */
+const intsOf = (a: GraphAnalysis, name: string | undefined): number[] | null => (name ? a.shapes.tensors.get(name)?.value ?? a.initializers.get(name)?.values ?? null : null);
+
+/** Backwards from block 0's input on the token axis (axis 1 of [B, N, C]): see EmbedNode. */
+function embedTree(a: GraphAnalysis, name: string, depth = 0): EmbedNode {
+  const init = constBehind(a, name);
+  if (init) return { op: 'learned', table: init };
+  const p = a.producer.get(name);
+  const dims = dimsOf(a, name);
+  if (p === undefined || depth > 12 || !dims || dims.length !== 3) return { op: 'patches', output: name };
+  const n = a.nodes[p];
+  if (n.opType === 'Expand') {
+    const t = constBehind(a, n.inputs[0]);
+    if (t) return { op: 'learned', table: t };
+  }
+  if (n.opType === 'Concat' && normAxis(attrInt(n, 'axis', 0), 3) === 1) {
+    const lengths = n.inputs.map((x) => dimsOf(a, x)?.[1] ?? -1);
+    if (lengths.every((l) => l > 0)) return { op: 'concat', output: name, parts: n.inputs.map((x) => embedTree(a, x, depth + 1)), lengths };
+  }
+  if (n.opType === 'Slice') {
+    const inDims = dimsOf(a, n.inputs[0]);
+    const starts = intsOf(a, n.inputs[1]);
+    const axes = n.inputs[3] ? intsOf(a, n.inputs[3]) : [0];
+    const steps = n.inputs[4] ? intsOf(a, n.inputs[4]) : [1];
+    // one slice of the token axis, step 1 (a slice of every axis but the token axis from 0 is one too)
+    const on = axes?.map((x) => normAxis(x, 3)).indexOf(1) ?? -1;
+    const others = axes && starts ? axes.every((x, i) => normAxis(x, 3) === 1 || starts[i] === 0) : false;
+    if (inDims && starts && steps && on >= 0 && others && steps[on] === 1) {
+      const start = starts[on] < 0 ? starts[on] + inDims[1] : starts[on];
+      return { op: 'slice', output: name, start, part: embedTree(a, n.inputs[0], depth + 1) };
+    }
+  }
+  if (n.opType === 'Add') {
+    const ci = n.inputs.findIndex((x) => x && constBehind(a, x));
+    const other = n.inputs[1 - ci];
+    if (ci >= 0 && other && !a.isConst(other)) return { op: 'position', output: name, table: constBehind(a, n.inputs[ci])!, part: embedTree(a, other, depth + 1) };
+  }
+  return { op: 'patches', output: name };
+}
+
+/** The outputs an embedding tree's steps read (the learned tokens are read from the weights). */
+function embedTensors(e: EmbedNode | null): string[] {
+  if (!e || e.op === 'learned') return [];
+  if (e.op === 'patches') return [e.output];
+  if (e.op === 'concat') return [e.output, ...e.parts.flatMap(embedTensors)];
+  return [e.output, ...embedTensors(e.part)];
+}
+
 /** Every tensor of the taps, once: what the run adds as graph outputs. */
 export function tapTensors(t: TraceTaps): string[] {
   const names = [
-    t.patchConv?.output, t.embedding, t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
+    t.patchConv?.output, t.patchConv?.source, t.embedding, ...embedTensors(t.embedTree), t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
     t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
   ];

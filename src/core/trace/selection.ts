@@ -15,3 +15,13 @@ export function checkSelection(r: TraceRanges, layer: number, head: number, toke
   if (!whole(head) || head >= r.heads[layer]) throw new UserError(`Head ${head} does not exist in block ${layer}: pick 0..${r.heads[layer] - 1}.`);
   if (!whole(token) || token >= r.tokens[layer]) throw new UserError(`Token ${token} does not exist in block ${layer}: pick 0..${r.tokens[layer] - 1}.`);
 }
+
+/**
+ * The names of the sequence indices before the patches, in the order timm and DINOv2 put them:
+ * the class token, the distillation token(s), then the registers, numbered.
+ */
+export function extraTokenNames(extra: number, registers: number): string[] {
+  if (extra <= 0) return [];
+  const rest = extra - 1 - registers;
+  return ['class', ...Array.from({ length: Math.max(0, rest) }, () => 'distillation'), ...Array.from({ length: Math.min(registers, extra - 1) }, (_, i) => `register ${i}`)];
+}
