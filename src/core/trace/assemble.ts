@@ -7,7 +7,7 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import type { EmbedNode, LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
+import { type EmbedNode, FUSED_HIDDEN_STEPS, type LinearTap, type NormTap, type QuantTap, type TraceTaps } from './plan';
 import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
@@ -66,10 +66,31 @@ const row = (c: Captured | undefined, r: number, width: number): number[] | null
   return Array.from(c.data.subarray(r * width, (r + 1) * width));
 };
 
+/**
+ * com.microsoft.Attention for one query token, as ONNX Runtime defines it: x·W + b packed [Q | K | V],
+ * each head's softmax(q·kᵀ·scale)·V (scale 1/√d unless the op says), the heads concatenated.
+ * Null when the values do not fit or a recomputation this large is not worth its time.
+ */
+function fusedAttention(x: Captured | undefined, w: ArrayLike<number> | null, b: ArrayLike<number> | null, heads: number, scale: number | null, token: number): number[] | null {
+  if (!x || !w || x.dims.length !== 3) return null;
+  const [, N, C] = x.dims;
+  const d = C / heads;
+  if (w.length !== C * 3 * C || (b && b.length !== 3 * C) || !Number.isInteger(d) || token >= N || N * C * C > 2e8) return null;
+  const rowOf = (i: number): Float32Array => x.data.subarray(i * C, (i + 1) * C);
+  const qkv = Array.from({ length: N }, (_, i) => linear(rowOf(i), w, b ?? undefined, 'inOut'));
+  const out: number[] = [];
+  for (let hh = 0; hh < heads; hh++) {
+    const part = (r: number[], which: number): number[] => r.slice(which * C + hh * d, which * C + (hh + 1) * d);
+    const wts = softmax(attentionScores(part(qkv[token], 0), qkv.map((r) => part(r, 1)), scale ?? 1 / Math.sqrt(d)));
+    out.push(...weightedSum(wts, qkv.map((r) => part(r, 2))));
+  }
+  return out;
+}
+
 export function assembleTrace(p: TraceInput): TraceResult {
   const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
   const steps: TraceStep[] = [];
-  const warnings: string[] = [...t.missing.map((m) => `Not found in this graph: ${m}.`)];
+  const warnings: string[] = [...t.missing.map((m) => `Not found in this graph: ${m}.`), ...(t.fused ? [`This graph computes attention with the fused ${t.fused.op}: the steps ${FUSED_HIDDEN_STEPS.join(', ')} happen inside it (no tensor of q, k, v or the attention exists in the graph) and cannot be shown; the rest of the block is shown. Export without attention fusion to see them.`] : [])];
   const swin = p.family === 'swin' || p.family === 'swin-v2';
   const add = (s: TraceStep): void => void steps.push(s);
   const unavailable = (id: TraceStepId, title: string, why: string): void => add({ id, title, formula: '', shape: [], unavailable: why });
@@ -326,11 +347,14 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const weightsRow = srow(wOut) ?? [];
   const re = fused ? null : attentionScores(q, k, scale);
   const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
-  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
+  // a fused attention op: the core of the block has no tensors to show
+  const core = t.fused ? t.attentionUnsound ?? 'The attention is computed inside one fused op.' : null;
+  if (core) unavailable('scores', 'Scores', core);
+  else add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
-  if (swin) {
+  if (swin && !core) {
     const M = p.window!;
     const R = (2 * M - 1) ** 2;
     if (p.biasTable && p.biasTable.length === heads * R) {
@@ -351,15 +375,26 @@ export function assembleTrace(p: TraceInput): TraceResult {
       steps[steps.length - 1].check = fused ? undefined : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
     }
   }
-  add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
+  if (core) unavailable('softmax', 'Softmax', core);
+  else add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
+  if (core) unavailable('context', 'Weighted sum of the values', core);
+  else add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);
   const allHeads = ctxC ? Array.from({ length: heads }, (_, hh) => Array.from(ctxC.data.subarray(((group * heads + hh) * N + pos) * d, ((group * heads + hh) * N + pos + 1) * d))).flat() : null;
-  if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
+  if (concat && t.fused) {
+    const fu = t.fused;
+    const re = fu.unsound ? null : fusedAttention(p.out(fu.input), W(fu.weight), fu.bias ? W(fu.bias) : null, fu.heads, fu.scale, T);
+    add({
+      id: 'concat', title: 'Heads concatenated',
+      formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}: the output of the fused ${fu.op}${fu.unsound ? '' : ', recomputed as softmax(q·kᵀ·scale)·V for each head from its input and packed W_qkv'}`,
+      shape: [C], values: concat, numbers: { heads },
+      ...(fu.unsound ? { checkUnavailable: fu.unsound } : { check: check(['norm1', `${fu.op}'s W_qkv`], re, concat) }),
+    });
+  } else if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
   const projOut = windowRow(t.proj?.output);
   if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });

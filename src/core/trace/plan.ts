@@ -11,7 +11,7 @@ import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
 import { normAxis } from '../onnx/fold';
-import type { GraphAnalysis } from '../graph/structure';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import { chain, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
 
@@ -117,9 +117,28 @@ export interface TraceTaps {
   finalNorm: NormTap | null;
   head: LinearTap | null;
   logits: string;
+  /** a fused attention op computes the attention core (q·kᵀ, softmax, ·V) inside itself: what is known of it */
+  fused: {
+    /** e.g. "com.microsoft.Attention" */
+    op: string;
+    input: string;
+    /** the heads' context, concatenated [1, N, C] */
+    output: string;
+    /** com.microsoft.Attention's packed W_qkv [C, 3C] and bias [3C] */
+    weight: TensorInfo | null;
+    bias: TensorInfo | null;
+    heads: number;
+    /** the op's scale attribute (null: 1/√d) */
+    scale: number | null;
+    /** why its output cannot be recomputed, or null */
+    unsound: string | null;
+  } | null;
   /** why a part was not found (shown as an unavailable step) */
   missing: string[];
 }
+
+/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
+export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context'] as const;
 
 const isLinear = (a: GraphAnalysis, i: number): boolean => a.weightOf.has(i) && MATMUL_LIKE.has(a.nodes[i].opType);
 
@@ -335,6 +354,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   const blocks = det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
   const bk = blocks[layer];
   const at = a.attentions.find((x) => x.softmax === bk.softmax)!;
+  if (at.fused) return fusedTaps(model, a, det, layer, at);
   const sm = a.nodes[at.softmax];
   const scores = a.nodes[at.scores!];
   const values = a.nodes[at.values!];
@@ -360,7 +380,69 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   const norm1 = qkvNode !== undefined ? normBefore(a, a.nodes[qkvNode].inputs[0]) : null;
   if (!norm1) missing.push('the LayerNorm before attention');
   const blockIn = norm1?.input ?? a.nodes[qkvNode ?? at.scores!].inputs[0];
+  return {
+    ...blockTaps(model, a, det, layer, at, norm1, blockIn, missing),
+    qkv,
+    qIn: scores.inputs[0],
+    kIn: scores.inputs[1],
+    rawScores: scores.outputs[0],
+    qFactor,
+    kFactor,
+    postFactor,
+    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
+    biased,
+    softmaxIn: sm.inputs[0],
+    weights: sm.outputs[0],
+    vIn: values.inputs[1],
+    weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
+    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
+      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
+      : null,
+    context: values.outputs[0],
+    fused: null,
+  };
+}
 
+/** The input of an attention block's projections (the fused op's own input). */
+const attentionInput = (a: GraphAnalysis, at: AttentionInfo): string | null => (at.fused ? a.nodes[at.softmax].inputs[0] : at.qkv[0] !== undefined ? a.nodes[at.qkv[0]].inputs[0] : null);
+
+/**
+ * A block whose attention is one fused op (com.microsoft Attention / MultiHeadAttention): q, k, v,
+ * the scores, the softmax and the context stay inside it. com.microsoft.Attention's output is
+ * recomputable from its input and its packed weights when it takes nothing else (no mask, past,
+ * bias or rotary embedding); MultiHeadAttention's is not (its projections are outside, its bias inside).
+ */
+function fusedTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number, at: AttentionInfo): TraceTaps {
+  const missing: string[] = [];
+  const n = a.nodes[at.softmax];
+  const op = `${n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : ''}${n.opType}`;
+  const norm1 = normBefore(a, n.inputs[0]);
+  if (!norm1) missing.push('the LayerNorm before attention');
+  const blockIn = norm1?.input ?? n.inputs[0];
+  const weight = n.opType === 'Attention' ? constBehind(a, n.inputs[1]) : null;
+  const bias = n.opType === 'Attention' && n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
+  const hidden = attrInts(n, 'qkv_hidden_sizes');
+  let unsound: string | null = null;
+  if (n.opType !== 'Attention') unsound = `The ${op} takes q, k and v projected outside it and adds its bias inside: its output is shown, not recomputed.`;
+  else if (!weight || (n.inputs[2] && !bias)) unsound = `The ${op}'s packed weights are not constants of the graph: its output is shown, not recomputed.`;
+  else if (n.inputs.slice(3).some((x) => x) || attrInt(n, 'unidirectional', 0) || attrInt(n, 'do_rotary', 0) || (hidden && new Set(hidden).size > 1)) {
+    unsound = `The ${op} also takes a mask, past state, bias or rotary embedding (or unequal q/k/v sizes): its output is shown, not recomputed.`;
+  }
+  return {
+    ...blockTaps(model, a, det, layer, at, norm1, blockIn, missing),
+    qkv: null,
+    qIn: '', kIn: '', rawScores: '', qFactor: 1, kFactor: 1, postFactor: 1, scoresAlpha: 1, biased: null,
+    softmaxIn: '', weights: '', vIn: '', weightsQuant: null,
+    attentionUnsound: `Computed inside the fused ${op}: the graph holds no tensor of it (export without attention fusion to see it).`,
+    context: '',
+    fused: { op, input: n.inputs[0], output: n.outputs[0], weight, bias, heads: at.heads, scale: attrFloat(n, 'scale', 0) || null, unsound },
+  };
+}
+
+/** Everything of a block's taps but its attention core: the norms, W_O, the residuals, the MLP, merging, the head and the embedding. */
+function blockTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number, at: AttentionInfo, norm1: NormTap | null, blockIn: string, missing: string[]): Omit<TraceTaps, 'qkv' | 'qIn' | 'kIn' | 'rawScores' | 'qFactor' | 'kFactor' | 'postFactor' | 'scoresAlpha' | 'biased' | 'softmaxIn' | 'weights' | 'vIn' | 'weightsQuant' | 'attentionUnsound' | 'context' | 'fused'> {
+  const blocks = det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+  const bk = blocks[layer];
   const proj = at.proj !== null ? linearAt(a, at.proj) : null;
   const r1 = at.proj !== null ? nextResidual(a, proj?.output ?? a.nodes[at.proj].outputs[0]) : null;
   const residual1 = r1 !== null ? a.nodes[r1].outputs[0] : null;
@@ -437,7 +519,8 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel, unsound, source, separate };
   }
   const first = a.attentions.find((x) => x.softmax === blocks[0].softmax)!;
-  const firstNorm = first.qkv[0] !== undefined ? normBefore(a, a.nodes[first.qkv[0]].inputs[0]) : null;
+  const firstIn = attentionInput(a, first);
+  const firstNorm = firstIn !== null ? normBefore(a, firstIn) : null;
   const embedding = firstNorm?.input ?? null;
   let position: TensorInfo | null = null;
   if (embedding !== null) {
@@ -454,23 +537,6 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     position,
     blockIn,
     norm1,
-    qkv,
-    qIn: scores.inputs[0],
-    kIn: scores.inputs[1],
-    rawScores: scores.outputs[0],
-    qFactor,
-    kFactor,
-    postFactor,
-    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
-    biased,
-    softmaxIn: sm.inputs[0],
-    weights: sm.outputs[0],
-    vIn: values.inputs[1],
-    weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
-    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
-      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
-      : null,
-    context: values.outputs[0],
     proj,
     residual1,
     norm2,
@@ -539,7 +605,7 @@ function embedTensors(e: EmbedNode | null): string[] {
 /** Every tensor of the taps, once: what the run adds as graph outputs. */
 export function tapTensors(t: TraceTaps): string[] {
   const names = [
-    t.patchConv?.output, t.patchConv?.source, t.embedding, ...embedTensors(t.embedTree), t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
+    t.fused?.input, t.fused?.output, t.patchConv?.output, t.patchConv?.source, t.embedding, ...embedTensors(t.embedTree), t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
     t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
   ];
