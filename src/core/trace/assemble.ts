@@ -7,7 +7,8 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import { type EmbedNode, FUSED_HIDDEN_STEPS, type LinearTap, type NormTap, type QuantTap, type TraceTaps } from './plan';
+import { type EmbedNode, hasPosition, learnedKind, tokenPath } from './embedding';
+import { FUSED_HIDDEN_STEPS, type LinearTap, type NormTap, type QuantTap, type TraceTaps } from './plan';
 import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
@@ -170,37 +171,17 @@ export function assembleTrace(p: TraceInput): TraceResult {
    * each step checked against the row before it. False when the token's path cannot be resolved.
    */
   const embeddingSteps = (tree: EmbedNode, proj: number[] | null): boolean => {
-    const hops: { node: EmbedNode; index: number; part?: number }[] = [];
-    let node = tree;
-    let index = T;
-    for (let guard = 0; guard < 32; guard++) {
-      const hop: (typeof hops)[number] = { node, index };
-      hops.push(hop);
-      if (node.op === 'learned' || node.op === 'patches') break;
-      if (node.op === 'concat') {
-        let off = 0;
-        let j = 0;
-        while (j < node.lengths.length && index >= off + node.lengths[j]) off += node.lengths[j++];
-        if (j === node.lengths.length) return false;
-        hop.part = j;
-        index -= off;
-        node = node.parts[j];
-      } else {
-        if (node.op === 'slice') index += node.start;
-        node = node.part;
-      }
-    }
+    const hops = tokenPath(tree, T);
+    if (!hops) return false;
     const leaf = hops[hops.length - 1];
     if (leaf.node.op !== 'learned' && leaf.node.op !== 'patches') return false;
     if (!hops.some((x) => x.node.op === 'concat' || x.node.op === 'position')) return false;
     const who = T < extra ? `x_${p.extraTokens[T]}` : 'x_p·E';
     const rowsOf = (x: TensorInfo): number => (x.dims.length >= 2 ? x.dims[x.dims.length - 2] : 1);
-    const kind = (x: TensorInfo): string => (/reg/i.test(x.name) ? 'register' : /dist/i.test(x.name) ? 'distillation' : /cls|class/i.test(x.name) ? 'class' : 'token');
     const label = (e: EmbedNode, len: number): string =>
-      e.op === 'learned' ? (len === 1 ? `x_${kind(e.table)}` : `x_${kind(e.table)}¹ … x_${kind(e.table)}^${len}`)
+      e.op === 'learned' ? (len === 1 ? `x_${learnedKind(e.table)}` : `x_${learnedKind(e.table)}¹ … x_${learnedKind(e.table)}^${len}`)
         : e.op === 'patches' ? `x_p¹E; …; x_p^${len}E`
           : e.op === 'slice' ? `z[${e.start}:${e.start + len}]` : `${len} tokens`;
-    const hasPosition = (e: EmbedNode): boolean => e.op === 'position' || (e.op === 'slice' && hasPosition(e.part)) || (e.op === 'concat' && e.parts.some(hasPosition));
     // where the token starts: its learned vector, or its patch's projection (the flattened Conv output)
     let prev: number[] | null;
     let from: string;
@@ -223,21 +204,23 @@ export function assembleTrace(p: TraceInput): TraceResult {
         const total = e.lengths.reduce((s, x) => s + x, 0);
         const src = e.parts[part!];
         // registers inserted once the position embedding is added (DINOv2): they get no position of their own
-        const registers = e.parts.some((x) => x.op === 'learned' && kind(x.table) === 'register') && e.parts.some(hasPosition);
+        const registers = e.parts.some((x) => x.op === 'learned' && learnedKind(x.table) === 'register') && e.parts.some(hasPosition);
         const where = src.op === 'learned' ? `token ${T} is ${T < extra ? `the ${p.extraTokens[T]} token` : 'a learned token'}, a learned vector (${from})` : `the token is index ${at} of the ${total}`;
         add({
           id: registers ? 'registers' : 'prepend',
           title: registers ? 'Register tokens inserted' : 'Extra tokens prepended',
-          formula: `[${parts.join('; ')}]: ${e.lengths.join(' + ')} = ${total} tokens${registers ? ', the registers inserted after the position embedding (none of their own)' : ''}; ${where}`,
+          formula: `[${parts.join('; ')}]: ${e.lengths.join(' + ')} = ${total} tokens${registers ? `, inserted after the position embedding: the ${[...new Set(e.parts.flatMap((x) => (x.op === 'learned' ? [learnedKind(x.table)] : [])))].join(' and ')} tokens have no position of their own` : ''}; ${where}`,
           shape: [C], values: out ?? undefined, check: check([from], prev, out),
         });
         from = registers ? 'registers' : 'prepend';
       } else {
-        const tab = W(e.table);
-        const rows = rowsOf(e.table);
+        // an initializer, or a table the graph computes (captured): [1, rows, C]
+        const computed = typeof e.table === 'string' ? p.out(e.table) : undefined;
+        const tab = typeof e.table === 'string' ? computed?.data ?? null : W(e.table);
+        const rows = typeof e.table === 'string' ? computed?.dims[1] ?? 0 : rowsOf(e.table);
         const r = rows === 1 ? 0 : at;
         const pe = tab && r < rows && tab.length === rows * C ? Array.from({ length: C }, (_, j) => tab[r * C + j]) : null;
-        add({ id: 'position', title: '+ position embedding', formula: `z₀[${at}] = ${who} + E_pos[${r}], E_pos ∈ ℝ^(${rows}×${C})`, shape: [C], values: out ?? undefined, check: check([from, 'E_pos'], prev && pe ? prev.map((v, j) => v + pe[j]) : null, out) });
+        add({ id: 'position', title: '+ position embedding', formula: `z₀[${at}] = ${who} + E_pos[${r}], E_pos ∈ ℝ^(${rows}×${C})${typeof e.table === 'string' ? ' (computed in the graph from the stored table, e.g. resized to this grid)' : ''}`, shape: [C], values: out ?? undefined, check: check([from, 'E_pos'], prev && pe ? prev.map((v, j) => v + pe[j]) : null, out) });
         from = 'position';
       }
       prev = out;

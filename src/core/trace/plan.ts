@@ -11,6 +11,7 @@ import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
 import { normAxis } from '../onnx/fold';
+import type { EmbedNode } from './embedding';
 import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import { chain, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
@@ -52,20 +53,7 @@ export interface NormTap {
   eps: number | null;
 }
 
-/**
- * How block 0's input is assembled on the token axis, as the graph does it (ViT): Concats of learned
- * tokens and the patches, Slices, and the Add of the position embedding, in whatever order the model
- * applies them (DINOv2 inserts its registers after the position add). A token's path through it is
- * resolved per token (assemble.ts).
- */
-export type EmbedNode =
-  | { op: 'concat'; output: string; parts: EmbedNode[]; lengths: number[] }
-  | { op: 'slice'; output: string; start: number; part: EmbedNode }
-  | { op: 'position'; output: string; table: TensorInfo; part: EmbedNode }
-  /** a learned token (class, distillation, registers): an initializer, maybe expanded to the batch */
-  | { op: 'learned'; table: TensorInfo }
-  /** anything else: the patch tokens (the patch embedding's output, flattened) */
-  | { op: 'patches'; output: string };
+export type { EmbedNode } from './embedding';
 
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
@@ -590,6 +578,10 @@ function embedTree(a: GraphAnalysis, name: string, depth = 0): EmbedNode {
     const ci = n.inputs.findIndex((x) => x && constBehind(a, x));
     const other = n.inputs[1 - ci];
     if (ci >= 0 && other && !a.isConst(other)) return { op: 'position', output: name, table: constBehind(a, n.inputs[ci])!, part: embedTree(a, other, depth + 1) };
+    // a table computed from constants (an interpolated position embedding): its values are captured
+    const ki = n.inputs.findIndex((x) => x && a.isConst(x));
+    const rest = n.inputs[1 - ki];
+    if (ki >= 0 && rest && !a.isConst(rest) && dimsOf(a, n.inputs[ki])?.length === 3) return { op: 'position', output: name, table: n.inputs[ki], part: embedTree(a, rest, depth + 1) };
   }
   return { op: 'patches', output: name };
 }
@@ -599,7 +591,7 @@ function embedTensors(e: EmbedNode | null): string[] {
   if (!e || e.op === 'learned') return [];
   if (e.op === 'patches') return [e.output];
   if (e.op === 'concat') return [e.output, ...e.parts.flatMap(embedTensors)];
-  return [e.output, ...embedTensors(e.part)];
+  return [e.output, ...(e.op === 'position' && typeof e.table === 'string' ? [e.table] : []), ...embedTensors(e.part)];
 }
 
 /** Every tensor of the taps, once: what the run adds as graph outputs. */
