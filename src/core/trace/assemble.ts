@@ -67,6 +67,9 @@ const row = (c: Captured | undefined, r: number, width: number): number[] | null
   return Array.from(c.data.subarray(r * width, (r + 1) * width));
 };
 
+/** Multiply-adds a recomputation of a fused attention op may take (ViT-B/16's 197 tokens: 3.5e8, about a second). */
+const FUSED_RECOMPUTE_MACS = 5e8;
+
 /**
  * com.microsoft.Attention for one query token, as ONNX Runtime defines it: x·W + b packed [Q | K | V],
  * each head's softmax(q·kᵀ·scale)·V (scale 1/√d unless the op says), the heads concatenated.
@@ -76,7 +79,7 @@ function fusedAttention(x: Captured | undefined, w: ArrayLike<number> | null, b:
   if (!x || !w || x.dims.length !== 3) return null;
   const [, N, C] = x.dims;
   const d = C / heads;
-  if (w.length !== C * 3 * C || (b && b.length !== 3 * C) || !Number.isInteger(d) || token >= N || N * C * C > 2e8) return null;
+  if (w.length !== C * 3 * C || (b && b.length !== 3 * C) || !Number.isInteger(d) || token >= N || 3 * N * C * C > FUSED_RECOMPUTE_MACS) return null;
   const rowOf = (i: number): Float32Array => x.data.subarray(i * C, (i + 1) * C);
   const qkv = Array.from({ length: N }, (_, i) => linear(rowOf(i), w, b ?? undefined, 'inOut'));
   const out: number[] = [];
@@ -375,7 +378,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
       id: 'concat', title: 'Heads concatenated',
       formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}: the output of the fused ${fu.op}${fu.unsound ? '' : ', recomputed as softmax(q·kᵀ·scale)·V for each head from its input and packed W_qkv'}`,
       shape: [C], values: concat, numbers: { heads },
-      ...(fu.unsound ? { checkUnavailable: fu.unsound } : { check: check(['norm1', `${fu.op}'s W_qkv`], re, concat) }),
+      ...(fu.unsound ? { checkUnavailable: fu.unsound }
+        : re ? { check: check(['norm1', `${fu.op}'s W_qkv`], re, concat) }
+          : { checkUnavailable: `Recomputing the ${fu.op} for all ${N} keys would take more than ${FUSED_RECOMPUTE_MACS.toExponential(0)} multiply-adds (or its input or weights could not be read): not shown.` }),
     });
   } else if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');

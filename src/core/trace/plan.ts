@@ -53,8 +53,6 @@ export interface NormTap {
   eps: number | null;
 }
 
-export type { EmbedNode } from './embedding';
-
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
   patchConv: {
@@ -66,10 +64,8 @@ export interface TraceTaps {
   } | null;
   /** block 0's input: the tokens after embedding (+ position) */
   embedding: string | null;
-  /** how `embedding` is assembled (null: Swin, or not found) */
+  /** how `embedding` is assembled: learned tokens, the patches and + E_pos in the graph's order (null: Swin) */
   embedTree: EmbedNode | null;
-  /** the additive position embedding (ViT), when one initializer is added to the tokens */
-  position: TensorInfo | null;
   blockIn: string;
   norm1: NormTap | null;
   qkv: LinearTap | null;
@@ -336,10 +332,13 @@ function nextResidual(a: GraphAnalysis, from: string): number | null {
   });
 }
 
+/** Every block in order across stages, with where it sits (the stage, its index, whether it ends the stage or the model). */
+const blocksOf = (det: Detection) => det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+
 /** The taps of block `layer` (block order across stages). */
 export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number): TraceTaps {
   const missing: string[] = [];
-  const blocks = det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+  const blocks = blocksOf(det);
   const bk = blocks[layer];
   const at = a.attentions.find((x) => x.softmax === bk.softmax)!;
   if (at.fused) return fusedTaps(model, a, det, layer, at);
@@ -429,7 +428,7 @@ function fusedTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: nu
 
 /** Everything of a block's taps but its attention core: the norms, W_O, the residuals, the MLP, merging, the head and the embedding. */
 function blockTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number, at: AttentionInfo, norm1: NormTap | null, blockIn: string, missing: string[]): Omit<TraceTaps, 'qkv' | 'qIn' | 'kIn' | 'rawScores' | 'qFactor' | 'kFactor' | 'postFactor' | 'scoresAlpha' | 'biased' | 'softmaxIn' | 'weights' | 'vIn' | 'weightsQuant' | 'attentionUnsound' | 'context' | 'fused'> {
-  const blocks = det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+  const blocks = blocksOf(det);
   const bk = blocks[layer];
   const proj = at.proj !== null ? linearAt(a, at.proj) : null;
   const r1 = at.proj !== null ? nextResidual(a, proj?.output ?? a.nodes[at.proj].outputs[0]) : null;
@@ -510,19 +509,10 @@ function blockTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: nu
   const firstIn = attentionInput(a, first);
   const firstNorm = firstIn !== null ? normBefore(a, firstIn) : null;
   const embedding = firstNorm?.input ?? null;
-  let position: TensorInfo | null = null;
-  if (embedding !== null) {
-    const p = a.producer.get(embedding);
-    if (p !== undefined && a.nodes[p].opType === 'Add') {
-      const init = a.nodes[p].inputs.find((x) => x && constBehind(a, x));
-      if (init) position = constBehind(a, init);
-    }
-  }
   return {
     patchConv,
     embedding,
     embedTree: embedding !== null && !det.stages.some((st) => st.window !== null) ? embedTree(a, embedding) : null,
-    position,
     blockIn,
     norm1,
     proj,
