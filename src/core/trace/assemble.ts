@@ -154,6 +154,16 @@ export function assembleTrace(p: TraceInput): TraceResult {
     return patchEmbedding(x, wE, bE ?? undefined);
   };
 
+  // The tokens before the patches, named by the learned tensor each one is in the graph (else as detected).
+  const names = p.extraTokens.map((fallback, i) => {
+    const hops = t.embedTree ? tokenPath(t.embedTree, i) : null;
+    const leaf = hops?.[hops.length - 1];
+    if (leaf?.node.op !== 'learned') return fallback;
+    const kind = learnedKind(leaf.node.table);
+    const rows = leaf.node.table.dims.length >= 2 ? leaf.node.table.dims[leaf.node.table.dims.length - 2] : 1;
+    return kind === 'token' ? fallback : rows > 1 ? `${kind} ${leaf.index}` : kind;
+  });
+
   // Where the token is: ViT its sequence index; Swin its window after the shift and its place there.
   let group = 0;
   let pos = T;
@@ -179,10 +189,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const leaf = hops[hops.length - 1];
     if (leaf.node.op !== 'learned' && leaf.node.op !== 'patches') return false;
     if (!hops.some((x) => x.node.op === 'concat' || x.node.op === 'position')) return false;
-    const who = T < extra ? `x_${p.extraTokens[T]}` : 'x_p·E';
+    const who = T < extra ? `x_${names[T]}` : 'x_p·E';
     const rowsOf = (x: TensorInfo): number => (x.dims.length >= 2 ? x.dims[x.dims.length - 2] : 1);
-    const label = (e: EmbedNode, len: number): string =>
-      e.op === 'learned' ? (len === 1 ? `x_${learnedKind(e.table)}` : `x_${learnedKind(e.table)}¹ … x_${learnedKind(e.table)}^${len}`)
+    // a learned part named by its tensor, or (renamed by an optimizer) by the token at its offset
+    const kindAt = (e: { table: TensorInfo }, off: number): string => (learnedKind(e.table) !== 'token' ? learnedKind(e.table) : names[off]?.replace(/ \d+$/, '') ?? 'token');
+    const label = (e: EmbedNode, len: number, off: number): string =>
+      e.op === 'learned' ? (len === 1 ? `x_${kindAt(e, off)}` : `x_${kindAt(e, off)}¹ … x_${kindAt(e, off)}^${len}`)
         : e.op === 'patches' ? `x_p¹E; …; x_p^${len}E`
           : e.op === 'slice' ? `z[${e.start}:${e.start + len}]` : `${len} tokens`;
     // where the token starts: its learned vector, or its patch's projection (the flattened Conv output)
@@ -203,12 +215,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
       if (e.op === 'slice' || e.op === 'learned' || e.op === 'patches') continue;
       const out = row(p.out(e.output), at, C);
       if (e.op === 'concat') {
-        const parts = e.parts.map((x, j) => label(x, e.lengths[j]));
+        const parts = e.parts.map((x, j) => label(x, e.lengths[j], e.lengths.slice(0, j).reduce((a, b) => a + b, 0)));
         const total = e.lengths.reduce((s, x) => s + x, 0);
         const src = e.parts[part!];
         // registers inserted once the position embedding is added (DINOv2): they get no position of their own
         const registers = e.parts.some((x) => x.op === 'learned' && learnedKind(x.table) === 'register') && e.parts.some(hasPosition);
-        const where = src.op === 'learned' ? `token ${T} is ${T < extra ? `the ${p.extraTokens[T]} token` : 'a learned token'}, a learned vector (${from})` : `the token is index ${at} of the ${total}`;
+        const where = src.op === 'learned' ? `token ${T} is ${T < extra ? `the ${names[T]} token` : 'a learned token'}, a learned vector (${from})` : `the token is index ${at} of the ${total}`;
         add({
           id: registers ? 'registers' : 'prepend',
           title: registers ? 'Register tokens inserted' : 'Extra tokens prepended',
@@ -232,13 +244,13 @@ export function assembleTrace(p: TraceInput): TraceResult {
   };
 
   // ---- embedding ----
-  const extra = p.extraTokens.length;
+  const extra = names.length;
   if (!swin) {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
     let proj: number[] | null = null;
     let grid: [number, number] | null = null;
     if (T < extra) {
-      for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${p.extraTokens[T]} token: a learned vector, not a patch of the image.`);
+      for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${names[T]} token: a learned vector, not a patch of the image.`);
     } else if (conv && t.patchConv && conv.dims.length === 4) {
       const [, , gh, gw] = conv.dims;
       grid = [gh, gw];
@@ -270,9 +282,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (t.embedding && !(t.embedTree && embeddingSteps(t.embedTree, proj))) {
       // not assembled as the tree reads it: the two steps, the position unchecked
       const n = grid ? grid[0] * grid[1] : null;
-      if (T < extra) add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${p.extraTokens[T]}, a learned vector prepended to the patches`, shape: [C] });
-      else add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${p.extraTokens.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${n ?? 'N'}E]` : `z₀ = [x_p¹E; …; x_p^${n ?? 'N'}E]`, shape: [C] });
-      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = ${T < extra ? `x_${p.extraTokens[T]}` : 'x_p·E'} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
+      if (T < extra) add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${names[T]}, a learned vector prepended to the patches`, shape: [C] });
+      else add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${names.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${n ?? 'N'}E]` : `z₀ = [x_p¹E; …; x_p^${n ?? 'N'}E]`, shape: [C] });
+      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = ${T < extra ? `x_${names[T]}` : 'x_p·E'} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
     }
   } else {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
@@ -484,7 +496,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (bias) tensors.bias = bias;
   if (mask) tensors.mask = mask;
   if (merge) tensors.merge = merge;
-  const res: TraceResult = { family: p.family, layer: p.layer, head: h, token: T, tensors, steps, extraTokens: p.extraTokens, grid: p.grid, top, warnings };
+  const res: TraceResult = { family: p.family, layer: p.layer, head: h, token: T, tensors, steps, extraTokens: names, grid: p.grid, top, warnings };
   if (swin) {
     res.window = group;
     res.position = pos;

@@ -18,10 +18,10 @@ export function checkSelection(r: TraceRanges, layer: number, head: number, toke
 
 /**
  * The names of the sequence indices before the patches, in the order timm and DINOv2 put them:
- * the class token, the distillation token(s), then the registers, numbered.
+ * the class token, the distillation token(s), then the registers, numbered. The trace names them
+ * from the graph where it can (assemble.ts); this is what the detection's counts say.
  */
 export function extraTokenNames(extra: number, registers: number): string[] {
-  if (extra <= 0) return [];
-  const rest = extra - 1 - registers;
-  return ['class', ...Array.from({ length: Math.max(0, rest) }, () => 'distillation'), ...Array.from({ length: Math.min(registers, extra - 1) }, (_, i) => `register ${i}`)];
+  const named = Math.max(0, extra - registers); // class + distillation (none: registers only, timm's class_token=False)
+  return [...Array.from({ length: named }, (_, i) => (i === 0 ? 'class' : 'distillation')), ...Array.from({ length: Math.max(0, extra - named) }, (_, i) => `register ${i}`)];
 }

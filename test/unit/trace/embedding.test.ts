@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TensorInfo } from '../../../src/core/onnx/model';
 import { type EmbedNode, hasPosition, learnedKind, tokenPath } from '../../../src/core/trace/embedding';
 import { traceCapture, traceModel } from '../../../src/core/trace/model';
+import { extraTokenNames } from '../../../src/core/trace/selection';
 import { fixture } from '../../skip';
 import { models } from '../helpers/attentionReference';
 
@@ -44,6 +45,14 @@ describe('trace: the embedding as the graph assembles it', () => {
 
   it('learned tokens are named as the exporters name them', () => {
     assert.deepEqual(['cls_token', 'class_token', 'dist_token', 'register_tokens', 'embeddings.mask_token'].map((n) => learnedKind(table(n, [1, 1, 8]))), ['class', 'class', 'distillation', 'register', 'token']);
+  });
+
+  it('the names the detection\'s counts give: class, distillation, registers numbered (a registers-only model has no class token)', () => {
+    assert.deepEqual(extraTokenNames(5, 4), ['class', 'register 0', 'register 1', 'register 2', 'register 3']);
+    assert.deepEqual(extraTokenNames(2, 0), ['class', 'distillation']);
+    assert.deepEqual(extraTokenNames(4, 4), ['register 0', 'register 1', 'register 2', 'register 3']);
+    assert.deepEqual(extraTokenNames(1, 0), ['class']);
+    assert.deepEqual(extraTokenNames(0, 0), []);
   });
 
   it('the tree read from the exports: tiny_registers (DINOv2 order), tiny_deit (class, distillation, patches + E_pos), tiny_interpolated', () => {
