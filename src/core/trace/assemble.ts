@@ -7,7 +7,8 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, cosineScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import type { LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
+import { type EmbedNode, hasPosition, learnedKind, tokenPath } from './embedding';
+import { FUSED_HIDDEN_STEPS, type LinearTap, type NormTap, type QuantTap, type TraceTaps } from './plan';
 import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
@@ -47,6 +48,8 @@ export interface TraceInput {
   /** Swin: stage index, the next stage grid (merge) */
   stage: number;
   patch: number | null;
+  /** a hybrid's CNN: its kind and input pixels per feature-map cell */
+  backbone?: { kind: 'resnet' | 'conv'; stride: number | null } | null;
   mlpRatio: number | null;
   labels: (i: number) => string;
 }
@@ -66,10 +69,34 @@ const row = (c: Captured | undefined, r: number, width: number): number[] | null
   return Array.from(c.data.subarray(r * width, (r + 1) * width));
 };
 
+/** Multiply-adds a recomputation of a fused attention op may take (ViT-B/16's 197 tokens: 3.5e8, about a second). */
+const FUSED_RECOMPUTE_MACS = 5e8;
+
+/**
+ * com.microsoft.Attention for one query token, as ONNX Runtime defines it: x·W + b packed [Q | K | V],
+ * each head's softmax(q·kᵀ·scale)·V (scale 1/√d unless the op says), the heads concatenated.
+ * Null when the values do not fit or a recomputation this large is not worth its time.
+ */
+function fusedAttention(x: Captured | undefined, w: ArrayLike<number> | null, b: ArrayLike<number> | null, heads: number, scale: number | null, token: number): number[] | null {
+  if (!x || !w || x.dims.length !== 3) return null;
+  const [, N, C] = x.dims;
+  const d = C / heads;
+  if (w.length !== C * 3 * C || (b && b.length !== 3 * C) || !Number.isInteger(d) || token >= N || 3 * N * C * C > FUSED_RECOMPUTE_MACS) return null;
+  const rowOf = (i: number): Float32Array => x.data.subarray(i * C, (i + 1) * C);
+  const qkv = Array.from({ length: N }, (_, i) => linear(rowOf(i), w, b ?? undefined, 'inOut'));
+  const out: number[] = [];
+  for (let hh = 0; hh < heads; hh++) {
+    const part = (r: number[], which: number): number[] => r.slice(which * C + hh * d, which * C + (hh + 1) * d);
+    const wts = softmax(attentionScores(part(qkv[token], 0), qkv.map((r) => part(r, 1)), scale ?? 1 / Math.sqrt(d)));
+    out.push(...weightedSum(wts, qkv.map((r) => part(r, 2))));
+  }
+  return out;
+}
+
 export function assembleTrace(p: TraceInput): TraceResult {
   const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
   const steps: TraceStep[] = [];
-  const warnings: string[] = [...t.missing.map((m) => `Not found in this graph: ${m}.`)];
+  const warnings: string[] = [...t.missing.map((m) => `Not found in this graph: ${m}.`), ...(t.fused ? [`This graph computes attention with the fused ${t.fused.op}: the steps ${FUSED_HIDDEN_STEPS.join(', ')} happen inside it (no tensor of q, k, v or the attention exists in the graph) and cannot be shown; the rest of the block is shown. Export without attention fusion to see them.`] : [])];
   const swin = p.family === 'swin' || p.family === 'swin-v2';
   const add = (s: TraceStep): void => void steps.push(s);
   const unavailable = (id: TraceStepId, title: string, why: string): void => add({ id, title, formula: '', shape: [], unavailable: why });
@@ -129,6 +156,16 @@ export function assembleTrace(p: TraceInput): TraceResult {
     return patchEmbedding(x, wE, bE ?? undefined);
   };
 
+  // The tokens before the patches, named by the learned tensor each one is in the graph (else as detected).
+  const names = p.extraTokens.map((fallback, i) => {
+    const hops = t.embedTree ? tokenPath(t.embedTree, i) : null;
+    const leaf = hops?.[hops.length - 1];
+    if (leaf?.node.op !== 'learned') return fallback;
+    const kind = learnedKind(leaf.node.table);
+    const rows = leaf.node.table.dims.length >= 2 ? leaf.node.table.dims[leaf.node.table.dims.length - 2] : 1;
+    return kind === 'token' ? fallback : rows > 1 ? `${kind} ${leaf.index}` : kind;
+  });
+
   // Where the token is: ViT its sequence index; Swin its window after the shift and its place there.
   let group = 0;
   let pos = T;
@@ -143,42 +180,113 @@ export function assembleTrace(p: TraceInput): TraceResult {
   // Tensors in window layout ([windows·M², C]) for Swin, sequence layout for ViT.
   const windowRow = (name: string | null | undefined, width = C): number[] | null => (name ? row(p.out(name), swin ? group * N + pos : T, width) : null);
 
+  /**
+   * The embedding steps as the graph applies them (plan.ts's EmbedNode): the token's path from its
+   * origin (a patch or a learned token) through each Concat and the position Add to block 0's input,
+   * each step checked against the row before it. False when the token's path cannot be resolved.
+   */
+  const embeddingSteps = (tree: EmbedNode, proj: number[] | null): boolean => {
+    const hops = tokenPath(tree, T);
+    if (!hops) return false;
+    const leaf = hops[hops.length - 1];
+    if (leaf.node.op !== 'learned' && leaf.node.op !== 'patches') return false;
+    if (!hops.some((x) => x.node.op === 'concat' || x.node.op === 'position')) return false;
+    const who = T < extra ? `x_${names[T]}` : 'x_p·E';
+    const rowsOf = (x: TensorInfo): number => (x.dims.length >= 2 ? x.dims[x.dims.length - 2] : 1);
+    // a learned part named by its tensor, or (renamed by an optimizer) by the token at its offset
+    const kindAt = (e: { table: TensorInfo }, off: number): string => (learnedKind(e.table) !== 'token' ? learnedKind(e.table) : names[off]?.replace(/ \d+$/, '') ?? 'token');
+    const label = (e: EmbedNode, len: number, off: number): string =>
+      e.op === 'learned' ? (len === 1 ? `x_${kindAt(e, off)}` : `x_${kindAt(e, off)}¹ … x_${kindAt(e, off)}^${len}`)
+        : e.op === 'patches' ? `x_p¹E; …; x_p^${len}E`
+          : e.op === 'slice' ? `z[${e.start}:${e.start + len}]` : `${len} tokens`;
+    // where the token starts: its learned vector, or its patch's projection (the flattened Conv output)
+    let prev: number[] | null;
+    let from: string;
+    if (leaf.node.op === 'learned') {
+      const tab = W(leaf.node.table);
+      const rows = rowsOf(leaf.node.table);
+      const r = rows === 1 ? 0 : leaf.index;
+      prev = tab && r < rows && tab.length === rows * C ? Array.from({ length: C }, (_, i) => tab[r * C + i]) : null;
+      from = `${leaf.node.table.name}${rows > 1 ? `[${r}]` : ''}`;
+    } else {
+      prev = proj && leaf.index === T - extra ? proj : row(p.out(leaf.node.output), leaf.index, C);
+      from = 'projection';
+    }
+    for (let i = hops.length - 2; i >= 0; i--) {
+      const { node: e, index: at, part } = hops[i];
+      if (e.op === 'slice' || e.op === 'learned' || e.op === 'patches') continue;
+      const out = row(p.out(e.output), at, C);
+      if (e.op === 'concat') {
+        const parts = e.parts.map((x, j) => label(x, e.lengths[j], e.lengths.slice(0, j).reduce((a, b) => a + b, 0)));
+        const total = e.lengths.reduce((s, x) => s + x, 0);
+        const src = e.parts[part!];
+        // registers inserted once the position embedding is added (DINOv2): they get no position of their own
+        const registers = e.parts.some((x) => x.op === 'learned' && learnedKind(x.table) === 'register') && e.parts.some(hasPosition);
+        const where = src.op === 'learned' ? `token ${T} is ${T < extra ? `the ${names[T]} token` : 'a learned token'}, a learned vector (${from})` : `the token is index ${at} of the ${total}`;
+        add({
+          id: registers ? 'registers' : 'prepend',
+          title: registers ? 'Register tokens inserted' : 'Extra tokens prepended',
+          formula: `[${parts.join('; ')}]: ${e.lengths.join(' + ')} = ${total} tokens${registers ? `, inserted after the position embedding: the ${[...new Set(e.parts.flatMap((x) => (x.op === 'learned' ? [learnedKind(x.table)] : [])))].join(' and ')} tokens have no position of their own` : ''}; ${where}`,
+          shape: [C], values: out ?? undefined, check: check([from], prev, out),
+        });
+        from = registers ? 'registers' : 'prepend';
+      } else {
+        // an initializer, or a table the graph computes (captured): [1, rows, C]
+        const computed = typeof e.table === 'string' ? p.out(e.table) : undefined;
+        const tab = typeof e.table === 'string' ? computed?.data ?? null : W(e.table);
+        const rows = typeof e.table === 'string' ? computed?.dims[1] ?? 0 : rowsOf(e.table);
+        const r = rows === 1 ? 0 : at;
+        const pe = tab && r < rows && tab.length === rows * C ? Array.from({ length: C }, (_, j) => tab[r * C + j]) : null;
+        add({ id: 'position', title: '+ position embedding', formula: `z₀[${at}] = ${who} + E_pos[${r}], E_pos ∈ ℝ^(${rows}×${C})${typeof e.table === 'string' ? ' (computed in the graph from the stored table, e.g. resized to this grid)' : ''}`, shape: [C], values: out ?? undefined, check: check([from, 'E_pos'], prev && pe ? prev.map((v, j) => v + pe[j]) : null, out) });
+        from = 'position';
+      }
+      prev = out;
+    }
+    return true;
+  };
+
   // ---- embedding ----
-  const extra = p.extraTokens.length;
+  const extra = names.length;
   if (!swin) {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
+    let proj: number[] | null = null;
+    let grid: [number, number] | null = null;
     if (T < extra) {
-      for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${p.extraTokens[T]} token: a learned vector, not a patch of the image.`);
-    } else if (conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4) {
+      for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${names[T]} token: a learned vector, not a patch of the image.`);
+    } else if (conv && t.patchConv && conv.dims.length === 4) {
       const [, , gh, gw] = conv.dims;
+      grid = [gh, gw];
       const k = T - extra;
       const r = Math.floor(k / gw);
       const c = k % gw;
       const [kh, kw] = t.patchConv.kernel;
-      const [, ch, H, Wd] = p.input.dims;
+      // what the Conv reads: the image as preprocessed, or the tensor inside the graph it is (a hybrid's feature map)
+      const src = t.patchConv.source ? p.out(t.patchConv.source) : p.input;
       const hybrid = p.family === 'vit-hybrid';
-      const pix = !hybrid && kh === kw ? patchPixels(p.input.data, H, Wd, kh, r, c, ch) : null;
-      if (pix) {
+      const fits = !!src && src.dims.length === 4 && kh === kw && t.patchConv.separate && src.dims[2] >= gh * kh && src.dims[3] >= gw * kw;
+      const [, ch, H, Wd] = src?.dims ?? [];
+      const pix = fits ? patchPixels(src.data, H, Wd, kh, r, c, ch) : null;
+      if (pix && hybrid) {
+        const bb = p.backbone ? ` (${p.backbone.kind === 'resnet' ? 'ResNet' : 'CNN'} backbone${p.backbone.stride ? `, ${p.backbone.stride} input pixels per cell` : ''})` : '';
+        add({ id: 'patch', title: 'Feature-map cell', formula: `cell (${r}, ${c}) of the backbone's ${H}×${Wd} feature map${bb}: C_b×p×p = ${ch}×${kh}×${kw} values, the CNN's output where a plain ViT has pixels`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
+        add({ id: 'flatten', title: 'Flatten', formula: `x_p ∈ ℝ^(p²·C_b) = ${kh}²·${ch} = ${pix.length}`, shape: [pix.length], values: pix });
+      } else if (pix) {
         add({ id: 'patch', title: 'Patch', formula: `patch (${r}, ${c}) of the ${gh}×${gw} grid: ${kh}×${kw}×${ch} pixels after preprocessing`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
         add({ id: 'flatten', title: 'Flatten', formula: `x_p ∈ ℝ^(P²·C) = ${kh}²·${ch} = ${pix.length}`, shape: [pix.length], values: pix });
       } else {
-        unavailable('patch', 'Patch', hybrid ? 'A hybrid\'s tokens come from a CNN feature map, not raw pixels.' : 'The patch embedding is not a square Conv on the image.');
+        unavailable('patch', hybrid ? 'Feature-map cell' : 'Patch', hybrid ? 'The backbone\'s feature map is not read by the projection as separate cells (a square Conv with stride = kernel).' : 'The patch embedding is not a square Conv on the image with stride = kernel.');
         unavailable('flatten', 'Flatten', 'See the patch step.');
       }
-      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
       const re = pix ? embed(pix) : null;
-      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
-      if (T >= extra && t.embedding) {
-        const emb = streamRow(t.embedding);
-        const pe = t.position ? W(t.position) : null;
-        const re2 = pe && emb ? proj.map((v, i) => v + pe[T * C + i]) : null;
-        add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${p.extraTokens.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${gh * gw}E]: ${extra} + ${gh * gw} = ${extra + gh * gw} tokens` : `z₀ = [x_p¹E; …; x_p^${gh * gw}E]`, shape: [extra + gh * gw, C] });
-        add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_p·E + E_pos[${T}], E_pos ∈ ℝ^(${extra + gh * gw}×${C})`, shape: [C], values: emb ?? undefined, check: check(['projection', 'E_pos'], re2, emb) });
-      }
+      add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? (hybrid ? 'p²·C_b' : '3P²')}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh}${hybrid ? ' on the feature map' : ''})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
     } else unavailable('projection', 'Linear projection', 'The patch-embedding Conv was not found.');
-    if (T < extra && t.embedding) {
-      add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${p.extraTokens[T]}, a learned vector prepended to the patches`, shape: [C] });
-      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = x_${p.extraTokens[T]} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
+    if (t.embedding && !(t.embedTree && embeddingSteps(t.embedTree, proj))) {
+      // not assembled as the tree reads it: the two steps, the position unchecked
+      const n = grid ? grid[0] * grid[1] : null;
+      if (T < extra) add({ id: 'prepend', title: 'Extra tokens prepended', formula: `token ${T} is x_${names[T]}, a learned vector prepended to the patches`, shape: [C] });
+      else add({ id: 'prepend', title: 'Extra tokens prepended', formula: extra ? `z₀ = [${names.map((x) => `x_${x}`).join('; ')}; x_p¹E; …; x_p^${n ?? 'N'}E]` : `z₀ = [x_p¹E; …; x_p^${n ?? 'N'}E]`, shape: [C] });
+      add({ id: 'position', title: '+ position embedding', formula: `z₀[${T}] = ${T < extra ? `x_${names[T]}` : 'x_p·E'} + E_pos[${T}]`, shape: [C], values: streamRow(t.embedding) ?? undefined });
     }
   } else {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
@@ -259,7 +367,10 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const tau = tauRe ?? tauGraph;
   const unit = (add2?: number[] | null, mask2?: number[] | null): number[] | null => (cos && tau !== null ? cosineScores(q, k, tau, cos.eps, add2 ?? undefined, mask2 ?? undefined) : null);
   const scaled = cos ? srow(p.out(cos.scaled)) : rawRow ? rawRow.map((s) => s * t.postFactor) : null;
-  if (cos) {
+  // a fused attention op: the core of the block has no tensors to show
+  const core = t.fused ? t.attentionUnsound ?? 'The attention is computed inside one fused op.' : null;
+  if (core) unavailable('scores', 'Scores', core);
+  else if (cos) {
     const clamp = cos.clampMax !== null ? `min(logit_scale, ${Math.abs(cos.clampMax - Math.log(100)) < 1e-6 ? 'ln 100' : f(cos.clampMax)})` : 'logit_scale';
     add({
       id: 'scores', title: 'Scores (scaled cosine)',
@@ -277,7 +388,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
-  if (swin) {
+  if (swin && !core) {
     const M = p.window!;
     const R = (2 * M - 1) ** 2;
     if (p.biasTable && p.biasTable.length === heads * R) {
@@ -302,15 +413,28 @@ export function assembleTrace(p: TraceInput): TraceResult {
       steps[steps.length - 1].check = fused ? undefined : check(['scores', 'B̂', 'index'], recompute(B), scores);
     }
   }
-  add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
+  if (core) unavailable('softmax', 'Softmax', core);
+  else add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
+  if (core) unavailable('context', 'Weighted sum of the values', core);
+  else add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);
   const allHeads = ctxC ? Array.from({ length: heads }, (_, hh) => Array.from(ctxC.data.subarray(((group * heads + hh) * N + pos) * d, ((group * heads + hh) * N + pos + 1) * d))).flat() : null;
-  if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
+  if (concat && t.fused) {
+    const fu = t.fused;
+    const re = fu.unsound ? null : fusedAttention(p.out(fu.input), W(fu.weight), fu.bias ? W(fu.bias) : null, fu.heads, fu.scale, T);
+    add({
+      id: 'concat', title: 'Heads concatenated',
+      formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}: the output of the fused ${fu.op}${fu.unsound ? '' : ', recomputed as softmax(q·kᵀ·scale)·V for each head from its input and packed W_qkv'}`,
+      shape: [C], values: concat, numbers: { heads },
+      ...(fu.unsound ? { checkUnavailable: fu.unsound }
+        : re ? { check: check(['norm1', `${fu.op}'s W_qkv`], re, concat) }
+          : { checkUnavailable: `Recomputing the ${fu.op} for all ${N} keys would take more than ${FUSED_RECOMPUTE_MACS.toExponential(0)} multiply-adds (or its input or weights could not be read): not shown.` }),
+    });
+  } else if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
   const projOut = windowRow(t.proj?.output);
   if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });
@@ -433,7 +557,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (bias) tensors.bias = bias;
   if (mask) tensors.mask = mask;
   if (merge) tensors.merge = merge;
-  const res: TraceResult = { family: p.family, layer: p.layer, head: h, token: T, tensors, steps, extraTokens: p.extraTokens, grid: p.grid, top, warnings };
+  const res: TraceResult = { family: p.family, layer: p.layer, head: h, token: T, tensors, steps, extraTokens: names, grid: p.grid, top, warnings };
   if (swin) {
     res.window = group;
     res.position = pos;

@@ -16,9 +16,9 @@ import { inferShapes } from '../onnx/shapes';
 import { relposOfAnalysis } from '../report/relpos';
 import { LruCache } from '../session/fileCache';
 import { isSwinFamily } from '../terms';
-import { type TraceTaps, tapTensors, traceTaps } from './plan';
+import { FUSED_HIDDEN_STEPS, type TraceTaps, tapTensors, traceTaps } from './plan';
 import type { TraceFamily } from './types';
-import type { TraceRanges } from './selection';
+import { type TraceRanges, extraTokenNames } from './selection';
 
 export interface TraceModel {
   capture: CapturePlan;
@@ -34,19 +34,22 @@ export interface TraceModel {
 
 const models = new LruCache<TraceModel>(4);
 
-/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
-export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context', 'concat', 'projectionOut'] as const;
 
 export function traceModel(modelPath: string, imageSize?: number): TraceModel {
   let capture: CapturePlan;
   try {
     capture = planCapture(modelPath, { imageSize });
   } catch (e) {
-    // fused attention: say which steps of the trace it hides (the capture's message says how to export without it)
-    if (isUserError(e) && /fused operators/.test(e.message)) {
-      throw new UserError(`${e.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph).`);
+    if (!isUserError(e) || !/fused operators/.test(e.message)) throw e;
+    // fused attention: the step-through shows the rest of each block (assemble.ts marks the hidden steps)
+    try {
+      capture = planCapture(modelPath, { imageSize, allowFused: true });
+    } catch (e2) {
+      if (isUserError(e2) && /fused operators/.test(e2.message)) {
+        throw new UserError(`${e2.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph), and no ViT/Swin block is left to follow around them.`);
+      }
+      throw e2;
     }
-    throw e;
   }
   return models.getOrSet(capture.key, () => {
     const a = analyzeGraph(capture.model, inferShapes(capture.model, { imageSize: capture.imageSize[0] }));
@@ -59,10 +62,7 @@ export function traceModel(modelPath: string, imageSize?: number): TraceModel {
       heads: layers.map((l) => l.heads),
       tokens: layers.map((l) => (l.window === null ? l.tokens : l.grid[0] * l.grid[1])),
     };
-    const extra = capture.config.extraTokens;
-    const registers = capture.config.registers;
-    const named = extra - registers;
-    const extraTokens = isSwinFamily(fam) ? [] : [...['class', 'distillation'].slice(0, Math.max(0, named)), ...Array.from({ length: Math.max(0, named - 2) }, () => 'extra'), ...Array.from({ length: registers }, () => 'register')];
+    const extraTokens = isSwinFamily(fam) ? [] : extraTokenNames(capture.config.extraTokens, capture.config.registers);
     let biasTables: (Float32Array | null)[] = layers.map(() => null);
     if (isSwinFamily(fam)) {
       try {

@@ -10,7 +10,9 @@ import { scalarOf } from '../arch/explain';
 import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
-import type { GraphAnalysis } from '../graph/structure';
+import { normAxis } from '../onnx/fold';
+import type { EmbedNode } from './embedding';
+import type { AttentionInfo, GraphAnalysis } from '../graph/structure';
 import { chain, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
 
@@ -71,11 +73,17 @@ export interface CosineTap {
 
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
-  patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null } | null;
+  patchConv: {
+    node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null;
+    /** the tensor the Conv reads when it is not the graph's input (a hybrid's backbone feature map, an in-graph normalisation), else null */
+    source: string | null;
+    /** the Conv reads separate p×p patches (stride = kernel, no padding, groups or dilation) */
+    separate: boolean;
+  } | null;
   /** block 0's input: the tokens after embedding (+ position) */
   embedding: string | null;
-  /** the additive position embedding (ViT), when one initializer is added to the tokens */
-  position: TensorInfo | null;
+  /** how `embedding` is assembled: learned tokens, the patches and + E_pos in the graph's order (null: Swin) */
+  embedTree: EmbedNode | null;
   blockIn: string;
   norm1: NormTap | null;
   qkv: LinearTap | null;
@@ -120,9 +128,28 @@ export interface TraceTaps {
   finalNorm: NormTap | null;
   head: LinearTap | null;
   logits: string;
+  /** a fused attention op computes the attention core (q·kᵀ, softmax, ·V) inside itself: what is known of it */
+  fused: {
+    /** e.g. "com.microsoft.Attention" */
+    op: string;
+    input: string;
+    /** the heads' context, concatenated [1, N, C] */
+    output: string;
+    /** com.microsoft.Attention's packed W_qkv [C, 3C] and bias [3C] */
+    weight: TensorInfo | null;
+    bias: TensorInfo | null;
+    heads: number;
+    /** the op's scale attribute (null: 1/√d) */
+    scale: number | null;
+    /** why its output cannot be recomputed, or null */
+    unsound: string | null;
+  } | null;
   /** why a part was not found (shown as an unavailable step) */
   missing: string[];
 }
+
+/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
+export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context'] as const;
 
 const isLinear = (a: GraphAnalysis, i: number): boolean => a.weightOf.has(i) && MATMUL_LIKE.has(a.nodes[i].opType);
 
@@ -415,12 +442,16 @@ function nextResidual(a: GraphAnalysis, from: string): number | null {
   });
 }
 
+/** Every block in order across stages, with where it sits (the stage, its index, whether it ends the stage or the model). */
+const blocksOf = (det: Detection) => det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+
 /** The taps of block `layer` (block order across stages). */
 export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number): TraceTaps {
   const missing: string[] = [];
-  const blocks = det.stages.flatMap((st, si) => st.blocks.map((b, bi) => ({ ...b, stage: si, index: bi, last: bi === st.blocks.length - 1, lastStage: si === det.stages.length - 1 })));
+  const blocks = blocksOf(det);
   const bk = blocks[layer];
   const at = a.attentions.find((x) => x.softmax === bk.softmax)!;
+  if (at.fused) return fusedTaps(model, a, det, layer, at);
   const sm = a.nodes[at.softmax];
   const scores = a.nodes[at.scores!];
   const values = a.nodes[at.values!];
@@ -452,16 +483,83 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   const qkvNode = at.qkv[0];
   const qkv = qkvNode !== undefined ? linearAt(a, qkvNode) : null;
   const qkvSplit = at.qkv.length === 3 ? (at.qkv.map((i) => linearAt(a, i)) as [LinearTap | null, LinearTap | null, LinearTap | null]) : null;
-  // The block's attention side: V2 reads the block input itself (res-post-norm), V1 LN(z).
+  return {
+    ...blockTaps(model, a, det, layer, at, attentionInput(a, at), scores.inputs[0], missing),
+    qkv,
+    qkvSplit,
+    qIn: scores.inputs[0],
+    kIn: scores.inputs[1],
+    rawScores: scores.outputs[0],
+    qFactor,
+    kFactor,
+    postFactor,
+    cosine,
+    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
+    biased,
+    softmaxIn: sm.inputs[0],
+    weights: sm.outputs[0],
+    vIn: values.inputs[1],
+    weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
+    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
+      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
+      : null,
+    context: values.outputs[0],
+    fused: null,
+  };
+}
+
+/** The input of an attention block's projections (the fused op's own input). */
+const attentionInput = (a: GraphAnalysis, at: AttentionInfo): string | null => (at.fused ? a.nodes[at.softmax].inputs[0] : at.qkv[0] !== undefined ? a.nodes[at.qkv[0]].inputs[0] : null);
+
+/**
+ * A block whose attention is one fused op (com.microsoft Attention / MultiHeadAttention): q, k, v,
+ * the scores, the softmax and the context stay inside it. com.microsoft.Attention's output is
+ * recomputable from its input and its packed weights when it takes nothing else (no mask, past,
+ * bias or rotary embedding); MultiHeadAttention's is not (its projections are outside, its bias inside).
+ */
+function fusedTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number, at: AttentionInfo): TraceTaps {
+  const missing: string[] = [];
+  const n = a.nodes[at.softmax];
+  const op = `${n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : ''}${n.opType}`;
+  const weight = n.opType === 'Attention' ? constBehind(a, n.inputs[1]) : null;
+  const bias = n.opType === 'Attention' && n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
+  const hidden = attrInts(n, 'qkv_hidden_sizes');
+  let unsound: string | null = null;
+  if (n.opType !== 'Attention') unsound = `The ${op} takes q, k and v projected outside it and adds its bias inside: its output is shown, not recomputed.`;
+  else if (!weight || (n.inputs[2] && !bias)) unsound = `The ${op}'s packed weights are not constants of the graph: its output is shown, not recomputed.`;
+  else if (n.inputs.slice(3).some((x) => x) || attrInt(n, 'unidirectional', 0) || attrInt(n, 'do_rotary', 0) || (hidden && new Set(hidden).size > 1)) {
+    unsound = `The ${op} also takes a mask, past state, bias or rotary embedding (or unequal q/k/v sizes): its output is shown, not recomputed.`;
+  }
+  return {
+    ...blockTaps(model, a, det, layer, at, attentionInput(a, at), n.inputs[0], missing),
+    qkv: null,
+    qkvSplit: null,
+    qIn: '', kIn: '', rawScores: '', qFactor: 1, kFactor: 1, postFactor: 1, cosine: null, scoresAlpha: 1, biased: null,
+    softmaxIn: '', weights: '', vIn: '', weightsQuant: null,
+    attentionUnsound: `Computed inside the fused ${op}: the graph holds no tensor of it (export without attention fusion to see it).`,
+    context: '',
+    fused: { op, input: n.inputs[0], output: n.outputs[0], weight, bias, heads: at.heads, scale: attrFloat(n, 'scale', 0) || null, unsound },
+  };
+}
+
+/**
+ * Everything of a block's taps but its attention core: the norms, W_O, the residuals, the MLP, merging,
+ * the head and the embedding. `attnIn` is what the attention's projections read (null: not found, the
+ * block input is then `fallback`); whether a LayerNorm precedes it or follows W_O (V2) is decided here.
+ */
+function blockTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number, at: AttentionInfo, attnIn: string | null, fallback: string, missing: string[]): Omit<TraceTaps, 'qkv' | 'qkvSplit' | 'qIn' | 'kIn' | 'rawScores' | 'qFactor' | 'kFactor' | 'postFactor' | 'cosine' | 'scoresAlpha' | 'biased' | 'softmaxIn' | 'weights' | 'vIn' | 'weightsQuant' | 'attentionUnsound' | 'context' | 'fused'> {
+  const blocks = blocksOf(det);
+  const bk = blocks[layer];
   const proj = at.proj !== null ? linearAt(a, at.proj) : null;
   const projOut = at.proj !== null ? proj?.output ?? a.nodes[at.proj].outputs[0] : null;
   const post1 = projOut !== null ? normAfter(a, projOut) : null;
   const postNorm = post1 !== null;
-  const norm1 = postNorm ? post1 : qkvNode !== undefined ? normBefore(a, a.nodes[qkvNode].inputs[0]) : null;
+  // The block's attention side: V2 reads the block input itself (res-post-norm), V1 LN(z).
+  const norm1 = postNorm ? post1 : attnIn !== null ? normBefore(a, attnIn) : null;
   if (!norm1) missing.push(postNorm ? 'the LayerNorm after attention' : 'the LayerNorm before attention');
   // the stream tensor the window partition (roll, pad, view) starts from
   const streamOf = (name: string): string => chain(a, name, { direction: 'back', through: TOKEN_LAYOUT, maxSteps: 32 }).tensor;
-  const blockIn = postNorm ? streamOf(a.nodes[qkvNode ?? at.scores!].inputs[0]) : norm1?.input ?? a.nodes[qkvNode ?? at.scores!].inputs[0];
+  const blockIn = postNorm ? streamOf(attnIn ?? fallback) : norm1?.input ?? attnIn ?? fallback;
 
   const r1 = projOut !== null ? nextResidual(a, post1?.output ?? projOut) : null;
   const residual1 = r1 !== null ? a.nodes[r1].outputs[0] : null;
@@ -535,45 +633,28 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     if (!w || w.transposed || !inp) unsound ??= 'The patch-embedding Conv does not apply its weight as stored (or its input is quantized in a way not recomputed): the recomputation is not shown.';
     const bias = n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
     if (n.inputs[2] && !bias) unsound ??= 'The patch-embedding Conv\'s bias is not a constant: the recomputation is not shown.';
-    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel: [dims[2] ?? 0, dims[3] ?? 0], unsound };
+    // patch · E + b is the Conv only when the patches do not overlap: stride = kernel, no padding, no groups or dilation
+    const kernel: [number, number] = [dims[2] ?? 0, dims[3] ?? 0];
+    const strides = attrInts(n, 'strides') ?? [1, 1];
+    const separate = String(strides) === String(kernel) && !(attrInts(n, 'pads') ?? []).some((x) => x !== 0) && attrInt(n, 'group', 1) === 1 && !(attrInts(n, 'dilations') ?? []).some((x) => x !== 1);
+    if (!separate) {
+      unsound ??= `The patch-embedding Conv's patches overlap or are padded (kernel ${kernel.join('×')}, stride ${strides.join('×')}): it is not patch · E + b of separate patches, so the recomputation is not shown.`;
+    }
+    const read = inp?.input ?? n.inputs[0];
+    const source = model.graph.inputs.some((x) => x.name === read) ? null : read;
+    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel, unsound, source, separate };
   }
   const first = a.attentions.find((x) => x.softmax === blocks[0].softmax)!;
-  const firstNorm = first.qkv[0] !== undefined ? normBefore(a, a.nodes[first.qkv[0]].inputs[0]) : null;
+  const firstIn = attentionInput(a, first);
+  const firstNorm = firstIn !== null ? normBefore(a, firstIn) : null;
   const embedding = firstNorm?.input ?? null;
-  let position: TensorInfo | null = null;
-  if (embedding !== null) {
-    const p = a.producer.get(embedding);
-    if (p !== undefined && a.nodes[p].opType === 'Add') {
-      const init = a.nodes[p].inputs.find((x) => x && constBehind(a, x));
-      if (init) position = constBehind(a, init);
-    }
-  }
   return {
     patchConv,
     embedding,
-    position,
+    embedTree: embedding !== null && !det.stages.some((st) => st.window !== null) ? embedTree(a, embedding) : null,
     blockIn,
     norm1,
-    qkv,
-    qkvSplit,
     postNorm,
-    qIn: scores.inputs[0],
-    kIn: scores.inputs[1],
-    rawScores: scores.outputs[0],
-    qFactor,
-    kFactor,
-    postFactor,
-    cosine,
-    scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
-    biased,
-    softmaxIn: sm.inputs[0],
-    weights: sm.outputs[0],
-    vIn: values.inputs[1],
-    weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
-    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
-      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
-      : null,
-    context: values.outputs[0],
     proj,
     residual1,
     norm2,
@@ -589,10 +670,64 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   };
 }
 
+const dimsOf = (a: GraphAnalysis, name: string): number[] | null => a.shapes.tensors.get(name)?.shape ?? null;
+
+/** The constant ints a Slice reads (starts, ends, axes, steps), folded by shape inference. */
+const intsOf = (a: GraphAnalysis, name: string | undefined): number[] | null => (name ? a.shapes.tensors.get(name)?.value ?? a.initializers.get(name)?.values ?? null : null);
+
+/** Backwards from block 0's input on the token axis (axis 1 of [B, N, C]): see EmbedNode. */
+function embedTree(a: GraphAnalysis, name: string, depth = 0): EmbedNode {
+  const init = constBehind(a, name);
+  if (init) return { op: 'learned', table: init };
+  const p = a.producer.get(name);
+  const dims = dimsOf(a, name);
+  if (p === undefined || depth > 12 || !dims || dims.length !== 3) return { op: 'patches', output: name };
+  const n = a.nodes[p];
+  if (n.opType === 'Expand') {
+    const t = constBehind(a, n.inputs[0]);
+    if (t) return { op: 'learned', table: t };
+  }
+  if (n.opType === 'Concat' && normAxis(attrInt(n, 'axis', 0), 3) === 1) {
+    const lengths = n.inputs.map((x) => dimsOf(a, x)?.[1] ?? -1);
+    if (lengths.every((l) => l > 0)) return { op: 'concat', output: name, parts: n.inputs.map((x) => embedTree(a, x, depth + 1)), lengths };
+  }
+  if (n.opType === 'Slice') {
+    const inDims = dimsOf(a, n.inputs[0]);
+    const starts = intsOf(a, n.inputs[1]);
+    const axes = n.inputs[3] ? intsOf(a, n.inputs[3]) : [0];
+    const steps = n.inputs[4] ? intsOf(a, n.inputs[4]) : [1];
+    // one slice of the token axis, step 1 (a slice of every axis but the token axis from 0 is one too)
+    const on = axes?.map((x) => normAxis(x, 3)).indexOf(1) ?? -1;
+    const others = axes && starts ? axes.every((x, i) => normAxis(x, 3) === 1 || starts[i] === 0) : false;
+    if (inDims && starts && steps && on >= 0 && others && steps[on] === 1) {
+      const start = starts[on] < 0 ? starts[on] + inDims[1] : starts[on];
+      return { op: 'slice', output: name, start, part: embedTree(a, n.inputs[0], depth + 1) };
+    }
+  }
+  if (n.opType === 'Add') {
+    const ci = n.inputs.findIndex((x) => x && constBehind(a, x));
+    const other = n.inputs[1 - ci];
+    if (ci >= 0 && other && !a.isConst(other)) return { op: 'position', output: name, table: constBehind(a, n.inputs[ci])!, part: embedTree(a, other, depth + 1) };
+    // a table computed from constants (an interpolated position embedding): its values are captured
+    const ki = n.inputs.findIndex((x) => x && a.isConst(x));
+    const rest = n.inputs[1 - ki];
+    if (ki >= 0 && rest && !a.isConst(rest) && dimsOf(a, n.inputs[ki])?.length === 3) return { op: 'position', output: name, table: n.inputs[ki], part: embedTree(a, rest, depth + 1) };
+  }
+  return { op: 'patches', output: name };
+}
+
+/** The outputs an embedding tree's steps read (the learned tokens are read from the weights). */
+function embedTensors(e: EmbedNode | null): string[] {
+  if (!e || e.op === 'learned') return [];
+  if (e.op === 'patches') return [e.output];
+  if (e.op === 'concat') return [e.output, ...e.parts.flatMap(embedTensors)];
+  return [e.output, ...(e.op === 'position' && typeof e.table === 'string' ? [e.table] : []), ...embedTensors(e.part)];
+}
+
 /** Every tensor of the taps, once: what the run adds as graph outputs. */
 export function tapTensors(t: TraceTaps): string[] {
   const names = [
-    t.patchConv?.output, t.embedding, t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
+    t.fused?.input, t.fused?.output, t.patchConv?.output, t.patchConv?.source, t.embedding, ...embedTensors(t.embedTree), t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
     t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.input, t.merge?.reduction.output,
     t.cosine?.q, t.cosine?.k, t.cosine?.scaled, t.cosine?.tau, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
