@@ -7,8 +7,8 @@
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
-import type { LinearTap, NormTap, QuantTap, TraceTaps } from './plan';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize } from './quantize';
+import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
 
@@ -95,6 +95,29 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const z = q.zeroPoint === null ? [0] : Q(q.zeroPoint);
     if (!s || !z || s.length !== 1 || z.length !== 1) return null;
     return fakeQuantize(x, s[0], z[0], q.signed ? INT8 : UINT8);
+  };
+  /** a per-tensor Q→DQ pair's scale, zero point and range, or null (per channel, not readable) */
+  const grid = (q: QuantTap): { s: number; z: number; r: typeof UINT8 } | null => {
+    const s = Q(q.scale);
+    const z = q.zeroPoint === null ? [0] : Q(q.zeroPoint);
+    return s && z && s.length === 1 && z.length === 1 ? { s: s[0], z: z[0], r: q.signed ? INT8 : UINT8 } : null;
+  };
+  const gridText = (g: { s: number; z: number; r: typeof UINT8 }): string => `${g.r === INT8 ? 'int8' : 'uint8'} (scale ${f(g.s)}, zero point ${g.z})`;
+  /**
+   * A recomputation as the model's own tensor `tap` holds it: rounded to its Q→DQ grid when ONNX
+   * Runtime returned the tap after moving that pair in front of it (plan.ts, TraceTaps.rounded).
+   */
+  const tapped = (tap: string | null | undefined, re: number[] | null, own: ArrayLike<number> | null): { re: number[] | null; note: string } => {
+    const q = tap ? t.rounded[tap] : undefined;
+    const g = q ? grid(q) : null;
+    if (!re || !own || !g || !onGrid(own, g.s, g.z, g.r)) return { re, note: '' };
+    return { re: fakeQuantize(re, g.s, g.z, g.r), note: ` — ONNX Runtime hands this tensor on rounded to ${gridText(g)}, as the next op reads it; recomputed rounded the same way` };
+  };
+  /** q, k or v as QKᵀ / A·V read it: the projection's slice rounded on the side's Q→DQ pair (SideQuant) */
+  const side = (sq: SideQuant | null, x: number[] | null, name: string): { re: number[] | null; note: string } => {
+    const g = sq ? grid(sq.quant) : null;
+    if (!sq || !x || !g) return { re: x, note: '' };
+    return { re: fakeQuantize(x.map((v) => v * sq.before), g.s, g.z, g.r).map((v) => v / sq.before), note: ` — the graph rounds ${name} to ${gridText(g)} before the product${sq.before !== 1 ? ` (after the factor ${f(sq.before)})` : ''}; recomputed rounded the same way` };
   };
   const lin = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
     if (!l || !x) return null;
@@ -201,7 +224,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
   // ---- the chosen block: LayerNorm, q, k, v ----
   const x = streamRow(t.blockIn);
   const n1 = streamRow(t.norm1?.output);
-  if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], ln(t.norm1, x), n1) });
+  const n1Re = tapped(t.norm1?.output, ln(t.norm1, x), n1);
+  if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}${n1Re.note}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], n1Re.re, n1) });
   else unavailable('norm1', 'LayerNorm', 'The LayerNorm before attention was not found.');
 
   const qIn = p.out(t.qIn);
@@ -221,9 +245,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
   if (fused) for (const [id, title] of [['q', 'Query'], ['k', 'Keys'], ['v', 'Values']] as const) unavailable(id, title, fused);
   else {
-    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}`, shape: [d], check: check(['norm1', 'W_qkv'], part(0), q), numbers: { dk: d, heads } });
-    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(1), kSelf) });
-    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}`, shape: [N, d], check: check(['norm1', 'W_qkv'], part(2), vSelf) });
+    const qRe = side(t.qQuant, part(0), 'q');
+    const kRe = side(t.kQuant, part(1), 'k');
+    const vRe = side(t.vQuant, part(2), 'v');
+    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: check(['norm1', 'W_qkv'], qRe.re, q), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: check(['norm1', 'W_qkv'], kRe.re, kSelf) });
+    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: check(['norm1', 'W_qkv'], vRe.re, vSelf) });
   }
 
   // ---- scores, + B, + mask, softmax, context ----
@@ -265,7 +292,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
   add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], (() => { const w = Xq(weightsRow, t.weightsQuant); return w ? weightedSum(w, v) : null; })(), context), ...(fused ? { checkUnavailable: fused } : {}) });
+  const ctxRe = tapped(t.context, (() => { const w = Xq(weightsRow, t.weightsQuant); return w && !fused ? weightedSum(w, v) : null; })(), context);
+  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}${ctxRe.note}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], ctxRe.re, context), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);

@@ -11,7 +11,7 @@ import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
 import type { GraphAnalysis } from '../graph/structure';
-import { chain, walk } from '../graph/walk';
+import { chain, sourceOf, walk } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
 
 /**
@@ -40,6 +40,15 @@ export interface LinearTap {
   /** the layer's input and its output (after the bias add when the bias is a separate Add) */
   input: string;
   output: string;
+}
+
+/**
+ * A QDQ pair on q's, k's or v's path between the projection and QKᵀ / A·V: the tensor the product
+ * reads is fakeQuantize(x·before)·after, x the projection's slice, `before`·`after` the side's factor.
+ */
+export interface SideQuant {
+  quant: QuantTap;
+  before: number;
 }
 
 /** A LayerNorm: one LayerNormalization op (γ, β, ε readable) or a decomposed one (values only). */
@@ -79,6 +88,16 @@ export interface TraceTaps {
   attentionUnsound: string | null;
   /** QDQ: the attention weights are quantized before · V */
   weightsQuant: QuantTap | null;
+  /** QDQ: q, k and v as QKᵀ and A·V read them, rounded on their way from the projection */
+  qQuant: SideQuant | null;
+  kQuant: SideQuant | null;
+  vQuant: SideQuant | null;
+  /**
+   * QDQ: a tapped tensor that reaches a Q→DQ pair through layout ops only. ONNX Runtime moves such a
+   * pair up in front of the layout ops (its QDQ propagation), and the tensor it then returns for the
+   * tap is the rounded one: which of the two it is, the captured values say (on the pair's grid or not).
+   */
+  rounded: Record<string, QuantTap>;
   context: string;
   proj: LinearTap | null;
   residual1: string | null;
@@ -227,11 +246,43 @@ function appliedInput(a: GraphAnalysis, name: string): { input: string; quant: Q
   return { input: a.nodes[qn].inputs[0], quant: q };
 }
 
+/** Back from a QKᵀ / A·V operand through view ops and scale factors to the first QDQ pair met, if any (SideQuant). */
+function sideQuant(a: GraphAnalysis, from: string, total: number): SideQuant | null {
+  let after = 1;
+  let found: SideQuant | null = null;
+  chain(a, from, {
+    direction: 'back',
+    through: (p) => SCALE_PATH.has(a.nodes[p].opType) || factorOf(a, p) !== null,
+    maxSteps: 12,
+    next: (p) => {
+      const n = a.nodes[p];
+      if (!found && n.opType === 'DequantizeLinear') {
+        const inp = appliedInput(a, n.outputs[0]);
+        if (inp?.quant) found = { quant: inp.quant, before: total / after };
+      }
+      const k = factorOf(a, p);
+      if (k !== null) after *= k;
+      return n.inputs.find((x) => x && !a.isConst(x));
+    },
+  });
+  return found;
+}
+
+/** The Q→DQ pair a tensor reaches through layout ops only (see TraceTaps.rounded), or null. */
+function roundedAfter(a: GraphAnalysis, tensor: string): QuantTap | null {
+  const c = chain(a, tensor, { direction: 'forward', through: RESHAPE_OPS, stopAt: (i) => a.nodes[i].opType === 'QuantizeLinear', maxSteps: 6 });
+  if (c.end === null) return null;
+  const dq = (a.consumers.get(a.nodes[c.end].outputs[0]) ?? []).find((i) => a.nodes[i].opType === 'DequantizeLinear');
+  const inp = dq !== undefined ? appliedInput(a, a.nodes[dq].outputs[0]) : null;
+  return inp?.quant ?? null;
+}
+
 /** QDQ: how the attention weights are rounded before · V (null: not quantized, or A·V reads the Softmax as is). */
 function weightsQuantOf(a: GraphAnalysis, vA: string, softmaxOut: string): QuantTap | null {
   if (vA === softmaxOut) return null;
   const inp = appliedInput(a, vA);
-  return inp && inp.input === softmaxOut ? inp.quant : null;
+  // the exporter's Dropout (Identity at inference) may sit between the Softmax and the Q
+  return inp && sourceOf(a, inp.input).tensor === softmaxOut ? inp.quant : null;
 }
 
 /** The linear layer at node i: weight, layout and bias (a Gemm's C, or the Add after a MatMul). */
@@ -290,6 +341,16 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
   if (!inp) return null;
   if (n.opType === 'MatMulInteger' && !inp.quant) return null;
   return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, bias, input: inp.input, output };
+}
+
+/** Dynamic int8's rescale after a MatMulInteger: Mul(Cast(int32 product), a_scale·b_scale). */
+function isRescale(a: GraphAnalysis, i: number): boolean {
+  if (a.nodes[i].opType !== 'Mul') return false;
+  return a.nodes[i].inputs.some((x) => {
+    const c = x ? a.producer.get(x) : undefined;
+    const m = c !== undefined && a.nodes[c].opType === 'Cast' ? a.producer.get(a.nodes[c].inputs[0]) : undefined;
+    return m !== undefined && a.nodes[m].opType === 'MatMulInteger';
+  });
 }
 
 /** An Add joining two computed tensors (a residual connection). */
@@ -352,10 +413,11 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     if (r2 !== undefined) {
       output = a.nodes[r2].outputs[0];
       const mlpOut = a.nodes[r2].inputs.find((x) => x !== residual1)!;
-      const f2 = walk(a, mlpOut, { direction: 'back', through: (p) => TOKEN_LAYOUT.has(a.nodes[p].opType) || factorOf(a, p) !== null || (a.nodes[p].opType === 'Add' && a.nodes[p].inputs.some((x) => x && a.isConst(x))), stopAt: (p) => isLinear(a, p), maxSteps: 16 });
+      const f2 = walk(a, mlpOut, { direction: 'back', through: (p) => TOKEN_LAYOUT.has(a.nodes[p].opType) || factorOf(a, p) !== null || isRescale(a, p) || (a.nodes[p].opType === 'Add' && a.nodes[p].inputs.some((x) => x && a.isConst(x))), stopAt: (p) => isLinear(a, p), maxSteps: 16 });
       fc2 = f2 !== null ? linearAt(a, f2) : null;
       if (f2 !== null) {
-        hidden = a.nodes[f2].inputs[0];
+        // the float activation (a MatMulInteger's operand is its DynamicQuantizeLinear codes)
+        hidden = fc2?.input ?? a.nodes[f2].inputs[0];
         const f1 = walk(a, hidden, { direction: 'back', through: (p) => !a.weightOf.has(p) && !a.normNodes.has(p), stopAt: (p) => isLinear(a, p), maxSteps: 32 });
         fc1 = f1 !== null ? linearAt(a, f1) : null;
         if (f1 !== null) norm2 = normBefore(a, a.nodes[f1].inputs[0]);
@@ -414,7 +476,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
       if (init) position = constBehind(a, init);
     }
   }
-  return {
+  const taps: TraceTaps = {
     patchConv,
     embedding,
     position,
@@ -433,6 +495,10 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     weights: sm.outputs[0],
     vIn: values.inputs[1],
     weightsQuant: weightsQuantOf(a, values.inputs[0], sm.outputs[0]),
+    qQuant: sideQuant(a, scores.inputs[0], qFactor),
+    kQuant: sideQuant(a, scores.inputs[1], kFactor),
+    vQuant: sideQuant(a, values.inputs[1], 1),
+    rounded: {},
     attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
       ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
       : null,
@@ -450,6 +516,11 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     logits: model.graph.outputs[0].name,
     missing,
   };
+  for (const name of tapTensors(taps)) {
+    const q = roundedAfter(a, name);
+    if (q) taps.rounded[name] = q;
+  }
+  return taps;
 }
 
 /** Every tensor of the taps, once: what the run adds as graph outputs. */

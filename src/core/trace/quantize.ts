@@ -69,3 +69,17 @@ export function quantizeLinear(x: ArrayLike<number>, scale: number, zeroPoint: n
 export function fakeQuantize(x: ArrayLike<number>, scale: number, zeroPoint: number, range: QuantRange): number[] {
   return quantizeLinear(x, scale, zeroPoint, range).map((q) => Math.fround((q - zeroPoint) * scale));
 }
+
+/**
+ * Whether every value is a code of the grid (q − zp)·scale, q within `range`: a tensor read after a
+ * Q→DQ pair is; a float tensor of more than a handful of values practically never is.
+ */
+export function onGrid(y: ArrayLike<number>, scale: number, zeroPoint: number, range: QuantRange): boolean {
+  if (!(scale > 0) || y.length === 0) return false;
+  for (let i = 0; i < y.length; i++) {
+    const k = y[i] / scale + zeroPoint;
+    const r = Math.round(k);
+    if (Math.abs(k - r) > 1e-3 || r < range.min || r > range.max) return false;
+  }
+  return true;
+}

@@ -5,7 +5,7 @@
  * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
  */
 import assert from 'node:assert/strict';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
@@ -15,6 +15,16 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     assert.deepEqual(quantizeLinear([1e6, -1e6], 0.5, 0, INT8), [127, -128]);
     assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven), [0, 2, 2, -0, -2, 2, 3]);
     assert.throws(() => quantizeLinear([1], 0, 0, UINT8), /positive/);
+  });
+
+  it('onGrid: a tensor read after a Q→DQ pair is on its grid (saturated codes too), a float tensor is not', () => {
+    const x = [0.013, -0.7, 1.2345, 3, -2.5];
+    const s = 0.0252845697;
+    assert.ok(onGrid(fakeQuantize(x, s, 144, UINT8), s, 144, UINT8));
+    assert.ok(!onGrid(x, s, 144, UINT8));
+    // a value beyond the code range is not a code of the grid
+    assert.ok(!onGrid([300 * s], s, 0, UINT8));
+    assert.ok(!onGrid([], s, 0, UINT8));
   });
 
   it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {
