@@ -51,4 +51,15 @@ describe('trace: quantized and optimized graphs, every check explained', functio
       assert.match(step(r, 'mlp').formula, /scale computed at run time/);
     }
   });
+
+  it('dynamic int8: where a row\'s u8×s8 pairs leave int16, the check states the tolerance of ONNX Runtime\'s non-VNNI kernel', async () => {
+    const r = await trace('tiny_vit_int8_dyn.onnx', 1, 0, 5);
+    const head = step(r, 'head').check!;
+    // one pair of the class token's row saturates: (32767 − Σ)·a_scale·w_scale on the class it feeds
+    assert.ok(head.tolerance! > 1e-2 && head.tolerance! < 0.1, `tolerance ${head.tolerance}`);
+    assert.match(head.note!, /without VNNI.*int16, saturating.*up to 5\.\d+e-2/);
+    assert.ok(head.maxAbsDiff <= 1e-4 + head.tolerance!);
+    // a row with no saturating pair carries no tolerance
+    assert.equal(step(r, 'projectionOut').check!.tolerance, undefined);
+  });
 });

@@ -52,6 +52,9 @@ function tolerance(model: string): { tol: number; precision: string } {
  * ONNX Runtime returns rounded (its QDQ propagation moves the pair in front of the layout ops after
  * norm1's LayerNorm) is recomputed rounded too (fails before: norm1 1.2e-2, q/k/v 2.5e-2, Swin's
  * context 5.4e-2 from attention weights rounded behind the exporter's Dropout).
+ * Dynamic int8 on an x86 CPU without VNNI: ONNX Runtime's u8×s8 kernel saturates pairs of products in
+ * int16; where a row has such pairs the check states a tolerance computed from them (up to ~1.8 on
+ * tiny_swin_int8_dyn, 5.9e-2 on tiny_vit_int8_dyn's head), not a number of this table.
  */
 const KNOWN: [RegExp, Record<string, number>][] = [
   [/tiny_swin_fp16\.onnx$/, { mask: 6.25e-2 /* −100 + s in fp16: one ulp at 64..128 is 0.0625 */ }],
@@ -106,7 +109,8 @@ describe('trace sweep: every fixture model traced, every shown check within its 
         if (isV2(model) && V2_STEPS.has(s.id)) continue;
         const d = s.check.maxAbsDiff;
         const known = KNOWN.find(([m]) => m.test(model))?.[1][s.id];
-        if (!(d <= (known ?? tol))) bad.push(`${s.id} (recomputed from ${s.check.recomputedFrom.join(', ')}): max |Δ| ${d.toExponential(2)}`);
+        // a check may carry a tolerance it states itself (trace/quantize.ts, pairSaturation): the user reads it beside the number
+        if (!(d <= (known ?? tol) + (s.check.tolerance ?? 0))) bad.push(`${s.id} (recomputed from ${s.check.recomputedFrom.join(', ')}): max |Δ| ${d.toExponential(2)}`);
       }
       assert.deepEqual(bad, [], `checks shown beyond the ${precision} tolerance ${tol}`);
       // a step without a check says why: unavailable, or a check marked unavailable, or none expected

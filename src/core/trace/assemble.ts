@@ -8,7 +8,7 @@ import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
 import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid } from './quantize';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
 
@@ -132,6 +132,36 @@ export function assembleTrace(p: TraceInput): TraceResult {
       return null;
     }
   };
+  /**
+   * The layer as ONNX Runtime computes a u8×s8 product on x86 CPUs without VNNI (quantize.ts,
+   * pairSaturation), or null where that cannot differ from `lin` (no pair of this row saturates).
+   * Only dynamic quantization's MatMulInteger (its scale computed at run time) runs that kernel: a
+   * QDQ graph's weighted layers run in float once ONNX Runtime folds the weight's DequantizeLinear.
+   */
+  const linSat = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
+    if (!l || !x || !l.inputQuant || typeof l.inputQuant.scale !== 'string' || l.inputQuant.signed || !l.weightQuant?.signed) return null;
+    const g = grid(l.inputQuant);
+    const wc = W(l.weight);
+    const ws = Q(l.weightQuant.scale);
+    const base = lin(l, x);
+    if (!g || !wc || !ws || !base) return null;
+    let d: number[];
+    try {
+      d = pairSaturation(quantizeLinear(x, g.s, g.z, UINT8), wc, l.layout);
+    } catch {
+      return null;
+    }
+    if (d.every((v) => v === 0) || (ws.length !== 1 && ws.length !== d.length)) return null;
+    return base.map((v, o) => v + d[o] * g.s * ws[ws.length === 1 ? 0 : o]);
+  };
+  /** A check, with the tolerance and note of the non-VNNI kernel where its recomputation `alt` differs. */
+  const checkQ = (from: string[], re: ArrayLike<number> | null, own: ArrayLike<number> | null, alt: ArrayLike<number> | null): TraceStep['check'] | undefined => {
+    const c = check(from, re, own);
+    if (!c || !re || !alt) return c;
+    const tolerance = maxAbsDiff(alt, re);
+    if (!(tolerance > 0)) return c;
+    return { ...c, tolerance, note: `On x86 CPUs without VNNI, ONNX Runtime's u8×s8 kernel adds pairs of products in int16, saturating (vpmaddubsw); some pairs of this row leave the int16 range, so there the model's own value may differ from this recomputation (ONNX's int32 product) by up to ${tolerance.toExponential(2)}.` };
+  };
   const ln = (n: NormTap | null, x: ArrayLike<number> | null): number[] | null => {
     if (!n || !x || n.eps === null || !n.gamma) return null;
     const g = W(n.gamma);
@@ -239,7 +269,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
   // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
   const qkvRe = lin(t.qkv, n1);
-  const part = (which: number): number[] | null => (qkvRe && qkvRe.length === 3 * C ? qkvRe.slice(which * C + h * d, which * C + (h + 1) * d) : null);
+  const qkvSat = linSat(t.qkv, n1);
+  const part = (which: number, all = qkvRe): number[] | null => (all && all.length === 3 * C ? all.slice(which * C + h * d, which * C + (h + 1) * d) : null);
   const kSelf = k[pos] ?? null;
   const vSelf = v[pos] ?? null;
   const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
@@ -248,9 +279,10 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const qRe = side(t.qQuant, part(0), 'q');
     const kRe = side(t.kQuant, part(1), 'k');
     const vRe = side(t.vQuant, part(2), 'v');
-    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: check(['norm1', 'W_qkv'], qRe.re, q), numbers: { dk: d, heads } });
-    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: check(['norm1', 'W_qkv'], kRe.re, kSelf) });
-    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: check(['norm1', 'W_qkv'], vRe.re, vSelf) });
+    const sat = (sq: SideQuant | null, which: number): number[] | null => (qkvSat ? side(sq, part(which, qkvSat), '').re : null);
+    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ(['norm1', 'W_qkv'], qRe.re, q, sat(t.qQuant, 0)), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1)) });
+    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2)) });
   }
 
   // ---- scores, + B, + mask, softmax, context ----
@@ -301,7 +333,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
   const projOut = windowRow(t.proj?.output);
-  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: check(['concat', 'W_O'], lin(t.proj, concat), projOut) });
+  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: checkQ(['concat', 'W_O'], lin(t.proj, concat), projOut, linSat(t.proj, concat)) });
   else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
   const r1 = streamRow(t.residual1);
   if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i]) : null, r1) });
@@ -319,8 +351,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const fc1Out = streamRow(t.fc1?.output, hidW);
     const hidRe = fc1Re ? fc1Re.map(gelu) : fc1Out ? fc1Out.map(gelu) : null;
     const outRe = lin(t.fc2, hidRe);
+    // the non-VNNI kernel's MLP: either layer's pairs may saturate
+    const fc1Sat = fc1Re ? linSat(t.fc1, n2) : null;
+    const hidSat = fc1Sat ? fc1Sat.map(gelu) : hidRe;
+    const outSat = hidSat ? linSat(t.fc2, hidSat) ?? (fc1Sat ? lin(t.fc2, hidSat) : null) : null;
     const r = p.mlpRatio ?? hidW / C;
-    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? check(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
   } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
   const output = streamRow(t.output) ?? [];
   if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i]) : null, output) });
@@ -348,7 +384,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
       merge = { group: group4, mergedToken, concat: cat, normed, reduced };
       add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
       add({ id: 'mergeNorm', title: 'LayerNorm', formula: `LN over 4C = ${4 * C}`, shape: [4 * C], values: normed, check: check(['mergeGroup', 'γ', 'β'], ln(t.merge.norm, cat), normed) });
-      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: check(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced) });
+      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced, linSat(t.merge.reduction, normed)) });
     }
   }
 
@@ -388,7 +424,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const headOut = t.head ? p.out(t.head.output) : undefined;
     const own = headOut ? Array.from(headOut.data) : logits;
     const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
-    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: check(['pool', 'W_head'], lin(t.head, hinRow), own) });
+    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: checkQ(['pool', 'W_head'], lin(t.head, hinRow), own, linSat(t.head, hinRow)) });
   } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
   const probs = softmax(logits);
   const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);

@@ -83,3 +83,27 @@ export function onGrid(y: ArrayLike<number>, scale: number, zeroPoint: number, r
   }
   return true;
 }
+
+/**
+ * ONNX Runtime's u8×s8 integer product on x86 CPUs without VNNI (its AVX2 and AVX-512 core kernels
+ * in MLAS): vpmaddubsw adds the products of adjacent pairs along K (k, k+1 for even k) in int16,
+ * saturating, before vpmaddwd sums them in int32. The zero points are applied after, through row
+ * and column sums, so the pairs are of the raw codes. For one row `a` (uint8 codes, K values) and
+ * the int8 codes `w` ([K, N] "inOut" or [N, K] "outIn"): per output, Σ saturated − Σ exact (0 on
+ * CPUs with VNNI, whose vpdpbusd sums in int32, and where no pair leaves [−32768, 32767]).
+ */
+export function pairSaturation(a: ArrayLike<number>, w: ArrayLike<number>, layout: 'outIn' | 'inOut'): number[] {
+  const K = a.length;
+  const N = w.length / K;
+  if (!Number.isInteger(N)) throw new Error(`A weight of ${w.length} values does not fit a row of ${K}.`);
+  const at = layout === 'inOut' ? (k: number, o: number) => w[k * N + o] : (k: number, o: number) => w[o * K + k];
+  const out = new Array<number>(N).fill(0);
+  for (let o = 0; o < N; o++) {
+    for (let k = 0; k < K; k += 2) {
+      const p = a[k] * at(k, o) + (k + 1 < K ? a[k + 1] * at(k + 1, o) : 0);
+      if (p > 32767) out[o] += 32767 - p;
+      else if (p < -32768) out[o] += -32768 - p;
+    }
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
  */
 import assert from 'node:assert/strict';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
@@ -25,6 +25,15 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     // a value beyond the code range is not a code of the grid
     assert.ok(!onGrid([300 * s], s, 0, UINT8));
     assert.ok(!onGrid([], s, 0, UINT8));
+  });
+
+  it('pairSaturation: adjacent products along K summed in int16 with saturation, as vpmaddubsw does (none within range)', () => {
+    // one output, K = 4: pairs (255·127 + 255·127) = 64770 → 32767, (1·−128 + 0) inside the range
+    assert.deepEqual(pairSaturation([255, 255, 1, 0], [127, 127, -128, 5], 'inOut'), [32767 - 64770]);
+    // negative saturation, odd K (the last pair is one product), and [N, K] layout: two outputs
+    assert.deepEqual(pairSaturation([255, 255, 200], [-128, -128, 100, 1, 1, 1], 'outIn'), [-32768 + 65280, 0]);
+    assert.deepEqual(pairSaturation([10, 20, 30, 40], [1, 2, 3, 4, 5, 6, 7, 8], 'inOut'), [0, 0]);
+    assert.throws(() => pairSaturation([1, 2, 3], [1, 2], 'inOut'), /does not fit/);
   });
 
   it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {
