@@ -5,7 +5,12 @@
  * these are the places it failed before, with what the user reads beside them.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { OnnxModel, OnnxNode } from '../../src/core/onnx/model';
+import { readModel } from '../../src/core/onnx/reader';
+import { writeModel } from '../../src/core/onnx/writer';
 import type { TraceResult, TraceStep } from '../../src/core/trace/types';
 import { fixture } from '../skip';
 import { fixtures, models } from '../unit/helpers/attentionReference';
@@ -27,6 +32,60 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     assert.ok(s.check, `${s.id}: no check (${s.unavailable ?? s.checkUnavailable ?? 'no reason'})`);
     assert.ok(s.check.maxAbsDiff <= tol, `${s.id}: max |Δ| ${s.check.maxAbsDiff}`);
   };
+
+  it('ORT-optimized ViT: the last block\'s residual fused into SkipLayerNormalization with the final LayerNorm is found and checked', async () => {
+    // before: norm2, mlp, residual2 "not found" and the final LayerNorm not recomputed (its input is the fused sum)
+    for (const model of ['tiny_vit_ort_all.onnx', 'tiny_vit_ort_extended.onnx']) {
+      const r = await trace(model, 1, 0, 5);
+      for (const id of ['residual1', 'norm2', 'mlp', 'residual2', 'finalNorm', 'head']) within(step(r, id));
+      assert.deepEqual(r.warnings, []);
+    }
+  });
+
+  it('ORT-optimized Swin: the channels-last NCHWc patch Conv\'s cell shown (as the plain model\'s), + B and + mask checked from the fused QKᵀ\'s own scores', async () => {
+    // before: patch, flatten and projection "not found" (ReorderOutput channels_last=1), bias and mask shown without a check
+    const plain = await trace('tiny_swin.onnx', 1, 0, 5);
+    for (const model of ['tiny_swin_ort_all.onnx', 'tiny_swin_ort_extended.onnx']) {
+      const r = await trace(model, 1, 0, 5);
+      for (const id of ['patch', 'flatten', 'projection']) assert.deepEqual(step(r, id).values, step(plain, id).values, `${model} ${id}`);
+      for (const id of ['bias', 'mask']) within(step(r, id));
+      assert.ok(step(r, 'q').unavailable, 'q, k, v stay hidden inside FusedMatMul');
+    }
+  });
+
+  describe('the MLP\'s GELU as ONNX Runtime\'s fused ops compute it (tiny_vit_ort_all rewritten)', () => {
+    let dir = '';
+    before(() => (dir = mkdtempSync(join(tmpdir(), 'vit-trace-gelu-'))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    /** The model with block 1's fc1 → Gelu replaced by `rewrite`, written to the temp folder. */
+    const variant = (name: string, rewrite: (nodes: OnnxNode[], gelu: number, fc1: number) => OnnxNode[]): string => {
+      const m = readModel(fixture(join(models, 'tiny_vit_ort_all.onnx')));
+      const gelu = m.graph.nodes.findIndex((n) => n.opType === 'Gelu' && n.outputs[0].includes('encoder_layer_1'));
+      const fc1 = m.graph.nodes.findIndex((n, i) => i < gelu && n.opType === 'Gemm' && n.inputs[2]?.includes('encoder_layer_1.mlp.0'));
+      assert.ok(gelu > 0 && fc1 > 0, 'the fixture\'s Gemm → Gelu');
+      const nodes = rewrite(m.graph.nodes.map((n) => ({ ...n, span: undefined })), gelu, fc1);
+      const out: OnnxModel = { ...m, graph: { ...m.graph, nodes } };
+      const file = join(dir, name);
+      writeModel(out, file);
+      return file;
+    };
+    const traceFile = (file: string): Promise<TraceResult> => client.request('trace', { model: file, image, layer: 1, head: 0, token: 5, order: ['cpu'] });
+
+    it('FastGelu: recomputed with the tanh approximation, and the formula says so', async () => {
+      const file = variant('fastgelu.onnx', (nodes, gelu) => nodes.map((n, i) => (i === gelu ? { ...n, opType: 'FastGelu' } : n)));
+      const mlp = step(await traceFile(file), 'mlp');
+      within(mlp);
+      assert.match(mlp.formula, /tanh approximation.*\(FastGelu\)/);
+    });
+
+    it('BiasGelu: fc1\'s bias added by the activation, not the Gemm', async () => {
+      const file = variant('biasgelu.onnx', (nodes, gelu, fc1) => nodes.map((n, i) =>
+        i === fc1 ? { ...n, inputs: n.inputs.slice(0, 2) } : i === gelu ? { ...n, opType: 'BiasGelu', inputs: [n.inputs[0], nodes[fc1].inputs[2]] } : n));
+      const mlp = step(await traceFile(file), 'mlp');
+      within(mlp);
+      assert.match(mlp.formula, /GELU fused with b₁ \(BiasGelu\)/);
+    });
+  });
 
   it('QDQ ViT: norm1 recomputed as ONNX Runtime returns it (rounded to the Q→DQ pair it moved up), q, k, v on their own pairs', async () => {
     // before: norm1 1.2e-2, q/k/v up to 2.5e-2 (the float LayerNorm and projection against rounded tensors)

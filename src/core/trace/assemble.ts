@@ -6,7 +6,7 @@
  */
 import type { TensorInfo } from '../onnx/model';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
-import { gelu, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
+import { gelu, geluTanh, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
 import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
 import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
@@ -63,6 +63,13 @@ const row = (c: Captured | undefined, r: number, width: number): number[] | null
   if (!c || (r + 1) * width > c.data.length) return null;
   return Array.from(c.data.subarray(r * width, (r + 1) * width));
 };
+
+/** The patch Conv's output grid and one cell's C values: [1, C, gh, gw], or [1, gh, gw, C] channels last. */
+function convGrid(conv: Captured, channelsLast: boolean): { gh: number; gw: number; cell: (r: number, c: number) => number[] } {
+  const [, a, b, d] = conv.dims;
+  if (channelsLast) return { gh: a, gw: b, cell: (r, c) => Array.from(conv.data.subarray((r * b + c) * d, (r * b + c + 1) * d)) };
+  return { gh: b, gw: d, cell: (r, c) => Array.from({ length: a }, (_, o) => conv.data[o * b * d + r * d + c]) };
+}
 
 export function assembleTrace(p: TraceInput): TraceResult {
   const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
@@ -162,6 +169,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (!(tolerance > 0)) return c;
     return { ...c, tolerance, note: `On x86 CPUs without VNNI, ONNX Runtime's u8×s8 kernel adds pairs of products in int16, saturating (vpmaddubsw); some pairs of this row leave the int16 range, so there the model's own value may differ from this recomputation (ONNX's int32 product) by up to ${tolerance.toExponential(2)}.` };
   };
+  /** the constant bias a fused residual add (SkipLayerNormalization) adds to its sum, element i */
+  const joinBias = (sum: string | null, i: number): number => {
+    const b = sum ? t.joinBias[sum] : undefined;
+    return b ? W(b)?.[i] ?? NaN : 0;
+  };
   const ln = (n: NormTap | null, x: ArrayLike<number> | null): number[] | null => {
     if (!n || !x || n.eps === null || !n.gamma) return null;
     const g = W(n.gamma);
@@ -201,7 +213,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (T < extra) {
       for (const id of ['patch', 'flatten', 'projection'] as const) unavailable(id, id === 'patch' ? 'Patch' : id === 'flatten' ? 'Flatten' : 'Linear projection', `Token ${T} is the ${p.extraTokens[T]} token: a learned vector, not a patch of the image.`);
     } else if (conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4) {
-      const [, , gh, gw] = conv.dims;
+      const { gh, gw, cell } = convGrid(conv, t.patchConv.channelsLast);
       const k = T - extra;
       const r = Math.floor(k / gw);
       const c = k % gw;
@@ -216,7 +228,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
         unavailable('patch', 'Patch', hybrid ? 'A hybrid\'s tokens come from a CNN feature map, not raw pixels.' : 'The patch embedding is not a square Conv on the image.');
         unavailable('flatten', 'Flatten', 'See the patch step.');
       }
-      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      const proj = cell(r, c);
       const re = pix ? embed(pix) : null;
       add({ id: 'projection', title: 'Linear projection', formula: `x_p·E + b, E ∈ ℝ^(${pix?.length ?? '3P²'}×${proj.length}) (the ${kh}×${kw} Conv with stride ${kh})${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], re, proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
       if (T >= extra && t.embedding) {
@@ -235,14 +247,14 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const conv = t.patchConv ? p.out(t.patchConv.output) : undefined;
     const [kh, kw] = t.patchConv?.kernel ?? [0, 0];
     if (p.stage === 0 && conv && t.patchConv && conv.dims.length === 4 && p.input.dims.length === 4 && kh === kw) {
-      const [, , gh, gw] = conv.dims;
+      const { gw, cell } = convGrid(conv, t.patchConv.channelsLast);
       const r = Math.floor(T / gw);
       const c = T % gw;
       const [, ch, H, Wd] = p.input.dims;
       const pix = patchPixels(p.input.data, H, Wd, kh, r, c, ch);
       add({ id: 'patch', title: 'Patch partition', formula: `patch (${r}, ${c}): ${kh}×${kw}×${ch} pixels`, shape: [ch, kh, kw], values: pix, numbers: { patch: kh } });
       add({ id: 'flatten', title: 'Flatten', formula: `${kh}²·${ch} = ${pix.length} values`, shape: [pix.length], values: pix });
-      const proj = Array.from({ length: conv.dims[1] }, (_, o) => conv.data[o * gh * gw + r * gw + c]);
+      const proj = cell(r, c);
       add({ id: 'projection', title: 'Linear embedding', formula: `x_p·E + b → C = ${proj.length}${quantNote(t.patchConv)}`, shape: [proj.length], values: proj, check: check(['flatten', 'E', 'b'], embed(pix), proj), ...(t.patchConv.unsound ? { checkUnavailable: t.patchConv.unsound } : {}) });
     }
     const M = p.window!;
@@ -300,6 +312,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
+  // the scores after + B as the model holds them; with fused QKᵀ (no q, k) the bias and mask are checked from the model's own scores
+  let biased: number[] | null = null;
   if (swin) {
     const M = p.window!;
     const R = (2 * M - 1) ** 2;
@@ -309,16 +323,16 @@ export function assembleTrace(p: TraceInput): TraceResult {
       const b = biasRow(table, heads, h, M, pos);
       B = b.row;
       bias = { row: b.row, index: b.index, table: Array.from(p.biasTable.subarray(h * R, (h + 1) * R)) };
-      const biased = t.biased ? srow(p.out(t.biased)) : null;
-      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: fused ? undefined : check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
+      biased = t.biased ? srow(p.out(t.biased)) : null;
+      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
     } else unavailable('bias', '+ relative position bias', 'The relative position bias table could not be read from this graph.');
     if (p.shift > 0) {
       mask = maskRow(p.grid[0], p.grid[1], M, p.shift, group, pos);
       const crossing = mask.filter((m) => m !== 0).length;
-      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? undefined : check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
+      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? check(['bias', 'mask'], biased ? biased.map((s, j) => s + mask![j]) : null, scores) : check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
     } else if (B) {
       // no mask: the Softmax input is q·kᵀ·scale + B
-      steps[steps.length - 1].check = fused ? undefined : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
+      steps[steps.length - 1].check = fused ? check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, scores) : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
     }
   }
   add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
@@ -336,7 +350,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: checkQ(['concat', 'W_O'], lin(t.proj, concat), projOut, linSat(t.proj, concat)) });
   else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
   const r1 = streamRow(t.residual1);
-  if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i]) : null, r1) });
+  if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i] + joinBias(t.residual1, i)) : null, r1) });
   else unavailable('residual1', '+ residual', 'The residual add after attention was not found.');
 
   // ---- MLP ----
@@ -349,17 +363,22 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (mlpOut && hid) {
     const fc1Re = lin(t.fc1, n2);
     const fc1Out = streamRow(t.fc1?.output, hidW);
-    const hidRe = fc1Re ? fc1Re.map(gelu) : fc1Out ? fc1Out.map(gelu) : null;
+    // the activation as the graph computes it, with the bias a BiasGelu/FastGelu adds itself
+    const actBias = t.activation.bias ? W(t.activation.bias) : null;
+    const g = t.activation.form === 'tanh' ? geluTanh : gelu;
+    const act = (y: number[]): number[] | null => (t.activation.bias && !actBias ? null : y.map((v, i) => g(v + (actBias ? actBias[i] : 0))));
+    const hidRe = fc1Re ? act(fc1Re) : fc1Out ? act(fc1Out) : null;
     const outRe = lin(t.fc2, hidRe);
     // the non-VNNI kernel's MLP: either layer's pairs may saturate
     const fc1Sat = fc1Re ? linSat(t.fc1, n2) : null;
-    const hidSat = fc1Sat ? fc1Sat.map(gelu) : hidRe;
+    const hidSat = fc1Sat ? act(fc1Sat) : hidRe;
     const outSat = hidSat ? linSat(t.fc2, hidSat) ?? (fc1Sat ? lin(t.fc2, hidSat) : null) : null;
     const r = p.mlpRatio ?? hidW / C;
-    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+    const actText = t.activation.form === 'tanh' ? ` — GELU in its tanh approximation, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))${t.activation.op ? ` (${t.activation.op})` : ''}` : t.activation.op && t.activation.op !== 'Gelu' ? ` — GELU fused with b₁ (${t.activation.op})` : '';
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${actText}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
   } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
   const output = streamRow(t.output) ?? [];
-  if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i]) : null, output) });
+  if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i] + joinBias(t.output, i)) : null, output) });
   else unavailable('residual2', '+ residual', 'The block output was not found.');
 
   // ---- Swin patch merging where the stage ends ----

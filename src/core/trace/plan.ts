@@ -11,7 +11,7 @@ import type { OnnxModel, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
 import type { GraphAnalysis } from '../graph/structure';
-import { chain, sourceOf, walk } from '../graph/walk';
+import { chain, sourceOf, walk, walkAll } from '../graph/walk';
 import { CONV_LIKE, MATMUL_LIKE, PASS_THROUGH, RESHAPE_OPS, SCALE_PATH, TOKEN_LAYOUT } from '../graph/ops';
 
 /**
@@ -62,7 +62,7 @@ export interface NormTap {
 
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
-  patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; unsound: string | null } | null;
+  patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; /** the output is [1, gh, gw, C] (an NCHWc Conv reordered to channels last) */ channelsLast: boolean; unsound: string | null } | null;
   /** block 0's input: the tokens after embedding (+ position) */
   embedding: string | null;
   /** the additive position embedding (ViT), when one initializer is added to the tokens */
@@ -105,6 +105,8 @@ export interface TraceTaps {
   fc1: LinearTap | null;
   /** the MLP's hidden layer after the activation (fc2's input) */
   hidden: string | null;
+  /** the MLP's GELU as the graph computes it: the erf form, or the tanh approximation; a bias the activation op adds itself (BiasGelu, FastGelu) */
+  activation: { form: 'erf' | 'tanh'; op: string | null; bias: TensorInfo | null };
   fc2: LinearTap | null;
   output: string | null;
   /** Swin: patch merging right after this block (its stage ends here) */
@@ -114,6 +116,10 @@ export interface TraceTaps {
   logits: string;
   /** why a part was not found (shown as an unavailable step) */
   missing: string[];
+  /** optional outputs of fused ops the trace reads, added to their node for the run (SkipLayerNormalization's sum) */
+  expose: { node: number; index: number; name: string }[];
+  /** a residual sum's constant bias (SkipLayerNormalization's input 4): sum = input + skip + bias */
+  joinBias: Record<string, TensorInfo>;
 }
 
 const isLinear = (a: GraphAnalysis, i: number): boolean => a.weightOf.has(i) && MATMUL_LIKE.has(a.nodes[i].opType);
@@ -145,8 +151,24 @@ function sideFactor(a: GraphAnalysis, from: string): number {
   return f;
 }
 
+/** ONNX Runtime's fused residual add + LayerNorm: LN(input + skip + bias), the sum its optional output 3. */
+const isSkipNorm = (a: GraphAnalysis, i: number): boolean => a.nodes[i].opType === 'SkipLayerNormalization' && a.nodes[i].domain === 'com.microsoft';
+
+/**
+ * The tensor of a residual add: an Add's output, or a SkipLayerNormalization's input + skip + bias —
+ * its output 3, named here when the graph leaves it out (traceCapture adds it to the node for the run).
+ */
+function sumOf(a: GraphAnalysis, i: number): string {
+  const n = a.nodes[i];
+  if (!isSkipNorm(a, i)) return n.outputs[0];
+  return n.outputs[3] || `${n.outputs[0]}.input_skip_bias_sum`;
+}
+
 function normAt(a: GraphAnalysis, node: number): NormTap {
   const n = a.nodes[node];
+  if (isSkipNorm(a, node)) {
+    return { input: sumOf(a, node), output: n.outputs[0], gamma: constBehind(a, n.inputs[2]), beta: n.inputs[3] ? constBehind(a, n.inputs[3]) : null, eps: attrFloat(n, 'epsilon', 1e-12) };
+  }
   if (n.opType === 'LayerNormalization') {
     return {
       input: n.inputs[0],
@@ -343,6 +365,31 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
   return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, bias, input: inp.input, output };
 }
 
+/**
+ * The GELU between fc1 and fc2: ONNX Runtime's Gelu/BiasGelu (erf) and FastGelu (tanh approximation),
+ * whose bias input may be fc1's bias, or a decomposed form (a Tanh in it: nn.GELU(approximate='tanh')).
+ */
+function activationOf(a: GraphAnalysis, hidden: string): TraceTaps['activation'] {
+  let form: 'erf' | 'tanh' = 'erf';
+  let op: string | null = null;
+  let bias: TensorInfo | null = null;
+  walkAll(a, hidden, {
+    direction: 'back',
+    through: (p) => !a.weightOf.has(p) && !a.normNodes.has(p),
+    stopAt: (p) => isLinear(a, p),
+    maxSteps: 32,
+    onPass: (p) => {
+      const n = a.nodes[p];
+      if (n.opType === 'Tanh' || n.opType === 'FastGelu') form = 'tanh';
+      if (['Gelu', 'FastGelu', 'BiasGelu'].includes(n.opType)) {
+        op = n.opType;
+        if (n.inputs[1]) bias = constBehind(a, n.inputs[1]);
+      }
+    },
+  });
+  return { form, op, bias };
+}
+
 /** Dynamic int8's rescale after a MatMulInteger: Mul(Cast(int32 product), a_scale·b_scale). */
 function isRescale(a: GraphAnalysis, i: number): boolean {
   if (a.nodes[i].opType !== 'Mul') return false;
@@ -354,7 +401,11 @@ function isRescale(a: GraphAnalysis, i: number): boolean {
 }
 
 /** An Add joining two computed tensors (a residual connection). */
-const isJoin = (a: GraphAnalysis, i: number): boolean => a.nodes[i].opType === 'Add' && a.nodes[i].inputs.length === 2 && a.nodes[i].inputs.every((x) => x && !a.isConst(x));
+const isJoin = (a: GraphAnalysis, i: number): boolean => {
+  const n = a.nodes[i];
+  if (isSkipNorm(a, i)) return n.inputs.slice(0, 2).every((x) => x && !a.isConst(x));
+  return n.opType === 'Add' && n.inputs.length === 2 && n.inputs.every((x) => x && !a.isConst(x));
+};
 
 /** Forward from a tensor to the next residual add, through layout ops and constant bias/scale ops. */
 function nextResidual(a: GraphAnalysis, from: string): number | null {
@@ -400,24 +451,26 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
 
   const proj = at.proj !== null ? linearAt(a, at.proj) : null;
   const r1 = at.proj !== null ? nextResidual(a, proj?.output ?? a.nodes[at.proj].outputs[0]) : null;
-  const residual1 = r1 !== null ? a.nodes[r1].outputs[0] : null;
+  const residual1 = r1 !== null ? sumOf(a, r1) : null;
   if (residual1 === null) missing.push('the residual add after attention');
 
   let norm2: NormTap | null = null;
   let fc1: LinearTap | null = null;
   let fc2: LinearTap | null = null;
   let hidden: string | null = null;
+  let activation: TraceTaps['activation'] = { form: 'erf', op: null, bias: null };
   let output: string | null = null;
   if (residual1 !== null) {
     const r2 = (a.consumers.get(residual1) ?? []).find((c) => isJoin(a, c));
     if (r2 !== undefined) {
-      output = a.nodes[r2].outputs[0];
-      const mlpOut = a.nodes[r2].inputs.find((x) => x !== residual1)!;
+      output = sumOf(a, r2);
+      const mlpOut = a.nodes[r2].inputs.slice(0, 2).find((x) => x !== residual1)!;
       const f2 = walk(a, mlpOut, { direction: 'back', through: (p) => TOKEN_LAYOUT.has(a.nodes[p].opType) || factorOf(a, p) !== null || isRescale(a, p) || (a.nodes[p].opType === 'Add' && a.nodes[p].inputs.some((x) => x && a.isConst(x))), stopAt: (p) => isLinear(a, p), maxSteps: 16 });
       fc2 = f2 !== null ? linearAt(a, f2) : null;
       if (f2 !== null) {
         // the float activation (a MatMulInteger's operand is its DynamicQuantizeLinear codes)
         hidden = fc2?.input ?? a.nodes[f2].inputs[0];
+        activation = activationOf(a, hidden);
         const f1 = walk(a, hidden, { direction: 'back', through: (p) => !a.weightOf.has(p) && !a.normNodes.has(p), stopAt: (p) => isLinear(a, p), maxSteps: 32 });
         fc1 = f1 !== null ? linearAt(a, f1) : null;
         if (f1 !== null) norm2 = normBefore(a, a.nodes[f1].inputs[0]);
@@ -452,18 +505,22 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     const dims = w?.tensor.dims ?? a.weightOf.get(a.patchEmbed)?.dims ?? [];
     let out = n.outputs[0];
     let unsound: string | null = null;
+    let channelsLast = false;
     if (n.domain === 'com.microsoft.nchwc') {
       // ONNX Runtime's NCHWc Conv: its output is blocked by channel until ReorderOutput; its weight is
       // stored reordered for those kernels, not as the model's [C, 3, p, p]
       const ro = (a.consumers.get(out) ?? []).find((c) => a.nodes[c].opType === 'ReorderOutput');
-      if (ro !== undefined && attrInt(a.nodes[ro], 'channels_last', 0) === 0) out = a.nodes[ro].outputs[0];
-      else out = '';
+      // back to NCHW, or to NHWC (channels_last: Swin's permute folded in)
+      if (ro !== undefined) {
+        out = a.nodes[ro].outputs[0];
+        channelsLast = attrInt(a.nodes[ro], 'channels_last', 0) === 1;
+      } else out = '';
       unsound = 'ONNX Runtime stores this Conv\'s weight reordered for its blocked NCHWc kernels, not as E: the recomputation is not shown.';
     }
     if (!w || w.transposed || !inp) unsound ??= 'The patch-embedding Conv does not apply its weight as stored (or its input is quantized in a way not recomputed): the recomputation is not shown.';
     const bias = n.inputs[2] ? constBehind(a, n.inputs[2]) : null;
     if (n.inputs[2] && !bias) unsound ??= 'The patch-embedding Conv\'s bias is not a constant: the recomputation is not shown.';
-    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel: [dims[2] ?? 0, dims[3] ?? 0], unsound };
+    if (out) patchConv = { node: a.patchEmbed, output: out, weight: w?.tensor ?? null, weightQuant: w?.quant ?? null, inputQuant: inp?.quant ?? null, bias, kernel: [dims[2] ?? 0, dims[3] ?? 0], channelsLast, unsound };
   }
   const first = a.attentions.find((x) => x.softmax === blocks[0].softmax)!;
   const firstNorm = first.qkv[0] !== undefined ? normBefore(a, a.nodes[first.qkv[0]].inputs[0]) : null;
@@ -508,6 +565,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     norm2,
     fc1,
     hidden,
+    activation,
     fc2,
     output,
     merge,
@@ -515,7 +573,17 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     head,
     logits: model.graph.outputs[0].name,
     missing,
+    expose: [],
+    joinBias: {},
   };
+  a.nodes.forEach((n, i) => {
+    if (!isSkipNorm(a, i)) return;
+    const name = sumOf(a, i);
+    const used = name === taps.residual1 || name === taps.output || name === taps.finalNorm?.input || name === taps.merge?.norm.input;
+    if (used && !n.outputs[3]) taps.expose.push({ node: i, index: 3, name });
+    const b = n.inputs[4] ? constBehind(a, n.inputs[4]) : null;
+    if (used && b) taps.joinBias[name] = b;
+  });
   for (const name of tapTensors(taps)) {
     const q = roundedAfter(a, name);
     if (q) taps.rounded[name] = q;
