@@ -41,6 +41,8 @@ export interface TraceInput {
   /** Swin: window M, shift, the bias table head-major [heads][(2M−1)²] or null */
   window: number | null;
   shift: number;
+  /** Swin (timm): the block rolls the H×W map before padding it to whole windows */
+  shiftBeforePad?: boolean;
   biasTable: Float32Array | null;
   /** Swin: stage index, the next stage grid (merge) */
   stage: number;
@@ -197,7 +199,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   let pos = T;
   let keysOf: number[] | null = null;
   if (swin) {
-    const win = tokenWindow(p.grid[0], p.grid[1], p.window!, p.shift, T);
+    const win = tokenWindow(p.grid[0], p.grid[1], p.window!, p.shift, T, p.shiftBeforePad);
     group = win.window;
     pos = win.position;
     keysOf = win.keys;
@@ -260,7 +262,8 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const M = p.window!;
     const nW = Math.ceil(p.grid[0] / M) * Math.ceil(p.grid[1] / M);
     add({ id: 'windowPartition', title: 'Window partition', formula: `the ${p.grid[0]}×${p.grid[1]} map in ${nW} windows of M×M = ${M}×${M}; token ${T} (row ${Math.floor(T / p.grid[1])}, col ${T % p.grid[1]}) is in window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { window: M } });
-    if (p.shift > 0) add({ id: 'cyclicShift', title: 'Cyclic shift', formula: `torch.roll(x, (−${p.shift}, −${p.shift})): the map rolled by ⌊M/2⌋ = ${p.shift}; the token moves to window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { shift: p.shift, window: M } });
+    const order = p.shiftBeforePad ? ` of the ${p.grid[0]}×${p.grid[1]} map, then padded to whole windows (timm rolls before padding)` : '';
+    if (p.shift > 0) add({ id: 'cyclicShift', title: 'Cyclic shift', formula: `torch.roll(x, (−${p.shift}, −${p.shift}))${order}: the map rolled by ⌊M/2⌋ = ${p.shift}; the token moves to window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { shift: p.shift, window: M } });
   }
 
   // ---- the chosen block: LayerNorm, q, k, v ----

@@ -8,6 +8,9 @@
  *   attn = attn.view(B_ // nW, nW, ...) + mask.unsqueeze(1).unsqueeze(0)
  *
  * so the token at (r, c) of the (padded) map lands at ((r − s) mod Hp, (c − s) mod Wp) of the rolled map.
+ * timm rolls the H×W map first and pads after (SwinTransformerBlock._attn: torch.roll, then
+ * F.pad to multiples of M, then window_partition): there the token lands at ((r − s) mod H,
+ * (c − s) mod W), the padding stays at the bottom and right (`shiftBeforePad`, arch/detect.ts).
  */
 import { UserError } from '../errors';
 import { attentionMask, tokenPositions } from '../swin/mask';
@@ -23,17 +26,20 @@ export interface TokenWindow {
 }
 
 /** The token's window after the cyclic shift by `shift`, its position in it, and the window's tokens. */
-export function tokenWindow(H: number, W: number, M: number, shift: number, token: number): TokenWindow {
+export function tokenWindow(H: number, W: number, M: number, shift: number, token: number, shiftBeforePad = false): TokenWindow {
   if (!Number.isInteger(token) || token < 0 || token >= H * W) throw new UserError(`Token ${token} is outside the ${H}×${W} grid: pick 0..${H * W - 1}.`);
   const Hp = Math.ceil(H / M) * M;
   const Wp = Math.ceil(W / M) * M;
   const r = Math.floor(token / W);
   const c = token % W;
-  const rs = (r - shift + Hp) % Hp;
-  const cs = (c - shift + Wp) % Wp;
+  // the roll's period: the padded map (official, HF), or the map itself with the padding after it (timm)
+  const ph = shiftBeforePad ? H : Hp;
+  const pw = shiftBeforePad ? W : Wp;
+  const rs = (r - shift + ph) % ph;
+  const cs = (c - shift + pw) % pw;
   const window = Math.floor(rs / M) * (Wp / M) + Math.floor(cs / M);
   const position = (rs % M) * M + (cs % M);
-  const pos = tokenPositions(H, W, M, shift);
+  const pos = tokenPositions(H, W, M, shift, shiftBeforePad);
   const N = M * M;
   const keys: number[] = [];
   for (let j = 0; j < N; j++) {
