@@ -111,6 +111,13 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     }
   });
 
+  it('4-bit weights (MatMulNBits): q, k, v and the MLP recomputed from the dequantized blocks, the formula says so', async () => {
+    // before: q, k, v shown without a check, the MLP "not found"
+    const r = await trace('tiny_vit_int4.onnx', 1, 0, 5);
+    for (const id of ['q', 'k', 'v', 'mlp', 'residual2']) within(step(r, id));
+    assert.match(step(r, 'q').formula, /4-bit blocks of 16 \(MatMulNBits\)/);
+  });
+
   it('dynamic int8: where a row\'s u8×s8 pairs leave int16, the check states the tolerance of ONNX Runtime\'s non-VNNI kernel', async () => {
     const r = await trace('tiny_vit_int8_dyn.onnx', 1, 0, 5);
     const head = step(r, 'head').check!;

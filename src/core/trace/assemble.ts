@@ -5,10 +5,11 @@
  * model's own tensor. A step whose tensor was not found is kept, marked unavailable.
  */
 import type { TensorInfo } from '../onnx/model';
+import { DataType } from '../onnx/proto';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, geluTanh, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
 import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
+import { INT8, UINT8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
 
@@ -54,9 +55,10 @@ export interface TraceInput {
 const f = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/0+$/, '').replace(/\.$/, ''));
 const typeName = (q: QuantTap): string => (q.signed ? 'int8' : 'uint8');
 /** What a recomputation of a quantized op does, in the formula: the user compares against a dequantized computation, not a float one. */
-function quantNote(l: { weightQuant: QuantTap | null; inputQuant: QuantTap | null } | null | undefined): string {
-  if (!l || (!l.weightQuant && !l.inputQuant)) return '';
+function quantNote(l: { weightQuant: QuantTap | null; inputQuant: QuantTap | null; weightBlocks?: LinearTap['weightBlocks'] } | null | undefined): string {
+  if (!l || (!l.weightQuant && !l.inputQuant && !l.weightBlocks)) return '';
   const parts: string[] = [];
+  if (l.weightBlocks) parts.push(`the weight is stored in ${l.weightBlocks.bits}-bit blocks of ${l.weightBlocks.blockSize} (MatMulNBits) and recomputed dequantized, (q − zp)·scale per block`);
   if (l.weightQuant) parts.push(`the weight is stored ${typeName(l.weightQuant)} and recomputed dequantized, (W_q − zp)·scale`);
   if (l.inputQuant) parts.push(`the input is rounded to ${typeName(l.inputQuant)} first${typeof l.inputQuant.scale === 'string' ? ' with the scale computed at run time (dynamic quantization)' : ''}, as the graph does`);
   return ` — quantized: ${parts.join('; ')}`;
@@ -128,9 +130,22 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (!sq || !x || !g) return { re: x, note: '' };
     return { re: fakeQuantize(x.map((v) => v * sq.before), g.s, g.z, g.r).map((v) => v / sq.before), note: ` — the graph rounds ${name} to ${gridText(g)} before the product${sq.before !== 1 ? ` (after the factor ${f(sq.before)})` : ''}; recomputed rounded the same way` };
   };
+  /** a MatMulNBits weight dequantized as the op applies it, [N, K] */
+  const Wnb = (l: LinearTap): ArrayLike<number> | null => {
+    const b = l.weightBlocks!;
+    const packed = W(l.weight);
+    const sc = W(b.scales);
+    const zp = b.zeroPoints ? W(b.zeroPoints) : null;
+    if (!packed || !sc || (b.zeroPoints && !zp)) return null;
+    try {
+      return dequantizeNBits(packed, sc, zp, b.zeroPoints?.dataType === DataType.UINT8, b.N, b.K, b.bits, b.blockSize);
+    } catch {
+      return null;
+    }
+  };
   const lin = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
     if (!l || !x) return null;
-    const w = Wq(l.weight, l.weightQuant);
+    const w = l.weightBlocks ? Wnb(l) : Wq(l.weight, l.weightQuant);
     const xin = Xq(x, l.inputQuant);
     if (!w || !xin) return null;
     const b = l.bias ? W(l.bias) : undefined;

@@ -36,6 +36,8 @@ export interface LinearTap {
   weightQuant: QuantTap | null;
   /** the op's input is quantized first (QDQ, DynamicQuantizeLinear): the op sees fakeQuantize(input) */
   inputQuant: QuantTap | null;
+  /** MatMulNBits: the weight is block-quantized to `bits` bits (quantize.ts, dequantizeNBits); `weight` is the packed B */
+  weightBlocks?: { scales: TensorInfo; zeroPoints: TensorInfo | null; N: number; K: number; bits: number; blockSize: number; accuracyLevel: number };
   bias: TensorInfo | null;
   /** the layer's input and its output (after the bias add when the bias is a separate Add) */
   input: string;
@@ -325,6 +327,7 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
     }
   };
   let w: ReturnType<typeof appliedWeight>;
+  let blocks: LinearTap['weightBlocks'];
   if (n.opType === 'Gemm') {
     if (attrInt(n, 'transA', 0) || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1) return null;
     layout = attrInt(n, 'transB', 0) ? 'outIn' : 'inOut';
@@ -337,6 +340,19 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
     layout = 'inOut';
     w = appliedWeight(a, n.inputs[1]);
     biasAfter();
+  } else if (n.opType === 'MatMulNBits') {
+    // y = x·dequantize(B)ᵀ (+ bias, input 5): B packed [N, blocks, blob]
+    const init = a.initializers.get(n.inputs[1]);
+    const scales = constBehind(a, n.inputs[2]);
+    const zp = n.inputs[3] ? constBehind(a, n.inputs[3]) : null;
+    if (!init || !scales || (n.inputs[3] && !zp) || n.inputs[4]) return null;
+    layout = 'outIn';
+    w = { tensor: init, quant: null, transposed: false };
+    blocks = { scales, zeroPoints: zp, N: attrInt(n, 'N', 0), K: attrInt(n, 'K', 0), bits: attrInt(n, 'bits', 4), blockSize: attrInt(n, 'block_size', 0), accuracyLevel: attrInt(n, 'accuracy_level', 0) };
+    if (n.inputs[5]) {
+      bias = constBehind(a, n.inputs[5]);
+      if (!bias) return null;
+    } else biasAfter();
   } else if (n.opType === 'MatMulInteger') {
     // (A − a_zp)·(B − b_zp) → Cast → × (a_scale · b_scale) [→ + bias]: B dequantized with b_scale, b_zp
     layout = 'inOut';
@@ -362,7 +378,7 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
   const inp = appliedInput(a, n.inputs[0]);
   if (!inp) return null;
   if (n.opType === 'MatMulInteger' && !inp.quant) return null;
-  return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, bias, input: inp.input, output };
+  return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, ...(blocks ? { weightBlocks: blocks } : {}), bias, input: inp.input, output };
 }
 
 /**

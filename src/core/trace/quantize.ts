@@ -107,3 +107,34 @@ export function pairSaturation(a: ArrayLike<number>, w: ArrayLike<number>, layou
   }
   return out;
 }
+
+/**
+ * ONNX Runtime's MatMulNBits weight (com.microsoft, weight-only block quantization) as the op applies
+ * it: B packed [N, blocks, blockSize·bits/8] uint8 (low bits first), one scale per (n, block), zero
+ * points packed the same way per block (uint8) or given as floats, 2^(bits−1) when absent:
+ * W[n, k] = (q − zp)·scale, row-major [N, K] (y = x·Wᵀ, layout "outIn").
+ */
+export function dequantizeNBits(
+  packed: ArrayLike<number>, scales: ArrayLike<number>, zeroPoints: ArrayLike<number> | null, zpPacked: boolean,
+  N: number, K: number, bits: number, blockSize: number,
+): Float32Array {
+  if (bits !== 2 && bits !== 4 && bits !== 8) throw new Error(`MatMulNBits with ${bits} bits is not recomputed.`);
+  const blocks = Math.ceil(K / blockSize);
+  const blob = (blockSize * bits) / 8;
+  if (packed.length !== N * blocks * blob || scales.length !== N * blocks) throw new Error(`A MatMulNBits weight of ${packed.length} bytes and ${scales.length} scales does not fit N ${N}, K ${K}, block ${blockSize}.`);
+  const mask = (1 << bits) - 1;
+  const perByte = 8 / bits;
+  const code = (bytes: ArrayLike<number>, base: number, i: number): number => (bytes[base + Math.floor(i / perByte)] >> ((i % perByte) * bits)) & mask;
+  const zpRow = Math.ceil(blocks / perByte);
+  const out = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocks; b++) {
+      const s = scales[n * blocks + b];
+      const zp = !zeroPoints ? 2 ** (bits - 1) : zpPacked ? code(zeroPoints, n * zpRow, b) : zeroPoints[n * blocks + b];
+      for (let j = 0; j < blockSize && b * blockSize + j < K; j++) {
+        out[n * K + b * blockSize + j] = (code(packed, (n * blocks + b) * blob, j) - zp) * s;
+      }
+    }
+  }
+  return out;
+}

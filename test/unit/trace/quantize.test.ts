@@ -5,7 +5,7 @@
  * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
  */
 import assert from 'node:assert/strict';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { INT8, UINT8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
@@ -34,6 +34,14 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     assert.deepEqual(pairSaturation([255, 255, 200], [-128, -128, 100, 1, 1, 1], 'outIn'), [-32768 + 65280, 0]);
     assert.deepEqual(pairSaturation([10, 20, 30, 40], [1, 2, 3, 4, 5, 6, 7, 8], 'inOut'), [0, 0]);
     assert.throws(() => pairSaturation([1, 2, 3], [1, 2], 'inOut'), /does not fit/);
+  });
+
+  it('dequantizeNBits: MatMulNBits\' 4-bit blocks, low nibble first, zero point 8 by default, packed or float zero points', () => {
+    // N = 1, K = 4, blocks of 2: bytes 0x3A (k0 = 10, k1 = 3) and 0xF0 (k2 = 0, k3 = 15), scales 0.5 and 2
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], null, false, 1, 4, 4, 2)), [1, -2.5, -16, 14]);
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [0x21], true, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [1, 2], false, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
+    assert.throws(() => dequantizeNBits([0x3a], [0.5, 2], null, false, 1, 4, 4, 2), /does not fit/);
   });
 
   it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {
