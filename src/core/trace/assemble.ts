@@ -159,11 +159,10 @@ export function assembleTrace(p: TraceInput): TraceResult {
   /**
    * The layer as ONNX Runtime computes a u8×s8 product on x86 CPUs without VNNI (quantize.ts,
    * pairSaturation), or null where that cannot differ from `lin` (no pair of this row saturates).
-   * Only dynamic quantization's MatMulInteger (its scale computed at run time) runs that kernel: a
-   * QDQ graph's weighted layers run in float once ONNX Runtime folds the weight's DequantizeLinear.
+   * Only the layers ONNX Runtime runs on its integer kernel (plan.ts, LinearTap.integerKernel).
    */
   const linSat = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
-    if (!l || !x || !l.inputQuant || typeof l.inputQuant.scale !== 'string' || l.inputQuant.signed || !l.weightQuant?.signed) return null;
+    if (!l || !x || !l.integerKernel || !l.inputQuant || !l.weightQuant?.signed) return null;
     const g = grid(l.inputQuant);
     const wc = W(l.weight);
     const ws = Q(l.weightQuant.scale);
@@ -171,7 +170,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (!g || !wc || !ws || !base) return null;
     let d: number[];
     try {
-      d = pairSaturation(quantizeLinear(x, g.s, g.z, UINT8), wc, l.layout);
+      // int8 activations reach the kernel as uint8 + 128 (ONNX Runtime's QDQ s8 → u8 conversion on x86)
+      const codes = l.inputQuant.signed ? quantizeLinear(x, g.s, g.z, INT8).map((q) => q + 128) : quantizeLinear(x, g.s, g.z, UINT8);
+      d = pairSaturation(codes, wc, l.layout);
     } catch {
       return null;
     }

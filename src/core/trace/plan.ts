@@ -36,6 +36,13 @@ export interface LinearTap {
   weightQuant: QuantTap | null;
   /** the op's input is quantized first (QDQ, DynamicQuantizeLinear): the op sees fakeQuantize(input) */
   inputQuant: QuantTap | null;
+  /**
+   * ONNX Runtime computes the layer with its integer kernel (u8 activations × the stored codes):
+   * dynamic int8's MatMulInteger (DynamicQuantizeMatMul once fused), and a QDQ MatMul with no bias
+   * add, which its QDQ fusion turns into MatMulIntegerToFloat (a MatMul with a bias add becomes a
+   * float Gemm first, the weight's DequantizeLinear folded: then the float recomputation is the kernel's).
+   */
+  integerKernel: boolean;
   /** MatMulNBits: the weight is block-quantized to `bits` bits (quantize.ts, dequantizeNBits); `weight` is the packed B */
   weightBlocks?: { scales: TensorInfo; zeroPoints: TensorInfo | null; N: number; K: number; bits: number; blockSize: number; accuracyLevel: number };
   bias: TensorInfo | null;
@@ -378,7 +385,8 @@ function linearAt(a: GraphAnalysis, i: number): LinearTap | null {
   const inp = appliedInput(a, n.inputs[0]);
   if (!inp) return null;
   if (n.opType === 'MatMulInteger' && !inp.quant) return null;
-  return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, ...(blocks ? { weightBlocks: blocks } : {}), bias, input: inp.input, output };
+  const integerKernel = n.opType === 'MatMulInteger' || (n.opType === 'MatMul' && !!inp.quant && !!w.quant && bias === null);
+  return { node: i, weight: w.tensor, layout, weightQuant: w.quant, inputQuant: inp.quant, integerKernel, ...(blocks ? { weightBlocks: blocks } : {}), bias, input: inp.input, output };
 }
 
 /**
