@@ -13,6 +13,7 @@ import { readModel } from '../../src/core/onnx/reader';
 import { writeModel } from '../../src/core/onnx/writer';
 import type { TraceResult, TraceStep } from '../../src/core/trace/types';
 import { fixture } from '../skip';
+import { maxAbs } from '../unit/helpers/maxAbs';
 import { fixtures, models } from '../unit/helpers/attentionReference';
 import { useRuntime } from './useRuntime';
 
@@ -49,7 +50,21 @@ describe('trace: quantized and optimized graphs, every check explained', functio
       const r = await trace(model, 1, 0, 5);
       for (const id of ['patch', 'flatten', 'projection']) assert.deepEqual(step(r, id).values, step(plain, id).values, `${model} ${id}`);
       for (const id of ['bias', 'mask']) within(step(r, id));
-      assert.ok(step(r, 'q').unavailable, 'q, k, v stay hidden inside FusedMatMul');
+    }
+  });
+
+  it('ORT-optimized ViT and Swin: q, k and v read from FusedMatMul\'s operands (transB, transBatch, alpha), equal to the plain model\'s, the scores and context recomputed', async () => {
+    // before: q, k, v "not shown", scores and context not recomputed ("operand layouts not read")
+    for (const [plainName, optimized] of [['tiny_vit.onnx', ['tiny_vit_ort_all.onnx', 'tiny_vit_ort_extended.onnx']], ['tiny_swin.onnx', ['tiny_swin_ort_all.onnx', 'tiny_swin_ort_extended.onnx']]] as const) {
+      for (const [layer, head, token] of [[1, 1, 5], [0, 0, 12]]) {
+        const plain = (await trace(plainName, layer, head, token)).tensors;
+        for (const model of optimized) {
+          const r = await trace(model, layer, head, token);
+          for (const id of ['q', 'k', 'v', 'scores', 'softmax', 'context']) within(step(r, id));
+          const d = Math.max(maxAbs(r.tensors.q, plain.q), ...plain.k.map((row, j) => maxAbs(r.tensors.k[j], row)), ...plain.v.map((row, j) => maxAbs(r.tensors.v[j], row)), maxAbs(r.tensors.scores, plain.scores));
+          assert.ok(d <= 1e-5, `${model} block ${layer} head ${head} token ${token}: q/k/v/scores max |Δ| ${d} from ${plainName}`);
+        }
+      }
     }
   });
 

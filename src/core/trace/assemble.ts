@@ -295,9 +295,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const base = (group * heads + h) * N * d;
   const scale = t.qFactor * t.kFactor * t.postFactor * t.scoresAlpha;
   const fused = t.attentionUnsound;
-  const q = qIn && !fused ? Array.from(qIn.data.subarray(base + pos * d, base + (pos + 1) * d), (v) => v / t.qFactor) : [];
-  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[base + i * N + j] / t.kFactor)) : [];
-  const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from(vIn.data.subarray(base + j * d, base + (j + 1) * d))) : [];
+  // element i of token j's vector for head h in an operand laid out as plan.ts's operandLayouts says
+  const at = (layout: string | null, j: number, i: number): number => (layout === 'nhd' ? (j * heads + h) * d + i : layout === 'hdn' ? base + i * N + j : base + j * d + i);
+  const q = qIn && !fused ? Array.from({ length: d }, (_, i) => qIn.data[at(t.qLayout, pos, i)] / t.qFactor) : [];
+  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[at(t.kLayout, j, i)] / t.kFactor)) : [];
+  const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => vIn.data[at(t.vLayout, j, i)])) : [];
   // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
   const qkvRe = lin(t.qkv, n1);
   const qkvSat = linSat(t.qkv, n1);

@@ -7,7 +7,7 @@
  */
 import type { Detection } from '../arch/detect';
 import { scalarOf } from '../arch/explain';
-import type { OnnxModel, TensorInfo } from '../onnx/model';
+import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
 import { attrFloat, attrInt, attrInts } from '../onnx/model';
 import { DataType } from '../onnx/proto';
 import type { GraphAnalysis } from '../graph/structure';
@@ -95,6 +95,13 @@ export interface TraceTaps {
   vIn: string;
   /** set when QKᵀ or A·V is an op whose operand layout the recomputation does not read (ONNX Runtime's FusedMatMul): why */
   attentionUnsound: string | null;
+  /**
+   * How q, k and v lie in QKᵀ's and A·V's operands: "hnd" [.., heads, N, d], "hdn" [.., heads, d, N]
+   * (kᵀ as MatMul reads it), "nhd" [N, heads, d] (FusedMatMul's transBatch: the heads moved first by the op)
+   */
+  qLayout: 'hnd' | 'nhd' | null;
+  kLayout: 'hdn' | 'hnd' | 'nhd' | null;
+  vLayout: 'hnd' | 'nhd' | null;
   /** QDQ: the attention weights are quantized before · V */
   weightsQuant: QuantTap | null;
   /** QDQ: q, k and v as QKᵀ and A·V read them, rounded on their way from the projection */
@@ -441,6 +448,34 @@ function nextResidual(a: GraphAnalysis, from: string): number | null {
   });
 }
 
+/**
+ * QKᵀ's and A·V's operand layouts (TraceTaps.qLayout …). MatMul: q [.., N, d], kᵀ [.., d, N], v
+ * [.., N, d]. ONNX Runtime's FusedMatMul computes alpha·op(A)·op(B): transA/transB transpose the last
+ * two axes, transBatchA/B move the first axis behind the batch axes ([N, heads, d] → [heads, N, d]);
+ * read here for rank-3 operands (the transBatch case) or with no batch transposition. Null: not read.
+ */
+function operandLayouts(a: GraphAnalysis, scores: OnnxNode, values: OnnxNode): Pick<TraceTaps, 'qLayout' | 'kLayout' | 'vLayout'> {
+  const none = { qLayout: null, kLayout: null, vLayout: null };
+  const rank = (x: string): number | undefined => a.shapes.tensors.get(x)?.shape?.length;
+  const flags = (n: OnnxNode) => ({ tA: attrInt(n, 'transA', 0), tB: attrInt(n, 'transB', 0), bA: attrInt(n, 'transBatchA', 0), bB: attrInt(n, 'transBatchB', 0) });
+  let qLayout: TraceTaps['qLayout'] = 'hnd';
+  let kLayout: TraceTaps['kLayout'] = 'hdn';
+  let vLayout: TraceTaps['vLayout'] = 'hnd';
+  if (scores.opType === 'FusedMatMul') {
+    const f = flags(scores);
+    if (f.tA || (f.bA && rank(scores.inputs[0]) !== 3) || (f.bB && (!f.tB || rank(scores.inputs[1]) !== 3))) return none;
+    qLayout = f.bA ? 'nhd' : 'hnd';
+    kLayout = f.bB ? 'nhd' : f.tB ? 'hnd' : 'hdn';
+  } else if (scores.opType !== 'MatMul') return none;
+  if (values.opType === 'FusedMatMul') {
+    const f = flags(values);
+    // the weights as the Softmax gives them, no factor: only V's layout may differ
+    if (f.tA || f.bA || f.tB || attrFloat(values, 'alpha', 1) !== 1 || (f.bB && rank(values.inputs[1]) !== 3)) return none;
+    vLayout = f.bB ? 'nhd' : 'hnd';
+  } else if (values.opType !== 'MatMul') return none;
+  return { qLayout, kLayout, vLayout };
+}
+
 /** The taps of block `layer` (block order across stages). */
 export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, layer: number): TraceTaps {
   const missing: string[] = [];
@@ -467,6 +502,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     if (a.nodes[c].opType === 'Add' && biased === null) biased = a.nodes[c].outputs[0];
   });
 
+  const layouts = operandLayouts(a, scores, values);
   const qkvNode = at.qkv[0];
   const qkv = qkvNode !== undefined ? linearAt(a, qkvNode) : null;
   const norm1 = qkvNode !== undefined ? normBefore(a, a.nodes[qkvNode].inputs[0]) : null;
@@ -580,9 +616,9 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     kQuant: sideQuant(a, scores.inputs[1], kFactor),
     vQuant: sideQuant(a, values.inputs[1], 1),
     rounded: {},
-    attentionUnsound: scores.opType !== 'MatMul' || values.opType !== 'MatMul'
-      ? `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} (the scale folded in, q, k and v in transposed batch layouts): q, k and v are not shown and the scores and context are not recomputed.`
-      : null,
+    ...layouts,
+    attentionUnsound: layouts.qLayout && layouts.kLayout && layouts.vLayout ? null
+      : `This graph computes q·kᵀ and weights·V with ONNX Runtime's fused ${scores.opType !== 'MatMul' ? scores.opType : values.opType} in operand layouts the step-through does not read: q, k and v are not shown and the scores and context are not recomputed.`,
     context: values.outputs[0],
     proj,
     residual1,
