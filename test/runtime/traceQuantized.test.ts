@@ -133,6 +133,28 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     assert.match(step(r, 'q').formula, /4-bit blocks of 16 \(MatMulNBits\)/);
   });
 
+  it('4-bit weights with accuracy_level 4: recomputed with the input rounded to int8 per block as ONNX Runtime\'s int8 kernel does, the float fallback\'s gap stated', async () => {
+    // before: q 1.5e-2, the MLP 3.0e-2 from ORT's own output (the float recomputation of an int8-input kernel)
+    const dir = mkdtempSync(join(tmpdir(), 'vit-trace-int4-'));
+    try {
+      const m = readModel(fixture(join(models, 'tiny_vit_int4.onnx')));
+      const nodes = m.graph.nodes.map((n) => (n.opType === 'MatMulNBits' ? { ...n, span: undefined, attributes: [...n.attributes, { name: 'accuracy_level', type: 'int' as const, value: 4 }] } : n));
+      const file = join(dir, 'int4_acc4.onnx');
+      writeModel({ ...m, graph: { ...m.graph, nodes } } as OnnxModel, file);
+      const r: TraceResult = await client.request('trace', { model: file, image, layer: 1, head: 0, token: 5, order: ['cpu'] });
+      for (const id of ['q', 'k', 'v', 'mlp']) {
+        within(step(r, id), 1e-4 + (step(r, id).check?.tolerance ?? 0));
+        assert.ok(step(r, id).check!.tolerance! > 1e-3, `${id}: the float fallback's gap`);
+      }
+      // on this machine ONNX Runtime has the int8 kernel: the recomputation is its computation
+      for (const id of ['q', 'mlp']) within(step(r, id));
+      assert.match(step(r, 'q').formula, /accuracy_level 4: the input rounded to int8 per block of 16/);
+      assert.match(step(r, 'q').check!.note!, /on a CPU without that kernel it computes in float/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('dynamic int8: where a row\'s u8×s8 pairs leave int16, the check states the tolerance of ONNX Runtime\'s non-VNNI kernel', async () => {
     const r = await trace('tiny_vit_int8_dyn.onnx', 1, 0, 5);
     const head = step(r, 'head').check!;

@@ -9,7 +9,7 @@ import { DataType } from '../onnx/proto';
 import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, geluTanh, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
 import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
-import { INT8, UINT8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
+import { INT8, UINT8, blockQuantizeInt8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
 import type { TraceFamily, TraceResult, TraceStep, TraceStepId, TraceTensors } from './types';
 import { biasRow, maskRow, tokenWindow } from './window';
 
@@ -58,7 +58,7 @@ const typeName = (q: QuantTap): string => (q.signed ? 'int8' : 'uint8');
 function quantNote(l: { weightQuant: QuantTap | null; inputQuant: QuantTap | null; weightBlocks?: LinearTap['weightBlocks'] } | null | undefined): string {
   if (!l || (!l.weightQuant && !l.inputQuant && !l.weightBlocks)) return '';
   const parts: string[] = [];
-  if (l.weightBlocks) parts.push(`the weight is stored in ${l.weightBlocks.bits}-bit blocks of ${l.weightBlocks.blockSize} (MatMulNBits) and recomputed dequantized, (q − zp)·scale per block`);
+  if (l.weightBlocks) parts.push(`the weight is stored in ${l.weightBlocks.bits}-bit blocks of ${l.weightBlocks.blockSize} (MatMulNBits) and recomputed dequantized, (q − zp)·scale per block${l.weightBlocks.accuracyLevel === 4 ? `; accuracy_level 4: the input rounded to int8 per block of ${l.weightBlocks.blockSize} (scale max|a|/127), as ONNX Runtime's int8 kernel does` : ''}`);
   if (l.weightQuant) parts.push(`the weight is stored ${typeName(l.weightQuant)} and recomputed dequantized, (W_q − zp)·scale`);
   if (l.inputQuant) parts.push(`the input is rounded to ${typeName(l.inputQuant)} first${typeof l.inputQuant.scale === 'string' ? ' with the scale computed at run time (dynamic quantization)' : ''}, as the graph does`);
   return ` — quantized: ${parts.join('; ')}`;
@@ -143,10 +143,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
       return null;
     }
   };
-  const lin = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
+  /** the layer as the graph computes it; `floatInput`: without MatMulNBits' accuracy_level 4 rounding of the input */
+  const lin = (l: LinearTap | null, x: ArrayLike<number> | null, floatInput = false): number[] | null => {
     if (!l || !x) return null;
     const w = l.weightBlocks ? Wnb(l) : Wq(l.weight, l.weightQuant);
-    const xin = Xq(x, l.inputQuant);
+    const int8Input = l.weightBlocks?.accuracyLevel === 4 && !floatInput;
+    const xin = int8Input ? blockQuantizeInt8(x, l.weightBlocks!.blockSize) : Xq(x, l.inputQuant);
     if (!w || !xin) return null;
     const b = l.bias ? W(l.bias) : undefined;
     if (l.bias && !b) return null;
@@ -157,11 +159,13 @@ export function assembleTrace(p: TraceInput): TraceResult {
     }
   };
   /**
-   * The layer as ONNX Runtime computes a u8×s8 product on x86 CPUs without VNNI (quantize.ts,
-   * pairSaturation), or null where that cannot differ from `lin` (no pair of this row saturates).
-   * Only the layers ONNX Runtime runs on its integer kernel (plan.ts, LinearTap.integerKernel).
+   * The layer as ONNX Runtime computes it on other CPUs, or null where that cannot differ from `lin`:
+   * a u8×s8 product on x86 without VNNI (quantize.ts, pairSaturation; only the layers it runs on its
+   * integer kernel, plan.ts LinearTap.integerKernel), and a MatMulNBits with accuracy_level 4 in float
+   * (where the CPU has no int8 kernel for it: the level is a minimum, not a promise).
    */
   const linSat = (l: LinearTap | null, x: ArrayLike<number> | null): number[] | null => {
+    if (l?.weightBlocks?.accuracyLevel === 4) return lin(l, x, true);
     if (!l || !x || !l.integerKernel || !l.inputQuant || !l.weightQuant?.signed) return null;
     const g = grid(l.inputQuant);
     const wc = W(l.weight);
@@ -179,13 +183,17 @@ export function assembleTrace(p: TraceInput): TraceResult {
     if (d.every((v) => v === 0) || (ws.length !== 1 && ws.length !== d.length)) return null;
     return base.map((v, o) => v + d[o] * g.s * ws[ws.length === 1 ? 0 : o]);
   };
-  /** A check, with the tolerance and note of the non-VNNI kernel where its recomputation `alt` differs. */
-  const checkQ = (from: string[], re: ArrayLike<number> | null, own: ArrayLike<number> | null, alt: ArrayLike<number> | null): TraceStep['check'] | undefined => {
+  /** A check, with the tolerance and note of the other CPUs' computation (linSat) where `alt` differs from `re`. */
+  const checkQ = (from: string[], re: ArrayLike<number> | null, own: ArrayLike<number> | null, alt: ArrayLike<number> | null, ...layers: (LinearTap | null)[]): TraceStep['check'] | undefined => {
     const c = check(from, re, own);
     if (!c || !re || !alt) return c;
     const tolerance = maxAbsDiff(alt, re);
     if (!(tolerance > 0)) return c;
-    return { ...c, tolerance, note: `On x86 CPUs without VNNI, ONNX Runtime's u8×s8 kernel adds pairs of products in int16, saturating (vpmaddubsw); some pairs of this row leave the int16 range, so there the model's own value may differ from this recomputation (ONNX's int32 product) by up to ${tolerance.toExponential(2)}.` };
+    const int4 = layers.some((l) => l?.weightBlocks?.accuracyLevel === 4);
+    const note = int4
+      ? `Recomputed with the input rounded to int8 as ONNX Runtime's int8 kernel does for accuracy_level 4; on a CPU without that kernel it computes in float instead, and the model's own value may then differ from this recomputation by up to ${tolerance.toExponential(2)}.`
+      : `On x86 CPUs without VNNI, ONNX Runtime's u8×s8 kernel adds pairs of products in int16, saturating (vpmaddubsw); some pairs of this row leave the int16 range, so there the model's own value may differ from this recomputation (ONNX's int32 product) by up to ${tolerance.toExponential(2)}.`;
+    return { ...c, tolerance, note };
   };
   /** the constant bias a fused residual add (SkipLayerNormalization) adds to its sum, element i */
   const joinBias = (sum: string | null, i: number): number => {
@@ -313,9 +321,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const kRe = side(t.kQuant, part(1), 'k');
     const vRe = side(t.vQuant, part(2), 'v');
     const sat = (sq: SideQuant | null, which: number): number[] | null => (qkvSat ? side(sq, part(which, qkvSat), '').re : null);
-    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ(['norm1', 'W_qkv'], qRe.re, q, sat(t.qQuant, 0)), numbers: { dk: d, heads } });
-    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1)) });
-    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2)) });
+    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ(['norm1', 'W_qkv'], qRe.re, q, sat(t.qQuant, 0), t.qkv), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1), t.qkv) });
+    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2), t.qkv) });
   }
 
   // ---- scores, + B, + mask, softmax, context ----
@@ -368,7 +376,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   if (concat) add({ id: 'concat', title: 'Heads concatenated', formula: `Concat(head₁, …, head_${heads}) = ${heads}·${d} = ${heads * d}`, shape: [C], values: concat, check: check(['context of every head'], allHeads, concat), numbers: { heads } });
   else unavailable('concat', 'Heads concatenated', 'The output projection was not found.');
   const projOut = windowRow(t.proj?.output);
-  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: checkQ(['concat', 'W_O'], lin(t.proj, concat), projOut, linSat(t.proj, concat)) });
+  if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: checkQ(['concat', 'W_O'], lin(t.proj, concat), projOut, linSat(t.proj, concat), t.proj) });
   else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
   const r1 = streamRow(t.residual1);
   if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i] + joinBias(t.residual1, i)) : null, r1) });
@@ -396,7 +404,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const outSat = hidSat ? linSat(t.fc2, hidSat) ?? (fc1Sat ? lin(t.fc2, hidSat) : null) : null;
     const r = p.mlpRatio ?? hidW / C;
     const actText = t.activation.form === 'tanh' ? ` — GELU in its tanh approximation, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))${t.activation.op ? ` (${t.activation.op})` : ''}` : t.activation.op && t.activation.op !== 'Gelu' ? ` — GELU fused with b₁ (${t.activation.op})` : '';
-    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${actText}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${actText}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat, t.fc1, t.fc2) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
   } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
   const output = streamRow(t.output) ?? [];
   if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i] + joinBias(t.output, i)) : null, output) });
@@ -424,7 +432,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
       merge = { group: group4, mergedToken, concat: cat, normed, reduced };
       add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
       add({ id: 'mergeNorm', title: 'LayerNorm', formula: `LN over 4C = ${4 * C}`, shape: [4 * C], values: normed, check: check(['mergeGroup', 'γ', 'β'], ln(t.merge.norm, cat), normed) });
-      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced, linSat(t.merge.reduction, normed)) });
+      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced, linSat(t.merge.reduction, normed), t.merge.reduction) });
     }
   }
 
@@ -464,7 +472,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const headOut = t.head ? p.out(t.head.output) : undefined;
     const own = headOut ? Array.from(headOut.data) : logits;
     const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
-    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: checkQ(['pool', 'W_head'], lin(t.head, hinRow), own, linSat(t.head, hinRow)) });
+    add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: checkQ(['pool', 'W_head'], lin(t.head, hinRow), own, linSat(t.head, hinRow), t.head) });
   } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
   const probs = softmax(logits);
   const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);

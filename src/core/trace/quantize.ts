@@ -138,3 +138,20 @@ export function dequantizeNBits(
   }
   return out;
 }
+
+/**
+ * MatMulNBits with accuracy_level 4 on a CPU with an int8 kernel (MLAS's CompInt8): ONNX Runtime
+ * rounds the input row to int8 per block of `blockSize` along K, symmetric, scale = max|a|/127, and
+ * multiplies the codes: the float row it effectively uses.
+ */
+export function blockQuantizeInt8(a: ArrayLike<number>, blockSize: number): number[] {
+  const out = new Array<number>(a.length);
+  for (let b = 0; b < a.length; b += blockSize) {
+    let amax = 0;
+    for (let k = b; k < Math.min(a.length, b + blockSize); k++) amax = Math.max(amax, Math.abs(a[k]));
+    const s = Math.fround(amax / 127);
+    const inv = s ? Math.fround(1 / s) : 0;
+    for (let k = b; k < Math.min(a.length, b + blockSize); k++) out[k] = Math.fround(roundHalfEven(Math.fround(a[k] * inv)) * s);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
  */
 import assert from 'node:assert/strict';
-import { INT8, UINT8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { INT8, UINT8, blockQuantizeInt8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
@@ -42,6 +42,14 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [0x21], true, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
     assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [1, 2], false, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
     assert.throws(() => dequantizeNBits([0x3a], [0.5, 2], null, false, 1, 4, 4, 2), /does not fit/);
+  });
+
+  it('blockQuantizeInt8: per block, symmetric, scale max|a|/127, round half to even (MatMulNBits accuracy_level 4)', () => {
+    const y = blockQuantizeInt8([1.27, -0.5, 0.004, 0, 0, 0], 3);
+    // block 1: scale 0.01 → codes 127, −50, 0 (0.4 rounds to 0); block 2 all zero
+    assert.ok(Math.abs(y[0] - 1.27) < 1e-6 && Math.abs(y[1] + 0.5) < 1e-6 && y[2] === 0);
+    assert.deepEqual(y.slice(3), [0, 0, 0]);
+    assert.equal(blockQuantizeInt8([0.3, 100], 1).length, 2);
   });
 
   it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {
