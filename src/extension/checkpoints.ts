@@ -53,7 +53,12 @@ export async function exportToOnnx(services: Services, uri?: vscode.Uri): Promis
   if (!isCheckpointPath(src)) throw new UserError(`${basename(src)} is not a safetensors checkpoint (model.safetensors, model.safetensors.index.json or the folder holding them); an ONNX file needs no export.`);
   const file = modelFile(src);
   const suggested = join(dirname(file), 'onnx', 'model.onnx');
+  // VS Code's own save dialog (code-server, remote) drops a default whose folder does not exist and
+  // offers only the checkpoint's folder: make onnx/ first, and remove it again if nothing is saved.
+  const onnxDir = vscode.Uri.file(dirname(suggested));
+  const made = await vscode.workspace.fs.stat(onnxDir).then(() => false, async () => (await vscode.workspace.fs.createDirectory(onnxDir), true));
   const dest = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggested), filters: { 'ONNX models': ['onnx'] }, title: 'Export Model to ONNX' });
+  if (made && dest?.fsPath !== suggested) await vscode.workspace.fs.delete(onnxDir).then(undefined, () => undefined);
   if (!dest) return;
   await vscode.workspace.fs.createDirectory(vscode.Uri.file(dirname(dest.fsPath)));
   // In the inference process: copying a large checkpoint's weights must not block the extension host.

@@ -94,7 +94,7 @@ export async function trace(params: TraceParams): Promise<TraceReply> {
     grid: L.grid,
     window: L.window,
     shift: L.shift,
-    shiftBeforePad: L.shiftBeforePad ?? false,
+    shiftBeforePad: L.shiftBeforePad,
     biasTable: m.biasTables[p.layer] ?? null,
     stage: L.stage,
     patch: m.capture.config.patchSize,

@@ -12,8 +12,8 @@
  * the inputs to the graph's own quantization grid, so what is left is float32 accumulation order and
  * a rare tie rounding to the neighbouring code (one step × one weight, ~1e-4 on these fixtures).
  * A float-only recomputation of a quantized layer would miss by ~1e-1 to 1e3: that is what this catches.
- * Swin V2 (cosine attention, continuous position bias, post-norm) is issue 19's other half: its
- * V2-specific steps are accepted whatever they show; everything else is held to the same tolerance.
+ * Swin V2 (scaled cosine attention, continuous position bias, res-post-norm) is held to the same
+ * tolerances as every other model.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -63,10 +63,6 @@ const KNOWN: [RegExp, Record<string, number>][] = [
   [/tiny_swin_fp16\.onnx$/, { mask: 6.25e-2 /* −100 + s in fp16: one ulp at 64..128 is 0.0625 */ }],
 ];
 
-/** Swin V2's own steps (scaled cosine attention, log-spaced CPB, res-post-norm): tracev2 decides them. */
-const V2_STEPS = new Set(['q', 'k', 'v', 'scores', 'bias', 'mask', 'norm1', 'norm2', 'residual1', 'residual2', 'mlp', 'mergeNorm', 'finalNorm']);
-const isV2 = (model: string): boolean => /v2/i.test(model);
-
 /** The model the sweep is known to refuse, and why (any other refusal fails: a trace that should work). */
 const REFUSED: [RegExp, RegExp][] = [
   [/(vit_b_16|vit_b_32|vit_l_16|swin_[tsb]|swin_t_opset13|swin_v2_t|deit_s_distilled|vit_b_16_qdq|vit_b_16_int8_dyn)\.onnx$/, /weights are missing/],
@@ -109,7 +105,6 @@ describe('trace sweep: every fixture model traced, every shown check within its 
       const bad: string[] = [];
       for (const s of r.steps) {
         if (!s.check) continue;
-        if (isV2(model) && V2_STEPS.has(s.id)) continue;
         const d = s.check.maxAbsDiff;
         const known = KNOWN.find(([m]) => m.test(model))?.[1][s.id];
         // a check may carry a tolerance it states itself (trace/quantize.ts, pairSaturation): the user reads it beside the number

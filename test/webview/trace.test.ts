@@ -184,6 +184,16 @@ describe('webview: step through at 360 px, light theme', function () {
     await p.screenshot('trace-360-light');
     assert.deepEqual(p.errors, []);
   });
+
+  it('Swin\'s + B with the table B̂ beside the grids fits 360 px too', async () => {
+    const p = suite.panel;
+    await p.send(sampleSwinMessage(0));
+    await p.page.click('[data-step="3"]');
+    assert.equal(await p.page.locator('#bias-table').count(), 1);
+    const wide = await p.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `page is ${wide} px wide`);
+    assert.deepEqual(p.errors, []);
+  });
 });
 
 /** The colour drawn at the centre of a grid cell of #patches (canvas pixels). */
@@ -273,6 +283,61 @@ describe('webview: step through — the rows over the image the model saw', func
     await p.page.keyboard.press('ArrowUp');
     await p.page.keyboard.press('Enter');
     assert.deepEqual((await p.posted()).at(-1), { type: 'trace', layer: 1, head: 0, token: 28 });
+    assert.deepEqual(p.errors, []);
+  });
+});
+
+describe('webview: step through — Swin\'s + B', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('trace', { height: 1200, width: 1000 });
+
+  it('draws scores + B (what enters the softmax), and beside it the table B̂ with the entries this query gathers marked', async () => {
+    const p = suite.panel;
+    const m = sampleSwinMessage(0);
+    await p.send(m);
+    await p.page.click('[data-step="3"]');
+    assert.equal(await p.page.getAttribute('#step', 'data-id'), 'bias');
+    const raw = m.doc.steps.find((x) => x.id === 'scores')!.values!;
+    const B = m.doc.tensors.bias!;
+    const sum = raw.map((x, j) => x + B.row[j]);
+    // The image grid: token 63's slot tells scores + B, and how much of it is B and from which entry of B̂.
+    const box = (await p.page.locator('#patches').boundingBox())!;
+    await p.page.mouse.move(box.x + box.width * (7.5 / 8), box.y + box.height * (7.5 / 8));
+    const slot = m.doc.keys!.indexOf(63);
+    const hover = (await p.page.textContent('#hover'))!;
+    assert.match(hover, new RegExp(`token 63 \\(row 7, column 7\\): scores \\+ B\\[${slot}\\] = `));
+    assert.match(hover, new RegExp(`B ${B.row[slot].toFixed(4)}, B̂\\[${B.index[slot]}\\]`));
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), sum[slot]);
+    assert.equal(await p.page.textContent('#colorscale [data-end="low"]'), Math.min(...sum).toFixed(4), 'the scale is that of scores + B, not of B alone');
+    // The window as attention sees it: the same sums.
+    const win = (await p.page.locator('#window').boundingBox())!;
+    await p.page.mouse.move(win.x + win.width * (0.5 / 4), win.y + win.height * (0.5 / 4));
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), sum[0]);
+    // The table: 7×7 relative offsets, the 16 gathered by the query's row marked.
+    const marked = (await p.page.getAttribute('#bias-table', 'data-marked'))!.split(',').map(Number);
+    assert.deepEqual(marked, [...new Set(B.index)].sort((a, b) => a - b));
+    assert.equal(marked.length, 16, 'a query gathers 16 distinct entries of B̂');
+    // By keyboard: focus starts on the query's own entry (offset 0), the arrows move.
+    await p.page.focus('#bias-table');
+    const own = B.index[m.doc.position!];
+    assert.equal(own, 24, 'the query against itself is the centre offset (0, 0)');
+    assert.equal(await p.page.getAttribute('#bias-table', 'data-cursor'), String(own));
+    await p.page.keyboard.press('ArrowRight');
+    assert.equal(await p.page.getAttribute('#bias-table', 'data-cursor'), String(own + 1));
+    assert.match((await p.page.textContent('#hover'))!, /Δrow 0, Δcolumn 1/);
+    assert.equal(await p.page.getAttribute('#step', 'data-id'), 'bias', 'arrows on the table do not change the step');
+    const tbox = (await p.page.locator('#bias-table').boundingBox())!;
+    const cell = (r: number) => p.page.mouse.move(tbox.x + tbox.width * ((r % 7) + 0.5) / 7, tbox.y + tbox.height * (Math.floor(r / 7) + 0.5) / 7);
+    await cell(B.index[slot]);
+    assert.match((await p.page.textContent('#hover'))!, new RegExp(`B̂\\[${B.index[slot]}\\] \\(Δrow -?\\d, Δcolumn -?\\d\\) = .* → B\\[${slot}\\], key ${slot} of the window`));
+    assert.equal(Number(await p.page.getAttribute('#hover', 'data-value')), B.table![B.index[slot]]);
+    const unused = Array.from({ length: 49 }, (_, r) => r).find((r) => !marked.includes(r))!;
+    await cell(unused);
+    assert.match((await p.page.textContent('#hover'))!, /not gathered by this query/);
+    await p.screenshot('trace-swin-bias');
+    // Other steps have no table.
+    await p.page.click('[data-step="2"]');
+    assert.equal(await p.page.locator('#bias-table').count(), 0);
     assert.deepEqual(p.errors, []);
   });
 });

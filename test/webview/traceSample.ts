@@ -68,7 +68,11 @@ export function sampleSwinTrace(token = 0, layer = 1, head = 0): TraceResult {
   const v = keys.map((t) => Array.from({ length: d }, (_, j) => val(t, j, 2 + head)));
   const q = k[position].map((x, j) => x + val(token, j, 3));
   const raw = k.map((row) => row.reduce((a, x, j) => a + x * q[j], 0) * 0.5);
-  const bias = slots.map((_, j) => val(position, j, 4) * 0.1);
+  // B = B̂[relative_position_index[position], head]: index (Δh + M − 1)(2M − 1) + (Δw + M − 1), Δ = query − key
+  const table = Array.from({ length: (2 * M - 1) ** 2 }, (_, r) => val(r, head, 4) * 0.1);
+  const [pr, pc] = [Math.floor(position / M), position % M];
+  const index = slots.map((_, j) => (pr - Math.floor(j / M) + M - 1) * (2 * M - 1) + (pc - (j % M) + M - 1));
+  const bias = index.map((r) => table[r]);
   const id = (r: number, c: number) => region(r, H, M, s) * 3 + region(c, W, M, s);
   const mask = slots.map(([r, c]) => (id(r, c) === id(sr, sc) ? 0 : -100));
   const scores = raw.map((x, j) => x + bias[j] + mask[j]);
@@ -80,12 +84,12 @@ export function sampleSwinTrace(token = 0, layer = 1, head = 0): TraceResult {
   return {
     family: 'swin', layer, head, token, window, position, shift: s, keys, grid: [H, W], windowSize: M, stage: 0,
     ranges: { layers: 2, heads: [2, 2], tokens: [64, 64] },
-    tensors: { q, k, v, scores, weights, context, output: Array.from({ length: 8 }, (_, j) => val(token, j, 5)), bias: { row: bias, index: slots.map((_, j) => j) }, mask },
+    tensors: { q, k, v, scores, weights, context, output: Array.from({ length: 8 }, (_, j) => val(token, j, 5)), bias: { row: bias, index, table }, mask },
     steps: [
       { id: 'windowPartition', title: 'Window partition', formula: `the 8×8 map in 4 windows of M×M = 4×4; token ${token} is in window ${window}`, shape: [4, 4], numbers: { window: M } },
       { id: 'cyclicShift', title: 'Cyclic shift', formula: 'torch.roll(x, (−2, −2)): the map rolled by ⌊M/2⌋ = 2', shape: [8, 8], numbers: { shift: s, window: M } },
       { id: 'scores', title: 'Scores', formula: 'q·kᵀ·scale against the 16 tokens of its 4×4 window, scale 1/√4 = 0.5', shape: [16], values: raw, check: { recomputedFrom: ['q', 'k'], maxAbsDiff: 6e-8 } },
-      { id: 'bias', title: '+ relative position bias', formula: '+ B, B = B̂[relative_position_index[position], head]', shape: [16], check: { recomputedFrom: ['scores', 'B̂', 'index'], maxAbsDiff: 4e-8 } },
+      { id: 'bias', title: '+ relative position bias', formula: '+ B, B = B̂[relative_position_index[position], head]', shape: [16], values: raw.map((x, j) => x + bias[j]), check: { recomputedFrom: ['scores', 'B̂', 'index'], maxAbsDiff: 4e-8 } },
       { id: 'mask', title: '+ mask', formula: '+ mask: −100 for keys in another sub-window of the rolled map (shift 2)', shape: [16], check: { recomputedFrom: ['scores', 'bias', 'mask'], maxAbsDiff: 3e-6 } },
       { id: 'softmax', title: 'Softmax', formula: 'softmax over the 16 scores', shape: [16], check: { recomputedFrom: ['scores'], maxAbsDiff: 1e-8 } },
       { id: 'context', title: 'Weighted sum of the values', formula: 'Σ_j w_j·v_j', shape: [4], check: { recomputedFrom: ['softmax', 'v'], maxAbsDiff: 1e-7 } },

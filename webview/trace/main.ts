@@ -64,6 +64,8 @@ function tensorOf(m: TraceMessage, s: TraceStep): { name: string; values: number
       if (t.scores.length) return { name: 'scores', values: t.scores, grid: true };
       break;
     case 'bias':
+      // what enters the softmax (before the mask): scores + B; B's own entries are marked in the table B̂ beside it
+      if (s.values?.length) return { name: 'scores + B', values: s.values, grid: true };
       if (t.bias) return { name: 'B', values: t.bias.row, grid: true };
       break;
     case 'mask':
@@ -136,7 +138,7 @@ const cssVar = (name: string, fallback: string): string => getComputedStyle(docu
  * k, the scores and the mask — with the step's row. A click, or Enter on the keyboard cursor
  * (arrows move it), traces that token.
  */
-function windowGrid(m: TraceMessage, values: number[] | null, name: string, out: HTMLElement): HTMLElement {
+function windowGrid(m: TraceMessage, values: number[] | null, name: string, out: HTMLElement, detail?: (slot: number) => string): HTMLElement {
   const [gh, gw] = m.grid;
   const prefix = isSwin(m) ? 0 : m.prefix.length;
   const size = Math.max(8, Math.floor(168 / Math.max(gh, gw)));
@@ -168,7 +170,7 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
     if (cursor !== null && cursor !== own && document.activeElement === c) frame(cursor, cssVar('--vscode-focusBorder', '#0078d4'), [4, 3]);
   };
   const tell = (i: number): void => {
-    out.textContent = `patch ${i} (row ${Math.floor(i / gw)}, column ${i % gw})${values ? ` = ${fmt(patch[i])}` : ''}`;
+    out.textContent = `patch ${i} (row ${Math.floor(i / gw)}, column ${i % gw})${values ? ` = ${fmt(patch[i])}${detail?.(i) ?? ''}` : ''}`;
     if (values) out.setAttribute('data-value', String(patch[i]));
     c.setAttribute('data-cursor', String(i));
   };
@@ -220,6 +222,88 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
   return c;
 }
 
+/**
+ * Swin's + B step: of the scores + B each key gets, how much is B and which entry of the table B̂
+ * it is (the relative position index of the query's row).
+ */
+function biasDetail(m: TraceMessage, s: TraceStep): ((slot: number) => string) | undefined {
+  const b = m.doc.tensors.bias;
+  if (s.id !== 'bias' || !b || !s.values?.length) return undefined;
+  const raw = m.doc.steps.find((x) => x.id === 'scores')?.values;
+  return (j) => (b.row[j] === undefined ? '' : ` = ${raw?.[j] !== undefined ? `${fmt(raw[j])} + ` : ''}B ${fmt(b.row[j])}, B̂[${b.index[j]}]`);
+}
+
+/**
+ * The table B̂ of the head ((2M−1)² relative offsets, row-major by Δrow then Δcolumn, the official
+ * r = (Δh + M − 1)(2M − 1) + (Δw + M − 1)), coloured by value, the M² entries this query's row
+ * gathers outlined and the rest dimmed. Hover, or focus and the arrow keys, tell an entry and the key it goes to.
+ */
+function biasTable(m: TraceMessage, out: HTMLElement): HTMLElement | null {
+  const b = m.doc.tensors.bias;
+  const M = m.doc.windowSize ?? m.grid[0];
+  const R = 2 * M - 1;
+  if (!b?.table || b.table.length !== R * R) return null;
+  const table = b.table;
+  const keyOf = new Map<number, number>();
+  b.index.forEach((r, j) => keyOf.set(r, j));
+  const size = Math.max(8, Math.floor(168 / R));
+  const c = h('canvas', {
+    id: 'bias-table', width: R * size, height: R * size, tabindex: 0, role: 'img', 'data-marked': [...keyOf.keys()].sort((x, y) => x - y).join(','),
+    'aria-label': `the relative position bias table B̂ of head ${m.doc.head}: ${R}×${R} relative offsets, the ${keyOf.size} entries gathered for this query outlined; arrow keys move between entries`,
+  });
+  const g = c.getContext('2d')!;
+  const [lo, hi] = range(table);
+  const px = new Uint8ClampedArray(table.length * 4);
+  colour(table, lut('magma'), lo, hi, 255, px);
+  let cell = b.index[m.doc.position ?? 0] ?? 0;
+  const paint = (): void => {
+    g.fillStyle = cssVar('--vscode-editor-background', '#1e1e1e');
+    g.fillRect(0, 0, c.width, c.height);
+    for (let r = 0; r < table.length; r++) {
+      const [x, y] = [(r % R) * size, Math.floor(r / R) * size];
+      g.globalAlpha = keyOf.has(r) ? 1 : 0.3;
+      g.fillStyle = `rgb(${px[r * 4]},${px[r * 4 + 1]},${px[r * 4 + 2]})`;
+      g.fillRect(x, y, size - 1, size - 1);
+    }
+    g.globalAlpha = 1;
+    g.strokeStyle = cssVar('--vscode-focusBorder', '#0078d4');
+    g.lineWidth = 2;
+    for (const r of keyOf.keys()) g.strokeRect((r % R) * size + 1, Math.floor(r / R) * size + 1, size - 3, size - 3);
+    if (document.activeElement === c) {
+      g.strokeStyle = cssVar('--vscode-editor-foreground', '#ccc');
+      g.setLineDash([3, 2]);
+      g.strokeRect((cell % R) * size + 0.5, Math.floor(cell / R) * size + 0.5, size - 1, size - 1);
+      g.setLineDash([]);
+    }
+  };
+  const tell = (r: number): void => {
+    cell = r;
+    const j = keyOf.get(r);
+    out.textContent = `B̂[${r}] (Δrow ${Math.floor(r / R) - (M - 1)}, Δcolumn ${(r % R) - (M - 1)}) = ${fmt(table[r])}${j !== undefined ? ` → B[${j}], key ${j} of the window` : ': not gathered by this query'}`;
+    out.setAttribute('data-value', String(table[r]));
+    c.setAttribute('data-cursor', String(r));
+  };
+  c.addEventListener('mousemove', (e) => {
+    const rect = c.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - rect.left) * R) / rect.width);
+    const y = Math.floor(((e.clientY - rect.top) * R) / rect.height);
+    if (x >= 0 && y >= 0 && x < R && y < R) tell(y * R + x);
+  });
+  c.addEventListener('focus', () => { tell(cell); paint(); });
+  c.addEventListener('blur', paint);
+  c.addEventListener('keydown', (e) => {
+    const [y, x] = [Math.floor(cell / R), cell % R];
+    const to: Record<string, number> = { ArrowLeft: y * R + Math.max(0, x - 1), ArrowRight: y * R + Math.min(R - 1, x + 1), ArrowUp: Math.max(0, y - 1) * R + x, ArrowDown: Math.min(R - 1, y + 1) * R + x };
+    if (!(e.key in to)) return;
+    tell(to[e.key]);
+    paint();
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  paint();
+  return h('figure', {}, c, h('figcaption', { class: 'muted' }, `B̂ of head ${m.doc.head}: ${R}×${R} relative offsets; the ${keyOf.size} entries gathered for this query (relative_position_index row ${m.doc.position ?? 0}) outlined`));
+}
+
 /** The cursor of the image's grid, kept across re-renders of the same trace. */
 const imageCursor: { cell: number | null } = { cell: null };
 const blend = { value: saved.blend ?? 0.6 };
@@ -241,7 +325,7 @@ function blendSlider(): HTMLElement {
  * tokens' entries listed beside it), Swin the token's window where it sits on the image, with the
  * window as attention computes it (the rolled map's M×M) beside it.
  */
-function overImage(m: TraceMessage, t: { name: string; values: number[] } | null, out: HTMLElement): HTMLElement {
+function overImage(m: TraceMessage, t: { name: string; values: number[] } | null, out: HTMLElement, detail?: (slot: number) => string, extra?: HTMLElement | null): HTMLElement {
   const d = m.doc;
   if (!isSwin(m)) {
     const prefix = m.prefix.length;
@@ -254,18 +338,19 @@ function overImage(m: TraceMessage, t: { name: string; values: number[] } | null
   const M = m.grid[0];
   const keys = d.keys ?? Array.from({ length: M * M }, (_, j) => swinToken(m, j) ?? -1);
   const stage = d.grid;
-  const win = windowGrid(m, t ? t.values : null, t?.name ?? '', out);
+  const win = windowGrid(m, t ? t.values : null, t?.name ?? '', out, detail);
   if (!stage) return win;
   const cells = t ? new Array<number>(stage[0] * stage[1]).fill(NaN) : null;
   if (cells && t) keys.forEach((cell, j) => { if (cell >= 0) cells[cell] = t.values[j]; });
   const slotOf = new Map(keys.map((cell, j) => [cell, j]));
   const view = patchGrid({
     pixels: m.pixels, grid: stage, values: cells, name: t?.name ?? '', slot: (i) => slotOf.get(i) ?? -1, own: d.token,
-    window: { cells: keys, M, shift: d.shift ?? 0 }, noun: 'token', blend,
+    window: { cells: keys, M, shift: d.shift ?? 0 }, noun: 'token', blend, detail,
   }, out, (i) => request({ layer: d.layer, head: d.head, token: i }), imageCursor);
   return h('div', { class: 'over-image' },
     h('figure', {}, view, t && m.pixels ? blendSlider() : null, h('figcaption', { class: 'muted' }, `The ${stage[0]}×${stage[1]} tokens of stage ${(d.stage ?? 0) + 1} on the image; the token's window outlined${d.shift ? `, the partition shifted by ${d.shift}` : ''}`)),
-    h('figure', {}, win, h('figcaption', { class: 'muted' }, `Its ${M}×${M} window as attention sees it${d.shift ? ' (the rolled map)' : ''}`)));
+    h('figure', {}, win, h('figcaption', { class: 'muted' }, `Its ${M}×${M} window as attention sees it${d.shift ? ' (the rolled map)' : ''}`)),
+    extra ?? null);
 }
 
 function request(p: TracePick): void {
@@ -391,7 +476,7 @@ function render(): void {
       verdict(s),
       top,
       t && !t.grid ? strip(t.name, t.values, hover) : null,
-      overImage(m, t && t.grid ? t : null, hover),
+      overImage(m, t && t.grid ? t : null, hover, biasDetail(m, s), s.id === 'bias' ? biasTable(m, hover) : null),
       hover),
     h('p', { class: 'muted', id: 'keys' }, '← → move between steps, Home/End jump; on the grid the arrow keys move and Enter traces that patch.'),
   );

@@ -50,6 +50,9 @@ export function modelFile(p: string): string {
   const onnx = files.filter((f) => /\.onnx$/i.test(f));
   if (onnx.length === 1 && st.length === 0) return path.join(p, onnx[0]);
   if (st.length > 1) throw new UserError(`${p} holds several .safetensors files (${st.join(', ')}) and no index: open the one you mean.`);
+  // an older Hugging Face or timm download: pytorch_model.bin / *.pth only
+  const pickle = files.find((f) => isPickleCheckpoint(f));
+  if (pickle && onnx.length === 0) throw new UserError(pickleMessage(path.join(p, pickle)));
   throw new UserError(`${p} is a folder with no model in it (a .onnx file, model.safetensors or model.safetensors.index.json).`);
 }
 
@@ -153,7 +156,7 @@ export function buildCheckpoint(p: string): BuiltCheckpoint {
 export function loadModel(p: string): OnnxModel {
   if (isPickleCheckpoint(p)) throw new UserError(pickleMessage(p));
   if (isCheckpointPath(p)) return buildCheckpoint(p).model;
-  return readModel(p);
+  return readModel(modelFile(p));
 }
 
 /** The folder ONNX Runtime must read a built model's external data from, or null for an ONNX file (its own folder). */

@@ -6,7 +6,7 @@
  */
 import type { TensorInfo } from '../onnx/model';
 import { DataType } from '../onnx/proto';
-import { attentionScores, maxAbsDiff, softmax, weightedSum } from './attention';
+import { attentionScores, cosineScores, maxAbsDiff, softmax, weightedSum } from './attention';
 import { gelu, geluTanh, layerNorm, linear, patchEmbedding, patchPixels } from './linear';
 import type { LinearTap, NormTap, QuantTap, SideQuant, TraceTaps } from './plan';
 import { INT8, UINT8, blockQuantizeInt8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear } from './quantize';
@@ -42,7 +42,7 @@ export interface TraceInput {
   /** Swin: window M, shift, the bias table head-major [heads][(2M−1)²] or null */
   window: number | null;
   shift: number;
-  /** Swin (timm): the block rolls the H×W map before padding it to whole windows */
+  /** Swin: timm's roll-then-pad order (the maps differ from pad-then-roll when the grid is not a multiple of M) */
   shiftBeforePad?: boolean;
   biasTable: Float32Array | null;
   /** Swin: stage index, the next stage grid (merge) */
@@ -292,26 +292,41 @@ export function assembleTrace(p: TraceInput): TraceResult {
 
   // ---- the chosen block: LayerNorm, q, k, v ----
   const x = streamRow(t.blockIn);
+  // Swin V2 (res-post-norm): attention reads z itself; its norm1 is the LayerNorm after attention
+  const post = t.postNorm;
   const n1 = streamRow(t.norm1?.output);
+  const cos = t.cosine;
   const n1Re = tapped(t.norm1?.output, ln(t.norm1, x), n1);
-  if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}${n1Re.note}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], n1Re.re, n1) });
+  if (post) {
+    // no LayerNorm before attention: shown after the output projection
+  } else if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}${n1Re.note}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], n1Re.re, n1) });
   else unavailable('norm1', 'LayerNorm', 'The LayerNorm before attention was not found.');
 
-  const qIn = p.out(t.qIn);
-  const kIn = p.out(t.kIn);
+  // V2: q and k before the normalisation to unit length, both [.., N, d]; V1: QKᵀ's inputs, k as [.., d, N]
+  const qIn = p.out(cos ? cos.q : t.qIn);
+  const kIn = p.out(cos ? cos.k : t.kIn);
   const vIn = p.out(t.vIn);
   const base = (group * heads + h) * N * d;
   const scale = t.qFactor * t.kFactor * t.postFactor * t.scoresAlpha;
   const fused = t.attentionUnsound;
-  // element i of token j's vector for head h in an operand laid out as plan.ts's operandLayouts says
+  // element i of token j's vector for head h in an operand laid out as plan.ts's operandLayouts says (V2: q, k [.., N, d])
   const at = (layout: string | null, j: number, i: number): number => (layout === 'nhd' ? (j * heads + h) * d + i : layout === 'hdn' ? base + i * N + j : base + j * d + i);
-  const q = qIn && !fused ? Array.from({ length: d }, (_, i) => qIn.data[at(t.qLayout, pos, i)] / t.qFactor) : [];
-  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => kIn.data[at(t.kLayout, j, i)] / t.kFactor)) : [];
+  const q = qIn && !fused ? Array.from({ length: d }, (_, i) => qIn.data[at(cos ? 'hnd' : t.qLayout, pos, i)] / t.qFactor) : [];
+  const k: number[][] = kIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => (cos ? kIn.data[at('hnd', j, i)] : kIn.data[at(t.kLayout, j, i)] / t.kFactor))) : [];
   const v: number[][] = vIn && !fused ? Array.from({ length: N }, (_, j) => Array.from({ length: d }, (_, i) => vIn.data[at(t.vLayout, j, i)])) : [];
-  // q, k, v of the token itself recomputed from the LayerNorm output and the (fused) qkv weight
-  const qkvRe = lin(t.qkv, n1);
-  const qkvSat = linSat(t.qkv, n1);
-  const part = (which: number, all = qkvRe): number[] | null => (all && all.length === 3 * C ? all.slice(which * C + h * d, which * C + (h + 1) * d) : null);
+  // q, k, v of the token itself recomputed from what the projections read (LN(z), or z for V2) and their weights
+  const qkvIn = post ? x : n1;
+  const qkvRe = t.qkvSplit ? null : lin(t.qkv, qkvIn);
+  const qkvSat = t.qkvSplit ? null : linSat(t.qkv, qkvIn);
+  const part = (which: 0 | 1 | 2, all = qkvRe): number[] | null => {
+    if (t.qkvSplit) {
+      const one = lin(t.qkvSplit[which], qkvIn);
+      return one && one.length === C ? one.slice(h * d, (h + 1) * d) : null;
+    }
+    return all && all.length === 3 * C ? all.slice(which * C + h * d, which * C + (h + 1) * d) : null;
+  };
+  const zIn = post ? 'z' : 'LN(z)';
+  const from = post ? 'block input' : 'norm1';
   const kSelf = k[pos] ?? null;
   const vSelf = v[pos] ?? null;
   const keyLabel = swin ? `the ${N} tokens of its ${p.window}×${p.window} window` : `all ${N} tokens`;
@@ -320,10 +335,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const qRe = side(t.qQuant, part(0), 'q');
     const kRe = side(t.kQuant, part(1), 'k');
     const vRe = side(t.vQuant, part(2), 'v');
-    const sat = (sq: SideQuant | null, which: number): number[] | null => (qkvSat ? side(sq, part(which, qkvSat), '').re : null);
-    add({ id: 'q', title: 'Query', formula: `q = LN(z)·W_Q, head ${h} of ${heads}: d_k = ${d}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ(['norm1', 'W_qkv'], qRe.re, q, sat(t.qQuant, 0), t.qkv), numbers: { dk: d, heads } });
-    add({ id: 'k', title: 'Keys', formula: `K = LN(z)·W_K for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1), t.qkv) });
-    add({ id: 'v', title: 'Values', formula: `V = LN(z)·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ(['norm1', 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2), t.qkv) });
+    const sat = (sq: SideQuant | null, which: 0 | 1 | 2): number[] | null => (qkvSat ? side(sq, part(which, qkvSat), '').re : null);
+    const kNote = cos && t.qkvSplit ? (t.qkvSplit[1]?.bias ? '' : ' (no bias)') : '';
+    add({ id: 'q', title: 'Query', formula: `q = ${zIn}·W_Q, head ${h} of ${heads}: d_k = ${d}${post ? ' (Swin V2: no LayerNorm before attention)' : ''}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ([from, 'W_qkv'], qRe.re, q, sat(t.qQuant, 0), t.qkv), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = ${zIn}·W_K${kNote} for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ([from, 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1), t.qkv) });
+    add({ id: 'v', title: 'Values', formula: `V = ${zIn}·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ([from, 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2), t.qkv) });
   }
 
   // ---- scores, + B, + mask, softmax, context ----
@@ -332,12 +348,30 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const wOut = p.out(t.weights);
   const srow = (c: Captured | undefined): number[] | null => (c ? Array.from(c.data.subarray((group * heads + h) * N * N + pos * N, (group * heads + h) * N * N + (pos + 1) * N)) : null);
   const rawRow = srow(raw);
-  const scaled = rawRow ? rawRow.map((s) => s * t.postFactor) : null;
   const scores = srow(sIn) ?? [];
   const weightsRow = srow(wOut) ?? [];
-  const re = fused ? null : attentionScores(q, k, scale);
-  const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
-  add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
+  // V2: τ of head h as the graph applies it, and recomputed from logit_scale (then the check covers it too)
+  const tauGraph = cos ? p.out(cos.tau)?.data[h] ?? null : null;
+  const ls = cos?.logitScale ? W(cos.logitScale) : null;
+  const tauRe = cos && ls && ls.length === heads ? Math.exp(cos.clampMax !== null ? Math.min(ls[h], cos.clampMax) : ls[h]) : null;
+  const tau = tauRe ?? tauGraph;
+  const unit = (add2?: number[] | null, mask2?: number[] | null): number[] | null => (cos && tau !== null ? cosineScores(q, k, tau, cos.eps, add2 ?? undefined, mask2 ?? undefined) : null);
+  const scaled = cos ? srow(p.out(cos.scaled)) : rawRow ? rawRow.map((s) => s * t.postFactor) : null;
+  if (cos) {
+    const clamp = cos.clampMax !== null ? `min(logit_scale, ${Math.abs(cos.clampMax - Math.log(100)) < 1e-6 ? 'ln 100' : f(cos.clampMax)})` : 'logit_scale';
+    add({
+      id: 'scores', title: 'Scores (scaled cosine)',
+      formula: `cos(q, k)·τ = (q/‖q‖)·(k/‖k‖)ᵀ·τ against ${keyLabel}: Swin V2's scaled cosine attention, τ = exp(${clamp}) = ${tau !== null ? f(tau) : '?'} for head ${h}, read from the graph (in place of 1/√${d})`,
+      shape: [N], values: scaled ?? undefined, check: fused ? undefined : check(['q', 'k', tauRe !== null ? 'logit_scale' : 'τ'], unit(), scaled), numbers: { dk: d, ...(tau !== null ? { scale: tau } : {}) },
+      ...(fused ? { checkUnavailable: fused } : {}),
+    });
+  } else {
+    const re = fused ? null : attentionScores(q, k, scale);
+    const scaleText = Math.abs(scale * Math.sqrt(d) - 1) < 1e-6 ? `1/√${d} = ${f(scale)}` : `${f(scale)} (not 1/√${d} = ${f(1 / Math.sqrt(d))})`;
+    add({ id: 'scores', title: 'Scores', formula: `q·kᵀ·scale against ${keyLabel}, scale ${scaleText} read from the graph`, shape: [N], values: swin ? scaled ?? undefined : undefined, check: check(['q', 'k'], re, swin ? scaled : scores), numbers: { dk: d, scale }, ...(fused ? { checkUnavailable: fused } : {}) });
+  }
+  /** q·kᵀ·scale (V2 cos·τ) plus the additive rows, recomputed from q and k */
+  const recompute = (B2?: number[] | null, mask2?: number[] | null): number[] | null => (fused ? null : cos ? unit(B2, mask2) : attentionScores(q, k, scale, B2 ?? undefined, mask2 ?? undefined));
   let B: number[] | null = null;
   let mask: number[] | null = null;
   let bias: TraceTensors['bias'];
@@ -353,15 +387,19 @@ export function assembleTrace(p: TraceInput): TraceResult {
       B = b.row;
       bias = { row: b.row, index: b.index, table: Array.from(p.biasTable.subarray(h * R, (h + 1) * R)) };
       biased = t.biased ? srow(p.out(t.biased)) : null;
-      add({ id: 'bias', title: '+ relative position bias', formula: `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`, shape: [N], values: B, check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
+      // the step's row is what the graph adds B to: scores + B (B itself is tensors.bias.row)
+      const formula = cos
+        ? `+ B, B = 16·σ(CPB-MLP(Δ̂))[relative_position_index[${pos}], ${h}]: Swin V2's continuous position bias, a small MLP over log-spaced relative coordinates giving the (2M−1)² × heads = ${R}×${heads} table, 16·sigmoid of it gathered by the index`
+        : `+ B, B = B̂[relative_position_index[${pos}], ${h}], B̂ ∈ ℝ^((2M−1)²×heads) = ${R}×${heads}`;
+      add({ id: 'bias', title: cos ? '+ continuous position bias' : '+ relative position bias', formula, shape: [N], values: biased ?? (scaled ? scaled.map((s, j) => s + B![j]) : undefined), check: check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, biased), numbers: { window: M } });
     } else unavailable('bias', '+ relative position bias', 'The relative position bias table could not be read from this graph.');
     if (p.shift > 0) {
       mask = maskRow(p.grid[0], p.grid[1], M, p.shift, group, pos);
       const crossing = mask.filter((m) => m !== 0).length;
-      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? check(['bias', 'mask'], biased ? biased.map((s, j) => s + mask![j]) : null, scores) : check(['scores', 'bias', 'mask'], attentionScores(q, k, scale, B ?? undefined, mask), scores), numbers: { shift: p.shift } });
+      add({ id: 'mask', title: '+ mask', formula: `+ mask: −100 for the ${crossing} of ${N} keys in another sub-window of the rolled map (shift ${p.shift})`, shape: [N], values: mask, check: fused ? check(['bias', 'mask'], biased ? biased.map((s, j) => s + mask![j]) : null, scores) : check(['scores', 'bias', 'mask'], recompute(B, mask), scores), numbers: { shift: p.shift } });
     } else if (B) {
-      // no mask: the Softmax input is q·kᵀ·scale + B
-      steps[steps.length - 1].check = fused ? check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, scores) : check(['scores', 'B̂', 'index'], attentionScores(q, k, scale, B), scores);
+      // no mask: the Softmax input is q·kᵀ·scale + B (V2 cos·τ + B); with fused QKᵀ from the model's own scores
+      steps[steps.length - 1].check = fused ? check(['scores', 'B̂', 'index'], scaled ? scaled.map((s, j) => s + B![j]) : null, scores) : check(['scores', 'B̂', 'index'], recompute(B), scores);
     }
   }
   add({ id: 'softmax', title: 'Softmax', formula: `softmax over the ${N} scores: positive weights summing to 1 (Σ = ${f(weightsRow.reduce((s, x) => s + x, 0))})`, shape: [N], check: check(['scores'], softmax(scores), weightsRow) });
@@ -378,19 +416,28 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const projOut = windowRow(t.proj?.output);
   if (projOut) add({ id: 'projectionOut', title: 'Output projection', formula: `· W_O + b, W_O ∈ ℝ^(${C}×${C})${quantNote(t.proj)}`, shape: [C], values: projOut, check: checkQ(['concat', 'W_O'], lin(t.proj, concat), projOut, linSat(t.proj, concat), t.proj) });
   else unavailable('projectionOut', 'Output projection', 'The output projection was not found.');
+  if (post) {
+    // V2's res-post-norm: LN of the attention output (the stream layout, after the window reverse)
+    if (n1) add({ id: 'postNorm1', title: 'LayerNorm (post-norm)', formula: `LN(MSA(z)) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}: Swin V2 normalises the attention output before the residual add (res-post-norm)`, shape: [C], values: n1, check: check(['projectionOut', 'γ', 'β'], ln(t.norm1, projOut), n1) });
+    else unavailable('postNorm1', 'LayerNorm (post-norm)', 'The LayerNorm after attention was not found.');
+  }
   const r1 = streamRow(t.residual1);
-  if (r1) add({ id: 'residual1', title: '+ residual', formula: `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', 'projectionOut'], x && projOut ? x.map((a, i) => a + projOut[i] + joinBias(t.residual1, i)) : null, r1) });
+  const attnOut = post ? n1 : projOut;
+  if (r1) add({ id: 'residual1', title: '+ residual', formula: post ? `z' = LN(MSA(z)) + z` : `z' = MSA(LN(z)) + z`, shape: [C], values: r1, check: check(['block input', post ? 'postNorm1' : 'projectionOut'], x && attnOut ? x.map((a, i) => a + attnOut[i] + joinBias(t.residual1, i)) : null, r1) });
   else unavailable('residual1', '+ residual', 'The residual add after attention was not found.');
 
   // ---- MLP ----
   const n2 = streamRow(t.norm2?.output);
-  if (n2) add({ id: 'norm2', title: 'LayerNorm', formula: `LN(z') over C = ${C}`, shape: [C], values: n2, check: check(['residual1', 'γ', 'β'], ln(t.norm2, r1), n2) });
+  if (post) {
+    // V2: the MLP reads z' itself; its LayerNorm comes after it
+  } else if (n2) add({ id: 'norm2', title: 'LayerNorm', formula: `LN(z') over C = ${C}`, shape: [C], values: n2, check: check(['residual1', 'γ', 'β'], ln(t.norm2, r1), n2) });
   else unavailable('norm2', 'LayerNorm', 'The LayerNorm before the MLP was not found.');
   const hidW = t.fc1 ? (t.fc1.layout === 'inOut' ? t.fc1.weight.dims[1] : t.fc1.weight.dims[0]) : 0;
   const hid = hidW ? streamRow(t.hidden, hidW) : null;
   const mlpOut = t.fc2 ? streamRow(t.fc2.output) : null;
   if (mlpOut && hid) {
-    const fc1Re = lin(t.fc1, n2);
+    const mlpIn = post ? r1 : n2;
+    const fc1Re = lin(t.fc1, mlpIn);
     const fc1Out = streamRow(t.fc1?.output, hidW);
     // the activation as the graph computes it, with the bias a BiasGelu/FastGelu adds itself
     const actBias = t.activation.bias ? W(t.activation.bias) : null;
@@ -399,15 +446,20 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const hidRe = fc1Re ? act(fc1Re) : fc1Out ? act(fc1Out) : null;
     const outRe = lin(t.fc2, hidRe);
     // the non-VNNI kernel's MLP: either layer's pairs may saturate
-    const fc1Sat = fc1Re ? linSat(t.fc1, n2) : null;
+    const fc1Sat = fc1Re ? linSat(t.fc1, mlpIn) : null;
     const hidSat = fc1Sat ? act(fc1Sat) : hidRe;
     const outSat = hidSat ? linSat(t.fc2, hidSat) ?? (fc1Sat ? lin(t.fc2, hidSat) : null) : null;
     const r = p.mlpRatio ?? hidW / C;
     const actText = t.activation.form === 'tanh' ? ` — GELU in its tanh approximation, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))${t.activation.op ? ` (${t.activation.op})` : ''}` : t.activation.op && t.activation.op !== 'Gelu' ? ` — GELU fused with b₁ (${t.activation.op})` : '';
-    add({ id: 'mlp', title: 'MLP', formula: `GELU(LN(z')·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${actText}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ(['norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat, t.fc1, t.fc2) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
+    add({ id: 'mlp', title: 'MLP', formula: `GELU(${post ? "z'" : "LN(z')"}·W₁ + b₁)·W₂ + b₂: C → rC → C = ${C} → ${hidW} → ${C}, r = ${f(r)}${actText}${quantNote(t.fc1) || quantNote(t.fc2)}`, shape: [C], values: mlpOut, check: outRe ? checkQ([post ? 'residual1' : 'norm2', 'W₁', 'GELU', 'W₂'], outRe, mlpOut, outSat, t.fc1, t.fc2) : check(['fc1', 'GELU'], hidRe, hid), numbers: { mlpRatio: r, dim: C } });
   } else unavailable('mlp', 'MLP', 'The MLP\'s layers were not found.');
+  if (post) {
+    if (n2) add({ id: 'postNorm2', title: 'LayerNorm (post-norm)', formula: `LN(MLP(z')) over C = ${C}: Swin V2 normalises the MLP output before the residual add`, shape: [C], values: n2, check: check(['mlp', 'γ', 'β'], ln(t.norm2, mlpOut), n2) });
+    else unavailable('postNorm2', 'LayerNorm (post-norm)', 'The LayerNorm after the MLP was not found.');
+  }
   const output = streamRow(t.output) ?? [];
-  if (t.output) add({ id: 'residual2', title: '+ residual', formula: `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', 'mlp'], r1 && mlpOut ? r1.map((a, i) => a + mlpOut[i] + joinBias(t.output, i)) : null, output) });
+  const mlpSide = post ? n2 : mlpOut;
+  if (t.output) add({ id: 'residual2', title: '+ residual', formula: post ? `z_${p.layer + 1} = LN(MLP(z')) + z'` : `z_${p.layer + 1} = MLP(LN(z')) + z'`, shape: [C], values: output, check: check(['residual1', post ? 'postNorm2' : 'mlp'], r1 && mlpSide ? r1.map((a, i) => a + mlpSide[i] + joinBias(t.output, i)) : null, output) });
   else unavailable('residual2', '+ residual', 'The block output was not found.');
 
   // ---- Swin patch merging where the stage ends ----
@@ -421,18 +473,25 @@ export function assembleTrace(p: TraceInput): TraceResult {
     // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1)
     const group4 = [r0 * Wg + c0, (r0 + 1) * Wg + c0, r0 * Wg + c0 + 1, (r0 + 1) * Wg + c0 + 1] as [number, number, number, number];
     const mergedToken = (r0 / 2) * Math.ceil(Wg / 2) + c0 / 2;
-    const cat = row(p.out(t.merge.norm.input), mergedToken, 4 * C);
-    const normed = row(p.out(t.merge.norm.output), mergedToken, 4 * C);
+    const v2 = t.merge.normAfter;
     const out2 = t.merge.reduction.weight.dims;
     const C2 = t.merge.reduction.layout === 'inOut' ? out2[1] : out2[0];
+    const cat = row(p.out(v2 ? t.merge.reduction.input : t.merge.norm.input), mergedToken, 4 * C);
+    const normed = row(p.out(t.merge.norm.output), mergedToken, v2 ? C2 : 4 * C);
     const reduced = row(p.out(t.merge.reduction.output), mergedToken, C2);
     const outC = p.out(t.output!);
     const catRe = outC && r0 + 1 < H && c0 + 1 < Wg ? group4.flatMap((g) => Array.from(outC.data.subarray(g * C, (g + 1) * C))) : null;
     if (cat && normed && reduced) {
       merge = { group: group4, mergedToken, concat: cat, normed, reduced };
       add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
-      add({ id: 'mergeNorm', title: 'LayerNorm', formula: `LN over 4C = ${4 * C}`, shape: [4 * C], values: normed, check: check(['mergeGroup', 'γ', 'β'], ln(t.merge.norm, cat), normed) });
-      add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced, linSat(t.merge.reduction, normed), t.merge.reduction) });
+      if (v2) {
+        // PatchMergingV2: the reduction first, then LN over 2C
+        add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeGroup', 'W_red'], lin(t.merge.reduction, cat), reduced, linSat(t.merge.reduction, cat), t.merge.reduction) });
+        add({ id: 'mergeNorm', title: 'LayerNorm (post-norm)', formula: `LN over 2C = ${C2}: Swin V2 normalises after the reduction`, shape: [C2], values: normed, check: check(['mergeReduction', 'γ', 'β'], ln(t.merge.norm, reduced), normed) });
+      } else {
+        add({ id: 'mergeNorm', title: 'LayerNorm', formula: `LN over 4C = ${4 * C}`, shape: [4 * C], values: normed, check: check(['mergeGroup', 'γ', 'β'], ln(t.merge.norm, cat), normed) });
+        add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeNorm', 'W_red'], lin(t.merge.reduction, normed), reduced, linSat(t.merge.reduction, normed), t.merge.reduction) });
+      }
     }
   }
 

@@ -26,6 +26,24 @@ export function attentionScores(q: ArrayLike<number>, k: readonly ArrayLike<numb
   });
 }
 
+/**
+ * Swin V2's scaled cosine attention for one query: cos(q, k_j)·τ, with the vectors normalised as
+ * F.normalize does (x / max(‖x‖, ε)), plus the optional additive rows (B and the mask).
+ */
+export function cosineScores(q: ArrayLike<number>, k: readonly ArrayLike<number>[], tau: number, eps: number, ...add: (ArrayLike<number> | undefined)[]): number[] {
+  const norm = (x: ArrayLike<number>): number => {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    return Math.max(Math.sqrt(s), eps);
+  };
+  const nq = norm(q);
+  return attentionScores(q, k, 1).map((s, j) => {
+    let v = (s / (nq * norm(k[j]))) * tau;
+    for (const row of add) if (row) v += row[j];
+    return v;
+  });
+}
+
 /** softmax with the maximum subtracted first, as ONNX Runtime's Softmax does. */
 export function softmax(x: ArrayLike<number>): number[] {
   let m = -Infinity;

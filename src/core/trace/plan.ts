@@ -69,6 +69,24 @@ export interface NormTap {
   eps: number | null;
 }
 
+/**
+ * Swin V2's scaled cosine attention (Liu et al. 2022, eq. 2): QKᵀ multiplies q/max(‖q‖, ε) by
+ * k/max(‖k‖, ε) (F.normalize), then the product by τ_h = exp(min(logit_scale_h, ln 100)).
+ */
+export interface CosineTap {
+  /** q and k as the projections give them, before the normalising Div ([.., N, d] both) */
+  q: string;
+  k: string;
+  /** F.normalize's ε (the Clip/Max on the norm), 0 when the graph has none */
+  eps: number;
+  /** the Mul by τ: its output (cos·τ) and its other input, τ per head ([heads, 1, 1], captured) */
+  scaled: string;
+  tau: string;
+  /** the learned logit_scale and the clamp's maximum, when τ is computed from them in the graph */
+  logitScale: TensorInfo | null;
+  clampMax: number | null;
+}
+
 export interface TraceTaps {
   /** the image input and the patch-embedding Conv (its output [1, C, gh, gw]) */
   patchConv: { node: number; output: string; weight: TensorInfo | null; weightQuant: QuantTap | null; inputQuant: QuantTap | null; bias: TensorInfo | null; kernel: [number, number]; /** the output is [1, gh, gw, C] (an NCHWc Conv reordered to channels last) */ channelsLast: boolean; unsound: string | null } | null;
@@ -79,6 +97,13 @@ export interface TraceTaps {
   blockIn: string;
   norm1: NormTap | null;
   qkv: LinearTap | null;
+  /** q, k and v as separate projections (Hugging Face's query/key/value), in that order; null when one fused qkv */
+  qkvSplit: [LinearTap | null, LinearTap | null, LinearTap | null] | null;
+  /**
+   * Swin V2's res-post-norm: x + LN(attn(x)) and x + LN(MLP(x)); norm1 and norm2 are then the
+   * LayerNorms after attention and after the MLP, and nothing normalises the block's input.
+   */
+  postNorm: boolean;
   /** QKᵀ's inputs (q side [.., N, d], k side [.., d, N]) and output; the factors of the scale found on each */
   qIn: string;
   kIn: string;
@@ -86,6 +111,8 @@ export interface TraceTaps {
   qFactor: number;
   kFactor: number;
   postFactor: number;
+  /** Swin V2: QKᵀ is a product of unit vectors scaled by τ per head (then qIn/kIn are the normalised ones) */
+  cosine: CosineTap | null;
   /** a factor QKᵀ's own op applies (FusedMatMul's alpha): already in rawScores */
   scoresAlpha: number;
   /** after + B (the first add on the scores), and the Softmax input and output */
@@ -125,8 +152,8 @@ export interface TraceTaps {
   activation: { form: 'erf' | 'tanh'; op: string | null; bias: TensorInfo | null };
   fc2: LinearTap | null;
   output: string | null;
-  /** Swin: patch merging right after this block (its stage ends here) */
-  merge: { norm: NormTap; reduction: LinearTap } | null;
+  /** Swin: patch merging right after this block (its stage ends here); V2 normalises after the reduction */
+  merge: { norm: NormTap; reduction: LinearTap; normAfter: boolean } | null;
   finalNorm: NormTap | null;
   head: LinearTap | null;
   logits: string;
@@ -213,14 +240,10 @@ const VALUE_SAME = (a: GraphAnalysis, i: number): boolean => {
 
 /** A constant the op reads (bias, γ, β, a position embedding): the initializer behind Casts to float. */
 function constBehind(a: GraphAnalysis, name: string | undefined): TensorInfo | null {
-  for (let depth = 0; name && depth < 4; depth++) {
-    const t = a.initializers.get(name);
-    if (t) return t;
-    const p = a.producer.get(name);
-    if (p === undefined || !VALUE_SAME(a, p)) return null;
-    name = a.nodes[p].inputs[0];
-  }
-  return null;
+  if (!name) return null;
+  // At most three Casts/Identities between the op and the initializer.
+  const c = chain(a, name, { direction: 'back', constants: true, through: (p) => VALUE_SAME(a, p), maxSteps: 3 });
+  return a.initializers.get(c.tensor) ?? null;
 }
 
 const SIGNED = new Set<number>([DataType.INT8]);
@@ -431,6 +454,89 @@ function isRescale(a: GraphAnalysis, i: number): boolean {
   });
 }
 
+/** A constant's single value (a folded value, an initializer, a Constant node's), else null. */
+function scalarConst(a: GraphAnalysis, name: string | undefined): number | null {
+  if (!name) return null;
+  const v = a.shapes.tensors.get(name)?.value ?? constBehind(a, name)?.values;
+  return v && v.length === 1 ? Number(v[0]) : null;
+}
+
+/** The axes a Reduce op reduces over (attribute before opset 18, an input from 18). */
+function reduceAxes(a: GraphAnalysis, node: number): number[] | null {
+  const n = a.nodes[node];
+  const attr = attrInts(n, 'axes');
+  if (attr) return [...attr];
+  const v = n.inputs[1] ? a.shapes.tensors.get(n.inputs[1])?.value ?? constBehind(a, n.inputs[1])?.values : null;
+  return v ? Array.from(v, Number) : null;
+}
+
+/**
+ * F.normalize(x, dim=−1) behind a QKᵀ input (through the transpose of K): Div(x, [Expand] Clip|Max
+ * (ReduceL2(x, −1), ε)). The x divided and ε; null when the input is not normalised this way.
+ */
+function normalisedAt(a: GraphAnalysis, from: string): { x: string; eps: number } | null {
+  const div = chain(a, from, { direction: 'back', through: RESHAPE_OPS, stopAt: (p) => a.nodes[p].opType === 'Div', maxSteps: 4 }).end;
+  if (div === null) return null;
+  const [x, den] = a.nodes[div].inputs;
+  if (!x || !den || a.isConst(den)) return null;
+  let eps = 0;
+  const l2 = chain(a, den, {
+    direction: 'back',
+    through: (p) => ['Expand', 'Clip', 'Max', ...PASS_THROUGH].includes(a.nodes[p].opType),
+    stopAt: (p) => a.nodes[p].opType === 'ReduceL2',
+    next: (p) => {
+      const n = a.nodes[p];
+      if (n.opType === 'Clip') eps = scalarConst(a, n.inputs[1]) ?? 0;
+      if (n.opType === 'Max') eps = scalarConst(a, n.inputs.find((y) => y && a.isConst(y))) ?? 0;
+      return n.inputs.find((y) => y && !a.isConst(y));
+    },
+    maxSteps: 6,
+  }).end;
+  if (l2 === null || a.nodes[l2].inputs[0] !== x) return null;
+  const rank = a.shapes.tensors.get(x)?.shape?.length ?? 0;
+  const axes = reduceAxes(a, l2);
+  // over the last axis (the head dimension d), kept for the broadcast: x is [.., N, d]
+  if (!axes || axes.length !== 1 || (axes[0] !== -1 && axes[0] !== rank - 1) || attrInt(a.nodes[l2], 'keepdims', 1) !== 1) return null;
+  return { x, eps };
+}
+
+/** Swin V2's logit scale: a Mul after QKᵀ by a per-head constant, τ = exp(min(logit_scale, max)) when the graph computes it. */
+function logitScaleAt(a: GraphAnalysis, mul: number, scoresIn: string): { tau: string; logitScale: TensorInfo | null; clampMax: number | null } | null {
+  const n = a.nodes[mul];
+  if (n.opType !== 'Mul') return null;
+  const tau = n.inputs.find((x) => x && x !== scoresIn && a.isConst(x));
+  if (!tau || scalarConst(a, tau) !== null) return null;
+  const p = a.producer.get(tau);
+  let logitScale: TensorInfo | null = null;
+  let clampMax: number | null = null;
+  if (p !== undefined && a.nodes[p].opType === 'Exp') {
+    const q = a.producer.get(a.nodes[p].inputs[0]);
+    const qn = q !== undefined ? a.nodes[q] : null;
+    // torch.clamp(logit_scale, max=ln 100): a Clip without a minimum, or a Min; otherwise τ is only read, not recomputed
+    if (qn?.opType === 'Clip') {
+      clampMax = qn.inputs[1] ? null : scalarConst(a, qn.inputs[2]);
+      logitScale = clampMax !== null ? constBehind(a, qn.inputs[0]) : null;
+    } else if (qn?.opType === 'Min') {
+      const c = qn.inputs.find((x) => x && scalarConst(a, x) !== null);
+      clampMax = scalarConst(a, c);
+      logitScale = clampMax !== null ? constBehind(a, qn.inputs.find((x) => x && x !== c)) : null;
+    } else logitScale = constBehind(a, a.nodes[p].inputs[0]);
+  }
+  return { tau, logitScale, clampMax };
+}
+
+/** The LayerNorm a tensor meets going forward through `through` (the whole group's output for a decomposed one), else null. */
+function normAfter(a: GraphAnalysis, from: string, through = TOKEN_LAYOUT): NormTap | null {
+  const first = walk(a, from, { direction: 'forward', through, stopAt: (c) => a.normNodes.has(c), maxSteps: 48 });
+  if (first === null) return null;
+  if (a.nodes[first].opType === 'LayerNormalization') return normAt(a, first);
+  // decomposed: the group's last node is the producer of the tensor that leaves it
+  let out: string | null = null;
+  walk(a, a.nodes[first].outputs[0], { direction: 'forward', through: (c) => a.normNodes.has(c), stopAt: (c, via) => !a.normNodes.has(c) && (out = via) !== null, maxSteps: 32 });
+  const last = out !== null ? a.producer.get(out) : undefined;
+  return last !== undefined ? normAt(a, last) : null;
+}
+
 /** An Add joining two computed tensors (a residual connection). */
 const isJoin = (a: GraphAnalysis, i: number): boolean => {
   const n = a.nodes[i];
@@ -486,31 +592,46 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
   const scores = a.nodes[at.scores!];
   const values = a.nodes[at.values!];
 
-  // The scale: factors on Q's side, on K's side and between QKᵀ and the Softmax.
-  const qFactor = sideFactor(a, scores.inputs[0]);
-  const kFactor = sideFactor(a, scores.inputs[1]);
+  // Swin V2: q and k normalised to unit length before QKᵀ (scaled cosine attention).
+  const qUnit = normalisedAt(a, scores.inputs[0]);
+  const kUnit = normalisedAt(a, scores.inputs[1]);
+  // The scale: factors on Q's side, on K's side and between QKᵀ and the Softmax (V2: τ per head).
+  const qFactor = qUnit ? 1 : sideFactor(a, scores.inputs[0]);
+  const kFactor = kUnit ? 1 : sideFactor(a, scores.inputs[1]);
   let postFactor = 1;
   let biased: string | null = null;
+  let cosine: CosineTap | null = null;
+  let via = scores.outputs[0];
   chain(a, scores.outputs[0], {
     direction: 'forward',
-    through: (c) => c !== at.softmax && (RESHAPE_OPS.has(a.nodes[c].opType) || PASS_THROUGH.has(a.nodes[c].opType) || factorOf(a, c) !== null || a.nodes[c].opType === 'Add' || a.nodes[c].opType === 'Where'),
+    through: (c) => c !== at.softmax && (RESHAPE_OPS.has(a.nodes[c].opType) || PASS_THROUGH.has(a.nodes[c].opType) || factorOf(a, c) !== null || a.nodes[c].opType === 'Add' || a.nodes[c].opType === 'Where' || (!!qUnit && !!kUnit && !cosine && logitScaleAt(a, c, via) !== null)),
     stopAt: (c) => c === at.softmax,
     maxSteps: 16,
   }).path.forEach((c) => {
     const k = factorOf(a, c);
-    if (k !== null && biased === null) postFactor *= k;
+    const ls = qUnit && kUnit && !cosine && biased === null ? logitScaleAt(a, c, via) : null;
+    if (ls && qUnit && kUnit) cosine = { q: qUnit.x, k: kUnit.x, eps: Math.max(qUnit.eps, kUnit.eps), scaled: a.nodes[c].outputs[0], ...ls };
+    else if (k !== null && biased === null) postFactor *= k;
     if (a.nodes[c].opType === 'Add' && biased === null) biased = a.nodes[c].outputs[0];
+    via = a.nodes[c].outputs[0];
   });
 
   const layouts = operandLayouts(a, scores, values);
   const qkvNode = at.qkv[0];
   const qkv = qkvNode !== undefined ? linearAt(a, qkvNode) : null;
-  const norm1 = qkvNode !== undefined ? normBefore(a, a.nodes[qkvNode].inputs[0]) : null;
-  if (!norm1) missing.push('the LayerNorm before attention');
-  const blockIn = norm1?.input ?? a.nodes[qkvNode ?? at.scores!].inputs[0];
-
+  const qkvSplit = at.qkv.length === 3 ? (at.qkv.map((i) => linearAt(a, i)) as [LinearTap | null, LinearTap | null, LinearTap | null]) : null;
+  // The block's attention side: V2 reads the block input itself (res-post-norm), V1 LN(z).
   const proj = at.proj !== null ? linearAt(a, at.proj) : null;
-  const r1 = at.proj !== null ? nextResidual(a, proj?.output ?? a.nodes[at.proj].outputs[0]) : null;
+  const projOut = at.proj !== null ? proj?.output ?? a.nodes[at.proj].outputs[0] : null;
+  const post1 = projOut !== null ? normAfter(a, projOut) : null;
+  const postNorm = post1 !== null;
+  const norm1 = postNorm ? post1 : qkvNode !== undefined ? normBefore(a, a.nodes[qkvNode].inputs[0]) : null;
+  if (!norm1) missing.push(postNorm ? 'the LayerNorm after attention' : 'the LayerNorm before attention');
+  // the stream tensor the window partition (roll, pad, view) starts from
+  const streamOf = (name: string): string => chain(a, name, { direction: 'back', through: TOKEN_LAYOUT, maxSteps: 32 }).tensor;
+  const blockIn = postNorm ? streamOf(a.nodes[qkvNode ?? at.scores!].inputs[0]) : norm1?.input ?? a.nodes[qkvNode ?? at.scores!].inputs[0];
+
+  const r1 = projOut !== null ? nextResidual(a, post1?.output ?? projOut) : null;
   const residual1 = r1 !== null ? sumOf(a, r1) : null;
   if (residual1 === null) missing.push('the residual add after attention');
 
@@ -524,7 +645,13 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     const r2 = (a.consumers.get(residual1) ?? []).find((c) => isJoin(a, c));
     if (r2 !== undefined) {
       output = sumOf(a, r2);
-      const mlpOut = a.nodes[r2].inputs.slice(0, 2).find((x) => x !== residual1)!;
+      let mlpOut = a.nodes[r2].inputs.slice(0, 2).find((x) => x !== residual1)!;
+      if (postNorm) {
+        // V2: x + LN(MLP(x)); the MLP reads x itself
+        norm2 = normBefore(a, mlpOut);
+        if (norm2) mlpOut = norm2.input;
+        else missing.push('the LayerNorm after the MLP');
+      }
       const f2 = walk(a, mlpOut, { direction: 'back', through: (p) => TOKEN_LAYOUT.has(a.nodes[p].opType) || factorOf(a, p) !== null || isRescale(a, p) || (a.nodes[p].opType === 'Add' && a.nodes[p].inputs.some((x) => x && a.isConst(x))), stopAt: (p) => isLinear(a, p), maxSteps: 16 });
       fc2 = f2 !== null ? linearAt(a, f2) : null;
       if (f2 !== null) {
@@ -533,7 +660,7 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
         activation = activationOf(a, hidden);
         const f1 = walk(a, hidden, { direction: 'back', through: (p) => !a.weightOf.has(p) && !a.normNodes.has(p), stopAt: (p) => isLinear(a, p), maxSteps: 32 });
         fc1 = f1 !== null ? linearAt(a, f1) : null;
-        if (f1 !== null) norm2 = normBefore(a, a.nodes[f1].inputs[0]);
+        if (f1 !== null && !postNorm) norm2 = normBefore(a, a.nodes[f1].inputs[0]);
       }
     }
   }
@@ -545,8 +672,11 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     const red = walk(a, output, { direction: 'forward', through: (c) => !a.weightOf.has(c), stopAt: (c) => a.weightOf.has(c) && a.roles[c] === 'merge', maxSteps: 64 });
     if (red !== null) {
       const reduction = linearAt(a, red);
-      const norm = normBefore(a, a.nodes[red].inputs[0], PASS_THROUGH);
-      if (reduction && norm) merge = { norm, reduction };
+      // V1: LN(4C) then the reduction; V2 (PatchMergingV2): the reduction then LN(2C)
+      const before = normBefore(a, a.nodes[red].inputs[0], PASS_THROUGH);
+      const after = before ? null : reduction ? normAfter(a, reduction.output, PASS_THROUGH) : null;
+      const norm = before ?? after;
+      if (reduction && norm) merge = { norm, reduction, normAfter: !before };
     }
     if (!merge) missing.push('patch merging after this block');
   }
@@ -600,12 +730,15 @@ export function traceTaps(model: OnnxModel, a: GraphAnalysis, det: Detection, la
     blockIn,
     norm1,
     qkv,
+    qkvSplit,
+    postNorm,
     qIn: scores.inputs[0],
     kIn: scores.inputs[1],
     rawScores: scores.outputs[0],
     qFactor,
     kFactor,
     postFactor,
+    cosine,
     scoresAlpha: scores.opType === 'FusedMatMul' ? attrFloat(scores, 'alpha', 1) : 1,
     biased,
     softmaxIn: sm.inputs[0],
@@ -656,7 +789,8 @@ export function tapTensors(t: TraceTaps): string[] {
   const names = [
     t.patchConv?.output, t.embedding, t.blockIn, t.norm1?.output, t.qIn, t.kIn, t.rawScores, t.biased, t.softmaxIn, t.weights, t.vIn, t.context,
     t.proj?.input, t.proj?.output, t.residual1, t.norm2?.output, t.fc1?.output, t.hidden, t.fc2?.output, t.output,
-    t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.output, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
+    t.merge?.norm.input, t.merge?.norm.output, t.merge?.reduction.input, t.merge?.reduction.output,
+    t.cosine?.q, t.cosine?.k, t.cosine?.scaled, t.cosine?.tau, t.finalNorm?.input, t.finalNorm?.output, t.head?.input, t.head?.output,
   ];
   // run-time quantization scales and zero points (DynamicQuantizeLinear's outputs)
   for (const l of [t.qkv, t.proj, t.fc1, t.fc2, t.merge?.reduction, t.head]) {

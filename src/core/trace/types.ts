@@ -28,20 +28,22 @@ export const TRACE_STEP_IDS = [
   "q", // the token's query for head H
   "k", // the keys it attends to
   "v", // the values
-  "scores", // q·kᵀ·scale (Swin: before + B and + mask)
-  "bias", // Swin: + B, the token's row of the relative position bias
+  "scores", // q·kᵀ·scale (Swin: before + B and + mask; Swin V2: cos(q, k)·τ, scaled cosine attention)
+  "bias", // Swin: + B, the token's row of the relative position bias (V2: the continuous position bias); values: scores + B
   "mask", // Swin SW-MSA: + mask (−100 where the key is in another sub-window)
   "softmax", // the attention row: `weights`
   "context", // weights · V: the head's output
   "concat", // the heads concatenated
   "projectionOut", // · W_O + b
+  "postNorm1", // Swin V2 (res-post-norm): LayerNorm of the attention output, before the residual add
   "residual1", // + residual
   "norm2", // LayerNorm before the MLP
   "mlp", // C → rC, GELU, → C
+  "postNorm2", // Swin V2: LayerNorm of the MLP output, before the residual add
   "residual2", // + residual: the block output, `output`
   // Swin patch merging, where the token's stage ends after the traced block
   "mergeGroup", // the token's 2×2 group x0..x3 concatenated to 4C
-  "mergeNorm", // LayerNorm over 4C
+  "mergeNorm", // LayerNorm over 4C (Swin V2: over 2C, after the reduction)
   "mergeReduction", // 4C → 2C
   // The head (after the last block)
   "finalNorm", // the final LayerNorm
@@ -121,7 +123,7 @@ export interface TraceMerge {
 export interface TraceTensors {
   /** ViT: [C], the token after patch embedding + position embedding (block 0's input) */
   embedding?: number[];
-  /** [d] the token's query for head H, before the 1/√d scale */
+  /** [d] the token's query for head H, before the 1/√d scale (Swin V2: before the normalisation to unit length) */
   q: number[];
   /** [N][d] every key the token attends to: ViT all N tokens in sequence order; Swin the M² tokens of its window */
   k: number[][];

@@ -7,10 +7,8 @@
  *   attn = attn + relative_position_bias.unsqueeze(0)          # B = table[relative_position_index]
  *   attn = attn.view(B_ // nW, nW, ...) + mask.unsqueeze(1).unsqueeze(0)
  *
- * so the token at (r, c) of the (padded) map lands at ((r − s) mod Hp, (c − s) mod Wp) of the rolled map.
- * timm rolls the H×W map first and pads after (SwinTransformerBlock._attn: torch.roll, then
- * F.pad to multiples of M, then window_partition): there the token lands at ((r − s) mod H,
- * (c − s) mod W), the padding stays at the bottom and right (`shiftBeforePad`, arch/detect.ts).
+ * so the token at (r, c) of the (padded) map lands at ((r − s) mod Hp, (c − s) mod Wp) of the rolled map
+ * (timm rolls the H×W map before padding: ((r − s) mod H, (c − s) mod W)); tokenPositions holds both.
  */
 import { UserError } from '../errors';
 import { attentionMask, tokenPositions } from '../swin/mask';
@@ -25,28 +23,26 @@ export interface TokenWindow {
   keys: number[];
 }
 
-/** The token's window after the cyclic shift by `shift`, its position in it, and the window's tokens. */
+/**
+ * The token's window after the cyclic shift by `shift`, its position in it, and the window's tokens.
+ * `shiftBeforePad`: timm's order (roll the H×W map, then pad) instead of the official pad-then-roll;
+ * the two differ when H or W is not a multiple of M.
+ */
 export function tokenWindow(H: number, W: number, M: number, shift: number, token: number, shiftBeforePad = false): TokenWindow {
   if (!Number.isInteger(token) || token < 0 || token >= H * W) throw new UserError(`Token ${token} is outside the ${H}×${W} grid: pick 0..${H * W - 1}.`);
-  const Hp = Math.ceil(H / M) * M;
-  const Wp = Math.ceil(W / M) * M;
+  const pos = tokenPositions(H, W, M, shift, shiftBeforePad);
   const r = Math.floor(token / W);
   const c = token % W;
-  // the roll's period: the padded map (official, HF), or the map itself with the padding after it (timm)
-  const ph = shiftBeforePad ? H : Hp;
-  const pw = shiftBeforePad ? W : Wp;
-  const rs = (r - shift + ph) % ph;
-  const cs = (c - shift + pw) % pw;
-  const window = Math.floor(rs / M) * (Wp / M) + Math.floor(cs / M);
-  const position = (rs % M) * M + (cs % M);
-  const pos = tokenPositions(H, W, M, shift, shiftBeforePad);
+  let slot = 0;
+  while (slot < pos.row.length && (pos.row[slot] !== r || pos.col[slot] !== c)) slot++;
   const N = M * M;
+  const window = Math.floor(slot / N);
   const keys: number[] = [];
   for (let j = 0; j < N; j++) {
     const rr = pos.row[window * N + j];
     keys.push(rr < 0 ? -1 : rr * W + pos.col[window * N + j]);
   }
-  return { window, position, keys };
+  return { window, position: slot % N, keys };
 }
 
 /** The relative position index row of the query at `position` and B's row for head `head`, gathered from the table [(2M−1)², heads]. */

@@ -167,5 +167,15 @@ describe('safetensors reader', () => {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /pytorch_model\.bin is a PyTorch pickle checkpoint\. It is not loaded/);
     });
+
+    it('a folder holding only a pickle checkpoint (an older download) gets the same conversion, not "a folder, not an ONNX file"', () => {
+      const old = join(dir, 'old-download');
+      mkdirSync(old, { recursive: true });
+      writeFileSync(join(old, 'pytorch_model.bin'), Buffer.from([0x80, 0x02, 0x7d]));
+      writeFileSync(join(old, 'config.json'), '{"architectures": ["ViTForImageClassification"]}');
+      const r = run(['arch', old]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /pytorch_model\.bin is a PyTorch pickle checkpoint\. It is not loaded/);
+    });
   });
 });

@@ -133,6 +133,21 @@ describe('trace: the recomputations against PyTorch', () => {
     assert.throws(() => biasRow(s.table.slice(1), s.heads, 0, s.M, 0), (e: unknown) => isUserError(e));
   });
 
+  it('Swin on a padded map: pad-then-roll (official, Hugging Face) and roll-then-pad (timm) put a token in different windows', () => {
+    // 9×9 map, M = 7 (padded to 14×14), shift 3. Token (0, 0):
+    // official: padded then rolled, it lands at ((0 − 3) mod 14, (0 − 3) mod 14) = (11, 11): window (1, 1) = 3, position 4·7 + 4 = 32;
+    // timm: rolled on the 9×9 map, it lands at ((0 − 3) mod 9, (0 − 3) mod 9) = (6, 6), then padded: window 0, position 6·7 + 6 = 48.
+    const official = tokenWindow(9, 9, 7, 3, 0);
+    assert.deepEqual([official.window, official.position], [3, 32]);
+    const timm = tokenWindow(9, 9, 7, 3, 0, true);
+    assert.deepEqual([timm.window, timm.position], [0, 48]);
+    // timm's window 0 holds rolled rows/cols 0..6, i.e. image rows/cols 3..8 then 0: slot 0 is token (3, 3), slot 6 is (3, 0)
+    assert.equal(timm.keys[0], 3 * 9 + 3);
+    assert.equal(timm.keys[6], 3 * 9 + 0);
+    // a map that is a multiple of M: the two orders agree
+    for (const t of [0, 13, 27, 48]) assert.deepEqual(tokenWindow(7, 7, 7, 3, t, true), tokenWindow(7, 7, 7, 3, t));
+  });
+
   it('a token outside the grid, and a layer/head/token out of range, name the valid ranges', () => {
     assert.throws(() => tokenWindow(8, 8, 4, 0, 64), /pick 0\.\.63/);
     const r = { layers: 2, heads: [2, 4], tokens: [64, 16] };
