@@ -63,6 +63,9 @@ const KNOWN: [RegExp, Record<string, number>][] = [
   [/tiny_swin_fp16\.onnx$/, { mask: 6.25e-2 /* −100 + s in fp16: one ulp at 64..128 is 0.0625 */ }],
 ];
 
+/** The steps that recompute the model's tensor (the others — patch, flatten, the window partition … — show it). */
+const RECOMPUTED = new Set(['projection', 'position', 'norm1', 'q', 'k', 'v', 'scores', 'bias', 'mask', 'softmax', 'context', 'concat', 'projectionOut', 'residual1', 'norm2', 'mlp', 'residual2', 'postNorm1', 'postNorm2', 'mergeGroup', 'mergeNorm', 'mergeReduction', 'finalNorm', 'pool', 'head']);
+
 /** The model the sweep is known to refuse, and why (any other refusal fails: a trace that should work). */
 const REFUSED: [RegExp, RegExp][] = [
   [/(vit_b_16|vit_b_32|vit_l_16|swin_[tsb]|swin_t_opset13|swin_v2_t|deit_s_distilled|vit_b_16_qdq|vit_b_16_int8_dyn)\.onnx$/, /weights are missing/],
@@ -113,6 +116,9 @@ describe('trace sweep: every fixture model traced, every shown check within its 
       assert.deepEqual(bad, [], `checks shown beyond the ${precision} tolerance ${tol}`);
       // a step without a check says why: unavailable, or a check marked unavailable, or none expected
       assert.ok(r.steps.filter((s) => s.check).length >= 5, `only ${r.steps.filter((s) => s.check).length} checks shown`);
+      // a step that can be recomputed shows its check or says why not: never values without either
+      const silent = r.steps.filter((s) => RECOMPUTED.has(s.id) && !s.check && !s.checkUnavailable && !s.unavailable && !(s.id === 'position' && r.extraTokens && r.token < r.extraTokens.length));
+      assert.deepEqual(silent.map((s) => s.id), [], 'steps shown without a check or a reason');
     });
   }
 });

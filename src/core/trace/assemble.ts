@@ -75,6 +75,16 @@ function convGrid(conv: Captured, channelsLast: boolean): { gh: number; gw: numb
   return { gh: b, gw: d, cell: (r, c) => Array.from({ length: a }, (_, o) => conv.data[o * b * d + r * d + c]) };
 }
 
+/** The steps that recompute the model's tensor from the previous ones (the others — patch, flatten, the window partition … — show it). */
+const RECOMPUTED = new Set<string>(['projection', 'position', 'norm1', 'q', 'k', 'v', 'scores', 'bias', 'mask', 'softmax', 'context', 'concat', 'projectionOut', 'residual1', 'norm2', 'mlp', 'residual2', 'postNorm1', 'postNorm2', 'mergeGroup', 'mergeNorm', 'mergeReduction', 'finalNorm', 'pool', 'head']);
+/** What a step's recomputation reads, for the message when it was not found. */
+const UNREAD: Record<string, string> = {
+  projection: 'the image pixels of this patch and the Conv\'s weight E as stored',
+  position: 'one constant position embedding added to the patch projections',
+  pool: 'the final LayerNorm\'s rows the head reads',
+  head: 'a linear head over the pooled features',
+};
+
 export function assembleTrace(p: TraceInput): TraceResult {
   const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
   const steps: TraceStep[] = [];
@@ -538,6 +548,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
   add({ id: 'probabilities', title: 'Softmax over the classes', formula: `softmax(logits): top ${top[0]?.label ?? '?'} ${(100 * (top[0]?.prob ?? 0)).toFixed(1)}%`, shape: [logits.length], values: probs });
 
   // keys of a Swin window as stage-grid token indices (−1 padding), for the view
+  // a step that recomputes the model's tensor elsewhere but found nothing to recompute it from here says so (never silent)
+  for (const s of steps) {
+    if (RECOMPUTED.has(s.id) && !s.check && !s.checkUnavailable && !s.unavailable && !(s.id === 'position' && T < extra)) {
+      s.checkUnavailable = `What this step is computed from was not found in this graph in a form the step-through reads (${UNREAD[s.id] ?? 'its inputs and weights'}): the values are the model's own, not recomputed.`;
+    }
+  }
   const tensors: TraceTensors = { q, k, v, scores, weights: weightsRow, context, output, logits };
   if (!swin && t.embedding) tensors.embedding = streamRow(t.embedding) ?? undefined;
   if (bias) tensors.bias = bias;
