@@ -102,6 +102,16 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     });
   });
 
+  it('a base model (no classification head) says so at the head instead of calling a merge\'s reduction "the class head"', async () => {
+    // before: hf_A_base showed "the class head = y·W_head + b: 64 → 2048 classes" (its downsample reduction, the hidden states as logits)
+    for (const name of ['swin/hf_A_base', 'hf-vit-base']) {
+      const r: TraceResult = await client.request('trace', { model: fixture(join(fixtures, 'checkpoints', name)), image, layer: 0, head: 0, token: 5, order: ['cpu'] });
+      for (const id of ['head', 'probabilities']) assert.match(step(r, id).unavailable ?? '', /base model without a classification head: its output last_hidden_state \[1, \d+, 32\]/);
+      assert.deepEqual(r.top, []);
+      assert.ok(!r.steps.some((s) => s.id === 'pool'));
+    }
+  });
+
   it('QDQ ViT: norm1 recomputed as ONNX Runtime returns it (rounded to the Q→DQ pair it moved up), q, k, v on their own pairs', async () => {
     // before: norm1 1.2e-2, q/k/v up to 2.5e-2 (the float LayerNorm and projection against rounded tensors)
     const r = await trace('tiny_vit_qdq.onnx', 1, 0, 5);

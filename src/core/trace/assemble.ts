@@ -507,12 +507,29 @@ export function assembleTrace(p: TraceInput): TraceResult {
 
   // ---- the head ----
   const logitsC = p.out(t.logits);
-  const logits = logitsC ? Array.from(logitsC.data) : [];
+  // a base model (no classification head): its output is one hidden state per token, not class scores
+  const baseModel = logitsC !== undefined && logitsC.dims.length === 3;
+  const logits = logitsC && !baseModel ? Array.from(logitsC.data) : [];
   const fin = t.finalNorm ? p.out(t.finalNorm.output) : undefined;
   const finIn = t.finalNorm ? p.out(t.finalNorm.input) : undefined;
   const Cl = t.finalNorm?.gamma?.dims[0] ?? (fin ? fin.dims[fin.dims.length - 1] : 0);
   const headIn = t.head ? p.out(t.head.input) : undefined;
-  if (fin && finIn && Cl) {
+  const noHead = `This is a base model without a classification head: its output ${t.logits} [${logitsC?.dims.join(', ') ?? ''}] is one vector per token, not class scores.`;
+  if (baseModel) {
+    // the final LayerNorm only where it makes the output (the head's role may have found another norm)
+    if (fin && finIn && Cl && t.finalNorm?.output === t.logits) {
+      const rows = fin.data.length / Cl;
+      let worst = 0;
+      let ok = true;
+      for (let i = 0; i < rows; i++) {
+        const re2 = ln(t.finalNorm, row(finIn, i, Cl));
+        if (re2) worst = Math.max(worst, maxAbsDiff(re2, row(fin, i, Cl)!));
+        else ok = false;
+      }
+      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the ${rows} tokens: the model's output`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
+    }
+    unavailable('head', 'Head', noHead);
+  } else if (fin && finIn && Cl) {
     const rows = fin.data.length / Cl;
     if (!swin) {
       const y = row(fin, 0, Cl)!;
@@ -542,10 +559,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const own = headOut ? Array.from(headOut.data) : logits;
     const averaged = own.length === logits.length && maxAbsDiff(own, logits) > 0;
     add({ id: 'head', title: 'Head', formula: `${averaged ? 'the class head' : 'logits'} = y·W_head + b: ${Cl} → ${logits.length} classes${averaged ? ' (the logits average it with the distillation head)' : ''}${quantNote(t.head)}`, shape: [own.length], values: own, check: checkQ(['pool', 'W_head'], lin(t.head, hinRow), own, linSat(t.head, hinRow), t.head) });
-  } else unavailable('head', 'Head', 'The final LayerNorm or the head was not found.');
+  } else unavailable('head', 'Head', baseModel ? noHead : 'The final LayerNorm or the head was not found.');
   const probs = softmax(logits);
   const top = probs.map((pr, i) => ({ index: i, label: p.labels(i), prob: pr })).sort((a, b) => b.prob - a.prob).slice(0, 5);
-  add({ id: 'probabilities', title: 'Softmax over the classes', formula: `softmax(logits): top ${top[0]?.label ?? '?'} ${(100 * (top[0]?.prob ?? 0)).toFixed(1)}%`, shape: [logits.length], values: probs });
+  if (baseModel) unavailable('probabilities', 'Softmax over the classes', noHead);
+  else add({ id: 'probabilities', title: 'Softmax over the classes', formula: `softmax(logits): top ${top[0]?.label ?? '?'} ${(100 * (top[0]?.prob ?? 0)).toFixed(1)}%`, shape: [logits.length], values: probs });
 
   // keys of a Swin window as stage-grid token indices (−1 padding), for the view
   // a step that recomputes the model's tensor elsewhere but found nothing to recompute it from here says so (never silent)
