@@ -121,6 +121,19 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     assert.match(step(r, 'v').formula, /the graph rounds v to/);
   });
 
+  it('QDQ: a recomputed value on a rounding boundary of the grid states one step as its tolerance (the model may take the neighbouring code)', async () => {
+    // tiny_swin_qdq block 3, head 0, token 9: one of q's values lies within 1e-5 of a boundary (no flip here: Δ 0)
+    const r = await trace('tiny_swin_qdq.onnx', 3, 0, 9);
+    const q = step(r, 'q').check!;
+    const scale = Number(/rounds q to u?int8 \(scale ([\d.e-]+)/.exec(step(r, 'q').formula)![1]);
+    // one step of q's grid, in q's units: the pair rounds q·(1/√8) = q·0.353553
+    assert.ok(Math.abs(q.tolerance! * 0.353553 - scale) < 1e-5, `tolerance ${q.tolerance}, scale ${scale}`);
+    assert.match(q.note!, /rounding boundary of the graph's grid/);
+    assert.ok(q.maxAbsDiff <= q.tolerance!);
+    // rows with no value near a boundary carry none
+    assert.equal(step(await trace('tiny_swin_qdq.onnx', 1, 0, 5), 'q').check!.tolerance, undefined);
+  });
+
   it('QDQ Swin: the context recomputed from the weights rounded behind the exporter\'s Dropout', async () => {
     // before: 5.4e-2 (the weights · V read the Softmax rounded to uint8; the recomputation did not)
     const r = await trace('tiny_swin_qdq.onnx', 0, 1, 1);

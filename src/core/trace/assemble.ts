@@ -85,6 +85,22 @@ const UNREAD: Record<string, string> = {
   head: 'a linear head over the pooled features',
 };
 
+/** A recomputation rounded as the graph rounds (assembleTrace's tapped/side): the values, the formula's note, one step of the grid when a value sits on a rounding boundary (else 0). */
+interface Rounded {
+  re: number[] | null;
+  note: string;
+  step: number;
+}
+
+/** Whether a value of x is within 1e-5 of a boundary between two codes of the grid (scale s, zero point z). */
+function ties(x: ArrayLike<number>, s: number, z: number): boolean {
+  for (let i = 0; i < x.length; i++) {
+    const k = x[i] / s + z;
+    if (Math.abs(k - Math.floor(k) - 0.5) * s < 1e-5) return true;
+  }
+  return false;
+}
+
 export function assembleTrace(p: TraceInput): TraceResult {
   const { taps: t, head: h, token: T, heads, dim: C, headDim: d, tokens: N } = p;
   const steps: TraceStep[] = [];
@@ -128,17 +144,26 @@ export function assembleTrace(p: TraceInput): TraceResult {
    * A recomputation as the model's own tensor `tap` holds it: rounded to its Q→DQ grid when ONNX
    * Runtime returned the tap after moving that pair in front of it (plan.ts, TraceTaps.rounded).
    */
-  const tapped = (tap: string | null | undefined, re: number[] | null, own: ArrayLike<number> | null): { re: number[] | null; note: string } => {
+  const tapped = (tap: string | null | undefined, re: number[] | null, own: ArrayLike<number> | null): Rounded => {
     const q = tap ? t.rounded[tap] : undefined;
     const g = q ? grid(q) : null;
-    if (!re || !own || !g || !onGrid(own, g.s, g.z, g.r)) return { re, note: '' };
-    return { re: fakeQuantize(re, g.s, g.z, g.r), note: ` — ONNX Runtime hands this tensor on rounded to ${gridText(g)}, as the next op reads it; recomputed rounded the same way` };
+    if (!re || !own || !g || !onGrid(own, g.s, g.z, g.r)) return { re, note: '', step: 0 };
+    return { re: fakeQuantize(re, g.s, g.z, g.r), note: ` — ONNX Runtime hands this tensor on rounded to ${gridText(g)}, as the next op reads it; recomputed rounded the same way`, step: ties(re, g.s, g.z) ? g.s : 0 };
   };
   /** q, k or v as QKᵀ / A·V read it: the projection's slice rounded on the side's Q→DQ pair (SideQuant) */
-  const side = (sq: SideQuant | null, x: number[] | null, name: string): { re: number[] | null; note: string } => {
+  const side = (sq: SideQuant | null, x: number[] | null, name: string): Rounded => {
     const g = sq ? grid(sq.quant) : null;
-    if (!sq || !x || !g) return { re: x, note: '' };
-    return { re: fakeQuantize(x.map((v) => v * sq.before), g.s, g.z, g.r).map((v) => v / sq.before), note: ` — the graph rounds ${name} to ${gridText(g)} before the product${sq.before !== 1 ? ` (after the factor ${f(sq.before)})` : ''}; recomputed rounded the same way` };
+    if (!sq || !x || !g) return { re: x, note: '', step: 0 };
+    const y = x.map((v) => v * sq.before);
+    return { re: fakeQuantize(y, g.s, g.z, g.r).map((v) => v / sq.before), note: ` — the graph rounds ${name} to ${gridText(g)} before the product${sq.before !== 1 ? ` (after the factor ${f(sq.before)})` : ''}; recomputed rounded the same way`, step: ties(y, g.s, g.z) ? g.s / Math.abs(sq.before) : 0 };
+  };
+  /**
+   * A recomputation rounded to the graph's grid where a value lies within float rounding of a
+   * rounding boundary: the model, from its own float value, may take the neighbouring code — one step.
+   */
+  const withTie = (c: TraceStep['check'] | undefined, r: Rounded): TraceStep['check'] | undefined => {
+    if (!c || !(r.step > 0) || c.tolerance) return c;
+    return { ...c, tolerance: r.step, note: `A value of this row lies within float rounding (1e-5) of a rounding boundary of the graph's grid: there the recomputation and the model may take neighbouring codes, one step (${f(r.step)}) apart.` };
   };
   /** a MatMulNBits weight dequantized as the op applies it, [N, K] */
   const Wnb = (l: LinearTap): ArrayLike<number> | null => {
@@ -309,7 +334,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const n1Re = tapped(t.norm1?.output, ln(t.norm1, x), n1);
   if (post) {
     // no LayerNorm before attention: shown after the output projection
-  } else if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}${n1Re.note}`, shape: [C], values: n1, check: check(['block input', 'γ', 'β'], n1Re.re, n1) });
+  } else if (n1) add({ id: 'norm1', title: 'LayerNorm', formula: `LN(z${p.layer > 0 ? `_${p.layer}` : '₀'}) over C = ${C}${t.norm1?.eps != null ? `, ε = ${f(t.norm1.eps)}` : ''}${n1Re.note}`, shape: [C], values: n1, check: withTie(check(['block input', 'γ', 'β'], n1Re.re, n1), n1Re) });
   else unavailable('norm1', 'LayerNorm', 'The LayerNorm before attention was not found.');
 
   // V2: q and k before the normalisation to unit length, both [.., N, d]; V1: QKᵀ's inputs, k as [.., d, N]
@@ -347,9 +372,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const vRe = side(t.vQuant, part(2), 'v');
     const sat = (sq: SideQuant | null, which: 0 | 1 | 2): number[] | null => (qkvSat ? side(sq, part(which, qkvSat), '').re : null);
     const kNote = cos && t.qkvSplit ? (t.qkvSplit[1]?.bias ? '' : ' (no bias)') : '';
-    add({ id: 'q', title: 'Query', formula: `q = ${zIn}·W_Q, head ${h} of ${heads}: d_k = ${d}${post ? ' (Swin V2: no LayerNorm before attention)' : ''}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: checkQ([from, 'W_qkv'], qRe.re, q, sat(t.qQuant, 0), t.qkv), numbers: { dk: d, heads } });
-    add({ id: 'k', title: 'Keys', formula: `K = ${zIn}·W_K${kNote} for ${keyLabel}${kRe.note}`, shape: [N, d], check: checkQ([from, 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1), t.qkv) });
-    add({ id: 'v', title: 'Values', formula: `V = ${zIn}·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: checkQ([from, 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2), t.qkv) });
+    add({ id: 'q', title: 'Query', formula: `q = ${zIn}·W_Q, head ${h} of ${heads}: d_k = ${d}${post ? ' (Swin V2: no LayerNorm before attention)' : ''}${quantNote(t.qkv)}${qRe.note}`, shape: [d], check: withTie(checkQ([from, 'W_qkv'], qRe.re, q, sat(t.qQuant, 0), t.qkv), qRe), numbers: { dk: d, heads } });
+    add({ id: 'k', title: 'Keys', formula: `K = ${zIn}·W_K${kNote} for ${keyLabel}${kRe.note}`, shape: [N, d], check: withTie(checkQ([from, 'W_qkv'], kRe.re, kSelf, sat(t.kQuant, 1), t.qkv), kRe) });
+    add({ id: 'v', title: 'Values', formula: `V = ${zIn}·W_V for ${keyLabel}${vRe.note}`, shape: [N, d], check: withTie(checkQ([from, 'W_qkv'], vRe.re, vSelf, sat(t.vQuant, 2), t.qkv), vRe) });
   }
 
   // ---- scores, + B, + mask, softmax, context ----
@@ -416,7 +441,7 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const ctxC = p.out(t.context);
   const context = ctxC ? Array.from(ctxC.data.subarray(base + pos * d, base + (pos + 1) * d)) : [];
   const ctxRe = tapped(t.context, (() => { const w = Xq(weightsRow, t.weightsQuant); return w && !fused ? weightedSum(w, v) : null; })(), context);
-  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}${ctxRe.note}`, shape: [d], check: fused ? undefined : check(['softmax', 'v'], ctxRe.re, context), ...(fused ? { checkUnavailable: fused } : {}) });
+  add({ id: 'context', title: 'Weighted sum of the values', formula: `Σ_j w_j·v_j: head ${h}'s output, d = ${d}${ctxRe.note}`, shape: [d], check: fused ? undefined : withTie(check(['softmax', 'v'], ctxRe.re, context), ctxRe), ...(fused ? { checkUnavailable: fused } : {}) });
 
   // ---- heads concatenated, W_O, residual ----
   const concat = windowRow(t.proj?.input);
