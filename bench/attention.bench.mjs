@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
-import { median, p95 } from './lib/stats.mjs';
+import { idleFrames, median, p95 } from './lib/stats.mjs';
 import { randomFloats, withRandomWeights } from './lib/weights.mjs';
 
 process.chdir(root); // the harness finds the repository from the working directory
@@ -190,15 +190,7 @@ try {
   const heatSize = await page.$eval('#heat', (c) => `${c.width}×${c.height}`);
 
   // Idle frame interval (rAF to rAF), the length of "one frame" in this browser.
-  const idle = await page.evaluate(
-    (n) =>
-      new Promise((res) => {
-        const ts = [];
-        const tick = (t) => (ts.push(t), ts.length > n ? res(ts.slice(1).map((x, i) => x - ts[i])) : requestAnimationFrame(tick));
-        requestAnimationFrame(tick);
-      }),
-    30,
-  );
+  const idle = await idleFrames(page);
   const frame = median(idle);
 
   /** One switch, dispatched at the start of a frame as selectOption would (input + change). */

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchTemp, bundleExports, root } from './lib/bundle.mjs';
-import { median } from './lib/stats.mjs';
+import { idleFrames, median } from './lib/stats.mjs';
 
 process.chdir(root);
 const { dir: tmp, cleanup } = benchTemp('modelview');
@@ -109,17 +109,7 @@ try {
   if ((await page.getAttribute('#model-view', 'data-query')) !== 'patch') throw new Error('the model view did not switch to the patch query');
 
   // Idle frame interval (rAF to rAF): "to frame" cannot be shorter than about one of these.
-  const idle = median(
-    await page.evaluate(
-      (n) =>
-        new Promise((res) => {
-          const ts = [];
-          const tick = (t) => (ts.push(t), ts.length > n ? res(ts.slice(1).map((x, i) => x - ts[i])) : requestAnimationFrame(tick));
-          requestAnimationFrame(tick);
-        }),
-      30,
-    ),
-  );
+  const idle = median(await idleFrames(page));
   const row = (what, xs, goal) => {
     const draw = median(xs.map((x) => x.draw));
     const frame = median(xs.map((x) => x.frame));

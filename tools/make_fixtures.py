@@ -98,6 +98,19 @@ def randomize(model, seed, weight_scale=0.02, tiny=False):
             b.copy_(1.0 + 0.1 * torch.rand(b.shape, generator=g))
 
 
+def swin_blocks(model, block_type):
+    """(stage, index in the stage, block) for every block of `block_type` in a torchvision Swin, in
+    order; stages count from 1 over the `features` entries that hold blocks."""
+    stage = 0
+    for feat in model.features:
+        blocks = [m for m in feat.modules() if isinstance(m, block_type)]
+        if not blocks:
+            continue
+        stage += 1
+        for k, b in enumerate(blocks):
+            yield stage, k, b
+
+
 def count_params(model):
     return int(sum(p.numel() for p in model.parameters()))
 

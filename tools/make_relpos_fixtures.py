@@ -40,16 +40,7 @@ def swin(window, image):
 def blocks_of(model):
     """(stage, block, attn module) for every Swin block, in order."""
     from torchvision.models.swin_transformer import SwinTransformerBlock
-    out = []
-    stage = 0
-    for feat in model.features:
-        blocks = [m for m in feat.modules() if isinstance(m, SwinTransformerBlock)]
-        if not blocks:
-            continue
-        stage += 1
-        for b, m in enumerate(blocks):
-            out.append((stage, b, m.attn))
-    return out
+    return [(stage, b, m.attn) for stage, b, m in mf.swin_blocks(model, SwinTransformerBlock)]
 
 
 def export_plain(model, path, shape, fold=True):

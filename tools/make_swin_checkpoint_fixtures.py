@@ -73,7 +73,11 @@ def stage_blocks(sd, stage):
     return sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
 
 
-def hf_keys(sd, depths, prefix, head):
+def hf_keys(sd, depths, prefix, head, v2=False):
+    """torchvision's Swin → Hugging Face SwinForImageClassification (Swinv2… with `v2`): q/k/v split
+    by rows, patch merging at the end of stage s. V2: k has no bias (torchvision zeroes that third
+    of qkv.bias at run time), res-post-norm (layernorm_before is applied after the attention), the
+    CPB MLP and logit scale instead of the bias table and index. Keys in the order HF saves them."""
     out = {}
     out[f'{prefix}embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
     out[f'{prefix}embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
@@ -84,15 +88,24 @@ def hf_keys(sd, depths, prefix, head):
             tv = f'features.{2 * s + 1}.{b}.'
             hf = f'{prefix}encoder.layers.{s}.blocks.{b}.'
             C = sd[tv + 'norm1.weight'].shape[0]
-            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
-            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
-            out[hf + 'attention.self.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
-            out[hf + 'attention.self.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5), -1)
+            norm_before = {hf + 'layernorm_before.weight': sd[tv + 'norm1.weight'], hf + 'layernorm_before.bias': sd[tv + 'norm1.bias']}
+            if v2:
+                out[hf + 'attention.self.logit_scale'] = sd[tv + 'attn.logit_scale']
+                out[hf + 'attention.self.continuous_position_bias_mlp.0.weight'] = sd[tv + 'attn.cpb_mlp.0.weight']
+                out[hf + 'attention.self.continuous_position_bias_mlp.0.bias'] = sd[tv + 'attn.cpb_mlp.0.bias']
+                out[hf + 'attention.self.continuous_position_bias_mlp.2.weight'] = sd[tv + 'attn.cpb_mlp.2.weight']
+            else:
+                out.update(norm_before)
+                out[hf + 'attention.self.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
+                out[hf + 'attention.self.relative_position_index'] = sd[tv + 'attn.relative_position_index'].view(int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5), -1)
             for i, n in enumerate(['query', 'key', 'value']):
                 out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
-                out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
+                if not (v2 and n == 'key'):
+                    out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
             out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
             out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            if v2:
+                out.update(norm_before)
             out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
             out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
             out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
@@ -175,49 +188,8 @@ def old_timm_mask(blk, s, model):
 
 
 def hf_v2_keys(sd, depths, prefix='swinv2.', head=True):
-    """torchvision's Swin V2 → Hugging Face Swinv2ForImageClassification: q/k/v split (k has no bias:
-    torchvision zeroes that third of qkv.bias at run time), res-post-norm (layernorm_before is applied
-    after the attention), patch merging norm after the reduction."""
-    out = {}
-    p = prefix
-    out[p + 'embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
-    out[p + 'embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
-    out[p + 'embeddings.norm.weight'] = sd['features.0.2.weight']
-    out[p + 'embeddings.norm.bias'] = sd['features.0.2.bias']
-    for s in range(len(depths)):
-        for b in stage_blocks(sd, s):
-            tv = f'features.{2 * s + 1}.{b}.'
-            hf = f'{p}encoder.layers.{s}.blocks.{b}.'
-            C = sd[tv + 'norm1.weight'].shape[0]
-            out[hf + 'attention.self.logit_scale'] = sd[tv + 'attn.logit_scale']
-            out[hf + 'attention.self.continuous_position_bias_mlp.0.weight'] = sd[tv + 'attn.cpb_mlp.0.weight']
-            out[hf + 'attention.self.continuous_position_bias_mlp.0.bias'] = sd[tv + 'attn.cpb_mlp.0.bias']
-            out[hf + 'attention.self.continuous_position_bias_mlp.2.weight'] = sd[tv + 'attn.cpb_mlp.2.weight']
-            for i, n in enumerate(['query', 'key', 'value']):
-                out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
-                if n != 'key':
-                    out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
-            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
-            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
-            out[hf + 'layernorm_before.weight'] = sd[tv + 'norm1.weight']
-            out[hf + 'layernorm_before.bias'] = sd[tv + 'norm1.bias']
-            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
-            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
-            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
-            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
-            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
-            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
-        if s < len(depths) - 1:
-            pm = f'features.{2 * s + 2}.'
-            out[f'{p}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
-            out[f'{p}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
-            out[f'{p}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
-    out[p + 'layernorm.weight'] = sd['norm.weight']
-    out[p + 'layernorm.bias'] = sd['norm.bias']
-    if head:
-        out['classifier.weight'] = sd['head.weight']
-        out['classifier.bias'] = sd['head.bias']
-    return out
+    """torchvision's Swin V2 → Hugging Face Swinv2ForImageClassification (see hf_keys)."""
+    return hf_keys(sd, depths, prefix, head, v2=True)
 
 
 def v2_tables(model, depths):

@@ -62,16 +62,10 @@ def make_tiny():
     blocks = []
     with torch.no_grad():
         logits = m(x)
-        stage = 0
-        for feat in m.features:
-            bl = [b for b in feat.modules() if isinstance(b, SwinTransformerBlockV2)]
-            if not bl:
-                continue
-            stage += 1
-            for k, b in enumerate(bl):
-                blocks.append({"name": f"stage{stage}.block{k}", "heads": int(b.attn.num_heads), "window": [int(w) for w in b.attn.window_size],
-                               "cpbParams": int(sum(p.numel() for p in b.attn.cpb_mlp.parameters())),
-                               "bias": mf.f32list(cpb_bias(b.attn))})
+        for stage, k, b in mf.swin_blocks(m, SwinTransformerBlockV2):
+            blocks.append({"name": f"stage{stage}.block{k}", "heads": int(b.attn.num_heads), "window": [int(w) for w in b.attn.window_size],
+                           "cpbParams": int(sum(p.numel() for p in b.attn.cpb_mlp.parameters())),
+                           "bias": mf.f32list(cpb_bias(b.attn))})
     exp = {"model": "tiny_swin_v2.onnx", "family": "swin-v2", "params": mf.count_params(m),
            "source": "torchvision SwinTransformer(patch_size=[2,2], embed_dim=8, depths=[2,2], num_heads=[2,4], window_size=[4,4], "
                      "num_classes=10, block=SwinTransformerBlockV2, downsample_layer=PatchMergingV2)",

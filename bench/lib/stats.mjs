@@ -25,3 +25,16 @@ export function timeRuns(fn, runs, warmup = 20) {
   }
   return t;
 }
+
+/** A page's idle frame intervals (rAF to rAF, ms) over n frames: how long "one frame" is in that browser. */
+export function idleFrames(page, n = 30) {
+  return page.evaluate(
+    (count) =>
+      new Promise((res) => {
+        const ts = [];
+        const tick = (t) => (ts.push(t), ts.length > count ? res(ts.slice(1).map((x, i) => x - ts[i])) : requestAnimationFrame(tick));
+        requestAnimationFrame(tick);
+      }),
+    n,
+  );
+}

@@ -5,13 +5,13 @@
  * with --folder, each model's accuracy, their agreement and the images where they disagree.
  */
 import { readdirSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { inspectModel } from '../core/arch/inspect';
-import { compareDocument, compareEvaluation, latencyRows, parseResolutions, COMPARE_ROLES, COMPARE_ROLE_NAMES } from '../core/compare/document';
+import { compareDocument, latencyRows, parseResolutions, COMPARE_ROLES, COMPARE_ROLE_NAMES } from '../core/compare/document';
 import { UserError } from '../core/errors';
 import { IMAGE_EXTENSIONS } from '../core/image/folder';
 import { table } from '../core/textTable';
-import { evaluateFolder } from '../runtime/evaluate';
+import { compareOnFolder } from '../runtime/evaluate';
 import { int, str, unknownFlags } from './args';
 import { epOrder, print, printJson, withRuntime, type Command } from './common';
 
@@ -48,9 +48,9 @@ export const compareCommands: Record<string, Command> = {
         doc.latency = latencyRows(r.models.map((x, i) => ({ model: names[i], ep: x.ep, ms: x.ms })));
         if (folder !== undefined) {
           const dir = resolve(folder);
-          const e = await evaluateFolder(c, models, dir, csv && resolve(csv), order);
+          const e = await compareOnFolder(c, models, names, dir, csv && resolve(csv), order);
           if (e.note) process.stderr.write(`note: ${e.note}\n`);
-          doc.evaluation = compareEvaluation(dir, names, e.doc, e.runs, (p) => relative(dir, p));
+          doc.evaluation = e.evaluation;
         }
       });
       if (json) return printJson(doc);

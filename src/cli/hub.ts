@@ -6,14 +6,12 @@
 import { UserError } from '../core/errors';
 import { isHfSpec } from '../core/hub/cache';
 import { pull, type Progress } from '../core/hub/client';
+import { envProxy } from '../core/hub/proxy';
 import { resolveModelSpec } from '../core/hub/resolve';
 import { scanCache, scanFolder } from '../core/hub/scan';
 import { str, unknownFlags, type Args } from './args';
 import { table } from '../core/textTable';
 import { print, type Command } from './common';
-
-
-
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 
@@ -35,7 +33,7 @@ export const hubCommands: Record<string, Command> = {
       const stop = (): void => ac.abort();
       process.once('SIGINT', stop);
       try {
-        const r = await pull(args.positionals[0], { variant: str(args, 'variant'), signal: ac.signal, onProgress: progressLine });
+        const r = await pull(args.positionals[0], { variant: str(args, 'variant'), signal: ac.signal, onProgress: progressLine, proxy: envProxy() });
         if (process.stderr.isTTY) process.stderr.write('\n');
         if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
         if (json) return print(JSON.stringify({ repo: r.repo, revision: r.revision, commit: r.commit, path: r.path, files: r.files }, null, 2));
@@ -68,7 +66,7 @@ export async function resolveHfArgs(args: Args): Promise<void> {
 }
 
 async function hfPath(spec: string): Promise<string> {
-  const r = await resolveModelSpec(spec, { download: true, onProgress: progressLine });
+  const r = await resolveModelSpec(spec, { download: true, onProgress: progressLine, proxy: envProxy() });
   if (r.hub?.downloaded && process.stderr.isTTY) process.stderr.write('\n');
   if (r.hub?.warning) process.stderr.write(`warning: ${r.hub.warning}\n`);
   return r.path;

@@ -6,15 +6,17 @@
  */
 import * as vscode from 'vscode';
 import { readdirSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Services } from './context';
 import { EMBEDDED, embeddedModelPath, modelDisplayName, selectModel } from './model';
 import { inspect } from './modelInfo';
 import { workspaceCheckpoints } from './checkpoints';
-import { compareDocument, compareEvaluation, latencyRows, type CompareDocument } from '../core/compare/document';
+import { compareDocument, latencyRows, type CompareDocument } from '../core/compare/document';
 import { UserError, isUserError } from '../core/errors';
 import { IMAGE_EXTENSIONS } from '../core/image/folder';
-import { evaluateFolder } from '../runtime/evaluate';
+import { evaluateSource } from '../core/evaluate/layout';
+import { compareOnFolder } from '../runtime/evaluate';
+import { scoringSettings } from './preprocessing';
 import { ComparePanel } from './panels/comparePanel';
 
 const MODEL = /\.(onnx|safetensors)$|\.safetensors\.index\.json$/i;
@@ -44,13 +46,19 @@ export async function compareModels(services: Services, clicked?: vscode.Uri, se
   if (models) await compare(services, models);
 }
 
-async function compare(services: Services, models: string[], folder?: string): Promise<void> {
-  const names = models.map((m) => modelDisplayName(services, m));
+/** A revived Compare Models panel: the document it showed before the reload, its buttons on the same models and folder (nothing re-run). */
+export function restoreComparison(services: Services, doc: CompareDocument): Promise<void> {
+  return compare(services, doc.models.map((m) => m.path), doc.evaluation?.folder, doc);
+}
+
+async function compare(services: Services, models: string[], folder?: string, saved?: CompareDocument): Promise<void> {
+  const names = saved?.models.map((m) => m.name) ?? models.map((m) => modelDisplayName(services, m));
   // Structure first (the inference process reads the graphs; weights stay on disk).
-  const archs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) =>
-    Promise.all(models.map((m) => inspect(services, m, {}, token))),
-  );
-  const doc: CompareDocument = compareDocument(models.map((m, i) => ({ name: names[i], arch: archs[i] })));
+  const doc: CompareDocument =
+    saved ??
+    compareDocument(
+      (await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ViT Inspector: reading the models', cancellable: true }, (_p, token) => Promise.all(models.map((m) => inspect(services, m, {}, token))))).map((arch, i) => ({ name: names[i], arch })),
+    );
   let latencyError: string | null = null;
   const panel = ComparePanel.show(services, {
     addModel: async () => {
@@ -65,6 +73,7 @@ async function compare(services: Services, models: string[], folder?: string): P
   });
   const send = (pending: string | null) => panel.update({ type: 'compare', doc, pending, latencyError });
 
+  if (saved) return send(null);
   send('latency');
 
   async function measure(): Promise<void> {
@@ -91,13 +100,17 @@ async function compare(services: Services, models: string[], folder?: string): P
     send(`accuracy on ${basename(dir)}`);
     try {
       services.requireTrust('Scoring on a labelled folder');
+      // As Evaluate Model on Folder scores it: the folder's labels CSV if it holds one, Classify's settings.
+      const source = evaluateSource(dir);
+      const settings = scoringSettings(services.config(vscode.Uri.file(dir)));
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ViT Inspector: scoring ${models.length} models on ${basename(dir)}`, cancellable: true }, (progress, token) =>
-        evaluateFolder(services.runtime, models, dir, undefined, services.providerOrder(), {
+        compareOnFolder(services.runtime, models, names, source.dir, source.csv, services.providerOrder(vscode.Uri.file(dir)), {
+          ...settings,
           token,
           onProgress: (m, done, total) => progress.report({ message: `${names[models.indexOf(m)]}: ${done}/${total}` }),
         }),
       );
-      doc.evaluation = compareEvaluation(dir, names, r.doc, r.runs, (p) => relative(dir, p));
+      doc.evaluation = r.evaluation;
       send(null);
     } catch (e) {
       send(null);

@@ -13,9 +13,21 @@ import { evaluateFolder } from '../runtime/evaluate';
 import { evaluateCsv, evaluatePaths } from '../core/evaluate/document';
 import { evaluateSource } from '../core/evaluate/layout';
 import { isUserError } from '../core/errors';
-import { EvaluatePanel } from './panels/evaluatePanel';
-import { preprocessingOverrides } from './preprocessing';
+import { EvaluatePanel, type EvaluateActions } from './panels/evaluatePanel';
+import { scoringSettings } from './preprocessing';
 import type { EvaluateView } from '../shared/protocol';
+
+/** The evaluate panel's buttons for `folder` (a folder or labels CSV) and `list`; `stop` cancels the run in progress, if any. */
+export function evaluateActions(services: Services, folder: vscode.Uri, list: string[], stop?: vscode.CancellationTokenSource): EvaluateActions {
+  return {
+    again: () => evaluateModelOnFolder(services, folder, list),
+    addModel: async () => {
+      const chosen = await selectModel(services, undefined, { store: false, purpose: `A model to evaluate on ${basename(folder.fsPath)} beside ${list.map((m) => modelDisplayName(services, m)).join(', ')}` });
+      if (chosen) await evaluateModelOnFolder(services, folder, [...list.filter((m) => m !== chosen), chosen]);
+    },
+    cancel: () => stop?.cancel(),
+  };
+}
 
 /** Right-click a folder (or the palette, then a folder): evaluate `models` (default: the model in use) on it. */
 export async function evaluateModelOnFolder(services: Services, folder: vscode.Uri, models?: string[]): Promise<void> {
@@ -25,14 +37,7 @@ export async function evaluateModelOnFolder(services: Services, folder: vscode.U
   const { dir, csv } = evaluateSource(folder.fsPath);
   const cfg = services.config(folder);
   const stop = new vscode.CancellationTokenSource();
-  const panel = EvaluatePanel.show(services, folder, {
-    again: () => evaluateModelOnFolder(services, folder, list),
-    addModel: async () => {
-      const chosen = await selectModel(services, undefined, { store: false, purpose: `A model to evaluate on ${basename(dir)} beside ${list.map((m) => modelDisplayName(services, m)).join(', ')}` });
-      if (chosen) await evaluateModelOnFolder(services, folder, [...list.filter((m) => m !== chosen), chosen]);
-    },
-    cancel: () => stop.cancel(),
-  });
+  const panel = EvaluatePanel.show(services, folder, vscode.Uri.file(dir), evaluateActions(services, folder, list, stop));
   const names = list.map((m) => modelDisplayName(services, m));
   panel.update({ type: 'evaluateProgress', folder: dir, model: names[0], index: 0, models: list.length, done: 0, total: 0 });
   try {
@@ -43,10 +48,8 @@ export async function evaluateModelOnFolder(services: Services, folder: vscode.U
         let lastModel = '';
         let lastDone = 0;
         return evaluateFolder(services.runtime, list, dir, csv, services.providerOrder(folder), {
+          ...scoringSettings(cfg),
           token: stop.token,
-          labelsFile: cfg.get<string>('labelsFile', '') || undefined,
-          overrides: preprocessingOverrides(cfg),
-          maxPixels: cfg.get('maxImagePixels', 100_000_000),
           onProgress: (model, done, total) => {
             const index = list.indexOf(model);
             if (model !== lastModel) lastDone = 0;
@@ -64,6 +67,7 @@ export async function evaluateModelOnFolder(services: Services, folder: vscode.U
     const eps = [...new Set(result.runs.map((r) => r.ep).filter(Boolean))];
     const view: EvaluateView = {
       folder: dir,
+      ...(folder.fsPath !== dir ? { source: folder.fsPath } : {}),
       imageBase: panel.imageBase(),
       images: result.doc.images,
       models: result.doc.models.map((m, i) => ({ ...m, name: names[i], path: m.model, predictions: result.runs[i].predictions.map((p) => ({ ...p, path: relative(dir, p.path) })) })),

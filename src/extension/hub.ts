@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
 import { cacheRoot, isHfSpec, parseRepoRef } from '../core/hub/cache';
-import { fromCache, isOffline, listForDownload, offlineNoDownload, pull, tryFromCache, type HubOptions } from '../core/hub/client';
+import { fromCache, isOffline, listForDownload, offlineNoDownload, pull, tokenSource, tryFromCache, type HubOptions } from '../core/hub/client';
 import { scanCache, type FoundModel } from '../core/hub/scan';
 import { onnxVariants } from '../core/hub/variants';
 import type { Services } from './context';
@@ -28,7 +28,7 @@ const mb = (n?: number): string => (n === undefined ? '' : `${(n / 1e6).toFixed(
 
 async function hubOptions(services: Services): Promise<HubOptions> {
   const token = await services.context.secrets.get(TOKEN_KEY);
-  return { cacheDir: services.config().get<string>('hfCache', '') || undefined, token: token || undefined };
+  return { cacheDir: services.config().get<string>('hfCache', '') || undefined, storedToken: token || undefined };
 }
 
 /** vitInspector.modelPath = hf:org/name[@rev]: the cached weights (the extension never downloads to resolve a setting). */
@@ -47,7 +47,10 @@ export async function setToken(services: Services): Promise<void> {
   if (value === undefined) return;
   if (value.trim()) await services.context.secrets.store(TOKEN_KEY, value.trim());
   else await services.context.secrets.delete(TOKEN_KEY);
-  void vscode.window.showInformationMessage(value.trim() ? 'Hugging Face access token saved.' : 'Hugging Face access token removed.');
+  // huggingface_hub's own tokens come first (as in Python): say so when one of them hides this one.
+  const first = tokenSource({});
+  const hidden = first ? ` It is not used while ${first.from === 'HF_TOKEN' ? 'HF_TOKEN is set' : `${first.from} holds a token`}: those come first, as in huggingface_hub.` : '';
+  void vscode.window.showInformationMessage((value.trim() ? 'Hugging Face access token saved in VS Code\'s SecretStorage.' : 'Hugging Face access token removed.') + (value.trim() ? hidden : ''));
 }
 
 /** Download Model from Hugging Face…: repo (well-known or typed), variant with its size, progress with cancel. Returns the hf: spec. */

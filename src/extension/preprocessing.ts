@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { PreprocessingOverrides } from '../core/image/preprocess';
+import type { EvaluateOptions } from '../runtime/evaluate';
 
 /**
  * The vitInspector.preprocessing.* settings as overrides of the model's own preprocessing: one
@@ -13,4 +14,9 @@ export function preprocessingOverrides(cfg: vscode.WorkspaceConfiguration): Prep
     std: (cfg.get<number[] | null>('preprocessing.std') as [number, number, number] | null) ?? undefined,
     interpolation: cfg.get('preprocessing.interpolation', 'auto'),
   };
+}
+
+/** The settings a labelled folder is scored with (Evaluate Model on Folder and Compare Models alike): Classify's labels, preprocessing and pixel limit. */
+export function scoringSettings(cfg: vscode.WorkspaceConfiguration): Pick<EvaluateOptions, 'labelsFile' | 'overrides' | 'maxPixels'> {
+  return { labelsFile: cfg.get<string>('labelsFile', '') || undefined, overrides: preprocessingOverrides(cfg), maxPixels: cfg.get('maxImagePixels', 100_000_000) };
 }

@@ -9,6 +9,7 @@ import { resolveLabels } from '../core/classify/labels';
 import { listImages } from '../core/image/folder';
 import { readImageFolder, readLabelsCsv, type LabelledFolder } from '../core/evaluate/layout';
 import { evaluateDocument, type EvaluateDocument, type ModelRun } from '../core/evaluate/document';
+import { compareEvaluation, type CompareEvaluation } from '../core/compare/document';
 import type { Prediction } from '../core/evaluate/metrics';
 import type { CancelSignal, RuntimeClient } from './client';
 import type { PreprocessingOverrides } from '../core/image/preprocess';
@@ -85,3 +86,12 @@ export async function evaluateFolder(client: RuntimeClient, models: string[], di
   return { doc, runs, note: first!.folder.note };
 }
 
+
+/**
+ * Compare Models' accuracy section: every model scored on the folder (or its labels CSV) with the
+ * same options as Evaluate Model on Folder, so the two cannot disagree. Paths relative to `dir`.
+ */
+export async function compareOnFolder(client: RuntimeClient, models: string[], names: readonly string[], dir: string, csv: string | undefined, order: string[], opts: EvaluateOptions = {}): Promise<{ evaluation: CompareEvaluation; note?: string }> {
+  const r = await evaluateFolder(client, models, dir, csv, order, opts);
+  return { evaluation: compareEvaluation(dir, names, r.doc, r.runs, (p) => relative(dir, p)), note: r.note };
+}

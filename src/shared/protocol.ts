@@ -71,6 +71,8 @@ export interface EvaluateModelView {
 /** What Evaluate Model on Folder shows. */
 export interface EvaluateView {
   folder: string;
+  /** What Evaluate was pointed at when it is not `folder` itself (a labels CSV): a revived panel's Run again evaluates it again. */
+  source?: string;
   /** The folder as a webview URI (thumbnails of the images under it); null when not shown. */
   imageBase: string | null;
   images: number;

@@ -52,9 +52,14 @@ export function stageRows(source: string, model?: string): string[][] {
   ]);
 }
 
+/** `vit-inspect ARGS --json` (dist/cli.js): what the CLI says for the same inputs. */
+export function cliJson<T>(args: string[]): T {
+  return JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+}
+
 /** The classify panel's top classes for an image, from the CLI (the same core, not the panel). */
 export function topClasses(image: string, model: string, k: number): { label: string; prob: string }[] {
-  const out = JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'classify', image, '--model', model, '--top', String(k), '--ep', 'cpu', '--json'], { encoding: 'utf8' }));
+  const out = cliJson<{ results: { top: { label: string; prob: number }[] }[] }>(['classify', image, '--model', model, '--top', String(k), '--ep', 'cpu']);
   return out.results[0].top.map((t: { label: string; prob: number }) => ({ label: t.label, prob: pct(t.prob) }));
 }
 

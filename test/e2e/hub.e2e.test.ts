@@ -4,12 +4,12 @@
 // then a download whose connection drops (resumed with Range); the cache as huggingface_hub lays
 // it out; Classify Image with the downloaded model gives what the CLI gives. No internet.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 import { topClasses } from './expected';
-import { gitSha1, sha256, startStandin, type Standin } from '../unit/hub/standin';
+import { gitSha1, sha256, startProxy, startStandin, type Standin, type StandinProxy } from '../unit/hub/standin';
 import type { Page } from 'playwright-core';
 
 const REPO = 'vit-inspector/fashion-mnist-vit';
@@ -210,3 +210,139 @@ describe('e2e: Download Model with HF_HUB_OFFLINE=1', function () {
     assert.deepEqual(s.hub().log, []);
   });
 });
+
+/** Sets process.env (inherited by code-server, started by useWorkbench's later hook) and restores it after. */
+function withEnv(get: () => Record<string, string>): void {
+  const saved: Record<string, string | undefined> = {};
+  before(() => {
+    for (const [k, v] of Object.entries(get())) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  after(() => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  });
+}
+
+describe('e2e: "Hugging Face: Set Access Token" and VS Code\'s http.proxy, for Download Model', function () {
+  this.timeout(240_000);
+  const ws = join(resultsDir('e2e'), 'workspace-hub-proxy');
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  const cache = join(resultsDir('e2e'), 'hub-cache-proxy');
+  rmSync(cache, { recursive: true, force: true });
+  let hub: Standin;
+  let proxy: StandinProxy;
+  // Filled in before code-server starts: the proxy's port is known only once it listens.
+  const settings: Record<string, unknown> = {};
+  before(async () => {
+    // Host names only the proxy can reach (VS Code sends 127.0.0.1 direct, never through a proxy).
+    hub = await startStandin([{ repo: REPO, commit: COMMIT, files }], { cdnHost: 'cdn.invalid' });
+    hub.faults.token = 'hf_e2e_token';
+    proxy = await startProxy({ 'hub.invalid': Number(new URL(hub.endpoint).port), 'cdn.invalid': Number(new URL(hub.cdn).port) });
+    settings['http.proxy'] = proxy.url;
+  });
+  after(async () => {
+    await proxy?.close();
+    await hub?.close();
+  });
+  withEnv(() => ({ HF_ENDPOINT: `http://hub.invalid:${new URL(hub.endpoint).port}`, HF_HUB_CACHE: cache, HF_TOKEN: '', HF_HOME: join(resultsDir('e2e'), 'hf-home-empty') }));
+  const wb = useWorkbench({ name: 'hub-proxy', folder: ws, settings, escapeAfterEach: true });
+
+  it('the token typed into Set Access Token (SecretStorage) goes to the Hub\'s API and resolve route, never to the CDN; every request goes through http.proxy', async () => {
+    await runCommand(wb.page, 'Hugging Face: Set Access Token');
+    // The command's input box replaces the palette's: typed as a password.
+    const input = wb.page.locator('.quick-input-widget input[type="password"]');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill('hf_e2e_token');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.notification-list-item', { hasText: 'access token saved' }).first().waitFor({ timeout: 30_000 });
+    assert.deepEqual([hub.log, proxy.log], [[], []], 'activating the extension and saving a token ask the Hub nothing');
+    await startDownload(wb.page, 'fp32');
+    const done = wb.page.locator('.notification-list-item', { hasText: 'is in the Hugging Face cache' }).first();
+    await done.waitFor({ timeout: 60_000 });
+    const weightsBlob = join(cache, `models--${REPO.replace('/', '--')}`, 'blobs', sha256(weights));
+    assert.equal(sha256(readFileSync(weightsBlob)), sha256(weights));
+    const hubPort = new URL(hub.endpoint).port;
+    const cdnPort = new URL(hub.cdn).port;
+    const through = proxy.log.map((l) => `${l.method} ${l.target.replace(/\?.*$/, '')}`);
+    assert.ok(through.includes(`GET http://hub.invalid:${hubPort}/api/models/${REPO}/revision/main`), through.join('\n'));
+    assert.ok(through.includes(`HEAD http://hub.invalid:${hubPort}/${REPO}/resolve/${COMMIT}/onnx/model.onnx`), through.join('\n'));
+    assert.ok(through.includes(`GET http://cdn.invalid:${cdnPort}/blob/${sha256(weights)}`), through.join('\n'));
+    // Everything the stand-in served came through the proxy.
+    assert.equal(hub.log.length, proxy.log.length);
+    const onHub = hub.log.filter((l) => l.server === 'hub');
+    assert.ok(onHub.some((l) => l.url.startsWith('/api/')) && onHub.some((l) => l.url.includes('/resolve/')));
+    assert.deepEqual([...new Set(onHub.map((l) => l.authorization))], ['Bearer hf_e2e_token']);
+    assert.deepEqual(hub.log.filter((l) => l.server === 'cdn').map((l) => l.authorization ?? 'none'), ['none']);
+    await screenshot(wb.page, 'hub-proxy-token');
+  });
+});
+
+describe('e2e: Select Model lists the models Python\'s huggingface_hub downloaded, and runs one offline', function () {
+  this.timeout(240_000);
+  const ws = join(resultsDir('e2e'), 'workspace-hub-python');
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  copyFileSync(join(root, 'samples', 'bag.png'), join(ws, 'bag.png'));
+  // test/fixtures/hf-cache, written by hf_hub_download (tools/make_hf_cache_fixture.py); copied with its relative symlinks.
+  const cache = join(resultsDir('e2e'), 'hub-cache-python');
+  rmSync(cache, { recursive: true, force: true });
+  cpSync(join(root, 'test', 'fixtures', 'hf-cache'), cache, { recursive: true, verbatimSymlinks: true });
+  const snapshot = join(cache, 'models--Xenova--vit-fixture', 'snapshots', '1e0c2a3b4d5e6f708192a3b4c5d6e7f8091a2b3c');
+  // The cache given by the vitInspector.hfCache setting, which wins over $HF_HUB_CACHE (an empty folder here). In the
+  // workspace settings: the setting is machine-overridable, and code-server's window is remote (user settings do not reach it).
+  const empty = join(resultsDir('e2e'), 'hub-cache-empty');
+  rmSync(empty, { recursive: true, force: true });
+  mkdirSync(empty, { recursive: true });
+  mkdirSync(join(ws, '.vscode'));
+  writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'vitInspector.hfCache': cache }, null, 2));
+  withEnv(() => ({ HF_HUB_CACHE: empty, HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9' }));
+  const wb = useWorkbench({ name: 'hub-python', folder: ws, escapeAfterEach: true });
+
+  it('both repos under "Hugging Face cache" with variant, family and size; the ONNX one classifies bag.png as the CLI does, labels from its config.json', async () => {
+    await runCommand(wb.page, 'ViT Inspector: Select Model');
+    const rows = wb.page.locator('.quick-input-list .monaco-list-row');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Xenova/vit-fixture' }).first().waitFor({ timeout: 30_000 });
+    const labels = await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('aria-label') ?? ''));
+    const mb = (f: string): string => `${(readFileSync(f).length / 1e6).toFixed(1)} MB`;
+    const onnx = join(snapshot, 'onnx', 'model.onnx');
+    const st = join(cache, 'models--google--vit-fixture', 'snapshots', '5afe7e05afe7e05afe7e05afe7e05afe7e05afe7', 'model.safetensors');
+    assert.ok(labels.some((l) => l.includes(`Xenova/vit-fixture, fp32 · vit · ${mb(onnx)}, ${onnx}`)), labels.join('\n'));
+    assert.ok(labels.some((l) => l.includes(`google/vit-fixture, safetensors · vit · ${mb(st)}, ${st}`)), labels.join('\n'));
+    await screenshot(wb.page, 'hub-python-cache');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Xenova/vit-fixture' }).first().click();
+    const stored = (): unknown => (existsSync(join(ws, '.vscode', 'settings.json')) ? JSON.parse(readFileSync(join(ws, '.vscode', 'settings.json'), 'utf8') || '{}')['vitInspector.modelPath'] : undefined);
+    for (let i = 0; i < 75 && stored() === undefined; i++) await sleep(200);
+    assert.equal(stored(), onnx);
+    await explorerContextMenu(wb.page, 'bag.png', 'Classify Image');
+    const frame = await findWebviewFrame(wb.page, '[data-image="bag.png"] #top li', 120_000);
+    const shown = await frame.locator('#top li').evaluateAll((lis) => lis.map((li) => ({ label: li.querySelector('.name')?.textContent?.trim(), prob: li.querySelector('.prob')?.textContent?.trim() })));
+    assert.deepEqual(shown, topClasses(join(ws, 'bag.png'), onnx, 5));
+    assert.match(await frame.locator('#labels').innerText(), /config\.json/);
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('vitInspector.modelPath = hf:google/vit-fixture (the safetensors checkpoint) is resolved from that cache: Classify Image gives what the CLI gives for its snapshot', async () => {
+    const st = join(cache, 'models--google--vit-fixture', 'snapshots', '5afe7e05afe7e05afe7e05afe7e05afe7e05afe7', 'model.safetensors');
+    const settingsFile = join(ws, '.vscode', 'settings.json');
+    writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(readFileSync(settingsFile, 'utf8')), 'vitInspector.modelPath': 'hf:google/vit-fixture' }, null, 2));
+    const want = topClasses(join(ws, 'bag.png'), st, 5);
+    assert.deepEqual(want.map((t) => t.label).sort(), ['goldfish', 'great white shark', 'hammerhead', 'tench', 'tiger shark']);
+    // A fresh panel each try: the settings file change reaches the extension host within a moment.
+    let shown: { label?: string; prob?: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      await runCommand(wb.page, 'View: Close All Editors');
+      await explorerContextMenu(wb.page, 'bag.png', 'Classify Image');
+      const frame = await findWebviewFrame(wb.page, '[data-image="bag.png"] #top li', 120_000);
+      shown = await frame.locator('#top li').evaluateAll((lis) => lis.map((li) => ({ label: li.querySelector('.name')?.textContent?.trim(), prob: li.querySelector('.prob')?.textContent?.trim() })));
+      if (shown[0]?.label === want[0].label) break;
+      await sleep(2000);
+    }
+    assert.deepEqual(shown, want);
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+});
+

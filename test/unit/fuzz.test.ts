@@ -45,6 +45,18 @@ function workerMain(): void {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  /** Runs case i and reports it: started (so a hang names it), then ok, a UserError's message, or a bug's stack. */
+  const runCase = (i: number, what: string, inspect: () => unknown): void => {
+    parentPort.postMessage({ start: i, what });
+    const t0 = Date.now();
+    try {
+      inspect();
+      parentPort.postMessage({ i, kind: 'ok', ms: Date.now() - t0, what });
+    } catch (e) {
+      const user = isUserError(e);
+      parentPort.postMessage({ i, kind: user ? 'user' : 'bug', ms: Date.now() - t0, what, msg: user ? (e as Error).message : String((e as Error)?.stack ?? e) });
+    }
+  };
   if (workerData.mode === 'graph') {
     graphCases();
     return;
@@ -106,15 +118,7 @@ function workerMain(): void {
     what = `${fx.name}: ${what}`;
     const file = npath.join(workerData.dir, `case${i % 8}.onnx`);
     nfs.writeFileSync(file, b);
-    parentPort.postMessage({ start: i, what });
-    const t0 = Date.now();
-    try {
-      inspectModel(file);
-      parentPort.postMessage({ i, kind: 'ok', ms: Date.now() - t0, what });
-    } catch (e) {
-      const user = isUserError(e);
-      parentPort.postMessage({ i, kind: user ? 'user' : 'bug', ms: Date.now() - t0, what, msg: user ? (e as Error).message : String((e as Error)?.stack ?? e) });
-    }
+    runCase(i, what, () => inspectModel(file));
   }
 
   /** Graph-level mutations: attribute values, constant values, initializer dims, wiring, op types. */
@@ -158,15 +162,7 @@ function workerMain(): void {
         }
       }
       const what = `${npath.basename(base.path)}: ${muts.join('; ')}`;
-      parentPort.postMessage({ start: i, what });
-      const t0 = Date.now();
-      try {
-        inspectLoadedModel(m);
-        parentPort.postMessage({ i, kind: 'ok', ms: Date.now() - t0, what });
-      } catch (e) {
-        const user = isUserError(e);
-        parentPort.postMessage({ i, kind: user ? 'user' : 'bug', ms: Date.now() - t0, what, msg: user ? (e as Error).message : String((e as Error)?.stack ?? e) });
-      }
+      runCase(i, what, () => inspectLoadedModel(m));
     }
   }
 }

@@ -211,6 +211,16 @@ export async function openPanel(browser: Browser, server: StaticServer, panel: s
   };
 }
 
+/** Opens a page of `panel`, hands it to `use` and closes it, however `use` ends. */
+export async function withPanel<T>(env: { browser: Browser; server: StaticServer }, panel: string, opts: { theme?: Theme; width?: number; height?: number }, use: (p: PanelPage) => Promise<T>): Promise<T> {
+  const p = await openPanel(env.browser, env.server, panel, opts);
+  try {
+    return await use(p);
+  } finally {
+    await p.close();
+  }
+}
+
 /** One Chromium and one static server per `describe` (registers its mocha hooks). */
 export function browserSuite(): { readonly browser: Browser; readonly server: StaticServer } {
   let browser: Browser;

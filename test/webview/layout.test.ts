@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inspectModel } from '../../src/core/arch/inspect';
 import type { AttentionResult } from '../../src/runtime/capture';
-import { browserSuite, openPanel, recording, type Theme } from './harness';
+import { browserSuite, recording, withPanel, type Theme } from './harness';
 import { root } from './browser';
 import { messages, tinyCaptures } from './classifyMessages';
 import { readRelpos, relposViews } from '../../src/core/report/relpos';
@@ -55,8 +55,7 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
   for (const width of WIDTHS)
     for (const theme of THEMES)
       it(`${width} px, ${theme}: tree names, top classes and providers' reasons are inside the viewport`, async () => {
-        const arch = await openPanel(env.browser, env.server, 'architecture', { width, height: 800, theme });
-        try {
+        await withPanel(env, 'architecture', { width, height: 800, theme }, async (arch) => {
           await arch.send({ type: 'architecture', result: swin });
           // The Module name column (header and rows) is on screen and wide enough to read a name.
           await assertInside(arch.page, '.tree-head .name', width, 100);
@@ -64,12 +63,9 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
           await assertInside(arch.page, '.tree-head .num', width);
           await assertNoPageScroll(arch.page, width, 'architecture');
           await arch.screenshot(`layout-architecture-${width}-${theme}`);
-        } finally {
-          await arch.close();
-        }
+        });
 
-        const cls = await openPanel(env.browser, env.server, 'classify', { width, height: 1000, theme });
-        try {
+        await withPanel(env, 'classify', { width, height: 1000, theme }, async (cls) => {
           for (const m of messages(vit, 'tiny_vit')) await cls.send(m);
           assert.equal(await assertInside(cls.page, '#top li .name', width), 5);
           await assertInside(cls.page, '#top li .prob', width);
@@ -77,21 +73,16 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
           await assertInside(cls.page, '#colorscale', width);
           await assertNoPageScroll(cls.page, width, 'classify');
           await cls.screenshot(`layout-classify-${width}-${theme}`);
-        } finally {
-          await cls.close();
-        }
+        });
 
-        const prov = await openPanel(env.browser, env.server, 'providers', { width, height: 700, theme });
-        try {
+        await withPanel(env, 'providers', { width, height: 700, theme }, async (prov) => {
           await prov.send(...recording('providers'));
           // The reasons wrap instead of running off the edge.
           await assertInside(prov.page, 'tr[data-provider="cuda"] td:last-child', width);
           await assertInside(prov.page, 'tr[data-provider="webgpu"] td:last-child', width);
           await assertNoPageScroll(prov.page, width, 'providers');
           await prov.screenshot(`layout-providers-${width}-${theme}`);
-        } finally {
-          await prov.close();
-        }
+        });
       });
 });
 
@@ -106,15 +97,12 @@ describe('webview: every panel at 360 px (the narrowest editor group)', function
   };
   for (const [panel, msgs] of Object.entries(pages))
     it(`${panel}: no wider than the viewport`, async () => {
-      const p = await openPanel(env.browser, env.server, panel, { width: 360, height: 800 });
-      try {
+      await withPanel(env, panel, { width: 360, height: 800 }, async (p) => {
         await p.send(...msgs);
         await assertNoPageScroll(p.page, 360, panel);
         await p.screenshot(`layout-${panel}-360`);
         assert.deepEqual(p.errors, []);
-      } finally {
-        await p.close();
-      }
+      });
     });
 });
 
@@ -237,8 +225,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
       it(`${width} px, ${theme}: no text cut, warnings/errors ≥ 4.5:1, the tree uses the width`, async () => {
         const problems: string[] = [];
         for (const { panel, name = panel, msgs, then, allow = [] } of panels) {
-          const p = await openPanel(env.browser, env.server, panel, { width, height: 900, theme });
-          try {
+          await withPanel(env, panel, { width, height: 900, theme }, async (p) => {
             await p.send(...msgs());
             if (then) await then(p.page);
             await p.page.waitForTimeout(50);
@@ -263,9 +250,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
               }
             }
             if (width !== 800) await p.screenshot(`issue23-${name}-${width}-${theme}`);
-          } finally {
-            await p.close();
-          }
+          });
         }
         assert.deepEqual(problems, []);
       });
@@ -285,8 +270,7 @@ describe('webview: the Provider dropdown follows the theme', function () {
   const expected: Record<string, { bg: string; fg: string }> = { dark: { bg: 'rgb(49, 49, 49)', fg: 'rgb(204, 204, 204)' }, light: { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' }, hc: { bg: 'rgb(0, 0, 0)', fg: 'rgb(255, 255, 255)' } };
   for (const theme of [...THEMES, 'hc'] as Theme[])
     it(`${theme}: the dropdown's face has the theme's dropdown background and foreground`, async () => {
-      const p = await openPanel(env.browser, env.server, 'classify', { width: 800, height: 900, theme });
-      try {
+      await withPanel(env, 'classify', { width: 800, height: 900, theme }, async (p) => {
         for (const m of messages(vit, 'tiny_vit')) await p.send(m);
         const face = await p.page.locator('#ep').evaluate((el) => {
           const f = el.shadowRoot?.querySelector('.select-face');
@@ -294,9 +278,7 @@ describe('webview: the Provider dropdown follows the theme', function () {
           return cs ? { bg: cs.backgroundColor, fg: cs.color } : null;
         });
         assert.deepEqual(face, expected[theme]);
-      } finally {
-        await p.close();
-      }
+      });
     });
 });
 
@@ -307,8 +289,7 @@ describe('webview: the module tree takes the width while nothing is selected', f
   const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
   for (const width of [694, 1600])
     it(`${width} px: the tree is as wide as its row, the details appear on selection`, async () => {
-      const p = await openPanel(env.browser, env.server, 'architecture', { width, height: 900, theme: 'light' });
-      try {
+      await withPanel(env, 'architecture', { width, height: 900, theme: 'light' }, async (p) => {
         await p.send({ type: 'architecture', result: swin });
         const layout = (await p.page.locator('.arch-layout').boundingBox())!;
         const tree = (await p.page.locator('.tree-pane').boundingBox())!;
@@ -320,9 +301,7 @@ describe('webview: the module tree takes the width while nothing is selected', f
         const geo = await p.page.$eval('.tree-row.kind-stage .name', (e) => `name ${e.clientWidth}/${e.scrollWidth} px in a ${(e.closest('.tree-pane') as HTMLElement).clientWidth} px tree`);
         assert.deepEqual(cut, [], `stage names cut with a row selected (${geo})`);
         await p.screenshot(`issue23-architecture-selected-${width}-light`);
-      } finally {
-        await p.close();
-      }
+      });
     });
 });
 
@@ -363,17 +342,14 @@ describe('webview: the confusion matrix counts are readable in every theme', fun
   const env = browserSuite();
   for (const theme of [...THEMES, 'hc'] as Theme[])
     it(`${theme}: every cell's count ≥ 4.5:1 against its shade (a full diagonal included)`, async () => {
-      const p = await openPanel(env.browser, env.server, 'evaluate', { width: 1000, height: 900, theme });
-      try {
+      await withPanel(env, 'evaluate', { width: 1000, height: 900, theme }, async (p) => {
         await p.send({ type: 'evaluate', view: evaluateView() });
         const cells = await textContrast(p.page, '#confusion button.cell');
         assert.equal(cells.length, 100);
         assert.ok(cells.some((c) => c.text === '4'), 'a class with all 4 images right: the darkest shade');
         assert.deepEqual(cells.filter((c) => c.ratio < 4.5).map((c) => `"${c.text}" ${c.ratio.toFixed(2)}:1`), []);
         await p.screenshot(`issue23-confusion-${theme}`);
-      } finally {
-        await p.close();
-      }
+      });
     });
 });
 
@@ -390,8 +366,7 @@ describe('webview: Step Through\'s buttons follow the theme', function () {
   };
   for (const theme of [...THEMES, 'hc'] as Theme[])
     it(`${theme}: the step shown and Trace primary, the other steps secondary, Previous disabled on step 1`, async () => {
-      const p = await openPanel(env.browser, env.server, 'trace', { width: 1000, height: 900, theme });
-      try {
+      await withPanel(env, 'trace', { width: 1000, height: 900, theme }, async (p) => {
         await p.send(sampleMessage());
         const look = (sel: string) => p.page.$eval(sel, (e) => ({ bg: getComputedStyle(e).backgroundColor, fg: getComputedStyle(e).color, opacity: getComputedStyle(e).opacity }));
         const want = expected[theme];
@@ -406,8 +381,6 @@ describe('webview: Step Through\'s buttons follow the theme', function () {
         const low = (await textContrast(p.page, '#steps button, #go, #next')).filter((c) => c.ratio < 4.5);
         assert.deepEqual(low.map((c) => `"${c.text}" ${c.ratio.toFixed(2)}:1`), []);
         await p.screenshot(`issue23-trace-buttons-${theme}`);
-      } finally {
-        await p.close();
-      }
+      });
     });
 });

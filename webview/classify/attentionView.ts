@@ -15,6 +15,7 @@ import { summaryMap } from '../../src/core/attention/summary';
 import type { HeadSelect } from '../../src/core/attention/maps';
 import type { HostMessage } from '../../src/shared/protocol';
 import { COLORMAPS, colour, lut, range, type ColormapName } from '../../src/core/colormap';
+import { cssVar } from '../shared/canvas';
 
 type AttentionMessage = Extract<HostMessage, { type: 'attention' }>;
 type LayersMessage = Extract<HostMessage, { type: 'attentionLayers' }>;
@@ -33,9 +34,6 @@ interface View {
   rolloutCell: [number, number] | null;
 }
 
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 /** A map as a w×h canvas of coloured pixels (scaled up by the caller with smoothing off: crisp tokens). */
 function tile(map: ArrayLike<number>, grid: [number, number], name: ColormapName, lo: number, hi: number, alpha = 255, into?: HTMLCanvasElement): HTMLCanvasElement {

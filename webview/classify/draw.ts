@@ -1,17 +1,8 @@
 /** Canvas drawing for the classify panel: the crop the model saw and the patch/window grid. */
+import { cssVar, rgbCanvas } from '../shared/canvas';
 
 export function drawImage(canvas: HTMLCanvasElement, px: { width: number; height: number; rgb: Uint8Array }, display: number): void {
-  const src = document.createElement('canvas');
-  src.width = px.width;
-  src.height = px.height;
-  const data = new ImageData(px.width, px.height);
-  for (let i = 0, n = px.width * px.height; i < n; i++) {
-    data.data[i * 4] = px.rgb[i * 3];
-    data.data[i * 4 + 1] = px.rgb[i * 3 + 1];
-    data.data[i * 4 + 2] = px.rgb[i * 3 + 2];
-    data.data[i * 4 + 3] = 255;
-  }
-  src.getContext('2d')!.putImageData(data, 0, 0);
+  const src = rgbCanvas(px);
   canvas.width = canvas.height = display;
   const ctx = canvas.getContext('2d')!;
   // Small inputs (28×28) are shown with hard pixel edges: what the model sees.
@@ -19,9 +10,6 @@ export function drawImage(canvas: HTMLCanvasElement, px: { width: number; height
   ctx.drawImage(src, 0, 0, display, display);
 }
 
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 /** Patch borders thin; for Swin the first stage's window borders thick. */
 export function drawGrid(canvas: HTMLCanvasElement, grid: { patch: number; window: number | null }, inputSize: number, display: number): void {

@@ -3,9 +3,10 @@
 // labelled folder's accuracy, agreement and disagreements.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
-import { post, onMessage } from '../shared/host';
+import { post, onMessage, setState } from '../shared/host';
 import { COMPARE_ROLES, COMPARE_ROLE_NAMES, omegaAt, parseResolutions, type CompareDocument, type CompareModel } from '../../src/core/compare/document';
 import type { HostMessage } from '../../src/shared/protocol';
+import type { CompareState } from '../../src/shared/panelState';
 
 const root = app();
 const title = h('h1', {}, 'Compare Models');
@@ -165,6 +166,8 @@ function render(): void {
 onMessage((m) => {
   if (m.type === 'compare') {
     last = m;
+    // Kept for a window reload: the host's revive shows it again.
+    setState<CompareState>({ doc: m.doc });
     render();
   } else if (m.type === 'error') {
     clear(status);

@@ -3,9 +3,10 @@
 // top classes), the worst mistakes first. Scores come from core/evaluate, as the CLI's do.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { h, clear, app } from '../shared/dom';
-import { post, onMessage } from '../shared/host';
+import { post, onMessage, setState } from '../shared/host';
 import { cellImages, worstMistakes, type Prediction } from '../../src/core/evaluate/metrics';
 import type { EvaluateModelView, EvaluateView, HostMessage } from '../../src/shared/protocol';
+import type { EvaluateState } from '../../src/shared/panelState';
 
 const root = app();
 const title = h('h1', {}, 'Evaluate Model on Folder');
@@ -210,6 +211,8 @@ function render(): void {
 onMessage((m) => {
   if (m.type === 'evaluate') {
     view = m.view;
+    // Kept for a window reload: the host's revive shows it again.
+    setState<EvaluateState>({ view: m.view });
     shown = Math.min(shown, m.view.models.length - 1);
     cell = null;
     render();

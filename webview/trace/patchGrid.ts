@@ -8,6 +8,7 @@
  */
 import { h } from '../shared/dom';
 import { lut, colour } from '../../src/core/colormap';
+import { cssVar, rgbCanvas } from '../shared/canvas';
 
 export interface PatchGridView {
   /** the image the model saw; absent: the grid on the editor background */
@@ -32,25 +33,9 @@ export interface PatchGridView {
   detail?: (slot: number) => string;
 }
 
-const cssVar = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 export const fmt = (v: number): string => (v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(4));
 
-/** The image as a canvas of its own pixels (drawn scaled onto the grid canvas). */
-function imageCanvas(px: NonNullable<PatchGridView['pixels']>): HTMLCanvasElement {
-  const src = document.createElement('canvas');
-  src.width = px.width;
-  src.height = px.height;
-  const data = new ImageData(px.width, px.height);
-  for (let i = 0, n = px.width * px.height; i < n; i++) {
-    data.data[i * 4] = px.rgb[i * 3];
-    data.data[i * 4 + 1] = px.rgb[i * 3 + 1];
-    data.data[i * 4 + 2] = px.rgb[i * 3 + 2];
-    data.data[i * 4 + 3] = 255;
-  }
-  src.getContext('2d')!.putImageData(data, 0, 0);
-  return src;
-}
 
 /** The lowest and highest finite value (−100 mask entries included: they are the mask's values). */
 function finiteRange(values: number[]): [number, number] {
@@ -90,7 +75,7 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
   const g = c.getContext('2d')!;
   const heat = new Uint8ClampedArray(n * 4);
   if (v.values) colour(v.values.map((x) => (Number.isFinite(x) ? x : lo)), lut('magma'), lo, hi, 255, heat);
-  const src = v.pixels ? imageCanvas(v.pixels) : null;
+  const src = v.pixels ? rgbCanvas(v.pixels) : null;
   // Input pixels per token: the grid covers ⌊W/gw⌋·gw of the crop (a remainder the patch conv drops).
   const cellIn = v.pixels ? Math.max(1, Math.floor(v.pixels.width / gw)) : 1;
   const rect = (i: number): [number, number] => [(i % gw) * size, Math.floor(i / gw) * size];

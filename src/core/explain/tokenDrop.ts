@@ -8,6 +8,8 @@
  * to run on the shorter sequence, and that is said in the user's terms, never a wrong map.
  */
 import { UserError } from '../errors';
+import { linkGraph } from '../graph/graphIndex';
+import { walk } from '../graph/walk';
 import type { OnnxModel, OnnxNode, ValueInfo } from '../onnx/model';
 import type { Family } from '../terms';
 
@@ -39,22 +41,17 @@ export function findEmbeddedSequence(m: OnnxModel, display: string): EmbeddedSeq
   throw new UserError(`${display} has no learned position embedding (an Add of a [1, N, C] weight to the token sequence) where its graph could be cut, so tokens cannot be removed. Use occlusion.`);
 }
 
-/** The nodes the graph's outputs need, with `cut` treated as a graph input (its producers dropped). */
+/** The nodes the graph's outputs need, with `cut` treated as a graph input (its producer not passed). */
 function neededNodes(nodes: readonly OnnxNode[], outputs: readonly string[], cut: string): OnnxNode[] {
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => n.outputs.forEach((o) => producer.set(o, i)));
   const keep = new Set<number>();
-  const stack = [...outputs];
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (t === cut) continue;
-    const i = producer.get(t);
-    if (i === undefined || keep.has(i)) continue;
-    keep.add(i);
-    stack.push(...nodes[i].inputs.filter(Boolean));
+  walk(linkGraph(nodes), outputs, {
+    direction: 'back',
+    through: (_, via) => via !== cut,
+    constants: true,
+    onPass: (i) => keep.add(i),
     // Subgraphs (If/Loop) may read outer tensors.
-    for (const a of nodes[i].attributes) if (a.type === 'graph') for (const sn of a.value.nodes) stack.push(...sn.inputs.filter(Boolean));
-  }
+    follow: (i) => [...nodes[i].inputs, ...nodes[i].attributes.flatMap((a) => (a.type === 'graph' ? a.value.nodes.flatMap((sn) => sn.inputs) : []))],
+  });
   return nodes.filter((_, i) => keep.has(i));
 }
 

@@ -8,6 +8,7 @@ import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
 import { isFloatType } from '../onnx/proto';
 import type { ShapeResult } from '../onnx/shapes';
 import { CONV_LIKE, MATMUL_LIKE, WEIGHT_VIEW, weightInput } from './ops';
+import type { WalkGraph } from './walk';
 
 export interface GraphIndex {
   model: OnnxModel;
@@ -22,10 +23,8 @@ export interface GraphIndex {
   weightOf: Map<number, TensorInfo>;
 }
 
-export function indexGraph(model: OnnxModel, shapes: ShapeResult): GraphIndex {
-  const g = model.graph;
-  const nodes = g.nodes;
-  const producer = shapes.producer;
+/** The nodes reading each tensor, in node order. */
+function consumersOf(nodes: readonly OnnxNode[]): Map<string, number[]> {
   const consumers = new Map<string, number[]>();
   for (let i = 0; i < nodes.length; i++) {
     for (const inp of nodes[i].inputs) {
@@ -35,6 +34,24 @@ export function indexGraph(model: OnnxModel, shapes: ShapeResult): GraphIndex {
       else consumers.set(inp, [i]);
     }
   }
+  return consumers;
+}
+
+/**
+ * The least a walk needs, for nodes without shapes (a graph being cut or built): producers and
+ * consumers, and no tensor known constant (a backward walk that must enter constants says `constants`).
+ */
+export function linkGraph(nodes: readonly OnnxNode[]): WalkGraph {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  return { nodes, producer, consumers: consumersOf(nodes), isConst: () => false };
+}
+
+export function indexGraph(model: OnnxModel, shapes: ShapeResult): GraphIndex {
+  const g = model.graph;
+  const nodes = g.nodes;
+  const producer = shapes.producer;
+  const consumers = consumersOf(nodes);
   const initializers = new Map(g.initializers.map((t) => [t.name, t]));
   // Constant tensors, decided once in topological order (no recursion: graphs can be deep).
   const constSet = new Set<string>(initializers.keys());

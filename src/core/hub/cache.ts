@@ -10,7 +10,7 @@
  * A blob is written as blobs/{etag}.incomplete and renamed when complete and checked, so a
  * half-written file never appears in a snapshot.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -101,22 +101,42 @@ export const blobPath = (root: string, repo: string, etag: string): string => jo
 export const snapshotFile = (root: string, repo: string, commit: string, file: string): string => join(repoFolder(root, repo), 'snapshots', commit, ...file.split('/'));
 
 /**
- * Puts `file` in the snapshot as a relative symlink to its blob (_create_symlink); where the
- * file system cannot make symlinks (Windows without developer mode, some network drives) the
- * blob is copied instead, as huggingface_hub does.
+ * Puts `file` in the snapshot as a relative symlink to its blob (_create_symlink). Where the file
+ * system cannot make symlinks (Windows without developer mode, some network drives) it does what
+ * huggingface_hub does there: a blob this download just fetched is moved into the snapshot (no
+ * second copy on disk), one already in blobs/ (shared with another revision) is copied.
  */
-export function linkIntoSnapshot(root: string, repo: string, commit: string, file: string, etag: string): string {
+export function linkIntoSnapshot(root: string, repo: string, commit: string, file: string, etag: string, newBlob = false): string {
   const blob = blobPath(root, repo, etag);
   const pointer = snapshotFile(root, repo, commit, file);
   mkdirSync(dirname(pointer), { recursive: true });
+  // Moved here already (no symlinks: another download of this commit in this cache got here first).
+  if (!existsSync(blob) && isPlainFile(pointer)) return pointer;
   rmSync(pointer, { force: true });
-  const target = relative(dirname(pointer), blob);
   try {
-    symlinkSync(target, pointer);
-  } catch {
-    copyFileSync(blob, pointer);
+    symlinkSync(relative(dirname(pointer), blob), pointer);
+  } catch (e) {
+    if (!NO_SYMLINK.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    if (newBlob) renameSync(blob, pointer);
+    else copyFileSync(blob, pointer);
   }
   return pointer;
+}
+
+/** What symlink() fails with where a file system or the OS policy has none (EPERM: Windows without the privilege). */
+const NO_SYMLINK = new Set(['EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+function isPlainFile(p: string): boolean {
+  try {
+    return lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The snapshot already holds `file` (a symlink to a blob that is there, or a file copied or moved in): huggingface_hub's first check. */
+export function inSnapshot(root: string, repo: string, commit: string, file: string): boolean {
+  return existsSync(snapshotFile(root, repo, commit, file));
 }
 
 /**

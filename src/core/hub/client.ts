@@ -10,8 +10,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { UserError } from '../errors';
-import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
+import { blobPath, cachedSnapshot, cacheRoot, commitBlob, hfHome, inSnapshot, linkIntoSnapshot, normalizeEtag, parseRepoRef, snapshotFiles, withBlobLock, writeRef, COMMIT_RE, type Env, type RepoRef } from './cache';
 import { AbortError, readBody, send } from './http';
+import type { ProxyFor } from './proxy';
 import { selectFiles, type RepoFile, type Selection } from './variants';
 
 export interface Progress {
@@ -29,11 +30,16 @@ export interface HubOptions {
   /** Overrides $HF_HUB_CACHE / $HF_HOME/hub (the vitInspector.hfCache setting). */
   cacheDir?: string;
   endpoint?: string;
+  /** A token that wins over every other (tests, callers that asked for one). */
   token?: string;
+  /** The token kept in VS Code's SecretStorage: used when neither $HF_TOKEN nor the token file gives one. */
+  storedToken?: string;
   offline?: boolean;
   env?: Env;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** The proxy for each URL (the CLI: envProxy(), HTTPS_PROXY …); none in VS Code, whose own patch of http/https applies http.proxy. */
+  proxy?: ProxyFor;
   /** Attempts per file after a dropped connection (default 5). */
   retries?: number;
   /** An ONNX variant (fp32, fp16, quantized, int8, uint8, q4, …) or "safetensors". */
@@ -73,23 +79,34 @@ export function isOffline(o: HubOptions): boolean {
   return /^(1|on|yes|true)$/i.test((o.env ?? process.env).HF_HUB_OFFLINE ?? '');
 }
 
-/** The token: given, else $HF_TOKEN, else the file huggingface-cli login writes ($HF_TOKEN_PATH or $HF_HOME/token). */
-export function tokenOf(o: HubOptions): string | undefined {
+/**
+ * The token and where it came from, in huggingface_hub's order — $HF_TOKEN, else the file
+ * `huggingface-cli login` writes ($HF_TOKEN_PATH or $HF_HOME/token) — then the one kept by
+ * "Hugging Face: Set Access Token" (VS Code's SecretStorage), so what Python uses wins in VS Code too.
+ */
+export function tokenSource(o: HubOptions): { value: string; from: string } | undefined {
   const env = o.env ?? process.env;
-  if (o.token) return o.token;
-  if (env.HF_TOKEN?.trim()) return env.HF_TOKEN.trim();
+  if (o.token) return { value: o.token, from: 'the token given' };
+  if (env.HF_TOKEN?.trim()) return { value: env.HF_TOKEN.trim(), from: 'HF_TOKEN' };
   const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    const t = readFileSync(file, 'utf8').trim();
+    if (t) return { value: t, from: file };
   } catch {
-    return undefined;
+    /* no token file */
   }
+  if (o.storedToken?.trim()) return { value: o.storedToken.trim(), from: 'the token saved by "Hugging Face: Set Access Token"' };
+  return undefined;
 }
+
+export const tokenOf = (o: HubOptions): string | undefined => tokenSource(o)?.value;
 
 const TOKEN_HOWTO = 'Set HF_TOKEN, run `huggingface-cli login` (it writes $HF_HOME/token), or in VS Code run "Hugging Face: Set Access Token"';
 
 /** A non-2xx answer from the Hub as a UserError the user can act on. */
-export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, hadToken: boolean, revision = what): UserError {
+/** `tokenFrom`: where the token sent came from (tokenSource), undefined when none was sent. */
+export function hubError(res: IncomingMessage, what: string, repo: string, endpoint: string, tokenFrom: string | undefined, revision = what): UserError {
+  const hadToken = tokenFrom !== undefined;
   const status = res.statusCode ?? 0;
   const code = String(res.headers['x-error-code'] ?? '');
   const detail = String(res.headers['x-error-message'] ?? '');
@@ -100,15 +117,22 @@ export function hubError(res: IncomingMessage, what: string, repo: string, endpo
     return new UserError(`The repo ${repo} was not found on ${endpoint}. Check the id (org/name)${hadToken ? '' : `; if it is private, ${TOKEN_HOWTO}`}.`, detail);
   }
   if (status === 401)
-    return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
+    return new UserError(hadToken ? `The Hub refused the access token for ${repo} (401; the token from ${tokenFrom}): it is invalid or expired. Make a new one at ${endpoint}/settings/tokens. ${TOKEN_HOWTO}.` : `${repo} needs an access token (401: gated or private). ${TOKEN_HOWTO}.`, detail);
+  if (status === 407)
+    return new UserError(`The proxy asks for credentials (407) while fetching ${what} of ${repo}: put them in the proxy URL (http://user:password@host:port) in HTTPS_PROXY / HTTP_PROXY, or in VS Code set http.proxyAuthorization.`, detail);
   if (status === 403)
     return new UserError(`Access to ${repo} is forbidden (403): the repo is gated and your account has not been granted access, or the token lacks read permission. Accept its conditions at ${endpoint}/${repo}, then try again.`, detail);
   if (status === 429) {
-    const after = retryAfter(res.headers['retry-after']);
-    return new UserError(`The Hub is rate-limiting requests (429). Try again ${after === null ? 'in a few minutes' : `in ${after} s (after ${new Date(Date.now() + after * 1000).toISOString().slice(11, 19)} UTC)`}${hadToken ? '' : `; a token raises the limit (${TOKEN_HOWTO})`}.`, detail);
+    return new UserError(`The Hub is rate-limiting requests (429). Try again ${retryWhen(res)}${hadToken ? '' : `; a token raises the limit (${TOKEN_HOWTO})`}.`, detail);
   }
   if (status >= 500) return new UserError(`The Hub at ${endpoint} failed (${status}) while fetching ${what}. It is a problem on the server side: try again later.`, detail);
   return new UserError(`The Hub answered ${status} for ${what} of ${repo}.`, detail);
+}
+
+/** "in 30 s (after 12:34:56 UTC)" from Retry-After (seconds or an HTTP date), else "in a few minutes". */
+function retryWhen(res: IncomingMessage): string {
+  const after = retryAfter(res.headers['retry-after']);
+  return after === null ? 'in a few minutes' : `in ${after} s (after ${new Date(Date.now() + after * 1000).toISOString().slice(11, 19)} UTC)`;
 }
 
 function retryAfter(v: string | string[] | undefined): number | null {
@@ -126,15 +150,22 @@ function unreachable(endpoint: string, e: unknown, cached: boolean): UserError {
   return new UserError(`Cannot reach the Hub at ${endpoint} (${(e as Error).message})${cached ? '' : ' and the model is not in the Hugging Face cache'}. Check the network or HF_ENDPOINT; to work from the cache only, set HF_HUB_OFFLINE=1.`);
 }
 
+/** Node's codes for a certificate it cannot verify (a proxy that inspects HTTPS presents its own). */
+const isTlsError = (e: unknown): boolean => /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID)/.test((e as NodeJS.ErrnoException)?.code ?? '');
+
+const untrusted = (e: unknown): UserError =>
+  new UserError(`The Hub's TLS certificate could not be verified (${(e as Error).message}). A proxy that inspects HTTPS presents its own certificate: give its CA to Node with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (in VS Code, http.systemCertificates uses the system's store).`);
+
 /** The repo's files and sizes at a revision (`/api/models/{repo}/revision/{rev}`), and the commit it is at. */
 export async function listRepo(ref: RepoRef, o: HubOptions = {}): Promise<RepoListing> {
   const endpoint = endpointOf(o);
-  const token = tokenOf(o);
+  const src = tokenSource(o);
+  const token = src?.value;
   const url = `${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(ref.revision)}?blobs=true`;
-  const { res } = await send(url, { token, signal: o.signal });
+  const { res } = await send(url, { token, signal: o.signal, proxy: o.proxy });
   if (res.statusCode !== 200) {
     res.resume();
-    throw hubError(res, ref.revision, ref.repo, endpoint, !!token);
+    throw hubError(res, ref.revision, ref.repo, endpoint, src?.from);
   }
   const info = JSON.parse(await readBody(res)) as { sha?: string; siblings?: { rfilename: string; size?: number; lfs?: { sha256?: string; size?: number } }[] };
   if (!info.sha || !COMMIT_RE.test(info.sha) || !Array.isArray(info.siblings)) throw new UserError(`${endpoint} did not answer like the Hugging Face Hub for ${ref.repo} (no commit or file list). Check HF_ENDPOINT.`);
@@ -149,6 +180,7 @@ export async function listForDownload(ref: RepoRef, o: HubOptions = {}): Promise
   } catch (e) {
     if (o.signal?.aborted || e instanceof AbortError) throw new UserError('Download cancelled.');
     if (isNetworkError(e)) throw unreachable(endpointOf(o), e, true);
+    if (isTlsError(e)) throw untrusted(e);
     throw e;
   }
 }
@@ -170,12 +202,13 @@ interface FileMeta {
 
 async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<FileMeta> {
   const endpoint = endpointOf(o);
-  const token = tokenOf(o);
+  const src = tokenSource(o);
+  const token = src?.value;
   const url = `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   // Redirects on the Hub's own host (a renamed repo) are followed; the one to the CDN is not: its Location is where to download.
   let cur = url;
   for (let hop = 0; ; hop++) {
-    const { res } = await send(cur, { method: 'HEAD', token, signal: o.signal, follow: false });
+    const { res } = await send(cur, { method: 'HEAD', token, signal: o.signal, follow: false, proxy: o.proxy });
     res.resume();
     const loc = res.headers.location;
     const status = res.statusCode ?? 0;
@@ -183,7 +216,7 @@ async function fileMeta(ref: RepoRef, file: string, o: HubOptions): Promise<File
       cur = new URL(loc, cur).toString();
       continue;
     }
-    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, !!token, ref.revision);
+    if (status >= 400) throw hubError(res, file, ref.repo, endpoint, src?.from, ref.revision);
     const h = res.headers;
     const commit = String(h['x-repo-commit'] ?? '');
     const linked = normalizeEtag(h['x-linked-etag'] as string | undefined);
@@ -210,6 +243,7 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
     listing = await listRepo(ref, o);
   } catch (e) {
     if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
+    if (isTlsError(e)) throw untrusted(e);
     if (!isNetworkError(e)) throw e;
     const cached = tryFromCache(root, ref, o);
     if (cached) return { ...cached, warning: `${unreachable(endpoint, e, true).message} Using the cached snapshot.` };
@@ -224,6 +258,7 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
   const started = Date.now();
   let done = 0;
   const out: PulledFile[] = [];
+  const fetched: boolean[] = [];
   for (let i = 0; i < sel.files.length; i++) {
     const file = sel.files[i].path;
     const m = metas[i];
@@ -235,13 +270,14 @@ export async function pull(spec: string, o: HubOptions = {}): Promise<PullResult
       const rate = secs > 0 ? bytes / secs : 0;
       o.onProgress({ file, bytes, total, rate, etaSeconds: rate > 0 ? (total - bytes) / rate : null });
     };
-    await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
+    // In the snapshot already (huggingface_hub's first check): also what a cache without symlinks holds, its blob moved there.
+    if (!inSnapshot(root, ref.repo, listing.commit, file)) fetched[i] = await fetchBlob(root, ref.repo, file, m, o, report).catch((e) => rethrow(e, endpoint, o));
     report(m.size);
     done += m.size;
     out.push({ path: file, size: m.size, ...(m.lfs ? { sha256: m.etag } : {}) });
   }
   // Linked only once every blob is in: a cancel or a fault leaves no snapshot with configs but no weights.
-  for (let i = 0; i < sel.files.length; i++) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag);
+  for (let i = 0; i < sel.files.length; i++) if (!inSnapshot(root, ref.repo, listing.commit, sel.files[i].path)) linkIntoSnapshot(root, ref.repo, listing.commit, sel.files[i].path, metas[i].etag, fetched[i]);
   writeRef(root, ref, listing.commit);
   const path = join(root, `models--${ref.repo.replace('/', '--')}`, 'snapshots', listing.commit);
   return { repo: ref.repo, revision: ref.revision, commit: listing.commit, path, weights: join(path, ...sel.weights.split('/')), format: sel.format, variant: sel.variant, files: out };
@@ -252,6 +288,7 @@ const cancelled = (): UserError => new UserError('Download cancelled. Nothing wa
 function rethrow(e: unknown, endpoint: string, o: HubOptions): never {
   if (o.signal?.aborted || e instanceof AbortError) throw cancelled();
   if (isNetworkError(e)) throw unreachable(endpoint, e, false);
+  if (isTlsError(e)) throw untrusted(e);
   throw e;
 }
 
@@ -292,21 +329,22 @@ export function tryFromCache(root: string, ref: RepoRef, o: HubOptions): PullRes
 
 /**
  * One blob into blobs/{etag}: skipped when present; else under its lock into
- * blobs/{etag}.incomplete (resumed from what is there), checked, renamed.
+ * blobs/{etag}.incomplete (resumed from what is there), checked, renamed. True when this call
+ * fetched it (a cache without symlinks then moves it into the snapshot).
  */
-async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, o: HubOptions, report: (have: number) => void): Promise<void> {
+async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, o: HubOptions, report: (have: number) => void): Promise<boolean> {
   const blob = blobPath(root, repo, m.etag);
-  if (existsSync(blob)) return;
+  if (existsSync(blob)) return false;
   await mkdir(dirname(blob), { recursive: true });
-  await withBlobLock(root, repo, m.etag, async () => {
-    if (existsSync(blob)) return; // another process fetched it while we waited
+  return withBlobLock(root, repo, m.etag, async () => {
+    if (existsSync(blob)) return false; // another process fetched it while we waited
     const part = `${blob}.incomplete`;
     const retries = o.retries ?? 5;
     // The sha256 is computed as the bytes arrive (one pass over the file); a resumed part is hashed from disk first.
     const digest: Digest = { hash: createHash('sha256'), upTo: 0 };
     for (let attempt = 0; ; attempt++) {
       try {
-        await download(m, part, tokenOf(o), o.signal, report, digest);
+        await download(m, part, tokenOf(o), o.signal, o.proxy, report, digest);
         break;
       } catch (e) {
         if (o.signal?.aborted || e instanceof AbortError) throw e;
@@ -314,7 +352,7 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
           rmSync(part, { force: true });
           throw new UserError(`The disk is full: ${file} (${m.size.toLocaleString('en-US')} bytes) does not fit in ${root}. The partial file was removed. Free some space, or point vitInspector.hfCache / HF_HUB_CACHE at a larger disk.`);
         }
-        if (!(e instanceof Dropped) || attempt >= retries) throw e instanceof Dropped ? new UserError(`The connection kept dropping while downloading ${file} (${attempt + 1} attempts). Try again; the part fetched is kept and resumed.`) : e;
+        if (!(e instanceof Dropped) || attempt >= retries) throw e instanceof Dropped ? new UserError(`The download of ${file} kept failing (${attempt + 1} attempts; last: ${e.message}). Try again later; the part fetched is kept and resumed.`) : e;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
@@ -332,6 +370,7 @@ async function fetchBlob(root: string, repo: string, file: string, m: FileMeta, 
       }
     }
     commitBlob(part, blob);
+    return true;
   }, { signal: o.signal });
 }
 
@@ -357,7 +396,7 @@ async function catchUp(d: Digest, part: string, have: number): Promise<void> {
   d.upTo = have;
 }
 
-async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
+async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, proxy: ProxyFor | undefined, report: (have: number) => void, digest: Digest): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (have > m.size) {
     rmSync(part);
@@ -367,10 +406,10 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
   await catchUp(digest, part, have);
   let res: IncomingMessage;
   try {
-    ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
+    ({ res } = await send(m.location, { token: m.onHub ? token : undefined, signal, proxy, headers: have > 0 ? { range: `bytes=${have}-` } : {} }));
   } catch (e) {
     if (signal?.aborted) throw new AbortError('aborted');
-    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('reset');
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') throw new Dropped('the connection was reset');
     throw e;
   }
   if (res.statusCode === 200) {
@@ -383,8 +422,13 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
   }
   else if (res.statusCode !== 206) {
     res.resume();
-    if ((res.statusCode ?? 0) >= 500) throw new Dropped(`status ${res.statusCode}`);
-    throw new UserError(`Downloading failed: the server answered ${res.statusCode} for ${m.location.replace(/\?.*$/, '')}.`);
+    const status = res.statusCode ?? 0;
+    if (status >= 500) throw new Dropped(`the download server answered ${status}`);
+    const host = new URL(m.location).host;
+    if (status === 429) throw new UserError(`The download server ${host} is rate-limiting (429). Try again ${retryWhen(res)}; the part fetched is kept and resumed.`);
+    // A signed CDN link that expired or was refused: a new download asks the Hub for a fresh one.
+    if (status === 401 || status === 403) throw new UserError(`The download server ${host} refused the file (${status}): its signed link expired or was refused. Try again; the part fetched is kept and resumed.`);
+    throw new UserError(`Downloading failed: the server answered ${status} for ${m.location.replace(/\?.*$/, '')}.`);
   }
   const out = createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
   const written = new Promise<void>((resolve, reject) => (out.on('finish', resolve), out.on('error', reject)));
@@ -400,8 +444,8 @@ async function download(m: FileMeta, part: string, token: string | undefined, si
         }
         report(have);
       });
-      res.on('end', () => (res.complete ? resolve() : reject(new Dropped('incomplete'))));
-      res.on('aborted', () => reject(signal?.aborted ? new AbortError('aborted') : new Dropped('aborted')));
+      res.on('end', () => (res.complete ? resolve() : reject(new Dropped('the connection closed before the end'))));
+      res.on('aborted', () => reject(signal?.aborted ? new AbortError('aborted') : new Dropped('the connection dropped')));
       res.on('error', (e) => reject(signal?.aborted ? new AbortError('aborted') : new Dropped(e.message)));
       out.on('error', reject);
     });

@@ -86,6 +86,9 @@ export const AttributeType = {
   TYPE_PROTOS: 14,
 } as const;
 
+/** The value kinds of AttributeType FLOAT (1) … GRAPHS (10), in code order: `kind = ATTRIBUTE_KINDS[type - FLOAT]`. */
+export const ATTRIBUTE_KINDS = ['float', 'int', 'string', 'tensor', 'graph', 'floats', 'ints', 'strings', 'tensors', 'graphs'] as const;
+
 export const ValueInfoField = { name: 1, type: 2, doc_string: 3, metadata_props: 4 } as const;
 
 export const TypeField = {

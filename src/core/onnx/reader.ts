@@ -27,6 +27,7 @@ import type {
 import { numElements, subgraphsOf } from './model';
 import {
   AttributeField,
+  ATTRIBUTE_KINDS,
   AttributeType,
   DataLocation,
   DataType,
@@ -225,6 +226,21 @@ function wrongWire(c: Cursor, what: string): never {
   throw new CorruptError(`field ${what} has the wrong wire type`, c.pos);
 }
 
+/** A length-delimited field's length, its wire type checked. */
+function lenField(c: Cursor, wt: number, end: number, what: string): number {
+  if (wt !== WireType.LEN) wrongWire(c, what);
+  return c.length(end);
+}
+
+function stringField(c: Cursor, wt: number, end: number, what: string): string {
+  return c.string(lenField(c, wt, end, what));
+}
+
+function varintField(c: Cursor, wt: number, what: string): number {
+  if (wt !== WireType.VARINT) wrongWire(c, what);
+  return c.int64();
+}
+
 function pastEnd(c: Cursor): never {
   throw new CorruptError('a field runs past the end of its message', c.pos);
 }
@@ -257,42 +273,34 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
     fields++;
     switch (f) {
       case ModelField.ir_version:
-        if (wt !== WireType.VARINT) wrongWire(c, 'ir_version');
-        model.irVersion = c.int64();
+        model.irVersion = varintField(c, wt, 'ir_version');
         break;
       case ModelField.producer_name:
-        if (wt !== WireType.LEN) wrongWire(c, 'producer_name');
-        model.producerName = c.string(c.length(end));
+        model.producerName = stringField(c, wt, end, 'producer_name');
         break;
       case ModelField.producer_version:
-        if (wt !== WireType.LEN) wrongWire(c, 'producer_version');
-        model.producerVersion = c.string(c.length(end));
+        model.producerVersion = stringField(c, wt, end, 'producer_version');
         break;
       case ModelField.domain:
-        if (wt !== WireType.LEN) wrongWire(c, 'domain');
-        model.domain = c.string(c.length(end));
+        model.domain = stringField(c, wt, end, 'domain');
         break;
       case ModelField.model_version:
-        if (wt !== WireType.VARINT) wrongWire(c, 'model_version');
-        model.modelVersion = c.int64();
+        model.modelVersion = varintField(c, wt, 'model_version');
         break;
       case ModelField.doc_string: {
-        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'doc_string');
         if (len <= DOC_MAX) model.docString = c.string(len);
         else c.skip(len);
         break;
       }
       case ModelField.graph: {
-        if (wt !== WireType.LEN) wrongWire(c, 'graph');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'graph');
         if (model.graph) throw new CorruptError('two graphs in one model', start);
         model.graph = parseGraph(ctx, c.pos + len, 0);
         break;
       }
       case ModelField.opset_import: {
-        if (wt !== WireType.LEN) wrongWire(c, 'opset_import');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'opset_import');
         const e = c.pos + len;
         let domain = '';
         let version = 0;
@@ -307,14 +315,12 @@ function parseModel(ctx: Ctx, end: number): OnnxModel {
         break;
       }
       case ModelField.metadata_props: {
-        if (wt !== WireType.LEN) wrongWire(c, 'metadata_props');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'metadata_props');
         model.metadata.push(parseStringEntry(c, c.pos + len));
         break;
       }
       case ModelField.functions: {
-        if (wt !== WireType.LEN) wrongWire(c, 'functions');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'functions');
         const e = c.pos + len;
         let name = '';
         let domain = '';
@@ -364,8 +370,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
     if (f === 0) throw new CorruptError('field number 0', start);
     switch (f) {
       case GraphField.node: {
-        if (wt !== WireType.LEN) wrongWire(c, 'node');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'node');
         const payload = c.pos;
         const node = parseNode(ctx, c.pos + len, depth);
         node.span = { start: payload, end: c.pos };
@@ -373,12 +378,10 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
         break;
       }
       case GraphField.name:
-        if (wt !== WireType.LEN) wrongWire(c, 'graph name');
-        g.name = c.string(c.length(end));
+        g.name = stringField(c, wt, end, 'graph name');
         break;
       case GraphField.initializer: {
-        if (wt !== WireType.LEN) wrongWire(c, 'initializer');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'initializer');
         const payload = c.pos;
         const t = parseTensor(ctx, c.pos + len);
         t.span = { start: payload, end: c.pos };
@@ -386,8 +389,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
         break;
       }
       case GraphField.doc_string: {
-        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'doc_string');
         if (len <= DOC_MAX) g.docString = c.string(len);
         else c.skip(len);
         break;
@@ -395,8 +397,7 @@ function parseGraph(ctx: Ctx, end: number, depth: number): OnnxGraph {
       case GraphField.input:
       case GraphField.output:
       case GraphField.value_info: {
-        if (wt !== WireType.LEN) wrongWire(c, 'value info');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'value info');
         const payload = c.pos;
         const vi = parseValueInfo(c, c.pos + len);
         vi.span = { start: payload, end: c.pos };
@@ -421,34 +422,27 @@ function parseNode(ctx: Ctx, end: number, depth: number): OnnxNode {
     const wt = tag & 7;
     switch (f) {
       case NodeField.input:
-        if (wt !== WireType.LEN) wrongWire(c, 'node input');
-        node.inputs.push(c.string(c.length(end)));
+        node.inputs.push(stringField(c, wt, end, 'node input'));
         break;
       case NodeField.output:
-        if (wt !== WireType.LEN) wrongWire(c, 'node output');
-        node.outputs.push(c.string(c.length(end)));
+        node.outputs.push(stringField(c, wt, end, 'node output'));
         break;
       case NodeField.name:
-        if (wt !== WireType.LEN) wrongWire(c, 'node name');
-        node.name = c.string(c.length(end));
+        node.name = stringField(c, wt, end, 'node name');
         break;
       case NodeField.op_type:
-        if (wt !== WireType.LEN) wrongWire(c, 'op_type');
-        node.opType = c.string(c.length(end));
+        node.opType = stringField(c, wt, end, 'op_type');
         break;
       case NodeField.domain:
-        if (wt !== WireType.LEN) wrongWire(c, 'node domain');
-        node.domain = c.string(c.length(end));
+        node.domain = stringField(c, wt, end, 'node domain');
         break;
       case NodeField.attribute: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'attribute');
         node.attributes.push(parseAttribute(ctx, c.pos + len, depth));
         break;
       }
       case NodeField.doc_string: {
-        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'doc_string');
         if (len <= 4096) node.docString = c.string(len);
         else c.skip(len);
         break;
@@ -463,50 +457,35 @@ function parseNode(ctx: Ctx, end: number, depth: number): OnnxNode {
   return node;
 }
 
-/** A repeated int64 field, packed or not. */
-function readInts(c: Cursor, wt: number, end: number, into: number[]): void {
+/** A repeated field, packed (one LEN field) or one element per field of wire type `single`. */
+function readRepeated(c: Cursor, wt: number, end: number, single: number, read: () => number, into: number[]): void {
   if (wt === WireType.LEN) {
-    const len = c.length(end);
-    const e = c.pos + len;
-    while (c.pos < e) into.push(c.int64());
+    const e = c.pos + c.length(end);
+    while (c.pos < e) into.push(read());
     if (c.pos > e) pastEnd(c);
-  } else if (wt === WireType.VARINT) {
-    into.push(c.int64());
+  } else if (wt === single) {
+    into.push(read());
   } else {
     throw new CorruptError('a repeated field has the wrong wire type', c.pos);
   }
 }
 
+/** A repeated int64 field, packed or not. */
+const readInts = (c: Cursor, wt: number, end: number, into: number[]): void => readRepeated(c, wt, end, WireType.VARINT, () => c.int64(), into);
+
 /** A repeated float field, packed or not. */
-function readFloats(c: Cursor, wt: number, end: number, into: number[]): void {
-  if (wt === WireType.LEN) {
-    const len = c.length(end);
-    const e = c.pos + len;
-    while (c.pos < e) into.push(c.float());
-    if (c.pos > e) pastEnd(c);
-  } else if (wt === WireType.I32) {
-    into.push(c.float());
-  } else {
-    throw new CorruptError('a repeated field has the wrong wire type', c.pos);
-  }
-}
+const readFloats = (c: Cursor, wt: number, end: number, into: number[]): void => readRepeated(c, wt, end, WireType.I32, () => c.float(), into);
+
+type AttributeKind = (typeof ATTRIBUTE_KINDS)[number];
+type Held = { [K in AttributeKind]?: Extract<AttributeValue, { type: K }>['value'] };
 
 function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
   const { c } = ctx;
   let name = '';
   let refAttrName: string | undefined;
   let type = 0;
-  let f: number | undefined;
-  let i: number | undefined;
-  let s: string | undefined;
-  let t: TensorInfo | undefined;
-  let g: OnnxGraph | undefined;
-  // Lists are made only when present: most attributes are a single int, float or tensor.
-  let floats: number[] | null = null;
-  let ints: number[] | null = null;
-  let strings: string[] | null = null;
-  let tensors: TensorInfo[] | null = null;
-  let graphs: OnnxGraph[] | null = null;
+  // What the fields held, by kind; lists are made only when present (most attributes are one int, float or tensor).
+  const held: Held = {};
   let other = 0;
   while (c.pos < end) {
     const tag = c.uint32();
@@ -514,62 +493,51 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
     const wt = tag & 7;
     switch (fld) {
       case AttributeField.name:
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute name');
-        name = c.string(c.length(end));
+        name = stringField(c, wt, end, 'attribute name');
         break;
       case AttributeField.ref_attr_name:
-        if (wt !== WireType.LEN) wrongWire(c, 'ref_attr_name');
-        refAttrName = c.string(c.length(end));
+        refAttrName = stringField(c, wt, end, 'ref_attr_name');
         break;
       case AttributeField.type:
-        if (wt !== WireType.VARINT) wrongWire(c, 'attribute type');
-        type = c.int64();
+        type = varintField(c, wt, 'attribute type');
         break;
       case AttributeField.f:
         if (wt !== WireType.I32) wrongWire(c, 'attribute f');
-        f = c.float();
+        held.float = c.float();
         break;
       case AttributeField.i:
-        if (wt !== WireType.VARINT) wrongWire(c, 'attribute i');
-        i = c.int64();
+        held.int = varintField(c, wt, 'attribute i');
         break;
-      case AttributeField.s: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute s');
-        s = c.string(c.length(end));
+      case AttributeField.s:
+        held.string = stringField(c, wt, end, 'attribute s');
         break;
-      }
       case AttributeField.t: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute t');
-        const len = c.length(end);
-        t = parseTensor(ctx, c.pos + len);
+        const len = lenField(c, wt, end, 'attribute t');
+        held.tensor = parseTensor(ctx, c.pos + len);
         break;
       }
       case AttributeField.g: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute g');
-        const len = c.length(end);
-        g = parseGraph(ctx, c.pos + len, depth + 1);
+        const len = lenField(c, wt, end, 'attribute g');
+        held.graph = parseGraph(ctx, c.pos + len, depth + 1);
         break;
       }
       case AttributeField.floats:
-        readFloats(c, wt, end, (floats ??= []));
+        readFloats(c, wt, end, (held.floats ??= []));
         break;
       case AttributeField.ints:
-        readInts(c, wt, end, (ints ??= []));
+        readInts(c, wt, end, (held.ints ??= []));
         break;
       case AttributeField.strings:
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute strings');
-        (strings ??= []).push(c.string(c.length(end)));
+        (held.strings ??= []).push(stringField(c, wt, end, 'attribute strings'));
         break;
       case AttributeField.tensors: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute tensors');
-        const len = c.length(end);
-        (tensors ??= []).push(parseTensor(ctx, c.pos + len));
+        const len = lenField(c, wt, end, 'attribute tensors');
+        (held.tensors ??= []).push(parseTensor(ctx, c.pos + len));
         break;
       }
       case AttributeField.graphs: {
-        if (wt !== WireType.LEN) wrongWire(c, 'attribute graphs');
-        const len = c.length(end);
-        (graphs ??= []).push(parseGraph(ctx, c.pos + len, depth + 1));
+        const len = lenField(c, wt, end, 'attribute graphs');
+        (held.graphs ??= []).push(parseGraph(ctx, c.pos + len, depth + 1));
         break;
       }
       default:
@@ -580,54 +548,13 @@ function parseAttribute(ctx: Ctx, end: number, depth: number): OnnxAttribute {
     if (c.pos > end) pastEnd(c);
   }
   // IR >= 0.0.2 sets `type`; older files say it by which field is present.
-  if (type === 0) {
-    if (f !== undefined) type = AttributeType.FLOAT;
-    else if (i !== undefined) type = AttributeType.INT;
-    else if (s !== undefined) type = AttributeType.STRING;
-    else if (t) type = AttributeType.TENSOR;
-    else if (g) type = AttributeType.GRAPH;
-    else if (floats) type = AttributeType.FLOATS;
-    else if (ints) type = AttributeType.INTS;
-    else if (strings) type = AttributeType.STRINGS;
-    else if (tensors) type = AttributeType.TENSORS;
-    else if (graphs) type = AttributeType.GRAPHS;
-  }
+  if (type === AttributeType.UNDEFINED) type = ATTRIBUTE_KINDS.findIndex((k) => held[k] !== undefined) + AttributeType.FLOAT;
+  const kind: AttributeKind | undefined = ATTRIBUTE_KINDS[type - AttributeType.FLOAT];
   let v: AttributeValue;
-  switch (type) {
-    case AttributeType.FLOAT:
-      v = { type: 'float', value: f ?? 0 };
-      break;
-    case AttributeType.INT:
-      v = { type: 'int', value: i ?? 0 };
-      break;
-    case AttributeType.STRING:
-      v = { type: 'string', value: s ?? '' };
-      break;
-    case AttributeType.TENSOR:
-      if (!t) throw new CorruptError(`tensor attribute ${name} has no tensor`, c.pos);
-      v = { type: 'tensor', value: t };
-      break;
-    case AttributeType.GRAPH:
-      if (!g) throw new CorruptError(`graph attribute ${name} has no graph`, c.pos);
-      v = { type: 'graph', value: g };
-      break;
-    case AttributeType.FLOATS:
-      v = { type: 'floats', value: floats ?? [] };
-      break;
-    case AttributeType.INTS:
-      v = { type: 'ints', value: ints ?? [] };
-      break;
-    case AttributeType.STRINGS:
-      v = { type: 'strings', value: strings ?? [] };
-      break;
-    case AttributeType.TENSORS:
-      v = { type: 'tensors', value: tensors ?? [] };
-      break;
-    case AttributeType.GRAPHS:
-      v = { type: 'graphs', value: graphs ?? [] };
-      break;
-    default:
-      v = { type: 'other', value: null, typeCode: type || other };
+  if (kind === undefined) v = { type: 'other', value: null, typeCode: type || other };
+  else {
+    if ((kind === 'tensor' || kind === 'graph') && !held[kind]) throw new CorruptError(`${kind} attribute ${name} has no ${kind}`, c.pos);
+    v = { type: kind, value: held[kind] ?? (kind === 'float' || kind === 'int' ? 0 : kind === 'string' ? '' : []) } as AttributeValue;
   }
   const a = { name, ...v } as OnnxAttribute;
   if (refAttrName !== undefined) a.refAttrName = refAttrName;
@@ -641,11 +568,9 @@ function parseValueInfo(c: Cursor, end: number): ValueInfo {
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === ValueInfoField.name) {
-      if (wt !== WireType.LEN) wrongWire(c, 'value name');
-      vi.name = c.string(c.length(end));
+      vi.name = stringField(c, wt, end, 'value name');
     } else if (f === ValueInfoField.type) {
-      if (wt !== WireType.LEN) wrongWire(c, 'value type');
-      const len = c.length(end);
+      const len = lenField(c, wt, end, 'value type');
       vi.type = parseType(c, c.pos + len, 0);
     } else if (f === ValueInfoField.doc_string && wt === WireType.LEN) {
       const len = c.length(end);
@@ -668,8 +593,7 @@ function parseType(c: Cursor, end: number, depth: number): TypeInfo {
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === TypeField.tensor_type || f === TypeField.sparse_tensor_type) {
-      if (wt !== WireType.LEN) wrongWire(c, 'tensor_type');
-      const len = c.length(end);
+      const len = lenField(c, wt, end, 'tensor_type');
       const e = c.pos + len;
       let elemType = 0;
       let shape: Dim[] | null = null;
@@ -749,23 +673,19 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
         readInts(c, wt, end, t.dims);
         break;
       case TensorField.data_type:
-        if (wt !== WireType.VARINT) wrongWire(c, 'data_type');
-        t.dataType = c.int64();
+        t.dataType = varintField(c, wt, 'data_type');
         break;
       case TensorField.name:
-        if (wt !== WireType.LEN) wrongWire(c, 'tensor name');
-        t.name = c.string(c.length(end));
+        t.name = stringField(c, wt, end, 'tensor name');
         break;
       case TensorField.doc_string: {
-        if (wt !== WireType.LEN) wrongWire(c, 'doc_string');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'doc_string');
         if (len <= 4096) t.docString = c.string(len);
         else c.skip(len);
         break;
       }
       case TensorField.raw_data: {
-        if (wt !== WireType.LEN) wrongWire(c, 'raw_data');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'raw_data');
         inline = { offset: c.pos, length: len, encoding: 'raw' };
         if (len <= ctx.valuesMax && len > 0) bytes = c.view(len);
         else c.skip(len);
@@ -804,20 +724,17 @@ function parseTensor(ctx: Ctx, end: number): TensorInfo {
         break;
       }
       case TensorField.string_data:
-        if (wt !== WireType.LEN) wrongWire(c, 'string_data');
-        c.skip(c.length(end));
+        c.skip(lenField(c, wt, end, 'string_data'));
         strings++;
         break;
       case TensorField.external_data: {
-        if (wt !== WireType.LEN) wrongWire(c, 'external_data');
-        const len = c.length(end);
+        const len = lenField(c, wt, end, 'external_data');
         const kv = parseStringEntry(c, c.pos + len);
         (external ??= {})[kv.key] = kv.value;
         break;
       }
       case TensorField.data_location:
-        if (wt !== WireType.VARINT) wrongWire(c, 'data_location');
-        location = c.int64();
+        location = varintField(c, wt, 'data_location');
         break;
       default:
         if (f === 0) throw new CorruptError('field number 0', c.pos);

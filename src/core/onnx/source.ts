@@ -125,10 +125,18 @@ export class Cursor {
 
   /** An unsigned varint that must fit in 32 bits (tags, lengths of small things). */
   uint32(): number {
-    // Fast path: the varint is inside the window and short.
+    const v = this.shortVarint();
+    return v >= 0 ? v : this.uint32Slow();
+  }
+
+  /**
+   * The fast path of every varint read: one of at most 3 bytes inside the window (tags, lengths,
+   * dims, small ints: any of the three readings gives the same value), else -1 and nothing read.
+   */
+  private shortVarint(): number {
     const off = this.pos - this.bufStart;
     const buf = this.buf;
-    if (off >= 0 && off + 5 <= buf.length) {
+    if (off >= 0 && off + 3 <= buf.length) {
       const b0 = buf[off];
       if (b0 < 0x80) {
         this.pos++;
@@ -145,7 +153,7 @@ export class Cursor {
         return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
       }
     }
-    return this.uint32Slow();
+    return -1;
   }
 
   private uint32Slow(): number {
@@ -164,20 +172,8 @@ export class Cursor {
 
   /** A varint read as a signed 64-bit integer (int64 / int32 fields), as a JS number. */
   int64(): number {
-    const off = this.pos - this.bufStart;
-    const buf = this.buf;
-    if (off >= 0 && off + 2 <= buf.length) {
-      const b0 = buf[off];
-      if (b0 < 0x80) {
-        this.pos++;
-        return b0;
-      }
-      const b1 = buf[off + 1];
-      if (b1 < 0x80) {
-        this.pos += 2;
-        return (b0 & 0x7f) | (b1 << 7);
-      }
-    }
+    const short = this.shortVarint();
+    if (short >= 0) return short;
     let lo = 0;
     let hi = 0;
     let b: number;
@@ -199,25 +195,8 @@ export class Cursor {
 
   /** A varint read as an unsigned 64-bit integer (uint64 fields), as a JS number. */
   uint64(): number {
-    const off = this.pos - this.bufStart;
-    const buf = this.buf;
-    if (off >= 0 && off + 3 <= buf.length) {
-      const b0 = buf[off];
-      if (b0 < 0x80) {
-        this.pos++;
-        return b0;
-      }
-      const b1 = buf[off + 1];
-      if (b1 < 0x80) {
-        this.pos += 2;
-        return (b0 & 0x7f) | (b1 << 7);
-      }
-      const b2 = buf[off + 2];
-      if (b2 < 0x80) {
-        this.pos += 3;
-        return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
-      }
-    }
+    const short = this.shortVarint();
+    if (short >= 0) return short;
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {

@@ -18,58 +18,37 @@ function bf16ToNumber(h: number): number {
   return b.getFloat32(0);
 }
 
-/** Decodes little-endian `raw_data` of a tensor. Returns null for types it cannot decode. */
-export function decodeRaw(dataType: number, bytes: Uint8Array): number[] | null {
+type ReadAt = (dv: DataView, i: number) => number;
+
+/** Each little-endian element type: its size in bytes and how to read one. */
+const RAW: Partial<Record<number, [number, ReadAt]>> = {
+  [DataType.FLOAT]: [4, (dv, i) => dv.getFloat32(i, true)],
+  [DataType.DOUBLE]: [8, (dv, i) => dv.getFloat64(i, true)],
+  [DataType.INT64]: [8, (dv, i) => dv.getInt32(i + 4, true) * 4294967296 + dv.getUint32(i, true)],
+  [DataType.UINT64]: [8, (dv, i) => dv.getUint32(i + 4, true) * 4294967296 + dv.getUint32(i, true)],
+  [DataType.INT32]: [4, (dv, i) => dv.getInt32(i, true)],
+  [DataType.UINT32]: [4, (dv, i) => dv.getUint32(i, true)],
+  [DataType.INT16]: [2, (dv, i) => dv.getInt16(i, true)],
+  [DataType.UINT16]: [2, (dv, i) => dv.getUint16(i, true)],
+  [DataType.FLOAT16]: [2, (dv, i) => f16ToNumber(dv.getUint16(i, true))],
+  [DataType.BFLOAT16]: [2, (dv, i) => bf16ToNumber(dv.getUint16(i, true))],
+  [DataType.INT8]: [1, (dv, i) => dv.getInt8(i)],
+  [DataType.UINT8]: [1, (dv, i) => dv.getUint8(i)],
+  [DataType.BOOL]: [1, (dv, i) => (dv.getUint8(i) ? 1 : 0)],
+};
+
+/** Every whole element of `bytes`, `size` bytes each. */
+function readElements(bytes: Uint8Array, size: number, read: ReadAt): number[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: number[] = [];
-  const n = bytes.byteLength;
-  switch (dataType) {
-    case DataType.FLOAT:
-      for (let i = 0; i + 4 <= n; i += 4) out.push(dv.getFloat32(i, true));
-      return out;
-    case DataType.DOUBLE:
-      for (let i = 0; i + 8 <= n; i += 8) out.push(dv.getFloat64(i, true));
-      return out;
-    case DataType.INT64:
-      for (let i = 0; i + 8 <= n; i += 8) {
-        const lo = dv.getUint32(i, true);
-        const hi = dv.getInt32(i + 4, true);
-        out.push(hi * 4294967296 + lo);
-      }
-      return out;
-    case DataType.UINT64:
-      for (let i = 0; i + 8 <= n; i += 8) out.push(dv.getUint32(i + 4, true) * 4294967296 + dv.getUint32(i, true));
-      return out;
-    case DataType.INT32:
-      for (let i = 0; i + 4 <= n; i += 4) out.push(dv.getInt32(i, true));
-      return out;
-    case DataType.UINT32:
-      for (let i = 0; i + 4 <= n; i += 4) out.push(dv.getUint32(i, true));
-      return out;
-    case DataType.INT16:
-      for (let i = 0; i + 2 <= n; i += 2) out.push(dv.getInt16(i, true));
-      return out;
-    case DataType.UINT16:
-      for (let i = 0; i + 2 <= n; i += 2) out.push(dv.getUint16(i, true));
-      return out;
-    case DataType.FLOAT16:
-      for (let i = 0; i + 2 <= n; i += 2) out.push(f16ToNumber(dv.getUint16(i, true)));
-      return out;
-    case DataType.BFLOAT16:
-      for (let i = 0; i + 2 <= n; i += 2) out.push(bf16ToNumber(dv.getUint16(i, true)));
-      return out;
-    case DataType.INT8:
-      for (let i = 0; i < n; i++) out.push(dv.getInt8(i));
-      return out;
-    case DataType.UINT8:
-      for (let i = 0; i < n; i++) out.push(bytes[i]);
-      return out;
-    case DataType.BOOL:
-      for (let i = 0; i < n; i++) out.push(bytes[i] ? 1 : 0);
-      return out;
-    default:
-      return null;
-  }
+  for (let i = 0; i + size <= bytes.byteLength; i += size) out.push(read(dv, i));
+  return out;
+}
+
+/** Decodes little-endian `raw_data` of a tensor. Returns null for types it cannot decode. */
+export function decodeRaw(dataType: number, bytes: Uint8Array): number[] | null {
+  const t = RAW[dataType];
+  return t ? readElements(bytes, t[0], t[1]) : null;
 }
 
 /** Packed varints (int64_data, uint64_data, int32_data), read with the reader's own cursor; null if malformed. */
@@ -87,20 +66,13 @@ function readVarints(bytes: Uint8Array, signed: boolean): number[] | null {
 
 /** Decodes a tensor's bytes in the given encoding (raw_data or a packed typed field). */
 export function decodeTensorBytes(dataType: number, encoding: TensorEncoding, bytes: Uint8Array): number[] | null {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (encoding) {
     case 'raw':
       return decodeRaw(dataType, bytes);
-    case 'float_data': {
-      const out: number[] = [];
-      for (let i = 0; i + 4 <= bytes.length; i += 4) out.push(dv.getFloat32(i, true));
-      return out;
-    }
-    case 'double_data': {
-      const out: number[] = [];
-      for (let i = 0; i + 8 <= bytes.length; i += 8) out.push(dv.getFloat64(i, true));
-      return out;
-    }
+    case 'float_data':
+      return decodeRaw(DataType.FLOAT, bytes);
+    case 'double_data':
+      return decodeRaw(DataType.DOUBLE, bytes);
     case 'int64_data':
       return readVarints(bytes, true);
     case 'uint64_data':

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, TensorInfo, TypeInfo, ValueInfo } from './model';
 import {
+  ATTRIBUTE_KINDS,
   AttributeField,
   AttributeType,
   DataLocation,
@@ -222,47 +223,38 @@ function encodeAttribute(a: OnnxAttribute, ctx: EncodeCtx): Parts {
   switch (a.type) {
     case 'float':
       b.float(AttributeField.f, a.value);
-      b.varint(AttributeField.type, AttributeType.FLOAT);
       break;
     case 'int':
       b.varint(AttributeField.i, a.value);
-      b.varint(AttributeField.type, AttributeType.INT);
       break;
     case 'string':
       b.string(AttributeField.s, a.value);
-      b.varint(AttributeField.type, AttributeType.STRING);
       break;
     case 'tensor':
       b.message(AttributeField.t, encodeTensor(a.value, ctx));
-      b.varint(AttributeField.type, AttributeType.TENSOR);
       break;
     case 'graph':
       b.message(AttributeField.g, encodeGraph(a.value, ctx));
-      b.varint(AttributeField.type, AttributeType.GRAPH);
       break;
     case 'floats':
       for (const v of a.value) b.float(AttributeField.floats, v);
-      b.varint(AttributeField.type, AttributeType.FLOATS);
       break;
     case 'ints':
       for (const v of a.value) b.varint(AttributeField.ints, v);
-      b.varint(AttributeField.type, AttributeType.INTS);
       break;
     case 'strings':
       for (const v of a.value) b.string(AttributeField.strings, v);
-      b.varint(AttributeField.type, AttributeType.STRINGS);
       break;
     case 'tensors':
       for (const v of a.value) b.message(AttributeField.tensors, encodeTensor(v, ctx));
-      b.varint(AttributeField.type, AttributeType.TENSORS);
       break;
     case 'graphs':
       for (const v of a.value) b.message(AttributeField.graphs, encodeGraph(v, ctx));
-      b.varint(AttributeField.type, AttributeType.GRAPHS);
       break;
     case 'other':
       throw new UserError(`Cannot rewrite attribute "${a.name}" (type ${a.typeCode}) of an edited node: sparse tensors and type protos are not supported by the writer.`);
   }
+  b.varint(AttributeField.type, AttributeType.FLOAT + ATTRIBUTE_KINDS.indexOf(a.type));
   return b.done();
 }
 

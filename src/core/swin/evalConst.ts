@@ -4,8 +4,9 @@
  * all from constants. Only the ops that path uses (MatMul, Add, Mul, Div, Sub, Relu, Sigmoid,
  * Reshape, Transpose, (Un)Squeeze, Identity, Gather, Cast); anything else gives null.
  */
-import { attrInt, attrInts, numElements } from '../onnx/model';
+import { walk } from '../graph/walk';
 import type { GraphAnalysis } from '../graph/structure';
+import { attrInt, attrInts, numElements, type OnnxNode } from '../onnx/model';
 import { foldBroadcast, transposeValues } from '../onnx/fold';
 
 export interface Tensor {
@@ -59,27 +60,16 @@ function gather(x: Tensor, idx: Tensor, axis: number): Tensor | null {
   return { dims: [...x.dims.slice(0, ax), ...idx.dims, ...x.dims.slice(ax + 1)], data: out };
 }
 
-/**
- * The value of constant tensor `name`, computed from initializers through the ops above;
- * `leaf` reads an initializer's (or Constant's) values. Null when an op or value is missing.
- */
-export function evalConst(a: GraphAnalysis, name: string, leaf: (name: string) => ArrayLike<number> | null, memo = new Map<string, Tensor | null>(), depth = 0): Tensor | null {
-  if (memo.has(name)) return memo.get(name)!;
-  const put = (t: Tensor | null): Tensor | null => (memo.set(name, t), t);
-  if (depth > 64) return null;
-  const shape = a.shapes.tensors.get(name)?.shape ?? null;
-  const p = a.producer.get(name);
-  if (p === undefined || a.nodes[p].opType === 'Constant' || a.initializers.has(name)) {
-    const v = a.shapes.tensors.get(name)?.value ?? leaf(name);
-    const dims = a.initializers.get(name)?.dims ?? shape;
-    if (!v || !dims || numElements(dims) !== v.length) return put(null);
-    return put({ dims: [...dims], data: Float64Array.from(v) });
-  }
-  const n = a.nodes[p];
-  const arg = (i: number): Tensor | null => (n.inputs[i] ? evalConst(a, n.inputs[i], leaf, memo, depth + 1) : null);
+/** The ops evaluated below. */
+const EVALUATED = new Set(['Identity', 'Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Relu', 'Sigmoid', 'Transpose', 'MatMul', 'Gather', 'Add', 'Sub', 'Mul', 'Div']);
+
+/** A constant subgraph is a small MLP and a gather; a limit keeps a wrong tensor from walking a whole graph. */
+const MAX_TENSORS = 1024;
+
+/** One node's output from its inputs' values (null where one is missing). */
+function evalNode(n: OnnxNode, shape: number[] | null, arg: (i: number) => Tensor | null): Tensor | null {
   const x = arg(0);
-  if (!x) return put(null);
-  const keep = (): Tensor | null => (shape && shape.every((d) => d >= 0) && numElements(shape) === x.data.length ? { dims: [...shape], data: x.data } : null);
+  if (!x) return null;
   switch (n.opType) {
     case 'Identity':
     case 'Cast':
@@ -87,33 +77,59 @@ export function evalConst(a: GraphAnalysis, name: string, leaf: (name: string) =
     case 'Unsqueeze':
     case 'Squeeze':
     case 'Flatten':
-      return put(keep());
+      return shape && shape.every((d) => d >= 0) && numElements(shape) === x.data.length ? { dims: [...shape], data: x.data } : null;
     case 'Relu':
-      return put({ dims: x.dims, data: x.data.map((v) => (v > 0 ? v : 0)) });
+      return { dims: x.dims, data: x.data.map((v) => (v > 0 ? v : 0)) };
     case 'Sigmoid':
-      return put({ dims: x.dims, data: x.data.map((v) => 1 / (1 + Math.exp(-v))) });
+      return { dims: x.dims, data: x.data.map((v) => 1 / (1 + Math.exp(-v))) };
     case 'Transpose': {
       const perm = attrInts(n, 'perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
-      return put({ dims: perm.map((p) => x.dims[p]), data: Float64Array.from(transposeValues(Array.from(x.data), x.dims, perm)) });
+      return { dims: perm.map((p) => x.dims[p]), data: Float64Array.from(transposeValues(Array.from(x.data), x.dims, perm)) };
     }
     case 'MatMul': {
       const y = arg(1);
-      return put(y ? matmul(x, y) : null);
+      return y ? matmul(x, y) : null;
     }
     case 'Gather': {
       const idx = arg(1);
-      return put(idx ? gather(x, idx, attrInt(n, 'axis', 0)) : null);
+      return idx ? gather(x, idx, attrInt(n, 'axis', 0)) : null;
     }
-    case 'Add':
-    case 'Sub':
-    case 'Mul':
-    case 'Div': {
+    default: {
       const y = arg(1);
-      if (!y) return put(null);
+      if (!y) return null;
       const f = n.opType === 'Add' ? (p: number, q: number) => p + q : n.opType === 'Sub' ? (p: number, q: number) => p - q : n.opType === 'Mul' ? (p: number, q: number) => p * q : (p: number, q: number) => p / q;
-      return put(broadcast(x, y, f));
+      return broadcast(x, y, f);
     }
-    default:
-      return put(null);
   }
+}
+
+/**
+ * The value of constant tensor `name`, computed from initializers through the ops above;
+ * `leaf` reads an initializer's (or Constant's) values. Null when an op or value is missing.
+ * The subgraph is what a constant-following walk passes back from `name`, evaluated in graph order.
+ */
+export function evalConst(a: GraphAnalysis, name: string, leaf: (name: string) => ArrayLike<number> | null): Tensor | null {
+  const isLeaf = (t: string): boolean => {
+    const p = a.producer.get(t);
+    return p === undefined || a.nodes[p].opType === 'Constant' || a.initializers.has(t);
+  };
+  const inside = new Set<number>();
+  walk(a, name, { direction: 'back', constants: true, through: (p, via) => !isLeaf(via) && EVALUATED.has(a.nodes[p].opType), onPass: (p) => inside.add(p), maxSteps: MAX_TENSORS });
+  const values = new Map<string, Tensor | null>();
+  const value = (t: string): Tensor | null => {
+    if (values.has(t)) return values.get(t)!;
+    // Not evaluated and not a leaf: an op outside the set (or past the limit).
+    if (!isLeaf(t)) return null;
+    const v = a.shapes.tensors.get(t)?.value ?? leaf(t);
+    const dims = a.initializers.get(t)?.dims ?? a.shapes.tensors.get(t)?.shape ?? null;
+    const r = !v || !dims || numElements(dims) !== v.length ? null : { dims: [...dims], data: Float64Array.from(v) };
+    values.set(t, r);
+    return r;
+  };
+  for (const i of a.shapes.order) {
+    if (!inside.has(i)) continue;
+    const n = a.nodes[i];
+    values.set(n.outputs[0], evalNode(n, a.shapes.tensors.get(n.outputs[0])?.shape ?? null, (k) => (n.inputs[k] ? value(n.inputs[k]) : null)));
+  }
+  return value(name);
 }

@@ -101,30 +101,27 @@ export function partitionIndex(H: number, W: number, M: number): Int32Array {
   return out;
 }
 
+/** C-channel rows moved by an index: out[k] = x[idx[k]] (gather), or out[idx[k]] = x[k] (scatter). */
+function moveRows<T extends Grid>(x: T, idx: Int32Array, C: number, scatter: boolean): T {
+  const out = sameKind(x, x.length);
+  for (let k = 0; k < idx.length; k++) {
+    const at = idx[k] * C;
+    if (scatter) out.set(x.subarray(k * C, (k + 1) * C), at);
+    else out.set(x.subarray(at, at + C), k * C);
+  }
+  return out;
+}
+
 /** window_partition: [H, W, C] → [nW, M, M, C] (flat). H and W must be multiples of M. */
 export function windowPartition<T extends Grid>(x: T, H: number, W: number, C: number, M: number): T {
   checkGrid(x, H, W, C);
-  const idx = partitionIndex(H, W, M);
-  const out = sameKind(x, x.length);
-  for (let k = 0; k < idx.length; k++) {
-    const src = idx[k] * C;
-    const dst = k * C;
-    for (let c = 0; c < C; c++) out[dst + c] = x[src + c];
-  }
-  return out;
+  return moveRows(x, partitionIndex(H, W, M), C, false);
 }
 
 /** window_reverse: [nW, M, M, C] (flat) → [H, W, C]; the inverse of windowPartition. */
 export function windowReverse<T extends Grid>(windows: T, M: number, H: number, W: number, C: number): T {
   checkGrid(windows, H, W, C);
-  const idx = partitionIndex(H, W, M);
-  const out = sameKind(windows, windows.length);
-  for (let k = 0; k < idx.length; k++) {
-    const dst = idx[k] * C;
-    const src = k * C;
-    for (let c = 0; c < C; c++) out[dst + c] = windows[src + c];
-  }
-  return out;
+  return moveRows(windows, partitionIndex(H, W, M), C, true);
 }
 
 /** Pads [H, W, C] at the bottom and right to multiples of M with `value` (F.pad's zeros by default). */

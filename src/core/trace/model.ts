@@ -79,6 +79,22 @@ export function traceModel(modelPath: string, imageSize?: number): TraceModel {
 export function traceCapture(m: TraceModel, layer: number): { plan: CapturePlan; taps: TraceTaps; fetches: string[] } {
   const taps = traceTaps(m.capture.model, m.a, m.det, layer);
   const names = tapTensors(taps);
-  const model = addGraphOutputs(m.capture.model, names.map((name) => ({ name, elemType: m.a.shapes.tensors.get(name)?.dtype ?? DataType.FLOAT })));
+  // a fused op's optional output the trace reads (SkipLayerNormalization's sum): named on its node first
+  const nodes = m.capture.model.graph.nodes.map((n, i) => {
+    const e = taps.expose.filter((x) => x.node === i);
+    if (!e.length) return n;
+    const outputs = [...n.outputs];
+    for (const x of e) {
+      while (outputs.length < x.index) outputs.push('');
+      outputs[x.index] = x.name;
+    }
+    return { ...n, outputs, span: undefined };
+  });
+  const exposed = { ...m.capture.model, graph: { ...m.capture.model.graph, nodes } };
+  const dtype = (name: string): number => {
+    const e = taps.expose.find((x) => x.name === name);
+    return m.a.shapes.tensors.get(e ? m.a.nodes[e.node].outputs[0] : name)?.dtype ?? DataType.FLOAT;
+  };
+  const model = addGraphOutputs(exposed, names.map((name) => ({ name, elemType: dtype(name) })));
   return { plan: { ...m.capture, key: `${m.capture.key}|trace|${layer}`, model }, taps, fetches: [m.capture.logitsName, ...names] };
 }

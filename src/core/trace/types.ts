@@ -62,6 +62,14 @@ export interface TraceCheck {
   recomputedFrom: string[];
   /** max |recomputed − model's own| over the step's values */
   maxAbsDiff: number;
+  // ---- additive ----
+  /**
+   * How far the model's own value may lie from the recomputation for a reason `note` gives (a
+   * kernel that computes the op differently on some CPUs), computed from this run's tensors and the
+   * graph's scales; absent when nothing but float rounding separates them.
+   */
+  tolerance?: number;
+  note?: string;
 }
 
 export interface TraceStep {

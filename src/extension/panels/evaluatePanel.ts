@@ -4,6 +4,7 @@ import type { Services } from '../context';
 import { Panel, unhandled, type Accepts } from './panel';
 import { ClassifyPanel } from './classifyPanel';
 import { evaluatePaths } from '../../core/evaluate/document';
+import { parseEvaluateState } from '../../shared/panelState';
 
 type Message = Accepts<'ready' | 'openFile' | 'showImage' | 'addModel' | 'rerun' | 'cancel' | 'copy'>;
 
@@ -16,24 +17,34 @@ export interface EvaluateActions {
   cancel(): void;
 }
 
-/** Evaluate Model on Folder: scores, the confusion matrix, the worst mistakes. One panel per folder. */
+/** Evaluate Model on Folder: scores, the confusion matrix, the worst mistakes. One panel per folder (or labels CSV); comes back after a window reload. */
 export class EvaluatePanel extends Panel<Message> {
   static readonly viewType = 'vitInspector.evaluate';
 
-  /** The folder's panel (a new one, or the open one shown again) with `actions` for its buttons. */
-  static show(services: Services, folder: vscode.Uri, actions: EvaluateActions): EvaluatePanel {
-    const open = Panel.find<EvaluatePanel>(EvaluatePanel.viewType, folder.fsPath);
+  /** The panel of `source` (the folder or labels CSV evaluated; images under `dir`), a new one or the open one shown again, with `actions` for its buttons. */
+  static show(services: Services, source: vscode.Uri, dir: vscode.Uri, actions: EvaluateActions): EvaluatePanel {
+    const open = Panel.find<EvaluatePanel>(EvaluatePanel.viewType, source.fsPath);
     if (open) {
       open.actions = actions;
       open.reveal();
       return open;
     }
-    const panel = Panel.create(services, EvaluatePanel.viewType, `Evaluate: ${folder.path.split('/').pop()}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true, roots: [folder] });
-    return new EvaluatePanel(panel, services, folder, actions);
+    const panel = Panel.create(services, EvaluatePanel.viewType, `Evaluate: ${source.path.split('/').pop()}`, { column: vscode.ViewColumn.Active, retainContextWhenHidden: true, roots: [dir] });
+    return new EvaluatePanel(panel, services, source, dir, actions);
   }
 
-  private constructor(panel: vscode.WebviewPanel, services: Services, private readonly folder: vscode.Uri, private actions: EvaluateActions) {
-    super(panel, services, { kind: 'evaluate', title: 'Evaluate Model on Folder', what: 'Evaluate Model on Folder', key: folder.fsPath, roots: [folder], accepts: ['ready', 'openFile', 'showImage', 'addModel', 'rerun', 'cancel', 'copy'] });
+  /** After a window reload: the results the page kept, shown again (not re-run); its buttons evaluate the same source and models. */
+  static revive(panel: vscode.WebviewPanel, services: Services, state: unknown, actions: (source: vscode.Uri, models: string[]) => EvaluateActions): void {
+    const view = parseEvaluateState(state);
+    if (!view) return panel.dispose();
+    const source = vscode.Uri.file(view.source ?? view.folder);
+    const revived = new EvaluatePanel(panel, services, source, vscode.Uri.file(view.folder), actions(source, view.models.map((m) => m.path)));
+    // The webview URI of the folder is this session's.
+    revived.update({ type: 'evaluate', view: { ...view, imageBase: revived.imageBase() } });
+  }
+
+  private constructor(panel: vscode.WebviewPanel, services: Services, source: vscode.Uri, private readonly folder: vscode.Uri, private actions: EvaluateActions) {
+    super(panel, services, { kind: 'evaluate', title: 'Evaluate Model on Folder', what: 'Evaluate Model on Folder', key: source.fsPath, roots: [folder], accepts: ['ready', 'openFile', 'showImage', 'addModel', 'rerun', 'cancel', 'copy'] });
   }
 
   /** The folder as the page loads its images from. */

@@ -1,6 +1,4 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../../src/core/errors';
@@ -10,6 +8,7 @@ import { GraphBuilder } from '../../../src/core/onnx/builder';
 import { DataType } from '../../../src/core/onnx/proto';
 import { readModel } from '../../../src/core/onnx/reader';
 import { addGraphOutputs, writeModel } from '../../../src/core/onnx/writer';
+import { useTempDir } from '../helpers/tempDir';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 const fixture = (n: string): string => path.join(MODELS, `${n}.onnx`);
@@ -27,11 +26,7 @@ function find(t: TreeNode, id: string): TreeNode | undefined {
 }
 
 describe('arch inspect: the vit-inspect arch document', () => {
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-inspect-'));
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('vit-inspect-');
 
   it('Swin-T: summary, MACs at 224², signature, a warning for its absent weights, and plain JSON', () => {
     const r = inspectModel(fixture('swin_t'));
@@ -118,7 +113,7 @@ describe('arch inspect: the vit-inspect arch document', () => {
     const f = g.op('Flatten', [r], {}, 'Flatten_7'); // a name without a scope
     const w2 = g.initializer('w2', new Float32Array(64 * 5), [64, 5]);
     g.output(g.op('MatMul', [f, w2], {}, '/fc/MatMul'));
-    const file = path.join(dir, 'unscoped.onnx');
+    const file = path.join(tmp(), 'unscoped.onnx');
     writeModel(g.build(), file);
     const { tree, params } = inspectModel(file);
     assert.deepEqual(tree.children.map((t) => t.id), ['/stem', '/fc']);
@@ -161,7 +156,7 @@ describe('arch inspect: the vit-inspect arch document', () => {
   it('the attention outputs it names can be added with the writer and returned by onnxruntime', async () => {
     const r = inspectModel(fixture('tiny_vit'));
     const m = readModel(fixture('tiny_vit'));
-    const file = path.join(dir, 'tiny_vit_attn.onnx');
+    const file = path.join(tmp(), 'tiny_vit_attn.onnx');
     writeModel(addGraphOutputs(m, r.attentionOutputs.map((name) => ({ name }))), file);
     const sess = await ort.InferenceSession.create(file);
     const x = new ort.Tensor('float32', new Float32Array(3 * 32 * 32).fill(0.1), [1, 3, 32, 32]);
@@ -212,7 +207,7 @@ describe('arch inspect: the vit-inspect arch document', () => {
     const w = g.initializer('w', new Float32Array(4 * 3 * 2 * 2), [4, 3, 2, 2]);
     g.output(g.op('Conv', [x, w], { strides: [2, 2] }, '/conv/Conv'));
     g.output(y);
-    const file = path.join(dir, 'if.onnx');
+    const file = path.join(tmp(), 'if.onnx');
     writeModel(g.build(), file);
     const r = inspectModel(file);
     assert.equal(r.family, 'other');

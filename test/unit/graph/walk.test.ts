@@ -1,18 +1,13 @@
 /** The one graph walk (src/core/graph/walk.ts) on hand-made graphs: direction, op sets, stops, limits, quantize ops. */
 import assert from 'node:assert/strict';
 import type { OnnxNode } from '../../../src/core/onnx/model';
+import { linkGraph } from '../../../src/core/graph/graphIndex';
 import { walk, walkAll, type WalkGraph } from '../../../src/core/graph/walk';
 
 /** A graph from [opType, inputs, outputs] triples; names starting with "w" are constants. */
 function graph(spec: [string, string[], string[]][]): WalkGraph {
   const nodes: OnnxNode[] = spec.map(([opType, inputs, outputs], i) => ({ name: `n${i}`, opType, domain: '', inputs, outputs, attributes: [] }));
-  const producer = new Map<string, number>();
-  const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
-    n.outputs.forEach((o) => producer.set(o, i));
-    n.inputs.forEach((x) => consumers.set(x, [...(consumers.get(x) ?? []), i]));
-  });
-  return { nodes, producer, consumers, isConst: (t) => t.startsWith('w') };
+  return { ...linkGraph(nodes), isConst: (t) => t.startsWith('w') };
 }
 const RESHAPES = new Set(['Reshape', 'Transpose']);
 const isOp = (g: WalkGraph, op: string) => (i: number) => g.nodes[i].opType === op;

@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, parseRepoRef } from '../../../src/core/hub/cache';
 import { listForDownload, pull, type HubOptions } from '../../../src/core/hub/client';
 import { resolveModelSpec } from '../../../src/core/hub/resolve';
+import { scanCache } from '../../../src/core/hub/scan';
 import { gitSha1, sha256, startStandin, type Standin } from './standin';
 
 const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
@@ -103,6 +105,29 @@ describe('Hub client against the stand-in Hub', function () {
     assert.ok(existsSync(r.weights));
   });
 
+  it('the token kept by "Set Access Token" (SecretStorage) goes to the API and the resolve route, not to the CDN; HF_TOKEN, then the token file, win over it', async () => {
+    hub.faults.token = 'hf_secret';
+    await pull('acme/vit-tiny', { ...opts, storedToken: 'hf_secret' });
+    const byRoute = (re: RegExp): (string | undefined)[] => [...new Set(hub.log.filter((l) => re.test(l.url)).map((l) => l.authorization))];
+    assert.deepEqual(byRoute(/^\/api\/models\//), ['Bearer hf_secret']);
+    assert.deepEqual(byRoute(/\/resolve\//), ['Bearer hf_secret']);
+    assert.ok(hub.log.some((l) => l.server === 'cdn'));
+    assert.deepEqual(hub.log.filter((l) => l.server === 'cdn').map((l) => l.authorization ?? null), hub.log.filter((l) => l.server === 'cdn').map(() => null));
+    // huggingface_hub's order first: $HF_TOKEN, then $HF_HOME/token; the message names the one that was refused.
+    const fresh = (): HubOptions => ({ ...opts, cacheDir: mkdtempSync(join(tmpdir(), 'vit-hub-')) });
+    await rejects(pull('acme/vit-tiny', { ...fresh(), env: { HF_TOKEN: 'hf_old' }, storedToken: 'hf_secret' }), /refused the access token for acme\/vit-tiny \(401; the token from HF_TOKEN\)/);
+    const home = mkdtempSync(join(tmpdir(), 'vit-hfhome-'));
+    writeFileSync(join(home, 'token'), 'hf_old\n');
+    await rejects(pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: home }, storedToken: 'hf_secret' }), new RegExp(`\\(401; the token from ${join(home, 'token').replace(/[/.]/g, '\\$&')}\\)`));
+    writeFileSync(join(home, 'token'), 'hf_secret\n');
+    assert.ok(existsSync((await pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: home, HF_TOKEN: ' ' }, storedToken: 'hf_old' })).weights));
+    await rejects(pull('acme/vit-tiny', { ...fresh(), storedToken: 'hf_old' }), /\(401; the token from the token saved by "Hugging Face: Set Access Token"\)/);
+    // $HF_TOKEN_PATH moves the token file, as in huggingface_hub.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'vit-tok-')), 'hf-token');
+    writeFileSync(elsewhere, 'hf_secret');
+    assert.ok(existsSync((await pull('acme/vit-tiny', { ...fresh(), env: { HF_HOME: mkdtempSync(join(tmpdir(), 'vit-hfhome-')), HF_TOKEN_PATH: elsewhere } })).weights));
+  });
+
   it('a connection dropped mid-file is resumed with a Range request and the file checks out', async () => {
     hub.faults.drop = { path: 'onnx/model.onnx', after: 200_000, times: 2 };
     const seen: number[] = [];
@@ -138,6 +163,20 @@ describe('Hub client against the stand-in Hub', function () {
     await rejects(pull('acme/vit-tiny@v9', opts), /no such revision: v9/);
     await rejects(pull('not a repo', opts), /not a Hugging Face model id/);
     assert.equal(existsSync(join(cache, 'models--acme--vit-tiny', 'snapshots')), false);
+  });
+
+  it('faults on the CDN after the 302: 429 says when to retry, 403 (an expired signed link) says try again, a 503 is retried and then named; none enters the snapshot', async () => {
+    const snap = join(cache, 'models--acme--vit-tiny', 'snapshots', COMMIT);
+    hub.faults.cdnStatus = { code: 429, headers: { 'retry-after': '120' }, times: 1 };
+    await rejects(pull('acme/vit-tiny', opts), /download server 127\.0\.0\.1:\d+ is rate-limiting \(429\)\. Try again in 120 s \(after \d\d:\d\d:\d\d UTC\)/);
+    hub.faults.cdnStatus = { code: 403, times: 1 };
+    await rejects(pull('acme/vit-tiny', opts), /refused the file \(403\): its signed link expired or was refused\. Try again/);
+    hub.faults.cdnStatus = { code: 503, times: 10 };
+    await rejects(pull('acme/vit-tiny', { ...opts, retries: 2 }), /download of onnx\/model\.onnx kept failing \(3 attempts; last: the download server answered 503\)/);
+    assert.ok(!existsSync(snap));
+    // A 503 that passes is retried without the user seeing it.
+    hub.faults.cdnStatus = { code: 503, times: 1 };
+    assert.ok(readFileSync((await pull('acme/vit-tiny', opts)).weights).equals(fp32));
   });
 
   it('offline: HF_HUB_OFFLINE=1 answers from the cache only; nothing cached names HF_HUB_OFFLINE; an unreachable Hub names the network', async () => {
@@ -258,8 +297,81 @@ describe('the Hub cache Python\'s huggingface_hub made', () => {
     }
   });
 
+  it('the cache folder in huggingface_hub\'s order: the setting, $HF_HUB_CACHE, $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub', () => {
+    const env = { HF_HUB_CACHE: '/a/hub', HF_HOME: '/b', XDG_CACHE_HOME: '/c' };
+    assert.equal(cacheRoot('/setting', env), '/setting');
+    assert.equal(cacheRoot('  ', env), '/a/hub');
+    assert.equal(cacheRoot(undefined, { HF_HOME: '/b', XDG_CACHE_HOME: '/c' }), join('/b', 'hub'));
+    assert.equal(cacheRoot(undefined, { XDG_CACHE_HOME: '/c' }), join('/c', 'huggingface', 'hub'));
+    assert.equal(cacheRoot(undefined, {}), join(homedir(), '.cache', 'huggingface', 'hub'));
+    assert.equal(cacheRoot('~/models', {}), join(homedir(), 'models'));
+  });
+
   it('parses repo ids as the Hub writes them', () => {
     assert.deepEqual(parseRepoRef('hf:Xenova/vit-base-patch16-224@refs/pr/1'), { repo: 'Xenova/vit-base-patch16-224', revision: 'refs/pr/1' });
     assert.throws(() => parseRepoRef('hf:../../etc'), /not a Hugging Face model id/);
+  });
+});
+
+describe('a cache where symlinks cannot be made (Windows without developer mode, FAT, some network drives)', function () {
+  this.timeout(60_000);
+  // fs as the compiled modules see it: symlink() failing with EPERM, as Windows fails it.
+  const realFs = createRequire(__filename)('node:fs') as typeof import('node:fs');
+  const symlink = realFs.symlinkSync;
+  let hub: Standin;
+  before(async () => {
+    hub = await startStandin([{ repo: 'acme/vit-tiny', commit: COMMIT, refs: { v1: OLD }, files }]);
+    realFs.symlinkSync = () => {
+      throw Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' });
+    };
+  });
+  after(async () => {
+    realFs.symlinkSync = symlink;
+    await hub?.close();
+  });
+
+  it('files are moved into the snapshot as huggingface_hub does (no second copy); a blob another revision shares is copied; nothing is fetched twice', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const opts: HubOptions = { cacheDir: cache, endpoint: hub.endpoint, env: {} };
+    const r = await pull('acme/vit-tiny', opts);
+    const repo = join(cache, 'models--acme--vit-tiny');
+    // huggingface_hub's _create_symlink without symlink support: shutil.move(new blob → pointer); blobs/ keeps nothing.
+    assert.deepEqual(tree(repo), [
+      'refs/main (40)',
+      `snapshots/${COMMIT}/config.json (${config.length})`,
+      `snapshots/${COMMIT}/onnx/model.onnx (${fp32.length})`,
+      `snapshots/${COMMIT}/preprocessor_config.json (${pre.length})`,
+    ]);
+    assert.ok(readFileSync(r.weights).equals(fp32));
+    assert.ok(readFileSync(join(r.path, 'config.json')).equals(config));
+    // The snapshot entry is what is checked first, as in hf_hub_download: a second pull downloads nothing.
+    hub.log.length = 0;
+    const again = await pull('acme/vit-tiny', opts);
+    assert.equal(again.weights, r.weights);
+    assert.deepEqual(hub.log.filter((l) => l.server === 'cdn'), []);
+    // A blob already in blobs/ (another revision fetched it) is copied, and stays for the next revision.
+    const shared = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const blobs = join(shared, 'models--acme--vit-tiny', 'blobs');
+    realFs.mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, sha256(fp32)), fp32);
+    hub.log.length = 0;
+    const c = await pull('acme/vit-tiny', { ...opts, cacheDir: shared });
+    assert.ok(readFileSync(c.weights).equals(fp32) && !lstatSync(c.weights).isSymbolicLink());
+    assert.ok(existsSync(join(blobs, sha256(fp32))), 'the shared blob is copied, not moved');
+    assert.ok(!hub.log.some((l) => l.server === 'cdn'), 'the blob in blobs/ was not fetched again');
+    // Found and resolved from the cache, offline, as Select Model and hf: do.
+    const off = await resolveModelSpec('hf:acme/vit-tiny', { cacheDir: cache, env: { HF_HUB_OFFLINE: '1' } });
+    assert.equal(off.path, r.weights);
+    assert.deepEqual(scanCache(cache, {}).map((m) => [m.id, m.path, m.variant, m.bytes]), [['hf:acme/vit-tiny', r.weights, 'fp32', fp32.length]]);
+  });
+
+  it('two pulls at once still each end with the whole snapshot (one moves the blob, the other finds it there)', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vit-nolink-'));
+    const opts: HubOptions = { cacheDir: cache, endpoint: hub.endpoint, env: {} };
+    hub.log.length = 0;
+    const [a, b] = await Promise.all([pull('acme/vit-tiny', opts), pull('acme/vit-tiny', opts)]);
+    assert.equal(a.weights, b.weights);
+    assert.ok(readFileSync(a.weights).equals(fp32));
+    assert.equal(hub.log.filter((l) => l.server === 'cdn').length, 1);
   });
 });

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspectModel } from '../../../src/core/arch/inspect';
 import { UserError } from '../../../src/core/errors';
@@ -9,6 +8,7 @@ import type { TensorInfo } from '../../../src/core/onnx/model';
 import { DataType } from '../../../src/core/onnx/proto';
 import { loadTensorValues, readModel } from '../../../src/core/onnx/reader';
 import { modelToBytes, writeModel } from '../../../src/core/onnx/writer';
+import { useTempDir } from '../helpers/tempDir';
 
 const MODELS = path.resolve(process.cwd(), 'test/fixtures/models');
 
@@ -34,13 +34,9 @@ function externalModel(location: string, extra: Partial<TensorInfo['data']> = {}
 }
 
 describe('bad input: every file a user can pick ends in a result or a UserError that says what to do', () => {
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-bad-'));
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('vit-bad-');
   const file = (name: string, bytes: Uint8Array): string => {
-    const f = path.join(dir, name);
+    const f = path.join(tmp(), name);
     fs.writeFileSync(f, bytes);
     return f;
   };
@@ -77,9 +73,9 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
   });
 
   it('external data outside the model\'s folder is refused, and never opened', () => {
-    const secret = path.join(dir, 'secret.bin');
+    const secret = path.join(tmp(), 'secret.bin');
     fs.writeFileSync(secret, Buffer.alloc(64, 1));
-    fs.mkdirSync(path.join(dir, 'm'), { recursive: true });
+    fs.mkdirSync(path.join(tmp(), 'm'), { recursive: true });
     const opened: string[] = [];
     // The module object itself (an `import * as` namespace is read-only): the reader's calls go through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,7 +87,7 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
         return (f as unknown as (...a: unknown[]) => unknown)(...args);
       }) as unknown as T;
     for (const loc of ['../secret.bin', 'a/../../secret.bin', secret, 'C:\\weights.bin', '..\\secret.bin']) {
-      const f = path.join(dir, 'm', 'evil.onnx');
+      const f = path.join(tmp(), 'm', 'evil.onnx');
       fs.writeFileSync(f, modelToBytes(externalModel(loc).build()));
       opened.length = 0;
       rawFs.openSync = spy(openSync);
@@ -108,15 +104,15 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
   });
 
   it('external data in the folder but missing: structure, params and MACs, with a warning', () => {
-    const f = path.join(dir, 'ext.onnx');
+    const f = path.join(tmp(), 'ext.onnx');
     fs.writeFileSync(f, modelToBytes(externalModel('weights/ext.bin').build()));
     const r = inspectModel(f);
     assert.equal(r.params, 16);
     assert.equal(r.macs, 16);
     assert.ok(r.warnings.some((w) => /"weights\/ext\.bin" not found/.test(w)));
     // Present but too short: a different warning.
-    fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'weights', 'ext.bin'), Buffer.alloc(10));
+    fs.mkdirSync(path.join(tmp(), 'weights'), { recursive: true });
+    fs.writeFileSync(path.join(tmp(), 'weights', 'ext.bin'), Buffer.alloc(10));
     assert.ok(inspectModel(f).warnings.some((w) => /shorter than the model's tensors need/.test(w)));
   });
 
@@ -131,7 +127,7 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
     const x = g.input('x', DataType.FLOAT, [4]);
     const out = g.node('Loop', [g.int64([3], []), '', x], 1, { body: body.build().graph }, '/loop/Loop')[0];
     g.output(out);
-    const f = path.join(dir, 'loop.onnx');
+    const f = path.join(tmp(), 'loop.onnx');
     writeModel(g.build(), f);
     const r = inspectModel(f, { details: true });
     assert.equal(r.family, 'other');
@@ -159,7 +155,7 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
     const tag99 = Buffer.from([...varint(99 * 8 + 2), ...varint(big)]);
     const entry = Buffer.concat([Buffer.from([0x0a, 3]), Buffer.from('far'), Buffer.from([0x12, 2]), Buffer.from('ok')]);
     const meta = Buffer.concat([Buffer.from([14 * 8 + 2, entry.length]), entry]);
-    const f = path.join(dir, 'huge.onnx');
+    const f = path.join(tmp(), 'huge.onnx');
     const fd = fs.openSync(f, 'w');
     try {
       fs.writeSync(fd, head);
@@ -190,9 +186,9 @@ describe('bad input: every file a user can pick ends in a result or a UserError 
     g.addTensor({ name: 'w', dataType: DataType.FLOAT, dims: [4, 4], data: { location: 'external', file: 'big.data', path: '', offset: off, length: 64, exists: true } });
     g.addTensor({ name: 'shape', dataType: DataType.INT64, dims: [2], data: { location: 'external', file: 'big.data', path: '', offset: 3e9, length: 16, exists: true } });
     g.output(g.op('Reshape', [g.op('MatMul', [x, 'w'], {}, '/fc/MatMul'), 'shape']));
-    const f = path.join(dir, 'farext.onnx');
+    const f = path.join(tmp(), 'farext.onnx');
     writeModel(g.build(), f);
-    const data = path.join(dir, 'big.data');
+    const data = path.join(tmp(), 'big.data');
     const fd = fs.openSync(data, 'w');
     try {
       fs.ftruncateSync(fd, 3e9 + 16);

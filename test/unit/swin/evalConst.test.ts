@@ -40,20 +40,24 @@ function expected(): number[] {
   return out;
 }
 
-function cpbModel(opts: { activation?: string; badIndex?: boolean } = {}) {
+function cpbModel(opts: { activation?: string; badIndex?: boolean; views?: number; quantized?: boolean } = {}) {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, HEADS, M * M, M * M]);
-  let t = g.op('MatMul', [g.float32(table, [1, T, T, 2], 'table'), g.float32(w1, [2, HID], 'w1')]);
+  // A QDQ export: the first Linear's weight as int8 codes behind a DequantizeLinear.
+  const first = opts.quantized ? g.op('DequantizeLinear', [g.initializer('w1', w1.map((v) => v * 4), [2, HID], DataType.INT8), g.float32([0.25], [], 'w1_scale')]) : g.float32(w1, [2, HID], 'w1');
+  let t = g.op('MatMul', [g.float32(table, [1, T, T, 2], 'table'), first]);
   t = g.op('Relu', [g.op('Add', [t, g.float32(b1, [HID], 'b1')])]);
   t = g.op('Reshape', [g.op('MatMul', [t, g.float32(w2, [HID, HEADS], 'w2')]), g.int64([-1, HEADS])]);
   const idx = opts.badIndex ? index.map((i, k) => (k === 3 ? T * T + 5 : i)) : index;
   t = g.op('Gather', [t, g.int64(idx, [idx.length], 'index')], { axis: 0 });
   t = g.op('Transpose', [g.op('Reshape', [t, g.int64([M * M, M * M, HEADS])])], { perm: [2, 0, 1] });
-  const bias = g.op('Mul', [g.op(opts.activation ?? 'Sigmoid', [t]), g.float32([16], [], 'sixteen')]);
+  let bias = g.op('Mul', [g.op(opts.activation ?? 'Sigmoid', [t]), g.float32([16], [], 'sixteen')]);
+  // An exporter's chain of views, longer than the old recursion's 64 levels.
+  for (let k = 0; k < (opts.views ?? 0); k++) bias = g.op('Identity', [bias]);
   g.node('Add', [x, bias], ['y']);
   g.output('y', DataType.FLOAT, [1, HEADS, M * M, M * M]);
   const model = g.build();
-  const values = new Map<string, number[]>([['table', table], ['w1', w1], ['b1', b1], ['w2', w2], ['index', idx], ['sixteen', [16]]]);
+  const values = new Map<string, number[]>([['table', table], ['w1', w1], ['b1', b1], ['w2', w2], ['index', idx], ['sixteen', [16]], ['w1_scale', [0.25]]]);
   const a = analyzeGraph(model, inferShapes(model));
   return { a, bias, leaf: (n: string) => values.get(n) ?? a.shapes.tensors.get(n)?.value ?? null };
 }
@@ -70,6 +74,19 @@ describe('swin v2: constant evaluator', () => {
     assert.ok(d < 1e-5, `max |Δ| = ${d}`);
     // Not constant: the bias differs across relative positions (a wrong index or transpose would show).
     assert.ok(Math.max(...r.data) - Math.min(...r.data) > 0.1);
+  });
+
+  it('evaluates through a chain of 100 views (a walk, not a recursion with a depth limit: null before)', () => {
+    const { a, bias, leaf } = cpbModel({ views: 100 });
+    const r = evalConst(a, bias, leaf);
+    assert.ok(r, 'evaluated');
+    const want = expected();
+    assert.ok(want.every((v, i) => Math.abs(r.data[i] - v) < 1e-5));
+  });
+
+  it('a weight behind a DequantizeLinear (QDQ) gives null: its values are integer codes, not evaluated', () => {
+    const { a, bias, leaf } = cpbModel({ quantized: true });
+    assert.equal(evalConst(a, bias, leaf), null);
   });
 
   it('an op outside its set gives null, not a guess', () => {
