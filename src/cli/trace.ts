@@ -45,7 +45,9 @@ function summary(r: TraceResult): string {
     s.id,
     s.unavailable ? '—' : `[${s.shape.join(', ')}]`,
     s.unavailable ? `unavailable: ${s.unavailable}` : s.formula,
-    s.check ? `max |Δ| ${fmt(s.check.maxAbsDiff)} (from ${s.check.recomputedFrom.join(', ')})` : '',
+    s.check
+      ? `max |Δ| ${fmt(s.check.maxAbsDiff)} (from ${s.check.recomputedFrom.join(', ')})${s.check.tolerance ? `; may be up to ${fmt(s.check.tolerance)}: ${s.check.note ?? ''}` : ''}`
+      : s.checkUnavailable ? `not recomputed: ${s.checkUnavailable}` : '',
   ])));
   if (r.top?.length) lines.push(`top: ${r.top.slice(0, 3).map((t) => `${t.label} ${(t.prob * 100).toFixed(1)}%`).join(', ')}`);
   return lines.join('\n');

@@ -98,6 +98,7 @@ export async function trace(params: TraceParams): Promise<TraceReply> {
     biasTable: m.biasTables[p.layer] ?? null,
     stage: L.stage,
     patch: m.capture.config.patchSize,
+    backbone: m.capture.config.backbone,
     mlpRatio: m.capture.config.mlpRatio,
     labels: (i) => labelOf(labels, i),
   });

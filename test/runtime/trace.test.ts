@@ -4,6 +4,7 @@
  * the context and the block output of the traced token ≤ 1e-4 from PyTorch's, for ViT, DeiT (its
  * distillation token) and Swin on unshifted and shifted blocks (window, position and keys equal to the
  * official window_partition of the rolled map); and every step's recomputation agreeing with the model.
+ * The fused-attention export of tiny_vit shows and checks the rest of each block against the same reference.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -92,14 +93,30 @@ describe('trace: one token step by step, against PyTorch', function () {
     await assert.rejects(trace({ model: 'resnet18.onnx', layer: 0, head: 0, token: 0 }), /not a ViT\/Swin|weights are missing/);
   });
 
-  it('fused attention (com.microsoft.MultiHeadAttention) says which steps it hides and how to export without it', async () => {
+  it('fused attention (com.microsoft.MultiHeadAttention) marks the steps it hides unavailable, with the reason, and says how to export without it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vit-trace-fused-'));
     try {
       const file = join(dir, 'fused.onnx');
       writeModel(fusedMhaModel(), file);
-      await assert.rejects(client.request('trace', { model: file, image, layer: 0, head: 0, token: 0, order: ['cpu'] }), /com\.microsoft\.MultiHeadAttention[\s\S]*hides the steps q, k, v, scores, softmax, context/);
+      const r = await client.request('trace', { model: file, image, layer: 0, head: 0, token: 0, order: ['cpu'] });
+      for (const id of ['q', 'k', 'v', 'scores', 'softmax', 'context'] as const) assert.match(r.steps.find((s) => s.id === id)?.unavailable ?? '', /fused com\.microsoft\.MultiHeadAttention[\s\S]*without attention fusion/, id);
+      assert.ok(r.warnings!.some((w) => /MultiHeadAttention: the steps q, k, v, scores, softmax, context/.test(w)), 'the warning names the hidden steps');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fused attention (com.microsoft.Attention, tiny_vit fused): the rest of each block shown and checked; block output and logits ≤ 1e-4 from PyTorch\'s tiny_vit', async () => {
+    for (const c of ref.cases.filter((x) => x.model === 'tiny_vit.onnx')) {
+      const r = await trace({ ...c, model: 'tiny_vit_fused_attention.onnx' });
+      assert.deepEqual(r.steps.filter((s) => s.unavailable && !/learned vector/.test(s.unavailable)).map((s) => s.id), ['q', 'k', 'v', 'scores', 'softmax', 'context']);
+      for (const s of r.steps.filter((x) => x.unavailable && !/learned vector/.test(x.unavailable))) assert.match(s.unavailable!, /fused com\.microsoft\.Attention/);
+      const checked = r.steps.filter((s) => s.check).map((s) => s.id);
+      for (const id of ['position', 'norm1', 'concat', 'projectionOut', 'residual1', 'norm2', 'mlp', 'residual2', 'finalNorm', 'head'] as const) assert.ok(checked.includes(id), `${id} not checked`);
+      for (const s of r.steps.filter((x) => x.check)) assert.ok(s.check!.maxAbsDiff <= 1e-4, `${s.id}: max |Δ| ${s.check!.maxAbsDiff}`);
+      assert.ok(maxAbs(r.tensors.output, c.output) <= 1e-4, 'block output');
+      assert.ok(maxAbs(r.tensors.logits!, c.logits) <= 1e-4, 'logits');
+      assert.deepEqual([r.tensors.q, r.tensors.k, r.tensors.scores, r.tensors.weights, r.tensors.context], [[], [], [], [], []]);
     }
   });
 });

@@ -2,8 +2,8 @@
  * The step-through over every model we hold (issue 19): each ONNX fixture and each ViT/DeiT/Swin
  * checkpoint fixture traced once (block 1, or 0 when there is one, head 0, token 5) through the
  * inference process. A trace either succeeds or is refused with a UserError (structure-only files,
- * models that are not a ViT/Swin, fused attention, non-square inputs); and every check it shows
- * agrees with the model's own tensor within the tolerance of the model's precision. A check that
+ * models that are not a ViT/Swin, non-square inputs; fused attention shows the rest of its blocks);
+ * and every check it shows agrees with the model's own tensor within the tolerance of the model's precision. A check that
  * cannot be made soundly on a graph must be marked unavailable, never shown with a wrong number.
  *
  * Tolerances: fp32 1e-4. fp16/bf16 graphs 1e-2 (the model computes in half precision, the
@@ -47,26 +47,36 @@ function tolerance(model: string): { tol: number; precision: string } {
 }
 
 /**
- * Checks that legitimately differ more on one fixture, each with its bound (measured, 2026-12-04) and why.
- * QDQ: the graph rounds q, k and v to uint8 after the projection (QuantizeLinear before q·kᵀ); the
- * model's q, k, v are the rounded ones and the recomputation is before that rounding: ≤ half a step.
- * Dynamic int8: ONNX Runtime's MatMulInteger kernels differ from the ONNX definition recomputed here
- * (an independent NumPy recomputation of the head of tiny_vit_int8_dyn agrees with ours, 5.2e-2 from ORT).
- * The rest are open (see the issue): bounded here so that they cannot grow unseen.
+ * Checks that legitimately differ more on one fixture, each with its bound and why.
+ * QDQ graphs have none left: q, k and v are recomputed rounded on their own Q→DQ pair, and a tap that
+ * ONNX Runtime returns rounded (its QDQ propagation moves the pair in front of the layout ops after
+ * norm1's LayerNorm) is recomputed rounded too (fails before: norm1 1.2e-2, q/k/v 2.5e-2, Swin's
+ * context 5.4e-2 from attention weights rounded behind the exporter's Dropout).
+ * Integer kernels on an x86 CPU without VNNI (dynamic int8's MatMulInteger, a QDQ MatMul without a
+ * bias): ONNX Runtime's u8×s8 kernel saturates pairs of products in int16; where a row has such pairs
+ * the check states a tolerance computed from them, not a number of this table. Under valgrind (no
+ * AVX-512 for ORT to find) the measured gaps equal those tolerances: tiny_vit_int8_dyn head 5.208e-2,
+ * tiny_swin_int8_dyn k 0.148, v 0.345, W_O 0.886, MLP 0.434, merge 0.521, head 0.517 (block 1, token
+ * 5), tiny_swin_qdq merge 0.359 — the open entries this table had.
  */
 const KNOWN: [RegExp, Record<string, number>][] = [
   [/tiny_swin_fp16\.onnx$/, { mask: 6.25e-2 /* −100 + s in fp16: one ulp at 64..128 is 0.0625 */ }],
-  [/tiny_vit_qdq\.onnx$/, { q: 2.5e-2, k: 2.5e-2, v: 2.5e-2, norm1: 2e-2 /* open */ }],
-  [/tiny_swin_qdq\.onnx$/, { q: 2.5e-2, k: 2.5e-2, v: 2.5e-2, context: 3e-2 /* open */, mergeReduction: 0.5 /* open */ }],
-  [/tiny_vit_int8_dyn\.onnx$/, { head: 0.1 }],
-  [/tiny_swin_int8_dyn\.onnx$/, { k: 0.25, v: 0.5, projectionOut: 1, mergeReduction: 0.75, head: 0.75 /* open: per-channel zero points */ }],
 ];
+
+/**
+ * Steps a model cannot show, and which (any other unavailable step on these fails): a fused attention
+ * op keeps q, k, v, the scores, the softmax and the context inside itself; the rest of its blocks is checked.
+ */
+const PARTIAL: [RegExp, string[]][] = [
+  [/tiny_vit_fused_attention\.onnx$/, ['q', 'k', 'v', 'scores', 'softmax', 'context']],
+];
+/** The steps that recompute the model's tensor (the others — patch, flatten, the window partition … — show it). */
+const RECOMPUTED = new Set(['projection', 'position', 'norm1', 'q', 'k', 'v', 'scores', 'bias', 'mask', 'softmax', 'context', 'concat', 'projectionOut', 'residual1', 'norm2', 'mlp', 'residual2', 'postNorm1', 'postNorm2', 'mergeGroup', 'mergeNorm', 'mergeReduction', 'finalNorm', 'pool', 'head']);
 
 /** The model the sweep is known to refuse, and why (any other refusal fails: a trace that should work). */
 const REFUSED: [RegExp, RegExp][] = [
   [/(vit_b_16|vit_b_32|vit_l_16|swin_[tsb]|swin_t_opset13|swin_v2_t|deit_s_distilled|vit_b_16_qdq|vit_b_16_int8_dyn)\.onnx$/, /weights are missing/],
   [/(resnet18|explain_region)\.onnx$/, /not a ViT\/Swin/],
-  [/tiny_vit_fused_attention\.onnx$/, /fused operators/],
   [/relpos_w3x5\.onnx$/, /only square inputs/],
 ];
 
@@ -106,11 +116,17 @@ describe('trace sweep: every fixture model traced, every shown check within its 
         if (!s.check) continue;
         const d = s.check.maxAbsDiff;
         const known = KNOWN.find(([m]) => m.test(model))?.[1][s.id];
-        if (!(d <= (known ?? tol))) bad.push(`${s.id} (recomputed from ${s.check.recomputedFrom.join(', ')}): max |Δ| ${d.toExponential(2)}`);
+        // a check may carry a tolerance it states itself (trace/quantize.ts, pairSaturation): the user reads it beside the number
+        if (!(d <= (known ?? tol) + (s.check.tolerance ?? 0))) bad.push(`${s.id} (recomputed from ${s.check.recomputedFrom.join(', ')}): max |Δ| ${d.toExponential(2)}`);
       }
       assert.deepEqual(bad, [], `checks shown beyond the ${precision} tolerance ${tol}`);
+      const partial = PARTIAL.find(([m]) => m.test(model));
+      if (partial) assert.deepEqual(r.steps.filter((s) => s.unavailable).map((s) => s.id), partial[1], 'the steps it cannot show');
       // a step without a check says why: unavailable, or a check marked unavailable, or none expected
       assert.ok(r.steps.filter((s) => s.check).length >= 5, `only ${r.steps.filter((s) => s.check).length} checks shown`);
+      // a step that can be recomputed shows its check or says why not: never values without either
+      const silent = r.steps.filter((s) => RECOMPUTED.has(s.id) && !s.check && !s.checkUnavailable && !s.unavailable && !(s.id === 'position' && r.extraTokens && r.token < r.extraTokens.length));
+      assert.deepEqual(silent.map((s) => s.id), [], 'steps shown without a check or a reason');
     });
   }
 });

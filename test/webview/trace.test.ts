@@ -141,6 +141,33 @@ describe('webview: step through — keyboard, ranges, a failed first trace', fun
   });
 });
 
+describe('webview: step through, a check the graph does not allow or widens', function () {
+  this.timeout(60_000);
+  const suite = panelSuite('trace', { height: 1200, width: 1000 });
+
+  it('a step whose values are shown but not recomputed says why where the verdict would be; a stated tolerance is shown with its reason', async () => {
+    const p = suite.panel;
+    const m = sampleMessage();
+    const scores = m.doc.steps.findIndex((s) => s.id === 'scores');
+    const fused = 'This graph computes q·kᵀ and weights·V with ONNX Runtime\'s fused FusedMatMul: the scores are not recomputed.';
+    m.doc.steps[scores] = { ...m.doc.steps[scores], check: undefined, checkUnavailable: fused };
+    const ctx = m.doc.steps.findIndex((s) => s.id === 'context');
+    const note = 'On x86 CPUs without VNNI, ONNX Runtime\'s u8×s8 kernel adds pairs of products in int16, saturating.';
+    m.doc.steps[ctx] = { ...m.doc.steps[ctx], check: { recomputedFrom: ['softmax', 'v'], maxAbsDiff: 0.05, tolerance: 0.0521, note } };
+    await p.send(m);
+    await p.page.click(`[data-step="${scores}"]`);
+    // before: "No recomputation at this step: these are the model's own tensors." — as if none were possible
+    assert.equal(await p.page.getAttribute('#verdict', 'data-check-unavailable'), 'true');
+    assert.equal(await p.page.textContent('#verdict'), `Not recomputed on this graph: ${fused}`);
+    await p.page.click(`[data-step="${ctx}"]`);
+    // 5e-2 from the recomputation, within the 5.2e-2 the check states: agreed, with the reason beside it
+    assert.equal(await p.page.getAttribute('#verdict', 'class'), 'ok');
+    assert.match((await p.page.textContent('#verdict'))!, /^✓ .*max \|Δ\| 5e-2 Expected within 5\.2e-2: On x86 CPUs without VNNI/);
+    assert.equal(Number(await p.page.getAttribute('#tolerance', 'data-tolerance')), 0.0521);
+    assert.deepEqual(p.errors, []);
+  });
+});
+
 describe('webview: step through at 360 px, light theme', function () {
   this.timeout(60_000);
   const suite = panelSuite('trace', { height: 1200, width: 360, theme: 'light' });

@@ -416,10 +416,15 @@ function where(m: TraceMessage): string {
 /** The verdict of a step: its recomputation and max |Δ|, or why it is not shown on this graph. */
 function verdict(s: TraceStep): HTMLElement {
   if (s.unavailable) return h('p', { id: 'verdict', class: 'warning', 'data-unavailable': 'true' }, `Not shown on this graph: ${s.unavailable}`);
+  // the values are shown, but recomputing them is not sound on this graph: say why where the verdict would be
+  if (!s.check && s.checkUnavailable) return h('p', { id: 'verdict', class: 'warning', 'data-check-unavailable': 'true' }, `Not recomputed on this graph: ${s.checkUnavailable}`);
   if (!s.check) return h('p', { id: 'verdict', class: 'muted' }, "No recomputation at this step: these are the model's own tensors.");
-  const ok = s.check.maxAbsDiff < 1e-4;
-  return h('p', { id: 'verdict', class: ok ? 'ok' : 'error', 'data-maxdiff': s.check.maxAbsDiff },
-    `${ok ? '✓' : '✗'} ${s.title} recomputed from ${s.check.recomputedFrom.join(', ')}: max |Δ| ${s.check.maxAbsDiff.toExponential(0)}${ok ? '' : ' — the recomputation does not agree with the model'}`);
+  // a tolerance the check states itself (a kernel that computes the op differently on some CPUs) widens what agrees
+  const tol = s.check.tolerance ?? 0;
+  const ok = s.check.maxAbsDiff < 1e-4 + tol;
+  const verdictLine = h('span', {}, `${ok ? '✓' : '✗'} ${s.title} recomputed from ${s.check.recomputedFrom.join(', ')}: max |Δ| ${s.check.maxAbsDiff.toExponential(0)}${ok ? '' : ' — the recomputation does not agree with the model'}`);
+  const note = tol > 0 ? h('span', { class: 'muted', id: 'tolerance', 'data-tolerance': tol }, ` Expected within ${tol.toExponential(1)}: ${s.check.note ?? ''}`) : null;
+  return h('p', { id: 'verdict', class: ok ? 'ok' : 'error', 'data-maxdiff': s.check.maxAbsDiff }, verdictLine, note);
 }
 
 function render(): void {

@@ -81,12 +81,14 @@ function withBatch(v: ValueInfo, b: number): ValueInfo {
 /**
  * Plans the capture for a model file: finds the attention blocks and what each one is, refuses
  * models without (tappable) attention, and adds the Softmax outputs as graph outputs.
- * `imageSize` binds a dynamic input size (ignored when the model declares one).
+ * `imageSize` binds a dynamic input size (ignored when the model declares one). `allowFused`
+ * (the step-through, which shows the rest of a block) keeps blocks computed by a fused attention op
+ * as layers without a Softmax output instead of refusing the model.
  */
-export function planCapture(modelPath: string, opts: { imageSize?: number } = {}): CapturePlan {
+export function planCapture(modelPath: string, opts: { imageSize?: number; allowFused?: boolean } = {}): CapturePlan {
   const { key: fk, model } = readCached(modelPath);
-  const key = `${fk}|${opts.imageSize ?? ''}`;
-  return plans.getOrSet(key, () => ({ ...makePlan(model, basename(modelPath), key, opts.imageSize), externalFolder: externalDataFolder(modelPath) }));
+  const key = `${fk}|${opts.imageSize ?? ''}${opts.allowFused ? '|fused' : ''}`;
+  return plans.getOrSet(key, () => ({ ...makePlan(model, basename(modelPath), key, opts.imageSize, !!opts.allowFused), externalFolder: externalDataFolder(modelPath) }));
 }
 
 /**
@@ -108,7 +110,7 @@ export function capturePreprocessing(modelPath: string, overrides: Preprocessing
   return fit && fit !== pre.size?.[0] ? resolvePreprocessing(modelPath, fit, channels, overrides) : pre;
 }
 
-function makePlan(original: OnnxModel, display: string, key: string, imageSize: number | undefined): Omit<CapturePlan, 'externalFolder'> {
+function makePlan(original: OnnxModel, display: string, key: string, imageSize: number | undefined, allowFused: boolean): Omit<CapturePlan, 'externalFolder'> {
   const g0 = original.graph;
   const warnings: string[] = [];
 
@@ -156,14 +158,15 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
   const a = analyzeGraph(model, shapes);
   const det = detectArchitecture(a);
   // Blocks read from a fused op's attributes (heads, tokens) still have no Softmax output to tap.
-  if (fused.size && a.attentions.some((x) => x.fused)) throw fusedError();
+  if (fused.size && a.attentions.some((x) => x.fused) && !(allowFused && det.family !== 'other' && det.stages.length)) throw fusedError();
   if (det.family === 'other' || !det.stages.length) {
     if (fused.size) throw fusedError();
     throw new UserError(
       `${display}: no attention Softmax found — not a ViT/Swin. Attention maps need a vision transformer whose attention blocks compute Softmax(QKᵀ)·V as separate operators.`,
     );
   }
-  if (fused.size) warnings.push(`${display} also has fused attention operators (${fusedText}); their attention cannot be captured.`);
+  // (allowFused: the step-through says which of its steps they hide)
+  if (fused.size && !allowFused) warnings.push(`${display} also has fused attention operators (${fusedText}); their attention cannot be captured.`);
   // A hybrid's attention is a ViT's: one global sequence over its (effective-stride) patch grid.
   const family: 'vit' | 'swin' = isGlobalAttention(det.family) ? 'vit' : 'swin';
   const config = det.config;
@@ -231,10 +234,9 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
   });
   const external = model.graph.initializers.some((t) => t.data.location === 'external');
   const missing = [...new Set(model.graph.initializers.flatMap((t) => (t.data.location === 'external' && !t.data.exists ? [t.data.file] : [])))];
-  const withOutputs = addGraphOutputs(
-    model,
-    layers.map((l, i) => ({ name: l.output, elemType: elemTypes[i] })),
-  );
+  // a fused op's output is the heads' context, not attention weights: not a map to capture
+  const maps = layers.map((l, i) => ({ name: l.output, elemType: elemTypes[i], fused: !!atBySoftmax.get(det.stages[l.stage].blocks[l.block].softmax)?.fused })).filter((l) => !l.fused);
+  const withOutputs = addGraphOutputs(model, maps.map(({ name, elemType }) => ({ name, elemType })));
   return {
     key,
     display,

@@ -40,6 +40,11 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
 
+/** GELU's tanh approximation, 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))): nn.GELU(approximate='tanh'), ONNX Runtime's FastGelu. */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
 /** erf to double precision: its Maclaurin series below 2.5, the continued fraction of erfc above. */
 export function erf(x: number): number {
   const ax = Math.abs(x);

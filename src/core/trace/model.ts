@@ -16,9 +16,9 @@ import { inferShapes } from '../onnx/shapes';
 import { relposOfAnalysis } from '../report/relpos';
 import { LruCache } from '../session/fileCache';
 import { isSwinFamily } from '../terms';
-import { type TraceTaps, tapTensors, traceTaps } from './plan';
+import { FUSED_HIDDEN_STEPS, type TraceTaps, tapTensors, traceTaps } from './plan';
 import type { TraceFamily } from './types';
-import type { TraceRanges } from './selection';
+import { type TraceRanges, extraTokenNames } from './selection';
 
 export interface TraceModel {
   capture: CapturePlan;
@@ -34,19 +34,22 @@ export interface TraceModel {
 
 const models = new LruCache<TraceModel>(4);
 
-/** The steps a fused attention op (com.microsoft Attention/MultiHeadAttention) keeps inside itself. */
-export const FUSED_HIDDEN_STEPS = ['q', 'k', 'v', 'scores', 'softmax', 'context', 'concat', 'projectionOut'] as const;
 
 export function traceModel(modelPath: string, imageSize?: number): TraceModel {
   let capture: CapturePlan;
   try {
     capture = planCapture(modelPath, { imageSize });
   } catch (e) {
-    // fused attention: say which steps of the trace it hides (the capture's message says how to export without it)
-    if (isUserError(e) && /fused operators/.test(e.message)) {
-      throw new UserError(`${e.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph).`);
+    if (!isUserError(e) || !/fused operators/.test(e.message)) throw e;
+    // fused attention: the step-through shows the rest of each block (assemble.ts marks the hidden steps)
+    try {
+      capture = planCapture(modelPath, { imageSize, allowFused: true });
+    } catch (e2) {
+      if (isUserError(e2) && /fused operators/.test(e2.message)) {
+        throw new UserError(`${e2.message} For the step-through this hides the steps ${FUSED_HIDDEN_STEPS.join(', ')} (no q, k, v or attention tensor exists in the graph), and no ViT/Swin block is left to follow around them.`);
+      }
+      throw e2;
     }
-    throw e;
   }
   return models.getOrSet(capture.key, () => {
     const a = analyzeGraph(capture.model, inferShapes(capture.model, { imageSize: capture.imageSize[0] }));
@@ -59,10 +62,7 @@ export function traceModel(modelPath: string, imageSize?: number): TraceModel {
       heads: layers.map((l) => l.heads),
       tokens: layers.map((l) => (l.window === null ? l.tokens : l.grid[0] * l.grid[1])),
     };
-    const extra = capture.config.extraTokens;
-    const registers = capture.config.registers;
-    const named = extra - registers;
-    const extraTokens = isSwinFamily(fam) ? [] : [...['class', 'distillation'].slice(0, Math.max(0, named)), ...Array.from({ length: Math.max(0, named - 2) }, () => 'extra'), ...Array.from({ length: registers }, () => 'register')];
+    const extraTokens = isSwinFamily(fam) ? [] : extraTokenNames(capture.config.extraTokens, capture.config.registers);
     let biasTables: (Float32Array | null)[] = layers.map(() => null);
     if (isSwinFamily(fam)) {
       try {
@@ -79,6 +79,22 @@ export function traceModel(modelPath: string, imageSize?: number): TraceModel {
 export function traceCapture(m: TraceModel, layer: number): { plan: CapturePlan; taps: TraceTaps; fetches: string[] } {
   const taps = traceTaps(m.capture.model, m.a, m.det, layer);
   const names = tapTensors(taps);
-  const model = addGraphOutputs(m.capture.model, names.map((name) => ({ name, elemType: m.a.shapes.tensors.get(name)?.dtype ?? DataType.FLOAT })));
+  // a fused op's optional output the trace reads (SkipLayerNormalization's sum): named on its node first
+  const nodes = m.capture.model.graph.nodes.map((n, i) => {
+    const e = taps.expose.filter((x) => x.node === i);
+    if (!e.length) return n;
+    const outputs = [...n.outputs];
+    for (const x of e) {
+      while (outputs.length < x.index) outputs.push('');
+      outputs[x.index] = x.name;
+    }
+    return { ...n, outputs, span: undefined };
+  });
+  const exposed = { ...m.capture.model, graph: { ...m.capture.model.graph, nodes } };
+  const dtype = (name: string): number => {
+    const e = taps.expose.find((x) => x.name === name);
+    return m.a.shapes.tensors.get(e ? m.a.nodes[e.node].outputs[0] : name)?.dtype ?? DataType.FLOAT;
+  };
+  const model = addGraphOutputs(exposed, names.map((name) => ({ name, elemType: dtype(name) })));
   return { plan: { ...m.capture, key: `${m.capture.key}|trace|${layer}`, model }, taps, fetches: [m.capture.logitsName, ...names] };
 }

@@ -15,3 +15,13 @@ export function checkSelection(r: TraceRanges, layer: number, head: number, toke
   if (!whole(head) || head >= r.heads[layer]) throw new UserError(`Head ${head} does not exist in block ${layer}: pick 0..${r.heads[layer] - 1}.`);
   if (!whole(token) || token >= r.tokens[layer]) throw new UserError(`Token ${token} does not exist in block ${layer}: pick 0..${r.tokens[layer] - 1}.`);
 }
+
+/**
+ * The names of the sequence indices before the patches, in the order timm and DINOv2 put them:
+ * the class token, the distillation token(s), then the registers, numbered. The trace names them
+ * from the graph where it can (assemble.ts); this is what the detection's counts say.
+ */
+export function extraTokenNames(extra: number, registers: number): string[] {
+  const named = Math.max(0, extra - registers); // class + distillation (none: registers only, timm's class_token=False)
+  return [...Array.from({ length: named }, (_, i) => (i === 0 ? 'class' : 'distillation')), ...Array.from({ length: Math.max(0, extra - named) }, (_, i) => `register ${i}`)];
+}

@@ -9,7 +9,8 @@
 export type TraceFamily = "vit" | "vit-hybrid" | "swin" | "swin-v2";
 
 /**
- * Every step a trace can show, in the order the view shows them. A model has a subset:
+ * Every step a trace can show, in the order the view usually shows them (the embedding steps come in
+ * the order the graph applies them: timm's no_embed_class adds the position before prepending). A model has a subset:
  * ViT/DeiT/hybrid have no window steps, Swin has no class token or position embedding, and only a
  * token whose stage ends after the traced block has the patch-merging steps.
  */
@@ -20,6 +21,7 @@ export const TRACE_STEP_IDS = [
   "projection", // patch · E + b, the patch-embedding Conv
   "prepend", // class / distillation / register tokens prepended (ViT)
   "position", // + position embedding (ViT): the `embedding` tensor
+  "registers", // register tokens inserted after the position embedding (DINOv2): no position of their own
   // Swin windows
   "windowPartition", // the stage's M×M windows
   "cyclicShift", // SW-MSA: the map rolled by −⌊M/2⌋; the token's new window
@@ -60,6 +62,14 @@ export interface TraceCheck {
   recomputedFrom: string[];
   /** max |recomputed − model's own| over the step's values */
   maxAbsDiff: number;
+  // ---- additive ----
+  /**
+   * How far the model's own value may lie from the recomputation for a reason `note` gives (a
+   * kernel that computes the op differently on some CPUs), computed from this run's tensors and the
+   * graph's scales; absent when nothing but float rounding separates them.
+   */
+  tolerance?: number;
+  note?: string;
 }
 
 export interface TraceStep {
@@ -168,7 +178,7 @@ export interface TraceResult {
   ep?: string;
   /** the valid ranges, for pickers: layers 0..layers−1, heads per layer, tokens per layer */
   ranges?: { layers: number; heads: number[]; tokens: number[] };
-  /** ViT: the kind of each sequence index before the patches ("class", "distillation", "register") */
+  /** ViT: the name of each sequence index before the patches ("class", "distillation", "register 0", …) */
   extraTokens?: string[];
   /** the token grid of the traced block's stage [h, w]; Swin: the window size M and the stage index */
   grid?: [number, number];

@@ -6,18 +6,11 @@ import { configuredModel } from '../model';
 import { preprocessingOverrides } from '../preprocessing';
 import { inspect } from '../modelInfo';
 import { isSwinFamily } from '../../core/terms';
+import { extraTokenNames } from '../../core/trace/selection';
 import { pickProblem, pickRanges, type TracePick as Pick } from '../../shared/tracePick';
 import { Panel, unhandled, type Accepts } from './panel';
 
 type Message = Accepts<'ready' | 'trace' | 'cancel'>;
-
-
-/** Names of the tokens before the patches: class, then distillation (DeiT) or registers. */
-export function prefixNames(extra: number, registers: number): string[] {
-  if (extra <= 0) return [];
-  const rest = extra - 1 - registers;
-  return ['class', ...Array.from({ length: Math.max(0, rest) }, () => 'distillation'), ...Array.from({ length: registers }, (_, i) => `register ${i}`)];
-}
 
 /**
  * Step Through the Forward Pass: one token of one head of one block, traced by the inference
@@ -84,7 +77,7 @@ export class TracePanel extends Panel<Message> {
       const c = info.config;
       const swin = isSwinFamily(info.family);
       const ranges = pickRanges(info);
-      const prefix = swin ? [] : prefixNames(c.extraTokens, c.registers);
+      const prefix = swin ? [] : extraTokenNames(c.extraTokens, c.registers);
       this.post({ type: 'tracePick', pick: this.pick, ranges, prefix, imagePath: this.image, modelPath: model });
       if (!ranges) throw new UserError(`${basename(model)} is not a ViT or Swin model (detected: ${info.family}). Step Through the Forward Pass follows a token through ViT, DeiT, hybrid ViT and Swin models: select one with ViT Inspector: Select Model.`);
       const problem = pickProblem(ranges, this.pick);

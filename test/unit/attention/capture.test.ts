@@ -33,6 +33,14 @@ describe('attention capture: planning (no inference)', () => {
     assert.throws(() => chooseLayers(at384, [24], 1e9), (e: unknown) => isUserError(e) && /Layer 24 does not exist/.test((e as Error).message));
   });
 
+  it('fused com.microsoft.Attention: refused for the attention maps; with allowFused (the step-through) its 2 blocks are layers and no map output is added', () => {
+    const file = join(models, 'tiny_vit_fused_attention.onnx');
+    assert.throws(() => planCapture(file), (e: unknown) => isUserError(e) && /fused operators \(com\.microsoft\.Attention ×2\)/.test((e as Error).message));
+    const p = planCapture(file, { allowFused: true });
+    assert.deepEqual(p.layers.map((l) => [l.heads, l.tokens, l.grid]), [[2, 17, [4, 4]], [2, 17, [4, 4]]]);
+    assert.deepEqual(p.model.graph.outputs.map((o) => o.name), ['logits'], 'a fused op\'s output is no attention map');
+  });
+
   it('ResNet-18: a UserError saying there is no attention', () => {
     assert.throws(() => planCapture(join(models, 'resnet18.onnx')), (e: unknown) => isUserError(e) && /no attention Softmax found — not a ViT\/Swin/.test((e as Error).message));
   });

@@ -5,7 +5,7 @@
  * the dequantized operands (so a recomputation from dequantized weights checks an int8 layer).
  */
 import assert from 'node:assert/strict';
-import { INT8, UINT8, dequantizeLinear, fakeQuantize, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
+import { INT8, UINT8, blockQuantizeInt8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
@@ -15,6 +15,41 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     assert.deepEqual(quantizeLinear([1e6, -1e6], 0.5, 0, INT8), [127, -128]);
     assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven), [0, 2, 2, -0, -2, 2, 3]);
     assert.throws(() => quantizeLinear([1], 0, 0, UINT8), /positive/);
+  });
+
+  it('onGrid: a tensor read after a Q→DQ pair is on its grid (saturated codes too), a float tensor is not', () => {
+    const x = [0.013, -0.7, 1.2345, 3, -2.5];
+    const s = 0.0252845697;
+    assert.ok(onGrid(fakeQuantize(x, s, 144, UINT8), s, 144, UINT8));
+    assert.ok(!onGrid(x, s, 144, UINT8));
+    // a value beyond the code range is not a code of the grid
+    assert.ok(!onGrid([300 * s], s, 0, UINT8));
+    assert.ok(!onGrid([], s, 0, UINT8));
+  });
+
+  it('pairSaturation: adjacent products along K summed in int16 with saturation, as vpmaddubsw does (none within range)', () => {
+    // one output, K = 4: pairs (255·127 + 255·127) = 64770 → 32767, (1·−128 + 0) inside the range
+    assert.deepEqual(pairSaturation([255, 255, 1, 0], [127, 127, -128, 5], 'inOut'), [32767 - 64770]);
+    // negative saturation, odd K (the last pair is one product), and [N, K] layout: two outputs
+    assert.deepEqual(pairSaturation([255, 255, 200], [-128, -128, 100, 1, 1, 1], 'outIn'), [-32768 + 65280, 0]);
+    assert.deepEqual(pairSaturation([10, 20, 30, 40], [1, 2, 3, 4, 5, 6, 7, 8], 'inOut'), [0, 0]);
+    assert.throws(() => pairSaturation([1, 2, 3], [1, 2], 'inOut'), /does not fit/);
+  });
+
+  it('dequantizeNBits: MatMulNBits\' 4-bit blocks, low nibble first, zero point 8 by default, packed or float zero points', () => {
+    // N = 1, K = 4, blocks of 2: bytes 0x3A (k0 = 10, k1 = 3) and 0xF0 (k2 = 0, k3 = 15), scales 0.5 and 2
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], null, false, 1, 4, 4, 2)), [1, -2.5, -16, 14]);
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [0x21], true, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
+    assert.deepEqual(Array.from(dequantizeNBits([0x3a, 0xf0], [0.5, 2], [1, 2], false, 1, 4, 4, 2)), [4.5, 1, -4, 26]);
+    assert.throws(() => dequantizeNBits([0x3a], [0.5, 2], null, false, 1, 4, 4, 2), /does not fit/);
+  });
+
+  it('blockQuantizeInt8: per block, symmetric, scale max|a|/127, round half to even (MatMulNBits accuracy_level 4)', () => {
+    const y = blockQuantizeInt8([1.27, -0.5, 0.004, 0, 0, 0], 3);
+    // block 1: scale 0.01 → codes 127, −50, 0 (0.4 rounds to 0); block 2 all zero
+    assert.ok(Math.abs(y[0] - 1.27) < 1e-6 && Math.abs(y[1] + 0.5) < 1e-6 && y[2] === 0);
+    assert.deepEqual(y.slice(3), [0, 0, 0]);
+    assert.equal(blockQuantizeInt8([0.3, 100], 1).length, 2);
   });
 
   it('DequantizeLinear: the spec example, and per channel along axis 0 (a Conv weight) and axis 1 (a MatMul weight)', () => {

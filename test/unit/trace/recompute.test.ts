@@ -105,6 +105,21 @@ describe('trace: the recomputations against PyTorch', () => {
     }
   });
 
+  it('Swin (timm): roll the H×W map, then pad — every token\'s window, position and keys equal torch\'s slots (timm_B_padded)', () => {
+    const slots = (JSON.parse(readFileSync(fixture(resolve('test/fixtures/checkpoints/swin/timm_B_padded/reference.json')), 'utf8')) as { slots: number[][] }).slots;
+    // blocks 1 and 3: 14×14 and 7×7 maps, 4×4 windows (padded to 16 and 8), shift 2
+    for (const [block, H] of [[1, 14], [3, 7]]) {
+      for (let T = 0; T < H * H; T++) {
+        const w = tokenWindow(H, H, 4, 2, T, true);
+        assert.equal(slots[block][w.window * 16 + w.position], T, `block ${block} token ${T}`);
+        assert.deepEqual(w.keys, slots[block].slice(w.window * 16, (w.window + 1) * 16));
+      }
+    }
+    // pad then roll puts token 0 elsewhere: (14, 14) of the padded map, not (12, 12)
+    assert.deepEqual([tokenWindow(14, 14, 4, 2, 0).window, tokenWindow(14, 14, 4, 2, 0).position], [15, 10]);
+    assert.deepEqual([tokenWindow(14, 14, 4, 2, 0, true).window, tokenWindow(14, 14, 4, 2, 0, true).position], [15, 0]);
+  });
+
   it('Swin: B\'s row gathered from the table through the relative position index, and the mask row (−100 across sub-windows)', () => {
     const s = ref.swin;
     for (const c of s.cases) {
