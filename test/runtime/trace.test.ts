@@ -68,6 +68,10 @@ describe('trace: one token step by step, against PyTorch', function () {
     const ids = r.steps.map((s) => s.id);
     for (const id of ['windowPartition', 'cyclicShift', 'scores', 'bias', 'mask', 'softmax', 'mergeGroup', 'mergeNorm', 'mergeReduction', 'head'] as const) assert.ok(ids.includes(id), `no ${id} step`);
     assert.ok(r.tensors.mask!.includes(-100), 'token 255 sits where the rolled map joins sub-windows');
+    // the partition step names the token's place in the regular (W-MSA) windows, the shift step where the roll moves it
+    const step = (id: string): string => r.steps.find((s) => s.id === id)!.formula;
+    assert.match(step('windowPartition'), /token 255 \(row 15, col 15\) is in window 15, position 15 of the regular partition/);
+    assert.match(step('cyclicShift'), new RegExp(`moves to window ${r.window}, position ${r.position}$`));
     assert.equal(r.tensors.bias!.row.length, 16);
     assert.deepEqual(r.tensors.merge!.group, [238, 254, 239, 255]);
     const unshifted = await trace(ref.cases.find((c) => c.model === 'tiny_swin.onnx' && !c.shift)!);

@@ -428,7 +428,9 @@ export function assembleTrace(p: TraceInput): TraceResult {
     }
     const M = p.window!;
     const nW = Math.ceil(p.grid[0] / M) * Math.ceil(p.grid[1] / M);
-    add({ id: 'windowPartition', title: 'Window partition', formula: `the ${p.grid[0]}×${p.grid[1]} map in ${nW} windows of M×M = ${M}×${M}; token ${T} (row ${Math.floor(T / p.grid[1])}, col ${T % p.grid[1]}) is in window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { window: M } });
+    // the regular partition (before any shift): where the token sits in W-MSA's windows
+    const regular = p.shift > 0 ? tokenWindow(p.grid[0], p.grid[1], M, 0, T) : { window: group, position: pos };
+    add({ id: 'windowPartition', title: 'Window partition', formula: `the ${p.grid[0]}×${p.grid[1]} map in ${nW} windows of M×M = ${M}×${M}; token ${T} (row ${Math.floor(T / p.grid[1])}, col ${T % p.grid[1]}) is in window ${regular.window}, position ${regular.position}${p.shift > 0 ? ' of the regular partition' : ''}`, shape: [nW, M * M], numbers: { window: M } });
     const order = p.shiftBeforePad ? ` of the ${p.grid[0]}×${p.grid[1]} map, then padded to whole windows (timm rolls before padding)` : '';
     if (p.shift > 0) add({ id: 'cyclicShift', title: 'Cyclic shift', formula: `torch.roll(x, (−${p.shift}, −${p.shift}))${order}: the map rolled by ⌊M/2⌋ = ${p.shift}; the token moves to window ${group}, position ${pos}`, shape: [nW, M * M], numbers: { shift: p.shift, window: M } });
   }
