@@ -5,7 +5,7 @@
 // Goal: ≤ 1.5 s; the ratio says what the host, the webview and the transfer add over the run.
 // Full weights: random fp32 copies of the structure-only fixture (bench/lib/weights.mjs).
 // Run: node scripts/build.mjs && node bench/attention-e2e.bench.mjs [--keep]   (packages the .vsix first, as
-// the e2e tests do, unless VIT_E2E_VSIX names one; UNMEASURED so far)
+// the e2e tests do, unless VIT_E2E_VSIX names one)
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
