@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Services } from '../context';
 import { isUserError } from '../../core/errors';
 import { relposViews, type RelposReport } from '../../core/report/relpos';
-import { configuredModel, embeddedModelPath } from '../model';
+import { configuredModel, embeddedModelPath, modelDisplayName } from '../model';
 import { Panel, unhandled, type Accepts } from './panel';
 
 type Message = Accepts<'ready'>;
@@ -62,7 +62,7 @@ export class RelposPanel extends Panel<Message> {
         note = `${(e as Error).message} Showing the embedded ${basename(swin)} instead.`;
       }
       this.services.log.info(`relative position bias of ${report.file}: ${report.layers.length} block(s)`);
-      this.post({ type: 'relpos', model: basename(report.file), path: report.file, blocks: relposViews(report), select: this.block, note });
+      this.post({ type: 'relpos', model: modelDisplayName(this.services, report.file), path: report.file, blocks: relposViews(report), select: this.block, note });
     } catch (e) {
       this.post({ type: 'error', message: (e as Error).message });
       if (!isUserError(e)) this.services.report(e, 'Show Relative Position Bias');
