@@ -54,6 +54,8 @@ describe('e2e: a timm Swin checkpoint in code-server: architecture, relative pos
     assert.equal(side * side, R);
     assert.equal(await frame.locator('canvas.table').count(), heads);
     assert.match(await frame.locator('#source').innerText(), /read from the table/);
+    // named with its folder, as Select Model names it: every checkpoint file is model.safetensors
+    assert.equal(await frame.locator('h1').innerText(), 'Relative position bias — swin-checkpoint/model.safetensors');
     // hover cells of head 1: the value shown is torch's table entry (head-major, row r = i·(2M−1) + j)
     const canvas = frame.locator('canvas.table').nth(1);
     const box = (await canvas.boundingBox())!;
