@@ -216,8 +216,15 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await frame.locator('#pick-folder').click();
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(`${labelled}/`);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // The dialog fills in its starting folder a moment after it shows; typed before that, the path
+    // is appended to it ("…/workspace-evaluate//tmp/…": seen in a fresh clone under /tmp). Type until it holds.
+    for (let k = 0; k < 10; k++) {
+      await input.fill(`${labelled}/`);
+      await new Promise((r) => setTimeout(r, 500));
+      if ((await input.inputValue()) === `${labelled}/`) break;
+    }
+    assert.equal(await input.inputValue(), `${labelled}/`, 'the folder typed into the open dialog');
+    await new Promise((r) => setTimeout(r, 500));
     for (let k = 0; k < 3 && (await input.isVisible()); k++) {
       await wb.page.keyboard.press('Enter');
       await new Promise((r) => setTimeout(r, 1_500));
