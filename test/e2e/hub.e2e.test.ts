@@ -4,13 +4,14 @@
 // then a download whose connection drops (resumed with Range); the cache as huggingface_hub lays
 // it out; Classify Image with the downloaded model gives what the CLI gives. No internet.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 import { topClasses } from './expected';
 import { gitSha1, sha256, startProxy, startStandin, type Standin, type StandinProxy } from '../unit/hub/standin';
 import type { Page } from 'playwright-core';
+import { tree } from '../unit/helpers/tree';
 
 const REPO = 'vit-inspector/fashion-mnist-vit';
 const COMMIT = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c';
@@ -28,19 +29,6 @@ const files: Record<string, Buffer> = {
 };
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Everything under a folder: files with their size, symlinks with their target. */
-function tree(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) out.push(`${prefix}${name} -> ${readlinkSync(p)}`);
-    else if (st.isDirectory()) out.push(...tree(p, `${prefix}${name}/`));
-    else out.push(`${prefix}${name} (${st.size})`);
-  }
-  return out;
-}
 
 /** Runs the command, types the repo id, picks the variant by its label. */
 async function startDownload(page: Page, variant: string): Promise<void> {

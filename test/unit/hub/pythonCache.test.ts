@@ -3,13 +3,14 @@
 // Model and `vit-inspect models` list it, resolved for hf: offline, and what we download into an
 // empty cache is laid out entry for entry as Python laid it out.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pull } from '../../../src/core/hub/client';
 import { resolveModelSpec } from '../../../src/core/hub/resolve';
 import { scanCache } from '../../../src/core/hub/scan';
 import { startStandin, type RepoSpec } from './standin';
+import { tree } from '../helpers/tree';
 
 const FIXTURE = resolve('test/fixtures/hf-cache');
 const ONNX = '1e0c2a3b4d5e6f708192a3b4c5d6e7f8091a2b3c';
@@ -17,18 +18,6 @@ const V1 = '0ff1ce0ff1ce0ff1ce0ff1ce0ff1ce0ff1ce0ff1';
 const ST = '5afe7e05afe7e05afe7e05afe7e05afe7e05afe7';
 const onnxRepo = join(FIXTURE, 'models--Xenova--vit-fixture');
 const stRepo = join(FIXTURE, 'models--google--vit-fixture');
-
-function tree(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) out.push(`${prefix}${name} -> ${readlinkSync(p)}`);
-    else if (st.isDirectory()) out.push(...tree(p, `${prefix}${name}/`));
-    else out.push(`${prefix}${name} (${st.size})`);
-  }
-  return out;
-}
 
 /** A copy that keeps the relative symlinks as they are. */
 function copyOf(dir: string): string {
