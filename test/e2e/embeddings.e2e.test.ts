@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { explorerContextMenu, findWebviewFrame, notifications, root, screenshot, useWorkbench } from './harness';
+import { explorerContextMenu, findWebviewFrame, openExplorerFolder, notifications, root, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 
 function makeWorkspace(): string {
@@ -27,7 +27,7 @@ describe('e2e: embeddings and attention distance (ViT paper, Figure 7)', functio
   const wb = useWorkbench({ name: 'embeddings', folder: ws, settings: { 'vitInspector.modelPath': join(ws, 'models', 'fashion-vit.onnx') }, escapeAfterEach: true });
 
   it('right-click fashion-vit.onnx → Show Embeddings & Attention Distance: 7×7 similarity maps and 28 filter components', async () => {
-    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await openExplorerFolder(wb.page, 'models');
     await explorerContextMenu(wb.page, 'fashion-vit.onnx', 'Show Embeddings & Attention Distance');
     const frame = await findWebviewFrame(wb.page, '#pos-grid', 90_000);
     assert.equal(await frame.locator('#pos-grid canvas').count(), 49);

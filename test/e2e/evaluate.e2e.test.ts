@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import { explorerContextMenu, findWebviewFrame, openExplorerFolder, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 import { cliJson } from './expected';
 import { range } from '../../src/core/colormap';
@@ -300,7 +300,7 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
   });
 
   it('select the two models in the Explorer → right-click → Compare Models: the panel compares those files, params and MACs their `arch`', async () => {
-    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await openExplorerFolder(wb.page, 'models');
     const swin = wb.page.locator('.explorer-item', { hasText: 'fashion-swin.onnx' }).first();
     await swin.waitFor();
     await wb.page.locator('.explorer-item', { hasText: 'fashion-vit.onnx' }).first().click();

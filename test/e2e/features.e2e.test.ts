@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
-import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import { explorerContextMenu, findWebviewFrame, openExplorerFolder, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 import { expectedFixture, paramsText, shiftedWindowsText, stageRows, topClasses } from './expected';
 
@@ -76,7 +76,7 @@ describe('e2e: the features in code-server', function () {
   });
 
   it('opening an .onnx file shows its architecture: Swin-T, its config and the tree', async () => {
-    await wb.page.locator('.explorer-item', { hasText: 'models' }).first().click();
+    await openExplorerFolder(wb.page, 'models');
     await wb.page.locator('.explorer-item', { hasText: 'swin_t.onnx' }).first().dblclick();
     const frame = await findWebviewFrame(wb.page, '#family', 120_000);
     const want = expectedFixture('swin_t');

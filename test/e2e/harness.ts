@@ -274,6 +274,27 @@ export async function explorerContextMenu(page: Page, fileName: string, menuLabe
   }
 }
 
+/**
+ * Expands the Explorer folder `name` with every other folder collapsed. The Explorer renders only
+ * the rows in view, so a folder below another expanded one (twelve images) can have its files
+ * out of the DOM; and a click on an already expanded folder would collapse it.
+ */
+export async function openExplorerFolder(page: Page, name: string): Promise<void> {
+  const rowOf = (label: string) => page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.locator('.label-name').getByText(label, { exact: true }) }).first();
+  for (let tries = 0; tries < 30; tries++) {
+    const expanded = page.locator('.explorer-folders-view .monaco-list-row[aria-expanded="true"]');
+    const labels = await expanded.locator('.label-name').allInnerTexts();
+    const other = labels.find((l) => l.trim() !== name);
+    if (other === undefined) break;
+    await rowOf(other.trim()).click();
+    await sleep(200);
+  }
+  const row = rowOf(name);
+  await row.waitFor({ state: 'visible' });
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  await page.locator('.explorer-folders-view .monaco-list-row[aria-expanded="true"]').filter({ has: page.locator('.label-name').getByText(name, { exact: true }) }).first().waitFor();
+}
+
 /** The webview frame (webviews are iframes inside iframes) that contains `selector`. */
 export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
