@@ -296,24 +296,24 @@ function quantOf(a: GraphAnalysis, node: number, quantized: TensorInfo | null): 
 function appliedWeight(a: GraphAnalysis, name: string): { tensor: TensorInfo; quant: QuantTap | null; transposed: boolean } | null {
   let quant: QuantTap | null = null;
   let transposed = false;
-  for (let depth = 0; depth < 6; depth++) {
-    const t = a.initializers.get(name);
-    if (t) return { tensor: t, quant, transposed };
-    const p = a.producer.get(name);
-    if (p === undefined) return null;
-    const n = a.nodes[p];
-    if (VALUE_SAME(a, p)) name = n.inputs[0];
-    else if (n.opType === 'DequantizeLinear' && !quant) {
-      const q = quantOf(a, p, a.initializers.get(n.inputs[0]) ?? null);
-      if (!q) return null;
-      quant = q;
-      name = n.inputs[0];
-    } else if (n.opType === 'Transpose' && !quant && String(attrInts(n, 'perm') ?? []) === '1,0') {
-      transposed = !transposed;
-      name = n.inputs[0];
-    } else return null;
-  }
-  return null;
+  const isDQ = (p: number) => a.nodes[p].opType === 'DequantizeLinear';
+  const isT = (p: number) => a.nodes[p].opType === 'Transpose' && String(attrInts(a.nodes[p], 'perm') ?? []) === '1,0';
+  // Back to the initializer past Casts/Identities, one DequantizeLinear (the quantization met) and
+  // 2-D Transposes between the op and it; at most five ops in all.
+  const c = chain(a, name, {
+    direction: 'back',
+    maxSteps: 5,
+    through: (p) => VALUE_SAME(a, p) || (!quant && (isDQ(p) || isT(p))),
+    next: (p) => {
+      const n = a.nodes[p];
+      if (VALUE_SAME(a, p)) return n.inputs[0];
+      if (isDQ(p)) quant = quantOf(a, p, a.initializers.get(n.inputs[0]) ?? null) ?? null;
+      else transposed = !transposed;
+      return isDQ(p) && !quant ? undefined : n.inputs[0];
+    },
+  });
+  const t = a.initializers.get(c.tensor);
+  return t ? { tensor: t, quant, transposed } : null;
 }
 
 /**
