@@ -31,6 +31,15 @@ def image(img):
     return mf.to_tensor(arr, mf.IMAGENET_MEAN, mf.IMAGENET_STD)
 
 
+def write_refs(file, doc, cases):
+    """test/fixtures/reference/FILE: the cases on images/disc.png, noted with the first line of the script's doc."""
+    out = dict(image="images/disc.png", note=doc.split("\n")[0], cases=cases)
+    p = os.path.join(ROOT, "test", "fixtures", "reference", file)
+    with open(p, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+
+
 def forward(model, x, block):
     box = {}
     h = block.register_forward_hook(lambda m, i, o: box.update(x=i[0].detach().clone(), y=o.detach().clone()))
@@ -116,11 +125,7 @@ def main():
             # stage 1 (8×8, window 4): block 1 shifted
             cases += [swin_case(name, model, x, 0, 0, 0, 0, 37), swin_case(name, model, x, 0, 1, 1, 1, 255),
                       swin_case(name, model, x, 1, 1, 3, 2, 46)]
-    out = dict(image="images/disc.png", note=__doc__.split("\n")[0], cases=cases)
-    p = os.path.join(ROOT, "test", "fixtures", "reference", "trace_tiny.json")
-    with open(p, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+    write_refs("trace_tiny.json", __doc__, cases)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_fixtures as mf  # noqa: E402
 import make_swinv2_fixtures as v2  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from make_trace_refs import image, lst, write_refs  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-lst = lambda t: [float(f"{float(v):.9g}") for v in t.reshape(-1)]
 
 
 def build():
@@ -44,11 +42,6 @@ def build():
     with torch.no_grad():
         assert torch.allclose(m(x)[0], torch.tensor(ref["logits"]), atol=1e-5), "not the fixture's weights"
     return m
-
-
-def image(img):
-    arr = np.asarray(Image.open(os.path.join(ROOT, "test", "fixtures", "images", img + ".png")).convert("RGB"))
-    return mf.to_tensor(arr, mf.IMAGENET_MEAN, mf.IMAGENET_STD)
 
 
 def case(model, x, stage, blockno, layer, head, token):
@@ -103,11 +96,7 @@ def main():
     # stage 0 (16×16, window 4): block 0 unshifted, block 1 shifted at a token whose window mixes
     # sub-windows; stage 1 (8×8): block 1 shifted
     cases = [case(model, x, 0, 0, 0, 1, 37), case(model, x, 0, 1, 1, 0, 255), case(model, x, 1, 1, 3, 2, 46)]
-    out = dict(image="images/disc.png", note=__doc__.split("\n")[0], cases=cases)
-    p = os.path.join(ROOT, "test", "fixtures", "reference", "trace_v2.json")
-    with open(p, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+    write_refs("trace_v2.json", __doc__, cases)
 
 
 if __name__ == "__main__":
