@@ -12,7 +12,7 @@ import { lut, range, colour } from '../../src/core/colormap';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { TraceStep } from '../../src/core/trace/types';
 import { pickProblem, type TracePick, type TracePickRanges } from '../../src/shared/tracePick';
-import { fmt, patchGrid } from './patchGrid';
+import { fmt, onGridPointer, patchGrid } from './patchGrid';
 
 type TraceMessage = Extract<HostMessage, { type: 'trace' }>;
 type PickMessage = Extract<HostMessage, { type: 'tracePick' }>;
@@ -182,20 +182,7 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
     }
     request({ layer: m.doc.layer, head: m.doc.head, token });
   };
-  const at = (e: MouseEvent): number | null => {
-    const r = c.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) * gw) / r.width);
-    const y = Math.floor(((e.clientY - r.top) * gh) / r.height);
-    return x >= 0 && y >= 0 && x < gw && y < gh ? y * gw + x : null;
-  };
-  c.addEventListener('mousemove', (e) => {
-    const i = at(e);
-    if (i !== null) tell(i);
-  });
-  c.addEventListener('click', (e) => {
-    const i = at(e);
-    if (i !== null) trace(i);
-  });
+  onGridPointer(c, gw, gh, tell, trace);
   c.addEventListener('focus', () => {
     if (cursor === null || cursor >= gh * gw) cursor = own >= 0 && own < gh * gw ? own : 0;
     tell(cursor);

@@ -187,20 +187,7 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     }
     c.setAttribute('data-cursor', String(i));
   };
-  const at = (e: MouseEvent): number | null => {
-    const r = c.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) * gw) / r.width);
-    const y = Math.floor(((e.clientY - r.top) * gh) / r.height);
-    return x >= 0 && y >= 0 && x < gw && y < gh ? y * gw + x : null;
-  };
-  c.addEventListener('mousemove', (e) => {
-    const i = at(e);
-    if (i !== null) tell(i);
-  });
-  c.addEventListener('click', (e) => {
-    const i = at(e);
-    if (i !== null) pick(i);
-  });
+  onGridPointer(c, gw, gh, tell, pick);
   c.addEventListener('focus', () => {
     if (cursorAt.cell === null || cursorAt.cell >= n) cursorAt.cell = v.own >= 0 && v.own < n ? v.own : 0;
     tell(cursorAt.cell);
@@ -226,4 +213,22 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
   });
   paint();
   return h('div', { class: 'patch-grid' }, c, v.values ? legend(v.name, lo, hi) : null);
+}
+
+/** A gw×gh grid drawn over canvas c, row-major: the cell under the pointer is told on hover and picked on a click. */
+export function onGridPointer(c: HTMLCanvasElement, gw: number, gh: number, tell: (i: number) => void, pick: (i: number) => void): void {
+  const at = (e: MouseEvent): number | null => {
+    const r = c.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - r.left) * gw) / r.width);
+    const y = Math.floor(((e.clientY - r.top) * gh) / r.height);
+    return x >= 0 && y >= 0 && x < gw && y < gh ? y * gw + x : null;
+  };
+  c.addEventListener('mousemove', (e) => {
+    const i = at(e);
+    if (i !== null) tell(i);
+  });
+  c.addEventListener('click', (e) => {
+    const i = at(e);
+    if (i !== null) pick(i);
+  });
 }
