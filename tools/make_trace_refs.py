@@ -49,6 +49,19 @@ def forward(model, x, block):
     return logits.detach(), box["x"], box["y"], rec.out
 
 
+def token_window(z, token, M, s):
+    """z [1, H, W, C] rolled by (−s, −s) and cut into M×M windows as the official window_partition does,
+    each window's token ids, and the window and position in it of `token`."""
+    _, H, W, C = z.shape
+    ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
+    rolled = torch.roll(z, shifts=(-s, -s), dims=(1, 2)) if s else z
+    rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
+    win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
+    wids = mf.window_partition(rids, M).reshape(-1, M * M)
+    wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
+    return win, wids, wi, pos
+
+
 def vit_case(name, model, x, layer, head, token, timm):
     blk = model.blocks[layer] if timm else model.encoder.layers[layer]
     logits, bx, by, soft = forward(model, x, blk)
@@ -79,14 +92,8 @@ def swin_case(name, model, x, stage, blockno, layer, head, token):
     M = at.window_size[0]
     with torch.no_grad():
         B, H, W, C = bx.shape
-        ln = blk.norm1(bx)
         s = at.shift_size[0] if M < H else 0
-        ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
-        rolled = torch.roll(ln, shifts=(-s, -s), dims=(1, 2)) if s else ln
-        rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
-        win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
-        wids = mf.window_partition(rids, M).reshape(-1, M * M)
-        wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
+        win, wids, wi, pos = token_window(blk.norm1(bx), token, M, s)
         heads = at.num_heads; d = C // heads
         qkv = at.qkv(win[wi])  # [M², 3C]
         q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_fixtures as mf  # noqa: E402
 import make_swinv2_fixtures as v2  # noqa: E402
-from make_trace_refs import image, lst, write_refs  # noqa: E402
+from make_trace_refs import forward, image, lst, token_window, write_refs  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 
@@ -46,24 +46,14 @@ def build():
 
 def case(model, x, stage, blockno, layer, head, token):
     blk = model.features[2 * stage + 1][blockno]
-    box = {}
-    hk = blk.register_forward_hook(lambda m, i, o: box.update(x=i[0].detach().clone(), y=o.detach().clone()))
-    with torch.enable_grad(), mf.SoftmaxRecorder() as rec:
-        logits = model(x).detach()
-    hk.remove()
-    bx, by, soft = box["x"], box["y"], rec.out
+    logits, bx, by, soft = forward(model, x, blk)
     at = blk.attn
     M = at.window_size[0]
     with torch.no_grad():
         B, H, W, C = bx.shape
         s = at.shift_size[0] if M < H else 0
-        ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
         # V2 (res-post-norm): attention reads the block input itself, no LayerNorm before it
-        rolled = torch.roll(bx, shifts=(-s, -s), dims=(1, 2)) if s else bx
-        rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
-        win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
-        wids = mf.window_partition(rids, M).reshape(-1, M * M)
-        wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
+        win, wids, wi, pos = token_window(bx, token, M, s)
         heads = at.num_heads
         d = C // heads
         bias = at.qkv.bias.clone()
