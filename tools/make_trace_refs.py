@@ -85,21 +85,39 @@ def vit_case(name, model, x, layer, head, token, timm):
                 context=lst(ctx), output=lst(by[0, token]))
 
 
-def swin_case(name, model, x, stage, blockno, layer, head, token):
+def swin_case(name, model, x, stage, blockno, layer, head, token, v2=False):
+    """One token of a torchvision Swin block; `v2`: Swin V2's (make_trace_v2_refs.py), with the key bias
+    zeroed, cos(q, k)·τ + the CPB row instead of q·k/√d + the table's, and no LayerNorm before attention."""
     blk = model.features[2 * stage + 1][blockno]
     logits, bx, by, soft = forward(model, x, blk)
     at = blk.attn
     M = at.window_size[0]
+    extra = {}
     with torch.no_grad():
         B, H, W, C = bx.shape
         s = at.shift_size[0] if M < H else 0
-        win, wids, wi, pos = token_window(blk.norm1(bx), token, M, s)
-        heads = at.num_heads; d = C // heads
-        qkv = at.qkv(win[wi])  # [M², 3C]
-        q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]
+        # V2 (res-post-norm): attention reads the block input itself
+        win, wids, wi, pos = token_window(bx if v2 else blk.norm1(bx), token, M, s)
+        heads = at.num_heads
+        d = C // heads
         N = M * M
-        table = at.relative_position_bias_table[at.relative_position_index.view(-1)].view(N, N, -1)
-        scores = (k @ q[pos]) * d ** -0.5 + table[pos, :, head]
+        if v2:
+            bias = at.qkv.bias.clone()
+            bias[C:2 * C] = 0  # torchvision: qkv_bias[length:2*length].zero_()
+            qkv = F.linear(win[wi], at.qkv.weight, bias)  # [M², 3C]
+        else:
+            qkv = at.qkv(win[wi])  # [M², 3C]
+        q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]
+        if v2:
+            tau = torch.clamp(at.logit_scale, max=math.log(100.0)).exp().reshape(-1)[head]
+            table = 16 * torch.sigmoid(at.cpb_mlp(at.relative_coords_table).view(-1, heads))  # [(2M−1)², heads]
+            brow = table[at.relative_position_index.view(-1)].view(N, N, heads)[pos, :, head]
+            cos = F.normalize(k, dim=-1) @ F.normalize(q[pos], dim=-1)
+            scores = cos * tau + brow
+            extra = dict(tau=float(f"{float(tau):.9g}"), bias=lst(brow))
+        else:
+            table = at.relative_position_bias_table[at.relative_position_index.view(-1)].view(N, N, -1)
+            scores = (k @ q[pos]) * d ** -0.5 + table[pos, :, head]
         if s:
             scores = scores + mf.shifted_mask(H, W, M, s)[1][wi, pos]
         w = scores.softmax(-1)
@@ -107,7 +125,7 @@ def swin_case(name, model, x, stage, blockno, layer, head, token):
     own = soft[layer][wi, head, pos]
     assert torch.allclose(own, w, atol=1e-6), (own - w).abs().max()
     return dict(model=name + ".onnx", layer=layer, head=head, token=token, window=wi, position=pos, shift=s,
-                keys=[int(t) for t in wids[wi]], logits=lst(logits[0]),
+                keys=[int(t) for t in wids[wi]], logits=lst(logits[0]), **extra,
                 q=lst(q[pos]), k=[lst(r) for r in k], v=[lst(r) for r in v], scores=lst(scores), weights=lst(w),
                 context=lst(ctx), output=lst(by.reshape(-1, C)[token]))
 
