@@ -81,6 +81,18 @@ class HybridEmbed(nn.Module):
         return self.proj(self.backbone(x)).flatten(2).transpose(1, 2)
 
 
+def add_encoder(m, dim, depth, heads, num_classes):
+    """What follows the embeddings in every tiny ViT here: m.blocks (pre-norm), m.norm and m.head."""
+    m.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
+    m.norm = nn.LayerNorm(dim, eps=1e-6)
+    m.head = nn.Linear(dim, num_classes)
+
+
+def encode(m, x):
+    """The logits from the class token after add_encoder's blocks and norm."""
+    return m.head(m.norm(m.blocks(x))[:, 0])
+
+
 class TinyHybrid(nn.Module):
     def __init__(self, img=32, dim=32, depth=2, heads=2, num_classes=10, resnet=False):
         super().__init__()
@@ -88,14 +100,12 @@ class TinyHybrid(nn.Module):
         n = (img // 8) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, dim))
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 class TinyRegisters(nn.Module):
@@ -109,16 +119,14 @@ class TinyRegisters(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.register_tokens = nn.Parameter(torch.zeros(1, registers, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, dim))
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
         B = x.shape[0]
         x = torch.cat([self.cls_token.expand(B, -1, -1), x], 1) + self.pos_embed
         x = torch.cat([x[:, :1], self.register_tokens.expand(B, -1, -1), x[:, 1:]], 1)
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 class TinyPosVariant(nn.Module):
@@ -138,9 +146,7 @@ class TinyPosVariant(nn.Module):
         else:
             self.pos_embed = nn.Parameter(torch.zeros(1, 1 + 4, dim))
         self.g = g
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
@@ -151,7 +157,7 @@ class TinyPosVariant(nn.Module):
             grid = torch.nn.functional.interpolate(grid, size=(self.g, self.g), mode="bicubic", align_corners=False)
             pos = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, self.g * self.g, D)], 1)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + pos
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 def mae_sincos(dim, gs):
