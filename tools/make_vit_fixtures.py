@@ -376,30 +376,29 @@ def distances_of(refname, family, grid, extra, cell, blocks=None):
     return out
 
 
+def tiny_config(family, extra_tokens, registers, backbone):
+    """The expected config of a 32×32, patch-8, width-32, 2-block, 2-head fixture, keys in the order written."""
+    return {"family": family, "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2], "heads": [2],
+            "windowSize": None, "shiftSize": None, "extraTokens": extra_tokens, "registers": registers,
+            "numClasses": 10, "mlpRatio": 4.0, "backbone": backbone}
+
+
 def main():
     torch.set_num_threads(1)
     imgs = mf.write_images()
     torch.manual_seed(11)
     make_complete("tiny_hybrid", TinyHybrid(),
-                  {"family": "vit-hybrid", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 1, "registers": 0,
-                   "numClasses": 10, "mlpRatio": 4.0,
-                   "backbone": {"kind": "conv", "stride": 8, "featureMap": [4, 4]}},
+                  tiny_config("vit-hybrid", 1, 0, {"kind": "conv", "stride": 8, "featureMap": [4, 4]}),
                   "tools/make_vit_fixtures.py TinyHybrid: conv stem (3×3 s2 conv+BN+ReLU ×3, stride 8) → "
                   "4×4×32 feature map → 1×1 projection to 32 → cls + pos → 2 blocks, 2 heads", imgs)
     torch.manual_seed(13)
     make_complete("tiny_hybrid_resnet", TinyHybrid(resnet=True),
-                  {"family": "vit-hybrid", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 1, "registers": 0,
-                   "numClasses": 10, "mlpRatio": 4.0,
-                   "backbone": {"kind": "resnet", "stride": 8, "featureMap": [4, 4]}},
+                  tiny_config("vit-hybrid", 1, 0, {"kind": "resnet", "stride": 8, "featureMap": [4, 4]}),
                   "tools/make_vit_fixtures.py TinyHybrid(resnet=True): the conv stem then one ResNet basic block "
                   "(residual add) → 1×1 projection → 2 blocks", imgs)
     torch.manual_seed(12)
     make_complete("tiny_registers", TinyRegisters(),
-                  {"family": "vit", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 5, "registers": 4,
-                   "numClasses": 10, "mlpRatio": 4.0, "backbone": None},
+                  tiny_config("vit", 5, 4, None),
                   "tools/make_vit_fixtures.py TinyRegisters: DINOv2-style, patch 8, dim 32, cls + 4 register "
                   "tokens (inserted after the position embedding), 2 blocks, 2 heads", imgs)
     variants = make_pos_variants()
