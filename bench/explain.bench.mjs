@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
 import { median } from './lib/stats.mjs';
-import { withRandomWeights } from './lib/weights.mjs';
+import { writeRandomFixture } from './lib/weights.mjs';
 
 const { dir: tmp, cleanup } = benchTemp('explain');
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
@@ -17,9 +17,7 @@ const ROUNDS = Number(process.env.VIT_BENCH_ROUNDS ?? 3);
 
 let client;
 try {
-  const { readModel, writeModel, RuntimeClient, occlude, occlusionGrid } = await bundleExports(tmp, 'lib', [
-    ['readModel', 'src/core/onnx/reader'],
-    ['writeModel', 'src/core/onnx/writer'],
+  const { RuntimeClient, occlude, occlusionGrid } = await bundleExports(tmp, 'lib', [
     ['RuntimeClient', 'src/runtime/client'],
     ['occlude, occlusionGrid', 'src/core/explain/occlusion'],
   ]);
@@ -27,7 +25,7 @@ try {
   const sharp = req('sharp');
 
   const model = path.join(tmp, 'vit_b_16.onnx');
-  writeModel(withRandomWeights(readModel(path.join(root, 'test/fixtures/models/vit_b_16.onnx'))).model, model);
+  await writeRandomFixture(tmp, 'vit_b_16', model);
   const image = path.join(tmp, 'image.png');
   const rgb = Buffer.alloc(224 * 224 * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 37) % 251;

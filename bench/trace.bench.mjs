@@ -8,9 +8,9 @@
 // Run: node bench/trace.bench.mjs [--keep]   (bundles src/ itself with esbuild; temp files are removed)
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { benchTemp, bundleExports, req, root } from './lib/bundle.mjs';
+import { benchTemp, bundleExports, req } from './lib/bundle.mjs';
 import { median } from './lib/stats.mjs';
-import { randomFloats, withRandomWeights } from './lib/weights.mjs';
+import { randomFloats, writeRandomFixture } from './lib/weights.mjs';
 
 const { dir: tmp, cleanup } = benchTemp('trace');
 const PAIRS = 12;
@@ -18,8 +18,7 @@ const LIMIT_RATIO = 1.3;
 const FRAME_MS = 16;
 
 try {
-  const { readModel, writeModel, traceModel, traceCapture, assembleTrace } = await bundleExports(tmp, 'node', [
-    ['readModel', 'src/core/onnx/reader'],
+  const { writeModel, traceModel, traceCapture, assembleTrace } = await bundleExports(tmp, 'node', [
     ['writeModel', 'src/core/onnx/writer'],
     ['traceModel, traceCapture', 'src/core/trace/model'],
     ['assembleTrace', 'src/core/trace/assemble'],
@@ -27,9 +26,8 @@ try {
   const ort = req('onnxruntime-node');
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (the ratio is measured in this run, both sides in turns)`);
 
-  const { model } = withRandomWeights(readModel(path.join(root, 'test/fixtures/models/vit_b_16.onnx')));
   const full = path.join(tmp, 'vit_b_16_full.onnx');
-  writeModel(model, full);
+  await writeRandomFixture(tmp, 'vit_b_16', full);
   const m = traceModel(full, 224);
   const layer = 6;
   const { plan, taps, fetches } = traceCapture(m, layer);

@@ -242,37 +242,34 @@ class TimmViT(nn.Module):
 
 # --------------------------------------------------------------------------- structure-only
 
+def vit_config(patch, dim, depth, heads, extra_tokens=1):
+    """The expected config of an ImageNet ViT at 224² (one stage of `depth` blocks, MLP ratio 4)."""
+    return dict(imageSize=224, patchSize=patch, embedDim=dim, depths=[depth], heads=[heads], windowSize=None,
+                shiftSize=None, extraTokens=extra_tokens, numClasses=1000, mlpRatio=4.0)
+
+
+def swin_config(dim, depths, heads):
+    """The expected config of an ImageNet Swin at 224² (patch 4, window 7, shift 3, MLP ratio 4)."""
+    return dict(imageSize=224, patchSize=4, embedDim=dim, depths=depths, heads=heads, windowSize=7,
+                shiftSize=3, extraTokens=0, numClasses=1000, mlpRatio=4.0)
+
+
 def structure_models():
     import torchvision.models as tvm
     return [
         # name, ctor, family, opset, config
-        ("vit_b_16", lambda: tvm.vit_b_16(), "vit", 17,
-         dict(imageSize=224, patchSize=16, embedDim=768, depths=[12], heads=[12], windowSize=None,
-              shiftSize=None, extraTokens=1, numClasses=1000, mlpRatio=4.0)),
-        ("vit_b_32", lambda: tvm.vit_b_32(), "vit", 17,
-         dict(imageSize=224, patchSize=32, embedDim=768, depths=[12], heads=[12], windowSize=None,
-              shiftSize=None, extraTokens=1, numClasses=1000, mlpRatio=4.0)),
-        ("vit_l_16", lambda: tvm.vit_l_16(), "vit", 17,
-         dict(imageSize=224, patchSize=16, embedDim=1024, depths=[24], heads=[16], windowSize=None,
-              shiftSize=None, extraTokens=1, numClasses=1000, mlpRatio=4.0)),
-        ("swin_t", lambda: tvm.swin_t(), "swin", 17,
-         dict(imageSize=224, patchSize=4, embedDim=96, depths=[2, 2, 6, 2], heads=[3, 6, 12, 24],
-              windowSize=7, shiftSize=3, extraTokens=0, numClasses=1000, mlpRatio=4.0)),
-        ("swin_t_opset13", lambda: tvm.swin_t(), "swin", 13,
-         dict(imageSize=224, patchSize=4, embedDim=96, depths=[2, 2, 6, 2], heads=[3, 6, 12, 24],
-              windowSize=7, shiftSize=3, extraTokens=0, numClasses=1000, mlpRatio=4.0)),
-        ("swin_s", lambda: tvm.swin_s(), "swin", 17,
-         dict(imageSize=224, patchSize=4, embedDim=96, depths=[2, 2, 18, 2], heads=[3, 6, 12, 24],
-              windowSize=7, shiftSize=3, extraTokens=0, numClasses=1000, mlpRatio=4.0)),
-        ("swin_b", lambda: tvm.swin_b(), "swin", 17,
-         dict(imageSize=224, patchSize=4, embedDim=128, depths=[2, 2, 18, 2], heads=[4, 8, 16, 32],
-              windowSize=7, shiftSize=3, extraTokens=0, numClasses=1000, mlpRatio=4.0)),
+        ("vit_b_16", lambda: tvm.vit_b_16(), "vit", 17, vit_config(16, 768, 12, 12)),
+        ("vit_b_32", lambda: tvm.vit_b_32(), "vit", 17, vit_config(32, 768, 12, 12)),
+        ("vit_l_16", lambda: tvm.vit_l_16(), "vit", 17, vit_config(16, 1024, 24, 16)),
+        ("swin_t", lambda: tvm.swin_t(), "swin", 17, swin_config(96, [2, 2, 6, 2], [3, 6, 12, 24])),
+        ("swin_t_opset13", lambda: tvm.swin_t(), "swin", 13, swin_config(96, [2, 2, 6, 2], [3, 6, 12, 24])),
+        ("swin_s", lambda: tvm.swin_s(), "swin", 17, swin_config(96, [2, 2, 18, 2], [3, 6, 12, 24])),
+        ("swin_b", lambda: tvm.swin_b(), "swin", 17, swin_config(128, [2, 2, 18, 2], [4, 8, 16, 32])),
         ("resnet18", lambda: tvm.resnet18(), "other", 17,
          dict(imageSize=224, patchSize=None, embedDim=None, depths=None, heads=None, windowSize=None,
               shiftSize=None, extraTokens=0, numClasses=1000, mlpRatio=None)),
         ("deit_s_distilled", lambda: TimmViT(224, 16, 384, 12, 6, 4.0, 1000, True), "vit", 17,
-         dict(imageSize=224, patchSize=16, embedDim=384, depths=[12], heads=[6], windowSize=None,
-              shiftSize=None, extraTokens=2, numClasses=1000, mlpRatio=4.0)),
+         vit_config(16, 384, 12, 6, extra_tokens=2)),
     ]
 
 

@@ -73,16 +73,20 @@ def stage_blocks(sd, stage):
     return sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
 
 
+def weight_bias(out, sd, dst, src):
+    """out[dst.weight], out[dst.bias] = sd[src.weight], sd[src.bias]: one layer renamed, weight first."""
+    out[dst + '.weight'] = sd[src + '.weight']
+    out[dst + '.bias'] = sd[src + '.bias']
+
+
 def hf_keys(sd, depths, prefix, head, v2=False):
     """torchvision's Swin → Hugging Face SwinForImageClassification (Swinv2… with `v2`): q/k/v split
     by rows, patch merging at the end of stage s. V2: k has no bias (torchvision zeroes that third
     of qkv.bias at run time), res-post-norm (layernorm_before is applied after the attention), the
     CPB MLP and logit scale instead of the bias table and index. Keys in the order HF saves them."""
     out = {}
-    out[f'{prefix}embeddings.patch_embeddings.projection.weight'] = sd['features.0.0.weight']
-    out[f'{prefix}embeddings.patch_embeddings.projection.bias'] = sd['features.0.0.bias']
-    out[f'{prefix}embeddings.norm.weight'] = sd['features.0.2.weight']
-    out[f'{prefix}embeddings.norm.bias'] = sd['features.0.2.bias']
+    weight_bias(out, sd, f'{prefix}embeddings.patch_embeddings.projection', 'features.0.0')
+    weight_bias(out, sd, f'{prefix}embeddings.norm', 'features.0.2')
     for s in range(len(depths)):
         for b in stage_blocks(sd, s):
             tv = f'features.{2 * s + 1}.{b}.'
@@ -91,8 +95,7 @@ def hf_keys(sd, depths, prefix, head, v2=False):
             norm_before = {hf + 'layernorm_before.weight': sd[tv + 'norm1.weight'], hf + 'layernorm_before.bias': sd[tv + 'norm1.bias']}
             if v2:
                 out[hf + 'attention.self.logit_scale'] = sd[tv + 'attn.logit_scale']
-                out[hf + 'attention.self.continuous_position_bias_mlp.0.weight'] = sd[tv + 'attn.cpb_mlp.0.weight']
-                out[hf + 'attention.self.continuous_position_bias_mlp.0.bias'] = sd[tv + 'attn.cpb_mlp.0.bias']
+                weight_bias(out, sd, hf + 'attention.self.continuous_position_bias_mlp.0', tv + 'attn.cpb_mlp.0')
                 out[hf + 'attention.self.continuous_position_bias_mlp.2.weight'] = sd[tv + 'attn.cpb_mlp.2.weight']
             else:
                 out.update(norm_before)
@@ -102,46 +105,35 @@ def hf_keys(sd, depths, prefix, head, v2=False):
                 out[hf + f'attention.self.{n}.weight'] = sd[tv + 'attn.qkv.weight'][i * C:(i + 1) * C]
                 if not (v2 and n == 'key'):
                     out[hf + f'attention.self.{n}.bias'] = sd[tv + 'attn.qkv.bias'][i * C:(i + 1) * C]
-            out[hf + 'attention.output.dense.weight'] = sd[tv + 'attn.proj.weight']
-            out[hf + 'attention.output.dense.bias'] = sd[tv + 'attn.proj.bias']
+            weight_bias(out, sd, hf + 'attention.output.dense', tv + 'attn.proj')
             if v2:
                 out.update(norm_before)
-            out[hf + 'layernorm_after.weight'] = sd[tv + 'norm2.weight']
-            out[hf + 'layernorm_after.bias'] = sd[tv + 'norm2.bias']
-            out[hf + 'intermediate.dense.weight'] = sd[tv + 'mlp.0.weight']
-            out[hf + 'intermediate.dense.bias'] = sd[tv + 'mlp.0.bias']
-            out[hf + 'output.dense.weight'] = sd[tv + 'mlp.3.weight']
-            out[hf + 'output.dense.bias'] = sd[tv + 'mlp.3.bias']
+            weight_bias(out, sd, hf + 'layernorm_after', tv + 'norm2')
+            weight_bias(out, sd, hf + 'intermediate.dense', tv + 'mlp.0')
+            weight_bias(out, sd, hf + 'output.dense', tv + 'mlp.3')
         if s < len(depths) - 1:  # torchvision's merging after stage s is features[2s+2]: HF puts it at the end of stage s
             pm = f'features.{2 * s + 2}.'
             out[f'{prefix}encoder.layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
-            out[f'{prefix}encoder.layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
-            out[f'{prefix}encoder.layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
-    out[f'{prefix}layernorm.weight'] = sd['norm.weight']
-    out[f'{prefix}layernorm.bias'] = sd['norm.bias']
+            weight_bias(out, sd, f'{prefix}encoder.layers.{s}.downsample.norm', pm + 'norm')
+    weight_bias(out, sd, f'{prefix}layernorm', 'norm')
     if head:
-        out['classifier.weight'] = sd['head.weight']
-        out['classifier.bias'] = sd['head.bias']
+        weight_bias(out, sd, 'classifier', 'head')
     return out
 
 
 def timm_keys(sd, depths, model, new_layout):
     out = {}
-    out['patch_embed.proj.weight'] = sd['features.0.0.weight']
-    out['patch_embed.proj.bias'] = sd['features.0.0.bias']
-    out['patch_embed.norm.weight'] = sd['features.0.2.weight']
-    out['patch_embed.norm.bias'] = sd['features.0.2.bias']
+    weight_bias(out, sd, 'patch_embed.proj', 'features.0.0')
+    weight_bias(out, sd, 'patch_embed.norm', 'features.0.2')
     for s in range(len(depths)):
         if new_layout and s > 0:  # timm now merges at the start of the next stage
             pm = f'features.{2 * s}.'
-            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
-            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
+            weight_bias(out, sd, f'layers.{s}.downsample.norm', pm + 'norm')
             out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
         for b in stage_blocks(sd, s):
             tv = f'features.{2 * s + 1}.{b}.'
             tm = f'layers.{s}.blocks.{b}.'
-            out[tm + 'norm1.weight'] = sd[tv + 'norm1.weight']
-            out[tm + 'norm1.bias'] = sd[tv + 'norm1.bias']
+            weight_bias(out, sd, tm + 'norm1', tv + 'norm1')
             out[tm + 'attn.relative_position_bias_table'] = sd[tv + 'attn.relative_position_bias_table']
             if not new_layout:
                 N = int(sd[tv + 'attn.relative_position_index'].numel() ** 0.5)
@@ -149,23 +141,16 @@ def timm_keys(sd, depths, model, new_layout):
                 blk = model.features[2 * s + 1][b]
                 if blk.attn.shift_size[0] > 0:
                     out[tm + 'attn_mask'] = old_timm_mask(blk, s, model)
-            out[tm + 'attn.qkv.weight'] = sd[tv + 'attn.qkv.weight']
-            out[tm + 'attn.qkv.bias'] = sd[tv + 'attn.qkv.bias']
-            out[tm + 'attn.proj.weight'] = sd[tv + 'attn.proj.weight']
-            out[tm + 'attn.proj.bias'] = sd[tv + 'attn.proj.bias']
-            out[tm + 'norm2.weight'] = sd[tv + 'norm2.weight']
-            out[tm + 'norm2.bias'] = sd[tv + 'norm2.bias']
-            out[tm + 'mlp.fc1.weight'] = sd[tv + 'mlp.0.weight']
-            out[tm + 'mlp.fc1.bias'] = sd[tv + 'mlp.0.bias']
-            out[tm + 'mlp.fc2.weight'] = sd[tv + 'mlp.3.weight']
-            out[tm + 'mlp.fc2.bias'] = sd[tv + 'mlp.3.bias']
+            weight_bias(out, sd, tm + 'attn.qkv', tv + 'attn.qkv')
+            weight_bias(out, sd, tm + 'attn.proj', tv + 'attn.proj')
+            weight_bias(out, sd, tm + 'norm2', tv + 'norm2')
+            weight_bias(out, sd, tm + 'mlp.fc1', tv + 'mlp.0')
+            weight_bias(out, sd, tm + 'mlp.fc2', tv + 'mlp.3')
         if not new_layout and s < len(depths) - 1:
             pm = f'features.{2 * s + 2}.'
             out[f'layers.{s}.downsample.reduction.weight'] = sd[pm + 'reduction.weight']
-            out[f'layers.{s}.downsample.norm.weight'] = sd[pm + 'norm.weight']
-            out[f'layers.{s}.downsample.norm.bias'] = sd[pm + 'norm.bias']
-    out['norm.weight'] = sd['norm.weight']
-    out['norm.bias'] = sd['norm.bias']
+            weight_bias(out, sd, f'layers.{s}.downsample.norm', pm + 'norm')
+    weight_bias(out, sd, 'norm', 'norm')
     out['head.fc.weight' if new_layout else 'head.weight'] = sd['head.weight']
     out['head.fc.bias' if new_layout else 'head.bias'] = sd['head.bias']
     return out

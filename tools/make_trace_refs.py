@@ -31,6 +31,15 @@ def image(img):
     return mf.to_tensor(arr, mf.IMAGENET_MEAN, mf.IMAGENET_STD)
 
 
+def write_refs(file, doc, cases):
+    """test/fixtures/reference/FILE: the cases on images/disc.png, noted with the first line of the script's doc."""
+    out = dict(image="images/disc.png", note=doc.split("\n")[0], cases=cases)
+    p = os.path.join(ROOT, "test", "fixtures", "reference", file)
+    with open(p, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+
+
 def forward(model, x, block):
     box = {}
     h = block.register_forward_hook(lambda m, i, o: box.update(x=i[0].detach().clone(), y=o.detach().clone()))
@@ -38,6 +47,19 @@ def forward(model, x, block):
         logits = model(x)
     h.remove()
     return logits.detach(), box["x"], box["y"], rec.out
+
+
+def token_window(z, token, M, s):
+    """z [1, H, W, C] rolled by (−s, −s) and cut into M×M windows as the official window_partition does,
+    each window's token ids, and the window and position in it of `token`."""
+    _, H, W, C = z.shape
+    ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
+    rolled = torch.roll(z, shifts=(-s, -s), dims=(1, 2)) if s else z
+    rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
+    win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
+    wids = mf.window_partition(rids, M).reshape(-1, M * M)
+    wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
+    return win, wids, wi, pos
 
 
 def vit_case(name, model, x, layer, head, token, timm):
@@ -63,27 +85,39 @@ def vit_case(name, model, x, layer, head, token, timm):
                 context=lst(ctx), output=lst(by[0, token]))
 
 
-def swin_case(name, model, x, stage, blockno, layer, head, token):
+def swin_case(name, model, x, stage, blockno, layer, head, token, v2=False):
+    """One token of a torchvision Swin block; `v2`: Swin V2's (make_trace_v2_refs.py), with the key bias
+    zeroed, cos(q, k)·τ + the CPB row instead of q·k/√d + the table's, and no LayerNorm before attention."""
     blk = model.features[2 * stage + 1][blockno]
     logits, bx, by, soft = forward(model, x, blk)
     at = blk.attn
     M = at.window_size[0]
+    extra = {}
     with torch.no_grad():
         B, H, W, C = bx.shape
-        ln = blk.norm1(bx)
         s = at.shift_size[0] if M < H else 0
-        ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
-        rolled = torch.roll(ln, shifts=(-s, -s), dims=(1, 2)) if s else ln
-        rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
-        win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
-        wids = mf.window_partition(rids, M).reshape(-1, M * M)
-        wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
-        heads = at.num_heads; d = C // heads
-        qkv = at.qkv(win[wi])  # [M², 3C]
-        q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]
+        # V2 (res-post-norm): attention reads the block input itself
+        win, wids, wi, pos = token_window(bx if v2 else blk.norm1(bx), token, M, s)
+        heads = at.num_heads
+        d = C // heads
         N = M * M
-        table = at.relative_position_bias_table[at.relative_position_index.view(-1)].view(N, N, -1)
-        scores = (k @ q[pos]) * d ** -0.5 + table[pos, :, head]
+        if v2:
+            bias = at.qkv.bias.clone()
+            bias[C:2 * C] = 0  # torchvision: qkv_bias[length:2*length].zero_()
+            qkv = F.linear(win[wi], at.qkv.weight, bias)  # [M², 3C]
+        else:
+            qkv = at.qkv(win[wi])  # [M², 3C]
+        q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]
+        if v2:
+            tau = torch.clamp(at.logit_scale, max=math.log(100.0)).exp().reshape(-1)[head]
+            table = 16 * torch.sigmoid(at.cpb_mlp(at.relative_coords_table).view(-1, heads))  # [(2M−1)², heads]
+            brow = table[at.relative_position_index.view(-1)].view(N, N, heads)[pos, :, head]
+            cos = F.normalize(k, dim=-1) @ F.normalize(q[pos], dim=-1)
+            scores = cos * tau + brow
+            extra = dict(tau=float(f"{float(tau):.9g}"), bias=lst(brow))
+        else:
+            table = at.relative_position_bias_table[at.relative_position_index.view(-1)].view(N, N, -1)
+            scores = (k @ q[pos]) * d ** -0.5 + table[pos, :, head]
         if s:
             scores = scores + mf.shifted_mask(H, W, M, s)[1][wi, pos]
         w = scores.softmax(-1)
@@ -91,7 +125,7 @@ def swin_case(name, model, x, stage, blockno, layer, head, token):
     own = soft[layer][wi, head, pos]
     assert torch.allclose(own, w, atol=1e-6), (own - w).abs().max()
     return dict(model=name + ".onnx", layer=layer, head=head, token=token, window=wi, position=pos, shift=s,
-                keys=[int(t) for t in wids[wi]], logits=lst(logits[0]),
+                keys=[int(t) for t in wids[wi]], logits=lst(logits[0]), **extra,
                 q=lst(q[pos]), k=[lst(r) for r in k], v=[lst(r) for r in v], scores=lst(scores), weights=lst(w),
                 context=lst(ctx), output=lst(by.reshape(-1, C)[token]))
 
@@ -116,11 +150,7 @@ def main():
             # stage 1 (8×8, window 4): block 1 shifted
             cases += [swin_case(name, model, x, 0, 0, 0, 0, 37), swin_case(name, model, x, 0, 1, 1, 1, 255),
                       swin_case(name, model, x, 1, 1, 3, 2, 46)]
-    out = dict(image="images/disc.png", note=__doc__.split("\n")[0], cases=cases)
-    p = os.path.join(ROOT, "test", "fixtures", "reference", "trace_tiny.json")
-    with open(p, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+    write_refs("trace_tiny.json", __doc__, cases)
 
 
 if __name__ == "__main__":

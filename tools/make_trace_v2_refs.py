@@ -1,7 +1,8 @@
 """PyTorch reference for the step-through on Swin V2 (test/runtime/traceV2.test.ts): one token of one
 head of tiny_swin_v2.onnx's blocks (unshifted and shifted), from the torchvision module that made
 the fixture (tools/make_swinv2_fixtures.py: same constructor, seeds and weights; its logits are
-checked against that script's reference first). Recomputed from the module's own weights:
+checked against that script's reference first). Recomputed from the module's own weights
+(make_trace_refs.swin_case with v2=True):
 
   q, k, v   F.linear of the (rolled) window with the qkv weight, the key bias zeroed as torchvision's
             shifted_window_attention does; q and k before F.normalize
@@ -14,22 +15,18 @@ checked against that script's reference first). Recomputed from the module's own
 
 Writes test/fixtures/reference/trace_v2.json. Run with /usr/bin/python3 tools/make_trace_v2_refs.py."""
 import json
-import math
 import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_fixtures as mf  # noqa: E402
 import make_swinv2_fixtures as v2  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from make_trace_refs import image, swin_case, write_refs  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-lst = lambda t: [float(f"{float(v):.9g}") for v in t.reshape(-1)]
 
 
 def build():
@@ -46,68 +43,19 @@ def build():
     return m
 
 
-def image(img):
-    arr = np.asarray(Image.open(os.path.join(ROOT, "test", "fixtures", "images", img + ".png")).convert("RGB"))
-    return mf.to_tensor(arr, mf.IMAGENET_MEAN, mf.IMAGENET_STD)
-
-
-def case(model, x, stage, blockno, layer, head, token):
-    blk = model.features[2 * stage + 1][blockno]
-    box = {}
-    hk = blk.register_forward_hook(lambda m, i, o: box.update(x=i[0].detach().clone(), y=o.detach().clone()))
-    with torch.enable_grad(), mf.SoftmaxRecorder() as rec:
-        logits = model(x).detach()
-    hk.remove()
-    bx, by, soft = box["x"], box["y"], rec.out
-    at = blk.attn
-    M = at.window_size[0]
-    with torch.no_grad():
-        B, H, W, C = bx.shape
-        s = at.shift_size[0] if M < H else 0
-        ids = torch.arange(H * W, dtype=torch.float32).view(1, H, W, 1)
-        # V2 (res-post-norm): attention reads the block input itself, no LayerNorm before it
-        rolled = torch.roll(bx, shifts=(-s, -s), dims=(1, 2)) if s else bx
-        rids = torch.roll(ids, shifts=(-s, -s), dims=(1, 2)) if s else ids
-        win = mf.window_partition(rolled, M).reshape(-1, M * M, C)
-        wids = mf.window_partition(rids, M).reshape(-1, M * M)
-        wi, pos = [(a, b) for a in range(wids.shape[0]) for b in range(M * M) if int(wids[a, b]) == token][0]
-        heads = at.num_heads
-        d = C // heads
-        bias = at.qkv.bias.clone()
-        bias[C:2 * C] = 0  # torchvision: qkv_bias[length:2*length].zero_()
-        qkv = F.linear(win[wi], at.qkv.weight, bias)  # [M², 3C]
-        q, k, v = [qkv[:, j * C + head * d:j * C + (head + 1) * d] for j in range(3)]
-        N = M * M
-        tau = torch.clamp(at.logit_scale, max=math.log(100.0)).exp().reshape(-1)[head]
-        table = 16 * torch.sigmoid(at.cpb_mlp(at.relative_coords_table).view(-1, heads))  # [(2M−1)², heads]
-        brow = table[at.relative_position_index.view(-1)].view(N, N, heads)[pos, :, head]
-        cos = F.normalize(k, dim=-1) @ F.normalize(q[pos], dim=-1)
-        scores = cos * tau + brow
-        if s:
-            scores = scores + mf.shifted_mask(H, W, M, s)[1][wi, pos]
-        w = scores.softmax(-1)
-        ctx = w @ v
-    own = soft[layer][wi, head, pos]
-    assert torch.allclose(own, w, atol=1e-6), (own - w).abs().max()
-    return dict(model="tiny_swin_v2.onnx", layer=layer, head=head, token=token, window=wi, position=pos, shift=s,
-                keys=[int(t) for t in wids[wi]], logits=lst(logits[0]), tau=float(f"{float(tau):.9g}"), bias=lst(brow),
-                q=lst(q[pos]), k=[lst(r) for r in k], v=[lst(r) for r in v], scores=lst(scores), weights=lst(w),
-                context=lst(ctx), output=lst(by.reshape(-1, C)[token]))
-
-
 def main():
     torch.set_num_threads(1)
     v2.patch_zero()
     model = build()
     x = image("disc")
+
+    def case(stage, blockno, layer, head, token):
+        return swin_case("tiny_swin_v2", model, x, stage, blockno, layer, head, token, v2=True)
+
     # stage 0 (16×16, window 4): block 0 unshifted, block 1 shifted at a token whose window mixes
     # sub-windows; stage 1 (8×8): block 1 shifted
-    cases = [case(model, x, 0, 0, 0, 1, 37), case(model, x, 0, 1, 1, 0, 255), case(model, x, 1, 1, 3, 2, 46)]
-    out = dict(image="images/disc.png", note=__doc__.split("\n")[0], cases=cases)
-    p = os.path.join(ROOT, "test", "fixtures", "reference", "trace_v2.json")
-    with open(p, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+    cases = [case(0, 0, 0, 1, 37), case(0, 1, 1, 0, 255), case(1, 1, 3, 2, 46)]
+    write_refs("trace_v2.json", __doc__, cases)
 
 
 if __name__ == "__main__":

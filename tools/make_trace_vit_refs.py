@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_fixtures as mf  # noqa: E402
 import make_vit_fixtures as vf  # noqa: E402
-from make_trace_refs import image, lst, vit_case  # noqa: E402
+from make_trace_refs import image, lst, vit_case, write_refs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -69,11 +69,7 @@ def main():
                 k = token - 1
                 c["cell"] = cell(model, x, k // 4, k % 4)
             cases.append(c)
-    out = dict(image="images/disc.png", note=__doc__.split("\n")[0], cases=cases)
-    p = os.path.join(ROOT, "test", "fixtures", "reference", "trace_vit_extra.json")
-    with open(p, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    print("wrote", p, os.path.getsize(p), "bytes;", len(cases), "cases")
+    write_refs("trace_vit_extra.json", __doc__, cases)
 
 
 if __name__ == "__main__":

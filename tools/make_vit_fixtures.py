@@ -81,6 +81,18 @@ class HybridEmbed(nn.Module):
         return self.proj(self.backbone(x)).flatten(2).transpose(1, 2)
 
 
+def add_encoder(m, dim, depth, heads, num_classes):
+    """What follows the embeddings in every tiny ViT here: m.blocks (pre-norm), m.norm and m.head."""
+    m.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
+    m.norm = nn.LayerNorm(dim, eps=1e-6)
+    m.head = nn.Linear(dim, num_classes)
+
+
+def encode(m, x):
+    """The logits from the class token after add_encoder's blocks and norm."""
+    return m.head(m.norm(m.blocks(x))[:, 0])
+
+
 class TinyHybrid(nn.Module):
     def __init__(self, img=32, dim=32, depth=2, heads=2, num_classes=10, resnet=False):
         super().__init__()
@@ -88,14 +100,12 @@ class TinyHybrid(nn.Module):
         n = (img // 8) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, dim))
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 class TinyRegisters(nn.Module):
@@ -109,16 +119,14 @@ class TinyRegisters(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.register_tokens = nn.Parameter(torch.zeros(1, registers, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, dim))
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
         B = x.shape[0]
         x = torch.cat([self.cls_token.expand(B, -1, -1), x], 1) + self.pos_embed
         x = torch.cat([x[:, :1], self.register_tokens.expand(B, -1, -1), x[:, 1:]], 1)
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 class TinyPosVariant(nn.Module):
@@ -138,9 +146,7 @@ class TinyPosVariant(nn.Module):
         else:
             self.pos_embed = nn.Parameter(torch.zeros(1, 1 + 4, dim))
         self.g = g
-        self.blocks = nn.Sequential(*[mf.Block(dim, heads, 4.0) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, num_classes)
+        add_encoder(self, dim, depth, heads, num_classes)
 
     def forward(self, x):
         x = self.patch_embed(x)
@@ -151,7 +157,7 @@ class TinyPosVariant(nn.Module):
             grid = torch.nn.functional.interpolate(grid, size=(self.g, self.g), mode="bicubic", align_corners=False)
             pos = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, self.g * self.g, D)], 1)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + pos
-        return self.head(self.norm(self.blocks(x))[:, 0])
+        return encode(self, x)
 
 
 def mae_sincos(dim, gs):
@@ -370,30 +376,29 @@ def distances_of(refname, family, grid, extra, cell, blocks=None):
     return out
 
 
+def tiny_config(family, extra_tokens, registers, backbone):
+    """The expected config of a 32×32, patch-8, width-32, 2-block, 2-head fixture, keys in the order written."""
+    return {"family": family, "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2], "heads": [2],
+            "windowSize": None, "shiftSize": None, "extraTokens": extra_tokens, "registers": registers,
+            "numClasses": 10, "mlpRatio": 4.0, "backbone": backbone}
+
+
 def main():
     torch.set_num_threads(1)
     imgs = mf.write_images()
     torch.manual_seed(11)
     make_complete("tiny_hybrid", TinyHybrid(),
-                  {"family": "vit-hybrid", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 1, "registers": 0,
-                   "numClasses": 10, "mlpRatio": 4.0,
-                   "backbone": {"kind": "conv", "stride": 8, "featureMap": [4, 4]}},
+                  tiny_config("vit-hybrid", 1, 0, {"kind": "conv", "stride": 8, "featureMap": [4, 4]}),
                   "tools/make_vit_fixtures.py TinyHybrid: conv stem (3×3 s2 conv+BN+ReLU ×3, stride 8) → "
                   "4×4×32 feature map → 1×1 projection to 32 → cls + pos → 2 blocks, 2 heads", imgs)
     torch.manual_seed(13)
     make_complete("tiny_hybrid_resnet", TinyHybrid(resnet=True),
-                  {"family": "vit-hybrid", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 1, "registers": 0,
-                   "numClasses": 10, "mlpRatio": 4.0,
-                   "backbone": {"kind": "resnet", "stride": 8, "featureMap": [4, 4]}},
+                  tiny_config("vit-hybrid", 1, 0, {"kind": "resnet", "stride": 8, "featureMap": [4, 4]}),
                   "tools/make_vit_fixtures.py TinyHybrid(resnet=True): the conv stem then one ResNet basic block "
                   "(residual add) → 1×1 projection → 2 blocks", imgs)
     torch.manual_seed(12)
     make_complete("tiny_registers", TinyRegisters(),
-                  {"family": "vit", "imageSize": 32, "patchSize": 8, "embedDim": 32, "depths": [2],
-                   "heads": [2], "windowSize": None, "shiftSize": None, "extraTokens": 5, "registers": 4,
-                   "numClasses": 10, "mlpRatio": 4.0, "backbone": None},
+                  tiny_config("vit", 5, 4, None),
                   "tools/make_vit_fixtures.py TinyRegisters: DINOv2-style, patch 8, dim 32, cls + 4 register "
                   "tokens (inserted after the position embedding), 2 blocks, 2 heads", imgs)
     variants = make_pos_variants()

@@ -1,6 +1,8 @@
 // Random fp32 weights for the structure-only fixtures (their external data is never committed),
 // generated while the writer streams the file: a 1.2 GB model needs no 1.2 GB buffer. Seeded, so
 // every run writes the same bytes.
+import * as path from 'node:path';
+import { bundleExports, root } from './bundle.mjs';
 
 /** n floats uniform in [−scale/2, scale/2) from xorshift32 started at `seed`. */
 export function randomFloats(n, scale = 1, seed = 0x9e3779b9) {
@@ -48,4 +50,16 @@ export function withRandomWeights(structure) {
     return { name: t.name, dataType: t.dataType, dims: t.dims, data: { location: 'generated', length: n * 4, fill: fill(salt) } };
   });
   return { model: { ...structure, graph: { ...structure.graph, initializers } }, params };
+}
+
+/**
+ * The structure-only fixture test/fixtures/models/NAME.onnx with random weights, written to FILE by
+ * the project's ONNX reader and writer (bundled into DIR): the ViT-B/16 the speed benches time.
+ */
+export async function writeRandomFixture(dir, name, file) {
+  const { readModel, writeModel } = await bundleExports(dir, 'onnx-io', [
+    ['readModel', 'src/core/onnx/reader'],
+    ['writeModel', 'src/core/onnx/writer'],
+  ]);
+  writeModel(withRandomWeights(readModel(path.join(root, 'test/fixtures/models', `${name}.onnx`))).model, file);
 }

@@ -3,41 +3,32 @@ import { basename, resolve } from 'node:path';
 import type sharpType from 'sharp';
 import { lut, range } from '../core/colormap';
 import { attentionDocument } from '../core/attention/document';
-import { UserError } from '../core/errors';
 import { table } from '../core/textTable';
-import { str, unknownFlags } from './args';
-import { embeddedModel, epOrder, print, printJson, withRuntime, type Command } from './common';
+import { str, type Args } from './args';
+import { epOrder, modelFlag, print, printJson, warn, withRuntime } from './common';
 
-export const attentionCommands: Record<string, Command> = {
-  attention: {
-    summary: 'the model\'s own attention for an image: per layer (mean over heads) and ViT rollout',
-    usage: 'vit-inspect attention IMAGE [--model M.onnx] [--ep cuda,cpu] [--json] [--out heat.png]',
-    async run(args, json) {
-      unknownFlags(args, ['model', 'ep', 'json', 'out']);
-      if (args.positionals.length !== 1) throw new UserError('Give one image: vit-inspect attention IMAGE [--model M.onnx] [--out heat.png]');
-      const model = resolve(str(args, 'model') ?? embeddedModel());
-      const out = str(args, 'out');
-      const r = await withRuntime((c) => c.request('attention', { model, image: resolve(args.positionals[0]), order: epOrder(args), topK: 3, withImage: !!out }));
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-      const doc = attentionDocument(r);
-      if (out) {
-        const last = [...r.layers].reverse().find((l) => l.data)!;
-        const useRollout = doc.rollout !== null;
-        await writeHeatmap(resolve(out), r.cropped!, useRollout ? doc.rollout! : doc.layers[doc.layers.length - 1].map, useRollout ? r.layers[0].grid : last.grid, useRollout ? r.layers[0].cell : last.cell);
-        process.stderr.write(`wrote ${out} (${useRollout ? 'attention rollout' : `${last.name}, mean over heads`})\n`);
-      }
-      if (json) return printJson(doc);
-      print(`${basename(model)} (${doc.family}) on ${doc.ep}: ${doc.layers.length} attention layers captured`);
-      if (r.top) print(`top class: ${r.top[0].label} (${(r.top[0].prob * 100).toFixed(1)}%)`);
-      const dist = new Map(doc.distance.map((d) => [d.name, d.heads]));
-      print(table(['layer', 'heads', 'window', 'grid', 'max', 'argmax (row, col)', 'mean attention distance per head (px)'], doc.layers.map((l) => {
-        let k = 0;
-        for (let i = 1; i < l.map.length; i++) if (l.map[i] > l.map[k]) k = i;
-        return [l.name, l.heads, l.window === null ? 'global' : `${l.window}${l.shifted ? ' shifted' : ''}`, `${l.grid[0]}×${l.grid[1]}`, l.map[k].toFixed(4), `(${Math.floor(k / l.grid[1])}, ${k % l.grid[1]})`, (dist.get(l.name) ?? []).map((d) => d.toFixed(1)).join(' ')];
-      })));
-    },
-  },
-};
+export async function runAttention(args: Args, json: boolean): Promise<void> {
+  const model = modelFlag(args);
+  const out = str(args, 'out');
+  const r = await withRuntime((c) => c.request('attention', { model, image: resolve(args.positionals[0]), order: epOrder(args), topK: 3, withImage: !!out }));
+  warn(r.warnings);
+  const doc = attentionDocument(r);
+  if (out) {
+    const last = [...r.layers].reverse().find((l) => l.data)!;
+    const useRollout = doc.rollout !== null;
+    await writeHeatmap(resolve(out), r.cropped!, useRollout ? doc.rollout! : doc.layers[doc.layers.length - 1].map, useRollout ? r.layers[0].grid : last.grid, useRollout ? r.layers[0].cell : last.cell);
+    process.stderr.write(`wrote ${out} (${useRollout ? 'attention rollout' : `${last.name}, mean over heads`})\n`);
+  }
+  if (json) return printJson(doc);
+  print(`${basename(model)} (${doc.family}) on ${doc.ep}: ${doc.layers.length} attention layers captured`);
+  if (r.top) print(`top class: ${r.top[0].label} (${(r.top[0].prob * 100).toFixed(1)}%)`);
+  const dist = new Map(doc.distance.map((d) => [d.name, d.heads]));
+  print(table(['layer', 'heads', 'window', 'grid', 'max', 'argmax (row, col)', 'mean attention distance per head (px)'], doc.layers.map((l) => {
+    let k = 0;
+    for (let i = 1; i < l.map.length; i++) if (l.map[i] > l.map[k]) k = i;
+    return [l.name, l.heads, l.window === null ? 'global' : `${l.window}${l.shifted ? ' shifted' : ''}`, `${l.grid[0]}×${l.grid[1]}`, l.map[k].toFixed(4), `(${Math.floor(k / l.grid[1])}, ${k % l.grid[1]})`, (dist.get(l.name) ?? []).map((d) => d.toFixed(1)).join(' ')];
+  })));
+}
 
 /** Write the heatmap over the image the model saw: ViT rollout, else the last captured layer's map. */
 async function writeHeatmap(out: string, cropped: { width: number; height: number; rgb: Uint8Array }, map: ArrayLike<number>, grid: [number, number], cell: number): Promise<void> {

@@ -1,37 +1,28 @@
 /** `vit-inspect relpos`: Swin's learned relative position bias per block. */
 import { basename, resolve } from 'node:path';
-import { UserError } from '../core/errors';
 import { readRelpos, relposDocument } from '../core/report/relpos';
 import { table } from '../core/textTable';
-import { unknownFlags } from './args';
-import { print, printJson, type Command } from './common';
+import type { Args } from './args';
+import { print, printJson } from './common';
 
-export const relposCommands: Record<string, Command> = {
-  relpos: {
-    summary: 'Swin\'s learned relative position bias: each block\'s (2M−1)×(2M−1) table per head, from the model\'s weights',
-    usage: 'vit-inspect relpos MODEL.onnx [--json]',
-    async run(args, json) {
-      unknownFlags(args, ['json']);
-      if (args.positionals.length !== 1) throw new UserError('Give one model file: vit-inspect relpos MODEL.onnx [--json]');
-      const r = readRelpos(resolve(args.positionals[0]));
-      if (json) return printJson(relposDocument(r));
-      print(`${basename(r.file)}: relative position bias B̂ per block, table[r, head] with r = (Δh+Mh−1)(2Mw−1) + (Δw+Mw−1)`);
-      print(
-        table(
-          ['block', 'heads', 'window', 'shifted', 'table', 'params', 'min', 'max', 'read from'],
-          r.layers.map((l) => {
-            let lo = Infinity;
-            let hi = -Infinity;
-            for (const v of l.table ?? []) {
-              lo = Math.min(lo, v);
-              hi = Math.max(hi, v);
-            }
-            const ok = l.table !== null;
-            return [l.name, l.heads, `${l.window[0]}×${l.window[1]}`, l.shifted ? 'yes' : 'no', `${2 * l.window[0] - 1}×${2 * l.window[1] - 1}`, l.params, ok ? lo.toFixed(4) : '', ok ? hi.toFixed(4) : '', l.source === 'folded' ? `folded [heads, N, N] constant ${l.tensor}` : l.source === 'table' ? `table ${l.tensor} + Gather` : l.source === 'cpb' ? 'Swin V2 CPB: 16·sigmoid(MLP(coords)), computed' : '—'];
-          }),
-        ),
-      );
-      for (const l of r.layers) if (l.message) print(`${l.name}: ${l.message}`);
-    },
-  },
-};
+export async function runRelpos(args: Args, json: boolean): Promise<void> {
+  const r = readRelpos(resolve(args.positionals[0]));
+  if (json) return printJson(relposDocument(r));
+  print(`${basename(r.file)}: relative position bias B̂ per block, table[r, head] with r = (Δh+Mh−1)(2Mw−1) + (Δw+Mw−1)`);
+  print(
+    table(
+      ['block', 'heads', 'window', 'shifted', 'table', 'params', 'min', 'max', 'read from'],
+      r.layers.map((l) => {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const v of l.table ?? []) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+        const ok = l.table !== null;
+        return [l.name, l.heads, `${l.window[0]}×${l.window[1]}`, l.shifted ? 'yes' : 'no', `${2 * l.window[0] - 1}×${2 * l.window[1] - 1}`, l.params, ok ? lo.toFixed(4) : '', ok ? hi.toFixed(4) : '', l.source === 'folded' ? `folded [heads, N, N] constant ${l.tensor}` : l.source === 'table' ? `table ${l.tensor} + Gather` : l.source === 'cpb' ? 'Swin V2 CPB: 16·sigmoid(MLP(coords)), computed' : '—'];
+      }),
+    ),
+  );
+  for (const l of r.layers) if (l.message) print(`${l.name}: ${l.message}`);
+}

@@ -3,32 +3,22 @@ import { basename, resolve } from 'node:path';
 import { UserError } from '../core/errors';
 import { table } from '../core/textTable';
 import type { TraceResult } from '../core/trace/types';
-import { int, str, unknownFlags } from './args';
-import { embeddedModel, epOrder, print, printJson, withRuntime, type Command } from './common';
+import { int, type Args } from './args';
+import { epOrder, modelFlag, print, printJson, warn, withRuntime } from './common';
 
-const USAGE = 'vit-inspect trace IMAGE --model M --layer L --head H --token T [--ep cuda,cpu] [--json]';
-
-export const traceCommands: Record<string, Command> = {
-  trace: {
-    summary: 'one token through one forward pass, step by step, each step recomputed from the one before',
-    usage: USAGE,
-    async run(args, json) {
-      unknownFlags(args, ['model', 'layer', 'head', 'token', 'ep', 'json']);
-      if (args.positionals.length !== 1) throw new UserError(`Give one image: ${USAGE}`);
-      const need = (name: string): number => {
-        const v = int(args, name, 0);
-        if (v === undefined) throw new UserError(`--${name} is needed: ${USAGE}`);
-        return v;
-      };
-      const model = resolve(str(args, 'model') ?? embeddedModel());
-      const [layer, head, token] = [need('layer'), need('head'), need('token')];
-      const r = await withRuntime((c) => c.request('trace', { model, image: resolve(args.positionals[0]), layer, head, token, order: epOrder(args) }));
-      for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-      if (json) return printJson(traceDocument(r));
-      print(summary(r));
-    },
-  },
-};
+export async function runTrace(args: Args, json: boolean, usage: string): Promise<void> {
+  const need = (name: string): number => {
+    const v = int(args, name, 0);
+    if (v === undefined) throw new UserError(`--${name} is needed: ${usage}`);
+    return v;
+  };
+  const model = modelFlag(args);
+  const [layer, head, token] = [need('layer'), need('head'), need('token')];
+  const r = await withRuntime((c) => c.request('trace', { model, image: resolve(args.positionals[0]), layer, head, token, order: epOrder(args) }));
+  warn(r.warnings);
+  if (json) return printJson(traceDocument(r));
+  print(summary(r));
+}
 
 /** The JSON document: the contract's fields (DESIGN.md), then the additive ones. */
 export function traceDocument(r: TraceResult & { cropped?: unknown }): TraceResult {

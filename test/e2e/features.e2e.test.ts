@@ -5,13 +5,10 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
-import { explorerContextMenu, findWebviewFrame, openExplorerFolder, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import { explorerContextMenu, findWebviewFrame, openExplorerFolder, notifications, root, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
-import { expectedFixture, paramsText, shiftedWindowsText, stageRows, topClasses } from './expected';
-
-/** The stage table's first six cells per row, as shown. */
-const shownStageRows = (frame: Frame): Promise<string[][]> =>
-  frame.locator('#stage-table tbody tr').evaluateAll((rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].slice(0, 6).map((c) => (c.textContent ?? '').trim())));
+import { expectedFixture, paramsText, stageRows, topClasses } from './expected';
+import { checkComplexity, checkShiftedWindows, shownStageRows } from './views';
 
 /** A workspace like a user's: sample images and two models (a runnable tiny ViT, a structure-only Swin-T). */
 function makeWorkspace(): string {
@@ -88,22 +85,13 @@ describe('e2e: the features in code-server', function () {
   });
 
   it('Show Shifted Windows draws the partitions and a mask', async () => {
-    await runCommand(wb.page, 'ViT Inspector: Show Shifted Windows');
-    const frame = await findWebviewFrame(wb.page, '#mask', 60_000);
-    // The window counts before and after the shift, as the core counts them for Swin-T's stage 1.
-    const want = shiftedWindowsText();
-    const status = await frame.locator('[role=status]').innerText();
-    assert.ok(status.includes(want.tokens), `${status}\n  lacks: ${want.tokens}`);
-    assert.ok(status.includes(want.windows), `${status}\n  lacks: ${want.windows}`);
+    await checkShiftedWindows(wb.page);
     await screenshot(wb.page, 'windows');
   });
 
   it('Compare Window Complexity shows Ω(MSA) against Ω(W-MSA) per stage', async () => {
-    await runCommand(wb.page, 'ViT Inspector: Compare Window Complexity');
-    const frame = await findWebviewFrame(wb.page, '#stage-table', 60_000);
-    // Ω(MSA) and Ω(W-MSA) per stage of what the panel shows (the configured tiny_vit, or a preset), from the core's count.
-    const source = await frame.locator('#source').inputValue();
-    assert.deepEqual(await shownStageRows(frame), stageRows(source, join(ws, 'models', 'tiny_vit.onnx')));
+    // the configured tiny_vit, or a preset
+    await checkComplexity(wb.page, join(ws, 'models', 'tiny_vit.onnx'));
     await screenshot(wb.page, 'complexity');
   });
 

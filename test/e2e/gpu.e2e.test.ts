@@ -9,10 +9,10 @@ import {
   explorerContextMenu,
   findWebviewFrame,
   root,
-  runCommand,
   screenshot,
   useWorkbench,
 } from './harness';
+import { workingProvider } from './views';
 
 describe('e2e: the GPU path (webgpu on software Vulkan) in code-server', function () {
   this.timeout(10 * 60_000);
@@ -28,11 +28,7 @@ describe('e2e: the GPU path (webgpu on software Vulkan) in code-server', functio
   });
 
   it('Show Execution Providers: webgpu works, on the software adapter, labelled as such', async () => {
-    await runCommand(wb.page, 'ViT Inspector: Show Execution Providers');
-    const frame = await findWebviewFrame(wb.page, 'tr[data-provider=webgpu]', 120_000);
-    const row = frame.locator('tr[data-provider=webgpu]');
-    await row.locator('text=works').first().waitFor({ timeout: 120_000 });
-    const text = (await row.innerText()).replace(/\s+/g, ' ');
+    const { frame, text } = await workingProvider(wb.page, 'webgpu', { panelMs: 120_000, probeMs: 120_000 });
     assert.match(text, /SwiftShader|llvmpipe/, text);
     assert.match(text, /software Vulkan \(SwiftShader\/llvmpipe\): correct, not fast/, text);
     assert.match(await frame.locator('[role=status]').innerText(), /runs on:?\s*webgpu/i);

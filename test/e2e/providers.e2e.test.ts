@@ -7,11 +7,11 @@ import {
   findWebviewFrame,
   notifications,
   root,
-  runCommand,
   screenshot,
   useWorkbench,
   waitForActivation,
 } from './harness';
+import { workingProvider } from './views';
 
 describe('e2e: ViT Inspector in code-server', function () {
   this.timeout(120_000);
@@ -19,12 +19,8 @@ describe('e2e: ViT Inspector in code-server', function () {
   const wb = useWorkbench({ name: 'providers', folder: join(root, 'samples'), codeServerLog: true });
 
   it('Show Execution Providers opens a panel where cpu works', async () => {
-    await runCommand(wb.page, 'ViT Inspector: Show Execution Providers');
-    const frame = await findWebviewFrame(wb.page, 'tr[data-provider=cpu]', 90_000);
     // The probe runs in the inference process; wait for the cpu row to report its result.
-    const cpu = frame.locator('tr[data-provider=cpu]');
-    await cpu.locator('text=works').first().waitFor({ timeout: 60_000 });
-    const text = (await cpu.innerText()).replace(/\s+/g, ' ');
+    const { frame, text } = await workingProvider(wb.page, 'cpu', { panelMs: 90_000, probeMs: 60_000 });
     assert.match(text, /\bworks\b/, text);
     // The editor tab is the panel's.
     const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Execution Providers' });

@@ -4,13 +4,10 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
-import type { Frame } from 'playwright-core';
+import { explorerContextMenu, findWebviewFrame, notifications, root, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
-import { expectedFixture, paramsText, shiftedWindowsText, stageRows } from './expected';
-
-const shownStageRows = (frame: Frame): Promise<string[][]> =>
-  frame.locator('#stage-table tbody tr').evaluateAll((rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].slice(0, 6).map((c) => (c.textContent ?? '').trim())));
+import { expectedFixture, paramsText } from './expected';
+import { checkComplexity, checkShiftedWindows } from './views';
 
 describe('e2e: Restricted Mode', function () {
   this.timeout(180_000);
@@ -33,15 +30,8 @@ describe('e2e: Restricted Mode', function () {
   });
 
   it('Show Shifted Windows and Compare Window Complexity show their numbers', async () => {
-    await runCommand(wb.page, 'ViT Inspector: Show Shifted Windows');
-    const windows = await findWebviewFrame(wb.page, '#mask', 60_000);
-    const want = shiftedWindowsText();
-    const status = await windows.locator('[role=status]').innerText();
-    assert.ok(status.includes(want.tokens) && status.includes(want.windows), `${status}\n  lacks: ${want.tokens} … ${want.windows}`);
-    await runCommand(wb.page, 'ViT Inspector: Compare Window Complexity');
-    const frame = await findWebviewFrame(wb.page, '#stage-table', 60_000);
-    const source = await frame.locator('#source').inputValue();
-    assert.deepEqual(await shownStageRows(frame), stageRows(source, join(ws, 'swin_t.onnx')));
+    await checkShiftedWindows(wb.page);
+    await checkComplexity(wb.page, join(ws, 'swin_t.onnx'));
   });
 
   it('Classify Image asks for trust: the reason in the panel and one warning with Manage Workspace Trust', async () => {

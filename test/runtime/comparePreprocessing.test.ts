@@ -5,10 +5,10 @@
  * The path the panel takes: evaluateSource(folder) → compareOnFolder with scoringSettings(config).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as vscode from 'vscode';
+import { useTempDir } from '../unit/helpers/tempDir';
 import { useRuntime } from './useRuntime';
 import { compareOnFolder, evaluateFolder } from '../../src/runtime/evaluate';
 import { evaluateSource } from '../../src/core/evaluate/layout';
@@ -24,8 +24,7 @@ const config = (values: Record<string, unknown>) => ({ get: (key: string, dflt?:
 describe('compare: the preprocessing settings and a labels CSV reach the accuracy', function () {
   this.timeout(300_000);
   const client = useRuntime();
-  let tmp: string | undefined;
-  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+  const tmpDir = useTempDir('vit-compare-csv-');
 
   it("resize 56, crop 28 (the centre zoomed 2×): each model's accuracy and the agreement are Evaluate's under the same settings, not the defaults'", async () => {
     const cfg = config({ 'preprocessing.resize': 56, 'preprocessing.crop': 28 });
@@ -51,7 +50,7 @@ describe('compare: the preprocessing settings and a labels CSV reach the accurac
   });
 
   it('a folder of images with a file,label CSV (no class subfolders) is scored by the CSV, as Evaluate scores it', async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'vit-compare-csv-'));
+    const tmp = tmpDir();
     const lines = ['file,label'];
     for (const cls of ['bag', 'sneaker', 'Trouser'])
       for (const f of readdirSync(join(DIR, cls)).sort()) {

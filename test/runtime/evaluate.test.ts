@@ -4,9 +4,9 @@
  * matrix and per-class scores counted here and compared with what evaluate reports.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { useTempDir } from '../unit/helpers/tempDir';
 import { useRuntime } from './useRuntime';
 import { evaluateFolder } from '../../src/runtime/evaluate';
 
@@ -18,8 +18,7 @@ const TRUTH: Record<string, number> = { 't-shirt_top': 0, Trouser: 1, pullover: 
 describe('evaluate: a labelled folder, against per-image classify', function () {
   this.timeout(300_000);
   const client = useRuntime();
-  let tmp: string | undefined;
-  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+  const tmpDir = useTempDir('vit-eval-rt-');
 
   it('accuracy, top-5, confusion and per-class scores of the embedded ViT and Swin equal a count by hand; agreement too', async () => {
     const files = Object.keys(TRUTH).flatMap((f) => readdirSync(join(DIR, f)).sort().map((n) => ({ path: join(DIR, f, n), truth: TRUTH[f] })));
@@ -62,7 +61,7 @@ describe('evaluate: a labelled folder, against per-image classify', function () 
   });
 
   it('an image that fails to decode is listed with the reason, unmatched folders listed, the rest scored', async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'vit-eval-rt-'));
+    const tmp = tmpDir();
     cpSync(join(DIR, 'bag'), join(tmp, 'Bag'), { recursive: true });
     cpSync(join(DIR, 'coat'), join(tmp, 'not-a-class'), { recursive: true });
     writeFileSync(join(tmp, 'Bag', 'broken.png'), 'not a png');

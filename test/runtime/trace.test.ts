@@ -7,57 +7,30 @@
  * The fused-attention export of tiny_vit shows and checks the rest of each block against the same reference.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeModel } from '../../src/core/onnx/writer';
 import { fusedMhaModel } from '../unit/helpers/models';
 import { join } from 'node:path';
-import type { TraceResult } from '../../src/core/trace/types';
-import { fixture } from '../skip';
-import { fixtures, models } from '../unit/helpers/attentionReference';
+import { maxAbs } from '../unit/helpers/maxAbs';
+import { assertChecked, assertWindow, assertWithin, attentionDiffs, readTraceReference, traceImage as image, tracer, type AttentionCase, type WindowCase } from './traceReference';
 import { useRuntime } from './useRuntime';
 
-interface Case { model: string; layer: number; head: number; token: number; window?: number; position?: number; shift?: number; keys?: number[]; logits: number[]; q: number[]; k: number[][]; v: number[][]; scores: number[]; weights: number[]; context: number[]; output: number[] }
-const ref = JSON.parse(readFileSync(fixture(join(fixtures, 'reference', 'trace_tiny.json')), 'utf8')) as { image: string; cases: Case[] };
-const image = join(fixtures, 'images', 'disc.png');
-
-const maxAbs = (a: readonly number[], b: readonly number[]): number => {
-  assert.equal(a.length, b.length, 'lengths differ');
-  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
-};
+const ref = readTraceReference<AttentionCase & WindowCase>('trace_tiny.json');
 
 describe('trace: one token step by step, against PyTorch', function () {
   this.timeout(120_000);
   const client = useRuntime();
-  const trace = (c: Pick<Case, 'model' | 'layer' | 'head' | 'token'>): Promise<TraceResult> =>
-    client.request('trace', { model: join(models, c.model), image, layer: c.layer, head: c.head, token: c.token, order: ['cpu'] });
+  const trace = tracer(client, image);
 
   for (const c of ref.cases) {
     it(`${c.model} block ${c.layer} head ${c.head} token ${c.token}${c.shift ? ` (shifted by ${c.shift})` : c.window !== undefined ? ' (unshifted)' : ''}: q, k, v, scores, weights, context, output ≤ 1e-4`, async () => {
       const r = await trace(c);
-      const t = r.tensors;
-      const diffs = {
-        q: maxAbs(t.q, c.q),
-        k: Math.max(...c.k.map((row, j) => maxAbs(t.k[j], row))),
-        v: Math.max(...c.v.map((row, j) => maxAbs(t.v[j], row))),
-        scores: maxAbs(t.scores, c.scores),
-        weights: maxAbs(t.weights, c.weights),
-        context: maxAbs(t.context, c.context),
-        output: maxAbs(t.output, c.output),
-        logits: maxAbs(t.logits!, c.logits),
-      };
-      for (const [k, d] of Object.entries(diffs)) assert.ok(d <= 1e-4, `${k}: max |Δ| ${d} from PyTorch`);
-      assert.equal(t.k.length, c.k.length);
-      if (c.window !== undefined) {
-        assert.equal(r.window, c.window, 'window after the shift');
-        assert.equal(r.position, c.position, 'position in the window');
-        assert.equal(r.shift, c.shift, 'the block\'s shift');
-        assert.deepEqual(r.keys, c.keys, 'the window\'s tokens, row-major in the rolled map');
-      }
+      assertWithin(attentionDiffs(r.tensors, c));
+      assert.equal(r.tensors.k.length, c.k.length);
+      if (c.window !== undefined) assertWindow(r, c);
       // every recomputation shown agrees with the model's own tensor
-      const checks = r.steps.filter((s) => s.check);
-      assert.ok(checks.length >= 12, `only ${checks.length} steps checked`);
-      for (const s of checks) assert.ok(s.check!.maxAbsDiff <= 1e-4, `${s.id}: recomputed from ${s.check!.recomputedFrom.join(', ')}: max |Δ| ${s.check!.maxAbsDiff}`);
+      assertChecked(r, 12);
       assert.deepEqual(r.steps.filter((s) => s.unavailable && !/learned vector/.test(s.unavailable)).map((s) => s.id), [], 'steps unavailable');
     });
   }

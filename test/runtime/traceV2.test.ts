@@ -8,52 +8,28 @@
  * computes it (scaled cosine attention, CPB, res-post-norm, PatchMergingV2), recomputed within 1e-4.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TraceResult } from '../../src/core/trace/types';
-import { fixture } from '../skip';
-import { fixtures, models } from '../unit/helpers/attentionReference';
 import { maxAbs } from '../unit/helpers/maxAbs';
+import { assertChecked, assertWindow, assertWithin, attentionDiffs, readTraceReference, traceImage as image, tracer, type AttentionCase } from './traceReference';
 import { useRuntime } from './useRuntime';
 
-interface Case { model: string; layer: number; head: number; token: number; window: number; position: number; shift: number; keys: number[]; logits: number[]; tau: number; bias: number[]; q: number[]; k: number[][]; v: number[][]; scores: number[]; weights: number[]; context: number[]; output: number[] }
-const ref = JSON.parse(readFileSync(fixture(join(fixtures, 'reference', 'trace_v2.json')), 'utf8')) as { image: string; cases: Case[] };
-const image = join(fixtures, 'images', 'disc.png');
+const ref = readTraceReference<AttentionCase & { window: number; position: number; shift: number; keys: number[]; tau: number; bias: number[] }>('trace_v2.json');
 
 describe('trace: Swin V2 step by step, against PyTorch', function () {
   this.timeout(120_000);
   const client = useRuntime();
   // the 32×32 image as the reference feeds it: no resampling (the model has no preprocessing sidecar)
-  const trace = (c: Pick<Case, 'model' | 'layer' | 'head' | 'token'>): Promise<TraceResult> =>
-    client.request('trace', { model: join(models, c.model), image, layer: c.layer, head: c.head, token: c.token, order: ['cpu'], overrides: { resize: 32, crop: 32 } });
+  const trace = tracer(client, image, { resize: 32, crop: 32 });
 
   for (const c of ref.cases) {
     it(`${c.model} block ${c.layer} head ${c.head} token ${c.token}${c.shift ? ` (shifted by ${c.shift})` : ' (unshifted)'}: q, k, v, scores, weights, context, output, τ and B ≤ 1e-4`, async () => {
       const r = await trace(c);
       const t = r.tensors;
       const scores = r.steps.find((s) => s.id === 'scores')!;
-      const diffs = {
-        logits: maxAbs(t.logits!, c.logits),
-        q: maxAbs(t.q, c.q),
-        k: Math.max(...c.k.map((row, j) => maxAbs(t.k[j], row))),
-        v: Math.max(...c.v.map((row, j) => maxAbs(t.v[j], row))),
-        tau: Math.abs(scores.numbers!.scale! - c.tau),
-        bias: maxAbs(t.bias!.row, c.bias),
-        scores: maxAbs(t.scores, c.scores),
-        weights: maxAbs(t.weights, c.weights),
-        context: maxAbs(t.context, c.context),
-        output: maxAbs(t.output, c.output),
-      };
-      for (const [k, d] of Object.entries(diffs)) assert.ok(d <= 1e-4, `${k}: max |Δ| ${d} from PyTorch`);
+      assertWithin({ ...attentionDiffs(t, c), tau: Math.abs(scores.numbers!.scale! - c.tau), bias: maxAbs(t.bias!.row, c.bias) });
       assert.equal(t.k.length, c.k.length);
-      assert.equal(r.window, c.window, 'window after the shift');
-      assert.equal(r.position, c.position, 'position in the window');
-      assert.equal(r.shift, c.shift, 'the block\'s shift');
-      assert.deepEqual(r.keys, c.keys, 'the window\'s tokens, row-major in the rolled map');
+      assertWindow(r, c);
       // every recomputation shown agrees with the model's own tensor; nothing is missing
-      const checks = r.steps.filter((s) => s.check);
-      assert.ok(checks.length >= 15, `only ${checks.length} steps checked`);
-      for (const s of checks) assert.ok(s.check!.maxAbsDiff <= 1e-4, `${s.id}: recomputed from ${s.check!.recomputedFrom.join(', ')}: max |Δ| ${s.check!.maxAbsDiff}`);
+      assertChecked(r, 15);
       assert.deepEqual(r.steps.filter((s) => s.unavailable).map((s) => s.id), [], 'steps unavailable');
       assert.deepEqual(r.warnings, []);
     });

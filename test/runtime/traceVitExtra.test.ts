@@ -7,23 +7,19 @@
  * + position embedding, registers inserted), every one checked.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TraceResult } from '../../src/core/trace/types';
-import { fixture } from '../skip';
-import { fixtures, models } from '../unit/helpers/attentionReference';
+import { fixtures } from '../unit/helpers/attentionReference';
 import { maxAbs } from '../unit/helpers/maxAbs';
+import { assertChecked, assertWithin, attentionDiffs, readTraceReference, tracer, type AttentionCase } from './traceReference';
 import { useRuntime } from './useRuntime';
 
-interface Case { model: string; layer: number; head: number; token: number; logits: number[]; q: number[]; k: number[][]; v: number[][]; scores: number[]; weights: number[]; context: number[]; output: number[]; embedding: number[]; cell?: number[] }
-const ref = JSON.parse(readFileSync(fixture(join(fixtures, 'reference', 'trace_vit_extra.json')), 'utf8')) as { image: string; cases: Case[] };
+const ref = readTraceReference<AttentionCase & { embedding: number[]; cell?: number[] }>('trace_vit_extra.json');
 const image = join(fixtures, ref.image);
 
 describe('trace: hybrid and register tokens, against PyTorch', function () {
   this.timeout(120_000);
   const client = useRuntime();
-  const trace = (c: Pick<Case, 'model' | 'layer' | 'head' | 'token'>): Promise<TraceResult> =>
-    client.request('trace', { model: join(models, c.model), image, layer: c.layer, head: c.head, token: c.token, order: ['cpu'] });
+  const trace = tracer(client, image);
 
   it('holds cases for both hybrids and the registers model', () => {
     for (const m of ['tiny_hybrid.onnx', 'tiny_hybrid_resnet.onnx', 'tiny_registers.onnx']) assert.ok(ref.cases.some((c) => c.model === m && c.token > 0), m);
@@ -33,30 +29,20 @@ describe('trace: hybrid and register tokens, against PyTorch', function () {
     it(`${c.model} block ${c.layer} head ${c.head} token ${c.token}: q, k, v, scores, weights, context, output, embedding ≤ 1e-4; every step shown and checked`, async () => {
       const r = await trace(c);
       const t = r.tensors;
-      const diffs: Record<string, number> = {
-        q: maxAbs(t.q, c.q),
-        k: Math.max(...c.k.map((row, j) => maxAbs(t.k[j], row))),
-        v: Math.max(...c.v.map((row, j) => maxAbs(t.v[j], row))),
-        scores: maxAbs(t.scores, c.scores),
-        weights: maxAbs(t.weights, c.weights),
-        context: maxAbs(t.context, c.context),
-        output: maxAbs(t.output, c.output),
-        logits: maxAbs(t.logits!, c.logits),
-        embedding: maxAbs(t.embedding!, c.embedding),
-      };
+      const diffs: Record<string, number> = { ...attentionDiffs(t, c), embedding: maxAbs(t.embedding!, c.embedding) };
       if (c.cell) {
         // the hybrid's first step: the token's cell of the backbone's feature map, as PyTorch's backbone computes it
         const cell = r.steps.find((s) => s.id === 'patch');
         assert.ok(cell?.values, `no feature-map cell: ${cell?.unavailable}`);
         diffs.cell = maxAbs(cell.values, c.cell);
       }
-      for (const [k, d] of Object.entries(diffs)) assert.ok(d <= 1e-4, `${k}: max |Δ| ${d} from PyTorch`);
+      assertWithin(diffs);
       const learned = r.token < (r.extraTokens?.length ?? 0);
       assert.deepEqual(r.steps.filter((s) => s.unavailable && !(learned && /learned vector/.test(s.unavailable))).map((s) => s.id), [], 'steps unavailable');
       // every step with values is checked except the ones that have nothing to recompute from
       const unchecked = r.steps.filter((s) => !s.check && !s.unavailable && !['patch', 'flatten', 'probabilities'].includes(s.id)).map((s) => s.id);
       assert.deepEqual(unchecked, [], 'steps shown without a check');
-      for (const s of r.steps.filter((x) => x.check)) assert.ok(s.check!.maxAbsDiff <= 1e-4, `${s.id}: recomputed from ${s.check!.recomputedFrom.join(', ')}: max |Δ| ${s.check!.maxAbsDiff}`);
+      assertChecked(r);
     });
   }
 

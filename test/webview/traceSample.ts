@@ -5,6 +5,15 @@ import type { TraceResult } from '../../src/core/trace/types';
 
 const val = (i: number, j: number, s: number): number => Math.round(Math.sin(i * 1.7 + j * 0.9 + s) * 1e4) / 1e4;
 
+/** The softmax of the scores, and the values weighted by it. */
+function attend(scores: number[], v: number[][]): { weights: number[]; context: number[] } {
+  const mx = Math.max(...scores);
+  const e = scores.map((x) => Math.exp(x - mx));
+  const z = e.reduce((a, b) => a + b, 0);
+  const weights = e.map((x) => x / z);
+  return { weights, context: v[0].map((_, j) => weights.reduce((a, w, i) => a + w * v[i][j], 0)) };
+}
+
 export function sampleTrace(token = 5, layer = 1, head = 0): TraceResult {
   const N = 17;
   const d = 4;
@@ -14,11 +23,7 @@ export function sampleTrace(token = 5, layer = 1, head = 0): TraceResult {
   const q = k[token].map((x, j) => x + val(token, j, 3));
   const scale = 1 / Math.sqrt(d);
   const scores = k.map((row) => row.reduce((a, x, j) => a + x * q[j], 0) * scale);
-  const mx = Math.max(...scores);
-  const e = scores.map((s) => Math.exp(s - mx));
-  const z = e.reduce((a, b) => a + b, 0);
-  const weights = e.map((x) => x / z);
-  const context = Array.from({ length: d }, (_, j) => weights.reduce((a, w, i) => a + w * v[i][j], 0));
+  const { weights, context } = attend(scores, v);
   return {
     family: 'vit', layer, head, token, grid: [4, 4], extraTokens: ['class'], ranges: { layers: 2, heads: [2, 2], tokens: [17, 17] },
     tensors: {
@@ -76,11 +81,7 @@ export function sampleSwinTrace(token = 0, layer = 1, head = 0): TraceResult {
   const id = (r: number, c: number) => region(r, H, M, s) * 3 + region(c, W, M, s);
   const mask = slots.map(([r, c]) => (id(r, c) === id(sr, sc) ? 0 : -100));
   const scores = raw.map((x, j) => x + bias[j] + mask[j]);
-  const mx = Math.max(...scores);
-  const e = scores.map((x) => Math.exp(x - mx));
-  const z = e.reduce((a, b) => a + b, 0);
-  const weights = e.map((x) => x / z);
-  const context = Array.from({ length: d }, (_, j) => weights.reduce((a, w, i) => a + w * v[i][j], 0));
+  const { weights, context } = attend(scores, v);
   return {
     family: 'swin', layer, head, token, window, position, shift: s, keys, grid: [H, W], windowSize: M, stage: 0,
     ranges: { layers: 2, heads: [2, 2], tokens: [64, 64] },

@@ -12,7 +12,7 @@ import { lut, range, colour } from '../../src/core/colormap';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { TraceStep } from '../../src/core/trace/types';
 import { pickProblem, type TracePick, type TracePickRanges } from '../../src/shared/tracePick';
-import { fmt, patchGrid } from './patchGrid';
+import { fmt, gridInput, patchGrid } from './patchGrid';
 
 type TraceMessage = Extract<HostMessage, { type: 'trace' }>;
 type PickMessage = Extract<HostMessage, { type: 'tracePick' }>;
@@ -33,7 +33,7 @@ let cur: TraceMessage | null = null;
 let asked: PickMessage | null = null;
 let working = false;
 /** The patch under the keyboard cursor on the grid (index in the grid, row-major). */
-let cursor: number | null = null;
+const windowCursor: { cell: number | null } = { cell: null };
 
 
 function save(): void {
@@ -167,7 +167,7 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
       g.setLineDash([]);
     };
     if (own >= 0 && own < gh * gw) frame(own, cssVar('--vscode-editor-foreground', '#ccc'), []);
-    if (cursor !== null && cursor !== own && document.activeElement === c) frame(cursor, cssVar('--vscode-focusBorder', '#0078d4'), [4, 3]);
+    if (windowCursor.cell !== null && windowCursor.cell !== own && document.activeElement === c) frame(windowCursor.cell, cssVar('--vscode-focusBorder', '#0078d4'), [4, 3]);
   };
   const tell = (i: number): void => {
     out.textContent = `patch ${i} (row ${Math.floor(i / gw)}, column ${i % gw})${values ? ` = ${fmt(patch[i])}${detail?.(i) ?? ''}` : ''}`;
@@ -182,42 +182,7 @@ function windowGrid(m: TraceMessage, values: number[] | null, name: string, out:
     }
     request({ layer: m.doc.layer, head: m.doc.head, token });
   };
-  const at = (e: MouseEvent): number | null => {
-    const r = c.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) * gw) / r.width);
-    const y = Math.floor(((e.clientY - r.top) * gh) / r.height);
-    return x >= 0 && y >= 0 && x < gw && y < gh ? y * gw + x : null;
-  };
-  c.addEventListener('mousemove', (e) => {
-    const i = at(e);
-    if (i !== null) tell(i);
-  });
-  c.addEventListener('click', (e) => {
-    const i = at(e);
-    if (i !== null) trace(i);
-  });
-  c.addEventListener('focus', () => {
-    if (cursor === null || cursor >= gh * gw) cursor = own >= 0 && own < gh * gw ? own : 0;
-    tell(cursor);
-    paint();
-  });
-  c.addEventListener('blur', paint);
-  c.addEventListener('keydown', (e) => {
-    const i = cursor ?? 0;
-    const [r, col] = [Math.floor(i / gw), i % gw];
-    const to: Record<string, number> = {
-      ArrowLeft: r * gw + Math.max(0, col - 1), ArrowRight: r * gw + Math.min(gw - 1, col + 1),
-      ArrowUp: Math.max(0, r - 1) * gw + col, ArrowDown: Math.min(gh - 1, r + 1) * gw + col,
-    };
-    if (e.key in to) {
-      cursor = to[e.key];
-      tell(cursor);
-      paint();
-    } else if (e.key === 'Enter' || e.key === ' ') trace(i);
-    else return;
-    e.preventDefault();
-    e.stopPropagation();
-  });
+  gridInput(c, m.grid, { own, cursorAt: windowCursor, tell, pick: trace, paint });
   paint();
   return c;
 }
@@ -512,7 +477,7 @@ onMessage((m) => {
     // A new token keeps the step shown, so the same step can be compared across tokens.
     cur = m;
     working = false;
-    cursor = null;
+    windowCursor.cell = null;
     imageCursor.cell = null;
     saved = { ...saved, pick: { layer: m.doc.layer, head: m.doc.head, token: m.doc.token } };
     save();

@@ -187,6 +187,20 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     }
     c.setAttribute('data-cursor', String(i));
   };
+  gridInput(c, [gh, gw], { own: v.own, cursorAt, tell, pick, paint });
+  c.addEventListener('repaint', paint);
+  paint();
+  return h('div', { class: 'patch-grid' }, c, v.values ? legend(v.name, lo, hi) : null);
+}
+
+/**
+ * A gh×gw grid drawn over canvas c, row-major, and its input: the cell under the pointer is told on
+ * hover and picked on a click; focus puts the keyboard cursor on the own cell (or keeps it), the
+ * arrows move it (telling each cell) and Enter or Space picks it. `paint` redraws the cursor's frame.
+ */
+export function gridInput(c: HTMLCanvasElement, [gh, gw]: readonly [number, number], o: { own: number; cursorAt: { cell: number | null }; tell: (i: number) => void; pick: (i: number) => void; paint: () => void }): void {
+  const { cursorAt, tell, pick, paint } = o;
+  const n = gh * gw;
   const at = (e: MouseEvent): number | null => {
     const r = c.getBoundingClientRect();
     const x = Math.floor(((e.clientX - r.left) * gw) / r.width);
@@ -202,12 +216,11 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     if (i !== null) pick(i);
   });
   c.addEventListener('focus', () => {
-    if (cursorAt.cell === null || cursorAt.cell >= n) cursorAt.cell = v.own >= 0 && v.own < n ? v.own : 0;
+    if (cursorAt.cell === null || cursorAt.cell >= n) cursorAt.cell = o.own >= 0 && o.own < n ? o.own : 0;
     tell(cursorAt.cell);
     paint();
   });
   c.addEventListener('blur', paint);
-  c.addEventListener('repaint', paint);
   c.addEventListener('keydown', (e) => {
     const i = cursorAt.cell ?? 0;
     const [r, col] = [Math.floor(i / gw), i % gw];
@@ -224,6 +237,4 @@ export function patchGrid(v: PatchGridView, out: HTMLElement, pick: (cell: numbe
     e.preventDefault();
     e.stopPropagation();
   });
-  paint();
-  return h('div', { class: 'patch-grid' }, c, v.values ? legend(v.name, lo, hi) : null);
 }
