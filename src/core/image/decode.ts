@@ -94,22 +94,30 @@ export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
   const x0 = Math.max(0, left), y0 = Math.max(0, top);
   const inside = { left: x0, top: y0, width: Math.min(w, left + cw) - x0, height: Math.min(h, top + chh) - y0 };
   const n = cw * chh;
-  const cropped = new Uint8Array(n * ch);
+  let cropped: Uint8Array;
   if (inside.width > 0 && inside.height > 0) {
     // Only the pixels the crop keeps are resampled (the same values as resizing all, then cropping).
     const resized = w !== img.width || h !== img.height;
     const part = resized ? resize(px, img.width, img.height, ch, w, h, p.interpolation, inside) : px;
-    const pw = resized ? inside.width : w;
-    const [px0, py0] = resized ? [0, 0] : [inside.left, inside.top];
-    for (let y = 0; y < inside.height; y++) {
-      const src = ((py0 + y) * pw + px0) * ch;
-      cropped.set(part.subarray(src, src + inside.width * ch), ((inside.top - top + y) * cw + inside.left - left) * ch);
+    if (resized && inside.width === cw && inside.height === chh) cropped = part; // the crop box is inside the image: the region is the crop
+    else {
+      cropped = new Uint8Array(n * ch);
+      const pw = resized ? inside.width : w;
+      const [px0, py0] = resized ? [0, 0] : [inside.left, inside.top];
+      for (let y = 0; y < inside.height; y++) {
+        const src = ((py0 + y) * pw + px0) * ch;
+        cropped.set(part.subarray(src, src + inside.width * ch), ((inside.top - top + y) * cw + inside.left - left) * ch);
+      }
     }
-  }
+  } else cropped = new Uint8Array(n * ch);
+  // (v × rescale − mean) / std for each of the 256 values of a channel, rounded to float32 as the
+  // tensor stores it: a lookup per value, the same numbers as computing each.
   const data = new Float32Array(n * ch);
   for (let c = 0; c < ch; c++) {
     const m = p.normalize ? p.mean[c] : 0, s = p.normalize ? p.std[c] : 1;
-    for (let i = 0; i < n; i++) data[c * n + i] = (cropped[i * ch + c] * p.rescale - m) / s;
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) table[v] = (v * p.rescale - m) / s;
+    for (let i = 0, q = c; i < n; i++, q += ch) data[c * n + i] = table[cropped[q]];
   }
   let rgb = cropped;
   if (ch === 1) {
