@@ -49,7 +49,9 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
   if (isBmp(buf)) return { ...decodeBmp(buf, maxPixels), format: 'bmp' };
   try {
     const img = sharp()(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 });
-    const meta = await img.metadata();
+    // JPEG and PNG are known by their first bytes: sharp's metadata() (its own pass through libuv's
+    // threads) is read only for the other formats. Classify Folder's worker pays this per image.
+    const format = sniffFormat(buf) ?? (await img.metadata()).format;
     const { data, info } = await img
       .rotate() // EXIF orientation
       .toColourspace('srgb')
@@ -57,7 +59,7 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion`);
-    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), format: meta.format ?? 'unknown' };
+    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), format: format ?? 'unknown' };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/pixel limit/i.test(msg))
@@ -67,6 +69,13 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
     // In the user's terms first; the decoder's own words (without its library's name, e.g. "VipsJpeg: ") after.
     throw new UserError(`${basename(path)} cannot be decoded: the file is truncated or corrupt (the decoder says: ${msg.split('\n')[0].replace(/^\w+: /, '')}). Open it in an image viewer, or export it again.`, msg);
   }
+}
+
+/** 'jpeg' or 'png' (sharp's names) from the file's signature; undefined for any other. */
+function sniffFormat(buf: Uint8Array): string | undefined {
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
+  if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47 && buf[4] === 0x0d && buf[5] === 0x0a && buf[6] === 0x1a && buf[7] === 0x0a) return 'png';
+  return undefined;
 }
 
 /**
