@@ -92,13 +92,18 @@ export class Preparer {
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
+  // One job at a time, in order: started together, the queued images' decodes ran at once on
+  // libuv's threads, delaying the first (the first run waits for it) and taking both cores from
+  // ONNX Runtime's two threads instead of one.
+  let chain = Promise.resolve();
   port.on('message', (job: Job) => {
-    prepareImage(job.image, job.pre, job.maxPixels, job.withImage).then(
-      (prepared) => {
+    const bug = (e: Error) => port.postMessage({ id: job.id, bug: e.stack ?? String(e) } satisfies Reply);
+    chain = chain
+      .then(() => prepareImage(job.image, job.pre, job.maxPixels, job.withImage))
+      .then((prepared) => {
         const transfer = prepared.ok ? [prepared.tensor.data.buffer as ArrayBuffer, ...(job.withImage ? [prepared.tensor.cropped.rgb.buffer as ArrayBuffer] : [])] : [];
         port.postMessage({ id: job.id, prepared } satisfies Reply, transfer);
-      },
-      (e: Error) => port.postMessage({ id: job.id, bug: e.stack ?? String(e) } satisfies Reply),
-    );
+      })
+      .catch(bug); // the chain goes on after a failed job
   });
 }

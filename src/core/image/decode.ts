@@ -49,7 +49,9 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
   if (isBmp(buf)) return { ...decodeBmp(buf, maxPixels), format: 'bmp' };
   try {
     const img = sharp()(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 });
-    const meta = await img.metadata();
+    // JPEG and PNG are known by their first bytes: sharp's metadata() (its own pass through libuv's
+    // threads) is read only for the other formats. Classify Folder's worker pays this per image.
+    const format = sniffFormat(buf) ?? (await img.metadata()).format;
     const { data, info } = await img
       .rotate() // EXIF orientation
       .toColourspace('srgb')
@@ -57,7 +59,7 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion`);
-    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), format: meta.format ?? 'unknown' };
+    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), format: format ?? 'unknown' };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/pixel limit/i.test(msg))
@@ -67,6 +69,13 @@ export async function decodeImage(path: string, maxPixels = 100_000_000): Promis
     // In the user's terms first; the decoder's own words (without its library's name, e.g. "VipsJpeg: ") after.
     throw new UserError(`${basename(path)} cannot be decoded: the file is truncated or corrupt (the decoder says: ${msg.split('\n')[0].replace(/^\w+: /, '')}). Open it in an image viewer, or export it again.`, msg);
   }
+}
+
+/** 'jpeg' or 'png' (sharp's names) from the file's signature; undefined for any other. */
+function sniffFormat(buf: Uint8Array): string | undefined {
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
+  if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47 && buf[4] === 0x0d && buf[5] === 0x0a && buf[6] === 0x1a && buf[7] === 0x0a) return 'png';
+  return undefined;
 }
 
 /**
@@ -94,22 +103,30 @@ export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
   const x0 = Math.max(0, left), y0 = Math.max(0, top);
   const inside = { left: x0, top: y0, width: Math.min(w, left + cw) - x0, height: Math.min(h, top + chh) - y0 };
   const n = cw * chh;
-  const cropped = new Uint8Array(n * ch);
+  let cropped: Uint8Array;
   if (inside.width > 0 && inside.height > 0) {
     // Only the pixels the crop keeps are resampled (the same values as resizing all, then cropping).
     const resized = w !== img.width || h !== img.height;
     const part = resized ? resize(px, img.width, img.height, ch, w, h, p.interpolation, inside) : px;
-    const pw = resized ? inside.width : w;
-    const [px0, py0] = resized ? [0, 0] : [inside.left, inside.top];
-    for (let y = 0; y < inside.height; y++) {
-      const src = ((py0 + y) * pw + px0) * ch;
-      cropped.set(part.subarray(src, src + inside.width * ch), ((inside.top - top + y) * cw + inside.left - left) * ch);
+    if (resized && inside.width === cw && inside.height === chh) cropped = part; // the crop box is inside the image: the region is the crop
+    else {
+      cropped = new Uint8Array(n * ch);
+      const pw = resized ? inside.width : w;
+      const [px0, py0] = resized ? [0, 0] : [inside.left, inside.top];
+      for (let y = 0; y < inside.height; y++) {
+        const src = ((py0 + y) * pw + px0) * ch;
+        cropped.set(part.subarray(src, src + inside.width * ch), ((inside.top - top + y) * cw + inside.left - left) * ch);
+      }
     }
-  }
+  } else cropped = new Uint8Array(n * ch);
+  // (v × rescale − mean) / std for each of the 256 values of a channel, rounded to float32 as the
+  // tensor stores it: a lookup per value, the same numbers as computing each.
   const data = new Float32Array(n * ch);
   for (let c = 0; c < ch; c++) {
     const m = p.normalize ? p.mean[c] : 0, s = p.normalize ? p.std[c] : 1;
-    for (let i = 0; i < n; i++) data[c * n + i] = (cropped[i * ch + c] * p.rescale - m) / s;
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) table[v] = (v * p.rescale - m) / s;
+    for (let i = 0, q = c; i < n; i++, q += ch) data[c * n + i] = table[cropped[q]];
   }
   let rgb = cropped;
   if (ch === 1) {
