@@ -206,13 +206,28 @@ export async function runCapture(
   }
 }
 
-/** The tensors of the last captures made with `keep` (a few: one per panel shown lately). */
-const kept = new LruCache<CapturedLayer[]>(4);
+/**
+ * The tensors of the last captures made with `keep` (one per panel shown lately), oldest first:
+ * as many as fit in DEFAULT_MAX_ATTENTION_BYTES together, and always the newest.
+ */
+const kept = new Map<string, { layers: CapturedLayer[]; bytes: number }>();
 let keptCount = 0;
+
+function keepCapture(layers: CapturedLayer[]): string {
+  const id = `${process.pid}:${++keptCount}`;
+  kept.set(id, { layers, bytes: layers.reduce((n, l) => n + (l.data?.byteLength ?? 0), 0) });
+  let total = [...kept.values()].reduce((n, k) => n + k.bytes, 0);
+  for (const [old, k] of kept) {
+    if (total <= DEFAULT_MAX_ATTENTION_BYTES || old === id) break;
+    kept.delete(old);
+    total -= k.bytes;
+  }
+  return id;
+}
 
 /** Tensors of a kept capture's layers (those captured); null when it is no longer kept here. */
 export function keptLayers(id: string, indices: readonly number[]): { index: number; data: Float32Array }[] | null {
-  const layers = kept.get(id);
+  const layers = kept.get(id)?.layers;
   if (!layers) return null;
   return indices.flatMap((index) => (layers[index]?.data ? [{ index, data: layers[index].data! }] : []));
 }
@@ -250,8 +265,7 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
   }
   const summary = p.summary ? attentionSummary(plan.family, layers) : undefined;
   const t5 = performance.now();
-  const id = p.keep ? `${process.pid}:${++keptCount}` : undefined;
-  if (id) kept.set(id, layers);
+  const id = p.keep ? keepCapture(layers) : undefined;
   return {
     model: p.model,
     ...sessionSummary(s),
