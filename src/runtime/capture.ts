@@ -55,6 +55,12 @@ export interface AttentionParams {
   withImage?: boolean;
   /** Also return the maps the attention view draws first (core/attention/summary.ts), computed here, off the editor's threads. */
   summary?: boolean;
+  /**
+   * Keep the tensors in this process: the result's layers carry none (data null) and `kept` names
+   * them for keptLayers() (the `attentionLayers` request), so the 22 MB of a ViT-B/16 capture cross
+   * the IPC channel only when a view asks for them.
+   */
+  keep?: boolean;
 }
 
 export interface AttentionResult extends SessionSummary {
@@ -73,11 +79,14 @@ export interface AttentionResult extends SessionSummary {
   layers: CapturedLayer[];
   /** With `summary`: every layer's maps, the rollout and the model view's rollout rows. */
   summary?: AttentionSummary;
+  /** With `keep`: the id keptLayers() hands the tensors out by. */
+  kept?: string;
   /** Bytes of all the attention tensors (float32), and of those returned. */
   totalBytes: number;
   capturedBytes: number;
   warnings: string[];
-  timings: { prepare: number; decode: number; preprocess: number; run: number };
+  /** ms; `summary`: reading the outputs and, with `summary`, the maps drawn first. */
+  timings: { prepare: number; decode: number; preprocess: number; run: number; summary: number };
   original: { width: number; height: number; format: string };
   cropped?: { width: number; height: number; rgb: Uint8Array };
 }
@@ -197,6 +206,32 @@ export async function runCapture(
   }
 }
 
+/**
+ * The tensors of the last captures made with `keep` (one per panel shown lately), oldest first:
+ * as many as fit in DEFAULT_MAX_ATTENTION_BYTES together, and always the newest.
+ */
+const kept = new Map<string, { layers: CapturedLayer[]; bytes: number }>();
+let keptCount = 0;
+
+function keepCapture(layers: CapturedLayer[]): string {
+  const id = `${process.pid}:${++keptCount}`;
+  kept.set(id, { layers, bytes: layers.reduce((n, l) => n + (l.data?.byteLength ?? 0), 0) });
+  let total = [...kept.values()].reduce((n, k) => n + k.bytes, 0);
+  for (const [old, k] of kept) {
+    if (total <= DEFAULT_MAX_ATTENTION_BYTES || old === id) break;
+    kept.delete(old);
+    total -= k.bytes;
+  }
+  return id;
+}
+
+/** Tensors of a kept capture's layers (those captured); null when it is no longer kept here. */
+export function keptLayers(id: string, indices: readonly number[]): { index: number; data: Float32Array }[] | null {
+  const layers = kept.get(id)?.layers;
+  if (!layers) return null;
+  return indices.flatMap((index) => (layers[index]?.data ? [{ index, data: layers[index].data! }] : []));
+}
+
 export async function attention(p: AttentionParams): Promise<AttentionResult> {
   const t0 = performance.now();
   const pre = capturePreprocessing(p.model, p.overrides);
@@ -228,6 +263,9 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
     top = topK(logits, p.topK, (i) => labelOf(labels, i));
     labelsFound = { source: labels.source, warning: labels.warning };
   }
+  const summary = p.summary ? attentionSummary(plan.family, layers) : undefined;
+  const t5 = performance.now();
+  const id = p.keep ? keepCapture(layers) : undefined;
   return {
     model: p.model,
     ...sessionSummary(s),
@@ -239,12 +277,13 @@ export async function attention(p: AttentionParams): Promise<AttentionResult> {
     logits,
     top,
     labels: labelsFound,
-    layers,
-    summary: p.summary ? attentionSummary(plan.family, layers) : undefined,
+    layers: id ? layers.map((l) => ({ ...l, data: null })) : layers,
+    kept: id,
+    summary,
     totalBytes: plan.bytes.reduce((x, y) => x + y, 0),
     capturedBytes: chosen.reduce((x, i) => x + plan.bytes[i], 0),
     warnings,
-    timings: { prepare: t1 - t0, decode: t2 - t1, preprocess: t3 - t2, run: t4 - t3 },
+    timings: { prepare: t1 - t0, decode: t2 - t1, preprocess: t3 - t2, run: t4 - t3, summary: t5 - t4 },
     original: tensor.original,
     cropped: p.withImage ? tensor.cropped : undefined,
   };

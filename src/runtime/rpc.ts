@@ -84,6 +84,8 @@ export interface Methods {
   relpos: { params: { model: string }; result: RelposReport };
   /** One run returning the logits and the attention Softmax outputs (see runtime/capture.ts). */
   attention: { params: AttentionParams; result: AttentionResult };
+  /** Tensors of a capture kept here (attention with keep); null once it is not kept any more. */
+  attentionLayers: { params: { capture: string; layers: number[] }; result: { index: number; data: Float32Array }[] | null };
   /** A class-specific occlusion or RISE map (runtime/explain.ts); progress as runs finish. */
   explain: { params: ExplainParams; result: ExplainResult };
   /** One token through one forward pass, step by step, each step recomputed (see runtime/trace.ts). */

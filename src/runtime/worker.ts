@@ -16,7 +16,7 @@ import { inspectModel } from '../core/arch/inspect';
 import { embeddingsOfFile } from '../core/report/embeddings';
 import { readRelpos } from '../core/report/relpos';
 import { timeAttention } from './timing';
-import { attention } from './capture';
+import { attention, keptLayers } from './capture';
 import { explain } from './explain';
 import { trace } from './trace';
 import { doctor } from './doctor';
@@ -51,6 +51,9 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   },
   timeAttention,
   attention,
+  async attentionLayers({ capture, layers }) {
+    return keptLayers(capture, layers);
+  },
   explain,
   trace,
   latency,

@@ -136,6 +136,19 @@ describe('attention capture through the inference process (ONNX Runtime, cpu)', 
     assert.equal(s.top!.length, 3);
   });
 
+  it('keep: the tensors stay in the inference process and attentionLayers hands out the same ones; an unknown capture is null', async () => {
+    const model = join(models, 'tiny_vit.onnx');
+    const image = join(fixtures, 'images', 'disc.png');
+    const plain = await client.request('attention', { model, image, order: ['cpu'] });
+    const kept = await client.request('attention', { model, image, order: ['cpu'], summary: true, keep: true });
+    assert.deepEqual(kept.layers.map((l) => l.data), [null, null]);
+    assert.ok(kept.kept && kept.summary);
+    const got = await client.request('attentionLayers', { capture: kept.kept, layers: [1, 0, 7] });
+    assert.deepEqual(got!.map((x) => x.index), [1, 0]);
+    for (const { index, data } of got!) assert.deepEqual(data, plain.layers[index].data);
+    assert.equal(await client.request('attentionLayers', { capture: 'gone', layers: [0] }), null);
+  });
+
   it('above the byte limit only the chosen layers come back, with a warning; rollout is then unavailable', async () => {
     const model = join(models, 'tiny_vit.onnx');
     const image = join(fixtures, 'images', 'disc.png');

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { UserError, isUserError } from '../../core/errors';
 import type { CancelSignal } from '../../runtime/client';
-import type { AttentionResult } from '../../runtime/capture';
+import type { AttentionParams, AttentionResult } from '../../runtime/capture';
 import type { ExplainPartial } from '../../runtime/explain';
 import type { Preprocessing } from '../../core/image/preprocess';
 import type { TopEntry } from '../../core/classify/topk';
@@ -24,6 +24,20 @@ interface State {
   attention?: boolean;
 }
 
+/**
+ * A capture shown: its layers, tensors filled in as they are fetched from the inference process,
+ * which keeps them (`kept`); `again` captures them anew once it no longer does.
+ */
+interface Capture {
+  model: string;
+  label: string;
+  layers: CapturedLayer[];
+  captured: boolean[];
+  kept: string | undefined;
+  again: AttentionParams;
+  distance?: DistanceSeries;
+}
+
 type Message = Accepts<'ready' | 'wantAttention' | 'wantAttentionLayers' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain' | 'stepThrough'>;
 
 /** Classify Image: one panel per image, beside the editor; survives hiding and window reloads. */
@@ -34,10 +48,8 @@ export class ClassifyPanel extends Panel<Message> {
   private explaining: vscode.CancellationTokenSource | undefined;
   /** The model and input size of the last classification: what Explain runs on. */
   private shownModel: { path: string; inputSize: number } | undefined;
-  /** The last capture's mean attention distances, for the Figure 7 panel. */
-  private lastDistance: { model: string; series: DistanceSeries } | undefined;
-  /** The last capture's tensors: the webview gets its summary first and asks for these when a patch query needs them. */
-  private lastLayers: CapturedLayer[] | undefined;
+  /** The last capture: the webview gets its summary, and its tensors when a patch query (or the distance panel) needs them. */
+  private capture: Capture | undefined;
 
   static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
     const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
@@ -77,15 +89,22 @@ export class ClassifyPanel extends Panel<Message> {
         this.state = { ...this.state, attention: true };
         return this.run();
       case 'wantAttentionLayers': {
-        const layers = this.lastLayers;
-        if (!layers) return;
-        this.post({ type: 'attentionLayers', layers: m.layers.flatMap((index) => (layers[index]?.data ? [{ index, data: layers[index].data! }] : [])) });
+        const c = this.capture;
+        if (!c) return;
+        await this.tensors(c, m.layers);
+        // A newer run shows another capture by now: its view asks for its own.
+        if (c !== this.capture) return;
+        this.post({ type: 'attentionLayers', layers: m.layers.flatMap((index) => (c.layers[index]?.data ? [{ index, data: c.layers[index].data! }] : [])) });
         return;
       }
-      case 'showDistance':
-        if (!this.lastDistance) throw new UserError('Show the attention first: the mean attention distance is computed from it.');
-        EmbeddingsPanel.show(this.services, this.lastDistance.model, this.lastDistance.series);
+      case 'showDistance': {
+        const c = this.capture;
+        if (!c) throw new UserError('Show the attention first: the mean attention distance is computed from it.');
+        await this.tensors(c, c.layers.map((_, i) => i));
+        c.distance ??= { label: c.label, images: 1, layers: attentionDistances(c.layers) };
+        EmbeddingsPanel.show(this.services, c.model, c.distance);
         return;
+      }
       case 'rerun':
         if (m.ep) this.ep = m.ep;
         return this.run();
@@ -111,6 +130,22 @@ export class ClassifyPanel extends Panel<Message> {
         return;
       default:
         unhandled(m);
+    }
+  }
+
+  /** Fills in the tensors of these layers of `c`: from the inference process where it keeps them, else captured again (the same run). */
+  private async tensors(c: Capture, indices: readonly number[]): Promise<void> {
+    const missing = indices.filter((i) => c.captured[i] && !c.layers[i].data);
+    if (!missing.length) return;
+    const got = c.kept ? await this.services.runtime.request('attentionLayers', { capture: c.kept, layers: missing }) : null;
+    if (got) for (const { index, data } of got) c.layers[index] = { ...c.layers[index], data };
+    else {
+      // Not kept any more (the process restarted, or later captures took its place).
+      const r = await this.services.runtime.request('attention', c.again);
+      r.layers.forEach((l, i) => {
+        if (l.data && c.captured[i] && !c.layers[i].data) c.layers[i] = { ...c.layers[i], data: l.data };
+      });
+      c.kept = undefined;
     }
   }
 
@@ -153,6 +188,7 @@ export class ClassifyPanel extends Panel<Message> {
     const cfg = this.services.config(image);
     const order = this.ep ? [this.ep] : this.services.providerOrder(image);
     let imageFailed = false;
+    const t0 = Date.now();
     try {
       this.services.requireTrust(this.state.attention ? 'Show Attention' : 'Classify Image');
       const model = this.state.modelPath ?? configuredModel(this.services, image);
@@ -172,10 +208,13 @@ export class ClassifyPanel extends Panel<Message> {
       // attention (a ResNet) falls back to a plain run, so the classification still shows.
       let att: AttentionResult | undefined;
       let noAttention: string | undefined;
+      let tReply = 0;
       if (this.state.attention) {
         this.post({ type: 'busy', message: `Running ${basename(model)} and capturing the attention of every block…` });
         try {
-          att = await request((t, progress) => this.services.runtime.request('attention', { ...common, image: image.fsPath, summary: true }, t, progress));
+          // The tensors stay in the inference process (22 MB for ViT-B/16): the summary is what is drawn.
+          att = await request((t, progress) => this.services.runtime.request('attention', { ...common, image: image.fsPath, summary: true, keep: true }, t, progress));
+          tReply = Date.now();
         } catch (e) {
           if (!isUserError(e)) throw e;
           noAttention = e.message;
@@ -217,11 +256,15 @@ export class ClassifyPanel extends Panel<Message> {
       this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
       if (att) {
         for (const w of att.warnings) this.services.log.warn(`attention: ${w}`);
-        this.lastDistance = { model, series: { label: basename(image.fsPath), images: 1, layers: attentionDistances(att.layers) } };
-        this.lastLayers = att.layers;
-        // What is drawn first (the summary's maps), not the tensors (22 MB for ViT-B/16): those on demand.
+        const captured = att.layers.map((l, i) => (att!.summary ? att!.summary.layers[i] !== null : l.data !== null));
+        this.capture = { model, label: basename(image.fsPath), layers: att.layers.map((l) => ({ ...l })), captured, kept: att.kept, again: { ...common, image: image.fsPath, withImage: false } };
+        // What is drawn first (the summary's maps), not the tensors: those on demand.
         const layers = att.layers.map((l) => ({ ...l, data: null }));
         this.post({ type: 'attention', family: att.family, ep: att.ep, inputSize: att.imageSize[0], layers, warnings: att.warnings, summary: att.summary });
+        // Where Show Attention's time goes (issue 22 item 6's bench reads the total end to end).
+        const t = att.timings;
+        const f = (n: number) => n.toFixed(0);
+        this.services.log.info(`attention of ${basename(image.fsPath)}: maps posted ${Date.now() - t0} ms after the request; the inference process's reply came after ${tReply - t0} ms (prepare ${f(t.prepare)}, decode ${f(t.decode)}, preprocess ${f(t.preprocess)}, run ${f(t.run)}, summary ${f(t.summary)} ms)`);
       } else if (noAttention) this.post({ type: 'attentionUnavailable', message: noAttention });
     } catch (e) {
       // A run superseded by a newer one (Run again, another provider) says nothing: the newer one reports.

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Services } from '../context';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { resultsColumn } from './resultsColumn';
+import { ownBuffers } from './ownBuffers';
 import { parseWebviewMessage, type HostMessage, type PanelKind, type WebviewMessage } from '../../shared/protocol';
 
 /** The messages one panel accepts: a subset of the protocol's, so its `switch` can be exhaustive. */
@@ -90,7 +91,7 @@ export abstract class Panel<M extends WebviewMessage> {
   }
 
   post(m: HostMessage): void {
-    void this.panel.webview.postMessage(m);
+    void this.panel.webview.postMessage(ownBuffers(m));
   }
 
   /** What the page shows now (progress, a result, why it stopped): held until the webview is ready, replayed when it reloads. */
