@@ -387,7 +387,7 @@ class Dropped extends Error {}
 const isNoSpace = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 /** Written bytes are handed to the hasher in steps of this size (each a message to its worker). */
-const HASH_STEP = 1 << 20;
+const HASH_STEP = 8 << 20;
 
 /** GETs the bytes into `part`, from where it stops (Range); the CDN gets no Authorization header. */
 async function download(m: FileMeta, part: string, token: string | undefined, signal: AbortSignal | undefined, proxy: ProxyFor | undefined, report: (have: number) => void, hash: FileHash | undefined): Promise<void> {
