@@ -20,9 +20,11 @@ function close(id, j) { if (j.fd !== undefined) try { closeSync(j.fd); } catch {
 parentPort.on('message', (m) => {
   let j = jobs.get(m.id);
   if (m.op === 'open') return void jobs.set(m.id, { path: m.path, hash: createHash('sha256'), at: 0 });
-  if (!j) return;
+  if (!j) return m.buf && parentPort.postMessage({ spare: m.buf }, [m.buf]);
   if (m.op === 'close') return close(m.id, j);
   // A restart from byte 0: the file was truncated or replaced (a new inode), so it is opened again.
+  // Bytes that were just written, handed over from memory (no read back).
+  if (m.op === 'feed') { if (!j.error) { j.hash.update(Buffer.from(m.buf, m.at, m.n)); j.at += m.n; } return void parentPort.postMessage({ spare: m.buf }, [m.buf]); }
   if (m.op === 'reset') { if (j.fd !== undefined) try { closeSync(j.fd); } catch {} Object.assign(j, { fd: undefined, error: undefined, hash: createHash('sha256'), at: 0 }); return; }
   try {
     if (!j.error) {
@@ -43,8 +45,12 @@ parentPort.on('message', (m) => {
 `;
 
 export interface FileHash {
-  /** Bytes [0, n) of the file are written and will not change (until reset()). */
+  /** Bytes [0, n) of the file are written and will not change (until reset()); those not fed are read from the file. */
   upTo(n: number): void;
+  /** The next bytes of the file (written or being written); b's ArrayBuffer is moved to the worker (so not a pooled one). */
+  feed(b: Buffer): void;
+  /** How many leading bytes of the file the hash has been given (upTo or feed). */
+  readonly fed: number;
   /** The file starts over from byte 0 (truncated). */
   reset(): void;
   /** The sha256 (hex) of the file's first n bytes, n ≥ every upTo(). Ends the job. */
@@ -61,6 +67,14 @@ let jobs = 0;
 /** Digests asked of the worker: the file and length, to hash here if the worker stops. */
 const waiting = new Map<number, { path: string; n: number; resolve: (sha: Promise<string> | string) => void }>();
 let idle: NodeJS.Timeout | undefined;
+/** Batch buffers the worker has hashed and sent back: reused, so a download's memory stays flat between GCs. */
+const spares: ArrayBuffer[] = [];
+
+/** A buffer of `size` bytes that owns its ArrayBuffer (so it can be moved to the worker by feed()). */
+export function batchBuffer(size: number): Buffer {
+  const i = spares.findIndex((b) => b.byteLength === size);
+  return i >= 0 ? Buffer.from(spares.splice(i, 1)[0]) : Buffer.allocUnsafeSlow(size);
+}
 
 /** The shared worker, started on first use; it holds the process open only while a digest is awaited. */
 function theWorker(): Worker | undefined {
@@ -68,7 +82,8 @@ function theWorker(): Worker | undefined {
   try {
     const w = new Worker(SOURCE, { eval: true });
     w.unref();
-    w.on('message', (m: { id: number; sha?: string; error?: string }) => {
+    w.on('message', (m: { id: number; sha?: string; error?: string; spare?: ArrayBuffer }) => {
+      if (m.spare) return void (spares.length < 4 && spares.push(m.spare));
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
@@ -100,7 +115,7 @@ function theWorker(): Worker | undefined {
 /** Starts hashing `path` as it is written (the file may not exist yet). */
 export function hashFile(path: string): FileHash {
   const w = theWorker();
-  if (!w) return { upTo: () => undefined, reset: () => undefined, close: () => undefined, digest: (n) => sha256File(path, n) };
+  if (!w) return { upTo: () => undefined, feed: () => undefined, fed: 0, reset: () => undefined, close: () => undefined, digest: (n) => sha256File(path, n) };
   const id = nextId++;
   jobs++;
   let open = true;
@@ -113,10 +128,24 @@ export function hashFile(path: string): FileHash {
   const post = (m: object): void => {
     if (open && worker === w) w.postMessage({ id, ...m });
   };
+  let fed = 0;
   post({ op: 'open', path });
   return {
-    upTo: (n) => post({ op: 'upTo', n }),
-    reset: () => post({ op: 'reset' }),
+    upTo: (n) => {
+      fed = Math.max(fed, n);
+      post({ op: 'upTo', n });
+    },
+    feed: (b) => {
+      fed += b.length;
+      if (open && worker === w) w.postMessage({ id, op: 'feed', buf: b.buffer, at: b.byteOffset, n: b.length }, [b.buffer as ArrayBuffer]);
+    },
+    get fed() {
+      return fed;
+    },
+    reset: () => {
+      fed = 0;
+      post({ op: 'reset' });
+    },
     close: () => {
       post({ op: 'close' });
       end();

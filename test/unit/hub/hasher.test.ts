@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFile, sha256File } from '../../../src/core/hub/hasher';
+import { batchBuffer, hashFile, sha256File } from '../../../src/core/hub/hasher';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -22,6 +22,23 @@ describe('the download hasher (a worker reading the file as it is written)', () 
       appendFileSync(f, body.subarray(at, at + (1 << 20)));
       h.upTo(at + (1 << 20));
     }
+    assert.equal(await h.digest(body.length), sha(body));
+  });
+
+  it('a resumed part: the bytes on disk read back (upTo), then the arriving ones fed from memory in batches moved to the worker', async () => {
+    const f = join(dir, 'resume.bin');
+    const body = randomBytes(5_000_000);
+    writeFileSync(f, body.subarray(0, 1_234_567));
+    const h = hashFile(f);
+    h.upTo(1_234_567);
+    for (let at = 1_234_567; at < body.length; at += 1 << 20) {
+      const c = body.subarray(at, at + (1 << 20));
+      const b = batchBuffer(1 << 20);
+      c.copy(b);
+      h.feed(b.subarray(0, c.length));
+      assert.equal(b.buffer.byteLength, 0, 'moved to the worker, not copied');
+    }
+    assert.equal(h.fed, body.length);
     assert.equal(await h.digest(body.length), sha(body));
   });
 
