@@ -41,15 +41,18 @@ export interface Logged {
   at: number;
 }
 
-/** Hashed once per body: the stand-in shares the process with the client in the download bench, and a 100 MB hash per request was charged to pull(). */
-const digests = new WeakMap<Buffer, string>();
-const sha256 = (b: Buffer): string => {
-  let d = digests.get(b);
-  if (d === undefined) digests.set(b, (d = createHash('sha256').update(b).digest('hex')));
-  return d;
+/** Digests hashed once per body, as the Hub keeps them: a 100 MB hash per request (the sha1 ETag of every resolve call took ~85 ms) was charged to the download bench's pull(). */
+const memo = (f: (b: Buffer) => string): ((b: Buffer) => string) => {
+  const seen = new WeakMap<Buffer, string>();
+  return (b) => {
+    let d = seen.get(b);
+    if (d === undefined) seen.set(b, (d = f(b)));
+    return d;
+  };
 };
+const sha256 = memo((b) => createHash('sha256').update(b).digest('hex'));
 /** The git blob id the Hub gives as ETag of a regular (non-LFS) file. */
-const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const gitSha1 = memo((b) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex'));
 /** Weights go through LFS, as on the Hub; configs are regular files. */
 export const isLfs = (path: string): boolean => /\.(onnx|onnx_data|safetensors|bin)$/.test(path);
 
