@@ -12,6 +12,12 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 describe('the download hasher (a worker reading the file as it is written)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vit-hash-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
+  /** A file of n random bytes in the test folder. */
+  const written = (name: string, n: number): { f: string; body: Buffer } => {
+    const body = randomBytes(n);
+    writeFileSync(join(dir, name), body);
+    return { f: join(dir, name), body };
+  };
 
   it('hashes the bytes handed over step by step, beyond its 4 MiB read buffer, from a file that did not exist when the job began', async () => {
     const f = join(dir, 'grow.bin');
@@ -43,9 +49,7 @@ describe('the download hasher (a worker reading the file as it is written)', () 
   });
 
   it('starts over after reset(): the file truncated, or removed and made again (a new inode)', async () => {
-    const f = join(dir, 'again.bin');
-    const first = randomBytes(300_000);
-    writeFileSync(f, first);
+    const { f, body: first } = written('again.bin', 300_000);
     const h = hashFile(f);
     h.upTo(first.length);
     const second = randomBytes(200_000);
@@ -60,9 +64,7 @@ describe('the download hasher (a worker reading the file as it is written)', () 
   });
 
   it('digest(n) covers the first n bytes; an empty file; a job ends once', async () => {
-    const f = join(dir, 'part.bin');
-    const body = randomBytes(100_000);
-    writeFileSync(f, body);
+    const { f, body } = written('part.bin', 100_000);
     const h = hashFile(f);
     assert.equal(await h.digest(60_000), sha(body.subarray(0, 60_000)));
     await assert.rejects(h.digest(60_000), /ended/);
@@ -72,8 +74,6 @@ describe('the download hasher (a worker reading the file as it is written)', () 
   });
 
   it('a file shorter than the bytes said to be written is an error, not a wrong digest', async () => {
-    const f = join(dir, 'short.bin');
-    writeFileSync(f, randomBytes(1000));
-    await assert.rejects(hashFile(f).digest(2000), /hashing the download failed: the file is shorter/);
+    await assert.rejects(hashFile(written('short.bin', 1000).f).digest(2000), /hashing the download failed: the file is shorter/);
   });
 });
