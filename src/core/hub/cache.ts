@@ -10,7 +10,7 @@
  * A blob is written as blobs/{etag}.incomplete and renamed when complete and checked, so a
  * half-written file never appears in a snapshot.
  */
-import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -150,9 +150,15 @@ export async function withBlobLock<T>(root: string, repo: string, etag: string, 
   mkdirSync(dirname(lock), { recursive: true });
   for (;;) {
     try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      // Written whole, then linked into place (fails with EEXIST when held): a lock made empty and
+      // filled after would read as Python's empty lock to a second process and be taken over.
+      const tmp = `${lock}.${process.pid}.tmp`;
+      writeFileSync(tmp, String(process.pid));
+      try {
+        linkSync(tmp, lock);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
