@@ -122,12 +122,19 @@ export function toTensor(img: DecodedImage, p: Preprocessing): ImageTensor {
   // (v × rescale − mean) / std for each of the 256 values of a channel, rounded to float32 as the
   // tensor stores it: a lookup per value, the same numbers as computing each.
   const data = new Float32Array(n * ch);
+  const table = new Float32Array(256 * ch);
   for (let c = 0; c < ch; c++) {
     const m = p.normalize ? p.mean[c] : 0, s = p.normalize ? p.std[c] : 1;
-    const table = new Float32Array(256);
-    for (let v = 0; v < 256; v++) table[v] = (v * p.rescale - m) / s;
-    for (let i = 0, q = c; i < n; i++, q += ch) data[c * n + i] = table[cropped[q]];
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v * p.rescale - m) / s;
   }
+  if (ch === 3) {
+    // One pass over the interleaved pixels (three strided passes read them three times).
+    for (let i = 0, q = 0; i < n; i++, q += 3) {
+      data[i] = table[cropped[q]];
+      data[n + i] = table[256 + cropped[q + 1]];
+      data[2 * n + i] = table[512 + cropped[q + 2]];
+    }
+  } else for (let i = 0; i < n; i++) data[i] = table[cropped[i]];
   let rgb = cropped;
   if (ch === 1) {
     rgb = new Uint8Array(n * 3);

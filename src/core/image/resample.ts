@@ -139,7 +139,20 @@ function horizontal(src: Uint8Array, w: number, channels: number, y0: number, ro
     for (let xx = left; xx < left + width; xx++) {
       const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1], kb = xx * ksize;
       const o = (y * width + xx - left) * channels;
-      if (channels === 3) {
+      if (channels === 3 && n <= 4) {
+        // Up to 4 taps (upscales, mild shrinks): unrolled, the missing taps at weight 0 on the first pixel.
+        const q0 = row + xmin * 3, q1 = n > 1 ? q0 + 3 : q0, q2 = n > 2 ? q0 + 6 : q0, q3 = n > 3 ? q0 + 9 : q0;
+        const k0 = weights[kb], k1 = n > 1 ? weights[kb + 1] : 0, k2 = n > 2 ? weights[kb + 2] : 0, k3 = n > 3 ? weights[kb + 3] : 0;
+        out[o] = clip8((HALF + src[q0] * k0 + src[q1] * k1 + src[q2] * k2 + src[q3] * k3) | 0);
+        out[o + 1] = clip8((HALF + src[q0 + 1] * k0 + src[q1 + 1] * k1 + src[q2 + 1] * k2 + src[q3 + 1] * k3) | 0);
+        out[o + 2] = clip8((HALF + src[q0 + 2] * k0 + src[q1 + 2] * k1 + src[q2 + 2] * k2 + src[q3 + 2] * k3) | 0);
+      } else if (channels === 3 && n <= 6) {
+        const q0 = row + xmin * 3, q = (j: number) => (j < n ? q0 + 3 * j : q0), k = (j: number) => (j < n ? weights[kb + j] : 0);
+        const q1 = q(1), q2 = q(2), q3 = q(3), q4 = q(4), q5 = q(5);
+        const k0 = k(0), k1 = k(1), k2 = k(2), k3 = k(3), k4 = k(4), k5 = k(5);
+        for (let c = 0; c < 3; c++)
+          out[o + c] = clip8((HALF + src[q0 + c] * k0 + src[q1 + c] * k1 + src[q2 + c] * k2 + src[q3 + c] * k3 + src[q4 + c] * k4 + src[q5 + c] * k5) | 0);
+      } else if (channels === 3) {
         // All three channels in one pass over the taps (the hot loop of a resize), two taps a step.
         let s0 = HALF, s1 = HALF, s2 = HALF;
         let x = 0, q = row + xmin * 3;
@@ -182,6 +195,24 @@ function vertical(img: Uint8Array, stride: number, cx: number, y0: number, { bou
   for (let yy = top; yy < top + height; yy++) {
     const ymin = bounds[yy * 2] - y0, n = bounds[yy * 2 + 1], kb = yy * ksize;
     const o = (yy - top) * width;
+    const r0 = ymin * stride + cx;
+    // Up to 4 taps (every upscale and mild shrink, the common case at 224²): one pass straight to
+    // the output, no accumulator row; the missing taps read row r0 with weight 0.
+    if (n <= 4) {
+      const k0 = weights[kb], k1 = n > 1 ? weights[kb + 1] : 0, k2 = n > 2 ? weights[kb + 2] : 0, k3 = n > 3 ? weights[kb + 3] : 0;
+      const r1 = n > 1 ? r0 + stride : r0, r2 = n > 2 ? r0 + 2 * stride : r0, r3 = n > 3 ? r0 + 3 * stride : r0;
+      for (let i = 0; i < width; i++) out[o + i] = clip8((HALF + img[r0 + i] * k0 + img[r1 + i] * k1 + img[r2 + i] * k2 + img[r3 + i] * k3) | 0);
+      continue;
+    }
+    if (n <= 6) {
+      // 5–6 taps: a bicubic upscale's rows that straddle a pixel, a slight bicubic shrink.
+      const k = (j: number) => (j < n ? weights[kb + j] : 0), r = (j: number) => (j < n ? r0 + j * stride : r0);
+      const k0 = k(0), k1 = k(1), k2 = k(2), k3 = k(3), k4 = k(4), k5 = k(5);
+      const r1 = r(1), r2 = r(2), r3 = r(3), r4 = r(4), r5 = r(5);
+      for (let i = 0; i < width; i++)
+        out[o + i] = clip8((HALF + img[r0 + i] * k0 + img[r1 + i] * k1 + img[r2 + i] * k2 + img[r3 + i] * k3 + img[r4 + i] * k4 + img[r5 + i] * k5) | 0);
+      continue;
+    }
     acc.fill(HALF);
     let y = 0;
     for (; y + 4 <= n; y += 4) {
