@@ -28,7 +28,7 @@ interface State {
  * A capture shown: its layers, tensors filled in as they are fetched from the inference process,
  * which keeps them (`kept`); `again` captures them anew once it no longer does.
  */
-interface Capture {
+export interface Capture {
   model: string;
   label: string;
   layers: CapturedLayer[];
@@ -36,6 +36,24 @@ interface Capture {
   kept: string | undefined;
   again: AttentionParams;
   distance?: DistanceSeries;
+}
+
+/**
+ * Fills in the tensors of these layers of `c`: from the inference process where it keeps them,
+ * else captured again (the same run: the process restarted, or later captures took its place).
+ */
+export async function fillTensors(c: Capture, indices: readonly number[], runtime: Pick<Services['runtime'], 'request'>): Promise<void> {
+  const missing = indices.filter((i) => c.captured[i] && !c.layers[i].data);
+  if (!missing.length) return;
+  const got = c.kept ? await runtime.request('attentionLayers', { capture: c.kept, layers: missing }) : null;
+  if (got) for (const { index, data } of got) c.layers[index] = { ...c.layers[index], data };
+  else {
+    const r = await runtime.request('attention', c.again);
+    r.layers.forEach((l, i) => {
+      if (l.data && c.captured[i] && !c.layers[i].data) c.layers[i] = { ...c.layers[i], data: l.data };
+    });
+    c.kept = undefined;
+  }
 }
 
 type Message = Accepts<'ready' | 'wantAttention' | 'wantAttentionLayers' | 'showDistance' | 'rerun' | 'pickModel' | 'save' | 'copy' | 'explain' | 'cancelExplain' | 'stepThrough'>;
@@ -91,7 +109,7 @@ export class ClassifyPanel extends Panel<Message> {
       case 'wantAttentionLayers': {
         const c = this.capture;
         if (!c) return;
-        await this.tensors(c, m.layers);
+        await fillTensors(c, m.layers, this.services.runtime);
         // A newer run shows another capture by now: its view asks for its own.
         if (c !== this.capture) return;
         this.post({ type: 'attentionLayers', layers: m.layers.flatMap((index) => (c.layers[index]?.data ? [{ index, data: c.layers[index].data! }] : [])) });
@@ -100,7 +118,7 @@ export class ClassifyPanel extends Panel<Message> {
       case 'showDistance': {
         const c = this.capture;
         if (!c) throw new UserError('Show the attention first: the mean attention distance is computed from it.');
-        await this.tensors(c, c.layers.map((_, i) => i));
+        await fillTensors(c, c.layers.map((_, i) => i), this.services.runtime);
         c.distance ??= { label: c.label, images: 1, layers: attentionDistances(c.layers) };
         EmbeddingsPanel.show(this.services, c.model, c.distance);
         return;
@@ -130,22 +148,6 @@ export class ClassifyPanel extends Panel<Message> {
         return;
       default:
         unhandled(m);
-    }
-  }
-
-  /** Fills in the tensors of these layers of `c`: from the inference process where it keeps them, else captured again (the same run). */
-  private async tensors(c: Capture, indices: readonly number[]): Promise<void> {
-    const missing = indices.filter((i) => c.captured[i] && !c.layers[i].data);
-    if (!missing.length) return;
-    const got = c.kept ? await this.services.runtime.request('attentionLayers', { capture: c.kept, layers: missing }) : null;
-    if (got) for (const { index, data } of got) c.layers[index] = { ...c.layers[index], data };
-    else {
-      // Not kept any more (the process restarted, or later captures took its place).
-      const r = await this.services.runtime.request('attention', c.again);
-      r.layers.forEach((l, i) => {
-        if (l.data && c.captured[i] && !c.layers[i].data) c.layers[i] = { ...c.layers[i], data: l.data };
-      });
-      c.kept = undefined;
     }
   }
 
