@@ -165,6 +165,26 @@ describe('explain: bad input', function () {
   });
 });
 
+describe('explain: DeiT (two heads) and a hybrid ViT, forward-only like any model', function () {
+  this.timeout(120_000);
+  const client = useRuntime();
+  for (const [name, family] of [['tiny_deit.onnx', 'DeiT'], ['tiny_hybrid.onnx', 'hybrid']] as const)
+    it(`${family}: occlusion at the patch size (8 px → 4×4) and RISE; p(class) is classify's top-1 probability`, async () => {
+      const params = { model: model(name), image: image('images/disc.png'), order: ['cpu'] };
+      const c = await client.request('classify', { model: params.model, images: [params.image], topK: 1, order: ['cpu'] });
+      assert.ok(c.results[0].ok);
+      const top = c.results[0].ok ? c.results[0].top[0] : undefined;
+      const o = await client.request('explain', { ...params, method: 'occlusion' });
+      assert.deepEqual([o.class, o.window, o.stride, o.grid, o.runs, o.map.length], [top!.index, 8, 8, [4, 4], 16, 16]);
+      assert.ok(Math.abs(o.prob - top!.prob) < 1e-5, `p ${o.prob} vs classify ${top!.prob}`);
+      assert.ok(o.map.every(Number.isFinite) && o.map.some((v) => v !== 0), 'a map with values');
+      const r = await client.request('explain', { ...params, method: 'rise', masks: 64, seed: 3 });
+      assert.deepEqual([r.class, r.grid, r.runs], [top!.index, [32, 32], 64]);
+      assert.ok(r.map.every(Number.isFinite));
+      assert.deepEqual((await client.request('explain', { ...params, method: 'rise', masks: 64, seed: 3 })).map, r.map, 'the same seed, the same map');
+    });
+});
+
 describe('vit-inspect explain (dist/cli.js)', function () {
   this.timeout(120_000);
   const cli = (...args: string[]) => spawnSync(process.execPath, [resolve('dist/cli.js'), 'explain', ...args], { encoding: 'utf8', timeout: 100_000 });
