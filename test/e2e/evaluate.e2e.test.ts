@@ -131,6 +131,17 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
   it("a click on a confusion cell lists its images with their top classes, as `vit-inspect classify` ranks them", async () => {
     const out = cliJson<Classified>(['classify', ...images, '--model', VIT, '--top', '5', '--ep', 'cpu']);
     classified = new Map(out.results.map((r) => [r.image, r.top]));
+    // The CSV written beside the folder: one row per image, its truth and `classify`'s top-1.
+    const csv = readFileSync(`${labelled}.evaluate.csv`, 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'model,image,true_index,true_label,predicted_index,predicted_label,correct');
+    assert.deepEqual(
+      csv.slice(1),
+      folder.images.map((x) => {
+        const t = classified.get(x.path)![0];
+        const truth = evaluated.labels[x.truth];
+        return ['fashion-vit.onnx', relative(labelled, x.path), x.truth, /[",]/.test(truth) ? `"${truth}"` : truth, t.index, /[",]/.test(t.label) ? `"${t.label}"` : t.label, t.index === x.truth ? 1 : 0].join(',');
+      }),
+    );
     // The first mistake the CLI's matrix has (the fixture has some: the models score 90 %).
     const n = evaluated.confusion.length;
     const k = evaluated.confusion.flat().findIndex((c, idx) => c > 0 && Math.floor(idx / n) !== idx % n);
@@ -245,7 +256,11 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     assert.equal(await cls.locator('#explain-run').getAttribute('disabled'), null, 'Explain can run again');
     await showTab(wb.page, 'Evaluate: labelled');
     await frame.locator('#model').selectOption('0');
-    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+    // The one error said is that refusal (also as a notification, as every refused Explain is).
+    const errors = (await notifications(wb.page)).filter((n) => n.severity === 'error');
+    assert.deepEqual(errors.map((n) => /^fashion-swin\.onnx is a Swin model: .* Use occlusion \(or RISE\) for Swin\.$/.test(n.text)), [true]);
+    await runCommand(wb.page, 'Notifications: Clear All Notifications');
+    await wb.page.waitForFunction(() => document.querySelectorAll('.notification-list-item').length === 0, undefined, { timeout: 10_000 });
   });
 
   it("Compare Models (the embedded ViT and Swin picked): params and MACs are each model's `arch`; scored on the folder, accuracy and agreement are the CLI's", async () => {
