@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { useTempDir } from '../unit/helpers/tempDir';
 import { useRuntime } from './useRuntime';
 import { evaluateFolder } from '../../src/runtime/evaluate';
+import type { CancelSignal } from '../../src/runtime/client';
 
 const DIR = resolve('samples/labelled');
 const MODELS = ['fashion-vit', 'fashion-swin'].map((m) => resolve('media/models', `${m}.onnx`));
@@ -72,5 +73,28 @@ describe('evaluate: a labelled folder, against per-image classify', function () 
     assert.equal(doc.unreadable[0].path, join('Bag', 'broken.png'));
     assert.ok(doc.unreadable[0].reason.length > 0);
     assert.equal(doc.models[0].perClass[8].support, 4, 'the unreadable image is not scored');
+  });
+
+  it('cancelled after the first chunk: the evaluation stops as Cancelled, the next one runs', async () => {
+    const listeners: (() => void)[] = [];
+    const token: CancelSignal & { cancel(): void } = {
+      isCancellationRequested: false,
+      onCancellationRequested(l) {
+        listeners.push(l);
+        return { dispose: () => undefined };
+      },
+      cancel() {
+        (this as { isCancellationRequested: boolean }).isCancellationRequested = true;
+        for (const l of listeners) l();
+      },
+    };
+    const seen: number[] = [];
+    await assert.rejects(
+      evaluateFolder(client, MODELS, DIR, undefined, ['cpu'], { token, onProgress: (_m, done) => (seen.push(done), done === 16 && token.cancel()) }),
+      (e: Error) => e.name === 'UserError' && /Cancelled/.test(e.message),
+    );
+    assert.deepEqual(seen, [16], 'no chunk classified after the cancel, the second model never started');
+    const { doc } = await evaluateFolder(client, [MODELS[0]], DIR, undefined, ['cpu']);
+    assert.equal(doc.images, 40);
   });
 });
