@@ -125,6 +125,10 @@ describe('explain: bad input', function () {
     await assert.rejects(client.request('explain', { ...tinyVit(), method: 'occlusion', class: 10 }), (e: Error) => e.name === 'UserError' && /from 0 to 9/.test(e.message) && /10 classes/.test(e.message));
   });
 
+  it('an index out of range typed as the class (the panel\'s "by name or index" box) names the valid range', async () => {
+    await assert.rejects(client.request('explain', { ...tinyVit(), method: 'occlusion', className: '12' }), (e: Error) => e.name === 'UserError' && /Class 12 is out of range/.test(e.message) && /indices 0 to 9/.test(e.message));
+  });
+
   it('a class name the model does not have lists its classes', async () => {
     await assert.rejects(client.request('explain', { ...tinyVit(), method: 'rise', masks: 4, className: 'zebra' }), (e: Error) => e.name === 'UserError' && /"zebra"/.test(e.message) && /airplane, automobile/.test(e.message));
     const r = await client.request('explain', { ...tinyVit(), method: 'rise', masks: 4, className: 'Horse' });
