@@ -75,6 +75,10 @@ describe('evaluate: a labelled folder, against per-image classify', function () 
     assert.equal(doc.models[0].perClass[8].support, 4, 'the unreadable image is not scored');
   });
 
+  it('a structure-only model: a UserError saying its weights are needed (what the panel shows)', async () => {
+    await assert.rejects(evaluateFolder(client, [resolve('test/fixtures/models/vit_b_16.onnx')], DIR, undefined, ['cpu']), (e: Error) => e.name === 'UserError' && /weights are missing/.test(e.message) && /cannot be run/.test(e.message));
+  });
+
   it('cancelled after the first chunk: the evaluation stops as Cancelled, the next one runs', async () => {
     const listeners: (() => void)[] = [];
     const token: CancelSignal & { cancel(): void } = {

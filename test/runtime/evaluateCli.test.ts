@@ -67,6 +67,12 @@ describe('vit-inspect evaluate (dist/cli.js): bad input', function () {
     assert.match(none.stderr, /The model has no labels, so only folders named by class index \(0 to 9\)/);
   });
 
+  it('evaluate with a structure-only model exits 2: its weights are needed (the panel shows the same message from evaluateFolder)', () => {
+    const r = cli('evaluate', DIR, '--model', resolve('test/fixtures/models/vit_b_16.onnx'), '--ep', 'cpu');
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stderr, /vit_b_16\.onnx's weights are missing .* cannot be run/);
+  });
+
   it('explain on a structure-only model exits 2: its weights are needed', () => {
     const r = cli('explain', resolve('test/fixtures/images/disc.png'), '--model', resolve('test/fixtures/models/vit_b_16.onnx'), '--method', 'occlusion', '--ep', 'cpu');
     assert.equal(r.status, 2, r.stdout);
