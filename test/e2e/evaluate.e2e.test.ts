@@ -74,6 +74,16 @@ async function runExplain(frame: Frame): Promise<void> {
   await frame.waitForFunction(() => / runs in .* on \w+\.$/.test(document.querySelector('#explain-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
 }
 
+/** RISE (300 masks, seed 7) for class `cls` run in the panel and checked against `vit-inspect explain` on the same image and model. */
+async function explainRise(page: Page, frame: Frame, image: string, model: string, cls: number, shot: string): Promise<void> {
+  await frame.locator('#explain-method').selectOption('rise');
+  await frame.locator('#explain-masks').fill('300');
+  await frame.locator('#explain-seed').fill('7');
+  await runExplain(frame);
+  await checkExplained(frame, cliJson<Explained>(['explain', image, '--model', model, '--method', 'rise', '--class', String(cls), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE', cls);
+  await screenshot(page, shot);
+}
+
 /** The Explain section shows `want` (the CLI's document for class `cls`): class, p, runs, the grid, the colour scale's range, and the map drawn over the image. */
 async function checkExplained(frame: Frame, want: Explained, method: string, cls: number): Promise<void> {
   assert.equal(want.class, cls);
@@ -174,12 +184,7 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await frame.locator('#explain').scrollIntoViewIfNeeded();
     await screenshot(wb.page, 'explain');
 
-    await frame.locator('#explain-method').selectOption('rise');
-    await frame.locator('#explain-masks').fill('300');
-    await frame.locator('#explain-seed').fill('7');
-    await runExplain(frame);
-    await checkExplained(frame, cliJson<Explained>(['explain', cellImage, '--model', VIT, '--method', 'rise', '--class', String(second.index), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE', second.index);
-    await screenshot(wb.page, 'explain-rise');
+    await explainRise(wb.page, frame, cellImage, VIT, second.index, 'explain-rise');
 
     // The cell's other way to the image: Attention, in the same panel, with the model's maps.
     await showTab(wb.page, 'Evaluate: labelled');
@@ -243,12 +248,7 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await checkExplained(cls, occlusion, 'Occlusion', second.index);
     await cls.locator('#explain').scrollIntoViewIfNeeded();
     await screenshot(wb.page, 'explain-swin');
-    await cls.locator('#explain-method').selectOption('rise');
-    await cls.locator('#explain-masks').fill('300');
-    await cls.locator('#explain-seed').fill('7');
-    await runExplain(cls);
-    await checkExplained(cls, cliJson<Explained>(['explain', image, '--model', SWIN, '--method', 'rise', '--class', String(second.index), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE', second.index);
-    await screenshot(wb.page, 'explain-swin-rise');
+    await explainRise(wb.page, cls, image, SWIN, second.index, 'explain-swin-rise');
     // Token dropping is ViT's: for Swin the section says why and points to occlusion, and the last map stays usable.
     await cls.locator('#explain-method').selectOption('drop');
     await cls.locator('#explain-run').click();

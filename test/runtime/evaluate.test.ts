@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useTempDir } from '../unit/helpers/tempDir';
-import { useRuntime } from './useRuntime';
+import { cancelSignal, useRuntime } from './useRuntime';
 import { evaluateFolder } from '../../src/runtime/evaluate';
-import type { CancelSignal } from '../../src/runtime/client';
 
 const DIR = resolve('samples/labelled');
 const MODELS = ['fashion-vit', 'fashion-swin'].map((m) => resolve('media/models', `${m}.onnx`));
@@ -80,18 +79,7 @@ describe('evaluate: a labelled folder, against per-image classify', function () 
   });
 
   it('cancelled after the first chunk: the evaluation stops as Cancelled, the next one runs', async () => {
-    const listeners: (() => void)[] = [];
-    const token: CancelSignal & { cancel(): void } = {
-      isCancellationRequested: false,
-      onCancellationRequested(l) {
-        listeners.push(l);
-        return { dispose: () => undefined };
-      },
-      cancel() {
-        (this as { isCancellationRequested: boolean }).isCancellationRequested = true;
-        for (const l of listeners) l();
-      },
-    };
+    const token = cancelSignal();
     const seen: number[] = [];
     await assert.rejects(
       evaluateFolder(client, MODELS, DIR, undefined, ['cpu'], { token, onProgress: (_m, done) => (seen.push(done), done === 16 && token.cancel()) }),

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CancelSignal } from '../../src/runtime/client';
 import type { ExplainPartial } from '../../src/runtime/explain';
 import { fixture } from '../skip';
-import { useRuntime } from './useRuntime';
+import { cancelSignal, useRuntime } from './useRuntime';
 import { maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
@@ -144,18 +143,7 @@ describe('explain: bad input', function () {
   });
 
   it('cancelled mid-run: the request fails as Cancelled at once and the next one runs', async () => {
-    const listeners: (() => void)[] = [];
-    const token: CancelSignal & { cancel(): void } = {
-      isCancellationRequested: false,
-      onCancellationRequested(l) {
-        listeners.push(l);
-        return { dispose: () => undefined };
-      },
-      cancel() {
-        (this as { isCancellationRequested: boolean }).isCancellationRequested = true;
-        for (const l of listeners) l();
-      },
-    };
+    const token = cancelSignal();
     let progressed = 0;
     const started = Date.now();
     const pending = client.request('explain', { ...tinyVit(), method: 'rise', masks: 100_000, batch: 1 }, token, () => {
