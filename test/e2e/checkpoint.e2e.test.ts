@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { explorerContextMenu, findWebviewFrame, notifications, root, runCommand, screenshot, useWorkbench } from './harness';
+import { explorerContextMenu, findWebviewFrame, notifications, openExplorerFolder, root, runCommand, screenshot, useWorkbench } from './harness';
 import { resultsDir } from '../webview/browser';
 
 function makeWorkspace(): string {
@@ -99,6 +99,18 @@ describe('e2e: a safetensors checkpoint in code-server', function () {
     const frame = await frameWithText(wb.page, '#error', /damaged\.safetensors/);
     assert.match(await frame.locator('#error').innerText(), /damaged\.safetensors is not a valid safetensors file: tensor \S+ ends at byte \d+ of the data, past its end/);
     await screenshot(wb.page, 'checkpoint-damaged');
+    assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
+  });
+
+  it('double-click a sharded checkpoint\'s model.safetensors.index.json: the architecture view opens on it (the default editor), PyTorch\'s params over both shards', async () => {
+    await openExplorerFolder(wb.page, 'vit-sharded');
+    const item = wb.page.locator('.explorer-item', { hasText: 'model.safetensors.index.json' }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.dblclick();
+    const frame = await frameWithText(wb.page, 'h1', /model\.safetensors\.index\.json/);
+    assert.match(await frame.locator('#family').innerText(), /ViT/);
+    assert.match(await frame.locator('#params').innerText(), /^24,069/);
+    await screenshot(wb.page, 'checkpoint-sharded-dblclick');
     assert.deepEqual((await notifications(wb.page)).filter((n) => n.severity === 'error'), []);
   });
 
