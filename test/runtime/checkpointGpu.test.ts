@@ -15,7 +15,7 @@ import { openSession } from '../../src/runtime/sessions';
 import { modelSource } from '../../src/runtime/modelSource';
 import { useRuntime } from './useRuntime';
 import { useSoftwareVulkan } from '../softwareVulkan';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const FIX = resolve('test/fixtures/checkpoints');
 const GPU = ['webgpu', 'cpu'];
@@ -49,12 +49,6 @@ const cases: Case[] = [
   { dir: join(FIX, 'swin', 'timm_B_padded'), what: 'timm swin_* on a map of 14 → 7 → 4 tokens (rolled, then padded to whole windows)', reference: swinRef('timm_B_padded') },
 ];
 const label = (c: Case) => c.dir.slice(FIX.length + 1);
-
-const argmax = (a: ArrayLike<number>): number => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 
 describe('GPU: checkpoints on WebGPU on a software Vulkan device', function () {
   this.timeout(300_000);

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { ExplainPartial } from '../../src/runtime/explain';
 import { fixture } from '../skip';
 import { cancelSignal, useRuntime } from './useRuntime';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 const model = (name: string) => fixture(resolve(fixtures, 'models', name));
@@ -19,12 +19,6 @@ const image = (rel: string) => fixture(resolve(fixtures, rel));
 interface OcclusionCase { model: string; image: string; class: number | null; explained: number; window: number; stride: number; prob: number; grid: [number, number]; map: number[] }
 interface Reference { occlusion: OcclusionCase[]; region: { model: string; image: string; rows: [number, number]; columns: [number, number]; class: number } }
 const ref = (): Reference => JSON.parse(readFileSync(fixture(resolve(fixtures, 'reference', 'explain.json')), 'utf8'));
-
-const argmax = (a: ArrayLike<number>) => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 
 describe('explain: occlusion against PyTorch', function () {
   this.timeout(120_000);

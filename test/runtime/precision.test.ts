@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useRuntime } from './useRuntime';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 
@@ -18,11 +18,6 @@ interface Reference {
   images: { image: string; logits: number[]; attention?: { shape: number[]; data: number[] }[] }[];
 }
 
-const argmax = (a: ArrayLike<number>): number => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 /** Pearson correlation. */
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
