@@ -15,6 +15,7 @@ import type { TraceResult, TraceStep } from '../../src/core/trace/types';
 import { fixture } from '../skip';
 import { maxAbs } from '../unit/helpers/maxAbs';
 import { fixtures, models } from '../unit/helpers/attentionReference';
+import { useOrtAllTwins } from './ortAllTwins';
 import { useRuntime } from './useRuntime';
 
 const image = fixture(join(fixtures, 'images', 'disc.png'));
@@ -22,8 +23,11 @@ const image = fixture(join(fixtures, 'images', 'disc.png'));
 describe('trace: quantized and optimized graphs, every check explained', function () {
   this.timeout(120_000);
   const client = useRuntime();
+  // the *_ort_all models traced are optimised on this machine: the committed ones hold the NCHWc
+  // block size of the CPU that made them, and compute other values than tiny_vit/tiny_swin elsewhere
+  const twins = useOrtAllTwins();
   const trace = (model: string, layer: number, head: number, token: number): Promise<TraceResult> =>
-    client.request('trace', { model: fixture(join(models, model)), image, layer, head, token, order: ['cpu'] });
+    client.request('trace', { model: fixture(twins.path(model)), image, layer, head, token, order: ['cpu'] });
   const step = (r: TraceResult, id: string): TraceStep => {
     const s = r.steps.find((x) => x.id === id);
     assert.ok(s, `no ${id} step`);
@@ -74,7 +78,7 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     after(() => rmSync(dir, { recursive: true, force: true }));
     /** The model with block 1's fc1 → Gelu replaced by `rewrite`, written to the temp folder. */
     const variant = (name: string, rewrite: (nodes: OnnxNode[], gelu: number, fc1: number) => OnnxNode[]): string => {
-      const m = readModel(fixture(join(models, 'tiny_vit_ort_all.onnx')));
+      const m = readModel(fixture(twins.path('tiny_vit_ort_all.onnx')));
       const gelu = m.graph.nodes.findIndex((n) => n.opType === 'Gelu' && n.outputs[0].includes('encoder_layer_1'));
       const fc1 = m.graph.nodes.findIndex((n, i) => i < gelu && n.opType === 'Gemm' && n.inputs[2]?.includes('encoder_layer_1.mlp.0'));
       assert.ok(gelu > 0 && fc1 > 0, 'the fixture\'s Gemm → Gelu');
@@ -122,16 +126,26 @@ describe('trace: quantized and optimized graphs, every check explained', functio
   });
 
   it('QDQ: a recomputed value on a rounding boundary of the grid states one step as its tolerance (the model may take the neighbouring code)', async () => {
-    // tiny_swin_qdq block 3, head 0, token 9: one of q's values lies within 1e-5 of a boundary (no flip here: Δ 0)
-    const r = await trace('tiny_swin_qdq.onnx', 3, 0, 9);
-    const q = step(r, 'q').check!;
-    const scale = Number(/rounds q to u?int8 \(scale ([\d.e-]+)/.exec(step(r, 'q').formula)![1]);
+    // Which token of tiny_swin_qdq's block 3, head 0 has a q value within 1e-5 of a boundary depends on
+    // the CPU (ONNX Runtime's kernels round the captured inputs a little differently): token 9 with
+    // AVX-512, token 6 with AVX2 only. So the first such token of the block is taken, and one without.
+    let tied: TraceResult | undefined;
+    let untied: TraceResult | undefined;
+    for (let token = 0; token < 64 && !(tied && untied); token++) {
+      const r = await trace('tiny_swin_qdq.onnx', 3, 0, token);
+      if (step(r, 'q').check!.tolerance === undefined) untied ??= r;
+      else tied ??= r;
+    }
+    assert.ok(tied, 'no token of block 3, head 0 has a q value on a rounding boundary');
+    assert.ok(untied, 'every token of block 3, head 0 has a q value on a rounding boundary');
+    const q = step(tied, 'q').check!;
+    const scale = Number(/rounds q to u?int8 \(scale ([\d.e-]+)/.exec(step(tied, 'q').formula)![1]);
     // one step of q's grid, in q's units: the pair rounds q·(1/√8) = q·0.353553
-    assert.ok(Math.abs(q.tolerance! * 0.353553 - scale) < 1e-5, `tolerance ${q.tolerance}, scale ${scale}`);
+    assert.ok(Math.abs(q.tolerance! * 0.353553 - scale) < 1e-5, `token ${tied.token}: tolerance ${q.tolerance}, scale ${scale}`);
     assert.match(q.note!, /rounding boundary of the graph's grid/);
     assert.ok(q.maxAbsDiff <= q.tolerance!);
-    // rows with no value near a boundary carry none
-    assert.equal(step(await trace('tiny_swin_qdq.onnx', 1, 0, 5), 'q').check!.tolerance, undefined);
+    // rows with no value near a boundary carry none, and agree to float rounding
+    assert.ok(step(untied, 'q').check!.maxAbsDiff <= 1e-4);
   });
 
   it('QDQ Swin: the context recomputed from the weights rounded behind the exporter\'s Dropout', async () => {
@@ -144,7 +158,9 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     for (const model of ['tiny_vit_int8_dyn.onnx', 'tiny_swin_int8_dyn.onnx']) {
       const r = await trace(model, 1, 0, 5);
       // before: norm2, mlp and residual2 "not found" (the walk stopped at the Mul by the run-time scale)
-      for (const id of ['norm2', 'mlp', 'residual2']) within(step(r, id));
+      // on an x86 CPU without VNNI the MLP's check states the int16 pair saturation as its tolerance
+      // (tiny_swin_int8_dyn: 0.434, measured 0.4337 on an AVX2-only EPYC); with VNNI it has none
+      for (const id of ['norm2', 'mlp', 'residual2']) within(step(r, id), 1e-4 + (step(r, id).check?.tolerance ?? 0));
       assert.match(step(r, 'mlp').formula, /scale computed at run time/);
     }
   });
