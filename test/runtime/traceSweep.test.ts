@@ -6,8 +6,9 @@
  * and every check it shows agrees with the model's own tensor within the tolerance of the model's precision. A check that
  * cannot be made soundly on a graph must be marked unavailable, never shown with a wrong number.
  *
- * Tolerances: fp32 1e-4. fp16/bf16 graphs 1e-2 (the model computes in half precision, the
- * recomputation in float32 from the same half-precision tensors: ~10 ulp of fp16 at these magnitudes).
+ * Tolerances: fp32 1e-4. fp16/bf16 graphs 1e-4 beyond the tolerance each check states (the model
+ * computes in half precision, the recomputation in float32 from the same half-precision tensors: the
+ * check allows 4 steps of the half grid at the tensor's largest magnitude, measured ≤ 1.75).
  * Quantized graphs (QDQ, dynamic int8) 1e-3: the recomputation dequantizes the weights and rounds
  * the inputs to the graph's own quantization grid, so what is left is float32 accumulation order and
  * a rare tie rounding to the neighbouring code (one step × one weight, ~1e-4 on these fixtures).
@@ -41,7 +42,7 @@ function allModels(): string[] {
 
 function tolerance(model: string): { tol: number; precision: string } {
   const name = model.toLowerCase();
-  if (/fp16|bf16/.test(name)) return { tol: 1e-2, precision: 'half precision' };
+  if (/fp16|bf16/.test(name)) return { tol: 1e-4, precision: 'half precision (beyond the tolerance the check states)' };
   if (/qdq|int8|int4|uint8/.test(name)) return { tol: 1e-3, precision: 'quantized' };
   return { tol: 1e-4, precision: 'fp32' };
 }
@@ -59,9 +60,7 @@ function tolerance(model: string): { tol: number; precision: string } {
  * tiny_swin_int8_dyn k 0.148, v 0.345, W_O 0.886, MLP 0.434, merge 0.521, head 0.517 (block 1, token
  * 5), tiny_swin_qdq merge 0.359 — the open entries this table had.
  */
-const KNOWN: [RegExp, Record<string, number>][] = [
-  [/tiny_swin_fp16\.onnx$/, { mask: 6.25e-2 /* −100 + s in fp16: one ulp at 64..128 is 0.0625 */ }],
-];
+const KNOWN: [RegExp, Record<string, number>][] = [];
 
 /**
  * Steps a model cannot show, and which (any other unavailable step on these fails): a fused attention
