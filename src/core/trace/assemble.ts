@@ -653,8 +653,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const c = T % Wg;
     const r0 = r - (r % 2);
     const c0 = c - (c % 2);
-    // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1)
-    const group4 = [r0 * Wg + c0, (r0 + 1) * Wg + c0, r0 * Wg + c0 + 1, (r0 + 1) * Wg + c0 + 1] as [number, number, number, number];
+    // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1); −1 where an odd grid is padded
+    // with zeros to even (Hugging Face's and timm's maybe_pad / F.pad: bottom row, right column)
+    const at = (rr: number, cc: number): number => (rr < H && cc < Wg ? rr * Wg + cc : -1);
+    const group4 = [at(r0, c0), at(r0 + 1, c0), at(r0, c0 + 1), at(r0 + 1, c0 + 1)] as [number, number, number, number];
+    const padded = group4.filter((g) => g < 0).length;
     const mergedToken = (r0 / 2) * Math.ceil(Wg / 2) + c0 / 2;
     const v2 = t.merge.normAfter;
     const out2 = t.merge.reduction.weight.dims;
@@ -663,10 +666,10 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const normed = row(p.out(t.merge.norm.output), mergedToken, v2 ? C2 : 4 * C);
     const reduced = row(p.out(t.merge.reduction.output), mergedToken, C2);
     const outC = p.out(t.output!);
-    const catRe = outC && r0 + 1 < H && c0 + 1 < Wg ? group4.flatMap((g) => Array.from(outC.data.subarray(g * C, (g + 1) * C))) : null;
+    const catRe = outC ? group4.flatMap((g) => (g < 0 ? new Array<number>(C).fill(0) : Array.from(outC.data.subarray(g * C, (g + 1) * C)))) : null;
     if (cat && normed && reduced) {
       merge = { group: group4, mergedToken, concat: cat, normed, reduced };
-      add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
+      add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.map((g) => (g < 0 ? 'padding' : g)).join(', ')}: 4C = ${4 * C}${padded ? ` (the ${H}×${Wg} map padded with zeros to ${H + (H % 2)}×${Wg + (Wg % 2)}: ${padded} of the 4 are zeros)` : ''}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
       if (v2) {
         // PatchMergingV2: the reduction first, then LN over 2C
         add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeGroup', 'W_red'], lin(t.merge.reduction, cat), reduced, linSat(t.merge.reduction, cat), t.merge.reduction) });
