@@ -1,6 +1,6 @@
 /**
- * The step-through over every model we hold (issue 19): each ONNX fixture and each ViT/DeiT/Swin
- * checkpoint fixture traced once (block 1, or 0 when there is one, head 0, token 5) through the
+ * The step-through over every model we hold (issue 19): each ONNX fixture, each ViT/DeiT/Swin
+ * checkpoint fixture, the two embedded models and the *_ort_all twins optimised on this machine, traced once (block 1, or 0 when there is one, head 0, token 5) through the
  * inference process. A trace either succeeds or is refused with a UserError (structure-only files,
  * models that are not a ViT/Swin, non-square inputs; fused attention shows the rest of its blocks);
  * and every check it shows agrees with the model's own tensor within the tolerance of the model's precision. A check that
@@ -18,11 +18,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { TraceResult } from '../../src/core/trace/types';
 import { isUserError } from '../../src/core/errors';
 import { fixture } from '../skip';
 import { fixtures, models } from '../unit/helpers/attentionReference';
+import { useOrtAllTwins } from './ortAllTwins';
 import { useRuntime } from './useRuntime';
 
 const image = fixture(join(fixtures, 'images', 'disc.png'));
@@ -85,15 +86,20 @@ describe('trace sweep: every fixture model traced, every shown check within its 
   const trace = (model: string, layer: number): Promise<TraceResult> =>
     client.request('trace', { model, image, layer, head: 0, token: 5, order: ['cpu'] });
 
-  const list = allModels();
+  // also the models the extension ships (the first a user traces) and the *_ort_all twins optimised
+  // on this machine (the committed ones hold another CPU's NCHWc layout: ortAllTwins.ts)
+  const twins = useOrtAllTwins();
+  const shipped = ['fashion-vit.onnx', 'fashion-swin.onnx'].map((f) => fixture(resolve('media', 'models', f)));
+  const list = [...allModels(), ...shipped, twins.path('tiny_vit_ort_all'), twins.path('tiny_swin_ort_all')];
+  const name = (model: string): string =>
+    model.startsWith(fixtures) ? model.slice(fixtures.length + 1) : shipped.includes(model) ? `media/models/${basename(model)}` : `${basename(model)} (optimised here)`;
   it('finds the fixtures (ONNX and checkpoints)', () => {
     assert.ok(list.filter((m) => m.endsWith('.onnx')).length >= 40, 'ONNX fixtures');
     assert.ok(list.filter((m) => !m.endsWith('.onnx')).length >= 15, 'checkpoint fixtures');
   });
 
   for (const model of list) {
-    const short = model.slice(fixtures.length + 1);
-    it(short, async () => {
+    it(name(model), async () => {
       let r: TraceResult;
       try {
         r = await trace(model, 1).catch(async (e: unknown) => {
