@@ -43,7 +43,10 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     for (const model of ['tiny_vit_ort_all.onnx', 'tiny_vit_ort_extended.onnx']) {
       const r = await trace(model, 1, 0, 5);
       for (const id of ['residual1', 'norm2', 'mlp', 'residual2', 'finalNorm', 'head']) within(step(r, id));
-      assert.deepEqual(r.warnings, []);
+      // level 'all' holds the NCHWc layout of the CPU that saved it: said, since elsewhere its values differ from the model's
+      const layout = model.endsWith('_ort_all.onnx') ? [/holds ONNX Runtime's CPU layout operators \(com\.microsoft\.nchwc\), sized for the vector width of the machine that optimised it/] : [];
+      assert.equal(r.warnings?.length, layout.length, (r.warnings ?? []).join(' | '));
+      layout.forEach((re, i) => assert.match(r.warnings![i], re));
     }
   });
 
