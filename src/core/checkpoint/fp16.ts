@@ -24,6 +24,14 @@ export function fp16ComputeEligible(m: OnnxModel): boolean {
   return floats.length > 0 && floats.every((t) => t.dataType === DataType.FLOAT16);
 }
 
+/** The element type of a built graph's weights (its external initializers): 'fp16', 'bf16', 'fp32' or 'mixed'; null when it has none. */
+export function weightsPrecision(m: OnnxModel): 'fp32' | 'fp16' | 'bf16' | 'mixed' | null {
+  const names: Record<number, 'fp32' | 'fp16' | 'bf16'> = { [DataType.FLOAT]: 'fp32', [DataType.FLOAT16]: 'fp16', [DataType.BFLOAT16]: 'bf16' };
+  const kinds = new Set(m.graph.initializers.filter((t) => t.data.location === 'external' && names[t.dataType]).map((t) => names[t.dataType]));
+  if (!kinds.size) return null;
+  return kinds.size === 1 ? [...kinds][0] : 'mixed';
+}
+
 /** Metadata key the rewritten graph carries (and its value), so a session can say how it computes. */
 export const COMPUTE_KEY = 'vit-inspector.compute';
 
