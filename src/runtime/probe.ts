@@ -81,10 +81,10 @@ export function runProbe(script: string, ep: string, options: ProviderOptions = 
 }
 
 /** Whether WebGPU starts here, and on which adapter (for the choice of provider in sessions.ts). */
-export async function probeWebGpu(script: string, options: ProviderOptions = {}): Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null }> {
+export async function probeWebGpu(script: string, options: ProviderOptions = {}): Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null; shaderF16: boolean | null }> {
   const r = await runProbe(script, 'webgpu', options);
   const adapter = adapterFromLog(r.log);
-  return { works: r.ok, reason: r.ok ? null : explainFailure('webgpu', r.message, r.log, true).reason, adapter: adapter && { ...adapter, shaderF16: r.shaderF16 ?? null } };
+  return { works: r.ok, reason: r.ok ? null : explainFailure('webgpu', r.message, r.log, true).reason, adapter: adapter && { ...adapter, shaderF16: r.shaderF16 ?? null }, shaderF16: r.shaderF16 ?? null };
 }
 
 /** Status of every provider in `order` plus every provider the build has. */

@@ -122,7 +122,7 @@ export function reportProgress(message: string, data?: unknown): void {
  * child process (whose Vulkan loader log names the device). Unset in-process (tests, benches):
  * then no provider is skipped for its adapter.
  */
-export type AdapterProbe = () => Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null }>;
+export type AdapterProbe = () => Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null; shaderF16?: boolean | null }>;
 let adapterProbe: AdapterProbe | null = null;
 let adapterResult: ReturnType<AdapterProbe> | null = null;
 export function setAdapterProbe(probe: AdapterProbe | null): void {
@@ -181,10 +181,13 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
   let modelError = false;
   for (const ep of eps) {
     let adapter: AdapterInfo | null | undefined;
+    // Whether the WebGPU device has shader-f16, as the probe found (also where the log names no adapter: D3D12, Metal).
+    let shaderF16: boolean | null = null;
     if (ep === 'webgpu') {
       const probed = await webgpuAdapter();
       if (probed) {
         adapter = probed.adapter;
+        shaderF16 = probed.shaderF16 ?? probed.adapter?.shaderF16 ?? null;
         if (!probed.works) {
           failures.push({ ep, reason: probed.reason ?? 'no WebGPU adapter' });
           continue;
@@ -199,7 +202,7 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
     let session: ortType.InferenceSession;
     // An fp16 checkpoint: its fp16-compute graph on a provider that runs fp16, else the graph cast to float32.
     const built = typeof model === 'string' ? null : model;
-    const fp16 = !!built?.fp16Bytes && runsFp16(ep, adapter, fp16Policy).fp16;
+    const fp16 = !!built?.fp16Bytes && runsFp16(ep, { description: adapter?.description, shaderF16 }, fp16Policy).fp16;
     try {
       const opts: ortType.InferenceSession.SessionOptions = {
         ...extra,

@@ -117,7 +117,7 @@ export type Fp16Policy = 'auto' | 'always' | 'never';
  *     around them (the fp16 graph still runs, which the tests use, but gains nothing: the
  *     fp32-cast graph is as fast and closer to the fp32 reference).
  */
-export function runsFp16(ep: string, adapter?: AdapterInfo | null, policy: Fp16Policy = 'auto'): { fp16: boolean; why: string } {
+export function runsFp16(ep: string, adapter?: Pick<Partial<AdapterInfo>, 'description' | 'shaderF16'> | null, policy: Fp16Policy = 'auto'): { fp16: boolean; why: string } {
   if (policy === 'always') return { fp16: true, why: 'fp16 compute forced (fp16Compute "always")' };
   if (policy === 'never') return { fp16: false, why: 'fp16 compute turned off (fp16Compute "never")' };
   switch (ep) {

@@ -243,6 +243,7 @@ export class ClassifyPanel extends Panel<Message> {
         modelPath: model,
         ep: shown.ep,
         failures: shown.failures,
+        ...(shown.compute ? { compute: shown.compute } : {}),
         pixels: shown.cropped,
         original: shown.original,
         top: shown.top,
