@@ -30,7 +30,7 @@ import type { Preprocessing, PreprocessingOverrides } from '../core/image/prepro
 import type { TopEntry } from '../core/classify/topk';
 import { topK } from '../core/classify/topk';
 import { outputToFloat32, toInputData } from '../core/session/dtype';
-import { modelToBytes, writeModel } from '../core/onnx/writer';
+import { writeModel } from '../core/onnx/writer';
 import { builtSource } from './modelSource';
 import { type OpenSession, type SessionSummary, firstLine, openSession, ort, runFailure, runSession, sessionSummary } from './sessions';
 
