@@ -128,9 +128,11 @@ export function toFp16Compute(m: OnnxModel): OnnxModel {
   const outRename = new Map<string, string>();
   for (const o of g.outputs) {
     if (!isFloatTensorType(o)) continue;
+    // The image input itself as an output stays what it is (float32).
+    if (g.inputs.some((i) => i.name === o.name) || inits.has(o.name)) continue;
     const src = resolve(o.name);
-    if (src !== o.name || !body.some((n) => n.outputs.includes(o.name))) {
-      // an output that is an input or a weight as such (not in these graphs): Cast from what it became
+    if (src !== o.name) {
+      // the output of a weight's dropped Cast (a fetched intermediate): Cast the fp16 weight to float32 under that name
       tail.push({ name: `/Cast_${o.name}_fp32`, opType: 'Cast', domain: '', inputs: [src], outputs: [o.name], attributes: [{ name: 'to', type: 'int', value: DataType.FLOAT }] });
       continue;
     }

@@ -98,6 +98,23 @@ describe('fp16 compute: the graph', () => {
     for (const o of outs) assert.ok(castOuts.has(o), `${o} is Cast to float32`);
   });
 
+  it('intermediate outputs (as trace fetches them) stay valid: a weight\'s Cast output and the input itself', () => {
+    const b = buildCheckpoint(join(FIX, 'hf-vit-fp16'));
+    const cast = b.model.graph.nodes.find((n) => n.opType === 'Cast')!;
+    const input = b.model.graph.inputs[0];
+    const m: OnnxModel = {
+      ...b.model,
+      graph: { ...b.model.graph, outputs: [...b.model.graph.outputs, { name: cast.outputs[0], type: { kind: 'tensor', elemType: DataType.FLOAT, shape: null } }, input] },
+    };
+    const h = toFp16Compute(m);
+    const producers = new Map<string, number>();
+    for (const n of h.graph.nodes) for (const o of n.outputs) producers.set(o, (producers.get(o) ?? 0) + 1);
+    const c = h.graph.nodes.find((n) => n.outputs[0] === cast.outputs[0])!;
+    assert.deepEqual([c.opType, c.inputs[0]], ['Cast', cast.inputs[0]], 'the fp16 weight Cast to float32 under the old name');
+    assert.equal(producers.get(input.name), undefined, 'nothing writes the graph input');
+    assert.ok([...producers.values()].every((k) => k === 1), 'every value has one producer');
+  });
+
   it('fp32 and bf16 checkpoints are not eligible (bf16: few providers run it; it stays cast to float32)', () => {
     for (const [name, w] of [['hf-vit', 'fp32'], ['hf-vit-bf16', 'bf16'], ['swin/timm_A_old_bf16', 'bf16']]) {
       const b = buildCheckpoint(join(FIX, name));
