@@ -20,7 +20,7 @@ export async function runAttention(args: Args, json: boolean): Promise<void> {
     process.stderr.write(`wrote ${out} (${useRollout ? 'attention rollout' : `${last.name}, mean over heads`})\n`);
   }
   if (json) return printJson(doc);
-  print(`${basename(model)} (${doc.family}) on ${doc.ep}: ${doc.layers.length} attention layers captured`);
+  print(`${basename(model)} (${doc.family}) on ${doc.ep}${r.compute ? ` (${r.compute})` : ''}: ${doc.layers.length} attention layers captured`);
   if (r.top) print(`top class: ${r.top[0].label} (${(r.top[0].prob * 100).toFixed(1)}%)`);
   const dist = new Map(doc.distance.map((d) => [d.name, d.heads]));
   print(table(['layer', 'heads', 'window', 'grid', 'max', 'argmax (row, col)', 'mean attention distance per head (px)'], doc.layers.map((l) => {

@@ -24,6 +24,7 @@ export async function runClassify(args: Args, json: boolean): Promise<void> {
     printJson({
       model: r.model,
       ep: r.ep,
+      ...(r.compute ? { compute: r.compute } : {}),
       labels: r.labels.source,
       inputType: r.inputType,
       batch: r.batch,
@@ -43,7 +44,7 @@ export async function runClassify(args: Args, json: boolean): Promise<void> {
       ),
     });
   } else {
-    print(`model ${r.model}\nprovider ${r.ep}${r.failures.length ? ` (not: ${r.failures.map((f) => `${f.ep}: ${f.reason}`).join('; ')})` : ''}\nlabels ${r.labels.source}`);
+    print(`model ${r.model}${r.compute ? `\nprecision ${r.compute}` : ''}\nprovider ${r.ep}${r.failures.length ? ` (not: ${r.failures.map((f) => `${f.ep}: ${f.reason}`).join('; ')})` : ''}\nlabels ${r.labels.source}`);
     print(`preprocessing ${r.preprocessing.summary}\nbatch ${r.batch.size} (${r.batch.reason}); model load ${r.loadMs.toFixed(0)} ms`);
     for (const x of r.results) {
       print(`\n${x.image}`);

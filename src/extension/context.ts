@@ -51,14 +51,16 @@ export class Services implements vscode.Disposable {
   private providers = new Set<string>(['cpu']);
 
   /** The provider that ran the last inference, in the status bar; click for the details. */
-  setProvider(ep: string, failures: { ep: string; reason: string }[], adapter?: AdapterInfo | null): void {
+  setProvider(ep: string, failures: { ep: string; reason: string }[], adapter?: AdapterInfo | null, compute?: string): void {
     if (adapter) this.lastAdapter = adapter;
     this.providers.add(ep);
     for (const f of failures) this.providers.add(f.ep);
     this.status.name = 'ViT Inspector execution provider';
     this.status.text = `$(chip) ${ep}`;
     const named = ep === 'webgpu' && this.lastAdapter ? ` (adapter: ${adapterText(this.lastAdapter)})` : '';
-    this.status.tooltip = `ViT Inspector ran on ${ep}${named}${failures.length ? `; not used: ${failures.map((f) => `${f.ep} (${f.reason})`).join(', ')}` : ''}. Click for details.`;
+    // A checkpoint with fp16/bf16 weights: whether it was computed in fp16 there (runsFp16) or cast to float32.
+    const precision = compute ? `; precision: ${compute}` : '';
+    this.status.tooltip = `ViT Inspector ran on ${ep}${named}${precision}${failures.length ? `; not used: ${failures.map((f) => `${f.ep} (${f.reason})`).join(', ')}` : ''}. Click for details.`;
     this.status.command = 'vitInspector.showProviders';
     this.status.show();
   }

@@ -30,7 +30,8 @@ import type { Preprocessing, PreprocessingOverrides } from '../core/image/prepro
 import type { TopEntry } from '../core/classify/topk';
 import { topK } from '../core/classify/topk';
 import { outputToFloat32, toInputData } from '../core/session/dtype';
-import { modelToBytes, writeModel } from '../core/onnx/writer';
+import { writeModel } from '../core/onnx/writer';
+import { builtSource } from './modelSource';
 import { type OpenSession, type SessionSummary, firstLine, openSession, ort, runFailure, runSession, sessionSummary } from './sessions';
 
 export { DEFAULT_MAX_ATTENTION_BYTES } from '../core/attention/capture';
@@ -133,17 +134,10 @@ const externalSessions = new LruCache<Promise<OpenSession>>(1, (o) => void o.the
 
 export async function openCaptureSession(plan: CapturePlan, order: string[]): Promise<OpenSession> {
   if (!plan.external || plan.externalFolder) {
-    // Bytes made only if the session is not cached already (openSession reads them to create one).
-    let memo: Uint8Array | undefined;
-    const source = {
-      key: `attention|${plan.key}`,
-      get bytes(): Uint8Array {
-        return (memo ??= modelToBytes(plan.model));
-      },
-      // A checkpoint's graph reads its weights in place, from the checkpoint's real folder.
-      externalFolder: plan.externalFolder ?? undefined,
-    };
-    return openSession(source, order);
+    // Bytes made only if the session is not cached already (openSession reads them to create one). A
+    // checkpoint's graph reads its weights in place, from the checkpoint's real folder; an fp16 one
+    // is computed in fp16 on a provider that runs it, its attention outputs cast back to float32.
+    return openSession(builtSource(`attention|${plan.key}`, plan.model, plan.externalFolder ?? undefined), order);
   }
   const k = `${plan.key}|${order.join(',')}`;
   let s = externalSessions.get(k);

@@ -5,7 +5,7 @@
  */
 import type { EmbeddingsDocument } from '../core/report/embeddings';
 import type { RelposReport } from '../core/report/relpos';
-import type { ProviderOptions } from '../core/session/providers';
+import type { Fp16Policy, ProviderOptions } from '../core/session/providers';
 import type { DoctorParams, DoctorResult } from './doctor';
 import type { Preprocessing, PreprocessingOverrides } from '../core/image/preprocess';
 import type { TopEntry } from '../core/classify/topk';
@@ -69,6 +69,8 @@ export interface ClassifyResult extends SessionSummary {
 export interface ConfigureParams {
   /** Options of the WebGPU and CUDA providers (settings vitInspector.webgpu.*, vitInspector.cuda.*). */
   providerOptions?: ProviderOptions;
+  /** Whether fp16 checkpoints compute in fp16 (default 'auto': on the providers that run fp16; see runsFp16). */
+  fp16Compute?: Fp16Policy;
 }
 
 /** Each method: its params and its result. */

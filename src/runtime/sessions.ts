@@ -13,9 +13,12 @@ import { checkExternalData } from '../core/attention/capture';
 import { LruCache, fileKey } from '../core/session/fileCache';
 import {
   type AdapterInfo,
+  type Fp16Policy,
   type ProviderOptions,
+  computeText,
   executionProviderConfig,
   explainFailure,
+  runsFp16,
   skipSoftwareAdapter,
   usableOrder,
 } from '../core/session/providers';
@@ -32,6 +35,10 @@ export interface OpenSession {
   warmUpMs: number | null;
   /** The GPU adapter, when the provider is webgpu and it is known. */
   adapter?: AdapterInfo | null;
+  /** An fp16 checkpoint's graph is computed in fp16 on this provider (runsFp16), not cast to float32. */
+  fp16: boolean;
+  /** The precision the user is shown ("fp16 (computed in fp16 on cuda)", "fp16 weights, computed in fp32"); null for fp32 weights or an ONNX file. */
+  compute: string | null;
   /** What it was opened from, to open it again on the next provider if a run fails. */
   source: ModelSource;
   sessionOptions: ortType.InferenceSession.SessionOptions;
@@ -45,10 +52,12 @@ export interface SessionSummary {
   loadMs: number;
   /** First run of a new GPU session on zeros (shader compilation), ms; null when none ran. */
   warmUpMs: number | null;
+  /** A checkpoint's precision as computed on `ep` (OpenSession.compute), when its weights are not fp32. */
+  compute?: string;
 }
 
 export function sessionSummary(s: OpenSession): SessionSummary {
-  return { ep: s.ep, failures: s.failures, loadMs: s.loadMs, warmUpMs: s.warmUpMs };
+  return { ep: s.ep, failures: s.failures, loadMs: s.loadMs, warmUpMs: s.warmUpMs, ...(s.compute ? { compute: s.compute } : {}) };
 }
 
 /** The first line of an error's message: ONNX Runtime's go on with a C++ stack the user cannot act on. */
@@ -87,6 +96,17 @@ export function getProviderOptions(): ProviderOptions {
   return providerOptions;
 }
 
+let fp16Policy: Fp16Policy = 'auto';
+/**
+ * Whether fp16 checkpoints are computed in fp16: 'auto' on the providers that run fp16
+ * (runsFp16), 'always' on any (the tests force it on the CPU provider, which none here run), 'never'.
+ */
+export function setFp16Policy(p: Fp16Policy): void {
+  if (p === fp16Policy) return;
+  fp16Policy = p;
+  clearSessions();
+}
+
 let progress: (message: string, data?: unknown) => void = () => undefined;
 /** Where "compiling GPU kernels" goes while a request runs (the worker sends it to the host). */
 export function setProgress(report: (message: string, data?: unknown) => void): void {
@@ -102,7 +122,7 @@ export function reportProgress(message: string, data?: unknown): void {
  * child process (whose Vulkan loader log names the device). Unset in-process (tests, benches):
  * then no provider is skipped for its adapter.
  */
-export type AdapterProbe = () => Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null }>;
+export type AdapterProbe = () => Promise<{ works: boolean; reason: string | null; adapter: AdapterInfo | null; shaderF16?: boolean | null }>;
 let adapterProbe: AdapterProbe | null = null;
 let adapterResult: ReturnType<AdapterProbe> | null = null;
 export function setAdapterProbe(probe: AdapterProbe | null): void {
@@ -161,10 +181,13 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
   let modelError = false;
   for (const ep of eps) {
     let adapter: AdapterInfo | null | undefined;
+    // Whether the WebGPU device has shader-f16, as the probe found (also where the log names no adapter: D3D12, Metal).
+    let shaderF16: boolean | null = null;
     if (ep === 'webgpu') {
       const probed = await webgpuAdapter();
       if (probed) {
         adapter = probed.adapter;
+        shaderF16 = probed.shaderF16 ?? probed.adapter?.shaderF16 ?? null;
         if (!probed.works) {
           failures.push({ ep, reason: probed.reason ?? 'no WebGPU adapter' });
           continue;
@@ -177,6 +200,9 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
       }
     }
     let session: ortType.InferenceSession;
+    // An fp16 checkpoint: its fp16-compute graph on a provider that runs fp16, else the graph cast to float32.
+    const built = typeof model === 'string' ? null : model;
+    const fp16 = !!built?.fp16Bytes && runsFp16(ep, { description: adapter?.description, shaderF16 }, fp16Policy).fp16;
     try {
       const opts: ortType.InferenceSession.SessionOptions = {
         ...extra,
@@ -184,7 +210,7 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
         executionProviders: [executionProviderConfig(ep, providerOptions) as ortType.InferenceSession.ExecutionProviderConfig],
         logSeverityLevel: 3,
       };
-      session = typeof model === 'string' ? await o.InferenceSession.create(model, opts) : await o.InferenceSession.create(model.bytes, opts);
+      session = typeof model === 'string' ? await o.InferenceSession.create(model, opts) : await o.InferenceSession.create(fp16 ? model.fp16Bytes!() : model.bytes, opts);
     } catch (e) {
       const message = String((e as Error).message ?? e);
       const bundled = o.listSupportedBackends().find((b) => b.name === ep)?.bundled ?? true;
@@ -200,7 +226,8 @@ async function create(model: ModelSource, order: string[], extra: ortType.Infere
     }
     const loadMs = performance.now() - t0;
     const warmUpMs = warm && ep !== 'cpu' ? await warmUp(session, ep) : null;
-    return { session, ep, failures, loadMs, warmUpMs, adapter, source: model, sessionOptions: extra, cacheKey: null };
+    const compute = computeText(built?.weights ?? null, fp16, ep);
+    return { session, ep, failures, loadMs, warmUpMs, adapter, fp16, compute, source: model, sessionOptions: extra, cacheKey: null };
   }
   const name = typeof model === 'string' ? basename(model) : model.key;
   const last = failures[failures.length - 1];
@@ -280,6 +307,8 @@ export async function runSession(
       s.session = again.session;
       s.ep = again.ep;
       s.adapter = again.adapter;
+      s.fp16 = again.fp16;
+      s.compute = again.compute;
       s.cacheKey = null;
     }
   }

@@ -22,7 +22,7 @@ import { trace } from './trace';
 import { doctor } from './doctor';
 import { latency } from './latency';
 import { checkProviderOptions } from '../core/session/providers';
-import { failNextRun, getProviderOptions, setAdapterProbe, setProgress, setProviderOptions } from './sessions';
+import { failNextRun, getProviderOptions, setAdapterProbe, setFp16Policy, setProgress, setProviderOptions } from './sessions';
 import { probeWebGpu } from './probe';
 
 type Handler<M extends keyof Methods> = (params: Methods[M]['params']) => Promise<Methods[M]['result']>;
@@ -31,8 +31,9 @@ const handlers: { [M in keyof Methods]: Handler<M> } = {
   async ping() {
     return { pid: process.pid };
   },
-  async configure({ providerOptions }) {
+  async configure({ providerOptions, fp16Compute }) {
     setProviderOptions(checkProviderOptions(providerOptions));
+    setFp16Policy(fp16Compute ?? 'auto');
     // The adapter depends on the WebGPU options (deviceId): probe again when asked.
     setAdapterProbe(() => probeWebGpu(__filename, getProviderOptions()));
     return { pid: process.pid };

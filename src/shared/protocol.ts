@@ -32,6 +32,8 @@ export interface ClassifyView {
   modelPath: string;
   ep: string;
   failures: { ep: string; reason: string }[];
+  /** A checkpoint with fp16/bf16 weights: how `ep` computed it ("fp16 (computed in fp16 on cuda)", "fp16 weights, computed in fp32"). */
+  compute?: string;
   /** The crop the model saw, RGB 8-bit. */
   pixels: { width: number; height: number; rgb: Uint8Array };
   original: { width: number; height: number; format: string };

@@ -1,6 +1,7 @@
 // The .onnx architecture view (webview/architecture) in real Chromium, fed what the host would
 // send for the committed torchvision exports: summary card, virtualised tree, search, keyboard.
 import * as assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectModel } from '../../src/core/arch/inspect';
 import { panelSuite } from './harness';
@@ -88,5 +89,20 @@ describe('webview: architecture view', function () {
     assert.deepEqual((await suite.panel.posted()).at(-1), { type: 'command', command: 'exportOnnx' });
     await suite.panel.send({ type: 'architecture', result: swin });
     assert.equal(await suite.panel.page.$('#export-onnx'), null);
+  });
+
+  it('a sharded checkpoint opened from its index: the shards\' total size, not the index\'s own', async () => {
+    const dir = join(root, 'test', 'fixtures', 'checkpoints', 'hf-vit-sharded');
+    const shards = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'].reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    const r = inspectModel(join(dir, 'model.safetensors.index.json'));
+    assert.equal(r.fileSize, shards);
+    assert.equal(r.shards, 2);
+    await suite.panel.send({ type: 'architecture', result: r });
+    assert.match((await suite.panel.page.textContent('#graph-size'))!, new RegExp(`, ${(shards / 1e6).toFixed(1).replace('.', '\\.')} MB in 2 shards$`));
+    assert.ok(shards > 0.05e6, `the shards hold ${shards} bytes: more than the 0.0 MB the index showed`);
+    const one = inspectModel(join(root, 'test', 'fixtures', 'checkpoints', 'hf-vit'));
+    await suite.panel.send({ type: 'architecture', result: one });
+    assert.equal(one.shards, undefined);
+    assert.match((await suite.panel.page.textContent('#graph-size'))!, / MB file$/);
   });
 });

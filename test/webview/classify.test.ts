@@ -26,6 +26,15 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.deepEqual(suite.panel.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
+  it('says how a checkpoint with fp16 weights was computed on that provider; nothing for fp32 weights', async () => {
+    assert.equal(await suite.panel.page.$('#compute'), null, 'an fp32 model: no precision line');
+    const [classified] = messages(vit, 'tiny_vit') as [{ view: Record<string, unknown> }];
+    await suite.panel.send({ ...classified, view: { ...classified.view, ep: 'cuda', failures: [], compute: 'fp16 (computed in fp16 on cuda)' } });
+    assert.equal(await suite.panel.page.textContent('#compute'), 'fp16 (computed in fp16 on cuda)');
+    await suite.panel.send({ ...classified, view: { ...classified.view, compute: 'fp16 weights, computed in fp32' } });
+    assert.equal(await suite.panel.page.textContent('#compute'), 'fp16 weights, computed in fp32');
+  });
+
   it('ViT: starts on the rollout, switches layer and head, and answers a clicked patch', async () => {
     for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
     assert.equal(await suite.panel.page.inputValue('#layer'), 'rollout');

@@ -97,7 +97,7 @@ function card(r: InspectResult): HTMLElement {
     ...fact('Producer', r.producer || '?'),
     ...fact('Inputs', r.inputs.map((i) => `${i.name}: ${i.dtype}${fmt.shape(i.shape)}`).join(', ')),
     ...fact('Outputs', r.outputs.map((i) => `${i.name}: ${i.dtype}${fmt.shape(i.shape)}`).join(', ')),
-    ...fact('Graph', `${r.numNodes} nodes, ${r.numInitializers} initializers, ${(r.fileSize / 1e6).toFixed(1)} MB file`),
+    ...fact('Graph', `${r.numNodes} nodes, ${r.numInitializers} initializers, ${(r.fileSize / 1e6).toFixed(1)} MB ${r.shards ? `in ${r.shards} shards` : 'file'}`, 'graph-size'),
   );
   return dl;
 }

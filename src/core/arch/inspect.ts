@@ -11,7 +11,7 @@ import { UserError } from '../errors';
 import type { OnnxModel, OnnxNode, TensorInfo } from '../onnx/model';
 import { defaultOpset } from '../onnx/model';
 import { dataTypeName } from '../onnx/proto';
-import { loadModel } from '../checkpoint';
+import { checkpointFiles, loadModel } from '../checkpoint';
 import type { ShapeResult } from '../onnx/shapes';
 import { inferShapes } from '../onnx/shapes';
 import { declaredImageSize, graphInputs, imageInput } from '../onnx/imageInput';
@@ -81,7 +81,10 @@ export interface InitializerDetail {
 
 export interface InspectResult {
   file: string;
+  /** Bytes of the model's file; of a checkpoint, of all its files (a sharded one's shards, not its index). */
   fileSize: number;
+  /** A sharded checkpoint's number of shards (absent for one file). */
+  shards?: number;
   family: Family;
   params: number;
   config: ArchConfig;
@@ -292,5 +295,8 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
  */
 export function inspectModel(file: string, options: InspectOptions = {}): InspectResult {
   const model = loadModel(file);
-  return inspectLoadedModel(model, options);
+  const r = inspectLoadedModel(model, options);
+  // A sharded checkpoint opened from its index: the shards' total, not the index's own size.
+  const ckpt = checkpointFiles(file);
+  return ckpt ? { ...r, fileSize: ckpt.bytes, ...(ckpt.files > 1 ? { shards: ckpt.files } : {}) } : r;
 }

@@ -1,7 +1,8 @@
 /**
  * What every checkpoint builder needs to write the graph a torch export gives: the checkpoint's
  * tensors as initializers that stay in the safetensors file (cast to float32 when stored in
- * fp16/bf16), PyTorch's scope names (`/vit/encoder/layer.0/attention/attention/query/MatMul`), and
+ * fp16/bf16; an fp16 checkpoint's graph is rewritten to compute in fp16 on a provider that runs
+ * fp16: fp16.ts), PyTorch's scope names (`/vit/encoder/layer.0/attention/attention/query/MatMul`), and
  * the few modules a transformer is made of (Linear, LayerNorm, the activations), each emitted as
  * the ops torch.onnx.export writes for it.
  */

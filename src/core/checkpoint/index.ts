@@ -150,6 +150,17 @@ export function buildCheckpoint(p: string): BuiltCheckpoint {
 }
 
 /**
+ * Bytes on disk of a MODEL argument's weights, for the views: a checkpoint's files (the shards of
+ * a sharded one, not its index's few bytes); an ONNX file's own size. Null for an ONNX file (its
+ * OnnxModel.fileSize says it; that field stays the size of `path`, which the writer checks).
+ */
+export function checkpointFiles(p: string): { bytes: number; files: number } | null {
+  if (!isCheckpointPath(p)) return null;
+  const files = [...new Set(buildCheckpoint(p).ckpt.files)];
+  return { bytes: files.reduce((a, f) => a + fs.statSync(f).size, 0), files: files.length };
+}
+
+/**
  * The model behind a MODEL argument: an ONNX file read by the ONNX reader, a safetensors
  * checkpoint built into its graph; a pickle checkpoint is refused with the one-line conversion.
  */

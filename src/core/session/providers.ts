@@ -41,6 +41,13 @@ export interface AdapterInfo {
   software: boolean;
   /** SOFTWARE_ADAPTER_LABEL for a software adapter, else null. */
   label: string | null;
+  /**
+   * Whether the device has WebGPU's shader-f16 feature (f16 in WGSL), as the probe found by running
+   * an fp16 graph on it (ONNX Runtime 1.30 names no adapter features; without shader-f16 its fp16
+   * kernels refuse to build: "Program Transpose requires f16 but the device does not support it").
+   * Undefined or null: not probed.
+   */
+  shaderF16?: boolean | null;
 }
 
 /**
@@ -72,7 +79,8 @@ export function describeAdapter(description: string, driver: string | null = nul
 /** One line naming an adapter, for tables and tooltips. */
 export function adapterText(a: AdapterInfo | null | undefined): string {
   if (!a) return 'adapter not named in the log';
-  return `${a.vendor} "${a.description}" (${a.type}${a.architecture ? `, ${a.architecture}` : ''})${a.label ? `: ${a.label}` : ''}`;
+  const f16 = a.shaderF16 === true ? ', shader-f16' : a.shaderF16 === false ? ', no shader-f16' : '';
+  return `${a.vendor} "${a.description}" (${a.type}${a.architecture ? `, ${a.architecture}` : ''}${f16})${a.label ? `: ${a.label}` : ''}`;
 }
 
 /**
@@ -85,6 +93,60 @@ export function skipSoftwareAdapter(ep: string, order: readonly string[], adapte
   const first = order.map((e) => e.trim().toLowerCase()).find(Boolean);
   if (first === 'webgpu') return null;
   return `its only adapter is "${adapter.description}", ${SOFTWARE_ADAPTER_LABEL}; not used automatically over cpu (list webgpu first in vitInspector.executionProviders to use it)`;
+}
+
+/**
+ * Whether an fp16 checkpoint's graph is computed in fp16 (core/checkpoint/fp16.ts) rather than cast
+ * to float32: 'auto' decides by the provider (runsFp16); 'always' and 'never' force it (tests, and
+ * comparing the two on one provider).
+ */
+export type Fp16Policy = 'auto' | 'always' | 'never';
+
+/**
+ * Does `ep` run fp16 as fp16? Narrowly, what ONNX Runtime's providers do with an fp16 graph as
+ * onnxruntime-node opens them (no provider options beyond the settings'):
+ *   - cuda: yes (fp16 kernels for every op of these graphs; tensor cores from Volta on);
+ *   - dml: yes (DirectML computes fp16 natively on DirectX 12 GPUs);
+ *   - webgpu: only on an adapter with shader-f16, as the probe found it (unknown → no: without
+ *     the feature its fp16 kernels fail to build; SwiftShader, the software Vulkan device of the
+ *     tests, has none);
+ *   - coreml: no. onnxruntime-node opens it in its default NeuralNetwork format, whose op
+ *     builders take float32 only, so fp16 nodes would go to the CPU provider (fp16 needs the
+ *     MLProgram format, which the settings do not offer);
+ *   - cpu: no. Most of its kernels are float32 only and ONNX Runtime inserts Casts to float32
+ *     around them (the fp16 graph still runs, which the tests use, but gains nothing: the
+ *     fp32-cast graph is as fast and closer to the fp32 reference).
+ */
+export function runsFp16(ep: string, adapter?: Pick<Partial<AdapterInfo>, 'description' | 'shaderF16'> | null, policy: Fp16Policy = 'auto'): { fp16: boolean; why: string } {
+  if (policy === 'always') return { fp16: true, why: 'fp16 compute forced (fp16Compute "always")' };
+  if (policy === 'never') return { fp16: false, why: 'fp16 compute turned off (fp16Compute "never")' };
+  switch (ep) {
+    case 'cuda':
+      return { fp16: true, why: 'CUDA runs fp16 kernels' };
+    case 'dml':
+      return { fp16: true, why: 'DirectML runs fp16 natively' };
+    case 'webgpu':
+      if (adapter?.shaderF16 === true) return { fp16: true, why: `the WebGPU adapter${adapter.description ? ` "${adapter.description}"` : ''} has shader-f16` };
+      if (adapter?.shaderF16 === false) return { fp16: false, why: `the WebGPU adapter${adapter.description ? ` "${adapter.description}"` : ''} has no shader-f16` };
+      return { fp16: false, why: 'whether the WebGPU adapter has shader-f16 is not known' };
+    case 'coreml':
+      return { fp16: false, why: 'CoreML is opened in its NeuralNetwork format, which takes float32 only' };
+    case 'cpu':
+      return { fp16: false, why: 'the CPU provider computes fp16 through Casts to float32' };
+    default:
+      return { fp16: false, why: `${ep} is not known to run fp16` };
+  }
+}
+
+/**
+ * What the user is shown of a checkpoint's precision on the provider that runs it: "fp16
+ * (computed in fp16 on cuda)", "fp16 weights, computed in fp32", "bf16 weights, computed in
+ * fp32"; null for fp32 weights (nothing to say).
+ */
+export function computeText(weights: string | null, fp16: boolean, ep: string): string | null {
+  if (!weights || weights === 'fp32') return null;
+  if (fp16 && weights === 'fp16') return `fp16 (computed in fp16 on ${ep})`;
+  return `${weights} weights, computed in fp32`;
 }
 
 /**

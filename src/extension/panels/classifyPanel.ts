@@ -223,7 +223,7 @@ export class ClassifyPanel extends Panel<Message> {
           noAttention = e.message;
         }
       }
-      let shown: { ep: string; failures: { ep: string; reason: string }[]; loadMs: number; warmUpMs: number | null; preprocessing: Preprocessing; labels: { source: string; warning?: string }; top: TopEntry[]; timings: { decode: number; preprocess: number; run: number }; original: ClassifyView['original']; cropped: ClassifyView['pixels'] };
+      let shown: { ep: string; failures: { ep: string; reason: string }[]; compute?: string; loadMs: number; warmUpMs: number | null; preprocessing: Preprocessing; labels: { source: string; warning?: string }; top: TopEntry[]; timings: { decode: number; preprocess: number; run: number }; original: ClassifyView['original']; cropped: ClassifyView['pixels'] };
       if (att) shown = { ...att, labels: att.labels!, top: att.top!, cropped: att.cropped! };
       else {
         const r = await request((t, progress) => this.services.runtime.request('classify', { ...common, images: [image.fsPath] }, t, progress));
@@ -234,7 +234,7 @@ export class ClassifyPanel extends Panel<Message> {
         }
         shown = { ...r, top: x.top, timings: x.timings, original: x.original, cropped: x.cropped! };
       }
-      this.services.setProvider(shown.ep, shown.failures);
+      this.services.setProvider(shown.ep, shown.failures, undefined, shown.compute);
       const p = shown.preprocessing;
       const view: ClassifyView = {
         imageName: basename(image.fsPath),
@@ -243,6 +243,7 @@ export class ClassifyPanel extends Panel<Message> {
         modelPath: model,
         ep: shown.ep,
         failures: shown.failures,
+        ...(shown.compute ? { compute: shown.compute } : {}),
         pixels: shown.cropped,
         original: shown.original,
         top: shown.top,
@@ -256,7 +257,7 @@ export class ClassifyPanel extends Panel<Message> {
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
       this.shownModel = { path: model, inputSize: shown.cropped.width };
       this.post({ type: 'classified', view, providers: this.services.knownProviders() });
-      this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
+      this.services.log.info(`classified ${image.fsPath} with ${basename(model)} on ${shown.ep}${shown.compute ? ` (${shown.compute})` : ''}: ${shown.top[0]?.label} ${(shown.top[0]?.prob * 100).toFixed(1)}%`);
       if (att) {
         for (const w of att.warnings) this.services.log.warn(`attention: ${w}`);
         const captured = att.layers.map((l, i) => (att!.summary ? att!.summary.layers[i] !== null : l.data !== null));
