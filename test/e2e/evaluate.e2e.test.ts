@@ -371,10 +371,11 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     // Under load the list can re-render between the two clicks and drop the Ctrl-click (CI saw 1 of 2
     // selected): click again until the Explorer shows both selected.
     const selected = wb.page.locator('.explorer-folders-view .monaco-list-row.selected');
-    for (let tries = 0; tries < 5 && (await selected.count()) !== 2; tries++) {
+    for (let tries = 0; tries < 5; tries++) {
       await wb.page.locator('.explorer-item', { hasText: 'fashion-vit.onnx' }).first().click();
       await swin.click({ modifiers: ['Control'] });
-      await wb.page.waitForFunction(() => document.querySelectorAll('.explorer-folders-view .monaco-list-row.selected').length === 2, undefined, { timeout: 3_000 }).catch(() => undefined);
+      const both = await wb.page.waitForFunction(() => document.querySelectorAll('.explorer-folders-view .monaco-list-row.selected').length === 2, undefined, { timeout: 3_000 }).then(() => true, () => false);
+      if (both) break;
     }
     assert.equal(await selected.count(), 2, 'both models selected');
     await explorerContextMenu(wb.page, 'fashion-swin.onnx', 'Compare Models');
