@@ -447,6 +447,19 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
     });
   });
 
+  it('694 px: the details wrapped under the tree take the whole width; the stage names are whole', async () => {
+    await withPanel(env, 'architecture', { width: 694, height: 900, theme: 'dark' }, async (p) => {
+      await p.send({ type: 'architecture', result: swin });
+      await p.page.locator('.tree-row.kind-stage').first().click();
+      const tree = (await p.page.locator('.tree-pane').boundingBox())!;
+      const details = (await p.page.locator('#details').boundingBox())!;
+      assert.ok(details.y >= tree.y + tree.height - 1, 'the details are under the tree at this width');
+      assert.ok(details.width >= tree.width - 2, `the details are ${details.width.toFixed(0)} px under a ${tree.width.toFixed(0)} px tree`);
+      const cut = await p.page.$$eval('.tree-row.kind-stage .name', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+      assert.deepEqual(cut, []);
+    });
+  });
+
   it('660 px: the details pane\'s graph names break only after a "/"', async () => {
     await withPanel(env, 'architecture', { width: 660, height: 900, theme: 'dark' }, async (p) => {
       await p.send({ type: 'architecture', result: swin });

@@ -95,7 +95,7 @@ function render(v: ClassifyView, providers: string[]): void {
     h('dt', {}, 'Provider'), h('dd', { id: 'provider' }, v.ep, v.failures.length ? notUsed(v.failures) : null),
     h('dt', {}, 'Timings'), h('dd', { id: 'timings' }, `decode ${ms(v.timings.decode)}, preprocess ${ms(v.timings.preprocess)}, run ${ms(v.timings.run)}${v.timings.load > 0 ? `, model load ${ms(v.timings.load)}` : ''}${v.timings.warmUp ? `, GPU warm-up ${ms(v.timings.warmUp)} (first run only)` : ''}`),
     h('dt', {}, 'Image'), h('dd', {}, `${v.original.width}×${v.original.height} ${v.original.format} → ${v.pixels.width}×${v.pixels.height}`),
-    h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, v.preprocessing, v.preprocessingFile ? h('div', { class: 'muted', id: 'preprocessing-file' }, 'from ', h('code', {}, ...pathBreaks(v.preprocessingFile))) : null),
+    h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, v.preprocessing, v.preprocessingFile ? h('div', { class: 'muted', id: 'preprocessing-file' }, 'from ', h('code', { title: v.preprocessingFile }, ...pathBreaks(v.preprocessingFileShown ?? v.preprocessingFile))) : null),
     h('dt', {}, 'Labels'), h('dd', { id: 'labels' }, v.labelsSource, v.labelsWarning ? h('div', { class: 'error' }, v.labelsWarning) : null),
   );
   const want = h('vscode-button' as 'button', { id: 'want-attention', secondary: true }, 'Show attention');
