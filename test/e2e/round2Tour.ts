@@ -223,7 +223,8 @@ for (const s of SETTINGS) {
       const frame = await findWebviewFrame(page(), 'tr[data-provider=cpu]', 60_000);
       await frame.locator('tr[data-provider=cpu]').locator('text=works').first().waitFor({ timeout: 120_000 });
       await frame.locator('vscode-button', { hasText: 'Run GPU self-check' }).click();
-      await sleep(30_000);
+      await frame.locator('#doctor-result ul.verdict').first().waitFor({ timeout: 240_000 });
+      await sleep(500);
       await shot('3-providers-self-check');
     });
 

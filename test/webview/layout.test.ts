@@ -457,6 +457,9 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
       assert.ok(details.width >= tree.width - 2, `the details are ${details.width.toFixed(0)} px under a ${tree.width.toFixed(0)} px tree`);
       const cut = await p.page.$$eval('.tree-row.kind-stage .name', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
       assert.deepEqual(cut, []);
+      // The other rows' Output shapes are whole too (the patch mergings' "[1, 28, 28, 192]" read "[1, 28, 28, 19…").
+      const shapes = await p.page.$$eval('.tree-row:not(.kind-stage) .shape', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+      assert.deepEqual(shapes, []);
     });
   });
 
