@@ -463,6 +463,25 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
     });
   });
 
+  for (const width of [420, 694])
+    it(`${width} px: the explain section's labels sit on the line of their fields`, async () => {
+      await withPanel(env, 'classify', { width, height: 1200, theme: 'dark' }, async (p) => {
+        await p.send(...messages(vit, 'tiny_vit'));
+        const apart = await p.page.$$eval('#explain label[for]', (labels) =>
+          labels.flatMap((l) => {
+            const field = document.getElementById(l.getAttribute('for')!);
+            if (!field || !field.getClientRects().length || !l.getClientRects().length) return [];
+            const a = l.getBoundingClientRect(), b = field.getBoundingClientRect();
+            const sameLine = a.top < b.bottom && b.top < a.bottom;
+            return sameLine ? [] : [`"${l.textContent}" at y ${a.top.toFixed(0)}, its field at y ${b.top.toFixed(0)}`];
+          }),
+        );
+        assert.ok((await p.page.locator('#explain label[for]').count()) >= 4);
+        assert.deepEqual(apart, []);
+        await assertNoPageScroll(p.page, width, 'classify');
+      });
+    });
+
   it('660 px: the details pane\'s graph names break only after a "/"', async () => {
     await withPanel(env, 'architecture', { width: 660, height: 900, theme: 'dark' }, async (p) => {
       await p.send({ type: 'architecture', result: swin });
