@@ -28,20 +28,20 @@ export { embeddedModel } from './common';
 const TRACE = 'vit-inspect trace IMAGE --model M --layer L --head H --token T [--ep cuda,cpu] [--json]';
 const EXPORT = 'vit-inspect export CHECKPOINT -o OUT.onnx [--json]';
 const TENSORS = 'vit-inspect tensors CHECKPOINT [--json]';
-const EXPLAIN = 'vit-inspect explain IMAGE [--model M.onnx] [--method occlusion|rise|drop] [--class K|NAME] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]';
+const EXPLAIN = 'vit-inspect explain IMAGE [--model M] [--method occlusion|rise|drop] [--class K|NAME] [--window P] [--stride S] [--masks N] [--seed X] [--batch N] [--ep LIST] [--json]';
 const COMPARE = 'vit-inspect compare MODEL MODEL... [--folder DIR [--labels CSV]] [--resolutions 224,384] [--rounds N] [--ep LIST] [--json]';
 
 /** Every command, in the order --help lists them: a new command is one entry here and a run function in a module of its own. */
 export const commands: Record<string, Command> = {
   arch: {
-    summary: 'family, config, params, MACs and module tree of an ONNX model or a safetensors checkpoint (weights are not read)',
+    summary: 'family, config, params, MACs and module tree of a model (weights are not read)',
     usage: 'vit-inspect arch MODEL [--image N] [--depth D] [--json]',
     flags: ['image', 'depth', 'json'],
     run: runArch,
   },
   flops: {
     summary: 'MACs of a model: counted from its graph, or analytic for a published preset',
-    usage: `vit-inspect flops MODEL.onnx | --preset ${PRESET_NAMES.join('|')} [--image N] [--window M] [--json]`,
+    usage: `vit-inspect flops MODEL | --preset ${PRESET_NAMES.join('|')} [--image N] [--window M] [--json]`,
     flags: ['preset', 'image', 'window', 'json'],
     run: runFlops,
   },
@@ -53,17 +53,17 @@ export const commands: Record<string, Command> = {
     run: runComplexity,
   },
   classify: {
-    summary: 'classify images with a ViT/Swin ONNX model (default: the embedded Fashion-MNIST ViT)',
-    usage: 'vit-inspect classify IMAGE... [--model M.onnx] [--top K] [--ep cuda,cpu] [--labels FILE] [--batch N] [--json]',
+    summary: 'classify images with a ViT/DeiT/Swin model (default: the embedded Fashion-MNIST ViT)',
+    usage: 'vit-inspect classify IMAGE... [--model M] [--top K] [--ep cuda,cpu] [--labels FILE] [--batch N] [--json]',
     flags: ['model', 'top', 'ep', 'labels', 'batch', 'json'],
-    positionals: [1, Infinity, 'Give at least one image: vit-inspect classify IMAGE... [--model M.onnx]'],
+    positionals: [1, Infinity, 'Give at least one image: vit-inspect classify IMAGE... [--model M]'],
     run: runClassify,
   },
   attention: {
     summary: 'the model\'s own attention for an image: per layer (mean over heads) and ViT rollout',
-    usage: 'vit-inspect attention IMAGE [--model M.onnx] [--ep cuda,cpu] [--json] [--out heat.png]',
+    usage: 'vit-inspect attention IMAGE [--model M] [--ep cuda,cpu] [--json] [--out heat.png]',
     flags: ['model', 'ep', 'json', 'out'],
-    positionals: [1, 1, 'Give one image: vit-inspect attention IMAGE [--model M.onnx] [--out heat.png]'],
+    positionals: [1, 1, 'Give one image: vit-inspect attention IMAGE [--model M] [--out heat.png]'],
     run: runAttention,
   },
   trace: {
@@ -75,16 +75,16 @@ export const commands: Record<string, Command> = {
   },
   embeddings: {
     summary: 'position-embedding similarity and patch-embedding filter components (ViT paper, Figure 7; reads those two weights)',
-    usage: 'vit-inspect embeddings MODEL.onnx [--components K] [--json]',
+    usage: 'vit-inspect embeddings MODEL [--components K] [--json]',
     flags: ['components', 'json'],
-    positionals: [1, 1, 'Give one model: vit-inspect embeddings MODEL.onnx [--json]'],
+    positionals: [1, 1, 'Give one model: vit-inspect embeddings MODEL [--json]'],
     run: runEmbeddings,
   },
   relpos: {
     summary: 'Swin\'s learned relative position bias: each block\'s (2M−1)×(2M−1) table per head, from the model\'s weights',
-    usage: 'vit-inspect relpos MODEL.onnx [--json]',
+    usage: 'vit-inspect relpos MODEL [--json]',
     flags: ['json'],
-    positionals: [1, 1, 'Give one model file: vit-inspect relpos MODEL.onnx [--json]'],
+    positionals: [1, 1, 'Give one model file: vit-inspect relpos MODEL [--json]'],
     run: runRelpos,
   },
   providers: {
@@ -95,7 +95,7 @@ export const commands: Record<string, Command> = {
   },
   placement: {
     summary: 'which execution provider ran each node of a model (one profiled run)',
-    usage: 'vit-inspect placement [MODEL.onnx] [--ep cuda,cpu] [--json]',
+    usage: 'vit-inspect placement [MODEL] [--ep cuda,cpu] [--json]',
     flags: ['ep', 'json'],
     run: runPlacement,
   },
@@ -158,9 +158,14 @@ export const commands: Record<string, Command> = {
 };
 
 function help(): string {
-  const lines = ['vit-inspect — look inside ViT and Swin ONNX models', '', 'Commands:'];
+  const lines = ['vit-inspect — look inside ViT, DeiT and Swin models', '', 'Commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(11)} ${c.summary}`, `              ${c.usage}`);
-  lines.push('', 'Every command takes --json. Exit codes: 0 ok, 2 user error, 1 bug.');
+  lines.push(
+    '',
+    'MODEL / M: an .onnx file; a safetensors checkpoint (model.safetensors, model.safetensors.index.json, or their',
+    '  folder, Hugging Face or timm layout, config.json beside it); or hf:org/name[@rev] from the Hugging Face cache.',
+    'Every command takes --json. Exit codes: 0 ok, 2 user error, 1 bug.',
+  );
   return lines.join('\n');
 }
 

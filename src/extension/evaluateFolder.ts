@@ -20,6 +20,7 @@ import type { EvaluateView } from '../shared/protocol';
 /** The evaluate panel's buttons for `folder` (a folder or labels CSV) and `list`; `stop` cancels the run in progress, if any. */
 export function evaluateActions(services: Services, folder: vscode.Uri, list: string[], stop?: vscode.CancellationTokenSource): EvaluateActions {
   return {
+    models: list,
     again: () => evaluateModelOnFolder(services, folder, list),
     addModel: async () => {
       const chosen = await selectModel(services, undefined, { store: false, purpose: `A model to evaluate on ${basename(folder.fsPath)} beside ${list.map((m) => modelDisplayName(services, m)).join(', ')}` });

@@ -12,6 +12,7 @@ import { toInputData } from '../core/session/dtype';
 import { capturePreprocessing } from '../core/attention/capture';
 import { checkImageInput } from '../core/image/inputCheck';
 import { resolvePreprocessing } from '../core/image/preprocess';
+import { latencySchedule } from '../core/compare/document';
 import { prepareImage } from './prepare';
 import { openSession, ort, runSession, type OpenSession } from './sessions';
 
@@ -64,9 +65,8 @@ export async function latency(p: LatencyParams): Promise<LatencyResult> {
   const ms = all.map(() => [] as number[]);
   // Untimed: the first run of a session allocates its buffers.
   for (const r of all) await runSession(r.s, r.feeds[0], p.order);
-  for (let round = 0; round < rounds; round++)
-    for (let k = 0; k < all.length; k++) {
-      const i = (k + round) % all.length;
+  for (const round of latencySchedule(all.length, rounds))
+    for (const i of round) {
       const r = all[i];
       for (const feeds of r.feeds) {
         const t0 = performance.now();

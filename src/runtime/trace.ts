@@ -41,6 +41,13 @@ export interface TraceReply extends TraceResult {
   cropped?: { width: number; height: number; rgb: Uint8Array };
 }
 
+/** float16 / bfloat16 when the run's activations are in half precision (any captured float tensor), else undefined. */
+function halfPrecision(tensors: ortType.Tensor[]): 'float16' | 'bfloat16' | undefined {
+  if (tensors.some((t) => t?.type === 'float16')) return 'float16';
+  if (tensors.some((t) => (t?.type as string) === 'bfloat16')) return 'bfloat16';
+  return undefined;
+}
+
 /** Weights read for a recomputation at most (one ViT-L MLP matrix is 16 MiB). */
 const MAX_WEIGHT_BYTES = 256 << 20;
 
@@ -101,6 +108,7 @@ export async function trace(params: TraceParams): Promise<TraceReply> {
     backbone: m.capture.config.backbone,
     mlpRatio: m.capture.config.mlpRatio,
     labels: (i) => labelOf(labels, i),
+    precision: halfPrecision(Object.values(out) as ortType.Tensor[]),
   });
   return {
     ...r, model: p.model, ep: s.ep, ranges: m.ranges, warnings: [...(r.warnings ?? []), ...plan.warnings],

@@ -164,8 +164,8 @@ export type WebviewMessage =
   | { type: 'cancel' }
   /** Evaluate / Compare: add a model (a quick pick) and run again. */
   | { type: 'addModel' }
-  /** Evaluate: an image of the folder in the classify panel (attention: with its maps). */
-  | { type: 'showImage'; path: string; attention: boolean }
+  /** Evaluate: an image of the folder in the classify panel (attention: with its maps), with `model` (the path of the model whose details are shown) when given. */
+  | { type: 'showImage'; path: string; attention: boolean; model?: string }
   /** Compare: pick a labelled folder to score every model on. */
   | { type: 'pickFolder' }
   | { type: 'save'; format: 'svg' | 'png' | 'csv' | 'md'; name: string; data: string };
@@ -249,7 +249,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'pickFolder':
       return { type: m.type };
     case 'showImage':
-      return isStr(m.path, 4096) && typeof m.attention === 'boolean' ? { type: 'showImage', path: m.path, attention: m.attention } : undefined;
+      if (!isStr(m.path, 4096) || typeof m.attention !== 'boolean' || (m.model !== undefined && !isStr(m.model, 4096))) return undefined;
+      return { type: 'showImage', path: m.path, attention: m.attention, ...(m.model !== undefined ? { model: m.model } : {}) };
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@
 // CLI on the same files: right-click a labelled folder → Evaluate Model on Folder (accuracy, per class
 // and the confusion matrix = `vit-inspect evaluate`; a clicked cell's images and their top classes =
 // `vit-inspect classify`; Add a model… scores both); Explain in the classify panel for a chosen class (occlusion, RISE =
-// `vit-inspect explain`); Compare Models with the embedded ViT and Swin (params and MACs = `arch`,
+// `vit-inspect explain`), for the ViT and, from Swin's matrix, for the Swin; Compare Models with the embedded ViT and Swin (params and MACs = `arch`,
 // accuracy and agreement on the folder = `evaluate`/`classify`); after a window reload both panels
 // come back with their results, not re-run, and their buttons still work.
 import * as assert from 'node:assert/strict';
@@ -68,6 +68,44 @@ async function showTab(page: Page, title: string): Promise<void> {
   await tab.click();
 }
 
+/** Explain clicked; done when the status gives the runs and the time. */
+async function runExplain(frame: Frame): Promise<void> {
+  await frame.locator('#explain-run').click();
+  await frame.waitForFunction(() => / runs in .* on \w+\.$/.test(document.querySelector('#explain-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+}
+
+/** RISE (300 masks, seed 7) for class `cls` run in the panel and checked against `vit-inspect explain` on the same image and model. */
+async function explainRise(page: Page, frame: Frame, image: string, model: string, cls: number, shot: string): Promise<void> {
+  await frame.locator('#explain-method').selectOption('rise');
+  await frame.locator('#explain-masks').fill('300');
+  await frame.locator('#explain-seed').fill('7');
+  await runExplain(frame);
+  await checkExplained(frame, cliJson<Explained>(['explain', image, '--model', model, '--method', 'rise', '--class', String(cls), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE', cls);
+  await screenshot(page, shot);
+}
+
+/** The Explain section shows `want` (the CLI's document for class `cls`): class, p, runs, the grid, the colour scale's range, and the map drawn over the image. */
+async function checkExplained(frame: Frame, want: Explained, method: string, cls: number): Promise<void> {
+  assert.equal(want.class, cls);
+  const status = text(await frame.locator('#explain-status').innerText());
+  assert.ok(status.startsWith(`${method} for ${want.label} (class ${want.class}, p = ${want.prob.toFixed(4)}): ${want.runs} runs in `), status);
+  assert.ok(status.endsWith(' on cpu.'), status);
+  const map = frame.locator('#explain-map');
+  assert.equal(await map.getAttribute('data-grid'), `${want.grid[0]}x${want.grid[1]}`);
+  assert.equal(await map.getAttribute('data-done'), String(want.runs));
+  const [lo, hi] = range(want.map);
+  assert.equal(await frame.locator('#explain-low').innerText(), lo.toPrecision(3));
+  assert.equal(await frame.locator('#explain-high').innerText(), hi.toPrecision(3));
+  // Drawn: the map over the image differs from the image alone somewhere.
+  const painted = await map.evaluate((c) => {
+    const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+    let coloured = 0;
+    for (let p = 0; p < d.length; p += 4) if (Math.abs(d[p] - d[p + 1]) > 8 || Math.abs(d[p + 1] - d[p + 2]) > 8) coloured++;
+    return coloured;
+  });
+  assert.ok(painted > 0, 'the grey image has colour from the map over it');
+}
+
 describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-server (issue 20)', function () {
   this.timeout(300_000);
   const ws = makeWorkspace();
@@ -103,6 +141,17 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
   it("a click on a confusion cell lists its images with their top classes, as `vit-inspect classify` ranks them", async () => {
     const out = cliJson<Classified>(['classify', ...images, '--model', VIT, '--top', '5', '--ep', 'cpu']);
     classified = new Map(out.results.map((r) => [r.image, r.top]));
+    // The CSV written beside the folder: one row per image, its truth and `classify`'s top-1.
+    const csv = readFileSync(`${labelled}.evaluate.csv`, 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'model,image,true_index,true_label,predicted_index,predicted_label,correct');
+    assert.deepEqual(
+      csv.slice(1),
+      folder.images.map((x) => {
+        const t = classified.get(x.path)![0];
+        const truth = evaluated.labels[x.truth];
+        return ['fashion-vit.onnx', relative(labelled, x.path), x.truth, /[",]/.test(truth) ? `"${truth}"` : truth, t.index, /[",]/.test(t.label) ? `"${t.label}"` : t.label, t.index === x.truth ? 1 : 0].join(',');
+      }),
+    );
     // The first mistake the CLI's matrix has (the fixture has some: the models score 90 %).
     const n = evaluated.confusion.length;
     const k = evaluated.confusion.flat().findIndex((c, idx) => c > 0 && Math.floor(idx / n) !== idx % n);
@@ -129,43 +178,13 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     const frame = await findWebviewFrame(wb.page, `[data-image="${name}"] #top li`, 120_000);
     const second = classified.get(cellImage)![1];
     await frame.locator('#explain-class').selectOption(String(second.index));
-    const runAndWait = async () => {
-      await frame.locator('#explain-run').click();
-      await frame.waitForFunction(() => / runs in .* on \w+\.$/.test(document.querySelector('#explain-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
-    };
-    const check = async (want: Explained, method: string) => {
-      assert.equal(want.class, second.index);
-      const status = text(await frame.locator('#explain-status').innerText());
-      assert.ok(status.startsWith(`${method} for ${want.label} (class ${want.class}, p = ${want.prob.toFixed(4)}): ${want.runs} runs in `), status);
-      assert.ok(status.endsWith(' on cpu.'), status);
-      const map = frame.locator('#explain-map');
-      assert.equal(await map.getAttribute('data-grid'), `${want.grid[0]}x${want.grid[1]}`);
-      assert.equal(await map.getAttribute('data-done'), String(want.runs));
-      const [lo, hi] = range(want.map);
-      assert.equal(await frame.locator('#explain-low').innerText(), lo.toPrecision(3));
-      assert.equal(await frame.locator('#explain-high').innerText(), hi.toPrecision(3));
-      // Drawn: the map over the image differs from the image alone somewhere.
-      const painted = await map.evaluate((c) => {
-        const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
-        let coloured = 0;
-        for (let p = 0; p < d.length; p += 4) if (Math.abs(d[p] - d[p + 1]) > 8 || Math.abs(d[p + 1] - d[p + 2]) > 8) coloured++;
-        return coloured;
-      });
-      assert.ok(painted > 0, 'the grey image has colour from the map over it');
-    };
-
     await frame.locator('#explain-method').selectOption('occlusion');
-    await runAndWait();
-    await check(cliJson<Explained>(['explain', cellImage, '--model', VIT, '--method', 'occlusion', '--class', String(second.index), '--ep', 'cpu']), 'Occlusion');
+    await runExplain(frame);
+    await checkExplained(frame, cliJson<Explained>(['explain', cellImage, '--model', VIT, '--method', 'occlusion', '--class', String(second.index), '--ep', 'cpu']), 'Occlusion', second.index);
     await frame.locator('#explain').scrollIntoViewIfNeeded();
     await screenshot(wb.page, 'explain');
 
-    await frame.locator('#explain-method').selectOption('rise');
-    await frame.locator('#explain-masks').fill('300');
-    await frame.locator('#explain-seed').fill('7');
-    await runAndWait();
-    await check(cliJson<Explained>(['explain', cellImage, '--model', VIT, '--method', 'rise', '--class', String(second.index), '--masks', '300', '--seed', '7', '--ep', 'cpu']), 'RISE');
-    await screenshot(wb.page, 'explain-rise');
+    await explainRise(wb.page, frame, cellImage, VIT, second.index, 'explain-rise');
 
     // The cell's other way to the image: Attention, in the same panel, with the model's maps.
     await showTab(wb.page, 'Evaluate: labelled');
@@ -196,6 +215,52 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await frame.locator(`#confusion button.cell[data-row="${Math.floor(k / n)}"][data-col="${k % n}"]`).click();
     await frame.locator('#cell-images li').first().waitFor();
     await screenshot(wb.page, 'evaluate');
+  });
+
+  it("Swin's details: a cell's image → Classify classifies it with fashion-swin, and Explain gives Swin's occlusion and RISE maps for its second class, as `vit-inspect explain --model fashion-swin` does", async () => {
+    await showTab(wb.page, 'Evaluate: labelled');
+    const frame = await findWebviewFrame(wb.page, '#summary tr[data-model="1"]', 60_000);
+    await frame.locator('#model').selectOption('1');
+    // Swin's own matrix (the previous test checked it is the CLI's): its first mistake, else its first right answer.
+    const swin = await shownConfusion(frame);
+    const n = swin.length;
+    const flat = swin.flat();
+    let k = flat.findIndex((c, idx) => c > 0 && Math.floor(idx / n) !== idx % n);
+    if (k < 0) k = flat.findIndex((c) => c > 0);
+    const [i, j] = [Math.floor(k / n), k % n];
+    await frame.locator(`#confusion button.cell[data-row="${i}"][data-col="${j}"]`).click();
+    const item = frame.locator('#cell-images li').first();
+    await item.waitFor();
+    const image = join(labelled, (await item.getAttribute('data-path'))!);
+    const name = image.split('/').pop()!;
+    await item.locator('button[data-action="classify"]').click();
+    const cls = await findWebviewFrame(wb.page, `[data-image="${name}"] #model-name:has-text("fashion-swin")`, 120_000);
+    assert.equal(text(await cls.locator('#model-name').innerText()), 'fashion-swin (embedded)', "the model whose matrix was shown, not the one in use");
+    const top = cliJson<Classified>(['classify', image, '--model', SWIN, '--top', '5', '--ep', 'cpu']).results[0].top;
+    assert.equal(top[0].index, j, "Swin's top-1 is the cell's predicted class");
+    const second = top[1];
+    await cls.locator('#explain-class').selectOption(String(second.index));
+    await cls.locator('#explain-method').selectOption('occlusion');
+    await runExplain(cls);
+    const occlusion = cliJson<Explained>(['explain', image, '--model', SWIN, '--method', 'occlusion', '--class', String(second.index), '--ep', 'cpu']);
+    // Swin's default window on the 28² input: ⌊28/7⌋ = 4 px, a 7×7 grid of positions.
+    assert.deepEqual([occlusion.grid, occlusion.runs], [[7, 7], 49]);
+    await checkExplained(cls, occlusion, 'Occlusion', second.index);
+    await cls.locator('#explain').scrollIntoViewIfNeeded();
+    await screenshot(wb.page, 'explain-swin');
+    await explainRise(wb.page, cls, image, SWIN, second.index, 'explain-swin-rise');
+    // Token dropping is ViT's: for Swin the section says why and points to occlusion, and the last map stays usable.
+    await cls.locator('#explain-method').selectOption('drop');
+    await cls.locator('#explain-run').click();
+    await cls.waitForFunction(() => /Swin model.*Use occlusion/.test(document.querySelector('#explain-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    assert.equal(await cls.locator('#explain-run').getAttribute('disabled'), null, 'Explain can run again');
+    await showTab(wb.page, 'Evaluate: labelled');
+    await frame.locator('#model').selectOption('0');
+    // The one error said is that refusal (also as a notification, as every refused Explain is).
+    const errors = (await notifications(wb.page)).filter((n) => n.severity === 'error');
+    assert.deepEqual(errors.map((n) => /^fashion-swin\.onnx is a Swin model: .* Use occlusion \(or RISE\) for Swin\.$/.test(n.text)), [true]);
+    await runCommand(wb.page, 'Notifications: Clear All Notifications');
+    await wb.page.waitForFunction(() => document.querySelectorAll('.notification-list-item').length === 0, undefined, { timeout: 10_000 });
   });
 
   it("Compare Models (the embedded ViT and Swin picked): params and MACs are each model's `arch`; scored on the folder, accuracy and agreement are the CLI's", async () => {

@@ -1,23 +1,7 @@
 import assert from 'node:assert/strict';
 
-import { type CancelSignal } from '../../src/runtime/client';
-import { useRuntime } from './useRuntime';
+import { cancelSignal, useRuntime } from './useRuntime';
 
-
-function cancelAfter(ms: number): CancelSignal {
-  let cancelled = false;
-  const listeners: (() => void)[] = [];
-  setTimeout(() => ((cancelled = true), listeners.forEach((l) => l())), ms);
-  return {
-    get isCancellationRequested() {
-      return cancelled;
-    },
-    onCancellationRequested(l) {
-      listeners.push(l);
-      return { dispose() {} };
-    },
-  };
-}
 
 describe('inference process', function () {
   this.timeout(60_000);
@@ -47,7 +31,7 @@ describe('inference process', function () {
 
   it('cancels a request that blocks the process, then serves the next one', async () => {
     const t0 = Date.now();
-    await assert.rejects(client.request('debugBlock', { ms: 30_000 }, cancelAfter(300)), /Cancelled/);
+    await assert.rejects(client.request('debugBlock', { ms: 30_000 }, cancelSignal(300)), /Cancelled/);
     assert.ok(Date.now() - t0 < 10_000, 'cancellation took too long');
     assert.ok((await client.request('ping', {})).pid > 0);
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useTempDir } from '../unit/helpers/tempDir';
-import { useRuntime } from './useRuntime';
+import { cancelSignal, useRuntime } from './useRuntime';
 import { evaluateFolder } from '../../src/runtime/evaluate';
 
 const DIR = resolve('samples/labelled');
@@ -72,5 +72,21 @@ describe('evaluate: a labelled folder, against per-image classify', function () 
     assert.equal(doc.unreadable[0].path, join('Bag', 'broken.png'));
     assert.ok(doc.unreadable[0].reason.length > 0);
     assert.equal(doc.models[0].perClass[8].support, 4, 'the unreadable image is not scored');
+  });
+
+  it('a structure-only model: a UserError saying its weights are needed (what the panel shows)', async () => {
+    await assert.rejects(evaluateFolder(client, [resolve('test/fixtures/models/vit_b_16.onnx')], DIR, undefined, ['cpu']), (e: Error) => e.name === 'UserError' && /weights are missing/.test(e.message) && /cannot be run/.test(e.message));
+  });
+
+  it('cancelled after the first chunk: the evaluation stops as Cancelled, the next one runs', async () => {
+    const token = cancelSignal();
+    const seen: number[] = [];
+    await assert.rejects(
+      evaluateFolder(client, MODELS, DIR, undefined, ['cpu'], { token, onProgress: (_m, done) => (seen.push(done), done === 16 && token.cancel()) }),
+      (e: Error) => e.name === 'UserError' && /Cancelled/.test(e.message),
+    );
+    assert.deepEqual(seen, [16], 'no chunk classified after the cancel, the second model never started');
+    const { doc } = await evaluateFolder(client, [MODELS[0]], DIR, undefined, ['cpu']);
+    assert.equal(doc.images, 40);
   });
 });

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CancelSignal } from '../../src/runtime/client';
 import type { ExplainPartial } from '../../src/runtime/explain';
 import { fixture } from '../skip';
-import { useRuntime } from './useRuntime';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { cancelSignal, useRuntime } from './useRuntime';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 const model = (name: string) => fixture(resolve(fixtures, 'models', name));
@@ -20,12 +19,6 @@ const image = (rel: string) => fixture(resolve(fixtures, rel));
 interface OcclusionCase { model: string; image: string; class: number | null; explained: number; window: number; stride: number; prob: number; grid: [number, number]; map: number[] }
 interface Reference { occlusion: OcclusionCase[]; region: { model: string; image: string; rows: [number, number]; columns: [number, number]; class: number } }
 const ref = (): Reference => JSON.parse(readFileSync(fixture(resolve(fixtures, 'reference', 'explain.json')), 'utf8'));
-
-const argmax = (a: ArrayLike<number>) => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 
 describe('explain: occlusion against PyTorch', function () {
   this.timeout(120_000);
@@ -125,6 +118,10 @@ describe('explain: bad input', function () {
     await assert.rejects(client.request('explain', { ...tinyVit(), method: 'occlusion', class: 10 }), (e: Error) => e.name === 'UserError' && /from 0 to 9/.test(e.message) && /10 classes/.test(e.message));
   });
 
+  it('an index out of range typed as the class (the panel\'s "by name or index" box) names the valid range', async () => {
+    await assert.rejects(client.request('explain', { ...tinyVit(), method: 'occlusion', className: '12' }), (e: Error) => e.name === 'UserError' && /Class 12 is out of range/.test(e.message) && /indices 0 to 9/.test(e.message));
+  });
+
   it('a class name the model does not have lists its classes', async () => {
     await assert.rejects(client.request('explain', { ...tinyVit(), method: 'rise', masks: 4, className: 'zebra' }), (e: Error) => e.name === 'UserError' && /"zebra"/.test(e.message) && /airplane, automobile/.test(e.message));
     const r = await client.request('explain', { ...tinyVit(), method: 'rise', masks: 4, className: 'Horse' });
@@ -140,18 +137,7 @@ describe('explain: bad input', function () {
   });
 
   it('cancelled mid-run: the request fails as Cancelled at once and the next one runs', async () => {
-    const listeners: (() => void)[] = [];
-    const token: CancelSignal & { cancel(): void } = {
-      isCancellationRequested: false,
-      onCancellationRequested(l) {
-        listeners.push(l);
-        return { dispose: () => undefined };
-      },
-      cancel() {
-        (this as { isCancellationRequested: boolean }).isCancellationRequested = true;
-        for (const l of listeners) l();
-      },
-    };
+    const token = cancelSignal();
     let progressed = 0;
     const started = Date.now();
     const pending = client.request('explain', { ...tinyVit(), method: 'rise', masks: 100_000, batch: 1 }, token, () => {
@@ -163,6 +149,26 @@ describe('explain: bad input', function () {
     const r = await client.request('explain', { ...tinyVit(), method: 'occlusion' });
     assert.equal(r.runs, 16);
   });
+});
+
+describe('explain: DeiT (two heads) and a hybrid ViT, forward-only like any model', function () {
+  this.timeout(120_000);
+  const client = useRuntime();
+  for (const [name, family] of [['tiny_deit.onnx', 'DeiT'], ['tiny_hybrid.onnx', 'hybrid']] as const)
+    it(`${family}: occlusion at the patch size (8 px → 4×4) and RISE; p(class) is classify's top-1 probability`, async () => {
+      const params = { model: model(name), image: image('images/disc.png'), order: ['cpu'] };
+      const c = await client.request('classify', { model: params.model, images: [params.image], topK: 1, order: ['cpu'] });
+      assert.ok(c.results[0].ok);
+      const top = c.results[0].ok ? c.results[0].top[0] : undefined;
+      const o = await client.request('explain', { ...params, method: 'occlusion' });
+      assert.deepEqual([o.class, o.window, o.stride, o.grid, o.runs, o.map.length], [top!.index, 8, 8, [4, 4], 16, 16]);
+      assert.ok(Math.abs(o.prob - top!.prob) < 1e-5, `p ${o.prob} vs classify ${top!.prob}`);
+      assert.ok(o.map.every(Number.isFinite) && o.map.some((v) => v !== 0), 'a map with values');
+      const r = await client.request('explain', { ...params, method: 'rise', masks: 64, seed: 3 });
+      assert.deepEqual([r.class, r.grid, r.runs], [top!.index, [32, 32], 64]);
+      assert.ok(r.map.every(Number.isFinite));
+      assert.deepEqual((await client.request('explain', { ...params, method: 'rise', masks: 64, seed: 3 })).map, r.map, 'the same seed, the same map');
+    });
 });
 
 describe('vit-inspect explain (dist/cli.js)', function () {

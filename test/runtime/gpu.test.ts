@@ -11,17 +11,11 @@ import { DEFAULT_PROVIDER_ORDER, SOFTWARE_ADAPTER_LABEL } from '../../src/core/s
 import { readModel } from '../../src/core/onnx/reader';
 import { useRuntime } from './useRuntime';
 import { useSoftwareVulkan } from '../softwareVulkan';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const models = ['fashion-vit', 'fashion-swin'].map((m) => resolve('media/models', `${m}.onnx`));
 const images = ['ankle-boot', 'bag', 'coat'].map((i) => resolve('samples', `${i}.png`));
 const GPU = ['webgpu', 'cpu'];
-
-const argmax = (a: ArrayLike<number>): number => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 
 describe('GPU: WebGPU on a software Vulkan device', function () {
   this.timeout(300_000);

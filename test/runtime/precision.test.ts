@@ -6,11 +6,11 @@
  * attention cannot be tapped.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { useOrtAllTwins } from './ortAllTwins';
 import { useRuntime } from './useRuntime';
-import { maxAbs } from '../unit/helpers/maxAbs';
+import { argmax, maxAbs } from '../unit/helpers/maxAbs';
 
 const fixtures = resolve('test/fixtures');
 
@@ -18,11 +18,6 @@ interface Reference {
   images: { image: string; logits: number[]; attention?: { shape: number[]; data: number[] }[] }[];
 }
 
-const argmax = (a: ArrayLike<number>): number => {
-  let k = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
-  return k;
-};
 /** Pearson correlation. */
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -87,29 +82,9 @@ const KINDS: [string, string, number | 'relative' | 'relative-dyn', number][] = 
 describe('fp16, int8, QDQ and ORT-optimised models through the inference process', function () {
   this.timeout(120_000);
   const client = useRuntime();
-  // A model optimised at level "all" holds NCHWc layout ops whose block size is the optimising CPU's
-  // (16 with AVX-512, 8 with AVX2): ONNX Runtime documents such files as tied to that hardware, and
-  // the committed *_ort_all twins give wrong answers on an AVX2-only CPU. So the run checks use a
-  // twin optimised here, the way the committed one was made (tools/make_quant_fixtures.py); the
-  // committed files keep serving the structure tests (arch, detect), which do not depend on the CPU.
-  const optimised = mkdtempSync(join(tmpdir(), 'vit-ort-all-'));
-  before(async () => {
-    const ort = await import('onnxruntime-node');
-    for (const twin of ['tiny_vit', 'tiny_swin']) {
-      const s = await ort.InferenceSession.create(resolve(fixtures, 'models', `${twin}.onnx`), {
-        graphOptimizationLevel: 'all',
-        optimizedModelFilePath: join(optimised, `${twin}_ort_all.onnx`),
-        executionProviders: ['cpu'],
-      });
-      await s.release();
-      // The committed twin's sidecar (preprocessing, labels) goes beside it, as a user's would.
-      copyFileSync(resolve(fixtures, 'models', `${twin}_ort_all.json`), join(optimised, `${twin}_ort_all.json`));
-      if (existsSync(resolve(fixtures, 'models', 'labels.txt'))) copyFileSync(resolve(fixtures, 'models', 'labels.txt'), join(optimised, 'labels.txt'));
-      assert.ok(existsSync(join(optimised, `${twin}_ort_all.onnx`)), `ONNX Runtime wrote no optimised ${twin}`);
-    }
-  });
-  after(() => rmSync(optimised, { recursive: true, force: true }));
-  const model = (n: string): string => (n.endsWith('_ort_all') ? join(optimised, `${n}.onnx`) : resolve(fixtures, 'models', `${n}.onnx`));
+  // the *_ort_all files run are twins optimised here (ortAllTwins.ts: the committed ones are tied to the CPU that made them)
+  const twins = useOrtAllTwins();
+  const model = (n: string): string => twins.path(n);
   const ref = (n: string): Reference => JSON.parse(readFileSync(resolve(fixtures, 'reference', `${n}.json`), 'utf8'));
   const images = (n: string): string[] => ref(n).images.map((i) => resolve(fixtures, 'images', i.image.split('/').pop()!));
   const twinMaps = new Map<string, Promise<Float32Array[][]>>();

@@ -15,6 +15,7 @@ import type { TraceResult, TraceStep } from '../../src/core/trace/types';
 import { fixture } from '../skip';
 import { maxAbs } from '../unit/helpers/maxAbs';
 import { fixtures, models } from '../unit/helpers/attentionReference';
+import { useOrtAllTwins } from './ortAllTwins';
 import { useRuntime } from './useRuntime';
 
 const image = fixture(join(fixtures, 'images', 'disc.png'));
@@ -22,8 +23,11 @@ const image = fixture(join(fixtures, 'images', 'disc.png'));
 describe('trace: quantized and optimized graphs, every check explained', function () {
   this.timeout(120_000);
   const client = useRuntime();
+  // the *_ort_all models traced are optimised on this machine: the committed ones hold the NCHWc
+  // block size of the CPU that made them, and compute other values than tiny_vit/tiny_swin elsewhere
+  const twins = useOrtAllTwins();
   const trace = (model: string, layer: number, head: number, token: number): Promise<TraceResult> =>
-    client.request('trace', { model: fixture(join(models, model)), image, layer, head, token, order: ['cpu'] });
+    client.request('trace', { model: fixture(twins.path(model)), image, layer, head, token, order: ['cpu'] });
   const step = (r: TraceResult, id: string): TraceStep => {
     const s = r.steps.find((x) => x.id === id);
     assert.ok(s, `no ${id} step`);
@@ -39,7 +43,10 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     for (const model of ['tiny_vit_ort_all.onnx', 'tiny_vit_ort_extended.onnx']) {
       const r = await trace(model, 1, 0, 5);
       for (const id of ['residual1', 'norm2', 'mlp', 'residual2', 'finalNorm', 'head']) within(step(r, id));
-      assert.deepEqual(r.warnings, []);
+      // level 'all' holds the NCHWc layout of the CPU that saved it: said, since elsewhere its values differ from the model's
+      const layout = model.endsWith('_ort_all.onnx') ? [/holds ONNX Runtime's CPU layout operators \(com\.microsoft\.nchwc\), sized for the vector width of the machine that optimised it/] : [];
+      assert.equal(r.warnings?.length, layout.length, (r.warnings ?? []).join(' | '));
+      layout.forEach((re, i) => assert.match(r.warnings![i], re));
     }
   });
 
@@ -74,7 +81,7 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     after(() => rmSync(dir, { recursive: true, force: true }));
     /** The model with block 1's fc1 → Gelu replaced by `rewrite`, written to the temp folder. */
     const variant = (name: string, rewrite: (nodes: OnnxNode[], gelu: number, fc1: number) => OnnxNode[]): string => {
-      const m = readModel(fixture(join(models, 'tiny_vit_ort_all.onnx')));
+      const m = readModel(fixture(twins.path('tiny_vit_ort_all.onnx')));
       const gelu = m.graph.nodes.findIndex((n) => n.opType === 'Gelu' && n.outputs[0].includes('encoder_layer_1'));
       const fc1 = m.graph.nodes.findIndex((n, i) => i < gelu && n.opType === 'Gemm' && n.inputs[2]?.includes('encoder_layer_1.mlp.0'));
       assert.ok(gelu > 0 && fc1 > 0, 'the fixture\'s Gemm → Gelu');
@@ -112,6 +119,31 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     }
   });
 
+  it('fp16: each check states the half-precision grid it may differ by (4 steps at the tensor\'s largest |value|), so the view does not call it wrong; fp32 states none', async () => {
+    // before: no tolerance, so the panel's verdict (1e-4) showed ✗ "does not agree with the model" on
+    // nearly every step of an fp16 model (tiny_vit_fp16: residual2 2.9e-3, tiny_swin_fp16's + mask 3.0e-2)
+    for (const [model, layer] of [['tiny_vit_fp16.onnx', 1], ['tiny_swin_fp16.onnx', 1]] as const) {
+      const r = await trace(model, layer, 0, 5);
+      const checks = r.steps.filter((s) => s.check && s.check.maxAbsDiff > 0);
+      assert.ok(checks.length >= 10, `${model}: ${checks.length} checks`);
+      for (const s of checks) {
+        const c = s.check!;
+        assert.match(c.note ?? '', /computes in float16: its values are rounded to float16, spaced/, `${model} ${s.id}`);
+        assert.ok(c.maxAbsDiff <= c.tolerance!, `${model} ${s.id}: max |Δ| ${c.maxAbsDiff} beyond its stated ${c.tolerance}`);
+        // 4 steps of fp16's grid: 2^-8 at |x| in [1, 2), at most 0.25 (the −100s of the mask, spacing 2^-4)
+        assert.ok(c.tolerance! > 0 && c.tolerance! <= 0.25, `${model} ${s.id}: tolerance ${c.tolerance}`);
+      }
+      // an exact step (the heads concatenated) states nothing
+      assert.equal(step(r, 'concat').check!.tolerance, undefined);
+      const mask = model.includes('swin') ? step(r, 'mask').check! : null;
+      if (mask) assert.equal(mask.tolerance, 0.25, 'the scores + mask near −100: fp16 spacing 2^-4, 4 steps');
+    }
+    for (const model of ['tiny_vit.onnx', 'tiny_swin.onnx']) {
+      const r = await trace(model, 1, 0, 5);
+      assert.deepEqual(r.steps.filter((s) => s.check?.tolerance !== undefined).map((s) => s.id), [], `${model} (fp32) states no tolerance`);
+    }
+  });
+
   it('QDQ ViT: norm1 recomputed as ONNX Runtime returns it (rounded to the Q→DQ pair it moved up), q, k, v on their own pairs', async () => {
     // before: norm1 1.2e-2, q/k/v up to 2.5e-2 (the float LayerNorm and projection against rounded tensors)
     const r = await trace('tiny_vit_qdq.onnx', 1, 0, 5);
@@ -122,16 +154,26 @@ describe('trace: quantized and optimized graphs, every check explained', functio
   });
 
   it('QDQ: a recomputed value on a rounding boundary of the grid states one step as its tolerance (the model may take the neighbouring code)', async () => {
-    // tiny_swin_qdq block 3, head 0, token 9: one of q's values lies within 1e-5 of a boundary (no flip here: Δ 0)
-    const r = await trace('tiny_swin_qdq.onnx', 3, 0, 9);
-    const q = step(r, 'q').check!;
-    const scale = Number(/rounds q to u?int8 \(scale ([\d.e-]+)/.exec(step(r, 'q').formula)![1]);
+    // Which token of tiny_swin_qdq's block 3, head 0 has a q value within 1e-5 of a boundary depends on
+    // the CPU (ONNX Runtime's kernels round the captured inputs a little differently): token 9 with
+    // AVX-512, token 6 with AVX2 only. So the first such token of the block is taken, and one without.
+    let tied: TraceResult | undefined;
+    let untied: TraceResult | undefined;
+    for (let token = 0; token < 64 && !(tied && untied); token++) {
+      const r = await trace('tiny_swin_qdq.onnx', 3, 0, token);
+      if (step(r, 'q').check!.tolerance === undefined) untied ??= r;
+      else tied ??= r;
+    }
+    assert.ok(tied, 'no token of block 3, head 0 has a q value on a rounding boundary');
+    assert.ok(untied, 'every token of block 3, head 0 has a q value on a rounding boundary');
+    const q = step(tied, 'q').check!;
+    const scale = Number(/rounds q to u?int8 \(scale ([\d.e-]+)/.exec(step(tied, 'q').formula)![1]);
     // one step of q's grid, in q's units: the pair rounds q·(1/√8) = q·0.353553
-    assert.ok(Math.abs(q.tolerance! * 0.353553 - scale) < 1e-5, `tolerance ${q.tolerance}, scale ${scale}`);
+    assert.ok(Math.abs(q.tolerance! * 0.353553 - scale) < 1e-5, `token ${tied.token}: tolerance ${q.tolerance}, scale ${scale}`);
     assert.match(q.note!, /rounding boundary of the graph's grid/);
     assert.ok(q.maxAbsDiff <= q.tolerance!);
-    // rows with no value near a boundary carry none
-    assert.equal(step(await trace('tiny_swin_qdq.onnx', 1, 0, 5), 'q').check!.tolerance, undefined);
+    // rows with no value near a boundary carry none, and agree to float rounding
+    assert.ok(step(untied, 'q').check!.maxAbsDiff <= 1e-4);
   });
 
   it('QDQ Swin: the context recomputed from the weights rounded behind the exporter\'s Dropout', async () => {
@@ -144,7 +186,9 @@ describe('trace: quantized and optimized graphs, every check explained', functio
     for (const model of ['tiny_vit_int8_dyn.onnx', 'tiny_swin_int8_dyn.onnx']) {
       const r = await trace(model, 1, 0, 5);
       // before: norm2, mlp and residual2 "not found" (the walk stopped at the Mul by the run-time scale)
-      for (const id of ['norm2', 'mlp', 'residual2']) within(step(r, id));
+      // on an x86 CPU without VNNI the MLP's check states the int16 pair saturation as its tolerance
+      // (tiny_swin_int8_dyn: 0.434, measured 0.4337 on an AVX2-only EPYC); with VNNI it has none
+      for (const id of ['norm2', 'mlp', 'residual2']) within(step(r, id), 1e-4 + (step(r, id).check?.tolerance ?? 0));
       assert.match(step(r, 'mlp').formula, /scale computed at run time/);
     }
   });

@@ -52,5 +52,19 @@ describe('trace: Swin windows on padded maps, as torch partitions them', functio
         }
       });
     }
+
+    it(`${name}: patch merging of the odd 7×7 map (padded with zeros to 8×8) names the group's real tokens, padding where it is, and checks the concatenation`, async () => {
+      // before: token 20 (row 2, column 6) said "tokens 20, 27, 21, 28" (21 and 28 start the next rows) and 48
+      // "48, 55, 49, 56" (tokens past the map); the concatenation, zeros included, was not recomputed
+      for (const [token, group] of [[20, '20, 27, padding, padding'], [48, '48, padding, padding, padding'], [42, '42, padding, 43, padding'], [24, '16, 23, 17, 24']] as const) {
+        const r: TraceResult = await client.request('trace', { model: dir, image: join(dir, ref.image.file), layer: 3, head: 0, token, order: ['cpu'] });
+        const g = r.steps.find((s) => s.id === 'mergeGroup')!;
+        assert.match(g.formula, new RegExp(`of tokens ${group}: 4C = 64`), `token ${token}`);
+        if (group.includes('padding')) assert.match(g.formula, /the 7×7 map padded with zeros to 8×8/);
+        assert.ok(g.check && g.check.maxAbsDiff === 0, `token ${token}: the concatenation recomputed (${g.checkUnavailable})`);
+        assert.deepEqual(r.tensors.merge!.group.map((x) => x >= 0), group.split(', ').map((x) => x !== 'padding'));
+        for (const id of ['mergeNorm', 'mergeReduction']) assert.ok(r.steps.find((s) => s.id === id)!.check!.maxAbsDiff <= 1e-4, id);
+      }
+    });
   }
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RuntimeClient } from '../../src/runtime/client';
+import { RuntimeClient, type CancelSignal } from '../../src/runtime/client';
 
 export const runtimeScript = resolve('dist/runtime.js');
 
@@ -46,4 +46,25 @@ export function useRuntime(opts: RuntimeSuiteOptions = {}): RuntimeClient {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
     },
   });
+}
+
+/** A cancellation token the test cancels by hand (`cancel()`), or by itself after `ms`. */
+export function cancelSignal(ms?: number): CancelSignal & { cancel(): void } {
+  const listeners: (() => void)[] = [];
+  let cancelled = false;
+  const token = {
+    get isCancellationRequested() {
+      return cancelled;
+    },
+    onCancellationRequested(l: () => void) {
+      listeners.push(l);
+      return { dispose: () => undefined };
+    },
+    cancel() {
+      cancelled = true;
+      for (const l of listeners) l();
+    },
+  };
+  if (ms !== undefined) setTimeout(() => token.cancel(), ms);
+  return token;
 }

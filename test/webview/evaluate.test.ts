@@ -62,12 +62,26 @@ describe('webview: Evaluate Model on Folder', function () {
     // The thumbnails load from the folder.
     assert.equal(await p.page.$$eval('#cell-images img.thumb', (is) => is.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length), 2);
     await p.page.click('#cell-images li [data-action="attention"]');
-    assert.deepEqual((await p.posted()).filter((m) => m.type === 'showImage'), [{ type: 'showImage', path: predictions[shirts[0][1]].path, attention: true }]);
+    assert.deepEqual((await p.posted()).filter((m) => m.type === 'showImage'), [{ type: 'showImage', path: predictions[shirts[0][1]].path, attention: true, model: 'fashion-vit.onnx' }], 'with the model whose details are shown');
     // Warnings in the user's terms.
     assert.match((await p.page.textContent('#unmatched'))!, /not-a-class/);
     assert.match((await p.page.textContent('#warnings'))!, /broken\.png cannot be decoded/);
     assert.deepEqual(p.errors, []);
     assert.deepEqual(await p.cspViolations(), []);
+  });
+
+  it('says, above the numbers, the classes left empty and that a model without labels matched only index-named folders', async () => {
+    const p = suite.panel;
+    const note = 'The model has no labels, so only folders named by class index (0 to 9) are matched; give a labels file to match names.';
+    await p.send({ type: 'evaluate', view: { ...view(), unmatched: ['Coat'], empty: ['9'], unreadable: [], note } });
+    assert.equal(await p.page.textContent('#unmatched'), 'Folders matching no class of the model (skipped): Coat.');
+    assert.equal(await p.page.textContent('#empty'), 'Empty classes (no images): 9.');
+    assert.equal(await p.page.textContent('#note'), note);
+    // Before the scores: read first.
+    assert.equal(await p.page.evaluate(() => !!(document.querySelector('#warnings')!.compareDocumentPosition(document.querySelector('#summary')!) & Node.DOCUMENT_POSITION_FOLLOWING)), true);
+    await p.send({ type: 'evaluate', view: { ...view(), unmatched: [], unreadable: [] } });
+    assert.equal(await p.page.locator('#warnings').count(), 0, 'no warnings when there is nothing to say');
+    assert.deepEqual(p.errors, []);
   });
 
   it('the matrix is keyboard-accessible: arrows move between cells, Enter opens one', async () => {

@@ -113,6 +113,26 @@ describe('webview: links to the relative position bias', function () {
       { type: 'command', command: 'showRelativePositionBias', block: 'features.1.1' },
     ]);
   });
+  it('a block, its attention or a stage offers "Step through block N…", which asks the host to trace that block (a stage: its first)', async () => {
+    const p = arch.panel;
+    await p.send({ type: 'architecture', result: inspectModel(fixture('swin_t'), { details: true }) });
+    // swin_t's blocks across stages: features.1 = stage 1 (blocks 0, 1), features.3 = stage 2 (blocks 2, 3), features.5 = stage 3 (blocks 4…9);
+    // the first attention module found is block 0's
+    for (const [search, kind, layer] of [['features.3.1', 'block', 3], ['attn', 'attention', 0], ['stage 3', 'stage', 4]] as const) {
+      await p.page.fill('#search', search);
+      await p.page.locator(`.tree-row.kind-${kind}`).first().click();
+      assert.equal(await p.page.getAttribute('#block-trace', 'data-layer'), String(layer), search);
+      assert.equal(await p.page.textContent('#block-trace'), `Step through block ${layer}…`);
+      await p.page.click('#block-trace');
+      assert.deepEqual((await p.posted()).at(-1), { type: 'stepThrough', layer }, search);
+    }
+    // a module that is not a block, its attention or a stage (a LayerNorm) offers none
+    await p.page.fill('#search', 'norm1');
+    await p.page.locator('.tree-row.kind-norm').first().click();
+    assert.match((await p.page.textContent('#details h2'))!, /norm1/);
+    assert.equal(await p.page.locator('#block-trace').count(), 0);
+    assert.deepEqual(p.errors, []);
+  });
   it('the tree names Swin stages and patch merging, and every entry explains itself on hover and in the details', async () => {
     const p = arch.panel;
     await p.send({ type: 'architecture', result: inspectModel(fixture('swin_t'), { details: true }) });

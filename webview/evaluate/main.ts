@@ -141,9 +141,9 @@ function imageItem(v: EvaluateView, m: EvaluateModelView, p: Prediction): HTMLEl
   const inside = !p.path.startsWith('..') && !p.path.startsWith('/');
   const thumb = v.imageBase && inside ? h('img', { class: 'thumb pixelated', alt: '', src: `${v.imageBase}/${p.path.split(/[\\/]/).map(encodeURIComponent).join('/')}` }) : null;
   const classify = h('button', { class: 'link-button', 'data-action': 'classify' }, 'Classify');
-  classify.addEventListener('click', () => post({ type: 'showImage', path: p.path, attention: false }));
+  classify.addEventListener('click', () => post({ type: 'showImage', path: p.path, attention: false, model: m.path }));
   const attention = h('button', { class: 'link-button', 'data-action': 'attention' }, 'Attention');
-  attention.addEventListener('click', () => post({ type: 'showImage', path: p.path, attention: true }));
+  attention.addEventListener('click', () => post({ type: 'showImage', path: p.path, attention: true, model: m.path }));
   return h('li', { class: 'image-item', 'data-path': p.path }, thumb, h('div', {}, link(p.path, p.path), h('div', { class: 'muted' }, `true ${m.labels[p.truth]}; top: `, ...joined), h('div', {}, classify, ' ', attention)));
 }
 

@@ -230,7 +230,7 @@ export function inspectLoadedModel(model: OnnxModel, options: InspectOptions = {
   const nchwc = [...new Set(g.nodes.filter((n) => n.domain === 'com.microsoft.nchwc').map((n) => n.opType))];
   if (nchwc.length) {
     warnings.push(
-      `${display} was saved by ONNX Runtime after its CPU layout optimisations (com.microsoft.nchwc operators: ${nchwc.join(', ')}). Such a file is tied to the CPU provider and to the vector width of the machine that optimised it: it does not run on a GPU provider, and on a CPU with other vector instructions it may fail to load or run slowly. Open the model as exported instead, or save the optimised file with graph_optimization_level = ORT_ENABLE_EXTENDED (no layout changes). Structure, parameters and MACs below are still exact.`,
+      `${display} was saved by ONNX Runtime after its CPU layout optimisations (com.microsoft.nchwc operators: ${nchwc.join(', ')}). Such a file is tied to the CPU provider and to the vector width of the machine that optimised it: it does not run on a GPU provider, and on a CPU with other vector instructions it may fail to load, run slowly, or compute other values than the model as exported (an AVX-512-optimised file run on an AVX2-only CPU does). Open the model as exported instead, or save the optimised file with graph_optimization_level = ORT_ENABLE_EXTENDED (no layout changes). Structure, parameters and MACs below are still exact.`,
     );
   }
   if (costs.uncounted.length) {

@@ -167,6 +167,8 @@ function makePlan(original: OnnxModel, display: string, key: string, imageSize: 
   }
   // (allowFused: the step-through says which of its steps they hide)
   if (fused.size && !allowFused) warnings.push(`${display} also has fused attention operators (${fusedText}); their attention cannot be captured.`);
+  // ORT's 'all' level: convolutions in a blocked layout sized for the CPU that saved the file (16 channels with AVX-512, 8 with AVX2)
+  if (g0.nodes.some((n) => n.domain === 'com.microsoft.nchwc')) warnings.push(`${display} holds ONNX Runtime's CPU layout operators (com.microsoft.nchwc), sized for the vector width of the machine that optimised it: on a CPU with other vector instructions its values may differ from the model as exported (an AVX-512-optimised file run on an AVX2-only CPU does). Open the model as exported, or one saved at graph_optimization_level ORT_ENABLE_EXTENDED.`);
   // A hybrid's attention is a ViT's: one global sequence over its (effective-stride) patch grid.
   const family: 'vit' | 'swin' = isGlobalAttention(det.family) ? 'vit' : 'swin';
   const config = det.config;

@@ -162,6 +162,14 @@ export function compareDocument(models: { name: string; arch: InspectResult }[],
   return { models: ms, resolutions: res, omega: ms.flatMap((m) => res.map((resolution) => ({ model: m.name, resolution, stages: omegaAt(m, resolution) }))) };
 }
 
+/**
+ * The order the models run in, round by round (indices into the models): each model once per round,
+ * the first rotated each round, so that no model always runs first (on a cold or a throttled machine).
+ */
+export function latencySchedule(models: number, rounds: number): number[][] {
+  return Array.from({ length: rounds }, (_, round) => Array.from({ length: models }, (_, k) => (k + round) % models));
+}
+
 /** Latency rows from each model's per-image times (ms): the median, and its ratio to the first model's. */
 export function latencyRows(times: { model: string; ep: string; ms: number[] }[]): LatencyRow[] {
   const median = (xs: number[]) => {

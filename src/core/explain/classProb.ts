@@ -26,6 +26,8 @@ export function softmaxAt(logits: ArrayLike<number>, k: number, offset = 0, n = 
 export function classByName(name: string, labels: readonly string[] | null, n: number): number {
   const k = matchClass(name, labels, n);
   if (k !== null) return k;
+  // An index past the last class (typed in the panel's "by name or index" box): the valid range, not the names.
+  if (/^\d+$/.test(name.trim())) throw new UserError(`Class ${name.trim()} is out of range: the model has ${n} classes, indices 0 to ${n - 1}.`);
   if (!labels) throw new UserError(`The model has no labels, so a class is named by its index (0 to ${n - 1}); got "${name}".`);
   const shown = labels.length > 12 ? `${labels.slice(0, 12).join(', ')}, … (${labels.length} in all)` : labels.join(', ');
   throw new UserError(`No class is named "${name}": the model's classes are ${shown}.`);

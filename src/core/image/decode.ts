@@ -38,12 +38,15 @@ function sharp(): typeof sharpType {
 }
 
 export async function decodeImage(path: string, maxPixels = 100_000_000): Promise<DecodedImage> {
-  let size: number;
+  let st: ReturnType<typeof statSync>;
   try {
-    size = statSync(path).size;
+    st = statSync(path);
   } catch {
     throw new UserError(`Cannot read ${path}: the file does not exist or is not accessible.`);
   }
+  // e.g. a checkpoint folder given where an image goes (vit-inspect classify CHECKPOINT IMAGE instead of --model CHECKPOINT).
+  if (st.isDirectory()) throw new UserError(`${basename(path)} is a folder, not an image file. (A model goes in --model; a folder of images in Classify Folder or vit-inspect evaluate.)`);
+  const size = st.size;
   if (size === 0) throw new UserError(`${basename(path)} is empty (0 bytes).`);
   const buf = readFileSync(path);
   if (isBmp(buf)) return { ...decodeBmp(buf, maxPixels), format: 'bmp' };

@@ -16,7 +16,7 @@ export function fileKey(path: string): string {
   try {
     st = statSync(path);
   } catch {
-    throw new UserError(`The model ${path} does not exist. Check the vitInspector.modelPath setting.`);
+    throw new UserError(`The model ${path} does not exist: check the path given (--model, Select Model or the vitInspector.modelPath setting).`);
   }
   return `${resolve(path)}|${st.size}|${st.mtimeMs}`;
 }

@@ -53,6 +53,18 @@ export interface TraceInput {
   backbone?: { kind: 'resnet' | 'conv'; stride: number | null } | null;
   mlpRatio: number | null;
   labels: (i: number) => string;
+  /** the model computes in half precision: its captured activations are float16 (or bfloat16) */
+  precision?: 'float16' | 'bfloat16';
+}
+
+/** Steps of a half-precision grid a check of a half-precision model allows (measured on the fp16 fixtures: ≤ 1.75). */
+const HALF_STEPS = 4;
+/** The spacing of float16 / bfloat16 values at |x| (one unit in the last place). */
+export function halfSpacing(x: number, type: 'float16' | 'bfloat16'): number {
+  const [mantissa, minExp] = type === 'float16' ? [10, -14] : [7, -126];
+  const a = Math.abs(x);
+  const e = a > 0 ? Math.max(Math.floor(Math.log2(a)), minExp) : minExp;
+  return 2 ** (e - mantissa);
 }
 
 const f = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/0+$/, '').replace(/\.$/, ''));
@@ -135,7 +147,17 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const swin = p.family === 'swin' || p.family === 'swin-v2';
   const add = (s: TraceStep): void => void steps.push(s);
   const unavailable = (id: TraceStepId, title: string, why: string): void => add({ id, title, formula: '', shape: [], unavailable: why });
-  const check = (from: string[], a: ArrayLike<number> | null, b: ArrayLike<number> | null): TraceStep['check'] | undefined => (a && b ? { recomputedFrom: from, maxAbsDiff: maxAbsDiff(a, b) } : undefined);
+  const check = (from: string[], a: ArrayLike<number> | null, b: ArrayLike<number> | null): TraceStep['check'] | undefined => {
+    if (!a || !b) return undefined;
+    const c = { recomputedFrom: from, maxAbsDiff: maxAbsDiff(a, b) };
+    if (!p.precision || !(c.maxAbsDiff > 0)) return c;
+    // a half-precision model: its tensor is rounded to the half grid, the recomputation (float32 from the same half inputs) is not
+    let big = 0;
+    for (let i = 0; i < b.length; i++) big = Math.max(big, Math.abs(b[i]));
+    const step = halfSpacing(big, p.precision);
+    const tolerance = HALF_STEPS * step;
+    return { ...c, tolerance, note: `The model computes in ${p.precision}: its values are rounded to ${p.precision}, spaced ${step.toExponential(2)} at this tensor's largest |value| ${f(big)}; the recomputation, in float32 from the same ${p.precision} inputs, is not, so the two may differ by a few of those steps (within ${HALF_STEPS}: ${tolerance.toExponential(2)}).` };
+  };
   const W = (x: TensorInfo | null | undefined): ArrayLike<number> | null => (x ? p.weights(x) : null);
   // a quantization parameter: an initializer, or a tensor computed at run time (captured)
   const Q = (x: TensorInfo | string | null): ArrayLike<number> | null => (x === null ? null : typeof x === 'string' ? p.out(x)?.data ?? null : W(x));
@@ -631,8 +653,11 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const c = T % Wg;
     const r0 = r - (r % 2);
     const c0 = c - (c % 2);
-    // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1)
-    const group4 = [r0 * Wg + c0, (r0 + 1) * Wg + c0, r0 * Wg + c0 + 1, (r0 + 1) * Wg + c0 + 1] as [number, number, number, number];
+    // official order: x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1); −1 where an odd grid is padded
+    // with zeros to even (Hugging Face's and timm's maybe_pad / F.pad: bottom row, right column)
+    const at = (rr: number, cc: number): number => (rr < H && cc < Wg ? rr * Wg + cc : -1);
+    const group4 = [at(r0, c0), at(r0 + 1, c0), at(r0, c0 + 1), at(r0 + 1, c0 + 1)] as [number, number, number, number];
+    const padded = group4.filter((g) => g < 0).length;
     const mergedToken = (r0 / 2) * Math.ceil(Wg / 2) + c0 / 2;
     const v2 = t.merge.normAfter;
     const out2 = t.merge.reduction.weight.dims;
@@ -641,10 +666,10 @@ export function assembleTrace(p: TraceInput): TraceResult {
     const normed = row(p.out(t.merge.norm.output), mergedToken, v2 ? C2 : 4 * C);
     const reduced = row(p.out(t.merge.reduction.output), mergedToken, C2);
     const outC = p.out(t.output!);
-    const catRe = outC && r0 + 1 < H && c0 + 1 < Wg ? group4.flatMap((g) => Array.from(outC.data.subarray(g * C, (g + 1) * C))) : null;
+    const catRe = outC ? group4.flatMap((g) => (g < 0 ? new Array<number>(C).fill(0) : Array.from(outC.data.subarray(g * C, (g + 1) * C)))) : null;
     if (cat && normed && reduced) {
       merge = { group: group4, mergedToken, concat: cat, normed, reduced };
-      add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.join(', ')}: 4C = ${4 * C}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
+      add({ id: 'mergeGroup', title: 'Patch merging: 2×2 group', formula: `[x0; x1; x2; x3] of tokens ${group4.map((g) => (g < 0 ? 'padding' : g)).join(', ')}: 4C = ${4 * C}${padded ? ` (the ${H}×${Wg} map padded with zeros to ${H + (H % 2)}×${Wg + (Wg % 2)}: ${padded} of the 4 are zeros)` : ''}`, shape: [4 * C], values: cat, check: check(['residual2 of the group'], catRe, cat) });
       if (v2) {
         // PatchMergingV2: the reduction first, then LN over 2C
         add({ id: 'mergeReduction', title: 'Reduction', formula: `· W_red: 4C → 2C = ${4 * C} → ${C2} (no bias), token ${mergedToken} of the next stage`, shape: [C2], values: reduced, check: checkQ(['mergeGroup', 'W_red'], lin(t.merge.reduction, cat), reduced, linSat(t.merge.reduction, cat), t.merge.reduction) });
@@ -665,19 +690,22 @@ export function assembleTrace(p: TraceInput): TraceResult {
   const finIn = t.finalNorm ? p.out(t.finalNorm.input) : undefined;
   const Cl = t.finalNorm?.gamma?.dims[0] ?? (fin ? fin.dims[fin.dims.length - 1] : 0);
   const headIn = t.head ? p.out(t.head.input) : undefined;
+  /** the final LayerNorm recomputed for every row of its input, or null when one cannot be */
+  const lnRows = (rows: number): number[] | null => {
+    const all: number[] = [];
+    for (let i = 0; i < rows; i++) {
+      const re2 = ln(t.finalNorm, row(finIn ?? undefined, i, Cl));
+      if (!re2) return null;
+      all.push(...re2);
+    }
+    return all;
+  };
   const noHead = `This is a base model without a classification head: its output ${t.logits} [${logitsC?.dims.join(', ') ?? ''}] is one vector per token, not class scores.`;
   if (baseModel) {
     // the final LayerNorm only where it makes the output (the head's role may have found another norm)
     if (fin && finIn && Cl && t.finalNorm?.output === t.logits) {
       const rows = fin.data.length / Cl;
-      let worst = 0;
-      let ok = true;
-      for (let i = 0; i < rows; i++) {
-        const re2 = ln(t.finalNorm, row(finIn, i, Cl));
-        if (re2) worst = Math.max(worst, maxAbsDiff(re2, row(fin, i, Cl)!));
-        else ok = false;
-      }
-      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the ${rows} tokens: the model's output`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
+      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the ${rows} tokens: the model's output`, shape: [rows, Cl], check: check(['last block output', 'γ', 'β'], lnRows(rows), fin.data) });
     }
     unavailable('head', 'Head', noHead);
   } else if (fin && finIn && Cl) {
@@ -688,17 +716,12 @@ export function assembleTrace(p: TraceInput): TraceResult {
       const hin = headIn ? Array.from(headIn.data) : null;
       add({ id: 'pool', title: 'Class token', formula: 'y = LN(z_L⁰): the head reads the class token', shape: [Cl], values: hin ?? undefined, check: check(['finalNorm'], y, hin) });
     } else {
-      let worst = 0;
       const mean = new Array<number>(Cl).fill(0);
-      let ok = true;
       for (let i = 0; i < rows; i++) {
         const y = row(fin, i, Cl)!;
-        const re2 = ln(t.finalNorm, row(finIn, i, Cl));
-        if (re2) worst = Math.max(worst, maxAbsDiff(re2, y));
-        else ok = false;
         for (let j = 0; j < Cl; j++) mean[j] += y[j] / rows;
       }
-      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the last stage's ${rows} tokens`, shape: [rows, Cl], check: ok ? { recomputedFrom: ['last block output', 'γ', 'β'], maxAbsDiff: worst } : undefined });
+      add({ id: 'finalNorm', title: 'Final LayerNorm', formula: `LN over C = ${Cl} for each of the last stage's ${rows} tokens`, shape: [rows, Cl], check: check(['last block output', 'γ', 'β'], lnRows(rows), fin.data) });
       const hin = headIn ? Array.from(headIn.data) : null;
       // the head may read something else than the mean of the final norm's rows (a pooler): then no check
       const same = hin !== null && hin.length === mean.length;

@@ -112,7 +112,7 @@ export interface TraceBias {
 
 /** Swin patch merging, when the token's stage ends after the traced block. */
 export interface TraceMerge {
-  /** the stage grid token indices of x0..x3 (official order: (0,0),(1,0),(0,1),(1,1)) */
+  /** the stage grid token indices of x0..x3 (official order: (0,0),(1,0),(0,1),(1,1)); −1 for the zero padding of an odd grid */
   group: [number, number, number, number];
   /** the token's index in the next stage's grid */
   mergedToken: number;

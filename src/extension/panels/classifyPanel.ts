@@ -69,16 +69,17 @@ export class ClassifyPanel extends Panel<Message> {
   /** The last capture: the webview gets its summary, and its tensors when a patch query (or the distance panel) needs them. */
   private capture: Capture | undefined;
 
-  static async show(services: Services, image: vscode.Uri, attention: boolean): Promise<void> {
+  /** The panel of `image` (new, or the open one run again), classified with `model` when given, else with the panel's or the configured model. */
+  static async show(services: Services, image: vscode.Uri, attention: boolean, model?: string): Promise<void> {
     const existing = Panel.find<ClassifyPanel>(ClassifyPanel.viewType, image.fsPath);
     if (existing) {
-      existing.state = { ...existing.state, attention: existing.state.attention || attention };
+      existing.state = { ...existing.state, attention: existing.state.attention || attention, ...(model ? { modelPath: model } : {}) };
       // Where it already is: Show Attention on a classified image must not move it to another column.
       existing.panel.reveal(existing.panel.viewColumn);
       return existing.run();
     }
     const panel = Panel.create(services, ClassifyPanel.viewType, `Classify: ${basename(image.fsPath)}`, { column: vscode.ViewColumn.Beside, retainContextWhenHidden: true });
-    new ClassifyPanel(panel, services, { imagePath: image.fsPath, attention });
+    new ClassifyPanel(panel, services, { imagePath: image.fsPath, attention, ...(model ? { modelPath: model } : {}) });
   }
 
   static revive(panel: vscode.WebviewPanel, services: Services, state: unknown): void {

@@ -9,6 +9,8 @@ import { parseEvaluateState } from '../../shared/panelState';
 type Message = Accepts<'ready' | 'openFile' | 'showImage' | 'addModel' | 'rerun' | 'cancel' | 'copy'>;
 
 export interface EvaluateActions {
+  /** The models evaluated: an image's Classify and Attention use the one whose details are shown. */
+  readonly models: readonly string[];
   /** Run again with the same models (Retry). */
   again(): Promise<void>;
   /** Pick another model and run with it added. */
@@ -72,7 +74,9 @@ export class EvaluatePanel extends Panel<Message> {
       }
       case 'showImage': {
         const p = this.inside(m.path);
-        if (p) await ClassifyPanel.show(this.services, vscode.Uri.file(p), m.attention);
+        // Only a model this panel evaluated (the page names it); else the model in use.
+        const model = m.model !== undefined && this.actions.models.includes(m.model) ? m.model : undefined;
+        if (p) await ClassifyPanel.show(this.services, vscode.Uri.file(p), m.attention, model);
         return;
       }
       case 'addModel':

@@ -13,7 +13,7 @@ import type * as ortType from 'onnxruntime-node';
 import { inspectModel } from '../../../src/core/arch/inspect';
 import type { TreeNode } from '../../../src/core/arch/tree';
 import { buildCheckpoint, loadModel } from '../../../src/core/checkpoint';
-import { exportCheckpoint } from '../../../src/core/checkpoint/export';
+import { INLINE_LIMIT, exportCheckpoint } from '../../../src/core/checkpoint/export';
 import { activation, torchScope } from '../../../src/core/checkpoint/graph';
 import { GraphBuilder } from '../../../src/core/onnx/builder';
 import { type OnnxModel, attrFloat } from '../../../src/core/onnx/model';
@@ -233,6 +233,29 @@ describe('checkpoints built into graphs', function () {
       const got = (await s.run({ [s.inputNames[0]]: x })).logits.data as Float32Array;
       await s.release();
       assert.ok(maxAbs(got, ref.fixtures['timm-vit-fp16'].logits!) < 1e-4);
+    });
+
+    it('the threshold: weights up to the limit stay inline, one byte more goes to OUT.onnx.data; the limit is under protobuf\'s 2 GiB', async () => {
+      assert.ok(INLINE_LIMIT < 2 ** 31 && INLINE_LIMIT >= 2 ** 31 - 128 * 1024 * 1024, `INLINE_LIMIT ${INLINE_LIMIT}`);
+      const b = buildCheckpoint(join(FIX, 'hf-vit'));
+      const total = b.model.graph.initializers.reduce((s, t) => s + (t.data.location === 'external' ? t.data.length : 0), 0);
+      assert.equal(total, ref.fixtures['hf-vit'].params * 4, 'fp32: the weights are the params × 4 bytes');
+      const at = mkdtempSync(join(dir, 'at-'));
+      const inline = exportCheckpoint(join(FIX, 'hf-vit'), join(at, 'model.onnx'), { inlineLimit: total });
+      assert.equal(inline.data, null);
+      assert.ok(!existsSync(join(at, 'model.onnx.data')));
+      const over = mkdtempSync(join(dir, 'over-'));
+      const ext = exportCheckpoint(join(FIX, 'hf-vit'), join(over, 'model.onnx'), { inlineLimit: total - 1 });
+      assert.equal(ext.data, join(over, 'model.onnx.data'));
+      assert.ok(readModel(ext.model).graph.initializers.some((t) => t.data.location === 'external' && t.data.file === 'model.onnx.data'));
+      // Both load in a plain onnxruntime session from their paths and give torch's logits.
+      for (const m of [inline.model, ext.model]) {
+        const s = await ort.InferenceSession.create(m);
+        const x = new ort.Tensor('float32', Float32Array.from(ref.input.data), ref.input.shape);
+        const got = (await s.run({ [s.inputNames[0]]: x }))[s.outputNames[0]].data as Float32Array;
+        await s.release();
+        assert.ok(maxAbs(got, ref.fixtures['hf-vit'].logits!) < 1e-4, m);
+      }
     });
 
     it('vit-inspect export CHECKPOINT -o OUT.onnx --json; refuses to overwrite another model\'s config.json', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isPickleCheckpoint, pickleMessage, readCheckpoint, readTensorBytes, externalTensor, MAX_HEADER_BYTES } from '../../../src/core/checkpoint/safetensors';
@@ -10,6 +10,7 @@ import { header, safetensors } from '../helpers/safetensors';
 
 const FIX = resolve('test/fixtures/checkpoints');
 const cli = resolve('dist/cli.js');
+const image = resolve('samples/bag.png');
 
 /** Runs the CLI; returns its exit code and stderr. */
 function run(args: string[]): { code: number; stderr: string; stdout: string } {
@@ -94,10 +95,16 @@ describe('safetensors reader', () => {
           () => readCheckpoint(file),
           (e: unknown) => isUserError(e) && (e as Error).message.startsWith(`bad-`) && c.want.test((e as Error).message),
         );
-        const r = run(['arch', file]);
-        assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, c.want);
-        assert.match(r.stderr, /bad-.*\.safetensors/);
+        // Every command that takes a MODEL: classify and attention would run a session, export would copy weights.
+        const out = join(dir, 'never.onnx');
+        for (const args of [['arch', file], ['tensors', file], ['classify', image, '--model', file], ['attention', image, '--model', file], ['export', file, '-o', out]]) {
+          const r = run(args);
+          assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+          assert.match(r.stderr, c.want, args[0]);
+          assert.match(r.stderr, /bad-.*\.safetensors/, args[0]);
+          assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, args[0]);
+        }
+        assert.ok(!existsSync(out) && !existsSync(`${out}.data`), 'export wrote nothing');
       });
     }
 
@@ -108,9 +115,11 @@ describe('safetensors reader', () => {
       const keep = [...src.tensors.values()].filter((t) => t.name !== 'vit.encoder.layer.1.attention.attention.key.weight');
       writeFileSync(join(d, 'model.safetensors'), safetensors(Object.fromEntries(keep.map((t) => [t.name, { dtype: t.dtype, shape: t.shape }]))));
       copyFileSync(join(FIX, 'hf-vit', 'config.json'), join(d, 'config.json'));
-      const r = run(['arch', d]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /model\.safetensors lacks the tensor vit\.encoder\.layer\.1\.attention\.attention\.key\.weight/);
+      for (const args of [['arch', d], ['classify', image, '--model', d], ['attention', image, '--model', d], ['export', d, '-o', join(dir, 'never.onnx')]]) {
+        const r = run(args);
+        assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+        assert.match(r.stderr, /model\.safetensors lacks the tensor vit\.encoder\.layer\.1\.attention\.attention\.key\.weight/, args[0]);
+      }
     });
 
     it('a config that contradicts the shapes names the field and the tensor', () => {
@@ -131,9 +140,11 @@ describe('safetensors reader', () => {
         const cfg = JSON.parse(readFileSync(join(FIX, 'hf-vit', 'config.json'), 'utf8'));
         cfg[field] = value;
         writeFileSync(join(d, 'config.json'), JSON.stringify(cfg));
-        const r = run(['arch', d, '--json']);
-        assert.equal(r.code, 2, `${field}: ${r.stderr}`);
-        assert.match(r.stderr, want, field);
+        for (const args of [['arch', d, '--json'], ['classify', image, '--model', d]]) {
+          const r = run(args);
+          assert.equal(r.code, 2, `${field} ${args[0]}: ${r.stderr}`);
+          assert.match(r.stderr, want, `${field} ${args[0]}`);
+        }
       }
     });
 
@@ -163,9 +174,18 @@ describe('safetensors reader', () => {
     it('a pickle checkpoint gets the conversion, exit 2', () => {
       const f = join(dir, 'pytorch_model.bin');
       writeFileSync(f, Buffer.from([0x80, 0x02, 0x7d]));
-      const r = run(['arch', f]);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /pytorch_model\.bin is a PyTorch pickle checkpoint\. It is not loaded/);
+      for (const file of [f, join(dir, 'model.pt'), join(dir, 'vit.pth')]) {
+        if (file !== f) copyFileSync(f, file);
+        const name = file.split('/').pop()!;
+        for (const args of [['arch', file], ['tensors', file], ['classify', image, '--model', file], ['export', file, '-o', join(dir, 'never.onnx')]]) {
+          const r = run(args);
+          assert.equal(r.code, 2, `${name} ${args[0]}: ${r.stderr}`);
+          assert.match(r.stderr, new RegExp(`${name.replace('.', '\\.')} is a PyTorch pickle checkpoint\\. It is not loaded`), `${name} ${args[0]}`);
+          // The conversion is one line: python -c "…torch.load('NAME', …weights_only=True)…save_file(…)"
+          const line = r.stderr.split('\n')[0];
+          assert.match(line, new RegExp(`python -c "import torch; from safetensors\\.torch import save_file; sd = torch\\.load\\('${name.replace('.', '\\.')}', map_location='cpu', weights_only=True\\); save_file\\(.*'model\\.safetensors'\\)"`));
+        }
+      }
     });
 
     it('a folder holding only a pickle checkpoint (an older download) gets the same conversion, not "a folder, not an ONNX file"', () => {

@@ -1,10 +1,10 @@
 /** timm configs: heads from the architecture name's size table or model_args, checked against the tensors. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectModel } from '../../../src/core/arch/inspect';
-import { type Spec, safetensors } from '../helpers/safetensors';
+import { type Spec, header, safetensors } from '../helpers/safetensors';
 
 /** A timm ViT's tensor names and shapes (dim C, depth L, patch p, image s). */
 function timmVit(C: number, L: number, p: number, s: number, classes = 10): Spec {
@@ -67,5 +67,52 @@ describe('timm ViT configs', () => {
     assert.throws(() => inspectModel(make('prenorm', { ...spec, 'norm_pre.weight': { dtype: 'F32', shape: [64] }, 'norm_pre.bias': { dtype: 'F32', shape: [64] } }, { architecture: 'vit_base_patch16_clip_32', model_args: { num_heads: 4 } })),
       /model\.safetensors holds 2 tensor\(s\) that vit_base_patch16_clip_32 as ViT Inspector builds it does not use \(norm_pre\.weight, norm_pre\.bias\)/);
     assert.throws(() => inspectModel(make('regs', spec, { architecture: 'vit_base_patch16_32', model_args: { num_heads: 4, reg_tokens: 4 } })), /"model_args\.reg_tokens" = 4 \(register tokens\), which ViT Inspector does not build yet/);
+  });
+
+  it('a ViT-L/16-size checkpoint (1.22 GB, sparse) opens from its header: 304,326,632 params as timm counts them, no weight read', () => {
+    const d = join(dir, 'large');
+    mkdirSync(d);
+    const spec = timmVit(1024, 24, 16, 224, 1000);
+    const head: Record<string, unknown> = {};
+    let off = 0;
+    for (const [name, t] of Object.entries(spec)) {
+      const n = t.shape.reduce((a, b) => a * b, 1) * 4;
+      head[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + n] };
+      off += n;
+    }
+    const h = header(null, JSON.stringify(head));
+    const file = join(d, 'model.safetensors');
+    const fd = openSync(file, 'w');
+    writeSync(fd, h);
+    ftruncateSync(fd, h.length + off); // the weights are a hole: nothing written, nothing on disk
+    closeSync(fd);
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ architecture: 'vit_large_patch16_224', num_classes: 1000 }));
+    assert.ok(statSync(file).size > 1.2e9);
+    // Every byte read from the checkpoint while it is inspected: the 8-byte length and the header only.
+    let read = 0;
+    const realRead = fs.readSync;
+    const realReadFile = fs.readFileSync;
+    (fs as { readSync: unknown }).readSync = (...a: Parameters<typeof fs.readSync>) => {
+      const n = (realRead as (...x: unknown[]) => number)(...a);
+      read += n;
+      return n;
+    };
+    (fs as { readFileSync: unknown }).readFileSync = (...a: Parameters<typeof fs.readFileSync>) => {
+      if (String(a[0]) === file) throw new Error('the whole checkpoint was read');
+      return (realReadFile as (...x: unknown[]) => unknown)(...a);
+    };
+    let r: ReturnType<typeof inspectModel>;
+    const t0 = performance.now();
+    try {
+      r = inspectModel(d);
+    } finally {
+      fs.readSync = realRead;
+      fs.readFileSync = realReadFile;
+    }
+    const ms = performance.now() - t0;
+    assert.equal(r.params, 304_326_632);
+    assert.deepEqual([r.config.embedDim, r.config.depths, r.config.heads, r.config.patchSize, r.config.imageSize], [1024, [24], [16], 16, 224]);
+    assert.ok(read <= h.length, `${read} bytes read, the header is ${h.length}`);
+    console.log(`      inspected in ${ms.toFixed(0)} ms (cold, in-process), ${read} bytes read of ${statSync(file).size}`);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { inspectModel } from '../../../src/core/arch/inspect';
-import { compareDocument, latencyRows, omegaAt, parseResolutions } from '../../../src/core/compare/document';
+import { compareDocument, latencyRows, latencySchedule, omegaAt, parseResolutions } from '../../../src/core/compare/document';
 import { omegaMsa, omegaWmsa } from '../../../src/core/flops/complexity';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -52,5 +52,13 @@ describe('compare: the comparison document', () => {
     assert.equal(parseResolutions('0'), null);
     const rows = latencyRows([{ model: 'a', ep: 'cpu', ms: [3, 1, 2] }, { model: 'b', ep: 'cpu', ms: [4, 8, 6, 2] }]);
     assert.deepEqual(rows.map((r) => [r.msPerImage, r.runs, r.ratio]), [[2, 3, 1], [5, 4, 2.5]]);
+  });
+
+  it('latency alternates the models: each once per round, a different one first each round', () => {
+    assert.deepEqual(latencySchedule(2, 3), [[0, 1], [1, 0], [0, 1]]);
+    const s = latencySchedule(3, 6);
+    for (const round of s) assert.deepEqual([...round].sort(), [0, 1, 2]);
+    assert.deepEqual(s.map((r) => r[0]), [0, 1, 2, 0, 1, 2], 'every model leads equally often');
+    assert.deepEqual(latencySchedule(2, 1), [[0, 1]]);
   });
 });

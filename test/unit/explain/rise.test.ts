@@ -109,6 +109,9 @@ describe('the class explained', () => {
     assert.equal(classByName('1', labels, 3), 1);
     assert.throws(() => classByName('sock', labels, 3), (e: Error) => isUserError(e) && /T-shirt\/top, Trouser, Ankle boot/.test(e.message));
     assert.throws(() => classByName('boot', null, 3), (e: Error) => isUserError(e) && /no labels/.test(e.message) && /0 to 2/.test(e.message));
+    // An index out of range gets the valid range, with labels or without.
+    assert.throws(() => classByName('3', labels, 3), (e: Error) => isUserError(e) && e.message === 'Class 3 is out of range: the model has 3 classes, indices 0 to 2.');
+    assert.throws(() => classByName(' 17 ', null, 3), (e: Error) => isUserError(e) && /Class 17 is out of range: .* indices 0 to 2\./.test(e.message));
   });
 
   it('p(class) is the softmax, stable for large logits', () => {

@@ -7,3 +7,10 @@ export const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
+
+/** The index of the largest value (the first of equals): a top-1 class. */
+export const argmax = (a: ArrayLike<number>): number => {
+  let k = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
+  return k;
+};

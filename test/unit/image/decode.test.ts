@@ -94,5 +94,7 @@ describe('image decoding', () => {
     await assert.rejects(decodeImage(text), { name: 'UserError' });
     await assert.rejects(decodeImage(await write('big.png', solid(200, 200).png()), 10_000), { name: 'UserError', message: /limit/ });
     await assert.rejects(decodeImage(join(dir, 'nope.png')), { name: 'UserError', message: /does not exist/ });
+    // a folder where an image goes (vit-inspect classify CHECKPOINT_DIR image.png): said so, not EISDIR as an internal error
+    await assert.rejects(decodeImage(dir), { name: 'UserError', message: /is a folder, not an image file/ });
   });
 });

@@ -60,8 +60,11 @@ const cases: { [K in Kind]: { accepts: [unknown, Extract<WebviewMessage, { type:
   addModel: { accepts: [[{ type: 'addModel', path: '/etc/passwd' }, { type: 'addModel' }]], rejects: [] },
   pickFolder: { accepts: [[{ type: 'pickFolder', folder: '/etc' }, { type: 'pickFolder' }]], rejects: [] },
   showImage: {
-    accepts: [[{ type: 'showImage', path: 'coat/a.png', attention: true, x: 1 }, { type: 'showImage', path: 'coat/a.png', attention: true }]],
-    rejects: [{ type: 'showImage', path: 'a.png' }, { type: 'showImage', path: 3, attention: false }, { type: 'showImage', path: 'p'.repeat(4097), attention: false }],
+    accepts: [
+      [{ type: 'showImage', path: 'coat/a.png', attention: true, x: 1 }, { type: 'showImage', path: 'coat/a.png', attention: true }],
+      [{ type: 'showImage', path: 'coat/a.png', attention: false, model: '/m/swin.onnx' }, { type: 'showImage', path: 'coat/a.png', attention: false, model: '/m/swin.onnx' }],
+    ],
+    rejects: [{ type: 'showImage', path: 'a.png' }, { type: 'showImage', path: 3, attention: false }, { type: 'showImage', path: 'p'.repeat(4097), attention: false }, { type: 'showImage', path: 'a.png', attention: false, model: 7 }],
   },
   measure: {
     accepts: [

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { INT8, UINT8, blockQuantizeInt8, dequantizeLinear, dequantizeNBits, fakeQuantize, onGrid, pairSaturation, quantizeLinear, roundHalfEven } from '../../../src/core/trace/quantize';
 import { linear } from '../../../src/core/trace/linear';
+import { halfSpacing } from '../../../src/core/trace/assemble';
 
 describe('trace: quantize and dequantize as ONNX does', () => {
   it('QuantizeLinear: the spec example (scale 2, zero point 128, uint8) — ties to even, saturation at 0 and 255', () => {
@@ -77,5 +78,19 @@ describe('trace: quantize and dequantize as ONNX does', () => {
     assert.ok(Math.abs(raw[0] - integer[0]) > 1);
     const unrounded = linear(x, dequantizeLinear(wq, [4, 2], ws, wz), undefined, 'inOut');
     assert.ok(Math.max(...unrounded.map((v, o) => Math.abs(v - integer[o]))) > 1e-4);
+  });
+});
+
+describe('trace: the half-precision grid a check of an fp16/bf16 model allows', () => {
+  it('halfSpacing is the gap between neighbouring float16 / bfloat16 values at |x|', () => {
+    // float16: 10 mantissa bits; 1 → 2^-10, [64, 128) → 2^-4 (the −100s of a Swin mask), subnormals 2^-24
+    assert.equal(halfSpacing(1, 'float16'), 2 ** -10);
+    assert.equal(halfSpacing(1.999, 'float16'), 2 ** -10);
+    assert.equal(halfSpacing(-101.9, 'float16'), 0.0625);
+    assert.equal(halfSpacing(0, 'float16'), 2 ** -24);
+    assert.equal(halfSpacing(1e-6, 'float16'), 2 ** -24);
+    // bfloat16: 7 mantissa bits
+    assert.equal(halfSpacing(1, 'bfloat16'), 2 ** -7);
+    assert.equal(halfSpacing(3, 'bfloat16'), 2 ** -6);
   });
 });
