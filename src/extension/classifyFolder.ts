@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { writeFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import type { Services } from './context';
-import { configuredModel } from './model';
+import { configuredModel, modelDisplayName, shownPath } from './model';
 import { listImages, resultPaths, toCsv, type FolderResultRow } from '../core/image/folder';
 import { UserError } from '../core/errors';
 import { FolderPanel } from './panels/folderPanel';
@@ -39,7 +39,7 @@ export async function classifyFolder(services: Services, folder: vscode.Uri): Pr
             throw e;
           }
           progress.report({ increment: (chunk.length / images.length) * 100, message: `${rows.length}/${images.length}` });
-          panel.update({ type: 'folder', folder: folder.fsPath, model: basename(model), ep, rows: rows.map((r) => ({ ...r, image: relative(folder.fsPath, r.image) })), written: [], done: false });
+          panel.update({ type: 'folder', folder: shownPath(folder.fsPath), model: modelDisplayName(services, model), ep, rows: rows.map((r) => ({ ...r, image: relative(folder.fsPath, r.image) })), written: [], done: false });
         }
         return false;
       },
@@ -51,7 +51,7 @@ export async function classifyFolder(services: Services, folder: vscode.Uri): Pr
   }
   writeFileSync(out.csv, toCsv(folder.fsPath, rows));
   writeFileSync(out.json, JSON.stringify({ folder: folder.fsPath, model, ep, complete: !cancelled, results: rows.map((r) => ({ ...r, image: relative(folder.fsPath, r.image) })) }, null, 2));
-  panel.update({ type: 'folder', folder: folder.fsPath, model: basename(model), ep, rows: rows.map((r) => ({ ...r, image: relative(folder.fsPath, r.image) })), written: [out.csv, out.json], done: true });
+  panel.update({ type: 'folder', folder: shownPath(folder.fsPath), model: modelDisplayName(services, model), ep, rows: rows.map((r) => ({ ...r, image: relative(folder.fsPath, r.image) })), written: [out.csv, out.json], done: true });
   const failed = rows.filter((r) => r.error).length;
   void vscode.window.showInformationMessage(
     `ViT Inspector: ${cancelled ? 'cancelled after' : 'classified'} ${rows.length - failed} of ${images.length} images${failed ? `, ${failed} unreadable` : ''}. Results: ${basename(out.csv)}`,

@@ -46,6 +46,12 @@ export function modelDisplayName(services: Services, path: string): string {
   return `${basename(dirname(path))}/${basename(path)}`;
 }
 
+/** A file's path as the user reads it: workspace-relative inside the workspace ("models/tiny_vit.json"), else whole. */
+export function shownPath(path: string): string {
+  const uri = vscode.Uri.file(path);
+  return vscode.workspace.getWorkspaceFolder(uri) ? vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1) : path;
+}
+
 /** The setting's value for a chosen model: workspace-relative inside the (first matching) workspace folder, else absolute. */
 export function settingPath(path: string): string {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path));
@@ -85,7 +91,8 @@ export async function selectModel(services: Services, preset?: vscode.Uri, opts:
       { label: '$(folder-opened) Browse…', browse: true },
       { label: '$(cloud-download) Download Model from Hugging Face…', download: true },
     ];
-    const placeHolder = opts.purpose ?? 'The model (ONNX or safetensors checkpoint) that Classify Image, Show Attention and the other views use (stored in vitInspector.modelPath)';
+    // Short enough for the picker's input (the longer sentence was cut at "…and th"): the setting's description says the rest.
+    const placeHolder = opts.purpose ?? 'The model every view uses (setting vitInspector.modelPath)';
     const pick = await vscode.window.showQuickPick(items, { title: 'ViT Inspector: Select Model', placeHolder, matchOnDescription: true });
     if (!pick) return undefined;
     if (pick.embedded) {

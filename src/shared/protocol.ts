@@ -45,6 +45,8 @@ export interface ClassifyView {
   preprocessing: string;
   /** The config file the preprocessing was read from (config.json, preprocessor_config.json, <model>.json); absent for the defaults. */
   preprocessingFile?: string;
+  /** preprocessingFile as shown: workspace-relative inside the workspace (the whole path is the tooltip). */
+  preprocessingFileShown?: string;
   /** Patch grid and (Swin) first-stage windows, in input pixels. */
   grid: { patch: number; window: number | null; family: string } | null;
 }

@@ -42,6 +42,17 @@ describe('e2e: one results column; Select Model warns of a structure-only model 
     await runCommand(wb.page, 'ViT Inspector: Select Model');
     const pick = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'vit_b_16.onnx' }).first();
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    // The picker's placeholder says what the choice changes: whole, not cut at the input's edge ("…and th").
+    const fit = await wb.page.locator('.quick-input-widget input').first().evaluate((el) => {
+      const input = el as HTMLInputElement;
+      const cs = getComputedStyle(input);
+      const g = document.createElement('canvas').getContext('2d')!;
+      g.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const room = input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      return { text: input.placeholder, width: g.measureText(input.placeholder).width, room };
+    });
+    assert.match(fit.text, /vitInspector\.modelPath/);
+    assert.ok(fit.width <= fit.room, `the placeholder "${fit.text}" is ${fit.width.toFixed(0)} px in a ${fit.room.toFixed(0)} px input`);
     await pick.click();
     const deadline = Date.now() + 30_000;
     let warning: string | undefined;

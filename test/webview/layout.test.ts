@@ -384,3 +384,114 @@ describe('webview: Step Through\'s buttons follow the theme', function () {
       });
     });
 });
+
+// Issue 23 round 2, seen in code-server: an editor split in two (~600 px) left the Swin stage rows'
+// full names pushing MACs past the tree's edge ("723.1"); a long config path or graph name wrapped
+// mid-word ("…/worksp" + "ace-…", "features.1." + "0/attn") instead of after a "/".
+describe('webview: stage rows keep Params and MACs; paths wrap after a separator', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
+  let vit: AttentionResult;
+  before(async function () {
+    this.timeout(90_000);
+    [vit] = await tinyCaptures();
+  });
+
+  for (const width of [520, 600, 660])
+    it(`${width} px: every row's Params and MACs lie inside the row, uncut`, async () => {
+      await withPanel(env, 'architecture', { width, height: 900, theme: 'dark' }, async (p) => {
+        await p.send({ type: 'architecture', result: swin });
+        const out = await p.page.$$eval('.tree-row', (rows) =>
+          rows.flatMap((row) => {
+            const r = row.getBoundingClientRect();
+            return Array.from(row.querySelectorAll<HTMLElement>('.num')).flatMap((n) => {
+              const b = n.getBoundingClientRect();
+              const bad = b.right > r.right + 0.5 || b.left < r.left - 0.5 || n.scrollWidth > n.clientWidth + 1;
+              return bad ? [`${row.querySelector('.name')?.textContent}: ${n.className} "${n.textContent}" at ${b.left.toFixed(0)}–${b.right.toFixed(0)} in a row ${r.left.toFixed(0)}–${r.right.toFixed(0)}`] : [];
+            });
+          }),
+        );
+        assert.ok((await p.page.locator('.tree-row.kind-stage').count()) >= 4, 'Swin-T\'s four stages are in view');
+        assert.deepEqual(out, []);
+        await p.screenshot(`issue23-architecture-stages-${width}`);
+      });
+    });
+
+  /** Text nodes inside `sel` that are laid out on more than one line (a segment between <wbr>s split). */
+  const splitSegments = (page: Page, sel: string) =>
+    page.$$eval(sel, (els) =>
+      els.flatMap((el) =>
+        Array.from(el.childNodes)
+          .filter((n) => n.nodeType === Node.TEXT_NODE)
+          .flatMap((n) => {
+            const range = document.createRange();
+            range.selectNodeContents(n);
+            const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+            return lines.size > 1 ? [`"${n.textContent}" on ${lines.size} lines`] : [];
+          }),
+      ),
+    );
+
+  it('420 px: the classify panel\'s config path breaks only after a "/"', async () => {
+    await withPanel(env, 'classify', { width: 420, height: 1000, theme: 'dark' }, async (p) => {
+      const [classified, ...rest] = messages(vit, 'tiny_vit') as Array<{ view: Record<string, unknown> }>;
+      classified.view.preprocessingFile = '/work/wt-a23/test-results/e2e/workspace-round2-1600-dark/models/tiny_vit.json';
+      await p.send(classified, ...rest);
+      const code = p.page.locator('#preprocessing-file code');
+      assert.equal(await code.textContent(), classified.view.preprocessingFile, 'the path reads as it is');
+      const lines = await code.evaluate((el) => new Set(Array.from(el.getClientRects()).map((r) => Math.round(r.top))).size);
+      assert.ok(lines > 1, 'the path wraps at this width (else the test proves nothing)');
+      assert.deepEqual(await splitSegments(p.page, '#preprocessing-file code'), []);
+      await p.screenshot('issue23-classify-config-path-420');
+    });
+  });
+
+  it('694 px: the details wrapped under the tree take the whole width; the stage names are whole', async () => {
+    await withPanel(env, 'architecture', { width: 694, height: 900, theme: 'dark' }, async (p) => {
+      await p.send({ type: 'architecture', result: swin });
+      await p.page.locator('.tree-row.kind-stage').first().click();
+      const tree = (await p.page.locator('.tree-pane').boundingBox())!;
+      const details = (await p.page.locator('#details').boundingBox())!;
+      assert.ok(details.y >= tree.y + tree.height - 1, 'the details are under the tree at this width');
+      assert.ok(details.width >= tree.width - 2, `the details are ${details.width.toFixed(0)} px under a ${tree.width.toFixed(0)} px tree`);
+      const cut = await p.page.$$eval('.tree-row.kind-stage .name', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+      assert.deepEqual(cut, []);
+      // The other rows' Output shapes are whole too (the patch mergings' "[1, 28, 28, 192]" read "[1, 28, 28, 19…").
+      const shapes = await p.page.$$eval('.tree-row:not(.kind-stage) .shape', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+      assert.deepEqual(shapes, []);
+    });
+  });
+
+  for (const width of [420, 694])
+    it(`${width} px: the explain section's labels sit on the line of their fields`, async () => {
+      await withPanel(env, 'classify', { width, height: 1200, theme: 'dark' }, async (p) => {
+        await p.send(...messages(vit, 'tiny_vit'));
+        const apart = await p.page.$$eval('#explain label[for]', (labels) =>
+          labels.flatMap((l) => {
+            const field = document.getElementById(l.getAttribute('for')!);
+            if (!field || !field.getClientRects().length || !l.getClientRects().length) return [];
+            const a = l.getBoundingClientRect(), b = field.getBoundingClientRect();
+            const sameLine = a.top < b.bottom && b.top < a.bottom;
+            return sameLine ? [] : [`"${l.textContent}" at y ${a.top.toFixed(0)}, its field at y ${b.top.toFixed(0)}`];
+          }),
+        );
+        assert.ok((await p.page.locator('#explain label[for]').count()) >= 4);
+        assert.deepEqual(apart, []);
+        await assertNoPageScroll(p.page, width, 'classify');
+      });
+    });
+
+  it('660 px: the details pane\'s graph names break only after a "/"', async () => {
+    await withPanel(env, 'architecture', { width: 660, height: 900, theme: 'dark' }, async (p) => {
+      await p.send({ type: 'architecture', result: swin });
+      await p.page.fill('#search', 'scale');
+      await p.page.locator('.tree-row', { has: p.page.locator('.kind', { hasText: 'Mul' }) }).first().click();
+      await p.page.locator('#explain').waitFor();
+      assert.match(await p.page.innerText('#explain'), /1\/√32/);
+      assert.ok((await p.page.locator('ul.io-list .io-name').count()) >= 2);
+      assert.deepEqual(await splitSegments(p.page, 'ul.io-list .io-name, #node-name, #raw-name code'), []);
+      await p.screenshot('issue23-architecture-details-names-660');
+    });
+  });
+});

@@ -4,7 +4,7 @@
  * search by name or op, and a details pane for the selected node.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { h, clear, app } from '../shared/dom';
+import { h, clear, app, pathBreaks } from '../shared/dom';
 import { post, onMessage, getState, setState } from '../shared/host';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { InspectResult, NodeDetail } from '../../src/core/arch/inspect';
@@ -188,7 +188,7 @@ function select(node: TreeNode): void {
   clear(details);
   const term = paperTerm(node);
   details.append(h('h2', {}, term ?? node.name, node.repeat && node.repeat > 1 ? ` × ${node.repeat}` : ''));
-  if (term && term !== node.name) details.append(h('p', { class: 'muted raw-name', id: 'raw-name' }, 'In the graph: ', h('code', {}, node.name)));
+  if (term && term !== node.name) details.append(h('p', { class: 'muted raw-name', id: 'raw-name' }, 'In the graph: ', h('code', {}, ...pathBreaks(node.name))));
   if (node.explain) details.append(h('p', { class: 'explain', id: 'explain' }, node.explain));
   const kv = (k: string, v: string) => [h('dt', {}, k), h('dd', {}, v)];
   details.append(h('dl', { class: 'facts' }, ...kv('Kind', node.op ? `${node.op} (${node.role ?? 'other'})` : node.kind), ...kv('Output', fmt.shape(node.outputShape) || '?'), ...kv('Params', node.params.toLocaleString('en-US')), ...kv('MACs', node.macs.toLocaleString('en-US')), ...(node.foldedOps ? kv('Folded', `${node.foldedOps} shape ops folded to constants`) : [])));
@@ -197,7 +197,7 @@ function select(node: TreeNode): void {
     details.append(h('h3', {}, 'Inputs'), ioTable(d.inputs), h('h3', {}, 'Outputs'), ioTable(d.outputs));
     const attrs = Object.entries(d.attributes);
     if (attrs.length) details.append(h('h3', {}, 'Attributes'), h('table', { class: 'grid' }, h('tbody', {}, ...attrs.map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, h('code', {}, JSON.stringify(v).slice(0, 400))))))));
-    details.append(h('p', { class: 'muted' }, `Node name: ${d.name || '(none)'}${d.domain ? `, domain ${d.domain}` : ''}`));
+    details.append(h('p', { class: 'muted', id: 'node-name' }, 'Node name: ', ...pathBreaks(d.name || '(none)'), d.domain ? `, domain ${d.domain}` : ''));
   } else if (node.children.length) details.append(h('p', { class: 'muted' }, `${node.children.length} children. Use → to expand.`));
   if (isSwinFamily(result?.family) && (node.kind === 'block' || node.kind === 'attention')) {
     const link = h('vscode-button' as 'button', { id: 'block-relpos', secondary: true }, 'Show its relative position bias');
@@ -225,7 +225,7 @@ function ioTable(list: NodeDetail['inputs']): HTMLElement {
       h(
         'li',
         {},
-        h('code', { class: 'io-name' }, x.name || '(none)'),
+        h('code', { class: 'io-name' }, ...pathBreaks(x.name || '(none)')),
         h('span', { class: 'io-type' }, `${x.dtype} ${fmt.shape(x.shape)}`.trim(), x.initializer ? ` · initializer [${x.initializer.dims.join(', ')}] ${x.initializer.location}` : ''),
       ),
     ),

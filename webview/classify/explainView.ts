@@ -25,10 +25,12 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
   const stride = num('explain-stride', 'Stride (px)', 'S: how far the window moves (default: the window)');
   const masks = num('explain-masks', 'Masks', 'N random masks (default 1000)');
   const seed = h('input', { id: 'explain-seed', type: 'number', min: '0', step: '1', value: '0', 'aria-label': 'Seed', class: 'narrow' });
-  const occl = h('span', { class: 'explain-occlusion' }, h('label', { for: 'explain-window' }, 'Window '), window, h('label', { for: 'explain-stride' }, ' Stride '), stride);
+  // A label and its field wrap as one (at 694 px "Stride" was left at a line's end, its field on the next).
+  const field = (id: string, label: string, input: HTMLElement) => h('span', { class: 'field' }, h('label', { for: id }, label), input);
+  const occl = h('span', { class: 'explain-occlusion' }, field('explain-window', 'Window', window), ' ', field('explain-stride', 'Stride', stride));
   // Token dropping removes one patch token from the sequence per run: only ViT/DeiT graphs that take any sequence length allow it.
   const drop = h('span', { id: 'explain-drop-note', class: 'explain-drop muted', hidden: true }, 'One value per patch token, removed from the sequence (ViT/DeiT exported with a dynamic sequence length; Swin, hybrid and fixed-shape graphs: use occlusion).');
-  const rise = h('span', { class: 'explain-rise', hidden: true }, h('label', { for: 'explain-masks' }, 'Masks '), masks, h('label', { for: 'explain-seed' }, ' Seed '), seed);
+  const rise = h('span', { class: 'explain-rise', hidden: true }, field('explain-masks', 'Masks', masks), ' ', field('explain-seed', 'Seed', seed));
   const run = h('vscode-button' as 'button', { id: 'explain-run' }, 'Explain');
   const cancel = h('vscode-button' as 'button', { id: 'explain-cancel', secondary: true, hidden: true }, 'Cancel');
   const status = h('p', { id: 'explain-status', class: 'muted', role: 'status', 'aria-live': 'polite' }, '');
@@ -110,7 +112,7 @@ export function explainView(v: ClassifyView, image: HTMLCanvasElement, send: (m:
       { id: 'explain', 'aria-label': 'Explain a class' },
       h('h2', {}, 'Explain a class'),
       h('p', { class: 'muted' }, 'Which regions drive the chosen class, from forward passes only (any model, any provider).'),
-      h('div', { class: 'toolbar' }, h('label', { for: 'explain-method' }, 'Method '), method, h('label', { for: 'explain-class' }, ' Class '), cls, byName),
+      h('div', { class: 'toolbar' }, field('explain-method', 'Method', method), field('explain-class', 'Class', cls), byName),
       h('div', { class: 'toolbar' }, occl, rise, drop, run, cancel),
       status,
       h('div', { class: 'stack pixelated' }, canvas),

@@ -2,7 +2,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
-import { h, clear, app } from '../shared/dom';
+import { h, clear, app, pathBreaks } from '../shared/dom';
 import { post, onMessage, setState } from '../shared/host';
 import type { ClassifyView } from '../../src/shared/protocol';
 import { drawImage, drawGrid } from './draw';
@@ -96,7 +96,7 @@ function render(v: ClassifyView, providers: string[]): void {
     ...(v.compute ? [h('dt', {}, 'Precision'), h('dd', { id: 'compute' }, v.compute)] : []),
     h('dt', {}, 'Timings'), h('dd', { id: 'timings' }, `decode ${ms(v.timings.decode)}, preprocess ${ms(v.timings.preprocess)}, run ${ms(v.timings.run)}${v.timings.load > 0 ? `, model load ${ms(v.timings.load)}` : ''}${v.timings.warmUp ? `, GPU warm-up ${ms(v.timings.warmUp)} (first run only)` : ''}`),
     h('dt', {}, 'Image'), h('dd', {}, `${v.original.width}×${v.original.height} ${v.original.format} → ${v.pixels.width}×${v.pixels.height}`),
-    h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, v.preprocessing, v.preprocessingFile ? h('div', { class: 'muted', id: 'preprocessing-file' }, 'from ', h('code', {}, v.preprocessingFile)) : null),
+    h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, v.preprocessing, v.preprocessingFile ? h('div', { class: 'muted', id: 'preprocessing-file' }, 'from ', h('code', { title: v.preprocessingFile }, ...pathBreaks(v.preprocessingFileShown ?? v.preprocessingFile))) : null),
     h('dt', {}, 'Labels'), h('dd', { id: 'labels' }, v.labelsSource, v.labelsWarning ? h('div', { class: 'error' }, v.labelsWarning) : null),
   );
   const want = h('vscode-button' as 'button', { id: 'want-attention', secondary: true }, 'Show attention');

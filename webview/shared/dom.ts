@@ -21,3 +21,17 @@ export function clear(el: Element): void {
 export function app(): HTMLElement {
   return document.getElementById('app')!;
 }
+
+/**
+ * A path or graph name that may wrap only after its separators (/ and \): a <wbr> after each, so a
+ * narrow column breaks "…/models/" + "tiny_vit.json" rather than mid-word (issue 23 item 10); a
+ * segment wider than the column still wraps where the CSS's overflow-wrap lets it.
+ */
+export function pathBreaks(path: string): (string | Node)[] {
+  const out: (string | Node)[] = [];
+  for (const part of path.split(/(?<=[/\\])/)) {
+    if (out.length) out.push(document.createElement('wbr'));
+    out.push(part);
+  }
+  return out;
+}

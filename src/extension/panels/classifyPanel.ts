@@ -9,7 +9,7 @@ import type { TopEntry } from '../../core/classify/topk';
 import type { Services } from '../context';
 import type { ClassifyView, DistanceSeries } from '../../shared/protocol';
 import type { CapturedLayer } from '../../core/attention/maps';
-import { configuredModel, modelDisplayName, selectModel } from '../model';
+import { configuredModel, modelDisplayName, selectModel, shownPath } from '../model';
 import { preprocessingOverrides } from '../preprocessing';
 import { describeForGrid } from '../modelInfo';
 import { Panel, unhandled, type Accepts } from './panel';
@@ -236,6 +236,7 @@ export class ClassifyPanel extends Panel<Message> {
       }
       this.services.setProvider(shown.ep, shown.failures, undefined, shown.compute);
       const p = shown.preprocessing;
+      const configPath = configFile(model, p.source);
       const view: ClassifyView = {
         imageName: basename(image.fsPath),
         imagePath: image.fsPath,
@@ -251,7 +252,8 @@ export class ClassifyPanel extends Panel<Message> {
         labelsSource: shown.labels.source,
         labelsWarning: shown.labels.warning,
         preprocessing: p.summary,
-        preprocessingFile: configFile(model, p.source),
+        preprocessingFile: configPath,
+        preprocessingFileShown: configPath && shownPath(configPath),
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
