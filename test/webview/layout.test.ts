@@ -42,15 +42,21 @@ async function assertNoPageScroll(page: Page, width: number, what: string): Prom
   assert.ok(sw <= width, `${what}: the page is ${sw} px wide in a ${width} px viewport`);
 }
 
-describe('webview: layouts at 420, 800 and 1400 px, dark and light', function () {
-  this.timeout(120_000);
-  const env = browserSuite();
-  const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
-  let vit: AttentionResult;
+/** The tiny ViT's capture, made once before the suite's tests (call the result inside a test). */
+function tinyVitCapture(): () => AttentionResult {
+  let vit: AttentionResult | undefined;
   before(async function () {
     this.timeout(90_000);
     [vit] = await tinyCaptures();
   });
+  return () => vit!;
+}
+
+describe('webview: layouts at 420, 800 and 1400 px, dark and light', function () {
+  this.timeout(120_000);
+  const env = browserSuite();
+  const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
+  const vit = tinyVitCapture();
 
   for (const width of WIDTHS)
     for (const theme of THEMES)
@@ -66,7 +72,7 @@ describe('webview: layouts at 420, 800 and 1400 px, dark and light', function ()
         });
 
         await withPanel(env, 'classify', { width, height: 1000, theme }, async (cls) => {
-          for (const m of messages(vit, 'tiny_vit')) await cls.send(m);
+          for (const m of messages(vit(), 'tiny_vit')) await cls.send(m);
           assert.equal(await assertInside(cls.page, '#top li .name', width), 5);
           await assertInside(cls.page, '#top li .prob', width);
           await assertInside(cls.page, '#image', width, Math.min(300, width - 60));
@@ -183,11 +189,7 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
   const env = browserSuite();
   const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
   const fixture = (n: string) => join(root, 'test', 'fixtures', 'models', `${n}.onnx`);
-  let vit: AttentionResult;
-  before(async function () {
-    this.timeout(90_000);
-    [vit] = await tinyCaptures();
-  });
+  const vit = tinyVitCapture();
   const doctor = {
     type: 'doctor',
     report: 'ViT Inspector GPU self-check (vit-inspect doctor)\nproviders\nprovider  status  ms  adapter / why not\ncuda      fails   3   libcublasLt.so.12: cannot open shared object file — Install the CUDA 12 runtime and cuDNN 9, then run: cd /home/user/a/long/path/node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js',
@@ -205,8 +207,8 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
       // Long names end in an ellipsis inside the tree row by design; the full text is in the tooltip and the details.
       allow: ['.tree-row .name', '.tree-row .kind', '.tree-row .shape', '.tree-viewport'],
     },
-    { panel: 'classify', msgs: () => messages(vit, 'tiny_vit'), allow: ['.mv-label', '.model-view-scroll'] },
-    { panel: 'classify', name: 'explain', msgs: () => [...messages(vit, 'tiny_vit'), explained(vit.top![0].index)], then: async (p) => p.locator('#explain').scrollIntoViewIfNeeded(), allow: ['.mv-label', '.model-view-scroll'] },
+    { panel: 'classify', msgs: () => messages(vit(), 'tiny_vit'), allow: ['.mv-label', '.model-view-scroll'] },
+    { panel: 'classify', name: 'explain', msgs: () => [...messages(vit(), 'tiny_vit'), explained(vit().top![0].index)], then: async (p) => p.locator('#explain').scrollIntoViewIfNeeded(), allow: ['.mv-label', '.model-view-scroll'] },
     { panel: 'evaluate', msgs: () => [{ type: 'evaluate', view: evaluateView() }], then: async (p) => p.click('button.cell[data-row="6"][data-col="0"]') },
     { panel: 'compare', msgs: () => [compareMessage()] },
     { panel: 'providers', msgs: () => [...recording('providers'), doctor], then: async (p) => p.click('#doctor-result details.report summary') },
@@ -262,16 +264,12 @@ describe('webview: every panel at 420, 800 and 1400 px in dark, light and high c
 describe('webview: the Provider dropdown follows the theme', function () {
   this.timeout(120_000);
   const env = browserSuite();
-  let vit: AttentionResult;
-  before(async function () {
-    this.timeout(90_000);
-    [vit] = await tinyCaptures();
-  });
+  const vit = tinyVitCapture();
   const expected: Record<string, { bg: string; fg: string }> = { dark: { bg: 'rgb(49, 49, 49)', fg: 'rgb(204, 204, 204)' }, light: { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' }, hc: { bg: 'rgb(0, 0, 0)', fg: 'rgb(255, 255, 255)' } };
   for (const theme of [...THEMES, 'hc'] as Theme[])
     it(`${theme}: the dropdown's face has the theme's dropdown background and foreground`, async () => {
       await withPanel(env, 'classify', { width: 800, height: 900, theme }, async (p) => {
-        for (const m of messages(vit, 'tiny_vit')) await p.send(m);
+        for (const m of messages(vit(), 'tiny_vit')) await p.send(m);
         const face = await p.page.locator('#ep').evaluate((el) => {
           const f = el.shadowRoot?.querySelector('.select-face');
           const cs = f ? getComputedStyle(f) : null;
@@ -392,11 +390,7 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
   this.timeout(120_000);
   const env = browserSuite();
   const swin = inspectModel(join(root, 'test', 'fixtures', 'models', 'swin_t.onnx'), { details: true });
-  let vit: AttentionResult;
-  before(async function () {
-    this.timeout(90_000);
-    [vit] = await tinyCaptures();
-  });
+  const vit = tinyVitCapture();
 
   for (const width of [520, 600, 660])
     it(`${width} px: every row's Params and MACs lie inside the row, uncut`, async () => {
@@ -435,7 +429,7 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
 
   it('420 px: the classify panel\'s config path breaks only after a "/"', async () => {
     await withPanel(env, 'classify', { width: 420, height: 1000, theme: 'dark' }, async (p) => {
-      const [classified, ...rest] = messages(vit, 'tiny_vit') as Array<{ view: Record<string, unknown> }>;
+      const [classified, ...rest] = messages(vit(), 'tiny_vit') as Array<{ view: Record<string, unknown> }>;
       classified.view.preprocessingFile = '/work/wt-a23/test-results/e2e/workspace-round2-1600-dark/models/tiny_vit.json';
       await p.send(classified, ...rest);
       const code = p.page.locator('#preprocessing-file code');
@@ -466,7 +460,7 @@ describe('webview: stage rows keep Params and MACs; paths wrap after a separator
   for (const width of [420, 694])
     it(`${width} px: the explain section's labels sit on the line of their fields`, async () => {
       await withPanel(env, 'classify', { width, height: 1200, theme: 'dark' }, async (p) => {
-        await p.send(...messages(vit, 'tiny_vit'));
+        await p.send(...messages(vit(), 'tiny_vit'));
         const apart = await p.page.$$eval('#explain label[for]', (labels) =>
           labels.flatMap((l) => {
             const field = document.getElementById(l.getAttribute('for')!);
