@@ -65,6 +65,11 @@ for (const s of SETTINGS) {
     };
     const scrollTo = (frame: Frame, selector: string, block: 'start' | 'center' | 'end' | 'nearest' = 'start') =>
       frame.locator(selector).first().evaluate((el, b) => el.scrollIntoView({ block: b as ScrollLogicalPosition }), block);
+    /** `selector` scrolled into view, then the shot `name`. */
+    const shotAt = async (frame: Frame, selector: string, block: 'start' | 'center' | 'end' | 'nearest', name: string) => {
+      await scrollTo(frame, selector, block);
+      await shot(name);
+    };
 
     it('5: three Classify Image from the Explorer share one results column', async () => {
       for (const img of ['bag.png', 'sneaker.png', 'shirt.png']) {
@@ -77,8 +82,7 @@ for (const s of SETTINGS) {
     it('2: a click on block 1 · head 3 in the model view syncs the Head dropdown, large view in sight', async () => {
       await explorerContextMenu(page(), 'bag.png', 'Show Attention');
       const frame = await findWebviewFrame(page(), '[data-image="bag.png"] #model-view .mv-cell', 120_000);
-      await scrollTo(frame, '#model-view', 'center');
-      await shot('2-model-view-before');
+      await shotAt(frame, '#model-view', 'center', '2-model-view-before');
       await frame.locator('#model-view .mv-cell[data-layer="1"][data-head="2"]').click();
       await sleep(800);
       await shot('2-model-view-click');
@@ -90,10 +94,8 @@ for (const s of SETTINGS) {
       await frame.locator('#image').click({ position: { x: 60, y: 130 } });
       await frame.waitForFunction(() => /patch at row/.test(document.querySelector('#attention-caption')?.textContent ?? ''), undefined, { timeout: 30_000 });
       await frame.waitForFunction(() => document.querySelector('#model-view')?.getAttribute('data-query') === 'patch', undefined, { timeout: 30_000 });
-      await scrollTo(frame, '#attention-caption', 'center');
-      await shot('11-captions-large-view');
-      await scrollTo(frame, '#model-view-title', 'start');
-      await shot('11-captions-model-view');
+      await shotAt(frame, '#attention-caption', 'center', '11-captions-large-view');
+      await shotAt(frame, '#model-view-title', 'start', '11-captions-model-view');
     });
 
     it('10: a truncated JPEG is said in the user\'s terms; no "Select another model…"', async () => {
@@ -155,8 +157,7 @@ for (const s of SETTINGS) {
       await explorerContextMenu(page(), 'shirt.png', 'Classify Image');
       const frame = await findWebviewFrame(page(), '[data-image="shirt.png"] #model-name', 120_000);
       await frame.waitForFunction(() => /tiny_vit/.test(document.querySelector('#model-name')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      await scrollTo(frame, '#model-name', 'center');
-      await shot('4-10-model-and-config');
+      await shotAt(frame, '#model-name', 'center', '4-10-model-and-config');
     });
 
     it('6/1/9: Swin-T\'s architecture: the tree uses the width; search "scale"; the details pane', async () => {
@@ -165,17 +166,14 @@ for (const s of SETTINGS) {
       const frame = await findWebviewFrame(page(), '#tree .tree-row', 120_000);
       await sleep(500);
       await shot('6-tree');
-      await scrollTo(frame, '#tree', 'start');
-      await shot('6-tree-scrolled');
+      await shotAt(frame, '#tree', 'start', '6-tree-scrolled');
       await frame.locator('#search').fill('scale');
       await sleep(800);
       const row = frame.locator('.tree-row', { has: frame.locator('.kind', { hasText: 'Mul' }) }).first();
       await row.click();
       await frame.locator('#explain').waitFor({ timeout: 10_000 });
-      await scrollTo(frame, '#search', 'start');
-      await shot('6-search-scale');
-      await scrollTo(frame, '#details', 'start');
-      await shot('1-details');
+      await shotAt(frame, '#search', 'start', '6-search-scale');
+      await shotAt(frame, '#details', 'start', '1-details');
     });
 
     it('10: relative position bias of a structure-only Swin-T: the missing weights said once', async () => {
@@ -192,16 +190,12 @@ for (const s of SETTINGS) {
       const frame = await findWebviewFrame(page(), '#stage-table', 60_000);
       await sleep(800);
       await shot('7-complexity-top');
-      await scrollTo(frame, '#stage-table', 'start');
-      await shot('7-complexity-stages');
-      await scrollTo(frame, '#crossover', 'end');
-      await shot('7-complexity-sweep');
+      await shotAt(frame, '#stage-table', 'start', '7-complexity-stages');
+      await shotAt(frame, '#crossover', 'end', '7-complexity-sweep');
       await frame.locator('#measure').click();
       await frame.locator('#measured-note').waitFor({ timeout: 240_000 });
-      await scrollTo(frame, '#layer-table', 'start');
-      await shot('7-complexity-measured');
-      await scrollTo(frame, '#measured-note', 'end');
-      await shot('7-complexity-measured-notes');
+      await shotAt(frame, '#layer-table', 'start', '7-complexity-measured');
+      await shotAt(frame, '#measured-note', 'end', '7-complexity-measured-notes');
     });
 
     it('8: Show Shifted Windows: a click on a window of the rolled map highlights it, the mask in view', async () => {
