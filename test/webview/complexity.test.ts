@@ -27,6 +27,9 @@ describe('webview: complexity panel', function () {
     const stage1 = await suite.panel.page.$$eval('#stage-table tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
     assert.equal(stage1[4], '2,003,828,736');
     assert.equal(stage1[5], '145,108,992');
+    // The short forms a narrow table shows keep three figures: "2.00G" (was "2G" beside "352M").
+    const short = await suite.panel.page.$$eval('#stage-table tbody tr td[data-short]', (tds) => tds.map((t) => t.getAttribute('data-short')));
+    assert.deepEqual(short.slice(0, 4), ['2.00G', '145M', '352M', '130M']);
     assert.equal(await suite.panel.page.locator('#chart-stages rect.chart-bar').count(), 8);
     assert.ok((await suite.panel.page.locator('#chart-model-sweep circle.point').count()) > 10);
     await suite.panel.screenshot('complexity');

@@ -16,12 +16,17 @@ export interface Series {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function si(v: number): string {
+/**
+ * A count in k/M/G/T to three significant figures; `trim` (axis ticks, tooltips) drops trailing
+ * zeros ("2G"), without it a value keeps its figures ("2.00G" beside "352M" in a table).
+ */
+export function si(v: number, trim = true): string {
   const a = Math.abs(v);
-  if (a >= 1e12) return `${+(v / 1e12).toPrecision(3)}T`;
-  if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
+  const f = (x: number) => (trim ? `${+x.toPrecision(3)}` : x.toPrecision(3));
+  if (a >= 1e12) return `${f(v / 1e12)}T`;
+  if (a >= 1e9) return `${f(v / 1e9)}G`;
+  if (a >= 1e6) return `${f(v / 1e6)}M`;
+  if (a >= 1e3) return `${f(v / 1e3)}k`;
   return `${+v.toPrecision(3)}`;
 }
 

@@ -125,7 +125,7 @@ function render(): void {
     let map: { h: number; w: number; dim: number; heads: number };
     if (cfg) {
       const r = analyticFlops(cfg);
-      status.textContent = `${state.source === 'model' ? model!.name : state.source}: ${fmt(r.macs)} ${state.unit} in all, ${si(r.params)} params.`;
+      status.textContent = `${state.source === 'model' ? model!.name : state.source}: ${si(r.macs * k, false)} ${state.unit} in all, ${si(r.params, false)} params.`;
       const bars = barChart(
         'One block\'s attention per stage: global MSA against window attention',
         r.stages.map((s) => `${s.name} ${s.tokens[0]}×${s.tokens[1]}`),
@@ -141,7 +141,7 @@ function render(): void {
       const tb = h('tbody');
       for (const s of r.stages) {
         const t = termLines(s.tokens[0], s.tokens[1], s.dim, s.window, k);
-        tb.append(h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.tokens[0]}×${s.tokens[1]}`), h('td', { class: 'num' }, s.dim), h('td', { class: 'num' }, s.window ?? 'global'), h('td', { class: 'num', title: t.msa, 'data-short': si(s.msaMacs * k) }, (s.msaMacs * k).toLocaleString('en-US')), h('td', { class: 'num', title: t.wmsa || undefined, 'data-short': s.wmsaMacs === null ? undefined : si(s.wmsaMacs * k) }, s.wmsaMacs === null ? '—' : (s.wmsaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.ratio === null ? '—' : `${s.ratio.toFixed(2)}×`), h('td', { class: 'num' }, `${(s.quadraticFraction * 100).toFixed(1)}%`)));
+        tb.append(h('tr', {}, h('td', {}, s.name), h('td', {}, `${s.tokens[0]}×${s.tokens[1]}`), h('td', { class: 'num' }, s.dim), h('td', { class: 'num' }, s.window ?? 'global'), h('td', { class: 'num', title: t.msa, 'data-short': si(s.msaMacs * k, false) }, (s.msaMacs * k).toLocaleString('en-US')), h('td', { class: 'num', title: t.wmsa || undefined, 'data-short': s.wmsaMacs === null ? undefined : si(s.wmsaMacs * k, false) }, s.wmsaMacs === null ? '—' : (s.wmsaMacs * k).toLocaleString('en-US')), h('td', { class: 'num' }, s.ratio === null ? '—' : `${s.ratio.toFixed(2)}×`), h('td', { class: 'num' }, `${(s.quadraticFraction * 100).toFixed(1)}%`)));
       }
       stageTable.append(tb);
       out.append(h('div', { class: 'table-scroll' }, stageTable));
@@ -195,7 +195,7 @@ function layerSection(map: { h: number; w: number; dim: number; heads: number },
   lastTable = { header, rows };
   const table = h('table', { class: 'grid', id: 'layer-table' }, h('thead', {}, h('tr', {}, ...header.map((t) => h('th', {}, t)))));
   const tb = h('tbody');
-  for (const r of rows) tb.append(h('tr', { 'data-window': String(r[0]) }, ...r.map((c) => h('td', typeof c === 'number' ? { class: 'num', ...(c >= 1e4 ? { 'data-short': si(c), title: c.toLocaleString('en-US') } : {}) } : { class: '' }, typeof c === 'number' ? c.toLocaleString('en-US') : c))));
+  for (const r of rows) tb.append(h('tr', { 'data-window': String(r[0]) }, ...r.map((c) => h('td', typeof c === 'number' ? { class: 'num', ...(c >= 1e4 ? { 'data-short': si(c, false), title: c.toLocaleString('en-US') } : {}) } : { class: '' }, typeof c === 'number' ? c.toLocaleString('en-US') : c))));
   table.append(tb);
   const measure = h('vscode-button' as 'button', { id: 'measure' }, 'Measure on this machine');
   measure.addEventListener('click', () => {
