@@ -46,8 +46,13 @@ export function modelDisplayName(services: Services, path: string): string {
   return `${basename(dirname(path))}/${basename(path)}`;
 }
 
-/** A file's path as the user reads it: workspace-relative inside the workspace ("models/tiny_vit.json"), else whole. */
-export function shownPath(path: string): string {
+/**
+ * A file's path as the user reads it: workspace-relative inside the workspace ("models/tiny_vit.json"),
+ * an embedded model's file by its name ("fashion-vit.json (embedded)": the extension's install folder
+ * means nothing to the user), else whole.
+ */
+export function shownPath(path: string, services?: Services): string {
+  if (services && dirname(path) === dirname(embeddedModelPath(services, EMBEDDED[0]))) return `${basename(path)} (embedded)`;
   const uri = vscode.Uri.file(path);
   return vscode.workspace.getWorkspaceFolder(uri) ? vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1) : path;
 }

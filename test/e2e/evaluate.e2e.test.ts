@@ -236,6 +236,8 @@ describe('e2e: Evaluate Model on Folder, Explain and Compare Models in code-serv
     await item.locator('button[data-action="classify"]').click();
     const cls = await findWebviewFrame(wb.page, `[data-image="${name}"] #model-name:has-text("fashion-swin")`, 120_000);
     assert.equal(text(await cls.locator('#model-name').innerText()), 'fashion-swin (embedded)', "the model whose matrix was shown, not the one in use");
+    // The embedded model's config is named as such, not by the extension's install folder.
+    assert.equal(text(await cls.locator('#preprocessing-file').innerText()), 'from fashion-swin.json (embedded)');
     const top = cliJson<Classified>(['classify', image, '--model', SWIN, '--top', '5', '--ep', 'cpu']).results[0].top;
     assert.equal(top[0].index, j, "Swin's top-1 is the cell's predicted class");
     const second = top[1];

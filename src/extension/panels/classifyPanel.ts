@@ -253,7 +253,7 @@ export class ClassifyPanel extends Panel<Message> {
         labelsWarning: shown.labels.warning,
         preprocessing: p.summary,
         preprocessingFile: configPath,
-        preprocessingFileShown: configPath && shownPath(configPath),
+        preprocessingFileShown: configPath && shownPath(configPath, this.services),
         grid: await describeForGrid(this.services, model),
       };
       this.panel.title = `Classify: ${basename(image.fsPath)}`;
