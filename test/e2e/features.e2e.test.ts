@@ -61,7 +61,7 @@ describe('e2e: the features in code-server', function () {
     await frame.locator('#model-view .mv-cell[data-layer="0"][data-head="1"]').click();
     assert.equal(await frame.locator('#layer').inputValue(), '0');
     assert.equal(await frame.locator('#head').inputValue(), '1');
-    assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block0: .*\(head 2\)/);
+    assert.match(await frame.locator('#attention-caption').innerText(), /encoder\.block0: .*\(head 1\)/);
     assert.notEqual(await heat(), before, 'the large map changed');
     await frame.locator('#model-view').scrollIntoViewIfNeeded();
     await screenshot(wb.page, 'attention-model-view');

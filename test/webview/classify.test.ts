@@ -100,7 +100,7 @@ describe('webview: classify panel with attention, the model view and errors', fu
     assert.match((await suite.panel.page.textContent('#model-view-title'))!, /rollout/);
     const caption = async () => (await suite.panel.page.textContent('#attention-caption'))!;
     await suite.panel.page.click('#model-view .mv-cell[data-layer="1"][data-head="1"]');
-    assert.match(await caption(), /Rollout from the class token ending with encoder\.block1, head 2/);
+    assert.match(await caption(), /Rollout from the class token ending with encoder\.block1, head 1/);
     assert.equal(await attr('#model-view .mv-cell[data-layer="1"][data-head="1"]', 'aria-selected'), 'true');
     // Class-token query: pick a layer; the grid follows; keyboard moves and opens.
     await suite.panel.page.selectOption('#layer', '0');
@@ -112,7 +112,7 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await suite.panel.page.keyboard.press('Enter');
     assert.equal(await suite.panel.page.inputValue('#layer'), '1');
     assert.equal(await suite.panel.page.inputValue('#head'), '1');
-    assert.match(await caption(), /encoder\.block1: attention from the class token to each patch \(head 2\)/);
+    assert.match(await caption(), /encoder\.block1: attention from the class token to each patch \(head 1\)/);
     assert.notEqual(await suite.panel.page.$eval('#heat', (c) => (c as HTMLCanvasElement).toDataURL()), before, 'the large map changed');
     // Patch query: the grid answers the clicked patch.
     await suite.panel.page.check('#query-mode');
@@ -129,18 +129,18 @@ describe('webview: classify panel with attention, the model view and errors', fu
     await suite.panel.page.setViewportSize({ width: 800, height: 500 });
     for (const m of messages(vit, 'tiny_vit')) await suite.panel.send(m);
     const page = suite.panel.page;
-    // Rollout (the default): the dropdown read "Mean over heads" while the caption said head 2.
+    // Rollout (the default): the dropdown read "Mean over heads" while the caption said head 1.
     await page.locator('#model-view .mv-cell[data-layer="1"][data-head="1"]').scrollIntoViewIfNeeded();
     const inView = () => page.$eval('#image', (el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; });
     assert.equal(await inView(), false, 'the large view is out of sight before the click');
     await page.click('#model-view .mv-cell[data-layer="1"][data-head="1"]');
-    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 2/);
+    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 1/);
     assert.equal(await page.inputValue('#head'), '1');
     assert.equal(await page.isDisabled('#head'), false);
     assert.equal(await inView(), true, 'the large view it changed is on screen');
     // The dropdown drives the same view: another head, then the mean (the rollout itself).
     await page.selectOption('#head', '0');
-    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 1/);
+    assert.match((await page.textContent('#attention-caption'))!, /ending with encoder\.block1, head 0/);
     assert.equal(await attr('#model-view .mv-cell[data-layer="1"][data-head="0"]', 'aria-selected'), 'true');
     await page.selectOption('#head', 'mean');
     assert.match((await page.textContent('#attention-caption'))!, /Attention rollout/);

@@ -137,7 +137,7 @@ export function attentionView(
     clear(headSel);
     headSel.append(h('option', { value: 'mean' }, 'Mean over heads'));
     if (view.layer !== 'rollout') headSel.append(h('option', { value: 'max' }, 'Max over heads'));
-    if (view.layer !== 'rollout' || rolloutCell) for (let k = 0; k < l.heads; k++) headSel.append(h('option', { value: k }, `Head ${k + 1}`));
+    if (view.layer !== 'rollout' || rolloutCell) for (let k = 0; k < l.heads; k++) headSel.append(h('option', { value: k }, `Head ${k}`));
     if (view.layer === 'rollout') view.head = view.rolloutCell ? String(view.rolloutCell[1]) : 'mean';
     if (view.head !== 'mean' && view.head !== 'max' && Number(view.head) >= l.heads) view.head = 'mean';
     headSel.value = view.head;
@@ -152,7 +152,7 @@ export function attentionView(
   const current = (): { map: Float32Array; grid: [number, number]; cell: number; what: string } | 'loading' | null => {
     if (view.layer === 'rollout' && view.rolloutCell) {
       const hm = rows[view.rolloutCell[0]]?.[view.rolloutCell[1]];
-      if (hm) return { map: hm.map, grid: hm.grid, cell: hm.cell, what: `Rollout from the class token ending with ${layers[hm.layer].name}, head ${hm.head + 1}` };
+      if (hm) return { map: hm.map, grid: hm.grid, cell: hm.cell, what: `Rollout from the class token ending with ${layers[hm.layer].name}, head ${hm.head}` };
     }
     if (view.layer === 'rollout') {
       const map = rollout === undefined ? (rollout = summary ? summary.rollout : rolloutMap(layers)) : rollout;
@@ -166,7 +166,7 @@ export function attentionView(
     const li = Number(view.layer);
     const map = l && mapOf(l, li, headValue());
     if (!l || !map) return null;
-    const head = typeof headValue() === 'number' ? ` (head ${Number(view.head) + 1})` : '';
+    const head = typeof headValue() === 'number' ? ` (head ${Number(view.head)})` : '';
     if (view.queryMode && view.queryPx) {
       const [r, c] = (view.query = tokenAt(l, view.queryPx[0], view.queryPx[1]));
       if (!have([li])) return 'loading';
@@ -344,7 +344,7 @@ export function attentionView(
         const l = layers[row[0].layer];
         const label = h('div', { class: 'mv-label', role: 'rowheader', title: l.name }, l.window ? `${l.name}${l.shifted ? ' SW' : ' W'}` : l.name);
         const els = row.map((hm, c) => {
-          const el = h('div', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head + 1}` });
+          const el = h('div', { class: 'mv-cell', role: 'gridcell', tabindex: r === 0 && c === 0 ? 0 : -1, 'data-layer': hm.layer, 'data-head': hm.head, 'aria-label': `${l.name}, head ${hm.head}` });
           el.style.gridColumn = String(c + 2);
           el.addEventListener('click', () => ((focus = [r, c]), openCell(r, c)));
           return el;
@@ -452,7 +452,7 @@ export function attentionView(
     ctx.imageSmoothingEnabled = false;
     const R = gridCanvas.height / rows.length;
     const heads = Math.max(...rows.map((r) => r.length));
-    for (let k = 0; k < heads; k++) ctx.fillText(`head ${k + 1}`, labelW + k * R * s, top / 2);
+    for (let k = 0; k < heads; k++) ctx.fillText(`head ${k}`, labelW + k * R * s, top / 2);
     rows.forEach((row, r) => ctx.fillText(layers[row[0].layer].name, 4, top + (r + 0.5) * R * s));
     ctx.drawImage(gridCanvas, labelW, top, gridCanvas.width * s, gridCanvas.height * s);
     onExport(out.toDataURL('image/png').split(',')[1], 'grid');
