@@ -12,17 +12,8 @@
  */
 import type { OnnxAttribute, OnnxModel, OnnxNode, TensorInfo, ValueInfo } from '../onnx/model';
 import { DataType } from '../onnx/proto';
+import { f16ToNumber } from '../onnx/values';
 import { toFloat16Bits } from '../session/dtype';
-
-/**
- * Whether a built graph can be computed in fp16: its weights (external initializers, the
- * checkpoint's tensors) are all float16. A checkpoint with fp32 or bf16 weights (or mixed) is not.
- */
-export function fp16ComputeEligible(m: OnnxModel): boolean {
-  const kinds = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16]);
-  const floats = m.graph.initializers.filter((t) => t.data.location === 'external' && kinds.has(t.dataType));
-  return floats.length > 0 && floats.every((t) => t.dataType === DataType.FLOAT16);
-}
 
 /** The element type of a built graph's weights (its external initializers): 'fp16', 'bf16', 'fp32' or 'mixed'; null when it has none. */
 export function weightsPrecision(m: OnnxModel): 'fp32' | 'fp16' | 'bf16' | 'mixed' | null {
@@ -32,8 +23,8 @@ export function weightsPrecision(m: OnnxModel): 'fp32' | 'fp16' | 'bf16' | 'mixe
   return kinds.size === 1 ? [...kinds][0] : 'mixed';
 }
 
-/** Metadata key the rewritten graph carries (and its value), so a session can say how it computes. */
-export const COMPUTE_KEY = 'vit-inspector.compute';
+/** Whether a built graph can be computed in fp16: its weights (the checkpoint's tensors) are all float16. */
+export const fp16ComputeEligible = (m: OnnxModel): boolean => weightsPrecision(m) === 'fp16';
 
 function halfOfBytes(bytes: Uint8Array): Uint8Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -48,15 +39,8 @@ function halfTensor(t: TensorInfo): TensorInfo {
   if (t.dataType !== DataType.FLOAT || t.data.location !== 'memory') return t;
   const bytes = halfOfBytes(t.data.bytes);
   const dv = new DataView(bytes.buffer);
-  const values = t.values ? t.values.map((_, i) => f16(dv.getUint16(2 * i, true))) : undefined;
+  const values = t.values ? t.values.map((_, i) => f16ToNumber(dv.getUint16(2 * i, true))) : undefined;
   return { ...t, dataType: DataType.FLOAT16, data: { location: 'memory', bytes }, values };
-}
-
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  return e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 const isFloatTensorType = (v: ValueInfo): boolean => v.type?.kind === 'tensor' && v.type.elemType === DataType.FLOAT;
@@ -153,7 +137,6 @@ export function toFp16Compute(m: OnnxModel): OnnxModel {
     });
   return {
     ...m,
-    metadata: [...m.metadata.filter((e) => e.key !== COMPUTE_KEY), { key: COMPUTE_KEY, value: 'fp16' }],
     graph: { ...g, nodes: [...body, ...tail], initializers, valueInfo },
   };
 }
