@@ -221,10 +221,12 @@ export async function runCommand(page: Page, title: string, timeoutMs = 60_000):
     await page.locator('.monaco-workbench').focus().catch(() => undefined);
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${title}`);
-    await sleep(400);
+    // The palette can open inert behind something modal (CI saw it once after an error notification):
+    // a short fill, and on failure Escape and try again until the deadline.
+    const filled = await input.fill(`>${title}`, { timeout: 5_000 }).then(() => true, () => false);
+    if (filled) await sleep(400);
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
-    const n = await row.count();
+    const n = filled ? await row.count() : 0;
     for (let i = 0; i < n; i++) {
       const label = (await row.nth(i).getAttribute('aria-label')) ?? '';
       if (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `)) {
